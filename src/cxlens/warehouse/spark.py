@@ -1,0 +1,226 @@
+"""Apache Spark engine: runs cxlens's DuckDB-dialect SQL on Spark SQL via SQLGlot.
+
+Analytics SQL is written once in DuckDB's dialect (the embedded default). For teams that
+outgrow one machine the same text is transpiled with ``sqlglot`` to Spark SQL and run on a
+``SparkSession``. Transpiled SQL, unlike a dataframe DSL, stays reviewable: the golden files
+under ``tests/warehouse/sql`` show exactly what Spark runs. docs/engine.md lists the
+constructs whose translation is wrong or whose semantics differ; the parity tests hold each
+one down.
+
+PySpark is an optional dependency (``pip install cxlens[spark]``), imported lazily.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, UnsupportedError
+
+from cxlens.warehouse.engine import ReadOnlyError, normalize_arrow
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+
+def _is_date(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.DATE)
+
+
+def _regexp_replace_first_only(node: exp.Expression) -> bool:
+    if not isinstance(node, exp.RegexpReplace):
+        return False
+    flags = node.args.get("modifiers")
+    return not (isinstance(flags, exp.Literal) and "g" in flags.name)
+
+
+def _boundary_date_diff(node: exp.Expression) -> bool:
+    if not isinstance(node, exp.DateDiff):
+        return False
+    unit = node.text("unit").upper()
+    return not (unit == "DAY" and _is_date(node.this) and _is_date(node.expression))
+
+
+def _day_of_week(node: exp.Expression) -> bool:
+    if isinstance(node, exp.DayOfWeek | exp.DayOfWeekIso | exp.Dayname):
+        return True
+    if isinstance(node, exp.Extract):
+        return node.this.name.upper() in ("DOW", "ISODOW", "DAYOFWEEK")
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "date_part":
+        part = node.expressions[0] if node.expressions else None
+        return isinstance(part, exp.Literal) and part.name.lower() in ("dow", "isodow")
+    return False
+
+
+# Constructs that SQLGlot translates to Spark SQL *without error* but with a different
+# meaning. Each was measured on DuckDB 2.0 / Spark 4 (see docs/engine.md and the parity
+# tests); refusing them is the only way to keep "same SQL, same answer".
+_SILENTLY_WRONG: tuple[tuple[Any, str], ...] = (
+    (
+        lambda n: isinstance(n, exp.ArrayAgg) and isinstance(n.this, exp.Order),
+        "list()/array_agg() with ORDER BY becomes COLLECT_LIST, which drops the order (and "
+        "NULLs); use string_agg(x, sep ORDER BY ...) or a window with row_number()",
+    ),
+    (
+        _regexp_replace_first_only,
+        "regexp_replace() without the 'g' flag replaces the first match on DuckDB but every "
+        "match on Spark; pass 'g'",
+    ),
+    (
+        _boundary_date_diff,
+        "date_diff()/datediff() counts unit boundaries on DuckDB but whole elapsed units on "
+        "Spark; use date_diff('day', a::DATE, b::DATE), month arithmetic with year()/month(), "
+        "or epoch(b) - epoch(a) for seconds",
+    ),
+    (
+        lambda n: isinstance(n, exp.WithinGroup)
+        and isinstance(n.this, exp.PercentileCont | exp.PercentileDisc),
+        "percentile_cont/percentile_disc WITHIN GROUP becomes PERCENTILE_APPROX on Spark; "
+        "use median(), or aggregate in SQL and compute quantiles in NumPy",
+    ),
+    (
+        _day_of_week,
+        "day-of-week functions number days differently (DuckDB dow 0=Sunday, Spark "
+        "1=Sunday; isodow and dayname are translated wrongly); use "
+        "date_diff('day', DATE '2024-01-01', x::DATE) % 7 (0 = Monday)",
+    ),
+    (
+        lambda n: isinstance(n, exp.AtTimeZone),
+        "AT TIME ZONE becomes FROM_UTC_TIMESTAMP, which converts in the opposite direction; "
+        "convert time zones in Python at the edge, the warehouse is UTC",
+    ),
+)
+
+
+def check_portable(tree: exp.Expression) -> None:
+    """Raise ``UnsupportedError`` for constructs whose Spark translation changes meaning."""
+    for node in tree.walk():
+        for is_bad, why in _SILENTLY_WRONG:
+            if is_bad(node):
+                raise UnsupportedError(f"not portable to Spark: {why}: {node.sql('duckdb')}")
+
+
+@functools.lru_cache(maxsize=512)
+def to_spark_sql(sql: str) -> str:
+    """Translate one read-only DuckDB-dialect statement to Spark SQL.
+
+    Cached because analytics functions send the same few module-level SQL constants again
+    and again, and parsing is the expensive part. ``unsupported_level=RAISE`` turns SQLGlot's
+    "not supported in Spark" warnings into errors, and ``check_portable`` refuses the
+    constructs that SQLGlot translates without complaint into something that means another
+    thing: a query that cannot be translated must fail loudly, never run as something else.
+    Named parameters ``$name`` become ``:name``, which ``SparkSession.sql(args=...)`` binds.
+    """
+    statements = sqlglot.parse(sql, read="duckdb")
+    if len(statements) != 1 or statements[0] is None:
+        raise ReadOnlyError(f"expected one statement, got {len(statements)}")
+    tree = statements[0]
+    if not isinstance(tree, exp.Query):
+        raise ReadOnlyError(
+            f"Engine.query runs read-only queries, not {type(tree).__name__.upper()}"
+        )
+    check_portable(tree)
+    return tree.sql(dialect="spark", pretty=True, unsupported_level=ErrorLevel.RAISE)
+
+
+class SparkEngine:
+    """Runs cxlens SQL on a SparkSession, transpiled from DuckDB's dialect.
+
+    The session is created elsewhere (``local_session`` for tests and single machines, or
+    the cluster's own); it must use ``spark.sql.session.timeZone=UTC`` because the warehouse
+    stores naive timestamps that mean UTC.
+    """
+
+    name = "spark"
+
+    def __init__(self, spark: SparkSession) -> None:
+        self.spark = spark
+        tz = spark.conf.get("spark.sql.session.timeZone")
+        if tz not in ("UTC", "Etc/UTC", "GMT", "Z", "+00:00"):
+            raise ValueError(
+                f"SparkEngine needs spark.sql.session.timeZone=UTC, the session has {tz!r}: "
+                "timestamps would shift by the session's offset"
+            )
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        """Translate, run and return the rows as a normalised Arrow table."""
+        df = self.spark.sql(to_spark_sql(sql), args=dict(params) if params else None)
+        return normalize_arrow(df.toArrow())
+
+    def register(self, name: str, table: pa.Table) -> None:
+        """Load ``table`` into Spark and expose it as temporary view ``name``."""
+        self.spark.createDataFrame(table).createOrReplaceTempView(name)
+
+    def tables(self) -> list[str]:
+        """Tables and temporary views of the current database, sorted by name."""
+        return sorted(t.name for t in self.spark.catalog.listTables())
+
+
+# Keeps Spark's JVM to errors only. Written to a file because log4j2 reads its config before
+# any Python code could call setLogLevel; the INFO/WARN start-up lines otherwise flood every
+# test run and CLI command.
+_LOG4J2 = """\
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
+"""
+
+
+def local_session(
+    app_name: str = "cxlens",
+    *,
+    master: str = "local[2]",
+    shuffle_partitions: int = 4,
+    extra_conf: Mapping[str, str] | None = None,
+) -> SparkSession:
+    """Start (or reuse) a local SparkSession configured the way cxlens expects.
+
+    * UTC session time zone: naive warehouse timestamps are UTC.
+    * few shuffle partitions: the default 200 makes every small group-by take seconds.
+    * no UI and bound to loopback: nothing listens on or talks to other addresses.
+    * quiet logs (see ``_LOG4J2``).
+
+    Starting a session takes several seconds; share one per process (tests use a
+    session-scoped fixture) and call ``stop()`` at the end.
+    """
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    log_conf = os.path.join(tempfile.gettempdir(), "cxlens-spark-log4j2.properties")
+    with open(log_conf, "w", encoding="utf-8") as fh:
+        fh.write(_LOG4J2)
+    builder = (
+        SparkSession.builder.master(master)
+        .appName(app_name)
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        .config("spark.default.parallelism", str(shuffle_partitions))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log_conf}")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+    )
+    for key, value in (extra_conf or {}).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    # PySpark 4 logs every SQL error, with the whole JVM stack, as JSON on stderr *and*
+    # raises it. The raised exception carries the message; the log line is noise.
+    from pyspark.logger import PySparkLogger
+
+    PySparkLogger.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
+    PySparkLogger.getLogger("DataFrameQueryContextLogger").setLevel(logging.CRITICAL)
+    return spark
