@@ -1,0 +1,480 @@
+"""The ``cxlens`` command: bring data in, look at it, and drive everything from scripts.
+
+Every command takes ``--workspace`` (default ``$CXLENS_WORKSPACE``, else ``./cxlens-data``)
+and ``--json`` for machine-readable output. User errors print a message with where and how
+to fix, and exit with a non-zero code; they never print a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cxlens import __version__
+from cxlens.config import DEFAULT_WORKSPACE
+from cxlens.errors import MappingUnsure, UserError
+from cxlens.schema import KINDS
+
+app = typer.Typer(
+    help="cxlens: one customer view from many sources, with honest statistics.\n\n"
+    "Start with `cxlens demo run` to load a demo company, or `cxlens ingest FILE --kind orders`.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+quarantine_app = typer.Typer(help="Rows that failed validation: list, show, retry.",
+                             no_args_is_help=True)
+customer_app = typer.Typer(help="Look up one customer.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo company: generate its exports and load them.",
+                       no_args_is_help=True)
+app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(customer_app, name="customer")
+app.add_typer(demo_app, name="demo")
+
+out = Console()
+err = Console(stderr=True)
+
+Workspace = Annotated[Path, typer.Option(
+    "--workspace", "-w", envvar="CXLENS_WORKSPACE",
+    show_default="$CXLENS_WORKSPACE or ./cxlens-data",
+    help="Folder of the workspace (one per company or client).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str, indent=2) + "\n")
+
+
+def progress_bar(enabled: bool) -> Progress:
+    return Progress(TextColumn("[bold]{task.description:<22}"), BarColumn(),
+                    TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+                    console=err, disable=not enabled, transient=True)
+
+
+# ----------------------------------------------------------------------------- ingest
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(help="CSV, Excel, JSON/NDJSON or Parquet export.")],
+    kind: Annotated[str | None, typer.Option(
+        "--kind", "-k", help=f"What the file holds: {'|'.join(KINDS)}.")] = None,
+    preset: Annotated[str | None, typer.Option(
+        help="A known export format (see `cxlens presets`).")] = None,
+    mapping: Annotated[Path | None, typer.Option(help="A mapping YAML (docs/mapping.md).")] = None,
+    sheet: Annotated[str | None, typer.Option(help="Excel sheet to read.")] = None,
+    delimiter: Annotated[str | None, typer.Option(help="CSV delimiter; sniffed if absent.")] = None,
+    encoding: Annotated[str | None, typer.Option(help="File encoding; sniffed if absent.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before loading.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Validate and count, load nothing.")] = False,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    as_json: AsJson = False,
+) -> None:
+    """Load one export file as one batch (validated, deduplicated, identities linked).
+
+    Without --preset or --mapping, a matching preset is detected from the header, or a
+    mapping is proposed (English, Finnish and Swedish column names) and shown first.
+    """
+    from cxlens.ingest.load import Plan, ingest as run_ingest
+    from cxlens.sources.readers import ReadOptions
+    from cxlens.warehouse.store import open_warehouse
+
+    if kind is not None and kind not in KINDS:
+        raise UserError(f"unknown kind {kind!r}", hint=f"use one of: {', '.join(KINDS)}")
+    interactive = sys.stdin.isatty() and not yes and not as_json
+
+    def confirm(p: Plan) -> bool:
+        if not as_json:
+            show_plan(p)
+        if not interactive or p.how in ("preset", "mapping"):
+            return True
+        return typer.confirm("Load with this mapping?", default=True)
+
+    with open_warehouse(workspace) as con, progress_bar(not as_json) as bar:
+        task = bar.add_task("starting", total=1.0)
+        result = run_ingest(
+            con, file, kind, preset=preset, mapping_file=mapping,
+            read=ReadOptions(delimiter=delimiter, encoding=encoding, sheet=sheet),
+            progress=lambda step, frac: bar.update(task, description=step, completed=frac),
+            confirm=confirm, dry_run=dry_run,
+        )
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    show_result(result)
+
+
+def show_plan(p: Any) -> None:
+    m = p.mapping
+    t = Table(title=f"{p.staged.rows + len(p.staged.rejected):,} rows → {m.kind} "
+              f"({p.how}: {m.label})", title_justify="left")
+    t.add_column("field")
+    t.add_column("from")
+    t.add_column("match", justify="right")
+    scores = {x.field: x.score for x in p.proposal.matches} if p.proposal else {}
+    for f, r in m.columns.items():
+        src = repr(r.column) if r.column else f"= {r.value!r}"
+        t.add_row(f, src, f"{scores[f]:.0f}" if f in scores else "")
+    err.print(t)
+    read = [f"encoding {p.staged.encoding}" if p.staged.encoding else "",
+            f"delimiter {p.staged.delimiter!r}" if p.staged.delimiter else "",
+            f"sheet {p.staged.sheet!r}" if p.staged.sheet else ""]
+    if any(read):
+        err.print("read with " + ", ".join(x for x in read if x))
+
+
+def show_result(r: Any) -> None:
+    if r.batch_id is None and not r.dry_run:
+        out.print("nothing loaded")
+        return
+    head = "dry run (nothing loaded)" if r.dry_run else f"batch {r.batch_id}"
+    out.print(f"[bold]{head}[/]: {r.file} → {r.kind}")
+    out.print(f"  rows in      {r.rows_in:>12,}")
+    out.print(f"  loaded       {r.loaded:>12,}" + (f"  ({r.changed:,} changed)" if r.changed else ""))
+    out.print(f"  quarantined  {r.quarantined:>12,}")
+    out.print(f"  duplicates   {r.duplicates:>12,}")
+    if r.customers is not None:
+        out.print(f"  customers    {r.customers:>12,} in the workspace")
+    for note in r.notes:
+        out.print(f"  [dim]note: {note}[/]")
+    if r.quarantine_sample:
+        out.print("  quarantined rows (first ones; `cxlens quarantine list` for all):")
+        for q in r.quarantine_sample[:5]:
+            out.print(f"    line {q['line']}: {q['reason']}" +
+                      (f" (value {q['value']!r})" if q.get("value") is not None else ""))
+
+
+@app.command()
+def presets(as_json: AsJson = False) -> None:
+    """List the export formats cxlens knows."""
+    from cxlens.ingest.mapping import all_presets
+
+    items = [{"name": m.name, "kind": m.kind, "description": m.description} for m in all_presets()]
+    if as_json:
+        emit_json(items)
+        return
+    t = Table("preset", "kind", "description")
+    for i in items:
+        t.add_row(str(i["name"]), str(i["kind"]), str(i["description"] or ""))
+    out.print(t)
+
+
+# ---------------------------------------------------------------------------- batches
+
+
+@app.command()
+def batches(workspace: Workspace = DEFAULT_WORKSPACE, as_json: AsJson = False) -> None:
+    """List the batches loaded into the workspace, with their row counts."""
+    from cxlens.warehouse.store import open_warehouse
+
+    with open_warehouse(workspace, read_only=True) as con:
+        rows = con.execute(
+            "SELECT batch_id, kind, source_file, started_at, rows_in, loaded, changed, "
+            "quarantined, duplicates, status FROM batches ORDER BY batch_id"
+        ).fetchall()
+    keys = ["batch", "kind", "file", "started", "rows_in", "loaded", "changed", "quarantined",
+            "duplicates", "status"]
+    items = [dict(zip(keys, r, strict=True)) for r in rows]
+    if as_json:
+        emit_json(items)
+        return
+    t = Table(*keys)
+    for i in items:
+        t.add_row(*[f"{v:,}" if isinstance(v, int) and k != "batch" else str(v)
+                    for k, v in i.items()])
+    out.print(t)
+
+
+@app.command()
+def rollback(
+    batch: Annotated[int, typer.Argument(help="Batch number from `cxlens batches`.")],
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    as_json: AsJson = False,
+) -> None:
+    """Remove one batch: its rows go, the versions it replaced come back."""
+    from cxlens.ingest.batches import rollback as do_rollback
+    from cxlens.warehouse.store import open_warehouse
+
+    with open_warehouse(workspace) as con:
+        info = do_rollback(con, batch)
+    if as_json:
+        emit_json(info)
+    else:
+        out.print(f"batch {batch} rolled back: {info['removed']:,} rows removed, "
+                  f"{info['restored']:,} older versions restored")
+
+
+# ------------------------------------------------------------------------- quarantine
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    batch: Annotated[int | None, typer.Option(help="Only this batch.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    as_json: AsJson = False,
+) -> None:
+    """Rows that failed validation, with file, line, column and reason."""
+    from cxlens.ingest.batches import quarantined
+    from cxlens.warehouse.store import open_warehouse
+
+    with open_warehouse(workspace, read_only=True) as con:
+        rows = quarantined(con, batch=batch, limit=limit)
+    if as_json:
+        emit_json(rows)
+        return
+    t = Table("batch", "file", "line", "column", "value", "reason")
+    for r in rows:
+        t.add_row(str(r["batch"]), Path(str(r["file"])).name, str(r["line"]),
+                  str(r["column"] or ""), str(r["value"] or ""), str(r["reason"]))
+    out.print(t)
+
+
+@quarantine_app.command("show")
+def quarantine_show(
+    batch: Annotated[int, typer.Argument()],
+    line: Annotated[int, typer.Argument()],
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    as_json: AsJson = False,
+) -> None:
+    """One quarantined row in full: its reason and every original value."""
+    from cxlens.ingest.batches import quarantined
+    from cxlens.warehouse.store import open_warehouse
+
+    with open_warehouse(workspace, read_only=True) as con:
+        rows = quarantined(con, batch=batch, line=line, limit=1)
+    if not rows:
+        raise UserError(f"no quarantined row at batch {batch} line {line}",
+                        hint="see `cxlens quarantine list`")
+    r = rows[0]
+    if as_json:
+        emit_json(r)
+        return
+    out.print(f"[bold]{r['file']}[/], line {r['line']}: {r['reason']}")
+    for k, v in json.loads(str(r["raw"])).items():
+        out.print(f"  {k}: {v!r}")
+
+
+@quarantine_app.command("retry")
+def quarantine_retry(
+    batch: Annotated[int, typer.Argument(help="Batch whose quarantined rows to retry.")],
+    mapping: Annotated[Path | None, typer.Option(help="A corrected mapping YAML.")] = None,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    as_json: AsJson = False,
+) -> None:
+    """Validate a batch's quarantined rows again (with a corrected mapping) and load the good ones."""
+    from cxlens.ingest.batches import retry
+    from cxlens.warehouse.store import open_warehouse
+
+    with open_warehouse(workspace) as con:
+        result = retry(con, batch, mapping)
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        show_result(result)
+
+
+# -------------------------------------------------------------------------- customers
+
+
+@customer_app.command("show")
+def customer_show(
+    identifier: Annotated[str, typer.Argument(
+        help="Any identifier: e-mail, phone, CRM id, loyalty number, cookie id or customer id.")],
+    limit: Annotated[int, typer.Option(help="Timeline entries to show.")] = 50,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    as_json: AsJson = False,
+) -> None:
+    """The unified profile of one customer and their timeline across all sources."""
+    from cxlens.analytics.profile import profile
+    from cxlens.warehouse.store import open_warehouse
+
+    with open_warehouse(workspace, read_only=True) as con:
+        p = profile(con, identifier, limit=limit)
+    if as_json:
+        emit_json(p)
+        return
+    c = p["customer"]
+    out.print(f"[bold]{c['customer_id']}[/] {c.get('name') or ''}")
+    for k in ("email", "phone", "language", "country", "city", "segment", "first_seen",
+              "last_seen"):
+        if c.get(k) is not None:
+            out.print(f"  {k:<11} {c[k]}")
+    out.print("  identifiers " + ", ".join(p["identifiers"]))
+    s = p["summary"]
+    out.print(f"  orders      {s['orders']:,} for {s['revenue']:,.2f}  events {s['events']:,}  "
+              f"feedback {s['feedback']:,}")
+    t = Table("when", "source", "what", "detail", title="timeline (newest first)",
+              title_justify="left")
+    for e in p["timeline"]:
+        t.add_row(str(e["ts"]), str(e["source"] or ""), str(e["what"]), str(e["detail"] or ""))
+    out.print(t)
+
+
+# -------------------------------------------------------------------------------- sql
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="One read-only SELECT (DuckDB dialect).")],
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    as_json: AsJson = False,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 1000,
+) -> None:
+    """Run a read-only query on the warehouse (tables: v_orders, v_events, customers …)."""
+    from cxlens.warehouse.readonly import run_readonly
+    from cxlens.warehouse.store import open_warehouse
+
+    with open_warehouse(workspace, read_only=True) as con:
+        cols, rows = run_readonly(con, query, limit=limit)
+    if as_json:
+        emit_json([dict(zip(cols, r, strict=True)) for r in rows])
+        return
+    t = Table(*cols)
+    for r in rows:
+        t.add_row(*["" if v is None else str(v) for v in r])
+    out.print(t)
+
+
+@app.command()
+def status(workspace: Workspace = DEFAULT_WORKSPACE, as_json: AsJson = False) -> None:
+    """What the workspace holds: rows per table, customers, open quarantine."""
+    from cxlens.warehouse.store import open_warehouse, summary
+
+    with open_warehouse(workspace, read_only=True) as con:
+        s = summary(con)
+    if as_json:
+        emit_json(s)
+        return
+    out.print(f"[bold]workspace[/] {workspace.resolve()}")
+    for k, v in s.items():
+        out.print(f"  {k:<22} {v:>12,}")
+
+
+# ------------------------------------------------------------------------------- demo
+
+
+@demo_app.command("generate")
+def demo_generate(
+    size: Annotated[str, typer.Option(help="S (tests), M (~1 M events), L (~10 M events).")] = "S",
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 7,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the export files.")] = Path(
+        "demo-data"),
+    as_json: AsJson = False,
+) -> None:
+    """Write the demo company's exports (HubSpot, Shopify, GA4 …) into a folder."""
+    manifest = _generate(size, seed, out_dir, as_json)
+    if as_json:
+        emit_json({"files": [{"path": str(f.path), "kind": f.kind, "preset": f.preset}
+                             for f in manifest.files]})
+    else:
+        for f in manifest.files:
+            out.print(f"  {f.path}  ({f.kind}, preset {f.preset})")
+
+
+def _generate(size: str, seed: int, out_dir: Path, quiet: bool) -> Any:
+    from cxlens.demo import generate
+
+    size = size.upper()
+    if size not in ("S", "M", "L"):
+        raise UserError(f"unknown size {size!r}", hint="use S, M or L")
+    with progress_bar(not quiet) as bar:
+        task = bar.add_task("generating", total=1.0)
+        return generate(out_dir, size=size, seed=seed,
+                        progress=lambda step, frac: bar.update(task, description=step,
+                                                               completed=frac))
+
+
+@demo_app.command("run")
+def demo_run(
+    size: Annotated[str, typer.Option(help="S, M or L.")] = "M",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the export files.")] = Path(
+        "demo-data"),
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    as_json: AsJson = False,
+) -> None:
+    """Generate the demo company and ingest every file through the real ingest path."""
+    import time
+
+    from cxlens.ingest.load import ingest as run_ingest
+    from cxlens.warehouse.store import open_warehouse, summary
+
+    t0 = time.perf_counter()
+    manifest = _generate(size, seed, out_dir, as_json)
+    results = []
+    with open_warehouse(workspace) as con:
+        for f in manifest.files:
+            with progress_bar(not as_json) as bar:
+                task = bar.add_task(f.path.name, total=1.0)
+                r = run_ingest(con, f.path, f.kind, preset=f.preset,
+                               progress=lambda s, x, t=task, b=bar: b.update(t, completed=x))
+            results.append(r)
+            if not as_json:
+                out.print(f"  {f.path.name:<32} {f.kind:<10} in {r.rows_in:>10,}  loaded "
+                          f"{r.loaded:>10,}  quarantined {r.quarantined:>5,}  dup "
+                          f"{r.duplicates:>6,}")
+        s = summary(con)
+    took = time.perf_counter() - t0
+    if as_json:
+        emit_json({"batches": [r.as_dict() for r in results], "summary": s,
+                   "workspace": str(workspace), "seconds": round(took, 1)})
+        return
+    out.print(f"\n[bold]demo loaded[/] into {workspace.resolve()} in {took:.0f} s")
+    for k, v in s.items():
+        out.print(f"  {k:<22} {v:>12,}")
+    out.print("\ntry:  .venv/bin/cxlens status -w " + str(workspace))
+    out.print("      .venv/bin/cxlens quarantine list -w " + str(workspace))
+    out.print("      .venv/bin/cxlens sql \"SELECT channel, count(*) FROM v_events GROUP BY 1\" "
+              f"-w {workspace}")
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Show the version.")] = False,
+) -> None:
+    if version:
+        out.print(f"cxlens {__version__}")
+        raise typer.Exit()
+
+
+def main() -> None:
+    """Entry point: user errors become a message and an exit code, never a traceback."""
+    try:
+        app(standalone_mode=False)
+    except UserError as exc:
+        if "--json" in sys.argv:
+            emit_json({"ok": False, **exc.as_dict(),
+                       **({"proposal": exc.proposal_path} if isinstance(exc, MappingUnsure)
+                          else {})})
+        else:
+            err.print(f"[bold red]error:[/] {exc.where + ': ' if exc.where else ''}{exc.message}")
+            if exc.hint:
+                err.print(f"[yellow]how to fix:[/] {exc.hint}")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted: nothing of the unfinished batch was kept")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(1)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

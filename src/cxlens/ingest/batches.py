@@ -1,0 +1,103 @@
+"""Working with batches after they are loaded: rollback, the quarantine, and retries."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from cxlens.errors import UserError
+from cxlens.ingest import identity
+from cxlens.ingest.load import STAGE, BatchResult, Plan, load_staged
+from cxlens.ingest.mapping import load_mapping, parse_mapping
+from cxlens.schema import KINDS
+from cxlens.sources.readers import Staged
+
+
+def _batch_row(con: duckdb.DuckDBPyConnection, batch: int) -> tuple[Any, ...]:
+    rows = con.execute(
+        "SELECT kind, source_file, mapping, status FROM batches WHERE batch_id = ?", [batch]
+    ).fetchall()
+    if not rows:
+        raise UserError(f"no batch {batch}", hint="see `cxlens batches`")
+    return rows[0]
+
+
+def rollback(con: duckdb.DuckDBPyConnection, batch: int) -> dict[str, int]:
+    """Delete a batch's rows and revive the versions it superseded, in one transaction."""
+    kind_name, _, _, status = _batch_row(con, batch)
+    if status != "loaded":
+        raise UserError(f"batch {batch} is already {status}", hint="see `cxlens batches`")
+    table = KINDS[kind_name].table
+    con.execute("BEGIN TRANSACTION")
+    try:
+        removed = con.execute(f"DELETE FROM {table} WHERE _batch = ?", [batch]).fetchall()[0][0]
+        restored = con.execute(
+            f"UPDATE {table} SET _superseded_by = NULL WHERE _superseded_by = ?", [batch]
+        ).fetchall()[0][0]
+        con.execute("UPDATE quarantine SET status = 'rolled_back' WHERE batch_id = ?", [batch])
+        con.execute("UPDATE batches SET status = 'rolled_back' WHERE batch_id = ?", [batch])
+        if KINDS[kind_name].needs_identity:
+            identity.resolve(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return {"batch": batch, "removed": int(removed), "restored": int(restored)}
+
+
+def quarantined(con: duckdb.DuckDBPyConnection, *, batch: int | None = None,
+                line: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    where, params = ["status = 'open'"], []
+    if batch is not None:
+        where.append("batch_id = ?")
+        params.append(batch)
+    if line is not None:
+        where.append("line = ?")
+        params.append(line)
+    rows = con.execute(
+        'SELECT batch_id, kind, source_file, line, "column", value, reason, raw FROM quarantine '
+        f"WHERE {' AND '.join(where)} ORDER BY batch_id, line LIMIT {int(limit)}", params
+    ).fetchall()
+    keys = ["batch", "kind", "file", "line", "column", "value", "reason", "raw"]
+    return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def retry(con: duckdb.DuckDBPyConnection, batch: int,
+          mapping_file: Path | None = None) -> BatchResult:
+    """Run a batch's open quarantined rows through validation again, as a new batch."""
+    kind_name, source_file, mapping_yaml, _ = _batch_row(con, batch)
+    import yaml
+
+    m = (load_mapping(mapping_file) if mapping_file
+         else parse_mapping(yaml.safe_load(mapping_yaml), f"batch {batch}"))
+    rows = con.execute(
+        "SELECT line, raw FROM quarantine WHERE batch_id = ? AND status = 'open' ORDER BY line",
+        [batch],
+    ).fetchall()
+    records = [(line, json.loads(raw)) for line, raw in rows]
+    records = [(line, r) for line, r in records if "_raw_line" not in r]
+    if not records:
+        raise UserError(f"batch {batch} has no quarantined rows that can be retried",
+                        hint="rows that could not be split into columns need a fixed file")
+    columns = list(records[0][1])
+    data = {c: pa.array([r.get(c) for _, r in records], pa.string()) for c in columns}
+    data["_line"] = pa.array([line for line, _ in records], pa.int64())
+    con.register("_retry_arrow", pa.table(data))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM _retry_arrow")
+    con.unregister("_retry_arrow")
+    staged = Staged(table=STAGE, columns=columns, rows=len(records))
+    lines = [line for line, _ in records]
+
+    def close_old(new_batch: int) -> None:
+        con.execute(
+            "UPDATE quarantine SET status = 'retried' WHERE batch_id = ? AND status = 'open' "
+            "AND list_contains(?, line)", [batch, lines]
+        )
+
+    p = Plan(mapping=m, staged=staged, how="retry")
+    return load_staged(con, p, source_file, None, lambda s, f: None, after_load=close_old,
+                       retrying=batch)

@@ -1,0 +1,265 @@
+"""One ingest batch: read, map, validate, deduplicate, load, quarantine, resolve — atomically.
+
+Everything that changes the warehouse happens in one transaction, so a batch that fails or
+whose process is killed leaves the warehouse exactly as it was. Every batch accounts for
+every row: ``rows_in = loaded + quarantined + duplicates`` (``changed`` rows are loaded rows
+that replace an older version of the same record).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from cxlens.errors import InputError, MappingUnsure
+from cxlens.ingest import identity
+from cxlens.ingest.mapping import Mapping, detect_preset, load_mapping, load_preset
+from cxlens.ingest.propose import Proposal, propose
+from cxlens.ingest.transform import compile_mapping, ident, lit
+from cxlens.schema import LINEAGE, kind
+from cxlens.sources.readers import ReadOptions, Staged, stage
+
+Progress = Callable[[str, float], None]
+STAGE = "_stage"
+TYPED = "_typed"
+
+
+@dataclass
+class BatchResult:
+    batch_id: int | None
+    file: str
+    kind: str
+    mapping: str
+    rows_in: int = 0
+    loaded: int = 0
+    changed: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    customers: int | None = None
+    notes: list[str] = field(default_factory=list)
+    quarantine_sample: list[dict[str, object]] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_in == self.loaded + self.quarantined + self.duplicates
+
+    def as_dict(self) -> dict[str, object]:
+        return {**asdict(self), "balanced": self.balanced}
+
+
+@dataclass
+class Plan:
+    """What will be loaded and how: shown to the user before loading."""
+
+    mapping: Mapping
+    staged: Staged
+    how: str  # 'preset', 'mapping', 'detected preset', 'proposed'
+    proposal: Proposal | None = None
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 22), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def plan(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
+         preset: str | None = None, mapping_file: Path | None = None,
+         read: ReadOptions | None = None, proposal_dir: Path | None = None,
+         accept_unsure: bool = False) -> Plan:
+    """Stage the file and decide the mapping; raise MappingUnsure with a draft if unsure."""
+    how = "preset" if preset else "mapping" if mapping_file else ""
+    m: Mapping | None = None
+    if preset:
+        m = load_preset(preset)
+    elif mapping_file:
+        m = load_mapping(mapping_file)
+    if m and kind_name and m.kind != kind_name:
+        raise InputError(f"the mapping is for kind {m.kind}, not {kind_name}",
+                         file=str(mapping_file or preset), hint=f"use --kind {m.kind}")
+    opts = read or ReadOptions()
+    if m:
+        opts = ReadOptions(delimiter=opts.delimiter or m.read.get("delimiter"),
+                           encoding=opts.encoding or m.read.get("encoding"),
+                           sheet=opts.sheet or m.read.get("sheet"))
+    staged = stage(con, path, STAGE, opts)
+    if m is None:
+        m = detect_preset(staged.columns, kind_name)
+        how = "detected preset"
+    proposal = None
+    if m is None:
+        if kind_name is None:
+            raise InputError("no preset matches this file's header", file=str(path), line=1,
+                             hint="say what the file holds with --kind")
+        proposal = propose(staged.columns, kind_name)
+        m, how = proposal.mapping, "proposed"
+        if not proposal.confident and not accept_unsure:
+            out = (proposal_dir or path.parent) / f"{path.stem}.mapping.yml"
+            out.write_text(proposal.mapping.to_yaml(), encoding="utf-8")
+            why = (f"required field(s) not found: {', '.join(proposal.missing_required)}"
+                   if proposal.missing_required else
+                   "unsure matches: " + ", ".join(f"{u.field} ← {u.column!r}"
+                                                  for u in proposal.unsure))
+            raise MappingUnsure(
+                f"could not map the header confidently ({why})", file=str(path), line=1,
+                proposal_path=str(out),
+                hint=f"edit {out} and run again with --mapping {out}",
+            )
+    return Plan(mapping=m, staged=staged, how=how, proposal=proposal)
+
+
+def ingest(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
+           preset: str | None = None, mapping_file: Path | None = None,
+           read: ReadOptions | None = None, progress: Progress | None = None,
+           confirm: Callable[[Plan], bool] | None = None, proposal_dir: Path | None = None,
+           dry_run: bool = False) -> BatchResult:
+    """Ingest one file as one batch. ``confirm`` sees the plan and may refuse it."""
+    path = Path(path)
+    say = progress or (lambda step, frac: None)
+    con.execute("SET TimeZone = 'UTC'")
+    say("reading", 0.05)
+    p = plan(con, path, kind_name, preset=preset, mapping_file=mapping_file, read=read,
+             proposal_dir=proposal_dir, accept_unsure=False)
+    if confirm is not None and not confirm(p):
+        return BatchResult(None, str(path), p.mapping.kind, p.mapping.label, dry_run=True)
+    return load_staged(con, p, str(path), sha256_of(path), say, dry_run=dry_run)
+
+
+def load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str, file_sha: str | None,
+                say: Progress, *, dry_run: bool = False,
+                after_load: Callable[[int], None] | None = None,
+                retrying: int | None = None) -> BatchResult:
+    """Validate and load a staged file; ``retrying`` names a batch whose quarantine is retried."""
+    m, staged = p.mapping, p.staged
+    k = kind(m.kind)
+    result = BatchResult(None, source_file, k.name, m.label, notes=list(staged.notes),
+                         dry_run=dry_run)
+    say("validating", 0.2)
+    compiled = compile_mapping(con, m, STAGE, staged.columns, source_file)
+    result.notes += compiled.notes
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {TYPED} AS {compiled.sql}")
+    say("deduplicating", 0.45)
+    # Classify each row: the first of a key in the file is a candidate; later ones are
+    # duplicates; candidates are checked against the current rows of the warehouse.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _class AS
+        WITH firsts AS (
+            SELECT _key, min(_line) AS _line FROM {TYPED} GROUP BY _key
+        ), held AS (
+            SELECT DISTINCT row_hash FROM quarantine
+            WHERE kind = {lit(k.name)} AND status = 'open' AND row_hash IS NOT NULL
+              AND batch_id IS DISTINCT FROM {retrying if retrying is not None else "NULL"}
+        ), cur AS (
+            SELECT _key, _hash FROM {k.table} WHERE _superseded_by IS NULL
+              AND _key IN (SELECT _key FROM firsts)
+        )
+        SELECT t._line, CASE
+            WHEN f._line IS NULL THEN 'dup_file'
+            WHEN len(t._errors) > 0 AND h.row_hash IS NOT NULL THEN 'dup_quarantined'
+            WHEN len(t._errors) > 0 THEN 'invalid'
+            WHEN c._hash = t._hash THEN 'dup_existing'
+            WHEN c._key IS NOT NULL THEN 'changed'
+            ELSE 'new' END AS status
+        FROM {TYPED} t LEFT JOIN firsts f ON f._key = t._key AND f._line = t._line
+        LEFT JOIN cur c ON c._key = t._key LEFT JOIN held h ON h.row_hash = t._hash
+    """)
+    counts = dict(con.execute("SELECT status, count(*) FROM _class GROUP BY ALL").fetchall())
+    result.rows_in = staged.rows + len(staged.rejected)
+    result.changed = counts.get("changed", 0)
+    result.loaded = counts.get("new", 0) + result.changed
+    result.quarantined = counts.get("invalid", 0) + len(staged.rejected)
+    result.duplicates = sum(counts.get(s, 0) for s in ("dup_file", "dup_existing",
+                                                        "dup_quarantined"))
+    result.quarantine_sample = _quarantine_preview(con, staged)
+    if dry_run:
+        return result
+    say("loading", 0.6)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        batch = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchall()[0][0]
+        result.batch_id = batch
+        con.execute(
+            "INSERT INTO batches (batch_id, kind, source_file, file_sha256, mapping, started_at)"
+            " VALUES (?, ?, ?, ?, ?, now())",
+            [batch, k.name, source_file, file_sha, m.to_yaml()],
+        )
+        fields = [ident(f) for f in compiled.fields]
+        lineage = [c for c, _, _ in LINEAGE]
+        con.execute(
+            f"INSERT INTO {k.table} ({', '.join(fields + lineage)}) "
+            f"SELECT {', '.join('t.' + f for f in fields)}, t._key, t._hash, t._idkey, "
+            f"{batch}, t._line, NULL FROM {TYPED} t JOIN _class c USING (_line) "
+            f"WHERE c.status IN ('new', 'changed')"
+        )
+        if result.changed:
+            con.execute(
+                f"UPDATE {k.table} SET _superseded_by = {batch} WHERE _superseded_by IS NULL "
+                f"AND _batch <> {batch} AND _key IN (SELECT t._key FROM {TYPED} t "
+                f"JOIN _class c USING (_line) WHERE c.status = 'changed')"
+            )
+        _write_quarantine(con, batch, k.name, source_file, staged)
+        if after_load:
+            after_load(batch)
+        if k.needs_identity:
+            say("resolving identities", 0.8)
+            result.customers = identity.resolve(con)["customers"]
+        con.execute(
+            "UPDATE batches SET finished_at = now(), rows_in = ?, loaded = ?, changed = ?, "
+            "quarantined = ?, duplicates = ? WHERE batch_id = ?",
+            [result.rows_in, result.loaded, result.changed, result.quarantined,
+             result.duplicates, batch],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    say("done", 1.0)
+    return result
+
+
+def _raw_json(staged: Staged, alias: str = "s") -> str:
+    return "to_json({" + ", ".join(
+        f"{lit(c)}: {alias}.{ident(c)}" for c in staged.columns) + "})::VARCHAR"
+
+
+def _write_quarantine(con: duckdb.DuckDBPyConnection, batch: int, kind_name: str,
+                      source_file: str, staged: Staged) -> None:
+    con.execute(f"""
+        INSERT INTO quarantine (batch_id, kind, source_file, line, "column", value, reason, raw,
+                                row_hash)
+        SELECT {batch}, {lit(kind_name)}, {lit(source_file)}, t._line, t._errors[1].column,
+               t._errors[1].value,
+               array_to_string(list_transform(t._errors, lambda e: e.column || ': ' || e.reason), '; '),
+               {_raw_json(staged)}, t._hash
+        FROM {TYPED} t JOIN _class c USING (_line) JOIN {STAGE} s USING (_line)
+        WHERE c.status = 'invalid'
+    """)
+    if staged.rejected:
+        con.executemany(
+            "INSERT INTO quarantine (batch_id, kind, source_file, line, \"column\", value, "
+            "reason, raw) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)",
+            [(batch, kind_name, source_file, r.line, r.column, r.reason,
+              json.dumps({"_raw_line": r.raw}, ensure_ascii=False)) for r in staged.rejected],
+        )
+
+
+def _quarantine_preview(con: duckdb.DuckDBPyConnection, staged: Staged,
+                        limit: int = 10) -> list[dict[str, object]]:
+    rows = con.execute(f"""
+        SELECT t._line, t._errors[1].column, t._errors[1].value,
+               array_to_string(list_transform(t._errors, lambda e: e.column || ': ' || e.reason), '; ')
+        FROM {TYPED} t JOIN _class c USING (_line) WHERE c.status = 'invalid'
+        ORDER BY t._line LIMIT {limit}
+    """).fetchall()
+    out = [{"line": r[0], "column": r[1], "value": r[2], "reason": r[3]} for r in rows]
+    out += [{"line": r.line, "column": r.column, "value": None, "reason": r.reason}
+            for r in staged.rejected[: max(0, limit - len(out))]]
+    return sorted(out, key=lambda d: int(d["line"]))  # type: ignore[arg-type]

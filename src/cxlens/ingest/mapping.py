@@ -1,0 +1,169 @@
+"""Mappings from an export's columns to a kind's canonical fields, and the shipped presets.
+
+The YAML form is documented in docs/mapping.md. A mapping is data, not code: it can be
+written by hand, shipped as a preset, or proposed from a header by :mod:`cxlens.ingest.propose`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cxlens.errors import InputError, UserError
+from cxlens.schema import KINDS, kind
+
+PRESET_PACKAGE = "cxlens.sources.presets"
+
+
+@dataclass
+class Rule:
+    """How one canonical field gets its value."""
+
+    column: str | None = None
+    value: str | None = None
+    format: str | None = None
+    decimal: str | None = None
+    map: dict[str, str] | None = None
+
+    def to_yaml(self) -> str | dict[str, Any]:
+        items = {k: v for k, v in vars(self).items() if v is not None}
+        return self.column if list(items) == ["column"] else items  # type: ignore[return-value]
+
+
+@dataclass
+class Mapping:
+    kind: str
+    columns: dict[str, Rule]
+    source: str | None = None
+    name: str | None = None
+    description: str | None = None
+    read: dict[str, str] = field(default_factory=dict)
+    country: str = "FI"
+    properties: str = "rest"
+
+    @property
+    def label(self) -> str:
+        return self.name or "custom mapping"
+
+    def source_columns(self) -> list[str]:
+        return [r.column for r in self.columns.values() if r.column]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind}
+        for key in ("name", "description", "source"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        if self.read:
+            out["read"] = dict(self.read)
+        out["country"] = self.country
+        out["columns"] = {f: r.to_yaml() for f, r in self.columns.items()}
+        out["properties"] = self.properties
+        return out
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), allow_unicode=True, sort_keys=False)
+
+
+def parse_mapping(data: Any, origin: str) -> Mapping:
+    """Build a Mapping from parsed YAML, with messages that name the bad key."""
+    if not isinstance(data, dict):
+        raise InputError("a mapping must be a YAML dictionary", file=origin,
+                         hint="see docs/mapping.md for the form")
+    k = data.get("kind")
+    if k not in KINDS:
+        raise InputError(f"unknown or missing kind {k!r}", file=origin,
+                         hint=f"set kind: to one of {', '.join(KINDS)}")
+    canonical = kind(k)
+    cols = data.get("columns") or {}
+    if not isinstance(cols, dict):
+        raise InputError("columns: must be a dictionary", file=origin,
+                         hint="write `field: Source column` lines under columns:")
+    rules: dict[str, Rule] = {}
+    for fname, spec in cols.items():
+        if fname not in canonical.field_names:
+            raise InputError(
+                f"{fname!r} is not a field of kind {k}", file=origin,
+                hint=f"fields of {k}: {', '.join(canonical.field_names)}",
+            )
+        if isinstance(spec, str):
+            rules[fname] = Rule(column=spec)
+        elif isinstance(spec, dict):
+            unknown = set(spec) - {"column", "value", "format", "decimal", "map"}
+            if unknown:
+                raise InputError(f"unknown key(s) {sorted(unknown)} for field {fname!r}",
+                                 file=origin, hint="use column, value, format, decimal, map")
+            if ("column" in spec) == ("value" in spec):
+                raise InputError(f"field {fname!r} needs exactly one of column: or value:",
+                                 file=origin, hint="name the source column, or give a value")
+            rules[fname] = Rule(
+                column=_opt_str(spec.get("column")),
+                value=_opt_str(spec.get("value")),
+                format=_opt_str(spec.get("format")),
+                decimal=_opt_str(spec.get("decimal")),
+                map={str(a): str(b) for a, b in (spec.get("map") or {}).items()} or None,
+            )
+        else:
+            raise InputError(f"field {fname!r} must be a column name or a rule", file=origin,
+                             hint="see docs/mapping.md")
+    props = str(data.get("properties", "rest"))
+    if props not in ("rest", "none"):
+        raise InputError("properties: must be rest or none", file=origin, hint="use rest")
+    return Mapping(
+        kind=k, columns=rules, source=_opt_str(data.get("source")),
+        name=_opt_str(data.get("name")), description=_opt_str(data.get("description")),
+        read={str(a): str(b) for a, b in (data.get("read") or {}).items()},
+        country=str(data.get("country") or "FI").upper(), properties=props,
+    )
+
+
+def _opt_str(v: Any) -> str | None:
+    return None if v is None else str(v)
+
+
+def load_mapping(path: Path) -> Mapping:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("mapping file not found", file=str(path), hint="check the path") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(f"the mapping is not valid YAML: {getattr(exc, 'problem', exc)}",
+                         file=str(path), line=(mark.line + 1) if mark else None,
+                         hint="fix the YAML syntax") from None
+    return parse_mapping(data, str(path))
+
+
+def preset_names() -> list[str]:
+    files = resources.files(PRESET_PACKAGE)
+    return sorted(p.name[:-4] for p in files.iterdir() if p.name.endswith(".yml"))
+
+
+def load_preset(name: str) -> Mapping:
+    res = resources.files(PRESET_PACKAGE) / f"{name}.yml"
+    if not res.is_file():
+        raise UserError(f"unknown preset {name!r}",
+                        hint=f"presets: {', '.join(preset_names()) or '(none)'}")
+    mapping = parse_mapping(yaml.safe_load(res.read_text(encoding="utf-8")), f"preset {name}")
+    mapping.name = mapping.name or name
+    return mapping
+
+
+def all_presets() -> list[Mapping]:
+    return [load_preset(n) for n in preset_names()]
+
+
+def detect_preset(columns: list[str], kind_name: str | None) -> Mapping | None:
+    """The preset whose named columns are all in the header; the most specific one wins."""
+    header = {c.strip().lower() for c in columns}
+    fits = [
+        m for m in all_presets()
+        if (kind_name is None or m.kind == kind_name)
+        and m.source_columns()
+        and all(c.strip().lower() in header for c in m.source_columns())
+    ]
+    return max(fits, key=lambda m: len(m.source_columns()), default=None)

@@ -1,0 +1,277 @@
+"""Compile a mapping into one SQL SELECT that types, normalises and validates every row.
+
+The result has, per row: the canonical fields (typed), the lineage columns ``_key``,
+``_hash`` and ``_idkey``, and ``_errors``: a list of ``(column, value, reason)`` structs,
+empty when the row is valid. Each check is a small function returning a SQL expression, so
+adding a rule means adding a function, not editing a loop over rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import phonenumbers
+from rapidfuzz import process
+
+from cxlens.errors import InputError
+from cxlens.ingest.mapping import Mapping, Rule
+from cxlens.schema import IDENTITY_TYPES, METRIC_SCALES, Field, kind
+
+TS_FORMATS = (
+    "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M",
+    "%d/%m/%Y", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M",
+    "%m/%d/%Y", "%Y%m%d", "%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M %z", "%d.%m.%Y klo %H.%M",
+)
+CURRENCY_JUNK = r"[\s\x{00a0}\x{202f}€$£]|EUR|SEK|NOK|DKK|kr"
+SAMPLE_ROWS = 20000
+
+
+@dataclass
+class Compiled:
+    sql: str
+    fields: list[str]
+    notes: list[str]
+
+
+def lit(value: str | None) -> str:
+    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def resolve_column(rule: Rule, columns: list[str], field: str, origin: str) -> str:
+    """The staged column a rule names: exact, then case-insensitive; else a clear error."""
+    assert rule.column is not None
+    if rule.column in columns:
+        return rule.column
+    lower = {c.strip().lower(): c for c in columns}
+    if rule.column.strip().lower() in lower:
+        return lower[rule.column.strip().lower()]
+    best = process.extractOne(rule.column, columns) if columns else None
+    closest = f"; the closest header is {best[0]!r}" if best and best[1] >= 50 else ""
+    raise InputError(
+        f"column {rule.column!r} (for field {field}) is not in the file{closest}",
+        file=origin, line=1, column=rule.column,
+        hint="check the export, the delimiter, or fix the mapping "
+             f"(header: {', '.join(columns[:12])}{' …' if len(columns) > 12 else ''})",
+    )
+
+
+def raw_expr(rule: Rule, column: str | None) -> str:
+    base = lit(rule.value) if rule.value is not None else f"nullif(trim({ident(column)}), '')"
+    if rule.map:
+        cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in rule.map.items())
+        base = f"(CASE {base} {cases} ELSE {base} END)"
+    return base
+
+
+# ------------------------------------------------------------------------ conversions
+
+
+def _sniff_ts(con: duckdb.DuckDBPyConnection, stage: str, raw: str) -> list[str]:
+    """Pick the timestamp formats that parse most of a sample of the column."""
+    tests = {"iso": f"try_cast({raw} AS TIMESTAMPTZ)"}
+    tests.update({f: f"try_strptime({raw}, {lit(f)})" for f in TS_FORMATS})
+    tests["epoch"] = f"CASE WHEN regexp_full_match({raw}, '[0-9]{{10}}|[0-9]{{13}}|[0-9]{{16}}') THEN 1 END"
+    sel = ", ".join(f"count({e})" for e in tests.values())
+    counts = con.execute(
+        f"SELECT count({raw}), {sel} FROM (SELECT * FROM {stage} LIMIT {SAMPLE_ROWS})"
+    ).fetchall()[0]
+    total, hits = counts[0], dict(zip(tests, counts[1:], strict=True))
+    if total == 0:
+        return ["iso"]
+    ranked = sorted((h, -i, f) for i, (f, h) in enumerate(hits.items()) if h > 0)
+    chosen = [f for _, _, f in reversed(ranked)]
+    return chosen[:3] or ["iso"]
+
+
+def ts_expr(raw: str, formats: list[str]) -> str:
+    parts = []
+    for f in formats:
+        if f == "iso":
+            parts.append(f"try_cast({raw} AS TIMESTAMPTZ)::TIMESTAMP")
+        elif f == "epoch":
+            parts.append(
+                f"CASE length({raw}) WHEN 10 THEN to_timestamp(try_cast({raw} AS BIGINT))"
+                f" WHEN 13 THEN epoch_ms(try_cast({raw} AS BIGINT))::TIMESTAMPTZ"
+                f" WHEN 16 THEN make_timestamp(try_cast({raw} AS BIGINT))::TIMESTAMPTZ END::TIMESTAMP"
+            )
+        elif f == "epoch_s":
+            parts.append(f"to_timestamp(try_cast({raw} AS DOUBLE))::TIMESTAMP")
+        elif f == "epoch_ms":
+            parts.append(f"epoch_ms(try_cast({raw} AS BIGINT))")
+        elif f == "epoch_us":
+            parts.append(f"make_timestamp(try_cast({raw} AS BIGINT))")
+        elif "%z" in f or "%Z" in f:
+            parts.append(f"try_strptime({raw}, {lit(f)})::TIMESTAMPTZ::TIMESTAMP")
+        else:
+            parts.append(f"try_strptime({raw}, {lit(f)})::TIMESTAMP")
+    return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+
+
+def _sniff_decimal(con: duckdb.DuckDBPyConnection, stage: str, raw: str) -> str:
+    comma, dot = con.execute(
+        f"SELECT count(*) FILTER (WHERE regexp_matches({raw}, ',[0-9]{{1,2}}$|,[0-9]+$') "
+        f"AND NOT regexp_matches({raw}, '\\.[0-9]+$')), "
+        f"count(*) FILTER (WHERE regexp_matches({raw}, '\\.[0-9]+$')) "
+        f"FROM (SELECT * FROM {stage} LIMIT {SAMPLE_ROWS})"
+    ).fetchall()[0]
+    return "," if comma > dot else "."
+
+
+def number_expr(raw: str, decimal: str, sql_type: str) -> str:
+    clean = f"regexp_replace({raw}, '{CURRENCY_JUNK}', '', 'g')"
+    if decimal == ",":
+        clean = f"replace(replace({clean}, '.', ''), ',', '.')"
+    else:
+        clean = f"replace({clean}, ',', '')"
+    clean = f"replace({clean}, '−', '-')"
+    return f"try_cast({clean} AS {sql_type})"
+
+
+def email_expr(raw: str) -> str:
+    low = f"lower({raw})"
+    return f"CASE WHEN regexp_full_match({low}, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+') THEN {low} END"
+
+
+def phone_expr(raw: str, country: str) -> str:
+    cc = str(phonenumbers.country_code_for_region(country) or 358)
+    p = f"regexp_replace({raw}, '[\\s\\-().\\x{{00a0}}/]', '', 'g')"
+    e164 = (
+        f"CASE WHEN {p} LIKE '+%' THEN {p} WHEN {p} LIKE '00%' THEN '+' || substr({p}, 3) "
+        f"WHEN {p} LIKE '0%' THEN '+{cc}' || substr({p}, 2) "
+        f"WHEN {p} LIKE '{cc}%' AND length({p}) > 9 THEN '+' || {p} END"
+    )
+    return f"CASE WHEN regexp_full_match({e164}, '\\+[1-9][0-9]{{6,14}}') THEN {e164} END"
+
+
+def typed_expr(f: Field, raw: str, rule: Rule, m: Mapping, con, stage: str,
+               notes: list[str]) -> str:
+    if f.type in ("timestamp", "date"):
+        fmts = [x.strip() for x in rule.format.split("|")] if rule.format else None
+        if fmts is None and rule.column:
+            fmts = _sniff_ts(con, stage, raw)
+            notes.append(f"{f.name}: dates read as {' | '.join(fmts)}")
+        e = ts_expr(raw, fmts or ["iso"])
+        return f"({e})::DATE" if f.type == "date" else e
+    if f.type in ("decimal", "integer"):
+        dec = rule.decimal or (_sniff_decimal(con, stage, raw) if rule.column else ".")
+        if not rule.decimal and rule.column and dec == ",":
+            notes.append(f"{f.name}: decimal comma")
+        return number_expr(raw, dec, "DECIMAL(18,4)" if f.type == "decimal" else "BIGINT")
+    if f.name == "email":
+        return email_expr(raw)
+    if f.name == "phone":
+        return phone_expr(raw, m.country)
+    if f.name in ("metric", "language"):
+        return f"lower({raw})"
+    if f.name == "country":
+        return f"upper({raw})"
+    return raw
+
+
+# ------------------------------------------------------------------------ checks
+
+
+def check_conversion(f: Field, raw: str, typed: str) -> str:
+    what = {"timestamp": "not a date/time", "date": "not a date", "decimal": "not a number",
+            "integer": "not a whole number", "text": "not valid"}[f.type]
+    if f.name == "email":
+        what = "not an e-mail address"
+    elif f.name == "phone":
+        what = "not a phone number"
+    return f"CASE WHEN {raw} IS NOT NULL AND {typed} IS NULL THEN {lit(what)} END"
+
+
+def check_required(f: Field, raw: str) -> str:
+    return f"CASE WHEN {raw} IS NULL THEN 'missing (required)' END"
+
+
+def check_score(typed: dict[str, str]) -> str:
+    metric, score = typed.get("metric", "NULL"), typed.get("score", "NULL")
+    lo = "CASE " + " ".join(f"WHEN {metric} = {lit(k)} THEN {v[0]}" for k, v in
+                            METRIC_SCALES.items()) + " END"
+    hi_default = "CASE " + " ".join(f"WHEN {metric} = {lit(k)} THEN {v[1]}" for k, v in
+                                    METRIC_SCALES.items()) + " END"
+    hi = f"coalesce({typed['scale_max']}, {hi_default})" if "scale_max" in typed else hi_default
+    return (
+        f"CASE WHEN {metric} IS NOT NULL AND {hi} IS NULL THEN "
+        f"'unknown metric (use ' || {lit(', '.join(METRIC_SCALES))} || ')' "
+        f"WHEN {score} IS NOT NULL AND ({score} < {lo} OR {score} > {hi}) THEN "
+        f"'score ' || {score}::DOUBLE || ' is outside the ' || {lo} || '–' || {hi} || "
+        f"' scale of ' || {metric} END"
+    )
+
+
+def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, stage: str,
+                    columns: list[str], origin: str) -> Compiled:
+    k = kind(m.kind)
+    notes: list[str] = []
+    raws: dict[str, str] = {}
+    sources: dict[str, str | None] = {}
+    for fname, rule in m.columns.items():
+        col = resolve_column(rule, columns, fname, origin) if rule.column else None
+        raws[fname] = raw_expr(rule, col)
+        sources[fname] = col
+    missing = [r for r in k.required if r not in raws]
+    if missing:
+        best = process.extractOne(missing[0], columns) if columns else None
+        closest = f"; the closest header is {best[0]!r}" if best and best[1] >= 50 else ""
+        raise InputError(
+            f"required field(s) {', '.join(missing)} of kind {k.name} are not mapped{closest}",
+            file=origin, line=1,
+            hint="add them to the mapping, or check that this file really is "
+                 f"{k.name} (header: {', '.join(columns[:12])})",
+        )
+    if "source" not in raws and m.source:
+        raws["source"] = lit(m.source)
+    for fname, default in k.defaults.items():
+        raws[fname] = f"coalesce({raws[fname]}, {lit(default)})" if fname in raws else lit(default)
+    used = {c for c in sources.values() if c}
+    rest = [c for c in columns if c not in used]
+    if "properties" not in raws and m.properties == "rest" and rest:
+        raws["properties"] = "to_json({" + ", ".join(
+            f"{lit(c)}: nullif(trim({ident(c)}), '')" for c in rest) + "})::VARCHAR"
+
+    typed: dict[str, str] = {}
+    checks: list[tuple[str, str, str]] = []  # (field, raw, reason expr)
+    for f in k.fields:
+        if f.name not in raws:
+            continue
+        raw = raws[f.name]
+        rule = m.columns.get(f.name, Rule(value="x"))
+        typed[f.name] = typed_expr(f, raw, rule, m, con, stage, notes)
+        if f.required:
+            checks.append((f.name, raw, check_required(f, raw)))
+        if typed[f.name] != raw:
+            checks.append((f.name, raw, check_conversion(f, raw, typed[f.name])))
+    if k.name == "feedback":
+        checks.append(("score", raws.get("score", "NULL"), check_score(typed)))
+    ids = [t for t in IDENTITY_TYPES if t in typed]
+    idkey = ("coalesce(" + ", ".join(f"{lit(t + ':')} || {typed[t]}" for t in ids) + ")"
+             if ids else "NULL")
+    if k.name == "customers":
+        checks.append(("crm_id", "NULL", f"CASE WHEN {idkey} IS NULL THEN "
+                       "'no identifier (crm_id, email, loyalty_id or phone)' END"))
+    content = "concat_ws(chr(31), " + ", ".join(raws[n] for n in sorted(raws)) + ")"
+    key_fields = [n for n in k.key if n in typed]
+    if k.name == "customers":
+        key = idkey
+    elif key_fields:
+        key = "concat_ws('|', " + ", ".join(f"{typed[n]}::VARCHAR" for n in key_fields) + ")"
+        key = f"coalesce(nullif({key}, ''), 'h:' || md5({content}))"
+    else:
+        key = f"'h:' || md5({content})"
+    errors = "list_filter([" + ", ".join(
+        f"CASE WHEN ({reason}) IS NOT NULL THEN {{'column': {lit(sources.get(fn) or fn)}, "
+        f"'value': {raw}, 'reason': {reason}}} END" for fn, raw, reason in checks
+    ) + "], lambda x: x IS NOT NULL)"
+    select = ", ".join(f"{e} AS {ident(n)}" for n, e in typed.items())
+    sql = (
+        f"SELECT _line, {select}, {key} AS _key, md5({content}) AS _hash, {idkey} AS _idkey, "
+        f"{errors} AS _errors FROM {stage}"
+    )
+    return Compiled(sql=sql, fields=list(typed), notes=notes)

@@ -1,0 +1,419 @@
+"""Readers turn an export file into a staging table of text columns numbered by line.
+
+Every reader produces the same thing: a DuckDB table ``name`` with the file's columns as
+VARCHAR, plus ``_line`` (the line of the record in the file, the header being line 1, or
+the record's position for formats without lines), and a list of :class:`Rejected` records
+that could not even be split into columns. Typing and validation happen later, in one SQL
+pass over the staging table, so no reader loops over rows in Python on the hot path.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from cxlens.errors import InputError
+
+SNIFF_BYTES = 1 << 16
+DELIMITERS = (",", ";", "\t", "|")
+FORMATS = {
+    ".csv": "csv", ".txt": "csv", ".tsv": "csv",
+    ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel",
+    ".json": "json", ".ndjson": "json", ".jsonl": "json",
+    ".parquet": "parquet", ".pq": "parquet",
+}
+MAGIC = {b"PK\x03\x04": "a ZIP archive (an Excel .xlsx file?)", b"%PDF": "a PDF document",
+         b"PAR1": "a Parquet file", b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image",
+         b"\xd0\xcf\x11\xe0": "an old Excel .xls / Office file"}
+
+
+@dataclass
+class Rejected:
+    line: int
+    reason: str
+    raw: str
+    column: str | None = None
+
+
+@dataclass
+class Staged:
+    """What a reader produced: the staging table and how the file was read."""
+
+    table: str
+    columns: list[str]
+    rows: int
+    rejected: list[Rejected] = field(default_factory=list)
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReadOptions:
+    delimiter: str | None = None
+    encoding: str | None = None
+    sheet: str | None = None
+
+
+def file_format(path: Path) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(
+            f"cannot tell the format of {path.name!r} from its extension",
+            file=str(path),
+            hint="use .csv, .xlsx, .json, .ndjson or .parquet",
+        )
+    return fmt
+
+
+def stage(con: duckdb.DuckDBPyConnection, path: Path, table: str, opts: ReadOptions) -> Staged:
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", file=str(path), hint="check the path")
+    if path.stat().st_size == 0:
+        raise InputError("the file is empty", file=str(path), hint="export the data again")
+    fmt = file_format(path)
+    reader = {"csv": _stage_csv, "excel": _stage_excel, "json": _stage_json,
+              "parquet": _stage_parquet}[fmt]
+    staged = reader(con, path, table, opts)
+    if staged.rows == 0 and not staged.rejected:
+        raise InputError(
+            "the file has a header but no data rows", file=str(path), line=2,
+            hint="check that the export was not filtered to nothing",
+        )
+    return staged
+
+
+# ----------------------------------------------------------------------------------- CSV
+
+
+def sniff_encoding(head: bytes, path: Path) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for magic, what in MAGIC.items():
+        if head.startswith(magic):
+            raise InputError(
+                f"this is {what}, not a CSV text file", file=str(path),
+                hint="export the data as CSV, or give the file its real extension",
+            )
+    if b"\x00" in head[:4096]:
+        if head[1:2] == b"\x00" or head[0:1] == b"\x00":
+            return "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
+        raise InputError(
+            "the file contains binary data, not text", file=str(path),
+            hint="export the data as CSV (text), or check that this is the right file",
+        )
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4:  # a character cut at the sniff boundary
+            return "utf-8"
+        return "cp1252"
+
+
+def sniff_delimiter(header_line: str) -> str:
+    counts = {d: header_line.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def _read_head(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(SNIFF_BYTES)
+
+
+def _first_line(text: str) -> str:
+    return text.splitlines()[0] if text.strip() else ""
+
+
+@contextmanager
+def _as_utf8(path: Path, encoding: str) -> Iterator[tuple[Path, list[int]]]:
+    """Yield a UTF-8 path for ``path``; lines that fail ``encoding`` are read as cp1252."""
+    if encoding == "utf-8":
+        yield path, []
+        return
+    repaired: list[int] = []
+    with tempfile.TemporaryDirectory(prefix="cxlens-") as tmp:
+        out = Path(tmp) / (path.stem + ".utf8.csv")
+        strict = encoding not in ("utf-8-mixed",)
+        with open(path, "rb") as src, open(out, "w", encoding="utf-8", newline="") as dst:
+            if strict:
+                dec = codecs.getincrementaldecoder(encoding)(errors="replace")
+                for chunk in iter(lambda: src.read(1 << 22), b""):
+                    dst.write(dec.decode(chunk))
+                dst.write(dec.decode(b"", final=True))
+            else:
+                for no, raw in enumerate(src, start=1):
+                    try:
+                        dst.write(raw.decode("utf-8"))
+                    except UnicodeDecodeError:
+                        dst.write(raw.decode("cp1252", errors="replace"))
+                        repaired.append(no)
+        yield out, repaired
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, opts: ReadOptions) -> Staged:
+    head = _read_head(path)
+    encoding = (opts.encoding or "").lower().replace("_", "-") or sniff_encoding(head, path)
+    if encoding in ("latin-1", "latin1", "iso-8859-1"):
+        encoding = "latin-1"
+    try:
+        text = head.decode(encoding if encoding != "utf-8" else "utf-8", errors="replace")
+    except LookupError:
+        raise InputError(f"unknown encoding {opts.encoding!r}", file=str(path),
+                         hint="use utf-8, utf-8-sig, latin-1, cp1252 or utf-16") from None
+    header_line = _first_line(text.lstrip("\ufeff"))
+    if not header_line.strip():
+        raise InputError("the file has no header line", file=str(path), line=1,
+                         hint="the first line must name the columns")
+    delimiter = opts.delimiter or sniff_delimiter(header_line)
+    columns = next(csv.reader(io.StringIO(header_line), delimiter=delimiter))
+    if len(header_line) > SNIFF_BYTES - 16 and "\n" not in text:
+        raise InputError(
+            f"the first line is longer than {SNIFF_BYTES // 1024} KB and has no line break",
+            file=str(path), line=1,
+            hint="the file is not a line-by-line CSV export (wrong line endings, or one "
+                 "huge line); export it again as CSV with one record per line",
+        )
+    notes: list[str] = []
+    if encoding == "utf-8":
+        staged = _duck_csv(con, path, table, delimiter)
+        bad = [r for r in staged.rejected if r.reason.startswith("INVALID UNICODE")]
+        if bad:
+            # Mixed encodings: re-read with per-line fallback instead of rejecting rows.
+            with _as_utf8(path, "utf-8-mixed") as (fixed, repaired):
+                staged = _duck_csv(con, fixed, table, delimiter)
+            shown = ", ".join(map(str, repaired[:5])) + (" …" if len(repaired) > 5 else "")
+            notes.append(
+                f"{len(repaired)} line(s) were not UTF-8 and were read as Windows-1252 "
+                f"(lines {shown}); check those characters"
+            )
+    else:
+        with _as_utf8(path, encoding) as (fixed, _):
+            staged = _duck_csv(con, fixed, table, delimiter)
+    staged.encoding, staged.delimiter, staged.notes = encoding, delimiter, notes
+    if len(staged.columns) == 1 and len(columns) == 1:
+        other = [d for d in DELIMITERS if d in header_line]
+        if other:
+            staged.notes.append(f"only one column was found; is the delimiter {other[0]!r}?")
+    return staged
+
+
+def _duck_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, delimiter: str) -> Staged:
+    con.execute(f"DROP TABLE IF EXISTS {table}")
+    src = (
+        f"read_csv(?, header=true, all_varchar=true, delim=?, quote='\"', escape='\"', "
+        f"auto_detect=false, ignore_errors=true, store_rejects=true, "
+        f"rejects_table='{table}_rej', rejects_scan='{table}_scan', "
+        f"max_line_size=100000000)"
+    )
+    try:
+        con.execute(f"DROP TABLE IF EXISTS {table}_rej; DROP TABLE IF EXISTS {table}_scan")
+        cols = _csv_header(con, path, delimiter)
+        col_sql = "{" + ", ".join(f"'{_q(c)}': 'VARCHAR'" for c in cols) + "}"
+        src = src.replace("auto_detect=false,", f"auto_detect=false, columns={col_sql},")
+        con.execute(
+            f"CREATE TEMP TABLE {table} AS SELECT *, row_number() OVER () + 1 AS _line FROM {src}",
+            [str(path), delimiter],
+        )
+    except duckdb.Error as exc:
+        raise InputError(f"cannot read the file as CSV: {_first_sentence(exc)}",
+                         file=str(path), hint="check that this is a CSV export") from None
+    rej = con.execute(
+        f"SELECT line, column_name, error_type || ': ' || error_message, csv_line "
+        f"FROM {table}_rej ORDER BY line"
+    ).fetchall()
+    rejected: list[Rejected] = []
+    seen: set[int] = set()
+    for line, column, reason, raw in rej:
+        if line in seen:
+            continue
+        seen.add(line)
+        rejected.append(Rejected(int(line), _reject_reason(reason), raw or "", column))
+    if rejected:
+        _renumber_lines(con, table, [r.line for r in rejected])
+    n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    return Staged(table=table, columns=cols, rows=n, rejected=rejected)
+
+
+def _csv_header(con: duckdb.DuckDBPyConnection, path: Path, delimiter: str) -> list[str]:
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        first = fh.readline()
+    cols = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
+    seen: dict[str, int] = {}
+    out = []
+    for i, c in enumerate(cols):
+        c = c.strip() or f"column{i + 1}"
+        if c in seen:
+            seen[c] += 1
+            c = f"{c}_{seen[c]}"
+        else:
+            seen[c] = 1
+        out.append(c)
+    return out
+
+
+def _renumber_lines(con: duckdb.DuckDBPyConnection, table: str, reject_lines: list[int]) -> None:
+    """Turn good-row positions into physical lines, skipping the rejected lines.
+
+    Reject j (1-based, sorted) has ``k_j = line_j - j - 1`` good rows before it, so good
+    row r sits on line ``r + 1 + #{j: k_j < r}``; an ASOF join finds that count.
+    """
+    con.execute(f"DROP TABLE IF EXISTS {table}_k")
+    con.execute(f"CREATE TEMP TABLE {table}_k (k BIGINT, j BIGINT)")
+    con.executemany(
+        f"INSERT INTO {table}_k VALUES (?, ?)",
+        [(line - j - 1, j) for j, line in enumerate(sorted(reject_lines), start=1)],
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT s.* REPLACE "
+        f"(s._line + coalesce(k.j, 0) AS _line) FROM {table} s "
+        f"ASOF LEFT JOIN {table}_k k ON s._line - 1 > k.k"
+    )
+
+
+def _reject_reason(reason: str) -> str:
+    if reason.startswith("MISSING COLUMNS"):
+        return "too few columns (a truncated or broken line?): " + reason.split(": ", 1)[-1]
+    if reason.startswith("TOO MANY COLUMNS"):
+        return ("too many columns (an unquoted delimiter in a value?): "
+                + reason.split(": ", 1)[-1])
+    if reason.startswith("UNQUOTED VALUE") or reason.startswith("UNTERMINATED QUOTE"):
+        return "broken quotes: " + reason.split(": ", 1)[-1]
+    return reason
+
+
+# --------------------------------------------------------------------------------- Excel
+
+
+def _stage_excel(con: duckdb.DuckDBPyConnection, path: Path, table: str, opts: ReadOptions) -> Staged:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types for broken workbooks
+        raise InputError(f"cannot open the workbook: {exc}", file=str(path),
+                         hint="save it again as .xlsx") from None
+    with_data = [n for n in wb.sheet_names if wb.get_sheet_by_name(n).to_python(nrows=2)]
+    if opts.sheet:
+        if opts.sheet not in wb.sheet_names:
+            raise InputError(f"no sheet named {opts.sheet!r}", file=str(path),
+                             hint=f"sheets in the workbook: {', '.join(wb.sheet_names)}")
+        sheet = opts.sheet
+    elif len(with_data) == 1:
+        sheet = with_data[0]
+    elif not with_data:
+        raise InputError("the workbook has no data", file=str(path), hint="export it again")
+    else:
+        raise InputError(
+            f"the workbook has {len(with_data)} sheets with data: {', '.join(with_data)}",
+            file=str(path), hint="choose one with --sheet NAME",
+        )
+    rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=True)
+    header = [str(c).strip() if c not in (None, "") else f"column{i + 1}"
+              for i, c in enumerate(rows[0])] if rows else []
+    body = rows[1:]
+    data = {h: [_cell(r[i]) if i < len(r) else None for r in body] for i, h in enumerate(header)}
+    data["_line"] = list(range(2, len(body) + 2))
+    arrow = pa.table({k: pa.array(v, type=pa.int64() if k == "_line" else pa.string())
+                      for k, v in data.items()})
+    con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.register(f"{table}_arrow", arrow)
+    con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
+    con.unregister(f"{table}_arrow")
+    return Staged(table=table, columns=header, rows=len(body), sheet=sheet)
+
+
+def _cell(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    return str(value)
+
+
+# ------------------------------------------------------------------------ JSON / Parquet
+
+
+def _stage_typed(con: duckdb.DuckDBPyConnection, table: str, source_sql: str, path: Path,
+                 line_expr: str) -> Staged:
+    con.execute(f"DROP TABLE IF EXISTS {table}")
+    desc = con.execute(f"DESCRIBE SELECT * FROM {source_sql}", [str(path)]).fetchall()
+    cols = [d[0] for d in desc if d[0] != "file_row_number"]
+    exprs = []
+    for name, dtype, *_ in desc:
+        if name == "file_row_number":
+            continue
+        nested = any(t in dtype for t in ("STRUCT", "[]", "MAP", "JSON"))
+        cast = f'to_json("{_q2(name)}")::VARCHAR' if nested else f'CAST("{_q2(name)}" AS VARCHAR)'
+        exprs.append(f'{cast} AS "{_q2(name)}"')
+    con.execute(
+        f"CREATE TEMP TABLE {table} AS SELECT {', '.join(exprs)}, {line_expr} AS _line "
+        f"FROM {source_sql}", [str(path)],
+    )
+    n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    return Staged(table=table, columns=cols, rows=n)
+
+
+def _stage_json(con: duckdb.DuckDBPyConnection, path: Path, table: str, opts: ReadOptions) -> Staged:
+    head = _read_head(path).lstrip()
+    if not head.startswith((b"{", b"[")):
+        raise InputError("this is not JSON: it does not start with { or [", file=str(path),
+                         line=1, hint="export the data as JSON or NDJSON")
+    fmt = "array" if head.startswith(b"[") else "newline_delimited"
+    try:
+        return _stage_typed(con, table, f"read_json(?, format='{fmt}')", path,
+                            "row_number() OVER ()")
+    except duckdb.Error as exc:
+        line = _json_error_line(path) if fmt == "newline_delimited" else None
+        raise InputError(f"cannot read the JSON: {_first_sentence(exc)}", file=str(path),
+                         line=line, hint="fix the record or export the file again") from None
+
+
+def _json_error_line(path: Path) -> int | None:
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for no, line in enumerate(fh, start=1):
+            if line.strip():
+                try:
+                    json.loads(line)
+                except ValueError:
+                    return no
+    return None
+
+
+def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str, opts: ReadOptions) -> Staged:
+    try:
+        return _stage_typed(con, table, "read_parquet(?, file_row_number=true)", path,
+                            "file_row_number + 1")
+    except duckdb.Error as exc:
+        raise InputError(f"cannot read the Parquet file: {_first_sentence(exc)}",
+                         file=str(path), hint="check that the file is complete") from None
+
+
+def _q(name: str) -> str:
+    return name.replace("'", "''")
+
+
+def _q2(name: str) -> str:
+    return name.replace('"', '""')
+
+
+def _first_sentence(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

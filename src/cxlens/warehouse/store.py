@@ -1,0 +1,162 @@
+"""The embedded warehouse: one DuckDB file per workspace, its tables and their migrations.
+
+Fact tables are append-only. A record that arrives again with the same key but new content
+is stored as a new version and the old version is marked ``_superseded_by`` that batch, so a
+rollback can delete a batch's rows and revive exactly what it replaced. Analytics read the
+``v_*`` views, which hide superseded versions and attach the resolved ``customer_id``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from cxlens.errors import UserError
+from cxlens.schema import KINDS, LINEAGE, SQL_TYPES
+
+SCHEMA_VERSION = 1
+DB_NAME = "warehouse.duckdb"
+
+_BATCHES = """
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id INTEGER PRIMARY KEY,
+    kind VARCHAR NOT NULL,
+    source_file VARCHAR NOT NULL,
+    file_sha256 VARCHAR,
+    mapping VARCHAR,
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP,
+    rows_in BIGINT NOT NULL DEFAULT 0,
+    loaded BIGINT NOT NULL DEFAULT 0,
+    changed BIGINT NOT NULL DEFAULT 0,
+    quarantined BIGINT NOT NULL DEFAULT 0,
+    duplicates BIGINT NOT NULL DEFAULT 0,
+    status VARCHAR NOT NULL DEFAULT 'loaded'
+)"""
+
+_QUARANTINE = """
+CREATE TABLE IF NOT EXISTS quarantine (
+    batch_id INTEGER NOT NULL,
+    kind VARCHAR NOT NULL,
+    source_file VARCHAR NOT NULL,
+    line BIGINT NOT NULL,
+    "column" VARCHAR,
+    value VARCHAR,
+    reason VARCHAR NOT NULL,
+    raw VARCHAR NOT NULL,
+    row_hash VARCHAR,
+    status VARCHAR NOT NULL DEFAULT 'open'
+)"""
+
+_IDENTITIES = """
+CREATE TABLE IF NOT EXISTS identities (
+    identity_key VARCHAR PRIMARY KEY,
+    identity_type VARCHAR NOT NULL,
+    value VARCHAR NOT NULL,
+    customer_id VARCHAR NOT NULL
+)"""
+
+_CUSTOMERS = """
+CREATE TABLE IF NOT EXISTS customers (
+    customer_id VARCHAR PRIMARY KEY,
+    first_seen TIMESTAMP,
+    last_seen TIMESTAMP,
+    name VARCHAR,
+    email VARCHAR,
+    phone VARCHAR,
+    language VARCHAR,
+    country VARCHAR,
+    city VARCHAR,
+    segment VARCHAR,
+    identifiers INTEGER NOT NULL,
+    records BIGINT NOT NULL
+)"""
+
+
+def table_ddl(kind_name: str) -> str:
+    k = KINDS[kind_name]
+    cols = [f'"{f.name}" {SQL_TYPES[f.type]}' for f in k.fields]
+    cols += [f"{name} {sql_type}" for name, sql_type, _ in LINEAGE]
+    return f"CREATE TABLE IF NOT EXISTS {k.table} (\n    " + ",\n    ".join(cols) + "\n)"
+
+
+def view_ddl(kind_name: str) -> str:
+    k = KINDS[kind_name]
+    if k.needs_identity:
+        return (
+            f"CREATE OR REPLACE VIEW v_{k.table} AS SELECT t.*, i.customer_id "
+            f"FROM {k.table} t LEFT JOIN identities i ON i.identity_key = t._idkey "
+            "WHERE t._superseded_by IS NULL"
+        )
+    return f"CREATE OR REPLACE VIEW v_{k.table} AS SELECT * FROM {k.table} WHERE _superseded_by IS NULL"
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring a warehouse file to the current schema version, idempotently."""
+    con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    row = next(iter(con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()), None)
+    version = int(row[0]) if row else 0
+    if version > SCHEMA_VERSION:
+        raise UserError(
+            f"this warehouse has schema version {version}, newer than this cxlens ({SCHEMA_VERSION})",
+            hint="upgrade cxlens",
+        )
+    if version == SCHEMA_VERSION:
+        return
+    con.execute("BEGIN")
+    for ddl in (_BATCHES, _QUARANTINE, _IDENTITIES, _CUSTOMERS):
+        con.execute(ddl)
+    for name in KINDS:
+        con.execute(table_ddl(name))
+        con.execute(view_ddl(name))
+    con.execute(
+        "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+    )
+    con.execute("COMMIT")
+
+
+def db_path(workspace: Path) -> Path:
+    return Path(workspace) / DB_NAME
+
+
+@contextmanager
+def open_warehouse(workspace: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open (and create or migrate) the workspace's warehouse file."""
+    workspace = Path(workspace)
+    path = db_path(workspace)
+    if read_only and not path.exists():
+        raise UserError(
+            f"no warehouse in workspace {workspace}",
+            hint="ingest a file first (cxlens ingest FILE --kind …) or pass --workspace",
+        )
+    workspace.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise UserError(
+                f"the warehouse {path} is in use by another cxlens process",
+                hint="wait for the other command (or server) to finish, then try again",
+            ) from None
+        raise
+    try:
+        if not read_only:
+            migrate(con)
+        yield con
+    finally:
+        con.close()
+
+
+def summary(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row counts a person checks first: current records per kind, customers, quarantine."""
+    parts = [f"SELECT '{k.table}', count(*) FROM v_{k.table}" for k in KINDS.values()]
+    parts += [
+        "SELECT 'customers', count(*) FROM customers",
+        "SELECT 'identifiers', count(*) FROM identities",
+        "SELECT 'batches', count(*) FROM batches WHERE status = 'loaded'",
+        "SELECT 'quarantined (open)', count(*) FROM quarantine WHERE status = 'open'",
+    ]
+    return {name: int(n) for name, n in con.execute(" UNION ALL ".join(parts)).fetchall()}
