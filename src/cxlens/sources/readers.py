@@ -47,16 +47,29 @@ class Rejected:
 
 @dataclass
 class Staged:
-    """What a reader produced: the staging table and how the file was read."""
+    """A file ready to be read: SQL that yields its text columns plus ``_line``.
 
-    table: str
+    ``source`` is a FROM item scanned once by the loader; ``sample`` is a cheap FROM item of
+    the first rows, for sniffing formats. CSV is not materialised at all: the loader's one
+    pass reads it. ``rejects_table`` names the DuckDB table where that scan puts lines that
+    could not be split into columns; :func:`collect_rejects` reads it after the scan.
+    """
+
+    source: str
+    sample: str
     columns: list[str]
-    rows: int
+    rows: int | None = None
     rejected: list[Rejected] = field(default_factory=list)
+    rejects_table: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
     notes: list[str] = field(default_factory=list)
+    temp_files: list[Path] = field(default_factory=list)
+
+    def cleanup(self) -> None:
+        for f in self.temp_files:
+            f.unlink(missing_ok=True)
 
 
 @dataclass
@@ -122,6 +135,16 @@ def sniff_encoding(head: bytes, path: Path) -> str:
     except UnicodeDecodeError as exc:
         if exc.start >= len(head) - 4:  # a character cut at the sniff boundary
             return "utf-8"
+        # A line that is valid UTF-8 with non-ASCII characters means a mixed file: read it
+        # as UTF-8 and repair the other lines one by one (reading it all as cp1252 would
+        # garble the UTF-8 lines).
+        for raw in head.splitlines():
+            if not raw.isascii():
+                try:
+                    raw.decode("utf-8")
+                    return "utf-8"
+                except UnicodeDecodeError:
+                    pass
         return "cp1252"
 
 
@@ -192,7 +215,8 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, opts: Rea
     notes: list[str] = []
     if encoding == "utf-8":
         staged = _duck_csv(con, path, table, delimiter)
-        bad = [r for r in staged.rejected if r.reason.startswith("INVALID UNICODE")]
+        bad = [r for r in staged.rejected
+               if r.reason.startswith(("INVALID UNICODE", "INVALID ENCODING"))]
         if bad:
             # Mixed encodings: re-read with per-line fallback instead of rejecting rows.
             with _as_utf8(path, "utf-8-mixed") as (fixed, repaired):
