@@ -47,29 +47,16 @@ class Rejected:
 
 @dataclass
 class Staged:
-    """A file ready to be read: SQL that yields its text columns plus ``_line``.
+    """What a reader produced: the staging table and how the file was read."""
 
-    ``source`` is a FROM item scanned once by the loader; ``sample`` is a cheap FROM item of
-    the first rows, for sniffing formats. CSV is not materialised at all: the loader's one
-    pass reads it. ``rejects_table`` names the DuckDB table where that scan puts lines that
-    could not be split into columns; :func:`collect_rejects` reads it after the scan.
-    """
-
-    source: str
-    sample: str
+    table: str
     columns: list[str]
-    rows: int | None = None
+    rows: int
     rejected: list[Rejected] = field(default_factory=list)
-    rejects_table: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
     notes: list[str] = field(default_factory=list)
-    temp_files: list[Path] = field(default_factory=list)
-
-    def cleanup(self) -> None:
-        for f in self.temp_files:
-            f.unlink(missing_ok=True)
 
 
 @dataclass
