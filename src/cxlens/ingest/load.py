@@ -22,7 +22,7 @@ from cxlens.ingest.mapping import Mapping, detect_preset, load_mapping, load_pre
 from cxlens.ingest.propose import Proposal, propose
 from cxlens.ingest.transform import compile_mapping, ident, lit
 from cxlens.schema import LINEAGE, kind
-from cxlens.sources.readers import ReadOptions, Staged, stage
+from cxlens.sources.readers import ReadOptions, Rejected, Staged, stage
 
 Progress = Callable[[str, float], None]
 STAGE = "_stage"
@@ -175,9 +175,10 @@ def load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str, file_
     result.rows_in = staged.rows + len(staged.rejected)
     result.changed = counts.get("changed", 0)
     result.loaded = counts.get("new", 0) + result.changed
-    result.quarantined = counts.get("invalid", 0) + len(staged.rejected)
+    rejects, held_rejects = _new_rejects(con, k.name, staged, retrying)
+    result.quarantined = counts.get("invalid", 0) + len(rejects)
     result.duplicates = sum(counts.get(s, 0) for s in ("dup_file", "dup_existing",
-                                                        "dup_quarantined"))
+                                                        "dup_quarantined")) + held_rejects
     result.quarantine_sample = _quarantine_preview(con, staged)
     if dry_run:
         return result
@@ -205,7 +206,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str, file_
                 f"AND _batch <> {batch} AND _key IN (SELECT t._key FROM {TYPED} t "
                 f"JOIN _class c USING (_line) WHERE c.status = 'changed')"
             )
-        _write_quarantine(con, batch, k.name, source_file, staged)
+        _write_quarantine(con, batch, k.name, source_file, staged, rejects)
         if after_load:
             after_load(batch)
         if k.needs_identity:
@@ -230,8 +231,30 @@ def _raw_json(staged: Staged, alias: str = "s") -> str:
         f"{lit(c)}: {alias}.{ident(c)}" for c in staged.columns) + "})::VARCHAR"
 
 
+def _reject_hash(r: Rejected) -> str:
+    return "raw:" + hashlib.md5(r.raw.encode("utf-8")).hexdigest()
+
+
+def _new_rejects(con: duckdb.DuckDBPyConnection, kind_name: str, staged: Staged,
+                 retrying: int | None) -> tuple[list[Rejected], int]:
+    """Unsplittable lines not already held in the open quarantine, and how many were."""
+    if not staged.rejected:
+        return [], 0
+    held = {h for (h,) in con.execute(
+        "SELECT DISTINCT row_hash FROM quarantine WHERE kind = ? AND status = 'open' "
+        "AND list_contains(?, row_hash) AND batch_id IS DISTINCT FROM ?",
+        [kind_name, [_reject_hash(r) for r in staged.rejected], retrying]).fetchall()}
+    new: list[Rejected] = []
+    for r in staged.rejected:
+        h = _reject_hash(r)
+        if h not in held:
+            held.add(h)
+            new.append(r)
+    return new, len(staged.rejected) - len(new)
+
+
 def _write_quarantine(con: duckdb.DuckDBPyConnection, batch: int, kind_name: str,
-                      source_file: str, staged: Staged) -> None:
+                      source_file: str, staged: Staged, rejects: list[Rejected]) -> None:
     con.execute(f"""
         INSERT INTO quarantine (batch_id, kind, source_file, line, "column", value, reason, raw,
                                 row_hash)
@@ -242,12 +265,13 @@ def _write_quarantine(con: duckdb.DuckDBPyConnection, batch: int, kind_name: str
         FROM {TYPED} t JOIN _class c USING (_line) JOIN {STAGE} s USING (_line)
         WHERE c.status = 'invalid'
     """)
-    if staged.rejected:
+    if rejects:
         con.executemany(
             "INSERT INTO quarantine (batch_id, kind, source_file, line, \"column\", value, "
-            "reason, raw) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)",
+            "reason, raw, row_hash) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)",
             [(batch, kind_name, source_file, r.line, r.column, r.reason,
-              json.dumps({"_raw_line": r.raw}, ensure_ascii=False)) for r in staged.rejected],
+              json.dumps({"_raw_line": r.raw}, ensure_ascii=False), _reject_hash(r))
+             for r in rejects],
         )
 
 
