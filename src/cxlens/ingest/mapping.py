@@ -68,25 +68,33 @@ class Mapping:
         return yaml.safe_dump(self.to_dict(), allow_unicode=True, sort_keys=False)
 
 
-def parse_mapping(data: Any, origin: str) -> Mapping:
-    """Build a Mapping from parsed YAML, with messages that name the bad key."""
+def parse_mapping(data: Any, origin: str,
+                  lines: dict[tuple[str, ...], int] | None = None) -> Mapping:
+    """Build a Mapping from parsed YAML, with messages that name the bad key.
+
+    ``lines`` maps a key path such as ``("columns", "ts")`` to its line in the file, so that
+    errors can say where the bad key is.
+    """
+    at = lines or {}
     if not isinstance(data, dict):
         raise InputError("a mapping must be a YAML dictionary", file=origin,
                          hint="see docs/mapping.md for the form")
     k = data.get("kind")
     if k not in KINDS:
-        raise InputError(f"unknown or missing kind {k!r}", file=origin,
+        raise InputError(f"unknown or missing kind {k!r}", file=origin, line=at.get(("kind",)),
                          hint=f"set kind: to one of {', '.join(KINDS)}")
     canonical = kind(k)
     cols = data.get("columns") or {}
     if not isinstance(cols, dict):
         raise InputError("columns: must be a dictionary", file=origin,
+                         line=at.get(("columns",)),
                          hint="write `field: Source column` lines under columns:")
     rules: dict[str, Rule] = {}
     for fname, spec in cols.items():
+        line = at.get(("columns", str(fname)))
         if fname not in canonical.field_names:
             raise InputError(
-                f"{fname!r} is not a field of kind {k}", file=origin,
+                f"{fname!r} is not a field of kind {k}", file=origin, line=line,
                 hint=f"fields of {k}: {', '.join(canonical.field_names)}",
             )
         if isinstance(spec, str):
@@ -95,10 +103,12 @@ def parse_mapping(data: Any, origin: str) -> Mapping:
             unknown = set(spec) - {"column", "value", "format", "decimal", "map"}
             if unknown:
                 raise InputError(f"unknown key(s) {sorted(unknown)} for field {fname!r}",
-                                 file=origin, hint="use column, value, format, decimal, map")
+                                 file=origin, line=line,
+                                 hint="use column, value, format, decimal, map")
             if ("column" in spec) == ("value" in spec):
                 raise InputError(f"field {fname!r} needs exactly one of column: or value:",
-                                 file=origin, hint="name the source column, or give a value")
+                                 file=origin, line=line,
+                                 hint="name the source column, or give a value")
             rules[fname] = Rule(
                 column=_opt_str(spec.get("column")),
                 value=_opt_str(spec.get("value")),
@@ -108,10 +118,11 @@ def parse_mapping(data: Any, origin: str) -> Mapping:
             )
         else:
             raise InputError(f"field {fname!r} must be a column name or a rule", file=origin,
-                             hint="see docs/mapping.md")
+                             line=line, hint="see docs/mapping.md")
     props = str(data.get("properties", "rest"))
     if props not in ("rest", "none"):
-        raise InputError("properties: must be rest or none", file=origin, hint="use rest")
+        raise InputError("properties: must be rest or none", file=origin,
+                         line=at.get(("properties",)), hint="use rest")
     return Mapping(
         kind=k, columns=rules, source=_opt_str(data.get("source")),
         name=_opt_str(data.get("name")), description=_opt_str(data.get("description")),
@@ -127,7 +138,8 @@ def _opt_str(v: Any) -> str | None:
 def load_mapping(path: Path) -> Mapping:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
     except FileNotFoundError:
         raise InputError("mapping file not found", file=str(path), hint="check the path") from None
     except yaml.YAMLError as exc:
@@ -135,7 +147,22 @@ def load_mapping(path: Path) -> Mapping:
         raise InputError(f"the mapping is not valid YAML: {getattr(exc, 'problem', exc)}",
                          file=str(path), line=(mark.line + 1) if mark else None,
                          hint="fix the YAML syntax") from None
-    return parse_mapping(data, str(path))
+    return parse_mapping(data, str(path), _key_lines(text))
+
+
+def _key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """Line (1-based) of each key of the top level and of the dictionaries below it."""
+    out: dict[tuple[str, ...], int] = {}
+
+    def walk(node: Any, path: tuple[str, ...]) -> None:
+        if isinstance(node, yaml.MappingNode) and len(path) < 2:
+            for key, value in node.value:
+                sub = (*path, str(key.value))
+                out.setdefault(sub, key.start_mark.line + 1)
+                walk(value, sub)
+
+    walk(yaml.compose(text), ())
+    return out
 
 
 def preset_names() -> list[str]:
