@@ -1,0 +1,174 @@
+"""The demo company generator: realistic exports of a Nordic omnichannel retailer.
+
+``generate(out_dir, size, seed)`` writes one file per source system in the format of that
+system's real export (each matching a preset in ``cxlens/sources/presets``), plus
+``manifest.json`` (the files in ingest order, with kind and preset) and ``truths.json`` (the
+parameters planted in the data, which cxlens' analytics must recover). Everything is drawn
+with NumPy from one seed, so the same seed gives byte-identical files.
+
+See docs/demo.md for the company, the files and the planted truths.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from cxlens.demo import behaviour as bh
+from cxlens.demo import company as co
+from cxlens.demo import exports as ex
+from cxlens.demo import feedback as fb
+from cxlens.demo import ga4
+from cxlens.demo.people import make_people
+from cxlens.demo.truths import build_truths
+
+__all__ = ["SIZES", "DemoFile", "Manifest", "generate"]
+
+# Persons per size; chosen so that S ~ 20 k, M ~ 1 M and L ~ 10 M events.
+SIZES: dict[str, int] = {"S": 850, "M": 44_000, "L": 440_000}
+
+# (file name, kind, preset) in ingest order: people and customers first, then facts.
+FILES: tuple[tuple[str, str, str], ...] = (
+    ("hr_employees.xlsx", "employees", "hr_employees"),
+    ("hubspot_contacts.csv", "customers", "hubspot_contacts"),
+    ("hubspot_deals.csv", "orders", "hubspot_deals"),
+    ("shopify_orders.csv", "orders", "shopify_orders"),
+    ("pos_sales.csv", "orders", "pos_sales"),
+    ("ga4_events.csv", "events", "ga4_events"),
+    ("mailchimp_activity.ndjson", "events", "mailchimp_activity"),
+    ("zendesk_tickets.csv", "events", "zendesk_tickets"),
+    ("meta_ads.csv", "spend", "meta_ads"),
+    ("google_ads.csv", "spend", "google_ads"),
+    ("typeform_nps.csv", "feedback", "typeform_responses"),
+    ("google_forms_csat.csv", "feedback", "google_forms_responses"),
+    ("typeform_ces.csv", "feedback", "typeform_ces"),
+    ("google_reviews.csv", "feedback", "google_reviews"),
+    ("trustpilot_reviews.csv", "feedback", "trustpilot_reviews"),
+    ("enps_responses.csv", "feedback", "enps_responses"),
+)
+
+
+@dataclass
+class DemoFile:
+    path: Path
+    kind: str
+    preset: str
+
+
+@dataclass
+class Manifest:
+    files: list[DemoFile] = field(default_factory=list)
+    truths: dict = field(default_factory=dict)
+
+
+def generate(
+    out_dir: Path,
+    size: str = "S",
+    seed: int = 7,
+    progress: Callable[[str, float], None] | None = None,
+) -> Manifest:
+    """Write the demo company's exports to ``out_dir`` and return the manifest.
+
+    ``progress(stage, fraction)`` is called as the work advances (fraction in 0..1).
+    """
+    if size not in SIZES:
+        from cxlens.errors import UserError
+
+        raise UserError(f"unknown demo size {size!r}", hint="use S, M or L")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    streams = iter(np.random.SeedSequence([seed, 20261127]).spawn(32))
+
+    def rng() -> np.random.Generator:
+        return np.random.default_rng(next(streams))
+
+    def step(stage: str, frac: float) -> None:
+        if progress:
+            progress(stage, frac)
+
+    n = SIZES[size]
+    path = {name: out_dir / name for name, _, _ in FILES}
+    step("people", 0.0)
+    pp = make_people(rng(), n)
+    scale = float(pp.buyer.sum()) / 1000.0
+    sp = bh.make_spend(rng(), scale)
+    cu = bh.make_customers(rng(), pp.buyer, sp)
+    base = bh.baseline_orders(rng(), pp.buyer, cu, pp.home_store, pp.store_share)
+    step("orders", 0.1)
+    em = bh.make_emails(rng(), pp.subscribed, cu)
+    tk = bh.make_tickets(rng(), base)
+    clicks = em.action == 1
+    lift_nl = bh.lift_orders(rng(), em.person[clicks], em.t[clicks], "newsletter_click", 1,
+                             cu, pp.home_store, pp.store_share)
+    resolved = tk.status < 2
+    lift_tk = bh.lift_orders(rng(), tk.person[resolved], tk.resolved_t[resolved],
+                             "support_ticket_resolved", 2, cu, pp.home_store, pp.store_share)
+    orders = bh.concat_orders([base, lift_nl, lift_tk])
+    ids = ex.order_ids(orders)
+
+    counts: dict[str, object] = {}
+    emp_rows, staff = fb.employees(path["hr_employees.xlsx"], rng())
+    counts["hr_employees.xlsx"] = len(emp_rows)
+    counts["hubspot_contacts.csv"] = ex.hubspot_contacts(path["hubspot_contacts.csv"], rng(),
+                                                         pp, cu.birth)
+    deals = ex.hubspot_deals(path["hubspot_deals.csv"], rng(), pp, cu.birth)
+    counts["hubspot_deals.csv"] = deals["rows"]
+    shop = ex.shopify_orders(path["shopify_orders.csv"], rng(), pp, orders, ids)
+    counts["shopify_orders.csv"] = shop["rows"]
+    pos = ex.pos_sales(path["pos_sales.csv"], rng(), pp, orders, staff, ids)
+    counts["pos_sales.csv"] = pos["rows"]
+    step("events", 0.2)
+    ev = ga4.write_events(path["ga4_events.csv"], rng(), pp, cu, orders, ids,
+                          lambda f: step("events", 0.2 + 0.6 * f))
+    counts["ga4_events.csv"] = ev["rows"]
+    counts["mailchimp_activity.ndjson"] = ex.mailchimp_activity(
+        path["mailchimp_activity.ndjson"], pp, em)
+    counts["zendesk_tickets.csv"] = ex.zendesk_tickets(path["zendesk_tickets.csv"], rng(),
+                                                       pp, tk)
+    ads = ex.ad_reports(path["meta_ads.csv"], path["google_ads.csv"], rng(), sp)
+    counts["meta_ads.csv"], counts["google_ads.csv"] = ads["meta"], ads["google"]
+    step("feedback", 0.85)
+    nps = fb.typeform_nps(path["typeform_nps.csv"], rng(), pp, orders, ids)
+    counts["typeform_nps.csv"] = nps["rows"]
+    csat = fb.forms_csat(path["google_forms_csat.csv"], rng(), pp, orders, ids)
+    counts["google_forms_csat.csv"] = csat["rows"]
+    counts["typeform_ces.csv"] = fb.typeform_ces(path["typeform_ces.csv"], rng(), pp,
+                                                 tk)["rows"]
+    gr = fb.google_reviews(path["google_reviews.csv"], rng(), pp, orders)
+    counts["google_reviews.csv"] = gr["rows"]
+    counts["trustpilot_reviews.csv"] = fb.trustpilot_reviews(
+        path["trustpilot_reviews.csv"], rng(), pp, orders, ids)["rows"]
+    en = fb.enps(path["enps_responses.csv"], rng(), emp_rows)
+    counts["enps_responses.csv"] = en["rows"]
+
+    truths = build_truths(
+        size=size, seed=seed, pp=pp, cu=cu, sp=sp, orders=orders, em=em, tk=tk, ev=ev,
+        shop=shop, pos=pos, deals=deals, nps=nps, csat=csat, enps=en, counts=counts,
+    )
+    files = [DemoFile(path[name], kind, preset) for name, kind, preset in FILES]
+    manifest = Manifest(files=files, truths=truths)
+    meta = {
+        "company": co.COMPANY,
+        "size": size,
+        "seed": seed,
+        "files": [{"path": f.path.name, "kind": f.kind, "preset": f.preset,
+                   "rows": counts[f.path.name], "bytes": f.path.stat().st_size}
+                  for f in files],
+        "counts": truths["counts"],
+    }
+    (out_dir / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
+    (out_dir / "truths.json").write_text(json.dumps(truths, indent=2, ensure_ascii=False))
+    step("done", 1.0)
+    return manifest
+
+
+def manifest_dict(m: Manifest) -> dict:
+    """The manifest as plain JSON-able data (paths as strings)."""
+    d = asdict(m)
+    for f in d["files"]:
+        f["path"] = str(f["path"])
+    return d
