@@ -80,8 +80,10 @@ _SILENTLY_WRONG: tuple[tuple[Any, str], ...] = (
         "or epoch(b) - epoch(a) for seconds",
     ),
     (
-        lambda n: isinstance(n, exp.WithinGroup)
-        and isinstance(n.this, exp.PercentileCont | exp.PercentileDisc),
+        lambda n: (
+            isinstance(n, exp.WithinGroup)
+            and isinstance(n.this, exp.PercentileCont | exp.PercentileDisc)
+        ),
         "percentile_cont/percentile_disc WITHIN GROUP becomes PERCENTILE_APPROX on Spark; "
         "use median(), or aggregate in SQL and compute quantiles in NumPy",
     ),
