@@ -1,0 +1,39 @@
+"""Small helpers shared by the ingest and CLI tests (import as ``helpers``)."""
+
+from __future__ import annotations
+
+import duckdb
+
+from cxlens.schema import KINDS
+
+TABLES = (*(k.table for k in KINDS.values()), "batches", "quarantine", "identities",
+          "customers")
+
+
+def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, object]]:
+    """Row count and an order-independent content checksum of every warehouse table."""
+    out = {}
+    for t in TABLES:
+        n, h = con.execute(f"SELECT count(*), sum(hash(t)) FROM {t} t").fetchall()[0]
+        out[t] = (int(n), h)
+    return out
+
+
+def batch_row(con: duckdb.DuckDBPyConnection, batch: int) -> dict[str, object]:
+    rel = con.execute("SELECT * FROM batches WHERE batch_id = ?", [batch])
+    cols = [d[0] for d in rel.description]
+    return dict(zip(cols, rel.fetchall()[0], strict=True))
+
+
+def assert_balanced(con: duckdb.DuckDBPyConnection, result) -> dict[str, object]:
+    """rows in = loaded + quarantined + duplicates, in the result and in ``batches``."""
+    assert result.balanced, result
+    row = batch_row(con, result.batch_id)
+    assert row["rows_in"] == result.rows_in
+    assert row["loaded"] == result.loaded
+    assert row["changed"] == result.changed
+    assert row["quarantined"] == result.quarantined
+    assert row["duplicates"] == result.duplicates
+    assert row["rows_in"] == row["loaded"] + row["quarantined"] + row["duplicates"]
+    assert row["finished_at"] is not None
+    return row
