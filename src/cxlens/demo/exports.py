@@ -80,9 +80,8 @@ def hubspot_deals(path: Path, rng: np.random.Generator, pp: People, birth: np.nd
     contacts = np.flatnonzero(pp.in_crm & (rng.random(pp.n) < 0.03))
     k = rng.integers(1, 4, len(contacts))
     who = np.repeat(contacts, k)
-    created = birth[who] + rng.uniform(0, 400, len(who)) * DAY
-    end = START_EPOCH + 725 * DAY
-    created = np.minimum(created, end - 40 * DAY)
+    last = START_EPOCH + 685 * DAY
+    created = birth[who] + rng.random(len(who)) * np.maximum(last - birth[who], DAY)
     closed = created + rng.uniform(5, 40, len(who)) * DAY
     won = rng.random(len(who)) < 0.65
     cents = np.round(rng.lognormal(np.log(2500), 0.7, len(who)) * 100).astype(np.int64)

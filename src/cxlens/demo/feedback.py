@@ -29,7 +29,7 @@ from cxlens.demo.writers import (
     write_xlsx,
 )
 
-NPS_Q = f"How likely are you to recommend {co.COMPANY} to a friend or colleague?"
+NPS_Q = "How likely are you to recommend us to a friend or colleague?"
 NPS_WHY = "What is the main reason for your score?"
 CES_Q = "How easy was it to get your issue resolved?"
 CES_MORE = "Anything else you want to tell us?"
@@ -38,7 +38,7 @@ CSAT_ATTRS = {"delivery": "Delivery", "price": "Price", "staff": "Staff",
               "product": "Product quality"}
 CSAT_WEIGHTS = {"delivery": 0.40, "product": 0.30, "staff": 0.20, "price": 0.10}
 CSAT_INTERCEPT = 0.2
-ENPS_Q = f"How likely is it that you would recommend {co.COMPANY} as a place to work?"
+ENPS_Q = "How likely is it that you would recommend us as a place to work?"
 ENPS_WHY = "What is the main reason for your score?"
 NPS = {"base_mean": 8.4, "sd": 1.7, "response_rate": 0.12, "comment_rate": 0.45,
        "low_store_shift": -1.5}

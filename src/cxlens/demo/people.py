@@ -96,7 +96,7 @@ def make_people(rng: np.random.Generator, n: int) -> People:
              text(idx + 11), sep=""), domain, sep="@"), email)
 
     # Unique subscriber numbers: idx * prime mod 10^7 is a permutation for idx < 10^7.
-    sub = (idx * 7_654_321 + 1_234_567) % 10_000_000
+    sub = (idx * 4_739_557 + 3_141_592) % 10_000_000
     pre_fi = np.array([40, 41, 44, 45, 50])[rng.integers(0, 5, n)]
     pre_se = np.array([70, 72, 73, 76])[rng.integers(0, 4, n)]
     sub7 = pc.utf8_lpad(text(sub), 7, "0")
