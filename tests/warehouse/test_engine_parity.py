@@ -292,7 +292,8 @@ SAFE: dict[str, str] = {
     """,
     "regexp_match_extract": """
         SELECT event_id, regexp_matches(event_type, '^[a-z]+_') AS m,
-               regexp_extract(event_type, '([a-z]+)_([a-z]+)', 2) AS second_word
+               regexp_extract(event_type, '([a-z]+)_([a-z]+)', 2) AS second_word,
+               event_type ~ '^[PÅ]' AS nordic_start
         FROM events
     """,
     "regexp_replace_global": """
