@@ -9,6 +9,8 @@ looking hours, minutes and seconds up in tables of two-digit strings, all with A
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -134,6 +136,12 @@ class CsvOut:
             raise ValueError(f"{self.path.name}: no values for {missing}")
         n = len(next(iter(columns.values())))
         table = pa.table({h: columns[h].cast(pa.string()) for h in self.header})
+        step = 200_000  # bounded buffers: a big file never sits in memory twice
+        for lo in range(0, max(n, 1), step):
+            self._write_table(table.slice(lo, step))
+        self.rows += n
+
+    def _write_table(self, table: pa.Table) -> None:
         buf = io.BytesIO()
         pacsv.write_csv(table, buf, pacsv.WriteOptions(
             include_header=self._first, delimiter=self.delimiter, quoting_style="needed"))
@@ -145,7 +153,6 @@ class CsvOut:
                 data = b"\xff\xfe" + data
         self._fh.write(data)
         self._first = False
-        self.rows += n
 
     def close(self) -> int:
         if self._first:  # write the header even when no rows came
@@ -173,14 +180,15 @@ def ndjson_lines(columns: dict[str, pa.Array]) -> pa.Array:
     return pc.binary_join_element_wise("{", body, "}", "")
 
 
-def write_ndjson(path: Path, columns: dict[str, pa.Array], append: bool = False) -> int:
-    """Newline-delimited JSON, as API exports write it; vectorised, no per-row Python."""
-    lines = ndjson_lines(columns)
-    with open(path, "ab" if append else "wb") as fh:
-        for chunk in lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]:
-            if len(chunk):
-                fh.write(("\n".join(chunk.to_pylist()) + "\n").encode("utf-8"))
-    return len(lines)
+def write_ndjson(path: Path, columns: dict[str, pa.Array]) -> int:
+    """Newline-delimited JSON, as API exports write it; built column-wise, in chunks."""
+    n = len(next(iter(columns.values())))
+    step = 200_000
+    with open(path, "wb") as fh:
+        for lo in range(0, n, step):
+            lines = ndjson_lines({k: v.slice(lo, step) for k, v in columns.items()})
+            fh.write(("\n".join(lines.to_pylist()) + "\n").encode("utf-8"))
+    return n
 
 
 def write_xlsx(path: Path, sheet: str, header: Sequence[str], rows: list[list[object]]) -> int:
@@ -193,5 +201,18 @@ def write_xlsx(path: Path, sheet: str, header: Sequence[str], rows: list[list[ob
     ws.append(list(header))
     for row in rows:
         ws.append(row)
-    wb.save(path)
+    fixed = datetime(2026, 11, 27)
+    wb.properties.created = wb.properties.modified = fixed
+    buf = io.BytesIO()
+    wb.save(buf)
+    # Zip entries carry the wall-clock time: rewrite them with a fixed one, so that the
+    # same seed gives byte-identical files.
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps "modified" on save
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2026-11-27T00:00:00Z",
+                              data)
+            info.date_time = (2026, 11, 27, 0, 0, 0)
+            dst.writestr(info, data)
     return len(rows)
