@@ -82,7 +82,8 @@ def ingest(
     Without --preset or --mapping, a matching preset is detected from the header, or a
     mapping is proposed (English, Finnish and Swedish column names) and shown first.
     """
-    from cxlens.ingest.load import Plan, ingest as run_ingest
+    from cxlens.ingest.load import Plan
+    from cxlens.ingest.load import ingest as run_ingest
     from cxlens.sources.readers import ReadOptions
     from cxlens.warehouse.store import open_warehouse
 
@@ -113,8 +114,8 @@ def ingest(
 
 def show_plan(p: Any) -> None:
     m = p.mapping
-    t = Table(title=f"{p.staged.rows + len(p.staged.rejected):,} rows → {m.kind} "
-              f"({p.how}: {m.label})", title_justify="left")
+    t = Table(title=f"{p.staged.source_name} → {m.kind} ({p.how}: {m.label})",
+              title_justify="left")
     t.add_column("field")
     t.add_column("from")
     t.add_column("match", justify="right")
@@ -137,7 +138,8 @@ def show_result(r: Any) -> None:
     head = "dry run (nothing loaded)" if r.dry_run else f"batch {r.batch_id}"
     out.print(f"[bold]{head}[/]: {r.file} → {r.kind}")
     out.print(f"  rows in      {r.rows_in:>12,}")
-    out.print(f"  loaded       {r.loaded:>12,}" + (f"  ({r.changed:,} changed)" if r.changed else ""))
+    changed = f"  ({r.changed:,} changed)" if r.changed else ""
+    out.print(f"  loaded       {r.loaded:>12,}{changed}")
     out.print(f"  quarantined  {r.quarantined:>12,}")
     out.print(f"  duplicates   {r.duplicates:>12,}")
     if r.customers is not None:
@@ -269,7 +271,7 @@ def quarantine_retry(
     workspace: Workspace = DEFAULT_WORKSPACE,
     as_json: AsJson = False,
 ) -> None:
-    """Validate a batch's quarantined rows again (with a corrected mapping) and load the good ones."""
+    """Validate a batch's quarantined rows again (e.g. with a corrected mapping)."""
     from cxlens.ingest.batches import retry
     from cxlens.warehouse.store import open_warehouse
 
@@ -467,10 +469,8 @@ def main() -> None:
     except typer.Abort:
         err.print("aborted")
         sys.exit(1)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:  # usage errors arrive here in non-standalone mode
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
             sys.exit(exc.exit_code)
         raise

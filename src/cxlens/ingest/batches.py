@@ -8,13 +8,14 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import yaml
 
 from cxlens.errors import UserError
 from cxlens.ingest import identity
 from cxlens.ingest.load import STAGE, BatchResult, Plan, load_staged
 from cxlens.ingest.mapping import load_mapping, parse_mapping
 from cxlens.schema import KINDS
-from cxlens.sources.readers import Staged
+from cxlens.sources.readers import stage_arrow
 
 
 def _batch_row(con: duckdb.DuckDBPyConnection, batch: int) -> tuple[Any, ...]:
@@ -69,8 +70,7 @@ def quarantined(con: duckdb.DuckDBPyConnection, *, batch: int | None = None,
 def retry(con: duckdb.DuckDBPyConnection, batch: int,
           mapping_file: Path | None = None) -> BatchResult:
     """Run a batch's open quarantined rows through validation again, as a new batch."""
-    kind_name, source_file, mapping_yaml, _ = _batch_row(con, batch)
-    import yaml
+    _, source_file, mapping_yaml, _ = _batch_row(con, batch)
 
     m = (load_mapping(mapping_file) if mapping_file
          else parse_mapping(yaml.safe_load(mapping_yaml), f"batch {batch}"))
@@ -86,10 +86,7 @@ def retry(con: duckdb.DuckDBPyConnection, batch: int,
     columns = list(records[0][1])
     data = {c: pa.array([r.get(c) for _, r in records], pa.string()) for c in columns}
     data["_line"] = pa.array([line for line, _ in records], pa.int64())
-    con.register("_retry_arrow", pa.table(data))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM _retry_arrow")
-    con.unregister("_retry_arrow")
-    staged = Staged(table=STAGE, columns=columns, rows=len(records))
+    staged = stage_arrow(con, pa.table(data), STAGE, columns)
     lines = [line for line, _ in records]
 
     def close_old(new_batch: int) -> None:

@@ -18,17 +18,18 @@ MAX_ROUNDS = 100
 
 
 def _edge_sql() -> str:
+    """Edges from each table's distinct identifier combinations: one scan per table."""
     parts = []
     for k in KINDS.values():
         if not k.needs_identity:
             continue
         ids = [t for t in IDENTITY_TYPES if t in k.field_names]
-        for t in ids:
-            parts.append(
-                f"SELECT DISTINCT _idkey AS a, '{t}:' || {t} AS b FROM {k.table} "
-                f"WHERE _superseded_by IS NULL AND {t} IS NOT NULL AND _idkey IS NOT NULL"
-            )
-    return " UNION ".join(parts)
+        combos = (f"SELECT DISTINCT _idkey, {', '.join(ids)} FROM {k.table} "
+                  "WHERE _superseded_by IS NULL AND _idkey IS NOT NULL")
+        keys = ", ".join(f"'{t}:' || {t}" for t in ids)
+        parts.append(f"SELECT _idkey AS a, unnest(list_filter([{keys}], lambda x: x IS NOT NULL))"
+                     f" AS b FROM ({combos})")
+    return "SELECT DISTINCT a, b FROM (" + " UNION ALL ".join(parts) + ")"
 
 
 def resolve(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -46,7 +47,8 @@ def resolve(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         "SELECT DISTINCT a AS node, a AS label FROM _edges UNION SELECT b, b FROM _edges"
     )
     rounds = 0
-    for rounds in range(1, MAX_ROUNDS + 1):
+    while rounds < MAX_ROUNDS:
+        rounds += 1
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _new AS "
             "SELECT l.node, least(l.label, coalesce(min(n.label), l.label)) AS label "

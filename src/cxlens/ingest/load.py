@@ -22,11 +22,20 @@ from cxlens.ingest.mapping import Mapping, detect_preset, load_mapping, load_pre
 from cxlens.ingest.propose import Proposal, propose
 from cxlens.ingest.transform import compile_mapping, ident, lit
 from cxlens.schema import LINEAGE, kind
-from cxlens.sources.readers import ReadOptions, Rejected, Staged, stage
+from cxlens.sources.readers import (
+    ReadOptions,
+    Rejected,
+    Staged,
+    collect_rejects,
+    header_only,
+    stage,
+)
 
 Progress = Callable[[str, float], None]
 STAGE = "_stage"
 TYPED = "_typed"
+# All reasons of a row as one text: "Summa: not a number; Päivämäärä: not a date/time".
+REASONS = "array_to_string(list_transform(t._errors, lambda e: e.column || ': ' || e.reason), '; ')"
 
 
 @dataclass
@@ -143,42 +152,31 @@ def load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str, file_
     result = BatchResult(None, source_file, k.name, m.label, notes=list(staged.notes),
                          dry_run=dry_run)
     say("validating", 0.2)
-    compiled = compile_mapping(con, m, STAGE, staged.columns, source_file)
+    compiled = compile_mapping(con, m, staged, source_file)
     result.notes += compiled.notes
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {TYPED} AS {compiled.sql}")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {TYPED} AS {compiled.sql}")
+        collect_rejects(con, staged, TYPED)
+    finally:
+        staged.cleanup()
+    staged.rows = con.execute(f"SELECT count(*) FROM {TYPED}").fetchall()[0][0]
+    if staged.rows == 0 and not staged.rejected:
+        raise header_only(Path(source_file))
     say("deduplicating", 0.45)
-    # Classify each row: the first of a key in the file is a candidate; later ones are
-    # duplicates; candidates are checked against the current rows of the warehouse.
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _class AS
-        WITH firsts AS (
-            SELECT _key, min(_line) AS _line FROM {TYPED} GROUP BY _key
-        ), held AS (
-            SELECT DISTINCT row_hash FROM quarantine
-            WHERE kind = {lit(k.name)} AND status = 'open' AND row_hash IS NOT NULL
-              AND batch_id IS DISTINCT FROM {retrying if retrying is not None else "NULL"}
-        ), cur AS (
-            SELECT _key, _hash FROM {k.table} WHERE _superseded_by IS NULL
-              AND _key IN (SELECT _key FROM firsts)
-        )
-        SELECT t._line, CASE
-            WHEN f._line IS NULL THEN 'dup_file'
-            WHEN len(t._errors) > 0 AND h.row_hash IS NOT NULL THEN 'dup_quarantined'
-            WHEN len(t._errors) > 0 THEN 'invalid'
-            WHEN c._hash = t._hash THEN 'dup_existing'
-            WHEN c._key IS NOT NULL THEN 'changed'
-            ELSE 'new' END AS status
-        FROM {TYPED} t LEFT JOIN firsts f ON f._key = t._key AND f._line = t._line
-        LEFT JOIN cur c ON c._key = t._key LEFT JOIN held h ON h.row_hash = t._hash
-    """)
+    _classify(con, k.table, k.name, retrying)
     counts = dict(con.execute("SELECT status, count(*) FROM _class GROUP BY ALL").fetchall())
+    invalid = con.execute(f"SELECT count(*) FROM {TYPED} WHERE _raw IS NOT NULL").fetchall()[0][0]
+    counts["invalid"] = invalid - counts.get("dup_file_invalid", 0) - counts.get(
+        "dup_quarantined", 0)
+    dups = sum(counts.get(x, 0) for x in ("dup_file", "dup_file_invalid", "dup_existing",
+                                           "dup_quarantined"))
     result.rows_in = staged.rows + len(staged.rejected)
     result.changed = counts.get("changed", 0)
-    result.loaded = counts.get("new", 0) + result.changed
+    result.loaded = staged.rows - invalid - counts.get("dup_file", 0) - counts.get(
+        "dup_existing", 0)
     rejects, held_rejects = _new_rejects(con, k.name, staged, retrying)
     result.quarantined = counts.get("invalid", 0) + len(rejects)
-    result.duplicates = sum(counts.get(s, 0) for s in ("dup_file", "dup_existing",
-                                                        "dup_quarantined")) + held_rejects
+    result.duplicates = dups + held_rejects
     result.quarantine_sample = _quarantine_preview(con, staged)
     if dry_run:
         return result
@@ -197,8 +195,9 @@ def load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str, file_
         con.execute(
             f"INSERT INTO {k.table} ({', '.join(fields + lineage)}) "
             f"SELECT {', '.join('t.' + f for f in fields)}, t._key, t._hash, t._idkey, "
-            f"{batch}, t._line, NULL FROM {TYPED} t JOIN _class c USING (_line) "
-            f"WHERE c.status IN ('new', 'changed')"
+            f"{batch}, t._line, NULL FROM {TYPED} t WHERE t._raw IS NULL "
+            f"AND t._line NOT IN (SELECT _line FROM _class WHERE status IN "
+            f"('dup_file', 'dup_existing'))"
         )
         if result.changed:
             con.execute(
@@ -226,9 +225,39 @@ def load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str, file_
     return result
 
 
-def _raw_json(staged: Staged, alias: str = "s") -> str:
-    return "to_json({" + ", ".join(
-        f"{lit(c)}: {alias}.{ident(c)}" for c in staged.columns) + "})::VARCHAR"
+def _classify(con: duckdb.DuckDBPyConnection, table: str, kind_name: str,
+              retrying: int | None) -> None:
+    """Small table ``_class`` of the rows that are NOT plainly new and valid.
+
+    Statuses: ``dup_file`` / ``dup_file_invalid`` (a later row of a key seen earlier in the
+    file), ``dup_existing`` (same key and content already loaded), ``changed`` (same key,
+    new content), ``dup_quarantined`` (an invalid row already held in the open quarantine).
+    Only exceptions are materialised, so a 10 M-row file of new rows stays cheap.
+    """
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _class AS
+        WITH again AS (
+            SELECT _key, min(_line) AS first_line FROM {TYPED} GROUP BY _key HAVING count(*) > 1
+        ), dup_file AS (
+            SELECT t._line, CASE WHEN t._raw IS NULL THEN 'dup_file' ELSE 'dup_file_invalid'
+                   END AS status
+            FROM {TYPED} t JOIN again a ON a._key = t._key AND t._line <> a.first_line
+        ), existing AS (
+            SELECT t._line, CASE WHEN c._hash = t._hash THEN 'dup_existing' ELSE 'changed'
+                   END AS status
+            FROM {TYPED} t JOIN {table} c ON c._key = t._key AND c._superseded_by IS NULL
+            WHERE t._raw IS NULL
+        ), held AS (
+            SELECT t._line, 'dup_quarantined' AS status FROM {TYPED} t
+            WHERE t._raw IS NOT NULL AND t._hash IN (
+                SELECT row_hash FROM quarantine WHERE kind = {lit(kind_name)}
+                AND status = 'open' AND row_hash IS NOT NULL
+                AND batch_id IS DISTINCT FROM {retrying if retrying is not None else "NULL"})
+        )
+        SELECT * FROM dup_file
+        UNION ALL SELECT * FROM existing WHERE _line NOT IN (SELECT _line FROM dup_file)
+        UNION ALL SELECT * FROM held WHERE _line NOT IN (SELECT _line FROM dup_file)
+    """)
 
 
 def _reject_hash(r: Rejected) -> str:
@@ -260,10 +289,10 @@ def _write_quarantine(con: duckdb.DuckDBPyConnection, batch: int, kind_name: str
                                 row_hash)
         SELECT {batch}, {lit(kind_name)}, {lit(source_file)}, t._line, t._errors[1].column,
                t._errors[1].value,
-               array_to_string(list_transform(t._errors, lambda e: e.column || ': ' || e.reason), '; '),
-               {_raw_json(staged)}, t._hash
-        FROM {TYPED} t JOIN _class c USING (_line) JOIN {STAGE} s USING (_line)
-        WHERE c.status = 'invalid'
+               {REASONS},
+               t._raw, t._hash
+        FROM {TYPED} t WHERE t._raw IS NOT NULL
+          AND t._line NOT IN (SELECT _line FROM _class)
     """)
     if rejects:
         con.executemany(
@@ -279,8 +308,8 @@ def _quarantine_preview(con: duckdb.DuckDBPyConnection, staged: Staged,
                         limit: int = 10) -> list[dict[str, object]]:
     rows = con.execute(f"""
         SELECT t._line, t._errors[1].column, t._errors[1].value,
-               array_to_string(list_transform(t._errors, lambda e: e.column || ': ' || e.reason), '; ')
-        FROM {TYPED} t JOIN _class c USING (_line) WHERE c.status = 'invalid'
+               {REASONS}
+        FROM {TYPED} t WHERE t._raw IS NOT NULL AND t._line NOT IN (SELECT _line FROM _class)
         ORDER BY t._line LIMIT {limit}
     """).fetchall()
     out = [{"line": r[0], "column": r[1], "value": r[2], "reason": r[3]} for r in rows]

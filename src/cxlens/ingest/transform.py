@@ -17,6 +17,7 @@ from rapidfuzz import process
 from cxlens.errors import InputError
 from cxlens.ingest.mapping import Mapping, Rule
 from cxlens.schema import IDENTITY_TYPES, METRIC_SCALES, Field, kind
+from cxlens.sources.readers import Staged
 
 TS_FORMATS = (
     "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M",
@@ -24,7 +25,6 @@ TS_FORMATS = (
     "%m/%d/%Y", "%Y%m%d", "%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M %z", "%d.%m.%Y klo %H.%M",
 )
 CURRENCY_JUNK = r"[\s\x{00a0}\x{202f}€$£]|EUR|SEK|NOK|DKK|kr"
-SAMPLE_ROWS = 20000
 
 
 @dataclass
@@ -71,14 +71,15 @@ def raw_expr(rule: Rule, column: str | None) -> str:
 # ------------------------------------------------------------------------ conversions
 
 
-def _sniff_ts(con: duckdb.DuckDBPyConnection, stage: str, raw: str) -> list[str]:
+def _sniff_ts(con: duckdb.DuckDBPyConnection, sample: str, raw: str) -> list[str]:
     """Pick the timestamp formats that parse most of a sample of the column."""
     tests = {"iso": f"try_cast({raw} AS TIMESTAMPTZ)"}
     tests.update({f: f"try_strptime({raw}, {lit(f)})" for f in TS_FORMATS})
-    tests["epoch"] = f"CASE WHEN regexp_full_match({raw}, '[0-9]{{10}}|[0-9]{{13}}|[0-9]{{16}}') THEN 1 END"
+    epoch = "'[0-9]{10}|[0-9]{13}|[0-9]{16}'"
+    tests["epoch"] = f"CASE WHEN regexp_full_match({raw}, {epoch}) THEN 1 END"
     sel = ", ".join(f"count({e})" for e in tests.values())
     counts = con.execute(
-        f"SELECT count({raw}), {sel} FROM (SELECT * FROM {stage} LIMIT {SAMPLE_ROWS})"
+        f"SELECT count({raw}), {sel} FROM {sample}"
     ).fetchall()[0]
     total, hits = counts[0], dict(zip(tests, counts[1:], strict=True))
     if total == 0:
@@ -97,7 +98,8 @@ def ts_expr(raw: str, formats: list[str]) -> str:
             parts.append(
                 f"CASE length({raw}) WHEN 10 THEN to_timestamp(try_cast({raw} AS BIGINT))"
                 f" WHEN 13 THEN epoch_ms(try_cast({raw} AS BIGINT))::TIMESTAMPTZ"
-                f" WHEN 16 THEN make_timestamp(try_cast({raw} AS BIGINT))::TIMESTAMPTZ END::TIMESTAMP"
+                f" WHEN 16 THEN make_timestamp(try_cast({raw} AS BIGINT))::TIMESTAMPTZ"
+                " END::TIMESTAMP"
             )
         elif f == "epoch_s":
             parts.append(f"to_timestamp(try_cast({raw} AS DOUBLE))::TIMESTAMP")
@@ -112,12 +114,12 @@ def ts_expr(raw: str, formats: list[str]) -> str:
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
 
-def _sniff_decimal(con: duckdb.DuckDBPyConnection, stage: str, raw: str) -> str:
+def _sniff_decimal(con: duckdb.DuckDBPyConnection, sample: str, raw: str) -> str:
     comma, dot = con.execute(
         f"SELECT count(*) FILTER (WHERE regexp_matches({raw}, ',[0-9]{{1,2}}$|,[0-9]+$') "
         f"AND NOT regexp_matches({raw}, '\\.[0-9]+$')), "
         f"count(*) FILTER (WHERE regexp_matches({raw}, '\\.[0-9]+$')) "
-        f"FROM (SELECT * FROM {stage} LIMIT {SAMPLE_ROWS})"
+        f"FROM {sample}"
     ).fetchall()[0]
     return "," if comma > dot else "."
 
@@ -148,17 +150,17 @@ def phone_expr(raw: str, country: str) -> str:
     return f"CASE WHEN regexp_full_match({e164}, '\\+[1-9][0-9]{{6,14}}') THEN {e164} END"
 
 
-def typed_expr(f: Field, raw: str, rule: Rule, m: Mapping, con, stage: str,
-               notes: list[str]) -> str:
+def typed_expr(f: Field, raw: str, rule: Rule, m: Mapping, con: duckdb.DuckDBPyConnection,
+               sample: str, notes: list[str]) -> str:
     if f.type in ("timestamp", "date"):
         fmts = [x.strip() for x in rule.format.split("|")] if rule.format else None
         if fmts is None and rule.column:
-            fmts = _sniff_ts(con, stage, raw)
+            fmts = _sniff_ts(con, sample, raw)
             notes.append(f"{f.name}: dates read as {' | '.join(fmts)}")
         e = ts_expr(raw, fmts or ["iso"])
         return f"({e})::DATE" if f.type == "date" else e
     if f.type in ("decimal", "integer"):
-        dec = rule.decimal or (_sniff_decimal(con, stage, raw) if rule.column else ".")
+        dec = rule.decimal or (_sniff_decimal(con, sample, raw) if rule.column else ".")
         if not rule.decimal and rule.column and dec == ",":
             notes.append(f"{f.name}: decimal comma")
         return number_expr(raw, dec, "DECIMAL(18,4)" if f.type == "decimal" else "BIGINT")
@@ -206,8 +208,12 @@ def check_score(typed: dict[str, str]) -> str:
     )
 
 
-def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, stage: str,
-                    columns: list[str], origin: str) -> Compiled:
+def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
+                    origin: str) -> Compiled:
+    """One SELECT over ``staged.source``; source columns are renamed ``_cN`` inside it so
+    that they never clash with canonical names, and kept only as ``_raw`` JSON for the
+    rows that fail validation."""
+    columns = staged.columns
     k = kind(m.kind)
     notes: list[str] = []
     raws: dict[str, str] = {}
@@ -243,7 +249,7 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, stage: str,
             continue
         raw = raws[f.name]
         rule = m.columns.get(f.name, Rule(value="x"))
-        typed[f.name] = typed_expr(f, raw, rule, m, con, stage, notes)
+        typed[f.name] = typed_expr(f, raw, rule, m, con, staged.sample, notes)
         if f.required:
             checks.append((f.name, raw, check_required(f, raw)))
         if typed[f.name] != raw:
@@ -270,8 +276,14 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, stage: str,
         f"'value': {raw}, 'reason': {reason}}} END" for fn, raw, reason in checks
     ) + "], lambda x: x IS NOT NULL)"
     select = ", ".join(f"{e} AS {ident(n)}" for n, e in typed.items())
-    sql = (
+    inner = (
         f"SELECT _line, {select}, {key} AS _key, md5({content}) AS _hash, {idkey} AS _idkey, "
-        f"{errors} AS _errors FROM {stage}"
+        f"{errors} AS _errors, {', '.join(f'{ident(c)} AS _c{i}' for i, c in enumerate(columns))}"
+        f" FROM {staged.source}"
+    )
+    raw_json = "to_json({" + ", ".join(f"{lit(c)}: _c{i}" for i, c in enumerate(columns)) + "})"
+    sql = (
+        f"SELECT * EXCLUDE ({', '.join(f'_c{i}' for i in range(len(columns)))}), "
+        f"CASE WHEN len(_errors) > 0 THEN {raw_json}::VARCHAR END AS _raw FROM ({inner})"
     )
     return Compiled(sql=sql, fields=list(typed), notes=notes)

@@ -14,8 +14,6 @@ import csv
 import io
 import json
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +22,10 @@ import pyarrow as pa
 
 from cxlens.errors import InputError
 
+Con = duckdb.DuckDBPyConnection
+
 SNIFF_BYTES = 1 << 16
+SAMPLE_ROWS = 20000
 DELIMITERS = (",", ";", "\t", "|")
 FORMATS = {
     ".csv": "csv", ".txt": "csv", ".tsv": "csv",
@@ -47,16 +48,30 @@ class Rejected:
 
 @dataclass
 class Staged:
-    """What a reader produced: the staging table and how the file was read."""
+    """A file ready to be read: SQL that yields its text columns plus ``_line``.
 
-    table: str
+    ``source`` is a FROM item scanned once by the loader; ``sample`` is a cheap FROM item of
+    the first rows, for sniffing formats. CSV is not materialised at all: the loader's one
+    pass reads it. ``rejects_table`` names the DuckDB table where that scan puts lines that
+    could not be split into columns; :func:`collect_rejects` reads it after the scan.
+    """
+
+    source: str
+    sample: str
     columns: list[str]
-    rows: int
+    rows: int | None = None
     rejected: list[Rejected] = field(default_factory=list)
+    rejects_table: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
     notes: list[str] = field(default_factory=list)
+    temp_files: list[Path] = field(default_factory=list)
+    source_name: str = ""
+
+    def cleanup(self) -> None:
+        for f in self.temp_files:
+            f.unlink(missing_ok=True)
 
 
 @dataclass
@@ -77,7 +92,7 @@ def file_format(path: Path) -> str:
     return fmt
 
 
-def stage(con: duckdb.DuckDBPyConnection, path: Path, table: str, opts: ReadOptions) -> Staged:
+def stage(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", file=str(path), hint="check the path")
@@ -87,12 +102,15 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, table: str, opts: ReadOpti
     reader = {"csv": _stage_csv, "excel": _stage_excel, "json": _stage_json,
               "parquet": _stage_parquet}[fmt]
     staged = reader(con, path, table, opts)
-    if staged.rows == 0 and not staged.rejected:
-        raise InputError(
-            "the file has a header but no data rows", file=str(path), line=2,
-            hint="check that the export was not filtered to nothing",
-        )
+    staged.source_name = path.name
+    if staged.rows == 0:
+        raise header_only(path)
     return staged
+
+
+def header_only(path: Path) -> InputError:
+    return InputError("the file has a header but no data rows", file=str(path), line=2,
+                      hint="check that the export was not filtered to nothing")
 
 
 # ----------------------------------------------------------------------------------- CSV
@@ -150,33 +168,43 @@ def _first_line(text: str) -> str:
     return text.splitlines()[0] if text.strip() else ""
 
 
-@contextmanager
-def _as_utf8(path: Path, encoding: str) -> Iterator[tuple[Path, list[int]]]:
-    """Yield a UTF-8 path for ``path``; lines that fail ``encoding`` are read as cp1252."""
-    if encoding == "utf-8":
-        yield path, []
-        return
+def first_bad_utf8_line(path: Path) -> int | None:
+    """Line of the first byte sequence that is not UTF-8, or None; fast on ASCII chunks."""
+    dec = codecs.getincrementaldecoder("utf-8")()
+    lines = 0
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 24), b""):
+            if not chunk.isascii():
+                try:
+                    dec.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    return lines + chunk.count(b"\n", 0, exc.start) + 1
+            lines += chunk.count(b"\n")
+    return None
+
+
+def _transcode(path: Path, encoding: str) -> tuple[Path, list[int]]:
+    """Write a UTF-8 copy; with ``utf-8-mixed`` each line that is not UTF-8 is read as cp1252."""
+    fd, name = tempfile.mkstemp(prefix="cxlens-", suffix=".csv")
+    out = Path(name)
     repaired: list[int] = []
-    with tempfile.TemporaryDirectory(prefix="cxlens-") as tmp:
-        out = Path(tmp) / (path.stem + ".utf8.csv")
-        strict = encoding not in ("utf-8-mixed",)
-        with open(path, "rb") as src, open(out, "w", encoding="utf-8", newline="") as dst:
-            if strict:
-                dec = codecs.getincrementaldecoder(encoding)(errors="replace")
-                for chunk in iter(lambda: src.read(1 << 22), b""):
-                    dst.write(dec.decode(chunk))
-                dst.write(dec.decode(b"", final=True))
-            else:
-                for no, raw in enumerate(src, start=1):
-                    try:
-                        dst.write(raw.decode("utf-8"))
-                    except UnicodeDecodeError:
-                        dst.write(raw.decode("cp1252", errors="replace"))
-                        repaired.append(no)
-        yield out, repaired
+    with open(path, "rb") as src, open(fd, "w", encoding="utf-8", newline="") as dst:
+        if encoding != "utf-8-mixed":
+            dec = codecs.getincrementaldecoder(encoding)(errors="replace")
+            for chunk in iter(lambda: src.read(1 << 22), b""):
+                dst.write(dec.decode(chunk))
+            dst.write(dec.decode(b"", final=True))
+        else:
+            for no, raw in enumerate(src, start=1):
+                try:
+                    dst.write(raw.decode("utf-8"))
+                except UnicodeDecodeError:
+                    dst.write(raw.decode("cp1252", errors="replace"))
+                    repaired.append(no)
+    return out, repaired
 
 
-def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, opts: ReadOptions) -> Staged:
+def _stage_csv(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
     head = _read_head(path)
     encoding = (opts.encoding or "").lower().replace("_", "-") or sniff_encoding(head, path)
     if encoding in ("latin-1", "latin1", "iso-8859-1"):
@@ -191,7 +219,6 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, opts: Rea
         raise InputError("the file has no header line", file=str(path), line=1,
                          hint="the first line must name the columns")
     delimiter = opts.delimiter or sniff_delimiter(header_line)
-    columns = next(csv.reader(io.StringIO(header_line), delimiter=delimiter))
     if len(header_line) > SNIFF_BYTES - 16 and "\n" not in text:
         raise InputError(
             f"the first line is longer than {SNIFF_BYTES // 1024} KB and has no line break",
@@ -200,68 +227,62 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, opts: Rea
                  "huge line); export it again as CSV with one record per line",
         )
     notes: list[str] = []
-    if encoding == "utf-8":
-        staged = _duck_csv(con, path, table, delimiter)
-        bad = [r for r in staged.rejected
-               if r.reason.startswith(("INVALID UNICODE", "INVALID ENCODING"))]
-        if bad:
-            # Mixed encodings: re-read with per-line fallback instead of rejecting rows.
-            with _as_utf8(path, "utf-8-mixed") as (fixed, repaired):
-                staged = _duck_csv(con, fixed, table, delimiter)
-            shown = ", ".join(map(str, repaired[:5])) + (" …" if len(repaired) > 5 else "")
-            notes.append(
-                f"{len(repaired)} line(s) were not UTF-8 and were read as Windows-1252 "
-                f"(lines {shown}); check those characters"
-            )
-    else:
-        with _as_utf8(path, encoding) as (fixed, _):
-            staged = _duck_csv(con, fixed, table, delimiter)
-    staged.encoding, staged.delimiter, staged.notes = encoding, delimiter, notes
-    if len(staged.columns) == 1 and len(columns) == 1:
-        other = [d for d in DELIMITERS if d in header_line]
+    temp: list[Path] = []
+    target = path
+    if encoding == "utf-8-sig":
+        encoding = "utf-8"  # DuckDB skips the header line, BOM included
+    if encoding == "utf-8" and first_bad_utf8_line(path) is not None:
+        # Mixed encodings: repair line by line instead of rejecting rows.
+        target, repaired = _transcode(path, "utf-8-mixed")
+        shown = ", ".join(map(str, repaired[:5])) + (" …" if len(repaired) > 5 else "")
+        notes.append(f"{len(repaired)} line(s) were not UTF-8 and were read as Windows-1252 "
+                     f"(lines {shown}); check those characters")
+    elif encoding != "utf-8":
+        target, _ = _transcode(path, encoding)
+    if target != path:
+        temp.append(target)
+    cols = _csv_header(target, delimiter)
+    if len(cols) == 1:
+        other = [d for d in DELIMITERS if d != delimiter and d in header_line]
         if other:
-            staged.notes.append(f"only one column was found; is the delimiter {other[0]!r}?")
-    return staged
-
-
-def _duck_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, delimiter: str) -> Staged:
-    con.execute(f"DROP TABLE IF EXISTS {table}")
-    src = (
-        f"read_csv(?, header=true, all_varchar=true, delim=?, quote='\"', escape='\"', "
-        f"auto_detect=false, ignore_errors=true, store_rejects=true, "
-        f"rejects_table='{table}_rej', rejects_scan='{table}_scan', "
-        f"max_line_size=100000000)"
+            notes.append(f"only one column was found; is the delimiter {other[0]!r}?")
+    if len(head) < SNIFF_BYTES and not any(ln.strip() for ln in text.splitlines()[1:]):
+        for f in temp:
+            f.unlink(missing_ok=True)
+        raise header_only(path)
+    types = "{" + ", ".join(f"'{_q(c)}': 'VARCHAR'" for c in cols) + "}"
+    common = (f"read_csv('{_q(str(target))}', header=true, delim='{_q(delimiter)}', "
+              f"quote='\"', escape='\"', auto_detect=false, columns={types}, "
+              f"max_line_size=100000000, ignore_errors=true")
+    rej = f"{table}_rej"
+    con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {table}_scan")
+    return Staged(
+        source=(f"(SELECT *, row_number() OVER () + 1 AS _line FROM {common}, "
+                f"store_rejects=true, rejects_table='{rej}', rejects_scan='{table}_scan'))"),
+        sample=f"(SELECT * FROM {common}) LIMIT {SAMPLE_ROWS})",
+        columns=cols, rejects_table=rej, encoding=encoding, delimiter=delimiter,
+        notes=notes, temp_files=temp,
     )
-    try:
-        con.execute(f"DROP TABLE IF EXISTS {table}_rej; DROP TABLE IF EXISTS {table}_scan")
-        cols = _csv_header(con, path, delimiter)
-        col_sql = "{" + ", ".join(f"'{_q(c)}': 'VARCHAR'" for c in cols) + "}"
-        src = src.replace("auto_detect=false,", f"auto_detect=false, columns={col_sql},")
-        con.execute(
-            f"CREATE TEMP TABLE {table} AS SELECT *, row_number() OVER () + 1 AS _line FROM {src}",
-            [str(path), delimiter],
-        )
-    except duckdb.Error as exc:
-        raise InputError(f"cannot read the file as CSV: {_first_sentence(exc)}",
-                         file=str(path), hint="check that this is a CSV export") from None
-    rej = con.execute(
+
+
+def collect_rejects(con: duckdb.DuckDBPyConnection, staged: Staged, typed: str) -> None:
+    """After the scan: read the rejected lines and fix the line numbers of the good ones."""
+    if not staged.rejects_table:
+        return
+    rows = con.execute(
         f"SELECT line, column_name, error_type || ': ' || error_message, csv_line "
-        f"FROM {table}_rej ORDER BY line"
+        f"FROM {staged.rejects_table} ORDER BY line"
     ).fetchall()
-    rejected: list[Rejected] = []
     seen: set[int] = set()
-    for line, column, reason, raw in rej:
-        if line in seen:
-            continue
-        seen.add(line)
-        rejected.append(Rejected(int(line), _reject_reason(reason), raw or "", column))
-    if rejected:
-        _renumber_lines(con, table, [r.line for r in rejected])
-    n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    return Staged(table=table, columns=cols, rows=n, rejected=rejected)
+    for line, column, reason, raw in rows:
+        if line not in seen:
+            seen.add(line)
+            staged.rejected.append(Rejected(int(line), _reject_reason(reason), raw or "", column))
+    if staged.rejected:
+        _renumber_lines(con, typed, [r.line for r in staged.rejected])
 
 
-def _csv_header(con: duckdb.DuckDBPyConnection, path: Path, delimiter: str) -> list[str]:
+def _csv_header(path: Path, delimiter: str) -> list[str]:
     with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
         first = fh.readline()
     cols = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
@@ -311,7 +332,7 @@ def _reject_reason(reason: str) -> str:
 # --------------------------------------------------------------------------------- Excel
 
 
-def _stage_excel(con: duckdb.DuckDBPyConnection, path: Path, table: str, opts: ReadOptions) -> Staged:
+def _stage_excel(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
     from python_calamine import CalamineWorkbook
 
     try:
@@ -342,11 +363,18 @@ def _stage_excel(con: duckdb.DuckDBPyConnection, path: Path, table: str, opts: R
     data["_line"] = list(range(2, len(body) + 2))
     arrow = pa.table({k: pa.array(v, type=pa.int64() if k == "_line" else pa.string())
                       for k, v in data.items()})
+    return stage_arrow(con, arrow, table, header, sheet=sheet)
+
+
+def stage_arrow(con: duckdb.DuckDBPyConnection, arrow: pa.Table, table: str,
+                columns: list[str], sheet: str | None = None) -> Staged:
+    """Stage rows that are already in memory (Excel, quarantine retries) as a temp table."""
     con.execute(f"DROP TABLE IF EXISTS {table}")
     con.register(f"{table}_arrow", arrow)
     con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
     con.unregister(f"{table}_arrow")
-    return Staged(table=table, columns=header, rows=len(body), sheet=sheet)
+    return Staged(source=table, sample=f"(SELECT * FROM {table} LIMIT {SAMPLE_ROWS})",
+                  columns=columns, rows=arrow.num_rows, sheet=sheet)
 
 
 def _cell(value: object) -> str | None:
@@ -362,10 +390,9 @@ def _cell(value: object) -> str | None:
 # ------------------------------------------------------------------------ JSON / Parquet
 
 
-def _stage_typed(con: duckdb.DuckDBPyConnection, table: str, source_sql: str, path: Path,
-                 line_expr: str) -> Staged:
-    con.execute(f"DROP TABLE IF EXISTS {table}")
-    desc = con.execute(f"DESCRIBE SELECT * FROM {source_sql}", [str(path)]).fetchall()
+def _stage_typed(con: duckdb.DuckDBPyConnection, source_sql: str, line_expr: str) -> Staged:
+    """Typed sources (JSON, Parquet) are read as text in the loader's one pass."""
+    desc = con.execute(f"DESCRIBE SELECT * FROM {source_sql}").fetchall()
     cols = [d[0] for d in desc if d[0] != "file_row_number"]
     exprs = []
     for name, dtype, *_ in desc:
@@ -374,22 +401,20 @@ def _stage_typed(con: duckdb.DuckDBPyConnection, table: str, source_sql: str, pa
         nested = any(t in dtype for t in ("STRUCT", "[]", "MAP", "JSON"))
         cast = f'to_json("{_q2(name)}")::VARCHAR' if nested else f'CAST("{_q2(name)}" AS VARCHAR)'
         exprs.append(f'{cast} AS "{_q2(name)}"')
-    con.execute(
-        f"CREATE TEMP TABLE {table} AS SELECT {', '.join(exprs)}, {line_expr} AS _line "
-        f"FROM {source_sql}", [str(path)],
-    )
-    n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    return Staged(table=table, columns=cols, rows=n)
+    select = f"SELECT {', '.join(exprs)}, {line_expr} AS _line FROM {source_sql}"
+    rows = con.execute(f"SELECT count(*) FROM {source_sql}").fetchall()[0][0]
+    return Staged(source=f"({select})", sample=f"({select} LIMIT {SAMPLE_ROWS})",
+                  columns=cols, rows=rows)
 
 
-def _stage_json(con: duckdb.DuckDBPyConnection, path: Path, table: str, opts: ReadOptions) -> Staged:
+def _stage_json(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
     head = _read_head(path).lstrip()
     if not head.startswith((b"{", b"[")):
         raise InputError("this is not JSON: it does not start with { or [", file=str(path),
                          line=1, hint="export the data as JSON or NDJSON")
     fmt = "array" if head.startswith(b"[") else "newline_delimited"
     try:
-        return _stage_typed(con, table, f"read_json(?, format='{fmt}')", path,
+        return _stage_typed(con, f"read_json('{_q(str(path))}', format='{fmt}')",
                             "row_number() OVER ()")
     except duckdb.Error as exc:
         line = _json_error_line(path) if fmt == "newline_delimited" else None
@@ -408,9 +433,9 @@ def _json_error_line(path: Path) -> int | None:
     return None
 
 
-def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str, opts: ReadOptions) -> Staged:
+def _stage_parquet(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
     try:
-        return _stage_typed(con, table, "read_parquet(?, file_row_number=true)", path,
+        return _stage_typed(con, f"read_parquet('{_q(str(path))}', file_row_number=true)",
                             "file_row_number + 1")
     except duckdb.Error as exc:
         raise InputError(f"cannot read the Parquet file: {_first_sentence(exc)}",

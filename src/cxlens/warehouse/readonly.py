@@ -29,5 +29,6 @@ def run_readonly(con: duckdb.DuckDBPyConnection, query: str,
         rows = rel.limit(limit).fetchall()
     except duckdb.Error as exc:
         raise UserError(f"the query failed: {str(exc).splitlines()[0]}",
-                        hint="SELECT table_name FROM information_schema.tables lists the tables") from None
+                        hint="SELECT table_name FROM information_schema.tables "
+                             "lists the tables") from None
     return cols, rows

@@ -91,17 +91,19 @@ def view_ddl(kind_name: str) -> str:
             f"FROM {k.table} t LEFT JOIN identities i ON i.identity_key = t._idkey "
             "WHERE t._superseded_by IS NULL"
         )
-    return f"CREATE OR REPLACE VIEW v_{k.table} AS SELECT * FROM {k.table} WHERE _superseded_by IS NULL"
+    return (f"CREATE OR REPLACE VIEW v_{k.table} AS SELECT * FROM {k.table} "
+            "WHERE _superseded_by IS NULL")
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Bring a warehouse file to the current schema version, idempotently."""
     con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-    row = next(iter(con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()), None)
-    version = int(row[0]) if row else 0
+    rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    version = int(rows[0][0]) if rows else 0
     if version > SCHEMA_VERSION:
         raise UserError(
-            f"this warehouse has schema version {version}, newer than this cxlens ({SCHEMA_VERSION})",
+            f"this warehouse has schema version {version}, "
+            f"newer than this cxlens ({SCHEMA_VERSION})",
             hint="upgrade cxlens",
         )
     if version == SCHEMA_VERSION:
@@ -123,7 +125,8 @@ def db_path(workspace: Path) -> Path:
 
 
 @contextmanager
-def open_warehouse(workspace: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_warehouse(workspace: Path, *,
+                   read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open (and create or migrate) the workspace's warehouse file."""
     workspace = Path(workspace)
     path = db_path(workspace)
