@@ -176,7 +176,7 @@ def test_rollback(tmp_path):
     assert info == {"batch": 1, "removed": 2, "restored": 0}
     s = json.loads(ok(cx("status", "-w", ws, "--json")).stdout)
     assert (s["orders"], s["customers"], s["batches"], s["quarantined (open)"]) == (0, 0, 0, 0)
-    again, missing = cx_par(["rollback", 1, "-w", ws], ["rollback", 9, "-w", ws])
+    again, missing = cx("rollback", 1, "-w", ws), cx("rollback", 9, "-w", ws)  # both write
     assert "already rolled_back" in user_error(again, 2)
     assert "no batch 9" in user_error(missing, 2)
 
