@@ -413,9 +413,15 @@ def _stage_json(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
         raise InputError("this is not JSON: it does not start with { or [", file=str(path),
                          line=1, hint="export the data as JSON or NDJSON")
     fmt = "array" if head.startswith(b"[") else "newline_delimited"
+    src = f"read_json('{_q(str(path))}', format='{fmt}'"
     try:
-        return _stage_typed(con, f"read_json('{_q(str(path))}', format='{fmt}')",
-                            "row_number() OVER ()")
+        # Read scalars as the text the file holds (no timestamp guessing), nested as JSON.
+        desc = con.execute(f"DESCRIBE SELECT * FROM {src})").fetchall()
+        nested = ("STRUCT", "[]", "MAP")
+        types = ", ".join(
+            f"'{_q(name)}': '{'JSON' if any(t in dtype for t in nested) else 'VARCHAR'}'"
+            for name, dtype, *_ in desc)
+        return _stage_typed(con, f"{src}, columns={{{types}}})", "row_number() OVER ()")
     except duckdb.Error as exc:
         line = _json_error_line(path) if fmt == "newline_delimited" else None
         raise InputError(f"cannot read the JSON: {_first_sentence(exc)}", file=str(path),
