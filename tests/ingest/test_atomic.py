@@ -81,9 +81,11 @@ def test_sigkill_mid_batch_leaves_warehouse_as_before(workspace, big_csv, kill_a
             assert time.monotonic() < deadline, seen
         assert seen and seen[-1] == kill_at, (seen, proc.stderr.read() if proc.stderr else "")
         if kill_at == "loading":
-            # The transaction begins right after this step is announced; give the bulk
-            # INSERT a moment to write, well short of its measured ~1.5 s.
-            time.sleep(0.4)
+            # The transaction begins right after this step is announced: kill as soon as the
+            # bulk INSERT has started writing row groups into the file (or after 0.3 s).
+            until = time.monotonic() + 0.3
+            while db.stat().st_size < size0 + 1_000_000 and time.monotonic() < until:
+                time.sleep(0.005)
         assert proc.poll() is None, "the ingest finished before it could be killed"
         if kill_at == "resolving identities":
             # The bulk INSERT has already written its row groups into the file (uncommitted).
