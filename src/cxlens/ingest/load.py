@@ -96,9 +96,12 @@ def plan(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
                          file=str(mapping_file or preset), hint=f"use --kind {m.kind}")
     opts = read or ReadOptions()
     if m:
+        skip = m.read.get("skip_rows")
         opts = ReadOptions(delimiter=opts.delimiter or m.read.get("delimiter"),
                            encoding=opts.encoding or m.read.get("encoding"),
-                           sheet=opts.sheet or m.read.get("sheet"))
+                           sheet=opts.sheet or m.read.get("sheet"),
+                           skip_rows=opts.skip_rows if opts.skip_rows is not None
+                           else int(skip) if skip is not None else None)
     staged = stage(con, path, STAGE, opts)
     if m is None:
         m = detect_preset(staged.columns, kind_name)

@@ -68,6 +68,7 @@ class Staged:
     notes: list[str] = field(default_factory=list)
     temp_files: list[Path] = field(default_factory=list)
     source_name: str = ""
+    skip_rows: int = 0
 
     def cleanup(self) -> None:
         for f in self.temp_files:
@@ -79,6 +80,7 @@ class ReadOptions:
     delimiter: str | None = None
     encoding: str | None = None
     sheet: str | None = None
+    skip_rows: int | None = None
 
 
 def file_format(path: Path) -> str:
@@ -168,6 +170,21 @@ def _first_line(text: str) -> str:
     return text.splitlines()[0] if text.strip() else ""
 
 
+def sniff_title_lines(text: str, delimiter: str) -> int:
+    """Lines above the header (report titles, date ranges), as Google Ads and others write.
+
+    The header is the first line with as many delimiters as most of the following lines.
+    """
+    lines = [ln for ln in text.splitlines()[:30]]
+    if len(lines) < 3:
+        return 0
+    counts = [ln.count(delimiter) for ln in lines[:-1]]  # the last line may be cut
+    typical = max(set(counts[1:]), key=counts[1:].count)
+    if typical == 0 or counts[0] == typical:
+        return 0
+    return next((i for i, c in enumerate(counts) if c == typical), 0)
+
+
 def first_bad_utf8_line(path: Path) -> int | None:
     """Line of the first byte sequence that is not UTF-8, or None; fast on ASCII chunks."""
     dec = codecs.getincrementaldecoder("utf-8")()
@@ -214,10 +231,21 @@ def _stage_csv(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
     except LookupError:
         raise InputError(f"unknown encoding {opts.encoding!r}", file=str(path),
                          hint="use utf-8, utf-8-sig, latin-1, cp1252 or utf-16") from None
-    header_line = _first_line(text.lstrip("\ufeff"))
+    text = text.lstrip("\ufeff")
+    header_line = _first_line(text)
     if not header_line.strip():
         raise InputError("the file has no header line", file=str(path), line=1,
                          hint="the first line must name the columns")
+    notes: list[str] = []
+    skip = opts.skip_rows
+    if skip is None:
+        probe = text.splitlines()[3] if len(text.splitlines()) > 3 else header_line
+        skip = sniff_title_lines(text, opts.delimiter or sniff_delimiter(probe))
+        if skip:
+            notes.append(f"skipped {skip} title line(s) above the header")
+    if skip:
+        header_line = text.splitlines()[skip] if len(text.splitlines()) > skip else ""
+        text = "\n".join(text.splitlines()[skip:])
     delimiter = opts.delimiter or sniff_delimiter(header_line)
     if len(header_line) > SNIFF_BYTES - 16 and "\n" not in text:
         raise InputError(
@@ -226,7 +254,6 @@ def _stage_csv(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
             hint="the file is not a line-by-line CSV export (wrong line endings, or one "
                  "huge line); export it again as CSV with one record per line",
         )
-    notes: list[str] = []
     temp: list[Path] = []
     target = path
     if encoding == "utf-8-sig":
@@ -241,7 +268,7 @@ def _stage_csv(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
         target, _ = _transcode(path, encoding)
     if target != path:
         temp.append(target)
-    cols = _csv_header(target, delimiter)
+    cols = _csv_header(target, delimiter, skip)
     if len(cols) == 1:
         other = [d for d in DELIMITERS if d != delimiter and d in header_line]
         if other:
@@ -251,17 +278,18 @@ def _stage_csv(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
             f.unlink(missing_ok=True)
         raise header_only(path)
     types = "{" + ", ".join(f"'{_q(c)}': 'VARCHAR'" for c in cols) + "}"
-    common = (f"read_csv('{_q(str(target))}', header=true, delim='{_q(delimiter)}', "
+    common = (f"read_csv('{_q(str(target))}', header=true, skip={skip}, "
+              f"delim='{_q(delimiter)}', "
               f"quote='\"', escape='\"', auto_detect=false, columns={types}, "
               f"max_line_size=100000000, ignore_errors=true")
     rej = f"{table}_rej"
     con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {table}_scan")
     return Staged(
-        source=(f"(SELECT *, row_number() OVER () + 1 AS _line FROM {common}, "
+        source=(f"(SELECT *, row_number() OVER () + {1 + skip} AS _line FROM {common}, "
                 f"store_rejects=true, rejects_table='{rej}', rejects_scan='{table}_scan'))"),
         sample=f"(SELECT * FROM {common}) LIMIT {SAMPLE_ROWS})",
         columns=cols, rejects_table=rej, encoding=encoding, delimiter=delimiter,
-        notes=notes, temp_files=temp,
+        notes=notes, temp_files=temp, skip_rows=skip,
     )
 
 
@@ -279,11 +307,13 @@ def collect_rejects(con: duckdb.DuckDBPyConnection, staged: Staged, typed: str) 
             seen.add(line)
             staged.rejected.append(Rejected(int(line), _reject_reason(reason), raw or "", column))
     if staged.rejected:
-        _renumber_lines(con, typed, [r.line for r in staged.rejected])
+        _renumber_lines(con, typed, [r.line for r in staged.rejected], staged.skip_rows)
 
 
-def _csv_header(path: Path, delimiter: str) -> list[str]:
+def _csv_header(path: Path, delimiter: str, skip: int = 0) -> list[str]:
     with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        for _ in range(skip):
+            fh.readline()
         first = fh.readline()
     cols = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
     seen: dict[str, int] = {}
@@ -299,22 +329,24 @@ def _csv_header(path: Path, delimiter: str) -> list[str]:
     return out
 
 
-def _renumber_lines(con: duckdb.DuckDBPyConnection, table: str, reject_lines: list[int]) -> None:
+def _renumber_lines(con: duckdb.DuckDBPyConnection, table: str, reject_lines: list[int],
+                    skip: int = 0) -> None:
     """Turn good-row positions into physical lines, skipping the rejected lines.
 
-    Reject j (1-based, sorted) has ``k_j = line_j - j - 1`` good rows before it, so good
-    row r sits on line ``r + 1 + #{j: k_j < r}``; an ASOF join finds that count.
+    With the header on line ``1 + skip``, reject j (1-based, sorted) has
+    ``k_j = line_j - j - 1 - skip`` good rows before it, so good row r sits on line
+    ``r + 1 + skip + #{j: k_j < r}``; an ASOF join finds that count.
     """
     con.execute(f"DROP TABLE IF EXISTS {table}_k")
     con.execute(f"CREATE TEMP TABLE {table}_k (k BIGINT, j BIGINT)")
     con.executemany(
         f"INSERT INTO {table}_k VALUES (?, ?)",
-        [(line - j - 1, j) for j, line in enumerate(sorted(reject_lines), start=1)],
+        [(line - j - 1 - skip, j) for j, line in enumerate(sorted(reject_lines), start=1)],
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT s.* REPLACE "
         f"(s._line + coalesce(k.j, 0) AS _line) FROM {table} s "
-        f"ASOF LEFT JOIN {table}_k k ON s._line - 1 > k.k"
+        f"ASOF LEFT JOIN {table}_k k ON s._line - 1 - {skip} > k.k"
     )
 
 
