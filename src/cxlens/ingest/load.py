@@ -181,6 +181,15 @@ def load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str, file_
     result.quarantined = counts.get("invalid", 0) + len(rejects)
     result.duplicates = dups + held_rejects
     result.quarantine_sample = _quarantine_preview(con, staged)
+    if counts.get("dup_file"):
+        keys, line = con.execute(
+            f"SELECT count(*), min(first_line) FROM (SELECT min(_line) AS first_line FROM "
+            f"{TYPED} WHERE _raw IS NULL GROUP BY _key HAVING count(DISTINCT _hash) > 1)"
+        ).fetchall()[0]
+        if keys:
+            result.notes.append(
+                f"{keys:,} key(s) appear on several rows with different content; the first "
+                f"row of each was kept (e.g. line {line}) and the others counted as duplicates")
     if dry_run:
         return result
     say("loading", 0.6)
