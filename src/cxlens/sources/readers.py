@@ -173,16 +173,18 @@ def _first_line(text: str) -> str:
 def sniff_title_lines(text: str, delimiter: str) -> int:
     """Lines above the header (report titles, date ranges), as Google Ads and others write.
 
-    The header is the first line with as many delimiters as most of the following lines.
+    The header is the first line with as many fields as most of the following lines; only
+    lines with fewer fields before it count as titles. Fields are counted quote-aware.
     """
-    lines = [ln for ln in text.splitlines()[:30]]
+    lines = text.splitlines()[:30]
     if len(lines) < 3:
         return 0
-    counts = [ln.count(delimiter) for ln in lines[:-1]]  # the last line may be cut
+    counts = [len(next(csv.reader([ln], delimiter=delimiter), [])) for ln in lines[:-1]]
     typical = max(set(counts[1:]), key=counts[1:].count)
-    if typical == 0 or counts[0] == typical:
+    if typical <= 1 or counts[0] >= typical:
         return 0
-    return next((i for i, c in enumerate(counts) if c == typical), 0)
+    first = next((i for i, c in enumerate(counts) if c == typical), 0)
+    return first if all(c < typical for c in counts[:first]) else 0
 
 
 def first_bad_utf8_line(path: Path) -> int | None:
