@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -70,6 +71,31 @@ class Plan:
     staged: Staged
     how: str  # 'preset', 'mapping', 'detected preset', 'proposed'
     proposal: Proposal | None = None
+
+
+def run_with_progress(con: duckdb.DuckDBPyConnection, sql: str,
+                      report: Callable[[float], None], every: float = 0.25) -> None:
+    """Run one long statement while a thread reports DuckDB's own progress (0..1).
+
+    The statement runs in the calling thread, so Ctrl-C still interrupts it and the
+    transaction rules stay the caller's; the poller only reads ``query_progress()``.
+    """
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.wait(every):
+            p = con.query_progress()
+            if p >= 0:
+                report(min(p, 100.0) / 100.0)
+
+    con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    try:
+        con.execute(sql)
+    finally:
+        done.set()
+        poller.join()
 
 
 def sha256_of(path: Path) -> str:
@@ -158,7 +184,8 @@ def load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str, file_
     compiled = compile_mapping(con, m, staged, source_file)
     result.notes += compiled.notes
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {TYPED} AS {compiled.sql}")
+        run_with_progress(con, f"CREATE OR REPLACE TEMP TABLE {TYPED} AS {compiled.sql}",
+                          lambda frac: say("reading and validating", 0.2 + 0.3 * frac))
         collect_rejects(con, staged, TYPED)
     finally:
         staged.cleanup()
