@@ -419,16 +419,20 @@ def demo_run(
                 r = run_ingest(con, f.path, f.kind, preset=f.preset,
                                progress=lambda s, x, t=task, b=bar: b.update(t, completed=x))
             results.append(r)
-            if not as_json:
-                out.print(f"  {f.path.name:<32} {f.kind:<10} in {r.rows_in:>10,}  loaded "
-                          f"{r.loaded:>10,}  quarantined {r.quarantined:>5,}  dup "
-                          f"{r.duplicates:>6,}")
         s = summary(con)
     took = time.perf_counter() - t0
     if as_json:
         emit_json({"batches": [r.as_dict() for r in results], "summary": s,
                    "workspace": str(workspace), "seconds": round(took, 1)})
         return
+    t = Table("file", "kind", title="rows in = loaded + quarantined + duplicates",
+              title_justify="left")
+    for col in ("rows in", "loaded", "quarantined", "duplicates"):
+        t.add_column(col, justify="right")
+    for r in results:
+        t.add_row(Path(r.file).name, r.kind, f"{r.rows_in:,}", f"{r.loaded:,}",
+                  f"{r.quarantined:,}", f"{r.duplicates:,}")
+    out.print(t)
     out.print(f"\n[bold]demo loaded[/] into {workspace.resolve()} in {took:.0f} s")
     for k, v in s.items():
         out.print(f"  {k:<22} {v:>12,}")
