@@ -17,7 +17,7 @@ import duckdb
 from cxlens.errors import UserError
 from cxlens.schema import KINDS, LINEAGE, SQL_TYPES
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_NAME = "warehouse.duckdb"
 
 _BATCHES = """
@@ -76,6 +76,23 @@ CREATE TABLE IF NOT EXISTS customers (
 )"""
 
 
+# Version 2: the inbox of collected tracking messages (see cxlens.ingest.inbox). ``seq``
+# is the arrival order and becomes the ``_line`` of the message in its ingest batch;
+# ``message_id`` is unique, so a retried message is stored once.
+_INBOX_SEQ = "CREATE SEQUENCE IF NOT EXISTS inbox_seq START 1"
+_INBOX = """
+CREATE TABLE IF NOT EXISTS inbox (
+    seq BIGINT NOT NULL DEFAULT nextval('inbox_seq'),
+    message_id VARCHAR PRIMARY KEY,
+    type VARCHAR NOT NULL,
+    received_at TIMESTAMP NOT NULL,
+    raw VARCHAR NOT NULL,
+    status VARCHAR NOT NULL DEFAULT 'pending',
+    batch_id INTEGER,
+    processed_at TIMESTAMP
+)"""
+
+
 def table_ddl(kind_name: str) -> str:
     k = KINDS[kind_name]
     cols = [f'"{f.name}" {SQL_TYPES[f.type]}' for f in k.fields]
@@ -109,11 +126,15 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     if version == SCHEMA_VERSION:
         return
     con.execute("BEGIN")
-    for ddl in (_BATCHES, _QUARANTINE, _IDENTITIES, _CUSTOMERS):
-        con.execute(ddl)
-    for name in KINDS:
-        con.execute(table_ddl(name))
-        con.execute(view_ddl(name))
+    if version < 1:  # a new file: the tables of version 1
+        for ddl in (_BATCHES, _QUARANTINE, _IDENTITIES, _CUSTOMERS):
+            con.execute(ddl)
+        for name in KINDS:
+            con.execute(table_ddl(name))
+            con.execute(view_ddl(name))
+    if version < 2:  # 1 -> 2: the collect inbox, added in place
+        con.execute(_INBOX_SEQ)
+        con.execute(_INBOX)
     con.execute(
         "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
     )

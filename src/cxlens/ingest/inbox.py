@@ -1,0 +1,293 @@
+"""Live event collection in two stages: accept into the inbox, then flush through ingest.
+
+**Accept** (:func:`append`): the messages of one request are checked for shape
+(:mod:`cxlens.ingest.messages`); if any is bad, nothing is stored and
+:class:`~cxlens.ingest.messages.InvalidMessages` names every bad message by index and field.
+Otherwise all of them are inserted into the ``inbox`` table in one transaction, and the call
+returns after COMMIT: that is the point where the sender may be told ``{"success": true}``.
+A ``messageId`` already in the inbox is accepted again (a retry) but not stored twice.
+
+**Process** (:func:`flush`): pending inbox rows go through the same pipeline as a file
+(:func:`cxlens.ingest.load.load_staged`): typing, validation, quarantine, deduplication,
+identity resolution, one transaction per batch, ``rows_in = loaded + quarantined +
+duplicates``. Every message becomes one ``events`` row (track → its event name, page →
+``page_view``, screen → ``screen_view``, identify / group / alias under their own names), so
+the links an identify makes (anonymousId ↔ userId ↔ e-mail) are facts that a later identify
+cannot supersede. identify messages also give one ``customer_records`` row per person:
+the traits of every identify so far merged (later values win), as Segment merges traits.
+The inbox rows are marked processed in the same transaction as the events batch, so a
+crash leaves them pending and the next flush does the work again, loading nothing twice.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from cxlens.ingest.load import BatchResult, Plan, Progress, load_staged
+from cxlens.ingest.mapping import Mapping, Rule
+from cxlens.ingest.messages import Message, check
+from cxlens.ingest.transform import email_expr, phone_expr
+from cxlens.sources.readers import SAMPLE_ROWS, Staged
+
+SOURCE_FILE = "collect:segment"
+SOURCE = "collect"
+FLUSH_CHUNK = 50_000  # messages per batch: bounds the memory of one flush step
+FLUSH_EVERY_SECONDS = 2.0  # what the server should use
+FLUSH_WHEN_PENDING = 5_000
+COUNTRY = "FI"  # for phone numbers written without a country code
+_SEL = "_collect_sel"
+_flush_lock = threading.Lock()
+
+# Trait keys that have their own customer field; the other traits are kept as properties.
+_TRAIT_FIELDS = ("email", "phone", "firstName", "first_name", "lastName", "last_name", "name",
+                 "language", "country", "city", "segment", "createdAt", "created_at",
+                 "address")
+
+EVENTS_MAPPING = Mapping(
+    kind="events", name="collect_events", source=SOURCE, properties="none",
+    description="Segment-shaped messages collected over HTTP (built in)",
+    columns={f: Rule(column=f) for f in (
+        "event_id", "event_type", "channel", "campaign", "crm_id", "email", "anonymous_id",
+        "properties")} | {"ts": Rule(column="ts", format="iso")},
+)
+CUSTOMERS_MAPPING = Mapping(
+    kind="customers", name="collect_identify", source=SOURCE, properties="none",
+    country=COUNTRY,
+    description="Traits of Segment identify messages, merged per person (built in)",
+    columns={f: Rule(column=f) for f in (
+        "crm_id", "email", "phone", "anonymous_id", "first_name", "last_name", "name",
+        "language", "country", "city", "segment", "properties")}
+    | {"created_at": Rule(column="created_at", format="iso|epoch")},
+)
+
+
+@dataclass
+class AppendResult:
+    """What one request stored: ``received = stored + duplicates``."""
+
+    received: int
+    stored: int
+    duplicates: int
+    message_ids: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"received": self.received, "stored": self.stored,
+                "duplicates": self.duplicates}
+
+
+# ------------------------------------------------------------------------ accept
+
+
+def append(con: duckdb.DuckDBPyConnection, messages: list[Any], *,
+           received_at: datetime | None = None) -> AppendResult:
+    """Check the messages of one request and store them all, or none.
+
+    Raises :class:`~cxlens.ingest.messages.InvalidMessages` (nothing stored) when any
+    message is bad. Returns after COMMIT, so the result may be acknowledged to the sender.
+    Run appends on one connection at a time (the server's writer), not concurrently with
+    another transaction on the same warehouse.
+    """
+    return store(con, check(messages, received_at))
+
+
+def store(con: duckdb.DuckDBPyConnection, valid: list[Message]) -> AppendResult:
+    """Insert already-checked messages in one transaction; duplicates are skipped."""
+    unique: dict[str, Message] = {}
+    for m in valid:
+        unique.setdefault(m.message_id, m)
+    rows = list(unique.values())
+    ids = [m.message_id for m in rows]
+    if not rows:
+        return AppendResult(0, 0, 0)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        stored = con.execute(
+            "INSERT OR IGNORE INTO inbox (message_id, type, received_at, raw) "
+            "SELECT unnest($1), unnest($2), now()::TIMESTAMP, unnest($3)",
+            [ids, [m.type for m in rows], [m.raw for m in rows]],
+        ).fetchall()[0][0]
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return AppendResult(received=len(valid), stored=int(stored),
+                        duplicates=len(valid) - int(stored), message_ids=ids)
+
+
+def pending(con: duckdb.DuckDBPyConnection) -> int:
+    """How many messages wait for :func:`flush`."""
+    return int(con.execute(
+        "SELECT count(*) FROM inbox WHERE status = 'pending'").fetchall()[0][0])
+
+
+def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Inbox rows per status: pending, processed, quarantined."""
+    return {s: int(n) for s, n in con.execute(
+        "SELECT status, count(*) FROM inbox GROUP BY ALL ORDER BY ALL").fetchall()}
+
+
+# ------------------------------------------------------------------------ process
+
+
+def flush(con: duckdb.DuckDBPyConnection, limit: int | None = None, *,
+          progress: Progress | None = None) -> list[BatchResult]:
+    """Load pending inbox messages (at most ``limit``) as ingest batches, oldest first.
+
+    Each step takes up to :data:`FLUSH_CHUNK` messages and gives an events batch (every
+    message) and, when it holds identify messages, a customers batch before it. Returns the
+    batch results in the order they were loaded; an empty list when nothing was pending.
+    Flushes of one process are serialised; do not flush one warehouse from two processes.
+    """
+    say = progress or (lambda step, frac: None)
+    results: list[BatchResult] = []
+    with _flush_lock:
+        con.execute("SET TimeZone = 'UTC'")
+        left = limit
+        while left is None or left > 0:
+            take = FLUSH_CHUNK if left is None else min(left, FLUSH_CHUNK)
+            n = _select(con, take)
+            if n == 0:
+                break
+            results += _flush_selected(con, say)
+            if left is not None:
+                left -= n
+        con.execute(f"DROP TABLE IF EXISTS {_SEL}")
+    return results
+
+
+def _select(con: duckdb.DuckDBPyConnection, take: int) -> int:
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_SEL} AS SELECT seq, message_id, type, raw FROM inbox "
+        f"WHERE status = 'pending' ORDER BY seq LIMIT {int(take)}")
+    return int(con.execute(f"SELECT count(*) FROM {_SEL}").fetchall()[0][0])
+
+
+def _flush_selected(con: duckdb.DuckDBPyConnection, say: Progress) -> list[BatchResult]:
+    out: list[BatchResult] = []
+    n_identify = con.execute(
+        f"SELECT count(*) FROM {_SEL} WHERE type = 'identify'").fetchall()[0][0]
+    if n_identify:
+        staged = _staged(con, _customers_sql(), CUSTOMERS_MAPPING)
+        out.append(load_staged(con, Plan(CUSTOMERS_MAPPING, staged, how="collect"),
+                               SOURCE_FILE, None, say))
+    staged = _staged(con, _events_sql(), EVENTS_MAPPING)
+    out.append(load_staged(con, Plan(EVENTS_MAPPING, staged, how="collect"), SOURCE_FILE,
+                           None, say, after_load=_mark_processed(con)))
+    return out
+
+
+def _mark_processed(con: duckdb.DuckDBPyConnection) -> Callable[[int], None]:
+    def mark(batch: int) -> None:
+        con.execute(
+            "UPDATE inbox SET batch_id = $1, processed_at = now()::TIMESTAMP, status = CASE "
+            "WHEN seq IN (SELECT line FROM quarantine WHERE batch_id = $1) THEN 'quarantined' "
+            f"ELSE 'processed' END WHERE seq IN (SELECT seq FROM {_SEL})", [batch])
+    return mark
+
+
+def _staged(con: duckdb.DuckDBPyConnection, select: str, m: Mapping) -> Staged:
+    rows = int(con.execute(f"SELECT count(*) FROM ({select})").fetchall()[0][0])
+    return Staged(source=f"({select})", sample=f"({select} LIMIT {SAMPLE_ROWS})",
+                  columns=[c for c in m.columns], rows=rows, source_name=SOURCE_FILE)
+
+
+# Paths read from each message, parsed once per row with json_extract_string(raw, [...]).
+_PATHS = {
+    "userId": "$.userId", "anonymousId": "$.anonymousId", "previousId": "$.previousId",
+    "groupId": "$.groupId", "event": "$.event", "name": "$.name", "category": "$.category",
+    "timestamp": "$.timestamp", "campaign": "$.context.campaign.name",
+    "app": "$.context.app", "device_type": "$.context.device.type",
+    "ctx_email": "$.context.traits.email", "email": "$.traits.email",
+    "locale": "$.context.locale",
+}
+_JSON_PATHS = {"properties": "$.properties", "traits": "$.traits"}
+
+
+def _extract(select_from: str) -> str:
+    """Rows of the selection with the message fields as text columns ``m_<name>``."""
+    text = ", ".join(f"'{p}'" for p in _PATHS.values())
+    js = ", ".join(f"'{p}'" for p in _JSON_PATHS.values())
+    cols = ", ".join(f"nullif(trim(v[{i}]), '') AS m_{n}" for i, n in enumerate(_PATHS, 1))
+    jcols = ", ".join(f"j[{i}] AS m_{n}" for i, n in enumerate(_JSON_PATHS, 1))
+    return (f"SELECT seq, message_id, type, raw, {cols}, {jcols} FROM (SELECT *, "
+            f"json_extract_string(raw, [{text}]) AS v, json_extract(raw, [{js}]) AS j "
+            f"FROM {select_from})")
+
+
+def _events_sql() -> str:
+    extras = ("json_merge_patch('{}', json_object('name', m_name, 'category', m_category, "
+              "'groupId', m_groupId, 'previousId', m_previousId))")
+    props = (f"json_merge_patch(coalesce(CASE WHEN type IN ('identify', 'group') THEN m_traits "
+             f"ELSE m_properties END, '{{}}'), {extras})::VARCHAR")
+    return f"""
+        SELECT message_id AS event_id, m_timestamp AS ts,
+               CASE type WHEN 'track' THEN m_event WHEN 'page' THEN 'page_view'
+                         WHEN 'screen' THEN 'screen_view' ELSE type END AS event_type,
+               CASE WHEN type = 'screen' OR m_app IS NOT NULL
+                         OR lower(m_device_type) IN ('ios', 'android') THEN 'app'
+                    ELSE 'web' END AS channel,
+               m_campaign AS campaign, m_userId AS crm_id,
+               CASE WHEN type = 'identify' THEN coalesce(m_email, m_ctx_email)
+                    ELSE m_ctx_email END AS email,
+               CASE WHEN type = 'alias' THEN m_previousId ELSE m_anonymousId END
+                   AS anonymous_id,
+               {props} AS properties, seq AS _line
+        FROM ({_extract(_SEL + " WHERE true")})
+    """
+
+
+def _customers_sql() -> str:
+    """One row per person identified in the selection, merged with their current record."""
+    t = "m_traits"
+
+    def trait(*names: str) -> str:
+        return ("coalesce(" + ", ".join(
+            f"nullif(trim(json_extract_string({t}, '$.{n}')), '')" for n in names) + ")")
+
+    drop = "{" + ", ".join(f'"{k}": null' for k in _TRAIT_FIELDS) + "}"
+    per_message = f"""
+        SELECT seq, m_timestamp AS ts, m_userId AS crm_id, m_anonymousId AS anonymous_id,
+               coalesce({trait('email')}, m_ctx_email) AS email,
+               {trait('phone')} AS phone,
+               {trait('firstName', 'first_name')} AS first_name,
+               {trait('lastName', 'last_name')} AS last_name,
+               {trait('name')} AS name,
+               coalesce({trait('language')}, lower(split_part(m_locale, '-', 1))) AS language,
+               coalesce({trait('country', 'address.country')},
+                        nullif(upper(split_part(m_locale, '-', 2)), '')) AS country,
+               {trait('city', 'address.city')} AS city,
+               {trait('segment')} AS segment,
+               {trait('createdAt', 'created_at')} AS created_at,
+               json_merge_patch(coalesce({t}, '{{}}'), '{drop}') AS rest
+        FROM ({_extract(_SEL + " WHERE type = 'identify'")})
+    """
+    email, phone = email_expr("email"), phone_expr("phone", COUNTRY)
+    keyed = (f"SELECT *, coalesce('crm_id:' || crm_id, 'email:' || {email}, "
+             f"'phone:' || {phone}, 'anonymous_id:' || anonymous_id) AS _k FROM ({per_message})")
+    fields = ("crm_id", "email", "phone", "anonymous_id", "first_name", "last_name", "name",
+              "language", "country", "city", "segment")
+    merged = ", ".join(f"arg_max({f}, seq) FILTER (WHERE {f} IS NOT NULL) AS {f}"
+                       for f in fields)
+    latest = ", ".join(f"coalesce(m.{f}, c.{f}) AS {f}" for f in fields)
+    return f"""
+        SELECT {latest},
+               coalesce(strftime(c.created_at, '%Y-%m-%dT%H:%M:%S.%gZ'), m.created_at)
+                   AS created_at,
+               json_merge_patch(coalesce(c.properties, '{{}}'), m.properties)::VARCHAR
+                   AS properties,
+               m._line
+        FROM (SELECT _k, {merged},
+                     coalesce(arg_min(created_at, seq) FILTER (WHERE created_at IS NOT NULL),
+                              min(ts)) AS created_at,
+                     list_reduce(list(rest ORDER BY seq),
+                                 lambda a, b: json_merge_patch(a, b)) AS properties,
+                     max(seq) AS _line
+              FROM ({keyed}) GROUP BY _k) m
+        LEFT JOIN customer_records c ON c._key = m._k AND c._superseded_by IS NULL
+    """
