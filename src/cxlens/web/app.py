@@ -1,0 +1,105 @@
+"""``create_app(settings)``: the FastAPI app, assembled from the routers in ``ROUTERS``.
+
+Add a feature by writing a module with a ``router`` under ``web/pages/`` or ``web/api/``
+and listing it in ``ROUTERS`` below (docs/web.md, "Adding a page or an endpoint").
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cxlens import __version__
+from cxlens.web import db, errors
+from cxlens.web.api import ingest as api_ingest
+from cxlens.web.api import workspace as api_workspace
+from cxlens.web.deps import csrf_guard
+from cxlens.web.pages import account, auth, home
+from cxlens.web.pages import settings as settings_pages
+from cxlens.web.settings import WebSettings
+from cxlens.web.warehouses import Warehouses
+
+STATIC = Path(__file__).parent / "static"
+
+# Every router of the app, in order. Later features append theirs here.
+ROUTERS = [
+    auth.router,
+    account.router,
+    home.router,
+    settings_pages.router,
+    api_workspace.router,
+    api_ingest.router,
+]
+
+
+class BodyLimit:
+    """Refuse request bodies over the limit with 413 (uploads have their own, larger limit)."""
+
+    def __init__(self, app: ASGIApp, max_body: int, max_upload: int) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.max_upload = max_upload
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        upload = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+        limit = self.max_upload if upload else self.max_body
+        message = (f"the request body is larger than the limit of {limit:,} bytes"
+                   + (" for uploads" if upload else ""))
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            response = errors.error_json(413, message)
+            await response(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > limit:
+                    raise HTTPException(413, message)
+            return msg
+
+        await self.app(scope, limited, send)
+
+
+def create_app(settings: WebSettings | None = None) -> FastAPI:
+    """The cxlens web app for a home folder (created and migrated if needed)."""
+    settings = settings or WebSettings.load()
+    settings.workspaces_dir.mkdir(parents=True, exist_ok=True)
+    db.migrate(settings.db_path)
+    warehouses = Warehouses()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        warehouses.close()
+
+    app = FastAPI(
+        title="cxlens", version=__version__, lifespan=lifespan, docs_url="/docs",
+        redoc_url=None, dependencies=[Depends(csrf_guard)],
+        description="Customer-experience data: workspaces, ingest and analytics. Authenticate "
+        "with `Authorization: Bearer cx_…` (an API token of the workspace). Errors are "
+        '`{"ok": false, "error": "…", "status": 4xx}`.',
+    )
+    app.state.settings = settings
+    app.state.warehouses = warehouses
+    app.state.local_token_hash = None  # set by cxlens.web.server when serving
+    errors.install(app)
+    app.add_middleware(BodyLimit, max_body=settings.max_body_bytes,
+                       max_upload=settings.max_upload_bytes)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

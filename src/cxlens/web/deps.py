@@ -1,0 +1,206 @@
+"""Dependencies as ``Annotated`` aliases, so routes stay thin.
+
+    Db                  a sqlite3 connection to the app database, closed after the request
+    Settings            the server's WebSettings
+    OptionalSession     the live session of the cookie, or None
+    CurrentUser         the signed-in user (pages redirect to /signin, the API answers 401)
+    WorkspaceRole(r)    pages under /w/{slug}/: the caller is a member with role >= r
+    TokenScope(s)       JSON under /api/w/{slug}/: a token of this workspace with scope s,
+                        the server's local token (loopback only), or a member's session
+    Pool                the server's warehouses (Warehouses)
+
+Both workspace dependencies answer 404 for a workspace the caller cannot see — the same
+answer as for a workspace that does not exist — and 403 when the caller can see it but
+lacks the role or scope. ``csrf_guard`` runs for every route (it is an app dependency).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+
+from cxlens.web import db, security
+from cxlens.web.accounts import Session, User, session_of
+from cxlens.web.errors import SignInRequired
+from cxlens.web.settings import WebSettings
+from cxlens.web.templating import PRE_COOKIE, SESSION_COOKIE
+from cxlens.web.warehouses import Warehouse, Warehouses
+from cxlens.web.workspaces import (
+    ROLE_SCOPES,
+    SCOPES,
+    ApiToken,
+    Workspace,
+    role_at_least,
+    role_of,
+    scope_allows,
+    token_of,
+    workspace_by_slug,
+)
+
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
+def get_settings(request: Request) -> WebSettings:
+    return request.app.state.settings
+
+
+def get_db(request: Request) -> Iterator[sqlite3.Connection]:
+    con = db.connect(request.app.state.settings.db_path)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def get_pool(request: Request) -> Warehouses:
+    return request.app.state.warehouses
+
+
+Settings = Annotated[WebSettings, Depends(get_settings)]
+Db = Annotated[sqlite3.Connection, Depends(get_db)]
+Pool = Annotated[Warehouses, Depends(get_pool)]
+
+
+def get_session(request: Request, con: Db) -> Session | None:
+    session = session_of(con, request.cookies.get(SESSION_COOKIE))
+    request.state.session = session
+    return session
+
+
+OptionalSession = Annotated[Session | None, Depends(get_session)]
+
+
+def current_user(session: OptionalSession) -> User:
+    if session is None:
+        raise SignInRequired()
+    return session.user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+@dataclass(frozen=True)
+class WorkspaceAccess:
+    """Who is using which workspace, and what they may do there."""
+
+    workspace: Workspace
+    role: str | None = None  # the member's role; None for a token
+    user: User | None = None
+    token: ApiToken | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    pool: Any = None
+    local: bool = False  # the server's own local token (cxlens on this machine)
+
+    @property
+    def warehouse(self) -> Warehouse:
+        """The workspace's warehouse as the server holds it (see web/warehouses.py)."""
+        return self.pool.get(self.workspace.path)
+
+    def can(self, scope: str) -> bool:
+        return scope_allows(self.scopes, scope)
+
+
+def _not_found() -> HTTPException:
+    return HTTPException(404, "no such workspace")
+
+
+def _member_access(con: sqlite3.Connection, user: User, slug: str,
+                   pool: Warehouses) -> WorkspaceAccess:
+    ws = workspace_by_slug(con, slug)
+    role = role_of(con, user, ws) if ws else None
+    if ws is None or role is None:
+        raise _not_found()
+    return WorkspaceAccess(ws, role=role, user=user, scopes=ROLE_SCOPES[role], pool=pool)
+
+
+def WorkspaceRole(min_role: str) -> Any:
+    """``access: WorkspaceRole("analyst")``: a signed-in member of {slug} with that role."""
+
+    def dependency(slug: str, user: CurrentUser, con: Db, pool: Pool) -> WorkspaceAccess:
+        access = _member_access(con, user, slug, pool)
+        if not role_at_least(str(access.role), min_role):
+            raise HTTPException(403, f"this needs the {min_role} role in this workspace")
+        return access
+
+    return Annotated[WorkspaceAccess, Depends(dependency)]
+
+
+def bearer(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def is_local_token(request: Request, token: str) -> bool:
+    expected = getattr(request.app.state, "local_token_hash", None)
+    client = request.client.host if request.client else ""
+    return (token.startswith(security.LOCAL_TOKEN_PREFIX) and client in LOOPBACK
+            and security.same(security.sha256(token), expected))
+
+
+def TokenScope(scope: str) -> Any:
+    """``access: TokenScope("read")``: may the caller use {slug} with this scope?"""
+    if scope not in SCOPES:
+        raise ValueError(scope)
+
+    def dependency(slug: str, request: Request, con: Db, pool: Pool,
+                   session: OptionalSession) -> WorkspaceAccess:
+        token = bearer(request)
+        if token is not None and token.startswith(security.LOCAL_TOKEN_PREFIX):
+            if not is_local_token(request, token):
+                raise HTTPException(401, "the local token is not valid here",
+                                    headers={"WWW-Authenticate": "Bearer"})
+            ws = workspace_by_slug(con, slug)
+            if ws is None:
+                raise _not_found()
+            return WorkspaceAccess(ws, scopes=frozenset(SCOPES), pool=pool, local=True)
+        if token is not None:
+            api_token = token_of(con, token)
+            if api_token is None:
+                raise HTTPException(401, "the API token is not valid (unknown or revoked)",
+                                    headers={"WWW-Authenticate": "Bearer"})
+            if api_token.workspace.slug != slug:
+                raise _not_found()
+            access = WorkspaceAccess(api_token.workspace, token=api_token,
+                                     scopes=frozenset({api_token.scope}), pool=pool)
+        elif session is not None:
+            access = _member_access(con, session.user, slug, pool)
+        else:
+            raise SignInRequired()
+        if not access.can(scope):
+            raise HTTPException(403, f"this needs the {scope!r} scope")
+        return access
+
+    return Annotated[WorkspaceAccess, Depends(dependency)]
+
+
+async def csrf_guard(request: Request, session: OptionalSession) -> None:
+    """Every unsafe request without an Authorization header carries the CSRF token.
+
+    The token comes as the form field ``csrf_token`` or the header ``X-CSRF-Token``; it is
+    the session's secret, or before sign-in an HMAC of the ``cxlens_pre`` cookie. Requests
+    with ``Authorization`` (API tokens, write keys) carry no ambient credential to forge.
+    """
+    if request.method not in UNSAFE or request.headers.get("authorization"):
+        return
+    sent = request.headers.get("x-csrf-token")
+    ctype = request.headers.get("content-type", "")
+    if sent is None and ctype.startswith(("application/x-www-form-urlencoded",
+                                          "multipart/form-data")):
+        form = await request.form()
+        value = form.get("csrf_token")
+        sent = value if isinstance(value, str) else None
+    if session is not None:
+        expected = session.csrf_secret
+    else:
+        pre = request.cookies.get(PRE_COOKIE)
+        expected = (security.sign(request.app.state.settings.secret_key, "pre:" + pre)
+                    if pre else None)
+    if not security.same(sent, expected):
+        raise HTTPException(403, "the form's security token (CSRF) is missing or wrong; "
+                                 "reload the page and try again")

@@ -1,0 +1,95 @@
+"""Workspace settings (owners): members, invitations, API tokens and the write key.
+
+A new token, write key or invitation link is rendered once in the response to the POST
+that made it and never again: the database keeps only its hash.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import Response
+
+from cxlens.errors import UserError
+from cxlens.web import workspaces as wss
+from cxlens.web.deps import Db, Settings, WorkspaceAccess, WorkspaceRole
+from cxlens.web.pages import see_other
+from cxlens.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Owner = WorkspaceRole("owner")
+
+
+def page(request: Request, con: sqlite3.Connection, access: WorkspaceAccess,
+         status: int = 200, **extra: Any) -> Response:
+    ws = access.workspace
+    return render(request, "settings.html", {
+        "access": access, "members": wss.members(con, ws),
+        "invitations": wss.invitations(con, ws), "tokens": wss.tokens(con, ws),
+        "write_key_prefix": wss.write_key_prefix(con, ws), "roles": wss.ROLES,
+        "scopes": wss.SCOPES, **extra}, status=status)
+
+
+def back(access: WorkspaceAccess) -> Response:
+    return see_other(f"/w/{access.workspace.slug}/settings")
+
+
+@router.get("/w/{slug}/settings")
+def settings_page(request: Request, access: Owner, con: Db) -> Response:
+    return page(request, con, access)
+
+
+@router.post("/w/{slug}/settings/invitations")
+def invite(request: Request, access: Owner, con: Db, settings: Settings,
+           email: Annotated[str, Form(max_length=254)],
+           role: Annotated[str, Form()] = "viewer") -> Response:
+    try:
+        token = wss.invite(con, access.workspace, email, role, access.user,  # type: ignore[arg-type]
+                           settings.invitation_max_age)
+    except UserError as exc:
+        return page(request, con, access, status=400, error=exc.message)
+    link = str(request.base_url).rstrip("/") + f"/invite/{token}"
+    return page(request, con, access, new_invitation={"email": email.strip().lower(),
+                                                      "link": link})
+
+
+@router.post("/w/{slug}/settings/invitations/{invitation_id}/revoke")
+def revoke_invitation(access: Owner, con: Db, invitation_id: int) -> Response:
+    if not wss.revoke_invitation(con, access.workspace, invitation_id):
+        raise HTTPException(404, "no such open invitation")
+    return back(access)
+
+
+@router.post("/w/{slug}/settings/members/{user_id}/remove")
+def remove_member(request: Request, access: Owner, con: Db, user_id: int) -> Response:
+    try:
+        wss.remove_member(con, access.workspace, user_id)
+    except UserError as exc:
+        return page(request, con, access, status=400, error=exc.message)
+    return back(access)
+
+
+@router.post("/w/{slug}/settings/tokens")
+def create_token(request: Request, access: Owner, con: Db,
+                 name: Annotated[str, Form(max_length=100)],
+                 scope: Annotated[str, Form()] = "read") -> Response:
+    try:
+        token = wss.create_token(con, access.workspace, name, scope, access.user)
+    except UserError as exc:
+        return page(request, con, access, status=400, error=exc.message)
+    return page(request, con, access, new_token=token)
+
+
+@router.post("/w/{slug}/settings/tokens/{token_id}/revoke")
+def revoke_token(access: Owner, con: Db, token_id: int) -> Response:
+    if not wss.revoke_token(con, access.workspace, token_id):
+        raise HTTPException(404, "no such live token in this workspace")
+    return back(access)
+
+
+@router.post("/w/{slug}/settings/write-key")
+def rotate_write_key(request: Request, access: Owner, con: Db) -> Response:
+    key = wss.rotate_write_key(con, access.workspace)
+    return page(request, con, access, new_write_key=key)
