@@ -61,6 +61,17 @@ class Site:
         return TestClient(self.app, headers={"Authorization": f"Bearer {token}"})
 
 
+@pytest.fixture(autouse=True)
+def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 with small costs: the tests check the logic, not the work factor."""
+    from argon2 import PasswordHasher
+
+    from cxlens.web import security
+
+    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                            parallelism=1))
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> WebSettings:
     return WebSettings.load(home=tmp_path / "home", login_max_failures=3,

@@ -103,3 +103,19 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     return app
+
+
+def route_table(app: FastAPI) -> list[tuple[str, frozenset[str]]]:
+    """Every (path, methods) the app serves, routers included, flattened.
+
+    FastAPI 0.16x keeps included routers as nested objects in ``app.routes``; this walks
+    them (and plain route lists of older versions) so tests can enumerate every route.
+    """
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI: app.routes is already flat
+        contexts: list[object] = list(app.routes)
+    else:
+        contexts = list(iter_route_contexts(app.routes))
+    return [(str(getattr(r, "path", "")), frozenset(getattr(r, "methods", None) or ()))
+            for r in contexts]

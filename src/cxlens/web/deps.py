@@ -121,8 +121,14 @@ def _member_access(con: sqlite3.Connection, user: User, slug: str,
 def WorkspaceRole(min_role: str) -> Any:
     """``access: WorkspaceRole("analyst")``: a signed-in member of {slug} with that role."""
 
-    def dependency(slug: str, user: CurrentUser, con: Db, pool: Pool) -> WorkspaceAccess:
-        access = _member_access(con, user, slug, pool)
+    def dependency(slug: str, request: Request, session: OptionalSession, con: Db,
+                   pool: Pool) -> WorkspaceAccess:
+        if session is None:
+            if request.headers.get("authorization"):
+                raise HTTPException(403, "pages need a signed-in session; API tokens work "
+                                         "under /api/w/{slug}/")
+            raise SignInRequired()
+        access = _member_access(con, session.user, slug, pool)
         if not role_at_least(str(access.role), min_role):
             raise HTTPException(403, f"this needs the {min_role} role in this workspace")
         return access
