@@ -98,6 +98,17 @@ def ingest(
             return True
         return typer.confirm("Load with this mapping?", default=True)
 
+    from cxlens.web.server import running_server
+
+    server = running_server(workspace)
+    if server is not None:  # the server holds the warehouse: it does the work (docs/web.md)
+        result = _ingest_via_server(server, file, kind, preset, mapping, sheet, delimiter,
+                                    encoding, dry_run, as_json)
+        if as_json:
+            emit_json(result.as_dict())
+        else:
+            show_result(result)
+        return
     with open_warehouse(workspace) as con, progress_bar(not as_json) as bar:
         task = bar.add_task("starting", total=1.0)
         result = run_ingest(
@@ -440,6 +451,119 @@ def demo_run(
     out.print("      .venv/bin/cxlens quarantine list -w " + str(workspace))
     out.print("      .venv/bin/cxlens sql \"SELECT channel, count(*) FROM v_events GROUP BY 1\" "
               f"-w {workspace}")
+
+
+# ------------------------------------------------------------------------ serve, admin
+
+admin_app = typer.Typer(help="Set up the server's users and workspaces without a browser.",
+                        no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+
+Home = Annotated[Path | None, typer.Option(
+    "--home", envvar="CXLENS_HOME", show_default="$CXLENS_HOME or ./cxlens-home",
+    help="The server's home folder (app database, workspaces/<slug>/ warehouses).")]
+
+
+def _ingest_via_server(server: Any, file: Path, kind: str | None, preset: str | None,
+                       mapping: Path | None, sheet: str | None, delimiter: str | None,
+                       encoding: str | None, dry_run: bool, quiet: bool) -> Any:
+    from dataclasses import fields
+
+    from cxlens.ingest.load import BatchResult
+    from cxlens.web.server import ingest_via_server
+
+    if not file.exists():
+        raise UserError("file not found", file=str(file), hint="check the path")
+    if not quiet:
+        err.print(f"a cxlens server (pid {server.pid}) holds this workspace: "
+                  f"handing the file to {server.url}")
+    data = ingest_via_server(server, file, kind, preset=preset, mapping=mapping, sheet=sheet,
+                             delimiter=delimiter, encoding=encoding, dry_run=dry_run)
+    names = {f.name for f in fields(BatchResult)}
+    return BatchResult(**{k: v for k, v in data.items() if k in names})
+
+
+@app.command()
+def serve(
+    home: Home = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on [default 127.0.0.1].")]
+    = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [default 8000].")] = None,
+) -> None:
+    """Run the web app and API (one process; it holds every workspace's warehouse)."""
+    from cxlens.web.server import serve as run_server
+    from cxlens.web.settings import WebSettings
+
+    settings = WebSettings.load(home=home, host=host, port=port)
+    err.print(f"cxlens serving {settings.home} at http://{settings.host}:{settings.port} "
+              "(Ctrl-C stops)")
+    run_server(settings)
+
+
+def _app_db(home: Path | None) -> Any:
+    from cxlens.web import db
+    from cxlens.web.settings import WebSettings
+
+    settings = WebSettings.load(home=home)
+    db.migrate(settings.db_path)
+    return settings, db.connect(settings.db_path)
+
+
+@admin_app.command("create-user")
+def admin_create_user(
+    email: Annotated[str, typer.Argument(help="The user's e-mail address (their sign-in).")],
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from standard input (first line).")] = False,
+    home: Home = None,
+    as_json: AsJson = False,
+) -> None:
+    """Create a user who signs in with e-mail and password."""
+    from cxlens.web.accounts import create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    else:
+        raise UserError("no password given", hint="pipe it in with --password-stdin")
+    _, con = _app_db(home)
+    try:
+        user = create_user(con, email, password)
+    finally:
+        con.close()
+    if as_json:
+        emit_json({"ok": True, "id": user.id, "email": user.email})
+    else:
+        out.print(f"user {user.email} created")
+
+
+@admin_app.command("create-workspace")
+def admin_create_workspace(
+    slug: Annotated[str, typer.Argument(help="Short name in URLs: lower-case, digits, dashes.")],
+    owner: Annotated[str, typer.Option(help="E-mail of an existing user who will own it.")],
+    name: Annotated[str | None, typer.Option(help="Display name [default: the slug].")] = None,
+    home: Home = None,
+    as_json: AsJson = False,
+) -> None:
+    """Create a workspace (its folder, warehouse and write key) owned by a user."""
+    from cxlens.web.accounts import user_by_email
+    from cxlens.web.workspaces import create_workspace
+
+    settings, con = _app_db(home)
+    try:
+        user = user_by_email(con, owner)
+        if user is None:
+            raise UserError(f"no user {owner}",
+                            hint=f"create it first: cxlens admin create-user {owner}")
+        ws, key = create_workspace(con, settings.workspaces_dir, slug, name or slug, user)
+    finally:
+        con.close()
+    if as_json:
+        emit_json({"ok": True, "slug": ws.slug, "name": ws.name, "path": str(ws.path),
+                   "write_key": key})
+    else:
+        out.print(f"workspace {ws.slug} created at {ws.path}")
+        out.print(f"write key (shown once): {key}")
 
 
 @app.callback(invoke_without_command=True)

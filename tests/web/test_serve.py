@@ -1,0 +1,141 @@
+"""A real server in a subprocess, ``cxlens ingest`` from another while pages are requested.
+
+Both succeed, the batch counts come back through the CLI, and every row is in the warehouse
+the server holds: nothing is lost and nobody waits for a file lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+
+CXLENS = [sys.executable, "-m", "cxlens.cli"]
+PASSWORD = "serve test password"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cli(*args: str, home: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CXLENS_HOME": str(home)}
+    return subprocess.run([*CXLENS, *args], input=stdin, capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def orders_csv(path: Path, start: int, n: int) -> Path:
+    lines = ["order_id,ts,amount,email"]
+    lines += [f"O{i},2026-03-{1 + i % 28:02d} 12:00:00,{10 + i % 90}.50,c{i % 50}@x.fi"
+              for i in range(start, start + n)]
+    lines.append(f"BAD{start},not a date,12.00,bad@x.fi")  # one row for the quarantine
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    home = tmp_path / "home"
+    assert cli("admin", "create-user", "ops@acme.fi", "--password-stdin", home=home,
+               stdin=PASSWORD + "\n").returncode == 0
+    made = cli("admin", "create-workspace", "acme", "--owner", "ops@acme.fi", "--json",
+               home=home)
+    assert made.returncode == 0, made.stderr
+    port = free_port()
+    proc = subprocess.Popen([*CXLENS, "serve", "--home", str(home), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/signin", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(proc.communicate()[0])
+        time.sleep(0.1)
+    yield home, url, proc
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    assert not (home / "server.json").exists()  # cleaned up on a normal stop
+
+
+def test_cli_ingest_while_serving(server, tmp_path: Path) -> None:
+    home, url, _ = server
+    info = json.loads((home / "server.json").read_text())
+    assert oct((home / "server.json").stat().st_mode & 0o777) == "0o600"
+    assert info["url"] == url and info["local_token"].startswith("cxlocal_")
+    workspace = home / "workspaces" / "acme"
+
+    web = httpx.Client(base_url=url, timeout=30)
+    page = web.get("/signin").text
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    assert web.post("/signin", data={"email": "ops@acme.fi", "password": PASSWORD,
+                                     "csrf_token": csrf}).status_code == 303
+
+    stop, seen, failures = threading.Event(), [], []
+
+    def browse() -> None:
+        while not stop.is_set():
+            for path in ("/w/acme/", "/api/w/acme/summary", "/api/w/acme/batches"):
+                r = web.get(path)
+                (seen if r.status_code == 200 else failures).append((path, r.status_code))
+
+    thread = threading.Thread(target=browse)
+    thread.start()
+    try:
+        results = []
+        for i in range(3):
+            f = orders_csv(tmp_path / f"orders{i}.csv", i * 2000, 2000)
+            r = cli("ingest", str(f), "--kind", "orders", "--workspace", str(workspace),
+                    "--json", home=home)
+            assert r.returncode == 0, r.stdout + r.stderr
+            results.append(json.loads(r.stdout))
+        human = cli("ingest", str(tmp_path / "orders0.csv"), "--kind", "orders",
+                    "--workspace", str(workspace), home=home)
+        assert human.returncode == 0 and "handing the file to" in human.stderr
+        assert "duplicates" in human.stdout
+    finally:
+        stop.set()
+        thread.join()
+    web.close()
+
+    assert not failures, failures[:5]
+    assert len(seen) >= 3
+    for res in results:
+        assert res["balanced"] and res["rows_in"] == 2001
+        assert res["loaded"] == 2000 and res["quarantined"] == 1 and res["duplicates"] == 0
+    counts = httpx.get(f"{url}/api/w/acme/summary", cookies=None, timeout=10)
+    assert counts.status_code == 401  # no credentials, no data
+    token = info["local_token"]
+    summary = httpx.get(f"{url}/api/w/acme/summary", timeout=10,
+                        headers={"Authorization": f"Bearer {token}"}).json()["counts"]
+    assert summary["orders"] == 6000  # every row of every batch, nothing lost
+    batches = httpx.get(f"{url}/api/w/acme/batches", timeout=10,
+                        headers={"Authorization": f"Bearer {token}"}).json()["batches"]
+    assert len(batches) == 4 and batches[-1]["duplicates"] == 2001  # the bad row is already held
+    assert all(b["rows_in"] == b["loaded"] + b["quarantined"] + b["duplicates"]
+               for b in batches)
+
+
+def test_a_second_server_on_the_same_home_is_refused(server) -> None:
+    home, _, _ = server
+    r = cli("serve", "--home", str(home), "--port", str(free_port()), home=home)
+    assert r.returncode == 2 and "already serving" in r.stderr
