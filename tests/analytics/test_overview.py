@@ -1,0 +1,125 @@
+"""Overview analytics: NPS intervals against hand-computed answers, totals and trends on a
+tiny warehouse whose every number is known."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from cxlens.analytics.overview import (
+    Period,
+    nps,
+    nps_from_counts,
+    nps_trend,
+    period_ending,
+    totals,
+    trends,
+)
+from cxlens.ingest.load import ingest
+from cxlens.warehouse.store import open_warehouse
+
+
+def test_nps_hand_computed_50_30_20() -> None:
+    # pP = .5, pD = .2: NPS 30; Var = (.5 + .2 - .3²)/100 = .0061; SE = 7.8102 points.
+    r = nps_from_counts(50, 30, 20)
+    assert r.n == 100 and r.score == pytest.approx(30.0)
+    assert r.se == pytest.approx(7.81025, abs=1e-4)
+    assert r.low == pytest.approx(30 - 1.959964 * 7.81025, abs=1e-3)  # 14.692
+    assert r.high == pytest.approx(45.308, abs=1e-3)
+    assert not r.too_small
+
+
+def test_nps_interval_is_clipped_and_small_samples_flagged() -> None:
+    # 9 promoters, 1 detractor: NPS 80, Var = (1 - .64)/10 = .036, SE 18.974; 80 + 37.19 > 100.
+    r = nps_from_counts(9, 0, 1)
+    assert r.score == pytest.approx(80.0) and r.se == pytest.approx(18.9737, abs=1e-4)
+    assert r.low == pytest.approx(80 - 1.959964 * 18.9737, abs=1e-3) and r.high == 100.0
+    assert r.too_small
+    # One of each extreme: NPS 0, SE 70.7: the interval is the whole scale.
+    r = nps_from_counts(1, 0, 1)
+    assert (r.score, r.low, r.high) == (0.0, -100.0, 100.0)
+    assert r.se == pytest.approx(100 * math.sqrt(0.5))
+    # All promoters: no spread.
+    r = nps_from_counts(10, 0, 0)
+    assert (r.score, r.se, r.low, r.high) == (100.0, 0.0, 100.0, 100.0)
+    # No answers: no score.
+    r = nps_from_counts(0, 0, 0)
+    assert r.score is None and r.n == 0 and r.too_small
+
+
+def test_period_previous_and_ending() -> None:
+    p = period_ending(date(2026, 11, 27), 30)
+    assert p == Period(date(2026, 10, 29), date(2026, 11, 28)) and p.days == 30
+    assert p.previous() == Period(date(2026, 9, 29), date(2026, 10, 29))
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("tiny")
+    orders = root / "orders.csv"
+    orders.write_text(
+        "order_id,ts,amount,email,status\n"
+        "o1,2026-10-05 10:00:00,100.00,a@x.fi,paid\n"   # previous period
+        "o2,2026-11-02 10:00:00,50.00,a@x.fi,paid\n"
+        "o3,2026-11-03 11:00:00,25.50,b@x.fi,paid\n"
+        "o4,2026-11-10 12:00:00,80.00,c@x.fi,refunded\n"  # not counted
+        "o5,2026-11-11 12:00:00,10.00,b@x.fi,\n",
+        encoding="utf-8")
+    feedback = root / "nps.csv"
+    rows = ["response_id,ts,metric,score,email"]
+    # November: 5 promoters (10), 3 passives (8), 2 detractors (3) -> NPS 30, n 10
+    scores = [10] * 5 + [8] * 3 + [3] * 2
+    rows += [f"n{i},2026-11-{i + 1:02d} 09:00:00,nps,{s},a@x.fi" for i, s in enumerate(scores)]
+    # October: 1 promoter, 1 detractor -> NPS 0
+    rows += ["p1,2026-10-10 09:00:00,nps,9,b@x.fi", "p2,2026-10-11 09:00:00,nps,0,b@x.fi",
+             "c1,2026-11-05 09:00:00,csat,4,b@x.fi"]
+    feedback.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    ws = root / "ws"
+    with open_warehouse(ws) as con:
+        for f, k in ((orders, "orders"), (feedback, "feedback")):
+            r = ingest(con, f, k)
+            assert r.quarantined == 0, r
+    return ws
+
+
+NOV = Period(date(2026, 11, 1), date(2026, 12, 1))
+
+
+def test_totals_against_the_previous_period(tiny: Path) -> None:
+    with open_warehouse(tiny, read_only=True) as con:
+        got = {c.name: c for c in totals(con, NOV)}
+    assert (got["orders"].current, got["orders"].previous) == (3, 1)
+    assert got["revenue"].current == pytest.approx(85.5)
+    assert got["revenue"].previous == pytest.approx(100.0)
+    assert got["revenue"].pct == pytest.approx(-14.5)
+    assert got["feedback"].current == 11 and got["feedback"].previous == 2
+    assert got["events"].current == 0 and got["events"].pct is None
+
+
+def test_trends_have_every_bucket(tiny: Path) -> None:
+    with open_warehouse(tiny, read_only=True) as con:
+        weekly = trends(con, NOV, "week")
+        daily = trends(con, Period(date(2026, 11, 1), date(2026, 11, 4)), "day")
+        with pytest.raises(ValueError):
+            trends(con, NOV, "hour")
+    assert [r.bucket for r in daily] == [date(2026, 11, d) for d in (1, 2, 3)]
+    assert [(r.orders, r.revenue) for r in daily] == [(0, 0.0), (1, 50.0), (1, 25.5)]
+    assert [r.active_customers for r in daily] == [0, 1, 1]
+    assert weekly[0].bucket == date(2026, 10, 26)  # the Monday of the week of 1 Nov
+    assert sum(r.orders for r in weekly) == 3
+    assert sum(r.revenue for r in weekly) == pytest.approx(85.5)
+
+
+def test_nps_and_its_monthly_trend(tiny: Path) -> None:
+    with open_warehouse(tiny, read_only=True) as con:
+        now = nps(con, NOV)
+        trend = nps_trend(con, Period(date(2026, 10, 1), date(2026, 12, 1)))
+    assert (now.n, now.promoters, now.passives, now.detractors) == (10, 5, 3, 2)
+    # pP .5, pD .2, n 10: SE = 100·sqrt(.61/10) = 24.698
+    assert now.score == pytest.approx(30.0) and now.se == pytest.approx(24.6982, abs=1e-4)
+    assert now.too_small
+    assert [(r.bucket, r.score, r.n) for r in trend] == [
+        (date(2026, 10, 1), 0.0, 2), (date(2026, 11, 1), 30.0, 10)]
