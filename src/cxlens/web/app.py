@@ -20,7 +20,7 @@ from cxlens.web import db, errors
 from cxlens.web.api import ingest as api_ingest
 from cxlens.web.api import workspace as api_workspace
 from cxlens.web.deps import csrf_guard
-from cxlens.web.pages import account, auth, home
+from cxlens.web.pages import account, auth, customers, data, home, notes, overview
 from cxlens.web.pages import settings as settings_pages
 from cxlens.web.settings import WebSettings
 from cxlens.web.warehouses import Warehouses
@@ -35,6 +35,12 @@ ROUTERS = [
     settings_pages.router,
     api_workspace.router,
     api_ingest.router,
+    overview.router,
+    customers.router,
+    data.router,
+    data.api_router,
+    notes.router,
+    notes.api_router,
 ]
 
 

@@ -86,6 +86,21 @@ MIGRATIONS: tuple[str, ...] = (
         revoked_at TEXT
     );
     """,
+    # 2: annotations — dated notes shown on every time chart of a workspace
+    """
+    CREATE TABLE annotations (
+        id INTEGER PRIMARY KEY,
+        workspace_id INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        day TEXT NOT NULL,
+        label TEXT NOT NULL,
+        channel TEXT,
+        campaign TEXT,
+        created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT
+    );
+    CREATE INDEX annotations_workspace ON annotations(workspace_id, day);
+    """,
 )
 
 

@@ -1,0 +1,42 @@
+"""The Customers page: find a customer by any identifier, see the unified profile and
+timeline (:mod:`cxlens.analytics.profile`), and the customers seen most recently."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from cxlens.analytics.profile import profile
+from cxlens.errors import UserError
+from cxlens.warehouse.store import db_path
+from cxlens.web.deps import WorkspaceRole
+from cxlens.web.nav import NavItem, register
+from cxlens.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+register(NavItem("customers", "nav.customers", "/w/{slug}/customers", "viewer", order=20))
+RECENT = 25
+
+_RECENT = f"""
+SELECT customer_id, name, email, city, segment, last_seen, identifiers, records
+FROM customers ORDER BY last_seen DESC NULLS LAST, customer_id LIMIT {RECENT}
+"""
+
+
+@router.get("/w/{slug}/customers")
+def customers_page(request: Request, access: WorkspaceRole("viewer"),
+                   q: Annotated[str, Query(max_length=300)] = "") -> Response:
+    ctx: dict[str, Any] = {"access": access, "q": q.strip(), "recent": [], "found": None}
+    if db_path(access.workspace.path).exists():
+        with access.warehouse.read() as cur:
+            if ctx["q"]:
+                try:
+                    ctx["found"] = profile(cur, ctx["q"])
+                except UserError as exc:
+                    ctx["error"], ctx["hint"] = exc.message, exc.hint
+            rel = cur.execute(_RECENT)
+            cols = [d[0] for d in rel.description]
+            ctx["recent"] = [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
+    return render(request, "customers.html", ctx, status=404 if ctx.get("error") else 200)

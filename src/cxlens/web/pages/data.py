@@ -1,0 +1,245 @@
+"""The Data page: sources, batches (rows in = loaded + quarantined + duplicates), the open
+quarantine with reasons and raw values, rollback (owners) — and the upload flow.
+
+Upload: choose a file and a kind (and optionally a preset) → the server keeps the file under
+``<workspace>/uploads/``, reads it in a scratch in-memory DuckDB and shows the proposed
+mapping and the first 10 rows → confirm → the ingest runs in a background thread through
+the workspace's single writer (``warehouse.write``) while the page polls
+``/api/w/{slug}/jobs/{id}`` → the batch counts and the quarantined rows with their reasons.
+Jobs live in the server's memory (``app.state``) and are forgotten at restart; the batch
+itself is in the warehouse either way.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import duckdb
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import Response
+
+from cxlens.errors import UserError
+from cxlens.ingest.batches import quarantined
+from cxlens.ingest.batches import rollback as do_rollback
+from cxlens.ingest.load import ingest as run_ingest
+from cxlens.ingest.load import plan
+from cxlens.ingest.mapping import preset_names
+from cxlens.ingest.transform import ident
+from cxlens.schema import KINDS
+from cxlens.warehouse.store import db_path
+from cxlens.web.api.ingest import _store_upload
+from cxlens.web.deps import TokenScope, WorkspaceAccess, WorkspaceRole
+from cxlens.web.nav import NavItem, register
+from cxlens.web.pages import see_other
+from cxlens.web.templating import render
+
+log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+api_router = APIRouter(prefix="/api/w/{slug}", tags=["ingest"])
+register(NavItem("data", "nav.data", "/w/{slug}/data", "viewer", order=30))
+Analyst = WorkspaceRole("analyst")
+PREVIEW_ROWS = 10
+
+_SOURCES = """
+SELECT coalesce(nullif(regexp_extract(mapping, '(?m)^name: *(.+)$', 1), ''), 'custom')
+         AS source,
+       kind, count(*) AS batches, sum(rows_in) AS rows_in, sum(loaded) AS loaded,
+       sum(quarantined) AS quarantined, sum(duplicates) AS duplicates,
+       max(started_at) AS last_batch
+FROM batches WHERE status = 'loaded' GROUP BY ALL ORDER BY kind, source
+"""
+_BATCHES = """
+SELECT batch_id, kind, source_file, started_at, rows_in, loaded, changed, quarantined,
+       duplicates, status,
+       coalesce(nullif(regexp_extract(mapping, '(?m)^name: *(.+)$', 1), ''), 'custom') AS source
+FROM batches ORDER BY batch_id DESC LIMIT 100
+"""
+
+
+def _dicts(cur: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    rel = cur.execute(sql)
+    cols = [d[0] for d in rel.description]
+    return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
+
+
+@dataclass
+class Job:
+    id: str
+    slug: str
+    file: str
+    kind: str | None
+    preset: str | None
+    status: str = "pending"  # pending (preview shown) → queued → running → done | failed
+    step: str = ""
+    fraction: float = 0.0
+    result: dict[str, Any] | None = None
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
+    error: dict[str, Any] | None = None
+    path: Path | None = None
+    mapping_yaml: str | None = None
+    detected: str | None = None  # the preset cxlens recognised from the header
+
+    def public(self) -> dict[str, Any]:
+        return {"ok": True, "id": self.id, "status": self.status, "step": self.step,
+                "fraction": round(self.fraction, 3), "file": self.file, "kind": self.kind,
+                "result": self.result, "error": self.error}
+
+
+def _jobs(request: Request) -> tuple[threading.Lock, dict[str, Job]]:
+    state = request.app.state
+    if not hasattr(state, "upload_jobs"):
+        state.upload_jobs = (threading.Lock(), {})
+    return state.upload_jobs
+
+
+def _job(request: Request, access: WorkspaceAccess, job_id: str) -> Job:
+    lock, jobs = _jobs(request)
+    with lock:
+        job = jobs.get(job_id)
+    if job is None or job.slug != access.workspace.slug:
+        raise HTTPException(404, "no such upload")
+    return job
+
+
+def _page(request: Request, access: WorkspaceAccess, status: int = 200,
+          **extra: Any) -> Response:
+    ctx: dict[str, Any] = {"access": access, "sources": [], "batches": [], "quarantine": [],
+                           "kinds": list(KINDS), "presets": preset_names(),
+                           "can_upload": access.can("ingest"),
+                           "is_owner": access.role == "owner", **extra}
+    if db_path(access.workspace.path).exists():
+        with access.warehouse.read() as cur:
+            ctx["sources"] = _dicts(cur, _SOURCES)
+            ctx["batches"] = _dicts(cur, _BATCHES)
+            ctx["quarantine"] = quarantined(cur, limit=100)
+    return render(request, "data.html", ctx, status=status)
+
+
+@router.get("/w/{slug}/data")
+def data_page(request: Request, access: WorkspaceRole("viewer")) -> Response:
+    return _page(request, access)
+
+
+@router.post("/w/{slug}/data/batches/{batch}/rollback")
+def rollback(request: Request, batch: int, access: WorkspaceRole("owner")) -> Response:
+    try:
+        access.warehouse.write(lambda cur: do_rollback(cur, batch))
+    except UserError as exc:
+        return _page(request, access, status=400, error=exc.message)
+    return see_other(f"/w/{access.workspace.slug}/data")
+
+
+def preview(path: Path, kind: str | None, preset: str | None) -> dict[str, Any]:
+    """The mapping cxlens would use and the first rows, read in a scratch database."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        p = plan(con, path, kind, preset=preset, accept_unsure=True)
+        try:
+            cols = p.staged.columns
+            rows = con.execute(f"SELECT {', '.join(ident(c) for c in cols)} "
+                               f"FROM {p.staged.source} LIMIT {PREVIEW_ROWS}").fetchall()
+        finally:
+            p.staged.cleanup()
+        m = p.mapping
+        return {
+            "how": p.how, "kind": m.kind, "label": m.label, "columns": cols, "rows": rows,
+            "mapping": [(f, r.column or "", r.value)
+                        for f, r in m.columns.items()],
+            "yaml": m.to_yaml(), "notes": p.staged.notes,
+            "unsure": [u.field for u in (p.proposal.unsure if p.proposal else [])],
+            "missing": list(p.proposal.missing_required) if p.proposal else [],
+        }
+    finally:
+        con.close()
+
+
+@router.post("/w/{slug}/data/upload")
+def upload(request: Request, access: Analyst,
+           file: Annotated[UploadFile, File()],
+           kind: Annotated[str, Form()] = "",
+           preset: Annotated[str, Form()] = "") -> Response:
+    if kind and kind not in KINDS:
+        raise HTTPException(422, f"unknown kind {kind!r}")
+    if preset and preset not in preset_names():
+        raise HTTPException(422, f"unknown preset {preset!r}")
+    if not file.filename:
+        return _page(request, access, status=400, error="choose a file to upload")
+    path = _store_upload(file, access.workspace.path / "uploads")
+    try:
+        shown = preview(path, kind or None, preset or None)
+    except UserError as exc:
+        path.unlink(missing_ok=True)
+        return _page(request, access, status=400, error=str(exc))
+    job = Job(secrets.token_urlsafe(12), access.workspace.slug, file.filename,
+              shown["kind"], preset or None, path=path, mapping_yaml=shown["yaml"],
+              detected=shown["label"] if shown["how"] == "detected preset" else None)
+    lock, jobs = _jobs(request)
+    with lock:
+        jobs[job.id] = job
+    return render(request, "upload_preview.html", {"access": access, "job": job,
+                                                   "p": shown})
+
+
+def _run(job: Job, access: WorkspaceAccess, mapping_text: str | None) -> None:
+    def say(step: str, frac: float) -> None:
+        job.step, job.fraction = step, max(job.fraction, frac)
+
+    job.status = "running"
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            mapping_file = None
+            if mapping_text is not None:
+                mapping_file = Path(tmp) / "mapping.yml"
+                mapping_file.write_text(mapping_text, encoding="utf-8")
+            assert job.path is not None
+            result = access.warehouse.write(lambda cur: run_ingest(
+                cur, job.path, job.kind, preset=job.preset if mapping_file is None else None,
+                mapping_file=mapping_file, progress=say, proposal_dir=job.path.parent))
+        job.result = result.as_dict()
+        if result.batch_id is not None and result.quarantined:
+            with access.warehouse.read() as cur:
+                job.quarantine = quarantined(cur, batch=result.batch_id, limit=100)
+        job.fraction, job.status = 1.0, "done"
+    except UserError as exc:
+        job.error, job.status = exc.as_dict(), "failed"
+    except Exception as exc:  # a bug: keep the server up, show it, log the traceback
+        log.exception("upload %s failed", job.id)
+        job.error, job.status = {"error": f"internal error: {exc}"}, "failed"
+
+
+@router.post("/w/{slug}/data/upload/{job_id}")
+def confirm(request: Request, job_id: str, access: Analyst,
+            mapping: Annotated[str | None, Form(max_length=100_000)] = None) -> Response:
+    job = _job(request, access, job_id)
+    if job.status != "pending":
+        return see_other(f"/w/{access.workspace.slug}/data/jobs/{job.id}")
+    job.status = "queued"
+    # A preset is used as it is; a proposed (or edited) mapping is sent as YAML.
+    text = mapping if mapping and mapping.strip() else None
+    if text is None and not job.preset:
+        if job.detected in preset_names():
+            job.preset = job.detected
+        else:
+            text = job.mapping_yaml
+    threading.Thread(target=_run, args=(job, access, text), daemon=True,
+                     name=f"upload-{job.id}").start()
+    return see_other(f"/w/{access.workspace.slug}/data/jobs/{job.id}")
+
+
+@router.get("/w/{slug}/data/jobs/{job_id}")
+def job_page(request: Request, job_id: str, access: Analyst) -> Response:
+    return render(request, "upload_job.html", {"access": access,
+                                               "job": _job(request, access, job_id)})
+
+
+@api_router.get("/jobs/{job_id}")
+def job_status(request: Request, job_id: str, access: TokenScope("read")) -> dict[str, Any]:
+    """Progress of an upload started on the Data page: status, step, fraction, result."""
+    return _job(request, access, job_id).public()

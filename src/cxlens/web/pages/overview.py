@@ -1,0 +1,113 @@
+"""The workspace overview: totals against the previous period, trends with the workspace's
+annotations, and the latest NPS with its interval, n and the small-sample flag.
+
+Every chart's numbers are also a table on the page and a CSV download
+(``/w/{slug}/charts/{key}.csv`` with the page's query), built by the same code.
+Plotly.js is served from the installed ``plotly`` package at ``/assets/plotly.min.js``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import FileResponse, Response
+
+from cxlens import __version__
+from cxlens.analytics import overview as ov
+from cxlens.errors import UserError
+from cxlens.warehouse.store import db_path
+from cxlens.web import charts
+from cxlens.web.deps import Db, WorkspaceAccess, WorkspaceRole
+from cxlens.web.i18n import translate
+from cxlens.web.notes import list_annotations
+from cxlens.web.templating import lang_of, render
+
+router = APIRouter(include_in_schema=False)
+PERIODS = (30, 90, 365)
+Viewer = WorkspaceRole("viewer")
+
+
+@router.get("/assets/plotly.min.js")
+def plotly_js() -> Response:
+    """Plotly.js from the installed plotly package (no CDN)."""
+    return FileResponse(charts.plotly_js(), media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
+def _view(days: int, grain: str, as_of: str | None) -> tuple[ov.Period, str, date]:
+    if days not in PERIODS:
+        raise HTTPException(422, f"days must be one of {', '.join(map(str, PERIODS))}")
+    if grain not in ov.GRAINS:
+        raise HTTPException(422, f"grain must be one of {', '.join(ov.GRAINS)}")
+    try:
+        end = date.fromisoformat(as_of) if as_of else date.today()
+    except ValueError:
+        raise HTTPException(422, "as_of must be a date YYYY-MM-DD") from None
+    return ov.period_ending(end, days), grain, end
+
+
+def build(cur: Any, con: sqlite3.Connection, access: WorkspaceAccess, lang: str,
+          period: ov.Period, grain: str) -> dict[str, Any]:
+    """Everything the overview shows, from the analytics functions."""
+    def t(key: str, **values: object) -> str:
+        return translate(lang, key, **values)
+
+    nps_period = period if period.days >= 365 else ov.period_ending(
+        period.end - timedelta(days=1), 365)
+    notes = list_annotations(con, access.workspace)
+    rows = ov.trends(cur, period, grain)
+    chart_list = [
+        charts.trend_chart("orders", t("chart.orders"), t, rows, ["orders"], notes,
+                           period.start, period.end, bars=True),
+        charts.trend_chart("revenue", t("chart.revenue"), t, rows, ["revenue"], notes,
+                           period.start, period.end),
+        charts.trend_chart("customers", t("chart.customers"), t, rows,
+                           ["new_customers", "active_customers"], notes, period.start,
+                           period.end),
+        charts.nps_chart("nps", t("chart.nps"), t, ov.nps_trend(cur, nps_period, "month"),
+                         notes, nps_period.start, nps_period.end),
+    ]
+    return {"totals": ov.totals(cur, period), "nps": ov.nps(cur, period),
+            "charts": chart_list, "min_nps": ov.MIN_NPS_SAMPLE}
+
+
+def _has_warehouse(access: WorkspaceAccess) -> bool:
+    return db_path(access.workspace.path).exists()
+
+
+@router.get("/w/{slug}/")
+def overview(request: Request, access: Viewer, con: Db,
+             days: Annotated[int, Query()] = 90, grain: Annotated[str, Query()] = "week",
+             as_of: Annotated[str | None, Query()] = None) -> Response:
+    period, grain, end = _view(days, grain, as_of)
+    ctx: dict[str, Any] = {"access": access, "period": period, "days": days, "grain": grain,
+                           "as_of": end, "periods": PERIODS, "grains": ov.GRAINS,
+                           "version": __version__, "query": request.url.query}
+    if _has_warehouse(access):
+        try:
+            with access.warehouse.read() as cur:
+                ctx.update(build(cur, con, access, lang_of(request), period, grain))
+        except UserError as exc:
+            ctx["error"] = exc.message
+    return render(request, "overview.html", ctx)
+
+
+@router.get("/w/{slug}/charts/{key}.csv")
+def chart_csv(request: Request, key: str, access: Viewer, con: Db,
+              days: Annotated[int, Query()] = 90, grain: Annotated[str, Query()] = "week",
+              as_of: Annotated[str | None, Query()] = None) -> Response:
+    """The numbers of one overview chart as CSV (the same rows as its table)."""
+    period, grain, _ = _view(days, grain, as_of)
+    if not _has_warehouse(access):
+        raise HTTPException(404, "no data yet")
+    with access.warehouse.read() as cur:
+        built = build(cur, con, access, lang_of(request), period, grain)
+    chart = next((c for c in built["charts"] if c.key == key), None)
+    if chart is None:
+        raise HTTPException(404, "no such chart")
+    name = f"{access.workspace.slug}-{key}-{period.start}-{period.end}.csv"
+    return Response(chart.csv(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
