@@ -330,3 +330,35 @@ def test_a_version_1_warehouse_is_upgraded_in_place(tmp_path: Path, write) -> No
         assert r.loaded == 1 and r.batch_id == 2
         assert profile(con, "a@b.fi")["summary"] == {"orders": 1, "revenue": 10.0, "events": 1,
                                                      "feedback": 0}
+
+
+def test_retries_are_recognised_across_connections_and_processes(tmp_path: Path) -> None:
+    ws = tmp_path / "ws2"
+    with open_warehouse(ws) as a:
+        inbox.append(a, [track(1), track(2)], received_at=NOW)
+        with duckdb.connect(str(ws / "warehouse.duckdb")) as b:  # another connection
+            r = inbox.append(b, [track(2), track(3)], received_at=NOW)
+            assert (r.stored, r.duplicates) == (1, 1)
+        r = inbox.append(a, [track(3), track(4)], received_at=NOW)
+        assert (r.stored, r.duplicates) == (1, 1)
+        assert one(a, "SELECT count(*) FROM inbox") == 4
+
+
+def test_a_new_file_at_the_same_path_does_not_inherit_remembered_ids(tmp_path: Path) -> None:
+    import shutil
+
+    ws = tmp_path / "ws3"
+    with open_warehouse(ws) as con:
+        inbox.append(con, [track(i) for i in range(5)], received_at=NOW)
+    shutil.rmtree(ws)
+    with open_warehouse(ws) as con:
+        r = inbox.append(con, [track(i) for i in range(3)], received_at=NOW)
+        assert (r.stored, r.duplicates) == (3, 0)
+
+
+def test_remembered_ids_are_confirmed_in_the_inbox(con, monkeypatch) -> None:
+    inbox.append(con, [track(1)], received_at=NOW)
+    seen = inbox._seen_for(con)
+    seen.ids["m-9"] = 1  # a wrong memory never drops a message
+    r = inbox.append(con, [track(9)], received_at=NOW)
+    assert (r.stored, r.duplicates) == (1, 0)
