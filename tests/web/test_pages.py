@@ -4,14 +4,18 @@ end, and what a viewer may not do."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
+import time
 from collections.abc import Iterator
 from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import PASSWORD, sign_in
+from conftest import PASSWORD, csrf_of, sign_in
 from cxlens.demo import generate
 from cxlens.ingest.load import ingest
 from cxlens.warehouse.store import open_warehouse
@@ -86,3 +90,202 @@ def test_each_page_renders_for_every_role(path: str, owner, analyst, viewer) -> 
         r = client.get(path)
         assert r.status_code == 200, (path, r.text[:2000])
         assert "Demo Oy" in r.text
+
+
+def table_rows(html: str, key: str) -> list[list[str]]:
+    """The cells of the chart table ``key`` as text (header row first)."""
+    m = re.search(rf'<table class="chart-table" data-chart="{key}">(.*?)</table>', html, re.S)
+    assert m, key
+    return [[unescape(re.sub(r"<[^>]+>", "", c)).strip()
+             for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", m.group(1), re.S)]
+
+
+def figure(html: str, key: str) -> dict:
+    m = re.search(rf'<script type="application/json" id="fig-{key}">(.*?)</script>', html, re.S)
+    assert m, key
+    return json.loads(m.group(1))
+
+
+def test_overview_shows_totals_nps_interval_and_charts(owner) -> None:
+    r = owner.get(f"/w/demo/?as_of={AS_OF}&days=90&grain=week")
+    page = text(r.text)
+    for words in ("Orders", "Revenue", "New customers", "Feedback answers", "NPS",
+                  "95 % interval", "Download CSV"):
+        assert words in page, words
+    assert re.search(r"n \d+", page)
+    assert r.text.count('class="chart"') == 4
+    assert '<script src="/assets/plotly.min.js' in r.text
+    js = owner.get("/assets/plotly.min.js")
+    assert js.status_code == 200 and "plotly" in js.text[:2000].lower()
+    assert js.headers["content-type"].startswith("text/javascript")
+
+
+@pytest.mark.parametrize("key", ["orders", "revenue", "customers", "nps"])
+def test_csv_download_matches_the_table(key: str, owner) -> None:
+    query = f"as_of={AS_OF}&days=90&grain=week"
+    html = owner.get(f"/w/demo/?{query}").text
+    r = owner.get(f"/w/demo/charts/{key}.csv?{query}")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert "attachment" in r.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(r.text)))
+    assert rows == table_rows(html, key)
+    assert len(rows) > 1
+
+
+def test_small_nps_samples_are_flagged(owner) -> None:
+    html = owner.get(f"/w/demo/?as_of={AS_OF}&days=30").text
+    rows = table_rows(html, "nps")
+    header, body = rows[0], rows[1:]
+    flag, n = header.index("too few answers"), header.index("n")
+    assert body and all((r[flag] == "yes") == (int(r[n]) < 30) for r in body)
+
+
+def test_bad_query_values_are_422(owner) -> None:
+    assert owner.get("/w/demo/?days=7").status_code == 422
+    assert owner.get("/w/demo/?grain=hour").status_code == 422
+    assert owner.get("/w/demo/charts/nope.csv").status_code == 404
+
+
+def test_annotations_crud_with_csrf_and_on_charts(analyst, viewer, owner) -> None:
+    token = csrf_of(analyst.get("/w/demo/annotations").text)
+    form = {"day": "2026-11-02", "label": "Black <Friday> campaign", "campaign": "bf26"}
+    r = analyst.post("/w/demo/annotations", data=form, follow_redirects=False)
+    assert r.status_code == 403  # no CSRF token
+    r = analyst.post("/w/demo/annotations", data={**form, "csrf_token": token},
+                     follow_redirects=False)
+    assert r.status_code == 303
+    page = viewer.get("/w/demo/annotations").text
+    assert "Black &lt;Friday&gt; campaign" in page and "<Friday>" not in page
+    note_id = int(re.findall(r"/w/demo/annotations/(\d+)/delete", analyst.get(
+        "/w/demo/annotations").text)[-1])
+    # On the time charts, as a vertical line with its label (no markup from user text).
+    html = owner.get(f"/w/demo/?as_of={AS_OF}&days=90").text
+    for key in ("orders", "revenue", "customers", "nps"):
+        layout = figure(html, key)["layout"]
+        assert {"type": "line", "x0": "2026-11-02", "x1": "2026-11-02"}.items() <= \
+            layout["shapes"][-1].items()
+        assert layout["annotations"][-1]["text"] == "Black ‹Friday› campaign (bf26)"
+    # Edit, then delete.
+    r = analyst.post(f"/w/demo/annotations/{note_id}", data={
+        "day": "2026-11-03", "label": "Price change", "csrf_token": token},
+        follow_redirects=False)
+    assert r.status_code == 303
+    assert "Price change" in viewer.get("/w/demo/annotations").text
+    bad = analyst.post("/w/demo/annotations", data={"day": "31.2.2026", "label": "x",
+                                                    "csrf_token": token})
+    assert bad.status_code == 400 and "is not a date" in bad.text
+    r = analyst.post(f"/w/demo/annotations/{note_id}/delete", data={"csrf_token": token},
+                     follow_redirects=False)
+    assert r.status_code == 303
+    assert "Price change" not in viewer.get("/w/demo/annotations").text
+
+
+def test_annotations_api(demo: dict) -> None:
+    write = TestClient(demo["app"], headers={"Authorization": f"Bearer {demo['write']}"})
+    read = TestClient(demo["app"], headers={"Authorization": f"Bearer {demo['read']}"})
+    r = write.post("/api/w/demo/annotations", json={"day": "2026-10-01", "label": "TV spot",
+                                                    "channel": "tv"})
+    assert r.status_code == 201, r.text
+    note = r.json()
+    assert note["label"] == "TV spot" and note["channel"] == "tv"
+    listed = read.get("/api/w/demo/annotations").json()["annotations"]
+    assert any(a["id"] == note["id"] for a in listed)
+    assert read.post("/api/w/demo/annotations", json={"day": "2026-10-01",
+                                                       "label": "x"}).status_code == 403
+    r = write.put(f"/api/w/demo/annotations/{note['id']}",
+                  json={"day": "2026-10-02", "label": "TV spot 2"})
+    assert r.status_code == 200 and r.json()["day"] == "2026-10-02"
+    bad = write.post("/api/w/demo/annotations", json={"day": "nope", "label": "x"})
+    assert bad.status_code in (400, 422) and bad.json()["ok"] is False
+    assert write.delete(f"/api/w/demo/annotations/{note['id']}").status_code == 200
+    assert write.delete(f"/api/w/demo/annotations/{note['id']}").status_code == 404
+
+
+def test_viewer_cannot_upload_annotate_or_roll_back(viewer) -> None:
+    token = csrf_of(viewer.get("/w/demo/data").text)
+    assert 'action="/w/demo/data/upload"' not in viewer.get("/w/demo/data").text
+    r = viewer.post("/w/demo/data/upload", data={"kind": "orders", "csrf_token": token},
+                    files={"file": ("o.csv", b"order_id,ts,amount\n1,2026-01-01,1\n")})
+    assert r.status_code == 403
+    r = viewer.post("/w/demo/annotations", data={"day": "2026-11-01", "label": "x",
+                                                 "csrf_token": token})
+    assert r.status_code == 403
+    r = viewer.post("/w/demo/data/batches/1/rollback", data={"csrf_token": token})
+    assert r.status_code == 403
+
+
+def test_customers_find_profile_and_timeline(viewer) -> None:
+    page = viewer.get("/w/demo/customers").text
+    first = re.search(r'/w/demo/customers\?q=(C[0-9a-f]{12})', page)
+    assert first, "no recent customers listed"
+    r = viewer.get(f"/w/demo/customers?q={first.group(1)}")
+    assert r.status_code == 200
+    assert "Timeline" in r.text and "Identifiers" in r.text
+    email = re.search(r"<code>email:([^<]+)</code>", r.text)
+    if email:  # the same customer by e-mail
+        assert first.group(1) in viewer.get(f"/w/demo/customers?q={email.group(1)}").text
+    missing = viewer.get("/w/demo/customers?q=nobody@nowhere.example")
+    assert missing.status_code == 404 and "no customer found" in unescape(missing.text)
+
+
+BAD_ORDERS = ("order_id,ts,amount,email\n"
+              "W-1,2026-11-20 10:00:00,19.90,web1@example.fi\n"
+              "W-2,2026-11-21 11:00:00,not-a-number,web2@example.fi\n"
+              "W-3,2026-11-22 12:00:00,5.00,web3@example.fi\n")
+
+
+def upload_and_wait(client: TestClient, content: str, kind: str = "orders") -> str:
+    token = csrf_of(client.get("/w/demo/data").text)
+    r = client.post("/w/demo/data/upload", data={"kind": kind, "csrf_token": token},
+                    files={"file": ("web_orders.csv", content.encode())})
+    assert r.status_code == 200, r.text
+    assert "First 3 rows" in r.text and "not-a-number" in r.text  # the preview
+    confirm = re.search(r'action="(/w/demo/data/upload/[^"]+)"', r.text).group(1)
+    r = client.post(confirm, data={"csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303
+    job_url = r.headers["location"]
+    job_id = job_url.rsplit("/", 1)[1]
+    deadline = time.monotonic() + 30
+    while True:
+        status = client.get(f"/api/w/demo/jobs/{job_id}").json()
+        if status["status"] in ("done", "failed") or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert status["status"] == "done", status
+    return client.get(job_url).text
+
+
+def test_upload_end_to_end(analyst, owner) -> None:
+    html = upload_and_wait(analyst, BAD_ORDERS)
+    page = text(html)
+    assert "Loaded as batch" in page
+    for name, n in (("rows_in", 3), ("loaded", 2), ("quarantined", 1), ("duplicates", 0)):
+        assert re.search(rf'id="{name}">{n}<', html), name
+    assert "not a number" in page and "W-2" in page  # the reason and the raw row
+    data = owner.get("/w/demo/data").text
+    assert "web_orders.csv" in data and "not a number" in text(data)
+    # The same file again: nothing new is loaded, and every row is still accounted for.
+    again = upload_and_wait(analyst, BAD_ORDERS)
+    counts = {k: v for k, v in re.findall(r'id="(\w+)">(\d+)<', again)}
+    assert counts["loaded"] == "0"
+    assert int(counts["rows_in"]) == int(counts["quarantined"]) + int(counts["duplicates"]) == 3
+    # The owner rolls the first upload back.
+    batch = int(re.search(r"Loaded as batch (\d+)", page).group(1))
+    token = csrf_of(data)
+    r = owner.post(f"/w/demo/data/batches/{batch}/rollback", data={"csrf_token": token},
+                   follow_redirects=False)
+    assert r.status_code == 303
+    assert "rolled back" in owner.get("/w/demo/data").text
+
+
+def test_upload_of_an_unreadable_file_says_why(analyst) -> None:
+    token = csrf_of(analyst.get("/w/demo/data").text)
+    r = analyst.post("/w/demo/data/upload", data={"kind": "orders", "csrf_token": token},
+                     files={"file": ("empty.csv", b"order_id,ts,amount\n")})
+    assert r.status_code == 400 and "class=\"error\"" in r.text
+
+
+def test_jobs_are_not_visible_from_other_workspaces(demo: dict) -> None:
+    assert TestClient(demo["app"], headers={"Authorization": f"Bearer {demo['read']}"}).get(
+        "/api/w/demo/jobs/nope").status_code == 404
