@@ -231,7 +231,10 @@ def render(args: argparse.Namespace, facts: dict, rows: list[dict], ratios: dict
         lines += ["", f"**The machine was not quiet**: the 1-minute load was {min(loads)}–"
                   f"{max(loads)} at the start of the measurements (other engineers' test runs "
                   f"on {facts['nproc']} shared cores), so the seconds are inflated and noisy; "
-                  "the ratios are more trustworthy than the absolute figures."]
+                  + ("the ratios are more trustworthy than the absolute figures."
+                     if max(loads) - min(loads) < 1.0 else
+                     "and the ratios compare runs made at different loads: read them as "
+                     "rough (a raw run at a higher load than its cxlens run flatters cxlens).")]
     lines += ["", END]
     return "\n".join(lines)
 
