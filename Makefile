@@ -6,7 +6,7 @@ SIZE ?= M
 SEED ?= 7
 WORKSPACE ?= demo-data/workspace
 
-.PHONY: demo test lint bench clean install
+.PHONY: demo test lint bench clean install java chromium
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -18,15 +18,40 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-# Generate the demo company, ingest every file through the real ingest path, show the result.
+# Generate the demo company, ingest it into the workspace `demo` of a local server home, and
+# end with the server running at http://127.0.0.1:8000. The demo sign-in is fixed and printed:
+# it is for this local demo only. The first run builds demo-data/home (a later run with the
+# same SIZE and SEED reuses it; `make clean` or `rm -rf demo-data` starts over).
+DEMO_HOME := demo-data/home
+DEMO_EMAIL := demo@cxlens.example
+DEMO_PASSWORD := cxlens-demo-only
 demo: install
-	$(BIN)/cxlens demo run --size $(SIZE) --seed $(SEED) --out demo-data --workspace $(WORKSPACE)
+	@if [ ! -f $(DEMO_HOME)/.demo-$(SIZE)-$(SEED) ]; then \
+	  rm -rf $(DEMO_HOME) && \
+	  echo '$(DEMO_PASSWORD)' | $(BIN)/cxlens admin create-user $(DEMO_EMAIL) --password-stdin \
+	    --home $(DEMO_HOME) && \
+	  $(BIN)/cxlens admin create-workspace demo --owner $(DEMO_EMAIL) --name "Demo Oy" \
+	    --home $(DEMO_HOME) && \
+	  $(BIN)/cxlens demo run --size $(SIZE) --seed $(SEED) --out demo-data \
+	    --workspace $(DEMO_HOME)/workspaces/demo && \
+	  touch $(DEMO_HOME)/.demo-$(SIZE)-$(SEED); \
+	fi
+	@echo ""
+	@echo "  cxlens demo: open http://127.0.0.1:8000"
+	@echo "  sign in as   $(DEMO_EMAIL)"
+	@echo "  password     $(DEMO_PASSWORD)   (a fixed password for this local demo only)"
+	@echo ""
+	exec $(BIN)/cxlens serve --home $(DEMO_HOME)
 
 # Java is needed for the Spark engine tests; install it when it is missing.
 java:
 	@command -v java >/dev/null || (apt-get update -q && apt-get install -y -q openjdk-17-jre-headless)
 
-test: install java
+# Debian's Chromium drives the browser tests (tests/browser); install it when it is missing.
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium)
+
+test: install java chromium
 	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/python -m pytest -q
 
