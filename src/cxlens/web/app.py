@@ -16,10 +16,11 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cxlens import __version__
-from cxlens.web import db, errors
+from cxlens.web import collect, db, errors
 from cxlens.web.api import ingest as api_ingest
 from cxlens.web.api import workspace as api_workspace
 from cxlens.web.deps import csrf_guard
+from cxlens.web.flusher import Flusher
 from cxlens.web.pages import account, auth, customers, data, home, notes, overview
 from cxlens.web.pages import settings as settings_pages
 from cxlens.web.settings import WebSettings
@@ -41,6 +42,8 @@ ROUTERS = [
     data.api_router,
     notes.router,
     notes.api_router,
+    collect.router,
+    collect.api_router,
 ]
 
 
@@ -86,10 +89,13 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     settings.workspaces_dir.mkdir(parents=True, exist_ok=True)
     db.migrate(settings.db_path)
     warehouses = Warehouses()
+    flusher = Flusher(warehouses)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        flusher.start()
         yield
+        await flusher.stop()  # the final flush, before the warehouses close
         warehouses.close()
 
     app = FastAPI(
@@ -101,10 +107,12 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.warehouses = warehouses
+    app.state.flusher = flusher
     app.state.local_token_hash = None  # set by cxlens.web.server when serving
     errors.install(app)
     app.add_middleware(BodyLimit, max_body=settings.max_body_bytes,
                        max_upload=settings.max_upload_bytes)
+    app.add_middleware(collect.RequireWriteKey)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router)
