@@ -320,3 +320,26 @@ def test_final_flush_on_shutdown(settings) -> None:
     with open_warehouse(ws.path, read_only=True) as wh:
         assert wh.execute("SELECT status FROM inbox").fetchall() == [("processed",)]
         assert wh.execute("SELECT count(*) FROM v_events").fetchall()[0][0] == 1
+
+
+def test_cli_collect_flush_and_status_without_a_server(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from cxlens.cli import app
+    from cxlens.ingest import inbox
+    from cxlens.warehouse.store import open_warehouse
+
+    ws = tmp_path / "ws"
+    with open_warehouse(ws) as con:
+        inbox.append(con, [{**m, "type": k} for k, m in MESSAGES.items()])
+    runner = CliRunner()
+    r = runner.invoke(app, ["collect", "status", "--workspace", str(ws), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output) == {"pending": 6, "processed": 0, "quarantined": 0,
+                                    "total": 6}
+    r = runner.invoke(app, ["collect", "flush", "--workspace", str(ws)])
+    assert r.exit_code == 0, r.output
+    assert "(events): 6 in, 6 loaded" in r.output
+    r = runner.invoke(app, ["collect", "flush", "--workspace", str(ws), "--json"])
+    assert json.loads(r.output) == {"batches": [], "status": {
+        "pending": 0, "processed": 6, "quarantined": 0, "total": 6}}

@@ -75,6 +75,11 @@ class Flusher:
 
     def start(self) -> None:
         """Start the task on the running event loop (the server's lifespan)."""
+        if not log.hasHandlers():  # under `cxlens serve`: print beside Uvicorn's lines
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+            log.addHandler(handler)
+            log.setLevel(logging.INFO)
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._stopping = False
