@@ -217,8 +217,13 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+_REQUIRED = {"track": ["event"], "group": ["groupId"], "alias": ["previousId", "userId"]}
+
+
 def _route(endpoint: str) -> None:
-    schema = _BATCH_SCHEMA if endpoint == "batch" else _MESSAGE_SCHEMA
+    schema = _BATCH_SCHEMA if endpoint == "batch" else {
+        **_MESSAGE_SCHEMA, "required": _REQUIRED.get(endpoint, []),
+        "anyOf": [{"required": ["userId"]}, {"required": ["anonymousId"]}]}
 
     async def collect(request: Request) -> JSONResponse:
         raw = await request.body()

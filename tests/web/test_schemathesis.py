@@ -1,0 +1,104 @@
+"""Schemathesis against the app's own OpenAPI schema, in-process (ASGI): no 5xx, ever.
+
+Every operation in ``/openapi.json`` gets generated requests, authenticated so they reach
+the real handlers: ``/v1/...`` with the workspace's write key (HTTP basic), ``/api/...``
+with a ``write`` token of the same workspace (read, write and ingest), and the path's
+``{slug}`` set to that workspace. Bounded by ``MAX_EXAMPLES`` per operation
+(``CXLENS_FUZZ_EXAMPLES`` to hunt longer), so it finishes in well under two minutes.
+
+A 5xx found in code of another area is pinned below as a strict xfail, so its fix shows.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+schemathesis = pytest.importorskip("schemathesis")
+
+from hypothesis import HealthCheck, settings  # noqa: E402
+from schemathesis.checks import not_a_server_error  # noqa: E402
+
+from cxlens.web import db  # noqa: E402
+from cxlens.web.accounts import create_user  # noqa: E402
+from cxlens.web.app import create_app  # noqa: E402
+from cxlens.web.settings import WebSettings  # noqa: E402
+from cxlens.web.workspaces import create_token, create_workspace  # noqa: E402
+
+MAX_EXAMPLES = int(os.environ.get("CXLENS_FUZZ_EXAMPLES", "30"))  # per operation
+AUTH: dict[str, str] = {}
+STATUSES: dict[str, set[int]] = {}
+
+
+def _site() -> tuple[Any, Any]:
+    """A home with workspace ``acme``, its write key and a ``write`` token (made at import:
+    the schema must exist when pytest collects the generated tests)."""
+    from argon2 import PasswordHasher
+
+    from cxlens.web import security
+
+    home = Path(tempfile.mkdtemp(prefix="cxlens-schemathesis-")) / "home"
+    app = create_app(WebSettings.load(home=home))
+    saved, security._hasher = security._hasher, PasswordHasher(
+        time_cost=1, memory_cost=1024, parallelism=1)
+    con = db.connect(app.state.settings.db_path)
+    try:
+        user = create_user(con, "ann@acme.fi", "correct horse battery")
+        ws, key = create_workspace(con, app.state.settings.workspaces_dir, "acme", "Acme", user)
+        token = create_token(con, ws, "fuzz", "write", user)
+    finally:
+        con.close()
+        security._hasher = saved
+    AUTH["v1"] = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+    AUTH["api"] = f"Bearer {token}"
+    return app, home.parent
+
+
+APP, TMP = _site()
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cleanup() -> Iterator[None]:
+    yield
+    APP.state.warehouses.close()
+    shutil.rmtree(TMP, ignore_errors=True)
+
+
+@schema.parametrize()
+@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+def test_no_server_errors(case: Any) -> None:
+    if case.path_parameters and "slug" in case.path_parameters:
+        case.path_parameters["slug"] = "acme"
+    auth = AUTH["v1"] if case.path.startswith("/v1/") else AUTH["api"]
+    response = case.call_and_validate(headers={"Authorization": auth},
+                                      checks=[not_a_server_error])
+    STATUSES.setdefault(case.path, set()).add(response.status_code)
+
+
+def test_the_fuzzing_reached_real_handlers() -> None:
+    """Not only 401/404: authenticated requests got answers from the handlers themselves."""
+    if not STATUSES:
+        pytest.skip("run with the fuzz test")
+    for path in ("/v1/track", "/v1/identify", "/v1/page"):
+        assert 200 in STATUSES.get(path, set()), (path, STATUSES.get(path))
+    assert 200 in STATUSES.get("/api/w/{slug}/summary", set())
+
+
+@pytest.mark.xfail(strict=True, raises=OverflowError,
+                   reason="found by schemathesis: an annotation id over SQLite's 64-bit range "
+                   "reaches sqlite3 and answers 500 (web/notes.py; reported, not fixed here)")
+def test_known_5xx_annotation_id_over_64_bits() -> None:
+    from fastapi.testclient import TestClient
+
+    client = TestClient(APP, headers={"Authorization": AUTH["api"]})
+    r = client.delete(f"/api/w/acme/annotations/{2**63}")
+    assert r.status_code < 500
