@@ -216,12 +216,21 @@ KINDS: dict[str, Kind] = {
 
 # Columns the warehouse adds to every kind's table.
 LINEAGE: tuple[tuple[str, str, str], ...] = (
-    ("_key", "VARCHAR", "The record's key: its key fields joined, or its content hash"),
-    ("_hash", "VARCHAR", "Hash of the record's content, to tell a changed record from a copy"),
+    ("_key", "VARCHAR", "The record's key fields joined; NULL when its content identifies it"),
+    ("_hash", "UHUGEINT", "MD5 of the record's content, to tell a changed record from a copy"),
     ("_idkey", "VARCHAR", "The row's primary identity key, e.g. 'email:anna@example.fi'"),
     ("_batch", "INTEGER", "The batch that loaded the row"),
     ("_line", "BIGINT", "Line of the row in its source file (1 = header)"),
     ("_superseded_by", "INTEGER", "Batch that loaded a newer version of this record"),
+)
+
+# Columns used only inside a loading batch: a row that fails validation is written with its
+# errors and original values, moved to the quarantine and deleted before the batch commits,
+# so after a commit they are always NULL. Loading straight into the table this way reads and
+# writes each row once. The views leave them out.
+STAGING: tuple[tuple[str, str], ...] = (
+    ("_errors", 'STRUCT("column" VARCHAR, value VARCHAR, reason VARCHAR)[]'),
+    ("_raw", "VARCHAR"),
 )
 
 # Default top of the scale per feedback metric.

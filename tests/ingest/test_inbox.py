@@ -323,7 +323,7 @@ def test_a_version_1_warehouse_is_upgraded_in_place(tmp_path: Path, write) -> No
                            "WHERE table_name = 'inbox'").fetchall()[0][0] == 0
     with open_warehouse(ws) as con:
         assert one(con, "SELECT value FROM meta WHERE key = 'schema_version'") == str(
-            SCHEMA_VERSION) == "2"
+            SCHEMA_VERSION)
         assert one(con, "SELECT count(*) FROM v_orders") == 1
         inbox.append(con, [track(1, context={"traits": {"email": "a@b.fi"}})], received_at=NOW)
         (r,) = flush_balanced(con)

@@ -8,6 +8,7 @@ that replace an older version of the same record).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -23,7 +24,7 @@ from cxlens.ingest import identity
 from cxlens.ingest.mapping import Mapping, detect_preset, load_mapping, load_preset
 from cxlens.ingest.propose import Proposal, propose
 from cxlens.ingest.transform import compile_mapping, ident, lit
-from cxlens.schema import LINEAGE, kind
+from cxlens.schema import kind
 from cxlens.sources.readers import (
     ReadOptions,
     Rejected,
@@ -216,82 +217,80 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
                  file_sha: str | None, say: Progress, *, dry_run: bool,
                  after_load: Callable[[int], None] | None,
                  retrying: int | None) -> BatchResult:
+    """Load every row straight into the kind's table, then take out what must not stay.
+
+    One scan reads, types and validates the file and writes each row once, into the table
+    itself, tagged with the batch. Rows that failed validation carry ``_errors`` and ``_raw``
+    and are moved to the quarantine; duplicates are deleted; both before COMMIT, so nobody
+    ever sees them. A dry run does the same and rolls back.
+    """
     m, staged = p.mapping, p.staged
     k = kind(m.kind)
     result = BatchResult(None, source_file, k.name, m.label, notes=list(staged.notes),
                          dry_run=dry_run)
-    say("validating", 0.2)
+    say("validating", 0.1)
     compiled = compile_mapping(con, m, staged, source_file)
     result.notes += compiled.notes
-    try:
-        run_with_progress(con, f"CREATE OR REPLACE TEMP TABLE {TYPED} AS {compiled.sql}",
-                          lambda frac: say("reading and validating", 0.2 + 0.3 * frac))
-        collect_rejects(con, staged, TYPED)
-    finally:
-        staged.cleanup()
-    staged.rows = con.execute(f"SELECT count(*) FROM {TYPED}").fetchall()[0][0]
-    if staged.rows == 0 and not staged.rejected:
-        raise header_only(Path(source_file))
-    say("deduplicating", 0.45)
-    _classify(con, k.table, k.name, retrying)
-    counts = dict(con.execute("SELECT status, count(*) FROM _class GROUP BY ALL").fetchall())
-    invalid = con.execute(f"SELECT count(*) FROM {TYPED} WHERE _raw IS NOT NULL").fetchall()[0][0]
-    counts["invalid"] = invalid - counts.get("dup_file_invalid", 0) - counts.get(
-        "dup_quarantined", 0)
-    dups = sum(counts.get(x, 0) for x in ("dup_file", "dup_file_invalid", "dup_existing",
-                                           "dup_quarantined"))
-    result.rows_in = staged.rows + len(staged.rejected)
-    result.changed = counts.get("changed", 0)
-    result.loaded = staged.rows - invalid - counts.get("dup_file", 0) - counts.get(
-        "dup_existing", 0)
-    rejects, held_rejects = _new_rejects(con, k.name, staged, retrying)
-    result.quarantined = counts.get("invalid", 0) + len(rejects)
-    result.duplicates = dups + held_rejects
-    result.quarantine_sample = _quarantine_preview(con, staged)
-    if counts.get("dup_file"):
-        keys, line = con.execute(
-            f"SELECT count(*), min(first_line) FROM (SELECT min(_line) AS first_line FROM "
-            f"{TYPED} WHERE _raw IS NULL GROUP BY _key HAVING count(DISTINCT _hash) > 1)"
-        ).fetchall()[0]
-        if keys:
-            result.notes.append(
-                f"{keys:,} key(s) appear on several rows with different content; the first "
-                f"row of each was kept (e.g. line {line}) and the others counted as duplicates")
-    if dry_run:
-        return result
-    say("loading", 0.6)
+    fields = [ident(f) for f in compiled.fields]
     con.execute("BEGIN TRANSACTION")
     try:
         batch = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchall()[0][0]
-        result.batch_id = batch
+        this = f"_batch = {batch}"
         con.execute(
             "INSERT INTO batches (batch_id, kind, source_file, file_sha256, mapping, started_at)"
             " VALUES (?, ?, ?, ?, ?, now())",
             [batch, k.name, source_file, file_sha, m.to_yaml()],
         )
-        fields = [ident(f) for f in compiled.fields]
-        lineage = [c for c, _, _ in LINEAGE]
-        # The anti-join costs as much as the copy itself on a 10 M-row file (measured 3x
-        # slower insert), so it is only added when there is something to skip.
-        skip_dups = (" AND t._line NOT IN (SELECT _line FROM _class WHERE status IN "
-                     "('dup_file', 'dup_existing'))"
-                     if counts.get("dup_file") or counts.get("dup_existing") else "")
-        con.execute(
-            f"INSERT INTO {k.table} ({', '.join(fields + lineage)}) "
-            f"SELECT {', '.join('t.' + f for f in fields)}, t._key, t._hash, t._idkey, "
-            f"{batch}, t._line, NULL FROM {TYPED} t WHERE t._raw IS NULL" + skip_dups
-        )
+        try:
+            run_with_progress(
+                con,
+                f"INSERT INTO {k.table} ({', '.join(fields)}, _key, _hash, _idkey, _batch, "
+                f"_line, _errors, _raw) SELECT {', '.join(fields)}, _key, _hash, _idkey, "
+                f"{batch}, _line, CASE WHEN len(_errors) > 0 THEN _errors END, _raw "
+                f"FROM ({compiled.sql})",
+                lambda frac: say("reading and loading", 0.1 + 0.6 * frac))
+            collect_rejects(con, staged, k.table, this)
+        finally:
+            staged.cleanup()
+        rows, invalid = con.execute(
+            f"SELECT count(*), count(_errors) FROM {k.table} WHERE {this}").fetchall()[0]
+        if rows == 0 and not staged.rejected:
+            raise header_only(Path(source_file))
+        say("deduplicating", 0.7)
+        _classify(con, k.table, k.name, batch, retrying)
+        counts = dict(con.execute("SELECT status, count(*) FROM _class GROUP BY ALL").fetchall())
+        rejects, held_rejects = _new_rejects(con, k.name, staged, retrying)
+        skipped_invalid = counts.get("dup_file_invalid", 0) + counts.get("dup_quarantined", 0)
+        result.rows_in = rows + len(staged.rejected)
+        result.changed = counts.get("changed", 0)
+        result.loaded = (rows - invalid - counts.get("dup_file", 0)
+                         - counts.get("dup_existing", 0))
+        result.quarantined = invalid - skipped_invalid + len(rejects)
+        result.duplicates = (sum(counts.get(x, 0) for x in ("dup_file", "dup_existing"))
+                             + skipped_invalid + held_rejects)
+        result.quarantine_sample = _quarantine_preview(con, k.table, this, staged)
+        if counts.get("dup_file"):
+            result.notes += _conflicting_keys_note(con, k.table, this)
+        result.batch_id = None if dry_run else batch
+        say("loading", 0.75)
+        _write_quarantine(con, batch, k.table, k.name, source_file, staged, rejects)
+        if invalid or counts:
+            con.execute(
+                f"DELETE FROM {k.table} WHERE {this} AND (_errors IS NOT NULL OR _line IN "
+                "(SELECT _line FROM _class WHERE status <> 'changed'))")
         if result.changed:
             con.execute(
                 f"UPDATE {k.table} SET _superseded_by = {batch} WHERE _superseded_by IS NULL "
-                f"AND _batch <> {batch} AND _key IN (SELECT t._key FROM {TYPED} t "
-                f"JOIN _class c USING (_line) WHERE c.status = 'changed')"
+                f"AND _batch <> {batch} AND _key IN (SELECT t._key FROM {k.table} t "
+                f"JOIN _class c USING (_line) WHERE t.{this} AND c.status = 'changed')"
             )
-        _write_quarantine(con, batch, k.name, source_file, staged, rejects)
+        if dry_run:
+            con.execute("ROLLBACK")
+            return result
         if after_load:
             after_load(batch)
         if k.needs_identity:
-            say("resolving identities", 0.8)
+            say("resolving identities", 0.85)
             result.customers = identity.resolve(con)["customers"]
         con.execute(
             "UPDATE batches SET finished_at = now(), rows_in = ?, loaded = ?, changed = ?, "
@@ -301,45 +300,78 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
         )
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        _rollback_quietly(con)
         raise
     say("done", 1.0)
     return result
 
 
-def _classify(con: duckdb.DuckDBPyConnection, table: str, kind_name: str,
-              retrying: int | None) -> None:
-    """Small table ``_class`` of the rows that are NOT plainly new and valid.
+def _rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
+    with contextlib.suppress(duckdb.TransactionException):  # already rolled back
+        con.execute("ROLLBACK")
 
-    Statuses: ``dup_file`` / ``dup_file_invalid`` (a later row of a key seen earlier in the
-    file), ``dup_existing`` (same key and content already loaded), ``changed`` (same key,
-    new content), ``dup_quarantined`` (an invalid row already held in the open quarantine).
-    Only exceptions are materialised, so a 10 M-row file of new rows stays cheap.
+
+def _classify(con: duckdb.DuckDBPyConnection, table: str, kind_name: str, batch: int,
+              retrying: int | None) -> None:
+    """Small table ``_class`` of this batch's rows that are NOT plainly new and valid.
+
+    Statuses: ``dup_file`` / ``dup_file_invalid`` (a later row of a record seen earlier in
+    the file), ``dup_existing`` (the same record and content already loaded), ``changed``
+    (same key, new content), ``dup_quarantined`` (an invalid row already held in the open
+    quarantine). A record is its key, or its content hash when it has no key. Only the
+    exceptions are materialised, so a 10 M-row file of new rows stays cheap.
     """
+    held = "NULL" if retrying is None else str(retrying)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _class AS
-        WITH again AS (
-            SELECT _key, min(_line) AS first_line FROM {TYPED} GROUP BY _key HAVING count(*) > 1
+        WITH b AS (
+            SELECT _line, _key, _hash, _errors IS NOT NULL AS bad
+            FROM {table} WHERE _batch = {batch}
+        ), again_key AS (
+            SELECT _key, min(_line) AS first_line FROM b WHERE _key IS NOT NULL
+            GROUP BY _key HAVING count(*) > 1
+        ), again_hash AS (
+            SELECT _hash, min(_line) AS first_line FROM b WHERE _key IS NULL
+            GROUP BY _hash HAVING count(*) > 1
         ), dup_file AS (
-            SELECT t._line, CASE WHEN t._raw IS NULL THEN 'dup_file' ELSE 'dup_file_invalid'
-                   END AS status
-            FROM {TYPED} t JOIN again a ON a._key = t._key AND t._line <> a.first_line
+            SELECT b._line, CASE WHEN b.bad THEN 'dup_file_invalid' ELSE 'dup_file' END AS status
+            FROM b JOIN again_key a ON a._key = b._key AND b._line <> a.first_line
+            UNION ALL
+            SELECT b._line, CASE WHEN b.bad THEN 'dup_file_invalid' ELSE 'dup_file' END
+            FROM b JOIN again_hash a ON a._hash = b._hash AND b._key IS NULL
+                 AND b._line <> a.first_line
         ), existing AS (
-            SELECT t._line, CASE WHEN c._hash = t._hash THEN 'dup_existing' ELSE 'changed'
+            SELECT b._line, CASE WHEN c._hash = b._hash THEN 'dup_existing' ELSE 'changed'
                    END AS status
-            FROM {TYPED} t JOIN {table} c ON c._key = t._key AND c._superseded_by IS NULL
-            WHERE t._raw IS NULL
+            FROM b JOIN {table} c ON c._key = b._key
+            WHERE NOT b.bad AND c._batch <> {batch} AND c._superseded_by IS NULL
+            UNION ALL
+            SELECT b._line, 'dup_existing' FROM b JOIN {table} c ON c._hash = b._hash
+            WHERE NOT b.bad AND b._key IS NULL AND c._key IS NULL AND c._batch <> {batch}
+              AND c._superseded_by IS NULL
         ), held AS (
-            SELECT t._line, 'dup_quarantined' AS status FROM {TYPED} t
-            WHERE t._raw IS NOT NULL AND t._hash IN (
+            SELECT b._line, 'dup_quarantined' AS status FROM b
+            WHERE b.bad AND b._hash::VARCHAR IN (
                 SELECT row_hash FROM quarantine WHERE kind = {lit(kind_name)}
                 AND status = 'open' AND row_hash IS NOT NULL
-                AND batch_id IS DISTINCT FROM {retrying if retrying is not None else "NULL"})
+                AND batch_id IS DISTINCT FROM {held})
         )
         SELECT * FROM dup_file
         UNION ALL SELECT * FROM existing WHERE _line NOT IN (SELECT _line FROM dup_file)
         UNION ALL SELECT * FROM held WHERE _line NOT IN (SELECT _line FROM dup_file)
     """)
+
+
+def _conflicting_keys_note(con: duckdb.DuckDBPyConnection, table: str, this: str) -> list[str]:
+    keys, line = con.execute(
+        f"SELECT count(*), min(first_line) FROM (SELECT min(_line) AS first_line FROM {table} "
+        f"WHERE {this} AND _errors IS NULL AND _key IS NOT NULL GROUP BY _key "
+        f"HAVING count(DISTINCT _hash) > 1)"
+    ).fetchall()[0]
+    if not keys:
+        return []
+    return [f"{keys:,} key(s) appear on several rows with different content; the first row "
+            f"of each was kept (e.g. line {line}) and the others counted as duplicates"]
 
 
 def _reject_hash(r: Rejected) -> str:
@@ -364,16 +396,14 @@ def _new_rejects(con: duckdb.DuckDBPyConnection, kind_name: str, staged: Staged,
     return new, len(staged.rejected) - len(new)
 
 
-def _write_quarantine(con: duckdb.DuckDBPyConnection, batch: int, kind_name: str,
+def _write_quarantine(con: duckdb.DuckDBPyConnection, batch: int, table: str, kind_name: str,
                       source_file: str, staged: Staged, rejects: list[Rejected]) -> None:
     con.execute(f"""
         INSERT INTO quarantine (batch_id, kind, source_file, line, "column", value, reason, raw,
                                 row_hash)
         SELECT {batch}, {lit(kind_name)}, {lit(source_file)}, t._line, t._errors[1].column,
-               t._errors[1].value,
-               {REASONS},
-               t._raw, t._hash
-        FROM {TYPED} t WHERE t._raw IS NOT NULL
+               t._errors[1].value, {REASONS}, t._raw, t._hash::VARCHAR
+        FROM {table} t WHERE t._batch = {batch} AND t._errors IS NOT NULL
           AND t._line NOT IN (SELECT _line FROM _class)
     """)
     if rejects:
@@ -386,12 +416,12 @@ def _write_quarantine(con: duckdb.DuckDBPyConnection, batch: int, kind_name: str
         )
 
 
-def _quarantine_preview(con: duckdb.DuckDBPyConnection, staged: Staged,
+def _quarantine_preview(con: duckdb.DuckDBPyConnection, table: str, this: str, staged: Staged,
                         limit: int = 10) -> list[dict[str, object]]:
     rows = con.execute(f"""
-        SELECT t._line, t._errors[1].column, t._errors[1].value,
-               {REASONS}
-        FROM {TYPED} t WHERE t._raw IS NOT NULL AND t._line NOT IN (SELECT _line FROM _class)
+        SELECT t._line, t._errors[1].column, t._errors[1].value, {REASONS}
+        FROM {table} t WHERE t.{this} AND t._errors IS NOT NULL
+          AND t._line NOT IN (SELECT _line FROM _class)
         ORDER BY t._line LIMIT {limit}
     """).fetchall()
     out = [{"line": r[0], "column": r[1], "value": r[2], "reason": r[3]} for r in rows]

@@ -1,7 +1,9 @@
 """Compile a mapping into one SQL SELECT that types, normalises and validates every row.
 
-The result has, per row: the canonical fields (typed), the lineage columns ``_key``,
-``_hash`` and ``_idkey``, and ``_errors``: a list of ``(column, value, reason)`` structs,
+The result has, per row: the canonical fields (typed), the lineage columns ``_key`` (the
+record's key, NULL when the record is identified by its content), ``_hash`` (the MD5 of the
+content as a 128-bit number: 16 bytes instead of 32 hex characters on every stored row) and
+``_idkey``, and ``_errors``: a list of ``(column, value, reason)`` structs,
 empty when the row is valid. Each check is a small function returning a SQL expression, so
 adding a rule means adding a function, not editing a loop over rows.
 """
@@ -60,8 +62,14 @@ def resolve_column(rule: Rule, columns: list[str], field: str, origin: str) -> s
     )
 
 
-def raw_expr(rule: Rule, column: str | None) -> str:
-    base = lit(rule.value) if rule.value is not None else f"nullif(trim({ident(column)}), '')"
+def raw_expr(rule: Rule, column: str | None, trim: bool = True) -> str:
+    """The source value as text; trimmed only where a conversion or a key needs it."""
+    if rule.value is not None:
+        base = lit(rule.value)
+    elif trim:
+        base = f"nullif(trim({ident(column)}), '')"
+    else:
+        base = f"nullif({ident(column)}, '')"
     if rule.map:
         cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in rule.map.items())
         base = f"(CASE {base} {cases} ELSE {base} END)"
@@ -220,7 +228,9 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
     sources: dict[str, str | None] = {}
     for fname, rule in m.columns.items():
         col = resolve_column(rule, columns, fname, origin) if rule.column else None
-        raws[fname] = raw_expr(rule, col)
+        f = k.get(fname)
+        plain = f.type == "text" and not f.is_identity and fname not in k.key
+        raws[fname] = raw_expr(rule, col, trim=not plain)
         sources[fname] = col
     missing = [r for r in k.required if r not in raws]
     if missing:
@@ -240,7 +250,7 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
     rest = [c for c in columns if c not in used]
     if "properties" not in raws and m.properties == "rest" and rest:
         raws["properties"] = "to_json({" + ", ".join(
-            f"{lit(c)}: nullif(trim({ident(c)}), '')" for c in rest) + "})::VARCHAR"
+            f"{lit(c)}: {ident(c)}" for c in rest) + "})::VARCHAR"
 
     typed: dict[str, str] = {}
     checks: list[tuple[str, str, str]] = []  # (field, raw, reason expr)
@@ -268,16 +278,17 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
         key = idkey
     elif key_fields:
         key = "concat_ws('|', " + ", ".join(f"{typed[n]}::VARCHAR" for n in key_fields) + ")"
-        key = f"coalesce(nullif({key}, ''), 'h:' || md5({content}))"
+        key = f"nullif({key}, '')"
     else:
-        key = f"'h:' || md5({content})"
+        key = "NULL::VARCHAR"
     errors = "list_filter([" + ", ".join(
         f"CASE WHEN ({reason}) IS NOT NULL THEN {{'column': {lit(sources.get(fn) or fn)}, "
         f"'value': {raw}, 'reason': {reason}}} END" for fn, raw, reason in checks
     ) + "], lambda x: x IS NOT NULL)"
     select = ", ".join(f"{e} AS {ident(n)}" for n, e in typed.items())
     inner = (
-        f"SELECT _line, {select}, {key} AS _key, md5({content}) AS _hash, {idkey} AS _idkey, "
+        f"SELECT _line, {select}, {key} AS _key, md5_number({content}) AS _hash, "
+        f"{idkey} AS _idkey, "
         f"{errors} AS _errors, {', '.join(f'{ident(c)} AS _c{i}' for i, c in enumerate(columns))}"
         f" FROM {staged.source}"
     )

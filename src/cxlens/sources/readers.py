@@ -295,8 +295,10 @@ def _stage_csv(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
     )
 
 
-def collect_rejects(con: duckdb.DuckDBPyConnection, staged: Staged, typed: str) -> None:
-    """After the scan: read the rejected lines and fix the line numbers of the good ones."""
+def collect_rejects(con: duckdb.DuckDBPyConnection, staged: Staged, table: str,
+                    where: str = "true") -> None:
+    """After the scan: read the rejected lines and fix the line numbers of the good rows
+    (those of ``table`` matching ``where``)."""
     if not staged.rejects_table:
         return
     rows = con.execute(
@@ -309,7 +311,7 @@ def collect_rejects(con: duckdb.DuckDBPyConnection, staged: Staged, typed: str) 
             seen.add(line)
             staged.rejected.append(Rejected(int(line), _reject_reason(reason), raw or "", column))
     if staged.rejected:
-        _renumber_lines(con, typed, [r.line for r in staged.rejected], staged.skip_rows)
+        _renumber_lines(con, table, where, [r.line for r in staged.rejected], staged.skip_rows)
 
 
 def _csv_header(path: Path, delimiter: str, skip: int = 0) -> list[str]:
@@ -331,24 +333,25 @@ def _csv_header(path: Path, delimiter: str, skip: int = 0) -> list[str]:
     return out
 
 
-def _renumber_lines(con: duckdb.DuckDBPyConnection, table: str, reject_lines: list[int],
-                    skip: int = 0) -> None:
+def _renumber_lines(con: duckdb.DuckDBPyConnection, table: str, where: str,
+                    reject_lines: list[int], skip: int = 0) -> None:
     """Turn good-row positions into physical lines, skipping the rejected lines.
 
     With the header on line ``1 + skip``, reject j (1-based, sorted) has
     ``k_j = line_j - j - 1 - skip`` good rows before it, so good row r sits on line
-    ``r + 1 + skip + #{j: k_j < r}``; an ASOF join finds that count.
+    ``r + 1 + skip + #{j: k_j < r}``; an ASOF join finds that count. Runs only when a file
+    had broken lines.
     """
-    con.execute(f"DROP TABLE IF EXISTS {table}_k")
-    con.execute(f"CREATE TEMP TABLE {table}_k (k BIGINT, j BIGINT)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _rejects_k (k BIGINT, j BIGINT)")
     con.executemany(
-        f"INSERT INTO {table}_k VALUES (?, ?)",
+        "INSERT INTO _rejects_k VALUES (?, ?)",
         [(line - j - 1 - skip, j) for j, line in enumerate(sorted(reject_lines), start=1)],
     )
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT s.* REPLACE "
-        f"(s._line + coalesce(k.j, 0) AS _line) FROM {table} s "
-        f"ASOF LEFT JOIN {table}_k k ON s._line - 1 - {skip} > k.k"
+        f"UPDATE {table} SET _line = {table}._line + s.j FROM ("
+        f"SELECT t._line AS old, k.j FROM (SELECT _line FROM {table} WHERE {where}) t "
+        f"ASOF JOIN _rejects_k k ON t._line - 1 - {skip} > k.k) s "
+        f"WHERE {where} AND {table}._line = s.old"
     )
 
 

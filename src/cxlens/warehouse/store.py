@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 
 from cxlens.errors import UserError
-from cxlens.schema import KINDS, LINEAGE, SQL_TYPES
+from cxlens.schema import KINDS, LINEAGE, SQL_TYPES, STAGING
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DB_NAME = "warehouse.duckdb"
 
 _BATCHES = """
@@ -98,6 +98,7 @@ def table_ddl(kind_name: str) -> str:
     k = KINDS[kind_name]
     cols = [f'"{f.name}" {SQL_TYPES[f.type]}' for f in k.fields]
     cols += [f"{name} {sql_type}" for name, sql_type, _ in LINEAGE]
+    cols += [f"{name} {sql_type}" for name, sql_type in STAGING]
     return f"CREATE TABLE IF NOT EXISTS {k.table} (\n    " + ",\n    ".join(cols) + "\n)"
 
 
@@ -105,12 +106,13 @@ def view_ddl(kind_name: str) -> str:
     k = KINDS[kind_name]
     if k.needs_identity:
         return (
-            f"CREATE OR REPLACE VIEW v_{k.table} AS SELECT t.*, i.customer_id "
+            f"CREATE OR REPLACE VIEW v_{k.table} AS SELECT t.* EXCLUDE (_errors, _raw), "
+            "i.customer_id "
             f"FROM {k.table} t LEFT JOIN identities i ON i.identity_key = t._idkey "
             "WHERE t._superseded_by IS NULL"
         )
-    return (f"CREATE OR REPLACE VIEW v_{k.table} AS SELECT * FROM {k.table} "
-            "WHERE _superseded_by IS NULL")
+    return (f"CREATE OR REPLACE VIEW v_{k.table} AS SELECT * EXCLUDE (_errors, _raw) "
+            f"FROM {k.table} WHERE _superseded_by IS NULL")
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
@@ -136,10 +138,41 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     if version < 2:  # 1 -> 2: the collect inbox, added in place
         con.execute(_INBOX_SEQ)
         con.execute(_INBOX)
+    if 0 < version < 3:
+        _to_v3(con)
     con.execute(
         "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
     )
     con.execute("COMMIT")
+
+
+def _hex_md5_to_number(expr: str) -> str:
+    """SQL turning an MD5 in hex into DuckDB's ``md5_number`` (the bytes, little-endian)."""
+    pairs = " || ".join(f"substr({expr}, {i}, 2)" for i in range(31, 0, -2))
+    return f"('0x' || {pairs})::UHUGEINT"
+
+
+def _to_v3(con: duckdb.DuckDBPyConnection) -> None:
+    """2 -> 3: content hashes as 128-bit numbers, content-keyed rows without a text key,
+    and the staging columns that let a batch load straight into its table."""
+    for k in KINDS.values():
+        cols = dict(con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = ?", [k.table]).fetchall())
+        con.execute(f"DROP VIEW IF EXISTS v_{k.table}")
+        if cols.get("_hash") == "VARCHAR":
+            con.execute(f"ALTER TABLE {k.table} ALTER _hash TYPE UHUGEINT "
+                        f"USING {_hex_md5_to_number('_hash')}")
+            con.execute(f"UPDATE {k.table} SET _key = NULL WHERE _key LIKE 'h:%'")
+        for name, sql_type in STAGING:
+            if name not in cols:
+                con.execute(f"ALTER TABLE {k.table} ADD COLUMN {name} {sql_type}")
+        con.execute(view_ddl(k.name))
+    con.execute(
+        "UPDATE quarantine SET row_hash = "
+        f"{_hex_md5_to_number('row_hash')}::VARCHAR "
+        "WHERE row_hash IS NOT NULL AND NOT starts_with(row_hash, 'raw:')"
+    )
 
 
 def db_path(workspace: Path) -> Path:
