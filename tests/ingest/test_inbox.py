@@ -264,11 +264,11 @@ def test_a_failed_flush_leaves_everything_pending(con, monkeypatch) -> None:
     real = identity.resolve
     calls = {"n": 0}
 
-    def failing(c):
+    def failing(c, **kw):
         calls["n"] += 1
         if calls["n"] == 2:  # the events batch, after the customers batch committed
             raise RuntimeError("disk full")
-        return real(c)
+        return real(c, **kw)
 
     monkeypatch.setattr(identity, "resolve", failing)
     with pytest.raises(RuntimeError):

@@ -217,7 +217,7 @@ def test_viewer_cannot_upload_annotate_or_roll_back(viewer) -> None:
 
 def test_customers_find_profile_and_timeline(viewer) -> None:
     page = viewer.get("/w/demo/customers").text
-    first = re.search(r'/w/demo/customers\?q=(C[0-9a-f]{12})', page)
+    first = re.search(r'/w/demo/customers\?q=(C[0-9a-f]{16})', page)
     assert first, "no recent customers listed"
     r = viewer.get(f"/w/demo/customers?q={first.group(1)}")
     assert r.status_code == 200

@@ -291,7 +291,10 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
             after_load(batch)
         if k.needs_identity:
             say("resolving identities", 0.85)
-            result.customers = identity.resolve(con)["customers"]
+            # Changed records may cut links, so they need the full recomputation.
+            info = (identity.resolve(con) if result.changed
+                    else identity.resolve(con, table=k.table, batch=batch))
+            result.customers = info["customers"]
         con.execute(
             "UPDATE batches SET finished_at = now(), rows_in = ?, loaded = ?, changed = ?, "
             "quarantined = ?, duplicates = ? WHERE batch_id = ?",
