@@ -4,7 +4,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 SIZE ?= M
 SEED ?= 7
-WORKSPACE ?= demo-data/workspace
 
 .PHONY: demo test lint bench clean install java chromium
 
@@ -55,8 +54,11 @@ test: install java chromium
 	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/python -m pytest -q
 
+# The benchmarks write their figures and commands to docs/benchmarks.md.
 bench: install
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/collect.py
+	$(BIN)/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) demo-data build *.egg-info
