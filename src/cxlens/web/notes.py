@@ -84,7 +84,14 @@ def list_annotations(con: sqlite3.Connection, ws: Workspace, start: date | None 
     return [_row(r) for r in con.execute(sql + " ORDER BY a.day, a.id", params)]
 
 
+def _valid_id(note_id: int) -> bool:
+    """SQLite ids are signed 64-bit: anything else cannot exist (and would overflow sqlite3)."""
+    return 0 < note_id < 2**63
+
+
 def get_annotation(con: sqlite3.Connection, ws: Workspace, note_id: int) -> Annotation | None:
+    if not _valid_id(note_id):
+        return None
     row = con.execute(_SELECT + " AND a.id = ?", [ws.id, note_id]).fetchone()
     return _row(row) if row else None
 
@@ -106,6 +113,8 @@ def update_annotation(con: sqlite3.Connection, ws: Workspace, note_id: int, day:
                       campaign: str | None = None) -> Annotation | None:
     """Change a note; None when the workspace has no such note."""
     d, text, ch, cp = _clean(day, label, channel, campaign)
+    if not _valid_id(note_id):
+        return None
     cur = con.execute(
         "UPDATE annotations SET day = ?, label = ?, channel = ?, campaign = ?, updated_at = ? "
         "WHERE id = ? AND workspace_id = ?", [d, text, ch, cp, iso(now()), note_id, ws.id])
@@ -113,6 +122,8 @@ def update_annotation(con: sqlite3.Connection, ws: Workspace, note_id: int, day:
 
 
 def delete_annotation(con: sqlite3.Connection, ws: Workspace, note_id: int) -> bool:
+    if not _valid_id(note_id):
+        return False
     cur = con.execute("DELETE FROM annotations WHERE id = ? AND workspace_id = ?",
                       [note_id, ws.id])
     return cur.rowcount > 0
