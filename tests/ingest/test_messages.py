@@ -138,6 +138,16 @@ def test_clock_skew_is_corrected_by_sent_at() -> None:
     assert m.timestamp == NOW - timedelta(minutes=1)
 
 
+def test_a_batch_level_sent_at_applies_to_its_messages() -> None:
+    body = json.dumps({"sentAt": "2026-11-27T14:05:00Z", "batch": [
+        {**ok(timestamp="2026-11-27T14:00:00Z"), "type": "track"},
+        {**ok(messageId="m-2", timestamp="2026-11-27T14:00:00Z",
+              sentAt="2026-11-27T14:00:00Z"), "type": "track"}]})
+    a, b = check(M.parse_body(body, "batch"), NOW)
+    assert a.timestamp == datetime(2026, 11, 27, 11, 55, tzinfo=UTC)  # the batch's sentAt
+    assert b.timestamp == NOW  # its own sentAt wins
+
+
 def test_a_skewed_clock_is_not_a_future_timestamp_once_corrected() -> None:
     # Three days fast, but sentAt shows it: corrected to one minute ago, accepted.
     (m,) = check([ok(timestamp="2026-11-30T11:59:00Z", sentAt="2026-11-30T12:00:00Z")], NOW)

@@ -132,7 +132,9 @@ def parse_body(body: bytes | str, endpoint: str) -> list[Any]:
             None, "batch", f"{len(batch):,} messages; the limit is {MAX_BATCH_MESSAGES:,} "
             "per request")])
     shared = {k: data[k] for k in ("context", "integrations") if isinstance(data.get(k), dict)}
-    if not shared:
+    # SDKs stamp the request, not each message, with sentAt: the clock correction needs it.
+    sent_at = data.get("sentAt") if isinstance(data.get("sentAt"), str) else None
+    if not shared and sent_at is None:
         return batch
     out: list[Any] = []
     for m in batch:
@@ -142,6 +144,8 @@ def parse_body(body: bytes | str, endpoint: str) -> list[Any]:
                 own = m.get(key)
                 if own is None or isinstance(own, dict):
                     m[key] = {**value, **(own or {})}
+            if sent_at is not None and "sentAt" not in m:
+                m["sentAt"] = sent_at
         out.append(m)
     return out
 
