@@ -3,9 +3,10 @@
 ``POST /v1/track|identify|page|screen|group|alias|batch`` take Segment HTTP Tracking API
 bodies (docs/collect.md). The write key, sent as the user name of HTTP basic auth, decides
 the workspace: there is no slug in the path. A request is answered ``{"success": true}``
-only after its messages are committed to the workspace's inbox, through the server's single
-writer (:mod:`cxlens.web.warehouses`); the flusher (:mod:`cxlens.web.flusher`) then loads
-them as ingest batches.
+only after its messages are committed to the workspace's inbox (an insert-only write that
+runs beside the server's single writer, :meth:`cxlens.web.warehouses.Warehouse.append`);
+the flusher (:mod:`cxlens.web.flusher`) then loads them as ingest batches through the
+writer.
 
 Answers: 400 for a body that is not JSON or any invalid message (nothing of the request is
 stored; ``errors`` lists index, field and reason), 401 for a missing or unknown write key,
@@ -173,7 +174,7 @@ def accept(app: Any, headers: Headers, raw: bytes, endpoint: str) -> JSONRespons
                  if k in ("hint", "column", "errors")}
         return refused(exc.status_code, code, exc.message, **extra)
     warehouse = app.state.warehouses.get(ws.path)
-    result = warehouse.write(lambda cur: inbox.store(cur, valid))
+    result = warehouse.append(lambda cur: inbox.store(cur, valid))
     flusher = getattr(app.state, "flusher", None)
     if flusher is not None:
         flusher.notify(warehouse, result.stored)

@@ -35,6 +35,7 @@ class Warehouse:
         self._stack = ExitStack()
         self._open_lock = threading.Lock()
         self.writer = threading.Lock()
+        self.appender = threading.Lock()
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         with self._open_lock:
@@ -61,8 +62,29 @@ class Warehouse:
             finally:
                 cur.close()
 
+    def append(self, fn: Callable[[duckdb.DuckDBPyConnection], T], attempts: int = 3) -> T:
+        """Run ``fn(cursor)``, an insert-only write, beside the writer rather than behind it.
+
+        Collected events only add rows to the inbox, which no other write inserts into, so
+        they need not wait for a flush or a file ingest (that kept accepted events waiting
+        up to a second). DuckDB's optimistic concurrency may still refuse a commit that
+        races another; ``fn`` is all-or-nothing, so it is simply run again.
+        """
+        con = self._connection()
+        with self.appender:
+            for attempt in range(attempts):
+                cur = con.cursor()
+                try:
+                    return fn(cur)
+                except duckdb.TransactionException:
+                    if attempt == attempts - 1:
+                        raise
+                finally:
+                    cur.close()
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def close(self) -> None:
-        with self.writer, self._open_lock:
+        with self.writer, self.appender, self._open_lock:
             self._stack.close()
             self._con = None
 
