@@ -217,3 +217,11 @@ def test_too_many_messages_in_a_batch() -> None:
     assert info.value.status_code == 413
     with pytest.raises(RequestTooLarge):
         check([ok(messageId=str(i)) for i in range(2501)], NOW)
+
+
+def test_unknown_top_level_fields_are_refused_with_a_hint() -> None:
+    with pytest.raises(M.InvalidMessages) as exc:
+        check([ok(userID="typo"), ok(messageId="m-2", plan="pro")], NOW)
+    errors = {(e.index, e.field): e.reason for e in exc.value.errors}
+    assert set(errors) == {(0, "userID"), (1, "plan")}
+    assert "properties" in errors[(0, "userID")]

@@ -38,7 +38,14 @@ MAX_FUTURE = timedelta(hours=24)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 OBJECT_FIELDS: tuple[str, ...] = ("properties", "traits", "context", "integrations")
 TIME_FIELDS: tuple[str, ...] = ("timestamp", "originalTimestamp", "sentAt")
-# Fields whose value may differ between two sends of the same message (set by the sender
+# Top-level fields of the Segment spec and what the Segment and RudderStack SDKs add. Any
+# other top-level field is refused: custom data belongs under properties or traits, and a
+# misspelt field (``userID``) would otherwise be dropped without a word.
+KNOWN_FIELDS: frozenset[str] = frozenset({
+    "type", "messageId", "userId", "anonymousId", "groupId", "previousId", "event", "name",
+    "category", "receivedAt", "writeKey", "version", "channel", "_metadata", "options",
+    "library", "rudderId", "request_ip", "integrations", *OBJECT_FIELDS, *TIME_FIELDS,
+})# Fields whose value may differ between two sends of the same message (set by the sender
 # at send time, or by us at receive time): left out of the derived messageId.
 VOLATILE: frozenset[str] = frozenset({"sentAt", "receivedAt", "messageId", "writeKey"})
 
@@ -183,6 +190,9 @@ def validate_message(m: Any, index: int, received_at: datetime
     if not isinstance(m, dict):
         bad(None, f"a message must be a JSON object, not {_json_type(m)}")
         return None, errs
+    for f in sorted(set(m) - KNOWN_FIELDS):
+        bad(f, "is not a field of the Segment spec; put custom data under properties "
+               "(track, page, screen) or traits (identify, group)")
     kind = m.get("type")
     if kind not in TYPES:
         bad("type", f"{kind!r} is not a message type (use {', '.join(TYPES)})"
