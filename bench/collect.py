@@ -71,7 +71,7 @@ def message(tid: int, n: int, i: int, now: str) -> dict:
 
 
 def drive(url: str, key: str, seconds: float, connections: int, size: int) -> dict:
-    import httpx
+    import httpx2 as httpx
 
     auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
     lock = threading.Lock()

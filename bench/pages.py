@@ -54,7 +54,7 @@ def percentile(xs: list[float], p: float) -> float:
 
 
 def measure(url: str, slug: str, n: int, warmup: int) -> dict[str, dict]:
-    import httpx
+    import httpx2 as httpx
 
     web = httpx.Client(base_url=url, timeout=120)
     page = web.get("/signin").text
