@@ -35,12 +35,10 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN = "<!-- bench/collect.py: begin (generated, do not edit by hand) -->"
-END = "<!-- bench/collect.py: end -->"
+from common import QUIET_LOAD, markers, wait_quiet, write_section
+
+BEGIN, END = markers("collect.py")
 TARGET = 5000
-QUIET_LOAD = 1.0
 CXLENS = [sys.executable, "-m", "cxlens.cli"]
 BAD_EVERY = 50  # one request in this many holds an invalid message
 
@@ -155,13 +153,6 @@ def cli(*args: str, home: Path, stdin: str | None = None) -> str:
     if r.returncode != 0:
         raise SystemExit(f"cxlens {' '.join(args)} failed:\n{r.stdout}{r.stderr}")
     return r.stdout
-
-
-def wait_quiet(max_wait: float) -> float:
-    deadline = time.monotonic() + max_wait
-    while os.getloadavg()[0] >= QUIET_LOAD and time.monotonic() < deadline:
-        time.sleep(5)
-    return os.getloadavg()[0]
 
 
 def start_server(home: Path, port: int, log: Path) -> subprocess.Popen:
@@ -287,18 +278,6 @@ def section(res: dict, command: str) -> str:
     return "\n".join(lines)
 
 
-
-
-def write_doc(text: str) -> None:
-    doc = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    if BEGIN in doc and END in doc:
-        head, rest = doc.split(BEGIN, 1)
-        doc = head + text + rest.split(END, 1)[1]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text + "\n"
-    DOC.write_text(doc, encoding="utf-8")
-
-
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--drive":
         url, key, seconds, conns, size = sys.argv[2:7]
@@ -318,7 +297,7 @@ def main() -> None:
     text = section(res, command.strip())
     print(text)
     if not args.no_doc:
-        write_doc(text)
+        write_section("collect.py", text)
 
 
 if __name__ == "__main__":

@@ -36,14 +36,12 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import DOC, QUIET_LOAD, ROOT, markers, wait_quiet, write_section
+
 DATA = ROOT / "bench" / "data"
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN = "<!-- bench/ingest.py: begin (generated, do not edit by hand) -->"
-END = "<!-- bench/ingest.py: end -->"
+BEGIN, END = markers("ingest.py")
 TARGET_RATIO = 0.5
 TARGET_RSS_GB = 3.0
-QUIET_LOAD = 1.0
 
 
 # ------------------------------------------------------------------------ child side
@@ -109,16 +107,6 @@ class _Timed:
 
 
 # ------------------------------------------------------------------------ parent side
-
-
-def wait_quiet(max_wait: float) -> float:
-    """Wait until the 1-minute load is below QUIET_LOAD (or max_wait passes); return it."""
-    deadline = time.monotonic() + max_wait
-    load = os.getloadavg()[0]
-    while load >= QUIET_LOAD and time.monotonic() < deadline:
-        time.sleep(5)
-        load = os.getloadavg()[0]
-    return round(load, 2)
 
 
 def measure(name: str, spec: dict, max_wait: float) -> dict:
@@ -239,17 +227,6 @@ def render(args: argparse.Namespace, facts: dict, rows: list[dict], ratios: dict
     return "\n".join(lines)
 
 
-def write_doc(section: str) -> None:
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", default="L", choices=["S", "M", "L"])
@@ -299,7 +276,7 @@ def main() -> None:
             ratios[fmt] = cx["rows_per_s"] / raw["rows_per_s"]
             print(f"{fmt}: cxlens / raw = {ratios[fmt]:.2f} (target ≥ {TARGET_RATIO})")
     if not args.no_doc and not args.only:
-        write_doc(render(args, facts, rows, ratios, command))
+        write_section("ingest.py", render(args, facts, rows, ratios, command))
         print(f"wrote {DOC.relative_to(ROOT)}")
 
 

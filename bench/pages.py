@@ -27,25 +27,15 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from collect import CXLENS, QUIET_LOAD, cli, free_port, start_server, stop_server
+from collect import CXLENS, cli, free_port, start_server, stop_server
+from common import QUIET_LOAD, markers, wait_quiet, write_section
 
-ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN = "<!-- bench/pages.py: begin (generated, do not edit by hand) -->"
-END = "<!-- bench/pages.py: end -->"
+BEGIN, END = markers("pages.py")
 TARGET_P95_MS = 300
 PAGES = [("Overview", "/w/{slug}/"), ("Data", "/w/{slug}/data"),
          ("Customers", "/w/{slug}/customers"), ("Annotations", "/w/{slug}/annotations"),
          ("JSON summary", "/api/w/{slug}/summary")]
 PASSWORD = "bench password 123"
-
-
-def wait_quiet(max_wait: float) -> float:
-    deadline = time.monotonic() + max_wait
-    while os.getloadavg()[0] >= QUIET_LOAD and time.monotonic() < deadline:
-        time.sleep(5)
-    return os.getloadavg()[0]
 
 
 def percentile(xs: list[float], p: float) -> float:
@@ -141,16 +131,6 @@ def section(res: dict, args: argparse.Namespace, command: str) -> str:
     return "\n".join(lines)
 
 
-def write_doc(text: str) -> None:
-    doc = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    if BEGIN in doc and END in doc:
-        head, rest = doc.split(BEGIN, 1)
-        doc = head + text + rest.split(END, 1)[1]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text + "\n"
-    DOC.write_text(doc, encoding="utf-8")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", default="M", choices=["S", "M", "L"])
@@ -166,7 +146,7 @@ def main() -> None:
     text = section(res, args, command)
     print(text)
     if not args.no_doc:
-        write_doc(text)
+        write_section("pages.py", text)
 
 
 if __name__ == "__main__":
