@@ -1,0 +1,149 @@
+"""Closing the loop: a detractor's answer opens a follow-up item that someone works through.
+
+Detractors (:func:`is_detractor`), each on its metric's standard scale:
+
+    nps     0–6 on 0–10
+    csat    1–2 on 1–5
+    ces     5–7 on 1–7 (a high score is a hard experience)
+    rating  1–2 on 1–5 (custom surveys)
+    enps    none: employee answers are anonymous, there is nobody to call back
+
+An item moves ``open → contacted → resolved`` (it may be set back, e.g. reopened), has an
+owner (who calls) and a note, and keeps when it was created, contacted and resolved.
+Items are opened in the transaction that loads the answer, so an answer never exists
+without its item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from cxlens.errors import UserError
+from cxlens.surveys import store
+from cxlens.surveys.definitions import Survey
+
+STATUSES: tuple[str, ...] = ("open", "contacted", "resolved")
+MAX_OWNER = 200
+MAX_NOTE = 4000
+
+
+def is_detractor(metric: str, score: float) -> bool:
+    if metric == "nps":
+        return score <= 6
+    if metric in ("csat", "rating"):
+        return score <= 2
+    if metric == "ces":
+        return score >= 5
+    return False
+
+
+@dataclass(frozen=True)
+class Followup:
+    followup_id: int
+    response_id: str
+    survey_id: str
+    invitation_id: int | None
+    customer_id: str | None
+    identity_key: str | None
+    metric: str
+    score: float
+    comment: str | None
+    language: str | None
+    status: str
+    owner: str | None
+    note: str | None
+    created_at: datetime
+    updated_at: datetime
+    contacted_at: datetime | None
+    resolved_at: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in ("created_at", "updated_at", "contacted_at", "resolved_at"):
+            d[k] = d[k].isoformat() if d[k] else None
+        d["score"] = float(self.score)
+        return d
+
+
+_COLS = ("followup_id, response_id, survey_id, invitation_id, customer_id, identity_key, "
+         "metric, score, comment, language, status, owner, note, created_at, updated_at, "
+         "contacted_at, resolved_at")
+
+
+def open_if_detractor(con: duckdb.DuckDBPyConnection, survey: Survey, score: float, *,
+                      response_id: str, invitation_id: int | None, customer_id: str | None,
+                      identity_key: str | None, comment: str | None,
+                      language: str | None) -> int | None:
+    """Open an item for a detractor's answer (inside the caller's transaction)."""
+    if not is_detractor(survey.metric, score):
+        return None
+    fid = int(con.execute("SELECT coalesce(max(followup_id), 0) + 1 FROM survey_followups")
+              .fetchall()[0][0])
+    con.execute(f"INSERT INTO survey_followups ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                "'open', NULL, NULL, now()::TIMESTAMP, now()::TIMESTAMP, NULL, NULL)",
+                [fid, response_id, survey.id, invitation_id, customer_id, identity_key,
+                 survey.metric, score, comment, language])
+    return fid
+
+
+def list_followups(con: duckdb.DuckDBPyConnection, status: str | None = None,
+                   limit: int = 500) -> list[Followup]:
+    """Items, oldest open first; ``status`` filters."""
+    if not store.ready(con):
+        return []
+    if status is not None and status not in STATUSES:
+        raise UserError(f"{status!r} is not a follow-up status", column="status",
+                        hint=f"use {', '.join(STATUSES)}")
+    where, params = ("WHERE status = ?", [status]) if status else ("", [])
+    rows = con.execute(
+        f"SELECT {_COLS} FROM survey_followups {where} ORDER BY CASE status WHEN 'open' "
+        f"THEN 0 WHEN 'contacted' THEN 1 ELSE 2 END, created_at, followup_id LIMIT {int(limit)}",
+        params).fetchall()
+    return [Followup(*r) for r in rows]
+
+
+def get(con: duckdb.DuckDBPyConnection, followup_id: int) -> Followup | None:
+    if not store.ready(con):
+        return None
+    rows = con.execute(f"SELECT {_COLS} FROM survey_followups WHERE followup_id = ?",
+                       [followup_id]).fetchall()
+    return Followup(*rows[0]) if rows else None
+
+
+def update(con: duckdb.DuckDBPyConnection, followup_id: int, *, status: str | None = None,
+           owner: str | None = None, note: str | None = None) -> Followup | None:
+    """Change an item's status, owner or note; None when there is no such item."""
+    if status is not None and status not in STATUSES:
+        raise UserError(f"{status!r} is not a follow-up status", column="status",
+                        hint=f"use {', '.join(STATUSES)}")
+    if owner is not None and len(owner) > MAX_OWNER:
+        raise UserError(f"the owner is longer than {MAX_OWNER} characters", column="owner",
+                        hint="shorten it")
+    if note is not None and len(note) > MAX_NOTE:
+        raise UserError(f"the note is longer than {MAX_NOTE} characters", column="note",
+                        hint="shorten it")
+    if get(con, followup_id) is None:
+        return None
+    sets, params = ["updated_at = now()::TIMESTAMP"], []
+    if status is not None:
+        sets.append("status = ?")
+        params.append(status)
+        if status == "contacted":
+            sets.append("contacted_at = coalesce(contacted_at, now()::TIMESTAMP)")
+        if status == "resolved":
+            sets.append("resolved_at = now()::TIMESTAMP")
+        if status == "open":
+            sets.append("resolved_at = NULL")
+    if owner is not None:
+        sets.append("owner = ?")
+        params.append(owner.strip() or None)
+    if note is not None:
+        sets.append("note = ?")
+        params.append(note.strip() or None)
+    con.execute(f"UPDATE survey_followups SET {', '.join(sets)} WHERE followup_id = ?",
+                [*params, followup_id])
+    return get(con, followup_id)

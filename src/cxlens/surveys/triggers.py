@@ -1,0 +1,280 @@
+"""Triggers: "send survey S N days after business event E", computed in SQL, run daily.
+
+A workspace's triggers are a YAML list (``cxlens survey triggers FILE``)::
+
+    triggers:
+      - id: nps-first-purchase
+        survey: nps
+        after: first_purchase       # purchase | first_purchase | support_ticket |
+                                    # store_visit | event:<event_type> | step:<trigger id>
+        days: 7                     # invite N days after the event
+        quiet_days: 90              # nobody invited (any survey) in the last Q days
+        reminder_days: 3            # one reminder R days after sending (omit: none)
+        expire_days: 30             # the link stops working after this many days
+        touchpoint: purchase
+      - id: ces-60
+        survey: ces
+        after: step:nps-first-purchase   # a chain: 60 days after that step's invitation
+        days: 60
+        quiet_days: 30
+
+:func:`run` creates the invitations due on ``today``: events whose day + N lies in the last
+``catch_up_days`` (default 3, so a missed daily run is caught up but old history is not
+surveyed when a trigger is added). It is idempotent: an invitation is made at most once per
+trigger and triggering record, and the quiet period counts the invitations made earlier in
+the same run. Opted-out customers are never invited. Steps run in the file's order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from cxlens.errors import UserError
+from cxlens.surveys import invitations, store
+from cxlens.surveys.definitions import ID, LANGS
+
+EVENTS = ("purchase", "first_purchase", "support_ticket", "store_visit")
+_EVENT_TYPE = re.compile(r"^event:[A-Za-z0-9_.:-]{1,100}$")
+
+
+@dataclass(frozen=True)
+class Trigger:
+    id: str
+    survey: str
+    after: str
+    days: int
+    quiet_days: int = 30
+    reminder_days: int | None = None
+    expire_days: int = 30
+    catch_up_days: int = 3
+    touchpoint: str | None = None
+
+    @property
+    def step_of(self) -> str | None:
+        return self.after[5:] if self.after.startswith("step:") else None
+
+
+def parse(source: str, file: str | None = None) -> list[Trigger]:
+    """Read and check a triggers file; errors name the key path (``triggers[1].days``)."""
+    try:
+        data = yaml.safe_load(source)
+    except yaml.YAMLError as exc:
+        raise UserError(f"not valid YAML: {exc}", file=file, hint="check the indentation"
+                        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("triggers"), list):
+        raise UserError("triggers: expected a list under the key 'triggers'", file=file,
+                        hint="start the file with triggers: and list the steps under it")
+    out: list[Trigger] = []
+    known = {f for f in Trigger.__dataclass_fields__}
+    for i, item in enumerate(data["triggers"]):
+        key = f"triggers[{i}]"
+
+        def fail(k: str, msg: str, hint: str, key: str = key) -> UserError:
+            return UserError(f"{key}.{k}: {msg}" if k else f"{key}: {msg}", file=file,
+                             column=f"{key}.{k}" if k else key, hint=hint)
+
+        if not isinstance(item, dict):
+            raise fail("", "expected a mapping", "write id:, survey:, after:, days:")
+        for k in item:
+            if k not in known:
+                raise fail(str(k), "is not a known key", f"use {', '.join(sorted(known))}")
+        for k in ("id", "survey"):
+            if not isinstance(item.get(k), str) or not ID.match(item[k]):
+                raise fail(k, f"{item.get(k)!r} is not a valid id",
+                           "use lower-case letters, digits, _ and -")
+        after = item.get("after")
+        if not isinstance(after, str) or not (after in EVENTS or _EVENT_TYPE.match(after)
+                                               or after.startswith("step:")):
+            raise fail("after", f"{after!r} is not a business event",
+                       f"use {', '.join(EVENTS)}, event:<event_type> or step:<trigger id>")
+        ints: dict[str, Any] = {}
+        for k, lo, required in (("days", 0, True), ("quiet_days", 0, False),
+                                ("reminder_days", 1, False), ("expire_days", 1, False),
+                                ("catch_up_days", 1, False)):
+            v = item.get(k)
+            if v is None and not required:
+                continue
+            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= 3650:
+                raise fail(k, f"{v!r} is not a number of days",
+                           f"write a whole number from {lo} to 3650")
+            ints[k] = v
+        t = Trigger(item["id"], item["survey"], after, touchpoint=item.get("touchpoint"),
+                    **ints)
+        if t.step_of is not None and t.step_of not in {o.id for o in out}:
+            raise fail("after", f"step {t.step_of!r} is not an earlier trigger",
+                       "list the step this one follows before it")
+        if t.id in {o.id for o in out}:
+            raise fail("id", f"{t.id!r} is used twice", "give every trigger its own id")
+        out.append(t)
+    return out
+
+
+def save(con: duckdb.DuckDBPyConnection, triggers: list[Trigger]) -> None:
+    """Replace the workspace's triggers (each survey must exist)."""
+    store.ensure(con)
+    for t in triggers:
+        store.require_survey(con, t.survey)
+    con.execute("BEGIN")
+    try:
+        con.execute("DELETE FROM survey_triggers")
+        con.executemany(
+            "INSERT INTO survey_triggers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(t.id, t.survey, t.after, t.days, t.quiet_days, t.reminder_days, t.expire_days,
+              t.catch_up_days, t.touchpoint, i) for i, t in enumerate(triggers)])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def load(con: duckdb.DuckDBPyConnection) -> list[Trigger]:
+    if not store.ready(con):
+        return []
+    rows = con.execute("SELECT trigger_id, survey_id, event, days, quiet_days, reminder_days, "
+                       "expire_days, catch_up_days, touchpoint FROM survey_triggers "
+                       "ORDER BY position").fetchall()
+    return [Trigger(*r) for r in rows]
+
+
+def read_file(path: Path) -> list[Trigger]:
+    try:
+        return parse(Path(path).read_text(encoding="utf-8"), str(path))
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc}", file=str(path)) from None
+
+
+# --------------------------------------------------------------------------- planning
+
+def _events_sql(t: Trigger) -> str:
+    """customer_id, ts, record_id, store_id of the trigger's business events."""
+    if t.after in ("purchase", "first_purchase"):
+        sql = ("SELECT customer_id, ts, 'order:' || order_id AS record_id, store_id "
+               "FROM v_orders WHERE customer_id IS NOT NULL")
+        if t.after == "first_purchase":
+            sql += " QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY ts, order_id) = 1"
+        return sql
+    if t.step_of is not None:
+        return ("SELECT customer_id, invited_on::TIMESTAMP AS ts, "
+                "'invitation:' || invitation_id AS record_id, store_id FROM survey_invitations "
+                f"WHERE trigger_id = {_lit(t.step_of)} AND customer_id IS NOT NULL")
+    event_type = t.after[6:] if t.after.startswith("event:") else t.after
+    return ("SELECT customer_id, ts, 'event:' || coalesce(event_id, _hash::VARCHAR) AS "
+            f"record_id, store_id FROM v_events WHERE event_type = {_lit(event_type)} "
+            "AND customer_id IS NOT NULL")
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _plan_sql(t: Trigger, default_language: str) -> str:
+    langs = ", ".join(_lit(x) for x in LANGS)
+    return f"""
+        WITH ev AS ({_events_sql(t)}),
+        due AS (
+            SELECT *, CAST(ts AS DATE) + to_days({t.days}) AS due_on FROM ev
+        ),
+        cand AS (
+            SELECT d.* FROM due d
+            WHERE d.due_on <= $today AND d.due_on > $today - to_days({t.catch_up_days})
+              AND NOT EXISTS (SELECT 1 FROM survey_invitations x
+                              WHERE x.trigger_id = {_lit(t.id)} AND x.record_id = d.record_id)
+              AND NOT EXISTS (SELECT 1 FROM survey_invitations x
+                              WHERE x.customer_id = d.customer_id
+                                AND x.invited_on > $today - to_days({t.quiet_days}))
+            QUALIFY row_number() OVER (PARTITION BY d.customer_id
+                                       ORDER BY d.ts DESC, d.record_id) = 1
+        ),
+        ids AS (
+            SELECT customer_id, arg_min(identity_key, CASE identity_type
+                WHEN 'crm_id' THEN 1 WHEN 'email' THEN 2 WHEN 'loyalty_id' THEN 3
+                WHEN 'phone' THEN 4 ELSE 5 END) AS identity_key
+            FROM identities WHERE customer_id IN (SELECT customer_id FROM cand)
+            GROUP BY customer_id
+        )
+        SELECT c.customer_id, ids.identity_key, cu.email,
+               CASE WHEN lower(cu.language) IN ({langs}) THEN lower(cu.language)
+                    ELSE {_lit(default_language)} END AS language,
+               c.record_id, c.store_id
+        FROM cand c JOIN ids USING (customer_id)
+        LEFT JOIN customers cu ON cu.customer_id = c.customer_id
+        WHERE NOT {store.opted_out_sql('c.customer_id', 'ids.identity_key')}
+        ORDER BY c.customer_id
+    """
+
+
+@dataclass
+class RunResult:
+    today: date
+    dry_run: bool
+    created: dict[str, int] = field(default_factory=dict)  # per trigger
+    expired: int = 0
+    reminders_due: int = 0
+    planned: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.created.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["today"] = self.today.isoformat()
+        d["total"] = self.total
+        return d
+
+
+def run(con: duckdb.DuckDBPyConnection, workspace: Path, today: date, *,
+        dry_run: bool = False) -> RunResult:
+    """Create the invitations due on ``today`` (all steps, one transaction)."""
+    store.ensure(con)
+    result = RunResult(today, dry_run)
+    triggers = load(con)
+    key, slug = invitations.workspace_key(workspace), invitations.slug_of(workspace)
+    con.execute("BEGIN")
+    try:
+        for t in triggers:
+            survey = store.require_survey(con, t.survey).survey
+            rows = con.execute(_plan_sql(t, survey.default_language),
+                               {"today": today}).fetchall()
+            planned = [{"survey_id": t.survey, "trigger_id": t.id, "customer_id": r[0],
+                        "identity_key": r[1], "email": r[2], "language": r[3],
+                        "touchpoint": t.touchpoint, "record_id": r[4], "store_id": r[5]}
+                       for r in rows]
+            result.created[t.id] = invitations.insert(con, key, slug, planned, today,
+                                                      {t.id: t.expire_days})
+            result.planned += planned
+        result.expired = invitations.expire(con, _end_of(today))
+        result.reminders_due = len(reminders_due(con, today))
+        con.execute("ROLLBACK" if dry_run else "COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _end_of(day: date) -> Any:
+    from datetime import datetime, time
+
+    return datetime.combine(day, time(0, 0))
+
+
+def reminders_due(con: duckdb.DuckDBPyConnection, today: date) -> list[int]:
+    """Invitations sent at least R days ago, not answered, not yet reminded, not opted out."""
+    rows = con.execute(f"""
+        SELECT i.invitation_id FROM survey_invitations i
+        JOIN survey_triggers t USING (trigger_id)
+        WHERE i.state IN ('sent', 'opened') AND i.reminded_at IS NULL
+          AND t.reminder_days IS NOT NULL
+          AND CAST(i.sent_at AS DATE) + to_days(t.reminder_days) <= $today
+          AND i.expires_at > $today::TIMESTAMP
+          AND NOT {store.opted_out_sql('i.customer_id', 'i.identity_key')}
+        ORDER BY i.invitation_id
+    """, {"today": today}).fetchall()
+    return [int(r[0]) for r in rows]
