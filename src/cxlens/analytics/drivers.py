@@ -1,0 +1,290 @@
+"""Key drivers: which attribute ratings drive the overall score, and how well each performs.
+
+``key_drivers`` reads the attribute ratings that surveys carry in ``v_feedback.properties``
+(for example Google Forms' rating grid ``How would you rate us? [Delivery]``), compresses the
+answers to one row per distinct combination of ratings with a count, and decomposes the R²
+of the overall score on the attributes into one share per attribute:
+
+* ``method="johnson"`` (default): Johnson's (2000) relative weights — regress the score on the
+  orthogonal counterparts Z of the attributes (Z = X·R^{-1/2}), then share each Z's part of
+  R² back to the attributes by the squared loadings of X on Z;
+* ``method="shapley"``: the exact Shapley value of R² (Lindeman, Merenda & Gold 1980; LMG),
+  the mean gain in R² from adding the attribute over all orders, from all 2^k subsets
+  (k ≤ 10).
+
+Both sum to R². Uncertainty comes from the nonparametric bootstrap (Efron & Tibshirani
+1993): resampling the answers with replacement is drawing the counts of the compressed rows
+from a multinomial, so B = 500 replicates are a few matrix products. Intervals are bootstrap
+percentiles. Formulas and assumptions: docs/methods.md ("Key drivers").
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from cxlens.analytics._intervals import Estimate, mean_interval
+
+__all__ = [
+    "MAX_SHAPLEY_ATTRIBUTES",
+    "QUADRANTS",
+    "Driver",
+    "KeyDrivers",
+    "find_rating_attributes",
+    "key_drivers",
+    "relative_weights",
+    "shapley_r2",
+]
+
+MAX_SHAPLEY_ATTRIBUTES = 10
+"""Exact Shapley needs R² of all 2^k subsets; beyond 10 attributes use Johnson's weights."""
+
+QUADRANTS = {
+    (True, False): "improve",  # important, performing below average: act here first
+    (True, True): "maintain",  # important and performing well: the strengths to keep
+    (False, False): "monitor",  # less important, below average: lower priority
+    (False, True): "overinvest?",  # less important, above average: possibly over-served
+}
+"""Quadrant of the priority matrix by (importance above average, performance above average)."""
+
+_GRID = re.compile(r"\[(.+)\]\s*$")
+
+
+@dataclass(frozen=True)
+class Driver:
+    """One attribute: its share of R² (importance) and its mean rating (performance).
+
+    ``importance`` is the raw relative weight (the attributes' values sum to R²) with its
+    bootstrap SE and 95 % percentile interval; ``share`` is importance / R² in %.
+    ``performance`` is the mean rating with a t interval. ``quadrant`` is one of
+    QUADRANTS' labels.
+    """
+
+    attribute: str
+    key: str
+    importance: Estimate
+    share: float
+    performance: Estimate
+    quadrant: str
+    rank: int
+
+
+@dataclass(frozen=True)
+class KeyDrivers:
+    """The decomposition, sorted by importance, with the priority matrix's axes.
+
+    Draw performance on x and importance on y; the lines ``performance_line`` (mean of the
+    attributes' performance) and ``importance_line`` (R²/k, an equal share) split it into
+    the quadrants named in each driver.
+    """
+
+    metric: str
+    method: str
+    n: int
+    r2: Estimate
+    drivers: list[Driver]
+    importance_line: float
+    performance_line: float
+    n_boot: int
+    seed: int
+
+    def order(self) -> list[str]:
+        return [d.attribute for d in self.drivers]
+
+    def matrix(self) -> list[dict[str, Any]]:
+        """Rows for the priority matrix: attribute, x (performance), y (importance), quadrant."""
+        return [{"attribute": d.attribute, "x": d.performance.value, "y": d.importance.value,
+                 "quadrant": d.quadrant} for d in self.drivers]
+
+
+# --- the decompositions (pure, batched over leading axes) ---------------------------------
+
+
+def relative_weights(R: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Johnson's (2000) relative weights from predictor correlations R (…, k, k) and the
+    predictors' correlations with the outcome r (…, k). Returns (…, k), summing to R².
+
+    Λ = R^{1/2} (symmetric square root, Λ = QΛ^{1/2}Qᵀ) holds the correlations of X with
+    its closest orthonormal counterparts Z; β = Λ^{-1} r are the outcome's weights on Z;
+    ε_j = Σ_k Λ_jk² β_k².
+    """
+    lam, Q = np.linalg.eigh(R)
+    root = (Q * np.sqrt(np.clip(lam, 0.0, None))[..., None, :]) @ np.swapaxes(Q, -1, -2)
+    beta = np.linalg.solve(root, r[..., None])[..., 0]
+    return np.einsum("...jk,...k->...j", root ** 2, beta ** 2)
+
+
+def _r2(R: np.ndarray, r: np.ndarray, subset: tuple[int, ...]) -> np.ndarray:
+    if not subset:
+        return np.zeros(R.shape[:-2])
+    idx = list(subset)
+    Rs = R[..., idx, :][..., :, idx]
+    rs = r[..., idx]
+    return np.einsum("...i,...i->...", rs, np.linalg.solve(Rs, rs[..., None])[..., 0])
+
+
+def shapley_r2(R: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Exact Shapley values (LMG) of R² for each of k ≤ 10 predictors; (…, k), sum R².
+
+    φ_j = Σ_{S ⊆ others} |S|!(k − |S| − 1)!/k! · [R²(S ∪ {j}) − R²(S)], with
+    R²(S) = r_Sᵀ R_SS⁻¹ r_S.
+    """
+    k = r.shape[-1]
+    if k > MAX_SHAPLEY_ATTRIBUTES:
+        raise ValueError(f"exact Shapley is limited to {MAX_SHAPLEY_ATTRIBUTES} attributes")
+    r2 = {s: _r2(R, r, s) for size in range(k + 1)
+          for s in itertools.combinations(range(k), size)}
+    out = np.zeros(r.shape)
+    for j in range(k):
+        others = [i for i in range(k) if i != j]
+        for size in range(k):
+            w = math.factorial(size) * math.factorial(k - size - 1) / math.factorial(k)
+            for s in itertools.combinations(others, size):
+                out[..., j] += w * (r2[tuple(sorted((*s, j)))] - r2[s])
+    return out
+
+
+def _correlations(data: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Correlations from rows ``data`` (m, 1 + k; outcome first) weighted by ``counts``
+    (…, m). Returns R (…, k, k) among predictors and r (…, k) with the outcome."""
+    n = counts.sum(axis=-1)[..., None]
+    mean = counts @ data / n
+    second = np.einsum("...m,mi,mj->...ij", counts, data, data) / n[..., None]
+    cov = second - mean[..., :, None] * mean[..., None, :]
+    sd = np.sqrt(np.clip(np.diagonal(cov, axis1=-2, axis2=-1), 0.0, None))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = cov / (sd[..., :, None] * sd[..., None, :])
+    return corr[..., 1:, 1:], corr[..., 1:, 0]
+
+
+# --- reading the ratings -------------------------------------------------------------------
+
+
+def find_rating_attributes(con: duckdb.DuckDBPyConnection, metric: str = "csat",
+                           ) -> dict[str, str]:
+    """Rating-grid keys in the metric's ``properties``: label → key.
+
+    A grid key looks like ``Question [Item]`` (Google Forms, Typeform matrices); it is kept
+    when at least half of the answers carrying it hold a number there. The label is the item.
+    """
+    rows = con.execute(
+        """
+        WITH k AS (
+          SELECT unnest(json_keys(properties)) AS key, properties
+          FROM v_feedback WHERE metric = $m AND properties IS NOT NULL
+                            AND json_valid(properties)
+        )
+        SELECT key FROM k WHERE regexp_matches(key, '\\[.+\\]\\s*$')
+        GROUP BY key
+        HAVING avg(CASE WHEN TRY_CAST(json_extract_string(properties, '$."' || replace(key, '"',
+                   '\\"') || '"') AS DOUBLE) IS NULL THEN 0 ELSE 1 END) >= 0.5
+        ORDER BY key
+        """, {"m": metric}).fetchall()
+    out: dict[str, str] = {}
+    for (key,) in rows:
+        m = _GRID.search(key)
+        out[m.group(1).strip() if m else key] = key
+    return out
+
+
+def _read(con: duckdb.DuckDBPyConnection, metric: str, keys: Sequence[str],
+          start: date | None, end: date | None) -> tuple[np.ndarray, np.ndarray]:
+    cols = ", ".join(
+        f"""TRY_CAST(json_extract_string(properties, '$."{k.replace('"', chr(92) + '"')
+        .replace("'", "''")}"') AS DOUBLE) AS x{i}""" for i, k in enumerate(keys))
+    where = ["metric = $m", "score IS NOT NULL"]
+    params: dict[str, Any] = {"m": metric}
+    if start is not None:
+        where.append("ts >= $s")
+        params["s"] = start
+    if end is not None:
+        where.append("ts < $e")
+        params["e"] = end
+    xs = " AND ".join(f"x{i} IS NOT NULL" for i in range(len(keys)))
+    rows = con.execute(
+        f"""
+        SELECT * FROM (
+          SELECT y, {', '.join(f'x{i}' for i in range(len(keys)))}, count(*) AS c FROM (
+            SELECT CAST(score AS DOUBLE) AS y, {cols} FROM v_feedback
+            WHERE {' AND '.join(where)})
+          WHERE {xs} GROUP BY ALL) ORDER BY ALL
+        """, params).fetchall()
+    if not rows:
+        return np.zeros((0, len(keys) + 1)), np.zeros(0)
+    arr = np.array(rows, dtype=float)
+    return arr[:, :-1], arr[:, -1]
+
+
+# --- the analysis ----------------------------------------------------------------------------
+
+
+def key_drivers(con: duckdb.DuckDBPyConnection, overall_metric: str = "csat",
+                attributes: Sequence[str] | Mapping[str, str] | None = None, *,
+                start: date | None = None, end: date | None = None,
+                method: str = "johnson", n_boot: int = 500, seed: int = 0) -> KeyDrivers:
+    """Relative importance of attribute ratings for the overall score, with bootstrap
+    intervals and each attribute's mean rating.
+
+    ``attributes``: property keys, or a mapping label → key; by default every rating-grid key
+    found by :func:`find_rating_attributes`. Answers missing any attribute are left out
+    (listwise). ``method``: ``johnson`` or ``shapley``. ``n_boot`` replicates with ``seed``.
+    """
+    if method not in ("johnson", "shapley"):
+        raise ValueError(f"method must be 'johnson' or 'shapley', not {method!r}")
+    if attributes is None:
+        found = find_rating_attributes(con, overall_metric)
+    elif isinstance(attributes, Mapping):
+        found = dict(attributes)
+    else:
+        found = {(m.group(1).strip() if (m := _GRID.search(k)) else k): k for k in attributes}
+    if len(found) < 2:
+        raise ValueError(f"key drivers need at least two attribute ratings on "
+                         f"{overall_metric!r} answers; found {list(found.values())}")
+    labels, keys = list(found), list(found.values())
+    data, counts = _read(con, overall_metric, keys, start, end)
+    n = int(counts.sum())
+    k = len(keys)
+    if n < k + 3:
+        raise ValueError(f"only {n} {overall_metric!r} answers carry all of {labels}: "
+                         "too few for key drivers")
+    decompose = relative_weights if method == "johnson" else shapley_r2
+    R, r = _correlations(data, counts)
+    est = decompose(R, r)
+    rng = np.random.default_rng(seed)
+    boot_counts = rng.multinomial(n, counts / n, size=n_boot).astype(float)
+    bR, br = _correlations(data, boot_counts)
+    ok = np.isfinite(bR).all(axis=(-2, -1)) & np.isfinite(br).all(axis=-1)
+    boot = decompose(bR[ok], br[ok])
+    r2 = float(est.sum())
+    boot_r2 = boot.sum(axis=-1)
+
+    def estimate(value: float, sample: np.ndarray) -> Estimate:
+        lo, hi = np.percentile(sample, [2.5, 97.5])
+        return Estimate(value, float(sample.std(ddof=1)), float(lo), float(hi),
+                        "bootstrap-percentile")
+
+    means, perf = [], []
+    for i in range(k):
+        x = data[:, 1 + i]
+        m = float(counts @ x / n)
+        v = float(counts @ (x - m) ** 2 / (n - 1))
+        means.append(m)
+        perf.append(mean_interval(m, v, n))
+    imp_line, perf_line = r2 / k, float(np.mean(means))
+    order = np.argsort(-est, kind="stable")
+    drivers = []
+    for rank, i in enumerate(order, start=1):
+        quadrant = QUADRANTS[(bool(est[i] > imp_line), bool(means[i] >= perf_line))]
+        drivers.append(Driver(labels[i], keys[i], estimate(float(est[i]), boot[:, i]),
+                              100.0 * float(est[i]) / r2 if r2 > 0 else math.nan,
+                              perf[i], quadrant, rank))
+    return KeyDrivers(overall_metric, method, n, estimate(r2, boot_r2), drivers, imp_line,
+                      perf_line, int(ok.sum()), seed)
