@@ -1,0 +1,159 @@
+"""People and customers: eNPS by team beside the NPS of the team's customers.
+
+Employee answers are ``v_feedback`` rows with ``metric = 'enps'`` and a ``team_id``. A
+customer NPS answer belongs to a team by its own ``team_id`` when it has one, otherwise by
+its ``store_id`` when exactly one team works in that store (``v_employees``); answers of a
+store shared by several teams, or of none, are left out of the link. Methods:
+docs/methods.md ("People and customers").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from cxlens.analytics._intervals import Estimate, fisher_z_interval
+from cxlens.analytics.experience import (
+    ALPHA,
+    MIN_SAMPLE,
+    Score,
+    SegmentTest,
+    _Agg,
+    _score,
+    compare_segments,
+    score,
+)
+
+__all__ = ["PeopleLink", "TeamLink", "enps_by_team", "team_link"]
+
+
+def enps_by_team(con: duckdb.DuckDBPyConnection, start: date | None = None,
+                 end: date | None = None,
+                 weights: str | Mapping[str, float] | None = None) -> list[Score]:
+    """eNPS with its adjusted Wald interval per ``team_id`` (``group``) in ``[start, end)``."""
+    return [s for s in score(con, "enps", by="team_id", start=start, end=end, weights=weights)
+            if s.group is not None]
+
+
+@dataclass(frozen=True)
+class TeamLink:
+    """One team: its eNPS, the NPS of its customers, and its eNPS against the other teams.
+
+    ``low_enps`` is true when the team's eNPS is below the rest and the difference is
+    significant after Benjamini–Hochberg across all teams (q < ALPHA).
+    """
+
+    team_id: str
+    team_name: str | None
+    store_id: str | None
+    enps: Score | None
+    customer_nps: Score | None
+    enps_test: SegmentTest | None
+
+    @property
+    def low_enps(self) -> bool:
+        t = self.enps_test
+        return bool(t and t.significant and t.difference.value is not None
+                    and t.difference.value < 0)
+
+
+@dataclass(frozen=True)
+class PeopleLink:
+    """Teams with both sides, and Pearson's r of eNPS and customer NPS across teams.
+
+    ``correlation`` has Fisher's z interval; ``n_teams`` teams entered it (those with eNPS
+    answers and at least ``min_answers`` customer NPS answers); ``p_value`` tests r = 0.
+    """
+
+    teams: list[TeamLink]
+    correlation: Estimate
+    p_value: float | None
+    n_teams: int
+    min_answers: int
+
+    def team(self, team_id: str) -> TeamLink:
+        for t in self.teams:
+            if t.team_id == team_id:
+                return t
+        raise KeyError(team_id)
+
+    @property
+    def low_enps_teams(self) -> list[str]:
+        return [t.team_id for t in self.teams if t.low_enps]
+
+
+def _customer_nps(con: duckdb.DuckDBPyConnection, start: date | None,
+                  end: date | None) -> dict[str, _Agg]:
+    where, params = ["f.metric = 'nps'", "f.score IS NOT NULL"], {}
+    if start is not None:
+        where.append("f.ts >= $s")
+        params["s"] = start
+    if end is not None:
+        where.append("f.ts < $e")
+        params["e"] = end
+    rows = con.execute(
+        f"""
+        WITH sole AS (
+          SELECT store_id, min(team_id) AS team_id FROM v_employees
+          WHERE store_id IS NOT NULL AND team_id IS NOT NULL
+          GROUP BY store_id HAVING count(DISTINCT team_id) = 1
+        ),
+        a AS (
+          SELECT coalesce(f.team_id, sole.team_id) AS team_id, CAST(f.score AS DOUBLE) AS x
+          FROM v_feedback f LEFT JOIN sole ON f.team_id IS NULL AND sole.store_id = f.store_id
+          WHERE {' AND '.join(where)}
+        )
+        SELECT team_id, count(*), count(*) FILTER (WHERE x >= 9),
+               count(*) FILTER (WHERE x <= 6), sum(x), sum(x * x)
+        FROM a WHERE team_id IS NOT NULL GROUP BY team_id
+        """, params).fetchall()
+    return {t: _Agg(int(n), float(n), float(n), float(g), float(b), float(sx), float(sxx))
+            for t, n, g, b, sx, sxx in rows}
+
+
+def team_link(con: duckdb.DuckDBPyConnection, start: date | None = None,
+              end: date | None = None, *, min_answers: int = MIN_SAMPLE,
+              alpha: float = ALPHA) -> PeopleLink:
+    """For each team in ``v_employees`` (or with eNPS answers): eNPS, customers' NPS, the
+    test of its eNPS against the other teams (BH-adjusted), and the correlation across teams.
+
+    Teams whose customer NPS rests on fewer than ``min_answers`` answers (default
+    MIN_SAMPLE) are shown but left out of the correlation.
+    """
+    teams = {t: (name, store) for t, name, store in con.execute(
+        """SELECT team_id, any_value(team_name), mode(store_id) FROM v_employees
+           WHERE team_id IS NOT NULL GROUP BY team_id ORDER BY team_id""").fetchall()}
+    enps = {s.group: s for s in enps_by_team(con, start, end)}
+    tests = {t.group: t for t in compare_segments(con, "enps", by="team_id", start=start,
+                                                  end=end, alpha=alpha)}
+    nps = _customer_nps(con, start, end)
+    out = []
+    for tid in sorted(set(teams) | set(enps)):
+        name, store = teams.get(tid, (None, None))
+        agg = nps.get(tid)
+        out.append(TeamLink(tid, name, store, enps.get(tid),
+                            None if agg is None else _score("nps", agg, group=tid),
+                            tests.get(tid)))
+    pairs = [(t.enps.value.value, t.customer_nps.value.value) for t in out
+             if t.enps is not None and t.customer_nps is not None
+             and t.enps.value.value is not None and t.customer_nps.value.value is not None
+             and t.customer_nps.n >= min_answers]
+    r, p = _pearson(pairs)
+    return PeopleLink(out, r, p, len(pairs), min_answers)
+
+
+def _pearson(pairs: list[tuple[Any, Any]]) -> tuple[Estimate, float | None]:
+    n = len(pairs)
+    if n < 3:
+        return Estimate(None, None, None, None, "fisher-z"), None
+    x, y = np.array(pairs, dtype=float).T
+    if x.std() == 0 or y.std() == 0:
+        return Estimate(None, None, None, None, "fisher-z"), None
+    r = float(np.corrcoef(x, y)[0, 1])
+    est, p = fisher_z_interval(r, n)
+    return est, (None if p != p else p)

@@ -1,0 +1,97 @@
+"""People and customers: how customer answers are tied to teams (tiny warehouse), and the S
+demo's planted low-eNPS team T-FI-TRE flagged with its store's customers' NPS lower."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+
+from cxlens.analytics import people
+from cxlens.analytics.experience import compare_segments
+from cxlens.demo import generate
+from cxlens.ingest.load import ingest
+from cxlens.warehouse.store import open_warehouse
+
+
+@pytest.fixture
+def tiny() -> duckdb.DuckDBPyConnection:
+    """Teams T1 (store S1), T2 and T3 (both store S2); T4 (store S4, no customers)."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE v_employees (employee_id VARCHAR, team_id VARCHAR, "
+                "team_name VARCHAR, store_id VARCHAR)")
+    con.executemany("INSERT INTO v_employees VALUES (?, ?, ?, ?)",
+                    [("e1", "T1", "One", "S1"), ("e2", "T2", "Two", "S2"),
+                     ("e3", "T3", "Three", "S2"), ("e4", "T4", "Four", "S4")])
+    con.execute("""
+        CREATE TABLE v_feedback (response_id VARCHAR, ts TIMESTAMP, metric VARCHAR,
+            score DECIMAL(18,4), scale_max BIGINT, touchpoint VARCHAR, channel VARCHAR,
+            store_id VARCHAR, team_id VARCHAR, language VARCHAR, survey_id VARCHAR,
+            source VARCHAR, customer_id VARCHAR, properties VARCHAR)""")
+    rows = [
+        # customers: S1 by store → T1; S2 is shared → only the answer carrying T3 counts
+        ("n1", "nps", 10, "S1", None), ("n2", "nps", 9, "S1", None), ("n3", "nps", 3, "S1", None),
+        ("n4", "nps", 10, "S2", None), ("n5", "nps", 2, "S2", "T3"),
+        # staff
+        ("s1", "enps", 10, "S1", "T1"), ("s2", "enps", 9, "S1", "T1"),
+        ("s3", "enps", 5, "S2", "T2"), ("s4", "enps", 8, "S2", "T3"),
+        ("s5", "enps", 9, "S4", "T4"),
+    ]
+    con.executemany("INSERT INTO v_feedback (response_id, ts, metric, score, store_id, team_id)"
+                    " VALUES (?, '2026-06-01', ?, ?, ?, ?)", rows)
+    return con
+
+
+def test_customer_answers_are_tied_to_teams(tiny) -> None:
+    link = people.team_link(tiny, min_answers=1)
+    t1, t2, t3, t4 = (link.team(t) for t in ("T1", "T2", "T3", "T4"))
+    assert t1.customer_nps.n == 3 and t1.customer_nps.value.value == pytest.approx(100 / 3)
+    assert t2.customer_nps is None  # S2 is shared by two teams: its store answer is left out
+    assert t3.customer_nps.n == 1 and t3.customer_nps.value.value == -100.0
+    assert t4.customer_nps is None and t4.enps.value.value == 100.0
+    assert (t1.team_name, t1.store_id) == ("One", "S1")
+    assert link.n_teams == 2 and link.correlation.value is None  # fewer than 3 teams
+    assert [s.group for s in people.enps_by_team(tiny)] == ["T1", "T2", "T3", "T4"]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("demo")
+    manifest = generate(root / "files", size="S", seed=11)
+    with open_warehouse(root / "ws") as con:
+        for f in manifest.files:
+            ingest(con, f.path, f.kind, preset=f.preset)
+    return Path(root / "ws"), manifest.truths["people_link"]
+
+
+def test_demo_low_enps_team_is_flagged_and_its_customers_score_lower(demo) -> None:
+    ws, truth = demo
+    with open_warehouse(ws, read_only=True) as con:
+        link = people.team_link(con, min_answers=1)
+        stores = {t.group: t for t in compare_segments(con, "nps", by="store_id")}
+    low = link.team(truth["low_enps_team"])
+    assert link.low_enps_teams == [truth["low_enps_team"]]
+    assert low.store_id == truth["low_enps_store"]
+    assert low.enps.value.value == pytest.approx(truth["realised_enps_low_team"], abs=0.01)
+    assert low.enps.value.high < min(t.enps.value.low for t in link.teams if t is not low)
+    # its customers' NPS is the lowest of all teams and below the rest of the answers
+    nps = {t.team_id: t.customer_nps.value.value for t in link.teams if t.customer_nps}
+    assert min(nps, key=nps.get) == truth["low_enps_team"]
+    assert nps[truth["low_enps_team"]] == pytest.approx(truth["realised_nps_low_store"])
+    assert stores[truth["low_enps_store"]].difference.value < 0
+    assert low.customer_nps.too_small  # 2 answers on S: shown, flagged as too small
+    # the correlation across the 9 teams with customers: r inside its Fisher interval
+    assert link.n_teams == 9
+    r = link.correlation
+    assert r.low < r.value < r.high and r.value > 0
+    assert r.se == pytest.approx(1 / np.sqrt(9 - 3))
+
+
+def test_demo_correlation_needs_enough_answers_per_team(demo) -> None:
+    ws, _ = demo
+    with open_warehouse(ws, read_only=True) as con:
+        link = people.team_link(con)  # min_answers = 30: only the webshop qualifies on S
+    assert link.n_teams == 1 and link.correlation.value is None and link.p_value is None
+    assert len(link.teams) == 10
