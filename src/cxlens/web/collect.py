@@ -199,7 +199,12 @@ _MESSAGE_SCHEMA: dict[str, Any] = {
         "groupId": {"type": "string"}, "previousId": {"type": "string"},
         "name": {"type": "string"}, "category": {"type": "string"},
     },
+    # Other top-level fields are refused (messages.KNOWN_FIELDS): custom data goes under
+    # properties or traits. The SDKs' own extras are allowed and listed untyped.
+    "additionalProperties": False,
 }
+_MESSAGE_SCHEMA["properties"].update(
+    {f: {} for f in sorted(messages.KNOWN_FIELDS) if f not in _MESSAGE_SCHEMA["properties"]})
 _BATCH_SCHEMA: dict[str, Any] = {
     "type": "object", "required": ["batch"],
     "properties": {
