@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from cxlens.analytics.drivers import (
@@ -68,13 +69,13 @@ def planted() -> duckdb.DuckDBPyConnection:
     common = rng.normal(size=2000)
     x = np.clip(np.rint(3 + common[:, None] * 0.7 + rng.normal(size=(2000, 3))), 1, 5)
     y = np.clip(np.rint(0.3 + x @ [0.5, 0.3, 0.1] + rng.normal(0, 0.4, 2000)), 1, 5)
+    props = [f'{{"Q [A]": "{int(a)}", "Q [B]": {int(b)}, "Q [C]": "{int(c)}", "note": "x"}}'
+             for a, b, c in x]
+    answers = pa.table({"score": y, "properties": props})  # noqa: F841 (read by DuckDB)
     con = duckdb.connect()
-    con.execute("CREATE TABLE v_feedback (ts TIMESTAMP, metric VARCHAR, score DECIMAL(18,4), "
-                "properties VARCHAR)")
-    con.executemany(
-        "INSERT INTO v_feedback VALUES ('2026-01-01', 'csat', ?, ?)",
-        [(float(s), f'{{"Q [A]": "{int(a)}", "Q [B]": {int(b)}, "Q [C]": "{int(c)}", '
-          f'"note": "x"}}') for s, (a, b, c) in zip(y, x, strict=True)])
+    con.execute("CREATE TABLE v_feedback AS SELECT TIMESTAMP '2026-01-01' AS ts, "
+                "'csat' AS metric, CAST(score AS DECIMAL(18,4)) AS score, properties "
+                "FROM answers")
     return con
 
 
