@@ -163,9 +163,9 @@ def opt_out(con: duckdb.DuckDBPyConnection, *, customer_id: str | None,
 
 def opted_out_sql(customer: str, identity_key: str) -> str:
     """SQL condition: the customer (column expressions) has opted out."""
-    return (f"(EXISTS (SELECT 1 FROM survey_optouts o WHERE o.identity_key = {identity_key} "
-            f"OR o.customer_id = {customer} OR o.identity_key IN (SELECT i.identity_key "
-            f"FROM identities i WHERE i.customer_id = {customer})))")
+    return (f"(EXISTS (SELECT 1 FROM survey_optouts oo WHERE oo.identity_key = {identity_key} "
+            f"OR oo.customer_id = {customer} OR oo.identity_key IN (SELECT oi.identity_key "
+            f"FROM identities oi WHERE oi.customer_id = {customer})))")
 
 
 def is_opted_out(con: duckdb.DuckDBPyConnection, customer_id: str | None,

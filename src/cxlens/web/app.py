@@ -23,6 +23,7 @@ from cxlens.web.deps import csrf_guard
 from cxlens.web.flusher import Flusher
 from cxlens.web.pages import account, auth, customers, data, home, notes, overview
 from cxlens.web.pages import settings as settings_pages
+from cxlens.web.pages import survey_answer as survey_pages
 from cxlens.web.settings import WebSettings
 from cxlens.web.warehouses import Warehouses
 
@@ -44,6 +45,8 @@ ROUTERS = [
     notes.api_router,
     collect.router,
     collect.api_router,
+    survey_pages.router,
+    survey_pages.api_router,
 ]
 
 
