@@ -259,6 +259,40 @@ def test_compare_segments_each_against_the_rest(tiny) -> None:
     assert a.significant == (a.q_value < 0.05)
 
 
+def test_value_by_group_hand_computed() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE v_feedback (response_id VARCHAR, ts TIMESTAMP, metric VARCHAR, "
+                "score DECIMAL(18,4), customer_id VARCHAR)")
+    con.execute("CREATE TABLE v_orders (order_id VARCHAR, customer_id VARCHAR, ts TIMESTAMP, "
+                "amount DECIMAL(18,2), status VARCHAR)")
+    con.executemany("INSERT INTO v_feedback VALUES (?, ?, 'nps', ?, ?)", [
+        ("r1", "2026-01-01", 10, "c1"), ("r1b", "2026-02-01", 0, "c1"),  # only the first counts
+        ("r2", "2026-01-01", 3, "c2"), ("r5", "2026-01-02", 5, "c5"),
+        ("r3", "2026-10-01", 8, "c3"),  # its 90 days are not observed by 2026-11-26
+        ("r4", "2026-01-01", 9, "c4"),  # a promoter who never buys again
+    ])
+    con.executemany("INSERT INTO v_orders VALUES (?, ?, ?, ?, ?)", [
+        ("o0", "c1", "2025-12-31", 500, None),  # before the answer
+        ("o1", "c1", "2026-01-15", 100, "paid"), ("o2", "c1", "2026-05-15", 50, None),
+        ("o9", "c1", "2026-01-20", 999, "refunded"),
+        ("o3", "c2", "2026-02-01", 20, None), ("o5", "c5", "2026-03-01", 40, None),
+        ("o4", "c3", "2026-10-05", 70, None),
+    ])
+    v = ex.value_by_group(con, days=(90, 180), as_of=date(2026, 11, 26))
+    p90, d90, m90 = (v.get(90, g) for g in ("promoter", "detractor", "passive"))
+    assert (p90.n, p90.revenue.value, p90.repurchase.value) == (2, 50.0, 50.0)
+    assert (d90.n, d90.revenue.value, d90.repurchase.value) == (2, 30.0, 100.0)
+    assert m90.n == 0 and m90.revenue.value is None
+    assert v.get(180, "promoter").revenue.value == 75.0  # 100 + 50 for c1, 0 for c4
+    # promoters 100, 0 (s² 5000) vs detractors 20, 40 (s² 200): 20 ± t·√(2500 + 100)
+    diff = v.promoter_minus_detractor[90]
+    assert diff.value == pytest.approx(20.0) and diff.se == pytest.approx(math.sqrt(2600))
+    ref = stats.ttest_ind([100, 0], [20, 40], equal_var=False)
+    assert v.p_values[90] == pytest.approx(ref.pvalue)
+    assert p90.revenue.se == pytest.approx(50.0)  # s/√n = √5000/√2
+    assert p90.too_small
+
+
 # --- the S demo ---------------------------------------------------------------------------
 
 

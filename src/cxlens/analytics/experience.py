@@ -214,7 +214,8 @@ def _categories(metric: str) -> tuple[str, str]:
 
 
 def _weight_expr(con: duckdb.DuckDBPyConnection, weights: Any) -> tuple[str, str | None]:
-    """SQL of the weight and the name of a registered temporary relation (to drop)."""
+    """SQL of the weight and the name of a registered temporary relation (joined as ``wt``,
+    to drop afterwards)."""
     if weights is None:
         return "1.0", None
     if isinstance(weights, str):
@@ -231,7 +232,7 @@ def _weight_expr(con: duckdb.DuckDBPyConnection, weights: Any) -> tuple[str, str
         tbl = pa.table({"response_id": pa.array([str(k) for k in weights], pa.string()),
                         "w": pa.array([float(v) for v in weights.values()], pa.float64())})
         con.register(name, tbl)
-        return f"(SELECT w FROM {name} WHERE {name}.response_id = f.response_id)", name
+        return "wt.w", name
     raise TypeError("weights must be a column or property name, or a mapping "
                     "response_id → weight")
 
@@ -277,6 +278,7 @@ def _aggregate(con: duckdb.DuckDBPyConnection, metric: str, keys: Sequence[str],
                  CAST({good} AS INTEGER) AS g, CAST({bad} AS INTEGER) AS b
           FROM v_feedback f
           {'LEFT JOIN customers c ON c.customer_id = f.customer_id' if join else ''}
+          {f'LEFT JOIN {registered} wt ON wt.response_id = f.response_id' if registered else ''}
           WHERE {' AND '.join(where)}
         )
         SELECT {kcols + ',' if kcols else ''} count(*), sum(w), sum(w * w), sum(w * g),
