@@ -27,7 +27,7 @@ def _edge_sql(only_table: str | None = None, batch: int | None = None) -> str:
         if not k.needs_identity or (only_table and k.table != only_table):
             continue
         ids = [t for t in IDENTITY_TYPES if t in k.field_names]
-        rows = f"_batch = {batch}" if batch is not None else "_superseded_by IS NULL"
+        rows = "_superseded_by IS NULL" + (f" AND _batch = {batch}" if batch is not None else "")
         combos = (f"SELECT DISTINCT _idkey, {', '.join(ids)} FROM {k.table} "
                   f"WHERE {rows} AND _idkey IS NOT NULL")
         keys = ", ".join(f"'{t}:' || {t}" for t in ids)
