@@ -35,6 +35,7 @@ class Served:
     client: TestClient
     workspace: Path
     home: Path
+    tokens: dict[str, str]
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
     from cxlens.web.accounts import create_user
     from cxlens.web.app import create_app
     from cxlens.web.settings import WebSettings
-    from cxlens.web.workspaces import create_workspace
+    from cxlens.web.workspaces import create_token, create_workspace
 
     monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
                                                             parallelism=1))
@@ -56,10 +57,11 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
     try:
         user = create_user(c, "ann@acme.fi", "correct horse battery")
         ws, _ = create_workspace(c, settings.workspaces_dir, "acme", "Acme", user)
+        tokens = {scope: create_token(c, ws, scope, scope, user) for scope in ("read", "write")}
     finally:
         c.close()
     build_warehouse(ws.path)
     with open_warehouse(ws.path) as con:
         triggers.run(con, ws.path, TODAY)
     with TestClient(app) as client:
-        yield Served(app, client, ws.path, settings.home)
+        yield Served(app, client, ws.path, settings.home, tokens)

@@ -1,5 +1,6 @@
 """The survey tests' hand-built data (imported as ``survey_data``: a module name of its own,
-so it never shadows another directory's ``conftest``).
+so it never shadows another directory's ``conftest``). The fixtures are in
+conftest.py.
 
 ``TODAY`` = 2026-11-28; four customers and their orders and tickets:
 
