@@ -123,7 +123,7 @@ def _due(con: duckdb.DuckDBPyConnection, today: date) -> list[tuple[Invitation, 
     """New invitations and due reminders: (invitation, is_reminder)."""
     new = invitations.select(
         con, f"state = 'created' AND expires_at > now()::TIMESTAMP AND NOT "
-        f"{store.opted_out_sql('customer_id', 'identity_key')}")
+        f"{store.opted_out_sql('si.customer_id', 'si.identity_key')}")
     due = triggers.reminders_due(con, today)
     rem = [i for i in (invitations.by_id(con, n) for n in due) if i is not None]
     return [(i, False) for i in new] + [(i, True) for i in rem]

@@ -117,7 +117,7 @@ def by_id(con: duckdb.DuckDBPyConnection, invitation_id: int) -> Invitation | No
 def select(con: duckdb.DuckDBPyConnection, where: str,
            params: list[Any] | None = None) -> list[Invitation]:
     return [_inv(r) for r in con.execute(
-        f"SELECT {_COLS} FROM survey_invitations WHERE {where} ORDER BY invitation_id",
+        f"SELECT {_COLS} FROM survey_invitations si WHERE {where} ORDER BY invitation_id",
         params or []).fetchall()]
 
 
