@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import CSRF, PASSWORD, Site, csrf_of, page_csrf, sign_in
+from web_helpers import CSRF, PASSWORD, Site, csrf_of, page_csrf, sign_in
+
 from cxlens.web import db
 from cxlens.web.templating import SESSION_COOKIE
 

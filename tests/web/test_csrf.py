@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from web_helpers import PASSWORD, Site, csrf_of, page_csrf
 
-from conftest import PASSWORD, Site, csrf_of, page_csrf
 from cxlens.web import db
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Site
+from web_helpers import Site
 
 
 def test_the_error_shape_is_pinned(site: Site) -> None:

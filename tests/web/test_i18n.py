@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import PASSWORD, Site
+from web_helpers import PASSWORD, Site
+
 from cxlens.web import db
 from cxlens.web.accounts import user_by_email
 from cxlens.web.i18n import CATALOGUE, LANGUAGES

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import PASSWORD, Site, csrf_of, page_csrf, sign_in
+from web_helpers import PASSWORD, Site, csrf_of, page_csrf, sign_in
 
 
 def invite(site: Site, email: str, role: str) -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from web_helpers import Site, page_csrf
 
-from conftest import Site, page_csrf
 from cxlens.web.app import route_table
 
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")

@@ -14,8 +14,8 @@ from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
+from web_helpers import PASSWORD, csrf_of, sign_in
 
-from conftest import PASSWORD, csrf_of, sign_in
 from cxlens.demo import generate
 from cxlens.ingest.load import ingest
 from cxlens.warehouse.store import open_warehouse

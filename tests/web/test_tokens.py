@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from conftest import Site, page_csrf
+from web_helpers import Site, page_csrf
+
 from cxlens.web import db
 
 
@@ -76,7 +77,7 @@ def test_only_the_owner_manages_tokens(site: Site) -> None:
     con = db.connect(site.settings.db_path)
     user = create_user(con, "ana@acme.fi", "another long password")
     add_member(con, workspace_by_slug(con, "acme"), user, "analyst")
-    from conftest import sign_in
+    from web_helpers import sign_in
 
     c = sign_in(site.client(), "ana@acme.fi", "another long password")
     assert c.get("/w/acme/").status_code == 200
