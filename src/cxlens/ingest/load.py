@@ -247,6 +247,11 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
             [batch, k.name, source_file, file_sha, m.to_yaml()],
         )
         try:
+            if not staged.ordered:
+                # Lines come from the file itself (Parquet row numbers, retried lines), so
+                # rows may be written in any order: faster, and 2.0 instead of 3.4 GB peak
+                # on 8 M Parquet rows.
+                con.execute("SET preserve_insertion_order = false")
             run_with_progress(
                 con,
                 f"INSERT INTO {k.table} ({', '.join(fields)}, _key, _hash, _idkey, _batch, "
@@ -256,6 +261,7 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
                 lambda frac: say("reading and loading", 0.1 + 0.6 * frac))
             collect_rejects(con, staged, k.table, this)
         finally:
+            con.execute("RESET preserve_insertion_order")
             staged.cleanup()
         rows, invalid = con.execute(
             f"SELECT count(*), count(_errors) FROM {k.table} WHERE {this}").fetchall()[0]

@@ -69,6 +69,8 @@ class Staged:
     temp_files: list[Path] = field(default_factory=list)
     source_name: str = ""
     skip_rows: int = 0
+    # True when ``_line`` is numbered in scan order (CSV, JSON), so the scan must keep it.
+    ordered: bool = True
 
     def cleanup(self) -> None:
         for f in self.temp_files:
@@ -411,7 +413,7 @@ def stage_arrow(con: duckdb.DuckDBPyConnection, arrow: pa.Table, table: str,
     con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
     con.unregister(f"{table}_arrow")
     return Staged(source=table, sample=f"(SELECT * FROM {table} LIMIT {SAMPLE_ROWS})",
-                  columns=columns, rows=arrow.num_rows, sheet=sheet)
+                  columns=columns, rows=arrow.num_rows, sheet=sheet, ordered=False)
 
 
 def _cell(value: object) -> str | None:
@@ -427,7 +429,8 @@ def _cell(value: object) -> str | None:
 # ------------------------------------------------------------------------ JSON / Parquet
 
 
-def _stage_typed(con: duckdb.DuckDBPyConnection, source_sql: str, line_expr: str) -> Staged:
+def _stage_typed(con: duckdb.DuckDBPyConnection, source_sql: str, line_expr: str,
+                 ordered: bool = True) -> Staged:
     """Typed sources (JSON, Parquet) are read as text in the loader's one pass."""
     desc = con.execute(f"DESCRIBE SELECT * FROM {source_sql}").fetchall()
     cols = [d[0] for d in desc if d[0] != "file_row_number"]
@@ -441,7 +444,7 @@ def _stage_typed(con: duckdb.DuckDBPyConnection, source_sql: str, line_expr: str
     select = f"SELECT {', '.join(exprs)}, {line_expr} AS _line FROM {source_sql}"
     rows = con.execute(f"SELECT count(*) FROM {source_sql}").fetchall()[0][0]
     return Staged(source=f"({select})", sample=f"({select} LIMIT {SAMPLE_ROWS})",
-                  columns=cols, rows=rows)
+                  columns=cols, rows=rows, ordered=ordered)
 
 
 def _stage_json(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
@@ -479,7 +482,7 @@ def _json_error_line(path: Path) -> int | None:
 def _stage_parquet(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
     try:
         return _stage_typed(con, f"read_parquet('{_q(str(path))}', file_row_number=true)",
-                            "file_row_number + 1")
+                            "file_row_number + 1", ordered=False)
     except duckdb.Error as exc:
         raise InputError(f"cannot read the Parquet file: {_first_sentence(exc)}",
                          file=str(path), hint="check that the file is complete") from None
