@@ -114,6 +114,25 @@ def test_missing_write_key_is_401_with_segment_json(site) -> None:
     assert r.headers["www-authenticate"].startswith("Basic")
 
 
+def test_browser_sdk_write_key_in_the_body_and_cors(site) -> None:
+    """analytics.js: writeKey in a text/plain body (no preflight), from another origin."""
+    browser = site.client()
+    pre = browser.options("/v1/batch", headers={
+        "Origin": "https://shop.example.fi", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert pre.status_code == 204 and pre.headers["access-control-allow-origin"] == "*"
+    assert "POST" in pre.headers["access-control-allow-methods"]
+    body = {"writeKey": site.write_keys["acme"],
+            "batch": [{**MESSAGES["track"], "type": "track"}]}
+    r = browser.post("/v1/batch", content=json.dumps(body),
+                     headers={"Content-Type": "text/plain", "Origin": "https://shop.example.fi"})
+    assert r.status_code == 200, r.text
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert rows(site, "SELECT count(*) FROM inbox")[0][0] == 1
+    wrong = browser.post("/v1/batch", json={**body, "writeKey": "cxw_nope"})
+    assert wrong.status_code == 401
+
+
 @pytest.mark.parametrize("auth", [
     "Basic " + base64.b64encode(b"cxw_wrong:").decode(),
     "Basic !!!not-base64",
@@ -199,9 +218,11 @@ def test_one_bad_message_refuses_the_whole_batch(site) -> None:
     assert rows(site, "SELECT count(*) FROM inbox")[0][0] == 0
 
 
-def test_unknown_fields_are_kept_top_level_and_nested(site) -> None:
-    """As messages.py: Segment senders add their own top-level keys (writeKey, channel,
-    _metadata); unknown keys are kept in the stored JSON, never refused."""
+def test_sdk_extras_are_kept_and_misspelt_fields_refused(site) -> None:
+    """Segment senders add their own top-level keys (writeKey, channel, _metadata): kept in
+    the stored JSON. A field outside the spec (a typo such as userID) is a 400."""
+    typo = collector(site).post("/v1/track", json={**MESSAGES["track"], "userID": "x"})
+    assert typo.status_code == 400 and "userID" in typo.text
     m = {**MESSAGES["track"], "channel": "server", "_metadata": {"x": 1},
          "properties": {"anything": {"nested": [1, 2]}}, "context": {"custom": True}}
     r = collector(site).post("/v1/track", json=m)

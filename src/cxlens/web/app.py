@@ -115,7 +115,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(BodyLimit, max_body=settings.max_body_bytes,
                        max_upload=settings.max_upload_bytes)
-    app.add_middleware(collect.RequireWriteKey)
+    app.add_middleware(collect.CollectCors)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router)

@@ -28,7 +28,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zlib
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -86,24 +86,41 @@ def unauthorized(message: str) -> JSONResponse:
     return refused(401, "unauthorized", message, headers={"WWW-Authenticate": REALM})
 
 
-class RequireWriteKey:
-    """``/v1/...`` without an ``Authorization`` header: 401 at once.
+class CollectCors:
+    """Let web pages send events from the browser (analytics.js): CORS on ``/v1/...``.
 
-    Without this the app-wide CSRF guard would answer 403 first (it exempts only requests
-    that carry ``Authorization``); a tracking client should hear "no write key" instead.
+    Preflight ``OPTIONS`` requests are answered here, and every ``/v1`` answer allows any
+    origin. That is safe because the endpoints use no cookie: the write key travels in the
+    ``Authorization`` header or, as analytics.js sends it, in the body, and a write key only
+    lets its holder add events (it is public in every page that tracks).
     """
+
+    HEADERS: ClassVar[list[tuple[bytes, bytes]]] = [
+               (b"access-control-allow-origin", b"*"),
+               (b"access-control-allow-methods", b"POST, OPTIONS"),
+               (b"access-control-allow-headers",
+                b"Content-Type, Authorization, Content-Encoding"),
+               (b"access-control-max-age", b"86400")]
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] == "http" and scope["path"].startswith("/v1/")
-                and scope["method"] == "POST" and b"authorization" not in dict(scope["headers"])):
-            response = unauthorized("no write key: send it as the user name of HTTP basic "
-                                    "auth (Authorization: Basic base64('WRITE_KEY:'))")
-            await response(scope, receive, send)
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        if scope["method"] == "OPTIONS":
+            await send({"type": "http.response.start", "status": 204, "headers": self.HEADERS})
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def with_cors(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  self.HEADERS[0]]}
+            await send(message)
+
+        await self.app(scope, receive, with_cors)
 
 
 def write_key_of(headers: Headers) -> str | None:
@@ -149,11 +166,27 @@ class _Unsupported(Exception):
     pass
 
 
+def write_key_in_body(raw: bytes, encoding: str | None, limit: int) -> str | None:
+    """analytics.js sends ``writeKey`` in the JSON body instead of the header."""
+    try:
+        data = json.loads(decoded_body(raw, encoding, limit))
+    except (ValueError, _Unsupported):
+        return None
+    key = data.get("writeKey") if isinstance(data, dict) else None
+    if not isinstance(key, str) or not key.strip():
+        return None
+    return key.strip()
+
+
 def accept(app: Any, headers: Headers, raw: bytes, endpoint: str) -> JSONResponse:
     """Authenticate, check and store one request; the answer to send (runs in a thread)."""
-    key = write_key_of(headers)
+    limit = messages.MAX_BATCH_BYTES if endpoint == "batch" else messages.MAX_MESSAGE_BYTES
+    key = write_key_of(headers) or write_key_in_body(raw, headers.get("content-encoding"),
+                                                     limit)
     if key is None:
-        return unauthorized("no write key: send it as the user name of HTTP basic auth")
+        return unauthorized("no write key: send it as the user name of HTTP basic auth "
+                            "(Authorization: Basic base64('WRITE_KEY:')) or as writeKey in "
+                            "the body")
     con = db.connect(app.state.settings.db_path)
     try:
         ws = workspace_of_write_key(con, key)
@@ -161,7 +194,6 @@ def accept(app: Any, headers: Headers, raw: bytes, endpoint: str) -> JSONRespons
         con.close()
     if ws is None:
         return unauthorized("the write key is not valid (unknown or rotated)")
-    limit = messages.MAX_BATCH_BYTES if endpoint == "batch" else messages.MAX_MESSAGE_BYTES
     try:
         body = decoded_body(raw, headers.get("content-encoding"), limit)
         valid = messages.check(messages.parse_body(body, endpoint))

@@ -190,10 +190,13 @@ async def csrf_guard(request: Request, session: OptionalSession) -> None:
 
     The token comes as the form field ``csrf_token`` or the header ``X-CSRF-Token``; it is
     the session's secret, or before sign-in an HMAC of the ``cxlens_pre`` cookie. Requests
-    with ``Authorization`` (API tokens, write keys) carry no ambient credential to forge.
+    with ``Authorization`` (API tokens, write keys), and the collection API ``/v1`` (write key
+    in a header or the body), carry no ambient credential to forge.
     """
     if request.method not in UNSAFE or request.headers.get("authorization"):
         return
+    if request.url.path.startswith("/v1/"):
+        return  # collection uses no cookie: the write key is in a header or the body
     sent = request.headers.get("x-csrf-token")
     ctype = request.headers.get("content-type", "")
     if sent is None and ctype.startswith(("application/x-www-form-urlencoded",
