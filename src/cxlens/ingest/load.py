@@ -31,6 +31,7 @@ from cxlens.sources.readers import (
     Staged,
     collect_rejects,
     header_only,
+    renumber_lines,
     stage,
 )
 
@@ -141,10 +142,14 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+def _quiet(step: str, frac: float) -> None:
+    """A progress callback that reports nothing."""
+
+
 def plan(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
          preset: str | None = None, mapping_file: Path | None = None,
          read: ReadOptions | None = None, proposal_dir: Path | None = None,
-         accept_unsure: bool = False) -> Plan:
+         accept_unsure: bool = False, progress: Progress | None = None) -> Plan:
     """Stage the file and decide the mapping; raise MappingUnsure with a draft if unsure."""
     how = "preset" if preset else "mapping" if mapping_file else ""
     m: Mapping | None = None
@@ -164,6 +169,20 @@ def plan(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
                            skip_rows=opts.skip_rows if opts.skip_rows is not None
                            else int(skip) if skip is not None else None)
     staged = stage(con, path, STAGE, opts)
+    if staged.prepare:
+        try:
+            with memory_cap(con):
+                run_with_progress(con, staged.prepare,
+                                  lambda frac: (progress or _quiet)("reading", 0.3 * frac))
+        except duckdb.Error as exc:
+            raise InputError(f"cannot read the file as CSV: {str(exc).splitlines()[0]}",
+                             file=str(path), hint="check that this is a CSV export") from None
+        finally:
+            staged.cleanup()
+        collect_rejects(con, staged)
+        staged.rows = con.execute(f"SELECT count(*) FROM {STAGE}").fetchall()[0][0]
+        if staged.rows == 0 and not staged.rejected:
+            raise header_only(path)
     if m is None:
         m = detect_preset(staged.columns, kind_name)
         how = "detected preset"
@@ -200,7 +219,7 @@ def ingest(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
     con.execute("SET TimeZone = 'UTC'")
     say("reading", 0.05)
     p = plan(con, path, kind_name, preset=preset, mapping_file=mapping_file, read=read,
-             proposal_dir=proposal_dir, accept_unsure=False)
+             proposal_dir=proposal_dir, accept_unsure=False, progress=say)
     if confirm is not None and not confirm(p):
         return BatchResult(None, str(path), p.mapping.kind, p.mapping.label, dry_run=True)
     return load_staged(con, p, str(path), sha256_of(path), say, dry_run=dry_run)
@@ -232,7 +251,7 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
     k = kind(m.kind)
     result = BatchResult(None, source_file, k.name, m.label, notes=list(staged.notes),
                          dry_run=dry_run)
-    say("validating", 0.1)
+    say("validating", 0.3)
     compiled = compile_mapping(con, m, staged, source_file)
     result.notes += compiled.notes
     fields = [ident(f) for f in compiled.fields]
@@ -258,11 +277,10 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
                 f"_line, _superseded_by, _errors, _raw) SELECT {', '.join(fields)}, _key, "
                 f"_hash, _idkey, {batch}, _line, CASE WHEN len(_errors) > 0 THEN {INVALID} END,"
                 f" CASE WHEN len(_errors) > 0 THEN _errors END, _raw FROM ({compiled.sql})",
-                lambda frac: say("reading and loading", 0.1 + 0.6 * frac))
-            collect_rejects(con, staged, k.table, this)
+                lambda frac: say("loading", 0.3 + 0.4 * frac))
+            renumber_lines(con, staged, k.table, this)
         finally:
             con.execute("RESET preserve_insertion_order")
-            staged.cleanup()
         rows, invalid = con.execute(
             f"SELECT count(*), count(_errors) FROM {k.table} WHERE {this}").fetchall()[0]
         if rows == 0 and not staged.rejected:
@@ -283,7 +301,7 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
         if counts.get("dup_file"):
             result.notes += _conflicting_keys_note(con, k.table, this)
         result.batch_id = None if dry_run else batch
-        say("loading", 0.75)
+        say("quarantine", 0.75)
         _write_quarantine(con, batch, k.table, k.name, source_file, staged, rejects)
         if counts.get("dup_file") or counts.get("dup_existing"):
             con.execute(

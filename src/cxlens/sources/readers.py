@@ -59,6 +59,8 @@ class Staged:
     source: str
     sample: str
     columns: list[str]
+    # SQL to run before ``source`` can be read (CSV: the parallel read into a temp table).
+    prepare: str | None = None
     rows: int | None = None
     rejected: list[Rejected] = field(default_factory=list)
     rejects_table: str | None = None
@@ -282,25 +284,26 @@ def _stage_csv(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
             f.unlink(missing_ok=True)
         raise header_only(path)
     types = "{" + ", ".join(f"'{_q(c)}': 'VARCHAR'" for c in cols) + "}"
-    common = (f"read_csv('{_q(str(target))}', header=true, skip={skip}, "
-              f"delim='{_q(delimiter)}', "
-              f"quote='\"', escape='\"', auto_detect=false, columns={types}, "
-              f"max_line_size=100000000, ignore_errors=true")
     rej = f"{table}_rej"
     con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {table}_scan")
+    # The file is read into a temp table first: that read runs on every core, and the
+    # table's rowid is the record's position in the file, so line numbers need no
+    # row_number() OVER () (which made the whole one-pass load single-threaded).
+    read = (f"read_csv('{_q(str(target))}', header=true, skip={skip}, "
+            f"delim='{_q(delimiter)}', quote='\"', escape='\"', auto_detect=false, "
+            f"columns={types}, ignore_errors=true, store_rejects=true, "
+            f"rejects_table='{rej}', rejects_scan='{table}_scan')")
     return Staged(
-        source=(f"(SELECT *, row_number() OVER () + {1 + skip} AS _line FROM {common}, "
-                f"store_rejects=true, rejects_table='{rej}', rejects_scan='{table}_scan'))"),
-        sample=f"(SELECT * FROM {common}) LIMIT {SAMPLE_ROWS})",
+        source=f"(SELECT *, rowid + {2 + skip} AS _line FROM {table})",
+        sample=f"(SELECT * FROM {table} LIMIT {SAMPLE_ROWS})",
+        prepare=f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {read}",
         columns=cols, rejects_table=rej, encoding=encoding, delimiter=delimiter,
-        notes=notes, temp_files=temp, skip_rows=skip,
+        notes=notes, temp_files=temp, skip_rows=skip, ordered=False,
     )
 
 
-def collect_rejects(con: duckdb.DuckDBPyConnection, staged: Staged, table: str,
-                    where: str = "true") -> None:
-    """After the scan: read the rejected lines and fix the line numbers of the good rows
-    (those of ``table`` matching ``where``)."""
+def collect_rejects(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
+    """After the read: the lines that could not be split into columns, with reasons."""
     if not staged.rejects_table:
         return
     rows = con.execute(
@@ -312,6 +315,12 @@ def collect_rejects(con: duckdb.DuckDBPyConnection, staged: Staged, table: str,
         if line not in seen:
             seen.add(line)
             staged.rejected.append(Rejected(int(line), _reject_reason(reason), raw or "", column))
+
+
+def renumber_lines(con: duckdb.DuckDBPyConnection, staged: Staged, table: str,
+                   where: str = "true") -> None:
+    """Give the good rows (of ``table`` matching ``where``) their physical line numbers,
+    which the rejected lines shifted."""
     if staged.rejected:
         _renumber_lines(con, table, where, [r.line for r in staged.rejected], staged.skip_rows)
 
