@@ -221,13 +221,15 @@ LINEAGE: tuple[tuple[str, str, str], ...] = (
     ("_idkey", "VARCHAR", "The row's primary identity key, e.g. 'email:anna@example.fi'"),
     ("_batch", "INTEGER", "The batch that loaded the row"),
     ("_line", "BIGINT", "Line of the row in its source file (1 = header)"),
-    ("_superseded_by", "INTEGER", "Batch that loaded a newer version of this record"),
+    ("_superseded_by", "INTEGER",
+     "Batch that loaded a newer version of this record (0: a row that failed validation, "
+     "hidden until it is deleted right after its batch commits)"),
 )
 
-# Columns used only inside a loading batch: a row that fails validation is written with its
-# errors and original values, moved to the quarantine and deleted before the batch commits,
-# so after a commit they are always NULL. Loading straight into the table this way reads and
-# writes each row once. The views leave them out.
+# Columns used only by a loading batch: a row that fails validation is written with its
+# errors and original values, hidden, copied to the quarantine and deleted right after the
+# batch commits, so they are NULL on every row a view shows. Loading straight into the table
+# this way reads and writes each row once. The views leave them out.
 STAGING: tuple[tuple[str, str], ...] = (
     ("_errors", 'STRUCT("column" VARCHAR, value VARCHAR, reason VARCHAR)[]'),
     ("_raw", "VARCHAR"),
