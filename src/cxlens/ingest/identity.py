@@ -70,8 +70,9 @@ def resolve(con: duckdb.DuckDBPyConnection, *, table: str | None = None,
     edges are propagated. The result is the same as a full recomputation, which runs when
     rows were removed or replaced (rollbacks, changed records) or when nothing is given.
     """
-    if table is None or batch is None:
-        return _resolve_all(con)
+    if table is None or batch is None or not con.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM identities LIMIT 1)").fetchall()[0][0]:
+        return _resolve_all(con)  # nothing to build on: the full pass is the cheaper one
     con.execute(f"CREATE OR REPLACE TEMP TABLE _edges AS {_edge_sql(table, batch)}")
     con.execute("CREATE OR REPLACE TEMP TABLE _n AS SELECT a AS node FROM _edges "
                 "UNION SELECT b FROM _edges")
