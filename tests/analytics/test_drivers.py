@@ -4,7 +4,6 @@ demo's planted CSAT weights (delivery .40 > product .30 > staff .20 > price .10)
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -18,8 +17,6 @@ from cxlens.analytics.drivers import (
     relative_weights,
     shapley_r2,
 )
-from cxlens.demo import generate
-from cxlens.ingest.load import ingest
 from cxlens.warehouse.store import open_warehouse
 
 
@@ -95,14 +92,6 @@ def test_simulated_weights_are_recovered_in_order(planted) -> None:
         key_drivers(planted, attributes=["Q [A]"])
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("demo")
-    manifest = generate(root / "files", size="S", seed=11)
-    with open_warehouse(root / "ws") as con:
-        for f in manifest.files:
-            ingest(con, f.path, f.kind, preset=f.preset)
-    return Path(root / "ws"), manifest.truths
 
 
 @pytest.mark.parametrize("method", ["johnson", "shapley"])

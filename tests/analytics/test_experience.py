@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -25,8 +24,6 @@ from cxlens.analytics._intervals import (
     welch_difference,
     wilson,
 )
-from cxlens.demo import generate
-from cxlens.ingest.load import ingest
 from cxlens.warehouse.store import open_warehouse
 
 # --- intervals: known answers ------------------------------------------------------------
@@ -296,14 +293,6 @@ def test_value_by_group_hand_computed() -> None:
 # --- the S demo ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("demo")
-    manifest = generate(root / "files", size="S", seed=11)
-    with open_warehouse(root / "ws") as con:
-        for f in manifest.files:
-            ingest(con, f.path, f.kind, preset=f.preset)
-    return Path(root / "ws"), manifest.truths
 
 
 def test_demo_low_enps_team_is_the_only_one_significantly_below(demo) -> None:

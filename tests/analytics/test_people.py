@@ -3,16 +3,12 @@ demo's planted low-eNPS team T-FI-TRE flagged with its store's customers' NPS lo
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import numpy as np
 import pytest
 
 from cxlens.analytics import people
 from cxlens.analytics.experience import compare_segments
-from cxlens.demo import generate
-from cxlens.ingest.load import ingest
 from cxlens.warehouse.store import open_warehouse
 
 
@@ -56,18 +52,15 @@ def test_customer_answers_are_tied_to_teams(tiny) -> None:
     assert [s.group for s in people.enps_by_team(tiny)] == ["T1", "T2", "T3", "T4"]
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("demo")
-    manifest = generate(root / "files", size="S", seed=11)
-    with open_warehouse(root / "ws") as con:
-        for f in manifest.files:
-            ingest(con, f.path, f.kind, preset=f.preset)
-    return Path(root / "ws"), manifest.truths["people_link"]
+@pytest.fixture
+def people_demo(demo):
+    """The shared S demo (tests/analytics/conftest.py) with its planted people link."""
+    ws, truths = demo
+    return ws, truths["people_link"]
 
 
-def test_demo_low_enps_team_is_flagged_and_its_customers_score_lower(demo) -> None:
-    ws, truth = demo
+def test_demo_low_enps_team_is_flagged_and_its_customers_score_lower(people_demo) -> None:
+    ws, truth = people_demo
     with open_warehouse(ws, read_only=True) as con:
         link = people.team_link(con, min_answers=1)
         stores = {t.group: t for t in compare_segments(con, "nps", by="store_id")}
