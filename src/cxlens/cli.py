@@ -447,7 +447,8 @@ def demo_run(
     out.print(f"\n[bold]demo loaded[/] into {workspace.resolve()} in {took:.0f} s")
     for k, v in s.items():
         out.print(f"  {k:<22} {v:>12,}")
-    out.print("\ntry:  .venv/bin/cxlens status -w " + str(workspace))
+    out.print("\nfrom a shell (when no server holds the workspace):")
+    out.print("      .venv/bin/cxlens status -w " + str(workspace))
     out.print("      .venv/bin/cxlens quarantine list -w " + str(workspace))
     out.print("      .venv/bin/cxlens sql \"SELECT channel, count(*) FROM v_events GROUP BY 1\" "
               f"-w {workspace}")
