@@ -22,29 +22,38 @@ from cxlens.ingest.load import ingest
 from cxlens.warehouse.store import open_warehouse
 
 
+def adjusted(p: int, m: int, d: int) -> tuple[float, float, float]:
+    """The adjusted Wald interval by hand: one pseudo-answer in each group (n + 3)."""
+    na = p + m + d + 3
+    ap, ad = (p + 1) / na, (d + 1) / na
+    se = 100 * math.sqrt((ap + ad - (ap - ad) ** 2) / na)
+    centre = 100 * (ap - ad)
+    return se, max(-100.0, centre - 1.959964 * se), min(100.0, centre + 1.959964 * se)
+
+
 def test_nps_hand_computed_50_30_20() -> None:
-    # pP = .5, pD = .2: NPS 30; Var = (.5 + .2 - .3²)/100 = .0061; SE = 7.8102 points.
+    # Adjusted: pP = 51/103, pD = 21/103; Var = (72/103 - (30/103)²)/103; SE = 7.7221.
     r = nps_from_counts(50, 30, 20)
     assert r.n == 100 and r.score == pytest.approx(30.0)
-    assert r.se == pytest.approx(7.81025, abs=1e-4)
-    assert r.low == pytest.approx(30 - 1.959964 * 7.81025, abs=1e-3)  # 14.692
-    assert r.high == pytest.approx(45.308, abs=1e-3)
+    assert r.se == pytest.approx(7.7221, abs=1e-4)
+    assert (r.low, r.high) == pytest.approx((13.991, 44.261), abs=1e-3)
+    assert (r.se, r.low, r.high) == pytest.approx(adjusted(50, 30, 20))
     assert not r.too_small
 
 
 def test_nps_interval_is_clipped_and_small_samples_flagged() -> None:
-    # 9 promoters, 1 detractor: NPS 80, Var = (1 - .64)/10 = .036, SE 18.974; 80 + 37.19 > 100.
+    # 9 promoters, 1 detractor: NPS 80; adjusted centre 61.5, SE 20.46; the top is clipped.
     r = nps_from_counts(9, 0, 1)
-    assert r.score == pytest.approx(80.0) and r.se == pytest.approx(18.9737, abs=1e-4)
-    assert r.low == pytest.approx(80 - 1.959964 * 18.9737, abs=1e-3) and r.high == 100.0
+    assert r.score == pytest.approx(80.0) and r.se == pytest.approx(20.4634, abs=1e-4)
+    assert r.low == pytest.approx(21.431, abs=1e-3) and r.high == 100.0
     assert r.too_small
-    # One of each extreme: NPS 0, SE 70.7: the interval is the whole scale.
+    # One of each extreme: NPS 0 with a wide but not degenerate interval (SE 40).
     r = nps_from_counts(1, 0, 1)
-    assert (r.score, r.low, r.high) == (0.0, -100.0, 100.0)
-    assert r.se == pytest.approx(100 * math.sqrt(0.5))
-    # All promoters: no spread.
+    assert r.score == 0.0 and (r.se, r.low, r.high) == pytest.approx((40.0, -78.3986, 78.3986))
+    # All promoters: the plain Wald interval would collapse to [100, 100]; this one does not.
     r = nps_from_counts(10, 0, 0)
-    assert (r.score, r.se, r.low, r.high) == (100.0, 0.0, 100.0, 100.0)
+    assert r.score == 100.0 and r.high == 100.0
+    assert (r.se, r.low) == pytest.approx((15.9654, 45.631), abs=1e-3)
     # No answers: no score.
     r = nps_from_counts(0, 0, 0)
     assert r.score is None and r.n == 0 and r.too_small
@@ -118,8 +127,8 @@ def test_nps_and_its_monthly_trend(tiny: Path) -> None:
         now = nps(con, NOV)
         trend = nps_trend(con, Period(date(2026, 10, 1), date(2026, 12, 1)))
     assert (now.n, now.promoters, now.passives, now.detractors) == (10, 5, 3, 2)
-    # pP .5, pD .2, n 10: SE = 100·sqrt(.61/10) = 24.698
-    assert now.score == pytest.approx(30.0) and now.se == pytest.approx(24.6982, abs=1e-4)
+    # adjusted: pP 6/13, pD 3/13: SE = 100·sqrt((9/13 - (3/13)²)/13) = 22.172
+    assert now.score == pytest.approx(30.0) and now.se == pytest.approx(22.1716, abs=1e-4)
     assert now.too_small
     assert [(r.bucket, r.score, r.n) for r in trend] == [
         (date(2026, 10, 1), 0.0, 2), (date(2026, 11, 1), 30.0, 10)]

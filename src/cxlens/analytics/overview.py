@@ -18,12 +18,13 @@ Periods are half-open ``[start, end)`` dates in the warehouse's time (UTC).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import duckdb
+
+from cxlens.analytics._intervals import nps_interval
 
 __all__ = [
     "GRAINS",
@@ -197,19 +198,18 @@ class NpsResult:
 
 def nps_from_counts(promoters: int, passives: int, detractors: int,
                     bucket: date | None = None) -> NpsResult:
-    """NPS = 100·(p_P − p_D) with Var = [p_P + p_D − (p_P − p_D)²]/n, 95 % interval ±1.96·SE.
+    """NPS = 100·(p_P − p_D) with the adjusted-Wald 95 % interval (docs/methods.md).
 
-    The interval is clipped to [−100, 100]. Rocks (2016), The American Statistician 70(4).
+    The same interval as :func:`cxlens.analytics.experience.score`, so the Overview and the
+    Experience page never disagree: Var = [p_P + p_D − (p_P − p_D)²]/n on counts with one
+    pseudo-answer added to each group, clipped to [−100, 100] (Rocks 2016).
     """
     n = promoters + passives + detractors
     if n == 0:
         return NpsResult(0, 0, 0, 0, None, None, None, None, bucket)
-    pp, pd = promoters / n, detractors / n
-    d = pp - pd
-    se = 100.0 * math.sqrt(max(pp + pd - d * d, 0.0) / n)
-    score = 100.0 * d
-    return NpsResult(n, promoters, passives, detractors, score, se,
-                     max(-100.0, score - Z95 * se), min(100.0, score + Z95 * se), bucket)
+    est = nps_interval(promoters / n, detractors / n, n)
+    return NpsResult(n, promoters, passives, detractors, est.value, est.se, est.low, est.high,
+                     bucket)
 
 
 _NPS_COUNTS = """
