@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cxlens import __version__
+from cxlens.cli_experience import experience_app
 from cxlens.config import DEFAULT_WORKSPACE
 from cxlens.errors import MappingUnsure, UserError
 from cxlens.schema import KINDS
@@ -37,6 +38,7 @@ demo_app = typer.Typer(help="The demo company: generate its exports and load the
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(customer_app, name="customer")
 app.add_typer(demo_app, name="demo")
+app.add_typer(experience_app, name="experience")
 
 out = Console()
 err = Console(stderr=True)

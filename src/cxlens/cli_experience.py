@@ -1,0 +1,145 @@
+"""``cxlens experience``: the experience metrics from a shell or a script.
+
+Only presentation lives here: every number comes from :mod:`cxlens.analytics.experience`,
+:mod:`cxlens.analytics.drivers` and :mod:`cxlens.analytics.people`, as on the web pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cxlens.config import DEFAULT_WORKSPACE
+from cxlens.errors import UserError
+
+experience_app = typer.Typer(help="Experience metrics with their intervals: NPS, CSAT, CES, "
+                             "eNPS, key drivers, staff and customers.", no_args_is_help=True)
+out = Console()
+
+Workspace = Annotated[Path, typer.Option("--workspace", "-w", envvar="CXLENS_WORKSPACE",
+                                         help="Folder of the workspace.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+Start = Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD.")]
+End = Annotated[str | None, typer.Option(help="Day after the last, YYYY-MM-DD.")]
+
+
+def _day(text: str | None, what: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{what} {text!r} is not a date", hint="write YYYY-MM-DD") from None
+
+
+def _interval(e: Any, digits: int = 1) -> str:
+    if e is None or e.value is None:
+        return ""
+    f = f".{digits}f"
+    return f"{e.value:{f}}" + (f"  [{e.low:{f}}, {e.high:{f}}]" if e.low is not None else "")
+
+
+def _emit(data: Any) -> None:
+    from cxlens.cli import emit_json
+
+    emit_json(data)
+
+
+@experience_app.command("score")
+def score_cmd(
+    metric: Annotated[str, typer.Argument(help="nps, csat, ces or enps.")],
+    by: Annotated[str | None, typer.Option(
+        help="touchpoint, channel, store_id, team_id, language, segment, country …")] = None,
+    period: Annotated[str | None, typer.Option(help="day, week, month or quarter.")] = None,
+    start: Start = None,
+    end: End = None,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    as_json: AsJson = False,
+) -> None:
+    """The metric overall or by group and period, each with n and its 95 % interval."""
+    from cxlens.analytics.experience import score
+    from cxlens.warehouse.store import open_warehouse
+
+    with open_warehouse(workspace, read_only=True) as con:
+        try:
+            scores = score(con, metric, by=by, period=period, start=_day(start, "--start"),
+                           end=_day(end, "--end"))
+        except ValueError as exc:
+            raise UserError(str(exc), hint="see `cxlens experience score --help`") from None
+    if as_json:
+        _emit([s.as_dict() for s in scores])
+        return
+    t = Table("period", by or "", "n", metric, "95 % interval", "",
+              title=f"{metric.upper()} (too small to act on: fewer than 30 answers)",
+              title_justify="left")
+    for s in scores:
+        v = s.value
+        t.add_row(str(s.bucket or ""), str(s.group if by else "all"), f"{s.n:,}",
+                  "" if v.value is None else f"{v.value:.1f}",
+                  "" if v.low is None else f"{v.low:.1f} … {v.high:.1f}",
+                  "too small" if s.too_small else "")
+    out.print(t)
+
+
+@experience_app.command("drivers")
+def drivers_cmd(
+    metric: Annotated[str, typer.Argument(help="The overall score: csat, nps or ces.")] = "csat",
+    method: Annotated[str, typer.Option(help="johnson or shapley.")] = "johnson",
+    start: Start = None,
+    end: End = None,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    as_json: AsJson = False,
+) -> None:
+    """Which attribute ratings drive the overall score (importance, performance, quadrant)."""
+    from cxlens.analytics.drivers import key_drivers
+    from cxlens.warehouse.store import open_warehouse
+
+    with open_warehouse(workspace, read_only=True) as con:
+        try:
+            k = key_drivers(con, metric, method=method, start=_day(start, "--start"),
+                            end=_day(end, "--end"))
+        except ValueError as exc:
+            raise UserError(str(exc), hint="the survey needs attribute ratings") from None
+    if as_json:
+        _emit(asdict(k))
+        return
+    t = Table("attribute", "importance [95 %]", "share %", "performance [95 %]", "quadrant",
+              title=f"key drivers of {metric} ({method}, n {k.n:,}, R² {k.r2.value:.2f})",
+              title_justify="left")
+    for d in k.drivers:
+        t.add_row(d.attribute, _interval(d.importance, 3), f"{d.share:.0f}",
+                  _interval(d.performance), d.quadrant)
+    out.print(t)
+
+
+@experience_app.command("people")
+def people_cmd(
+    start: Start = None,
+    end: End = None,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    as_json: AsJson = False,
+) -> None:
+    """eNPS per team beside its customers' NPS, and their correlation across teams."""
+    from cxlens.analytics.people import team_link
+    from cxlens.warehouse.store import open_warehouse
+
+    with open_warehouse(workspace, read_only=True) as con:
+        link = team_link(con, _day(start, "--start"), _day(end, "--end"))
+    if as_json:
+        _emit(asdict(link))
+        return
+    t = Table("team", "store", "eNPS [95 %]", "customers' NPS [95 %]", "",
+              title_justify="left", title="staff and customers")
+    for team in link.teams:
+        t.add_row(team.team_id, str(team.store_id or ""),
+                  _interval(team.enps.value if team.enps else None),
+                  _interval(team.customer_nps.value if team.customer_nps else None),
+                  "eNPS significantly low" if team.low_enps else "")
+    out.print(t)
+    out.print(f"correlation across {link.n_teams} teams: {_interval(link.correlation, 2)}")

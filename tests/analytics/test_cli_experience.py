@@ -1,0 +1,39 @@
+"""`cxlens experience …` prints what the analytics compute, as tables or JSON."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from cxlens.cli import app
+
+runner = CliRunner()
+
+
+def test_score_by_month_as_json_has_n_and_intervals(demo) -> None:
+    ws, _ = demo
+    r = runner.invoke(app, ["experience", "score", "nps", "--period", "month", "-w", str(ws),
+                            "--json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.output)
+    assert rows and all(row["n"] > 0 and "low" in row["value"] for row in rows)
+    assert all(row["too_small"] == (row["n_eff"] < 30) for row in rows)
+
+
+def test_drivers_table_lists_the_planted_order(demo) -> None:
+    ws, _ = demo
+    r = runner.invoke(app, ["experience", "drivers", "csat", "-w", str(ws)])
+    assert r.exit_code == 0, r.output
+    order = [r.output.index(a) for a in ("Delivery", "Product quality", "Staff", "Price")]
+    assert order == sorted(order)
+
+
+def test_people_and_a_bad_date(demo) -> None:
+    ws, _ = demo
+    r = runner.invoke(app, ["experience", "people", "-w", str(ws), "--json"])
+    assert r.exit_code == 0, r.output
+    assert "T-FI-TRE" in r.output
+    bad = runner.invoke(app, ["experience", "score", "nps", "--start", "31.02.2026",
+                              "-w", str(ws)])
+    assert bad.exit_code != 0
