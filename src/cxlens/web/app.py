@@ -22,6 +22,7 @@ from cxlens.web.api import workspace as api_workspace
 from cxlens.web.deps import csrf_guard
 from cxlens.web.flusher import Flusher
 from cxlens.web.pages import account, auth, customers, data, home, notes, overview
+from cxlens.web.pages import experience as experience_pages
 from cxlens.web.pages import settings as settings_pages
 from cxlens.web.pages import survey_answer as survey_pages
 from cxlens.web.settings import WebSettings
@@ -38,6 +39,7 @@ ROUTERS = [
     api_workspace.router,
     api_ingest.router,
     overview.router,
+    experience_pages.router,
     customers.router,
     data.router,
     data.api_router,

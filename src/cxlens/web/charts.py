@@ -148,3 +148,201 @@ def nps_chart(key: str, title: str, t: Translate, rows: Sequence[NpsResult],
              for r in rows]
     return Chart(key, title, columns, table, {"data": data, "layout": layout},
                  note=t("nps.chart_note"))
+
+
+# --- experience, drivers and people (issue 4) -------------------------------------------------
+# Builders over the results of cxlens.analytics.experience / drivers / people: they only
+# lay out numbers the analytics functions computed (no statistics here).
+
+
+def _up(value: float | None, high: float | None) -> float | None:
+    return None if value is None or high is None else high - value
+
+
+def _down(value: float | None, low: float | None) -> float | None:
+    return None if value is None or low is None else value - low
+
+
+def _label(value: Any) -> str:
+    return _plain("–" if value is None else str(value))
+
+
+def score_trend_chart(key: str, title: str, t: Translate, metric: str, rows: Sequence[Any],
+                      notes: Sequence[Annotation], start: date, end: date) -> Chart:
+    """A metric per bucket (``experience.Score`` rows) with its 95 % interval as a band."""
+    name = t(f"exp.metric.{metric}")
+    x = [r.bucket.isoformat() if r.bucket else "" for r in rows]
+    value = [r.value.value for r in rows]
+    band = {"type": "scatter", "mode": "lines", "line": {"width": 0}, "x": x,
+            "hoverinfo": "skip"}
+    data = [
+        {**band, "name": t("nps.high"), "y": [r.value.high for r in rows], "showlegend": False},
+        {**band, "name": t("exp.interval"), "y": [r.value.low for r in rows], "fill": "tonexty",
+         "fillcolor": "rgba(31,111,235,0.15)"},
+        {"type": "scatter", "mode": "lines+markers", "name": name, "x": x, "y": value,
+         "marker": {"color": PALETTE[0], "size": 8,
+                    "symbol": ["circle-open" if r.too_small else "circle" for r in rows]},
+         "customdata": [r.n for r in rows],
+         "hovertemplate": "%{y:.1f} (n %{customdata})<extra></extra>"},
+    ]
+    layout = _layout(name, notes, start, end)
+    layout["yaxis"] = {"title": {"text": name}, "zeroline": True}
+    columns = [t("chart.bucket"), name, t("nps.low"), t("nps.high"), "n",
+               t("nps.too_small")]
+    table = [[cell(r.bucket), cell(r.value.value), cell(r.value.low), cell(r.value.high),
+              cell(r.n), cell(r.too_small)] for r in rows]
+    return Chart(key, title, columns, table, {"data": data, "layout": layout},
+                 note=t("exp.band_note"))
+
+
+def breakdown_chart(key: str, title: str, t: Translate, metric: str, group_title: str,
+                    rows: Sequence[Any]) -> Chart:
+    """A metric per group (``experience.Score`` rows with ``group``), points with intervals."""
+    name = t(f"exp.metric.{metric}")
+    labels = [_label(r.group) for r in rows]
+    data = [{
+        "type": "scatter", "mode": "markers", "name": name, "y": labels,
+        "x": [r.value.value for r in rows], "orientation": "h",
+        "marker": {"color": PALETTE[0], "size": 9,
+                   "symbol": ["circle-open" if r.too_small else "circle" for r in rows]},
+        "error_x": {"type": "data", "symmetric": False, "color": "#8a94a6",
+                    "array": [_up(r.value.value, r.value.high) for r in rows],
+                    "arrayminus": [_down(r.value.value, r.value.low) for r in rows]},
+        "customdata": [r.n for r in rows],
+        "hovertemplate": "%{y}: %{x:.1f} (n %{customdata})<extra></extra>",
+    }]
+    layout = {"margin": {"l": 120, "r": 10, "t": 10, "b": 40},
+              "height": max(220, 40 + 28 * len(rows)), "showlegend": False,
+              "xaxis": {"title": {"text": name}, "zeroline": True},
+              "yaxis": {"type": "category", "automargin": True},
+              "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
+    columns = [group_title, "n", name, t("nps.low"), t("nps.high"), t("nps.too_small")]
+    table = [[cell(r.group), cell(r.n), cell(r.value.value), cell(r.value.low),
+              cell(r.value.high), cell(r.too_small)] for r in rows]
+    return Chart(key, title, columns, table, {"data": data, "layout": layout},
+                 note=t("exp.breakdown_note"))
+
+
+def segment_tests_chart(key: str, title: str, t: Translate, metric: str, group_title: str,
+                        tests: Sequence[Any]) -> Chart:
+    """Each group against the rest (``experience.SegmentTest``): difference with interval,
+    p, Benjamini–Hochberg q and the significance mark."""
+    name = t(f"exp.metric.{metric}")
+    labels = [_label(s.group) for s in tests]
+    d = [s.difference for s in tests]
+    data = [{
+        "type": "scatter", "mode": "markers", "name": t("exp.difference"), "y": labels,
+        "x": [e.value for e in d], "orientation": "h",
+        "marker": {"size": 9, "color": [PALETTE[2] if s.significant else "#8a94a6"
+                                        for s in tests]},
+        "error_x": {"type": "data", "symmetric": False, "color": "#8a94a6",
+                    "array": [_up(e.value, e.high) for e in d],
+                    "arrayminus": [_down(e.value, e.low) for e in d]},
+        "hovertemplate": "%{y}: %{x:+.1f}<extra></extra>",
+    }]
+    layout = {"margin": {"l": 120, "r": 10, "t": 10, "b": 40},
+              "height": max(220, 40 + 28 * len(tests)), "showlegend": False,
+              "xaxis": {"title": {"text": t("exp.difference")}, "zeroline": True},
+              "yaxis": {"type": "category", "automargin": True},
+              "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
+    columns = [group_title, "n", name, t("exp.rest"), t("exp.difference"), t("nps.low"),
+               t("nps.high"), "p", "q (BH)", t("exp.significant")]
+    table = [[cell(s.group), cell(s.segment.n), cell(s.segment.value.value),
+              cell(s.rest.value.value), cell(s.difference.value), cell(s.difference.low),
+              cell(s.difference.high), _p(s.p_value), _p(s.q_value), cell(s.significant)]
+             for s in tests]
+    return Chart(key, title, columns, table, {"data": data, "layout": layout},
+                 note=t("exp.tests_note"))
+
+
+def _p(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+def drivers_chart(key: str, title: str, t: Translate, kd: Any) -> Chart:
+    """The priority matrix of ``drivers.KeyDrivers``: performance on x, importance on y, the
+    two lines that split it into quadrants, and error bars from the intervals."""
+    ds = kd.drivers
+    perf = [dr.performance for dr in ds]
+    imp = [dr.importance for dr in ds]
+    data = [{
+        "type": "scatter", "mode": "markers+text", "name": t("drv.attribute"),
+        "x": [e.value for e in perf], "y": [e.value for e in imp],
+        "text": [_plain(dr.attribute) for dr in ds], "textposition": "top center",
+        "marker": {"color": PALETTE[0], "size": 10},
+        "error_x": {"type": "data", "symmetric": False, "color": "#8a94a6",
+                    "array": [_up(e.value, e.high) for e in perf],
+                    "arrayminus": [_down(e.value, e.low) for e in perf]},
+        "error_y": {"type": "data", "symmetric": False, "color": "#8a94a6",
+                    "array": [_up(e.value, e.high) for e in imp],
+                    "arrayminus": [_down(e.value, e.low) for e in imp]},
+        "customdata": [t(f"drv.q.{dr.quadrant}") for dr in ds],
+        "hovertemplate": "%{text}: %{x:.2f}, %{y:.3f} (%{customdata})<extra></extra>",
+    }]
+    line = {"color": NOTE_COLOUR, "width": 1, "dash": "dash"}
+    shapes = [
+        {"type": "line", "xref": "x", "yref": "paper", "x0": kd.performance_line,
+         "x1": kd.performance_line, "y0": 0, "y1": 1, "line": line},
+        {"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1,
+         "y0": kd.importance_line, "y1": kd.importance_line, "line": line},
+    ]
+    layout = {"margin": {"l": 60, "r": 10, "t": 10, "b": 50}, "height": 420,
+              "showlegend": False, "shapes": shapes,
+              "xaxis": {"title": {"text": t("drv.performance")}},
+              "yaxis": {"title": {"text": t("drv.importance")}, "rangemode": "tozero"},
+              "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
+    columns = [t("drv.rank"), t("drv.attribute"), t("drv.importance"), t("nps.low"),
+               t("nps.high"), t("drv.share"), t("drv.performance"), t("nps.low"),
+               t("nps.high"), t("drv.quadrant")]
+    table = [[cell(dr.rank), dr.attribute, f"{dr.importance.value:.3f}",
+              _f3(dr.importance.low), _f3(dr.importance.high), cell(dr.share),
+              cell(dr.performance.value), cell(dr.performance.low), cell(dr.performance.high),
+              t(f"drv.q.{dr.quadrant}")] for dr in ds]
+    return Chart(key, title, columns, table, {"data": data, "layout": layout},
+                 note=t("drv.note"))
+
+
+def _f3(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+def people_chart(key: str, title: str, t: Translate, teams: Sequence[Any]) -> Chart:
+    """eNPS per team (x) beside its customers' NPS (y), both with their 95 % intervals
+    (``people.TeamLink`` rows); teams flagged low drawn in the warning colour."""
+    both = [tm for tm in teams if tm.enps is not None and tm.customer_nps is not None]
+    ex = [tm.enps.value for tm in both]
+    cy = [tm.customer_nps.value for tm in both]
+    data = [{
+        "type": "scatter", "mode": "markers+text", "name": t("ppl.team"),
+        "x": [e.value for e in ex], "y": [e.value for e in cy],
+        "text": [_plain(tm.team_id) for tm in both], "textposition": "top center",
+        "marker": {"size": 10, "color": [NOTE_COLOUR if tm.low_enps else PALETTE[0]
+                                         for tm in both]},
+        "error_x": {"type": "data", "symmetric": False, "color": "#8a94a6",
+                    "array": [_up(e.value, e.high) for e in ex],
+                    "arrayminus": [_down(e.value, e.low) for e in ex]},
+        "error_y": {"type": "data", "symmetric": False, "color": "#8a94a6",
+                    "array": [_up(e.value, e.high) for e in cy],
+                    "arrayminus": [_down(e.value, e.low) for e in cy]},
+        "hovertemplate": "%{text}: eNPS %{x:.0f}, NPS %{y:.0f}<extra></extra>",
+    }]
+    layout = {"margin": {"l": 60, "r": 10, "t": 10, "b": 50}, "height": 420,
+              "showlegend": False,
+              "xaxis": {"title": {"text": "eNPS"}, "range": [-100, 100], "zeroline": True},
+              "yaxis": {"title": {"text": t("ppl.customer_nps")}, "range": [-100, 100],
+                        "zeroline": True},
+              "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
+    columns = [t("ppl.team"), t("ppl.team_name"), t("ppl.store"), "eNPS", t("nps.low"),
+               t("nps.high"), "n", t("ppl.customer_nps"), t("nps.low"), t("nps.high"),
+               "n", "q (BH)", t("ppl.low_enps")]
+
+    def sc(s: Any) -> list[str]:
+        if s is None:
+            return ["", "", "", ""]
+        return [cell(s.value.value), cell(s.value.low), cell(s.value.high), cell(s.n)]
+
+    table = [[tm.team_id, cell(tm.team_name), cell(tm.store_id), *sc(tm.enps),
+              *sc(tm.customer_nps), _p(tm.enps_test.q_value if tm.enps_test else None),
+              cell(tm.low_enps)] for tm in teams]
+    return Chart(key, title, columns, table, {"data": data, "layout": layout},
+                 note=t("ppl.note"))

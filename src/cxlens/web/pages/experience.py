@@ -1,0 +1,213 @@
+"""The experience dashboards of issue 4: Experience (metric trend with its interval band,
+breakdown per group, each group against the rest), Drivers (the priority matrix) and People
+(eNPS per team beside its customers' NPS).
+
+Routes are thin: parse the query, call ``cxlens.analytics.experience`` / ``drivers`` /
+``people``, lay the results out with the builders of :mod:`cxlens.web.charts`. Every chart's
+numbers are a table on the page and a CSV download (``/w/{slug}/{page}/{key}.csv`` with the
+page's query), built by the same code.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from cxlens import __version__
+from cxlens.analytics import drivers as drv
+from cxlens.analytics import experience as exp
+from cxlens.analytics import people as ppl
+from cxlens.errors import UserError
+from cxlens.warehouse.store import db_path
+from cxlens.web import charts
+from cxlens.web.deps import Db, WorkspaceAccess, WorkspaceRole
+from cxlens.web.i18n import translate
+from cxlens.web.nav import NavItem, register
+from cxlens.web.notes import list_annotations
+from cxlens.web.templating import lang_of, render
+
+router = APIRouter(include_in_schema=False)
+Viewer = WorkspaceRole("viewer")
+
+register(NavItem("experience", "nav.experience", "/w/{slug}/experience", "viewer", order=12))
+register(NavItem("drivers", "nav.drivers", "/w/{slug}/drivers", "viewer", order=13))
+register(NavItem("people", "nav.people", "/w/{slug}/people", "viewer", order=14))
+
+METRICS = tuple(exp.METRICS)  # nps, enps, csat, ces
+GROUPINGS = ("touchpoint", "channel", "store_id", "language", "segment")
+MONTHS = (6, 12, 24)
+DEFAULT_MONTHS = 24
+
+
+class Window:
+    """The months shown: ``months`` calendar months up to and including ``as_of``."""
+
+    def __init__(self, months: int, as_of: str | None) -> None:
+        if months not in MONTHS:
+            raise HTTPException(422, f"months must be one of {', '.join(map(str, MONTHS))}")
+        try:
+            self.as_of = date.fromisoformat(as_of) if as_of else date.today()
+        except ValueError:
+            raise HTTPException(422, "as_of must be a date YYYY-MM-DD") from None
+        m = self.as_of.year * 12 + self.as_of.month - 1 - (months - 1)
+        self.months = months
+        self.start = date(m // 12, m % 12 + 1, 1)
+        self.end = self.as_of + timedelta(days=1)  # half-open [start, end)
+
+    def query(self) -> str:
+        return f"months={self.months}&as_of={self.as_of.isoformat()}"
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise HTTPException(422, f"{name} must be one of {', '.join(allowed)}")
+    return value
+
+
+def _has_warehouse(access: WorkspaceAccess) -> bool:
+    return db_path(access.workspace.path).exists()
+
+
+def _translator(request: Request) -> Callable[..., str]:
+    lang = lang_of(request)
+
+    def t(key: str, **values: object) -> str:
+        return translate(lang, key, **values)
+    return t
+
+
+# --- what each page shows (from the analytics functions) ---------------------------------------
+
+def build_experience(cur: Any, con: sqlite3.Connection, access: WorkspaceAccess,
+                     t: Callable[..., str], metric: str, by: str,
+                     w: Window) -> dict[str, Any]:
+    notes = list_annotations(con, access.workspace)
+    name = t(f"exp.metric.{metric}")
+    group = t(f"exp.by.{by}")
+    trend = exp.score(cur, metric, period="month", start=w.start, end=w.end)
+    groups = exp.score(cur, metric, by=by, start=w.start, end=w.end)
+    tests = exp.compare_segments(cur, metric, by=by, start=w.start, end=w.end)
+    overall = exp.score(cur, metric, start=w.start, end=w.end)[0]
+    chart_list = [
+        charts.score_trend_chart("trend", t("exp.trend_title", metric=name), t, metric, trend,
+                                 notes, w.start, w.end),
+        charts.breakdown_chart("breakdown", t("exp.breakdown_title", metric=name, by=group),
+                               t, metric, group, groups),
+        charts.segment_tests_chart("tests", t("exp.tests_title", by=group), t, metric, group,
+                                   tests),
+    ]
+    return {"charts": chart_list, "overall": overall, "min_sample": exp.MIN_SAMPLE,
+            "n_significant": sum(1 for s in tests if s.significant)}
+
+
+def build_drivers(cur: Any, t: Callable[..., str], w: Window) -> dict[str, Any]:
+    kd = drv.key_drivers(cur, start=w.start, end=w.end)
+    return {"charts": [charts.drivers_chart("matrix", t("drv.matrix_title"), t, kd)],
+            "kd": kd}
+
+
+def build_people(cur: Any, t: Callable[..., str], w: Window) -> dict[str, Any]:
+    link = ppl.team_link(cur, w.start, w.end)
+    return {"charts": [charts.people_chart("teams", t("ppl.teams_title"), t, link.teams)],
+            "link": link, "low_teams": [tm for tm in link.teams if tm.low_enps]}
+
+
+def _built(request: Request, access: WorkspaceAccess, con: sqlite3.Connection, page: str,
+           w: Window, metric: str, by: str) -> dict[str, Any]:
+    t = _translator(request)
+    with access.warehouse.read() as cur:
+        if page == "experience":
+            return build_experience(cur, con, access, t, metric, by, w)
+        if page == "drivers":
+            return build_drivers(cur, t, w)
+        return build_people(cur, t, w)
+
+
+def _page(request: Request, access: WorkspaceAccess, con: sqlite3.Connection, page: str,
+          w: Window, metric: str = "nps", by: str = "touchpoint") -> Response:
+    ctx: dict[str, Any] = {"access": access, "window": w, "months_options": MONTHS,
+                           "metric": metric, "by": by, "metrics": METRICS,
+                           "groupings": GROUPINGS, "version": __version__,
+                           "csv_base": f"/w/{access.workspace.slug}/{page}/",
+                           "csv_query": _csv_query(page, w, metric, by)}
+    if _has_warehouse(access):
+        try:
+            ctx.update(_built(request, access, con, page, w, metric, by))
+        except (UserError, ValueError) as exc:
+            ctx["error"] = getattr(exc, "message", None) or str(exc)
+    return render(request, f"{page}.html", ctx)
+
+
+def _csv_query(page: str, w: Window, metric: str, by: str) -> str:
+    q = w.query()
+    return f"{q}&metric={metric}&by={by}" if page == "experience" else q
+
+
+Months = Annotated[int, Query()]
+AsOf = Annotated[str | None, Query()]
+
+
+@router.get("/w/{slug}/experience")
+def experience(request: Request, access: Viewer, con: Db,
+               metric: Annotated[str, Query()] = "nps",
+               by: Annotated[str, Query()] = "touchpoint",
+               months: Months = DEFAULT_MONTHS, as_of: AsOf = None) -> Response:
+    w = Window(months, as_of)
+    return _page(request, access, con, "experience", w, _choice("metric", metric, METRICS),
+                 _choice("by", by, GROUPINGS))
+
+
+@router.get("/w/{slug}/drivers")
+def drivers(request: Request, access: Viewer, con: Db, months: Months = DEFAULT_MONTHS,
+            as_of: AsOf = None) -> Response:
+    return _page(request, access, con, "drivers", Window(months, as_of))
+
+
+@router.get("/w/{slug}/people")
+def people(request: Request, access: Viewer, con: Db, months: Months = DEFAULT_MONTHS,
+           as_of: AsOf = None) -> Response:
+    return _page(request, access, con, "people", Window(months, as_of))
+
+
+def _csv(request: Request, access: WorkspaceAccess, con: sqlite3.Connection, page: str,
+         key: str, w: Window, metric: str = "nps", by: str = "touchpoint") -> Response:
+    """The numbers of one chart as CSV (the same rows as its table)."""
+    if not _has_warehouse(access):
+        raise HTTPException(404, "no data yet")
+    try:
+        built = _built(request, access, con, page, w, metric, by)
+    except (UserError, ValueError) as exc:
+        raise HTTPException(422, getattr(exc, "message", None) or str(exc)) from None
+    chart = next((c for c in built["charts"] if c.key == key), None)
+    if chart is None:
+        raise HTTPException(404, "no such chart")
+    name = f"{access.workspace.slug}-{page}-{key}-{w.start}-{w.as_of}.csv"
+    return Response(chart.csv(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/w/{slug}/experience/{key}.csv")
+def experience_csv(request: Request, key: str, access: Viewer, con: Db,
+                   metric: Annotated[str, Query()] = "nps",
+                   by: Annotated[str, Query()] = "touchpoint",
+                   months: Months = DEFAULT_MONTHS, as_of: AsOf = None) -> Response:
+    w = Window(months, as_of)
+    return _csv(request, access, con, "experience", key, w,
+                _choice("metric", metric, METRICS), _choice("by", by, GROUPINGS))
+
+
+@router.get("/w/{slug}/drivers/{key}.csv")
+def drivers_csv(request: Request, key: str, access: Viewer, con: Db,
+                months: Months = DEFAULT_MONTHS, as_of: AsOf = None) -> Response:
+    return _csv(request, access, con, "drivers", key, Window(months, as_of))
+
+
+@router.get("/w/{slug}/people/{key}.csv")
+def people_csv(request: Request, key: str, access: Viewer, con: Db,
+               months: Months = DEFAULT_MONTHS, as_of: AsOf = None) -> Response:
+    return _csv(request, access, con, "people", key, Window(months, as_of))
