@@ -13,7 +13,7 @@ from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import PASSWORD, sign_in
+from web_helpers import PASSWORD, csrf_of, sign_in
 
 from cxlens.demo import generate
 from cxlens.ingest.load import ingest
@@ -201,3 +201,16 @@ def test_labels_in_finnish_and_swedish(viewer) -> None:
     sv = viewer.get(f"/w/demo/drivers?{Q}&lang=sv").text
     assert "Prioritetsmatris" in sv
     viewer.get("/w/demo/?lang=en")
+
+
+def test_annotations_on_the_trend_and_user_text_escaped(owner, viewer) -> None:
+    token = csrf_of(owner.get("/w/demo/annotations").text)
+    r = owner.post("/w/demo/annotations", follow_redirects=False,
+                   data={"day": "2026-10-05", "label": "Store <b>revamp</b>",
+                         "csrf_token": token})
+    assert r.status_code == 303
+    html = viewer.get(f"/w/demo/experience?{Q}").text
+    layout = figure(html, "trend")["layout"]
+    assert {"type": "line", "x0": "2026-10-05"}.items() <= layout["shapes"][-1].items()
+    assert layout["annotations"][-1]["text"] == "Store ‹b›revamp‹/b›"
+    assert "<b>revamp" not in html
