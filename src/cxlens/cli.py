@@ -2,7 +2,9 @@
 
 Every command takes ``--workspace`` (default ``$CXLENS_WORKSPACE``, else ``./cxlens-data``)
 and ``--json`` for machine-readable output. User errors print a message with where and how
-to fix, and exit with a non-zero code; they never print a traceback.
+to fix, and exit with a non-zero code; they never print a traceback. Larger command groups
+live in modules of their own (``cli_collect``, ``cli_survey``, ``cli_experience``) and share
+the options of :mod:`cxlens.cli_common`.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cxlens import __version__
+from cxlens.cli_collect import collect_app
+from cxlens.cli_common import AsJson, Workspace, emit_json, err, out, progress_bar
 from cxlens.cli_experience import experience_app
+from cxlens.cli_survey import survey_app
 from cxlens.config import DEFAULT_WORKSPACE
 from cxlens.errors import MappingUnsure, UserError
 from cxlens.schema import KINDS
@@ -39,25 +42,8 @@ app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(customer_app, name="customer")
 app.add_typer(demo_app, name="demo")
 app.add_typer(experience_app, name="experience")
-
-out = Console()
-err = Console(stderr=True)
-
-Workspace = Annotated[Path, typer.Option(
-    "--workspace", "-w", envvar="CXLENS_WORKSPACE",
-    show_default="$CXLENS_WORKSPACE or ./cxlens-data",
-    help="Folder of the workspace (one per company or client).")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str, indent=2) + "\n")
-
-
-def progress_bar(enabled: bool) -> Progress:
-    return Progress(TextColumn("[bold]{task.description:<22}"), BarColumn(),
-                    TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
-                    console=err, disable=not enabled, transient=True)
+app.add_typer(collect_app, name="collect")
+app.add_typer(survey_app, name="survey")
 
 
 # ----------------------------------------------------------------------------- ingest
@@ -567,291 +553,6 @@ def admin_create_workspace(
     else:
         out.print(f"workspace {ws.slug} created at {ws.path}")
         out.print(f"write key (shown once): {key}")
-
-
-# ---------------------------------------------------------------------------- collect
-
-collect_app = typer.Typer(help="Events collected over HTTP (/v1/...): flush the inbox, "
-                          "see its counts.", no_args_is_help=True)
-app.add_typer(collect_app, name="collect")
-
-
-def _collect_status_local(workspace: Path) -> dict[str, int]:
-    from cxlens.ingest import inbox
-    from cxlens.warehouse.store import open_warehouse
-
-    with open_warehouse(workspace, read_only=True) as con:
-        c = inbox.counts(con)
-    s = {k: c.get(k, 0) for k in ("pending", "processed", "quarantined")}
-    return {**s, "total": sum(c.values())}
-
-
-def show_collect_status(s: dict[str, int]) -> None:
-    for k in ("pending", "processed", "quarantined", "total"):
-        out.print(f"  {k:<12} {s.get(k, 0):>12,}")
-
-
-@collect_app.command("flush")
-def collect_flush(workspace: Workspace = DEFAULT_WORKSPACE, as_json: AsJson = False) -> None:
-    """Load the pending collected messages now, as ingest batches (the server does this by
-    itself every few seconds; while it runs, this asks it to)."""
-    from cxlens.web.server import running_server
-
-    server = running_server(workspace)
-    if server is not None:
-        from cxlens.web.collect import call_server
-
-        if not as_json:
-            err.print(f"a cxlens server (pid {server.pid}) holds this workspace: "
-                      f"asking it to flush at {server.url}")
-        data = call_server(server, "POST", "/flush")
-        batches, status_ = data["batches"], data["status"]
-    else:
-        from cxlens.ingest import inbox
-        from cxlens.warehouse.store import open_warehouse
-
-        with open_warehouse(workspace) as con:
-            batches = [r.as_dict() for r in inbox.flush(con)]
-        status_ = _collect_status_local(workspace)
-    if as_json:
-        emit_json({"batches": batches, "status": status_})
-        return
-    if not batches:
-        out.print("nothing pending")
-    for b in batches:
-        out.print(f"batch {b['batch_id']} ({b['kind']}): {b['rows_in']:,} in, "
-                  f"{b['loaded']:,} loaded, {b['quarantined']:,} quarantined, "
-                  f"{b['duplicates']:,} duplicates")
-    show_collect_status(status_)
-
-
-@collect_app.command("status")
-def collect_status(workspace: Workspace = DEFAULT_WORKSPACE, as_json: AsJson = False) -> None:
-    """Collected messages in the inbox: pending, processed, quarantined."""
-    from cxlens.web.server import running_server
-
-    server = running_server(workspace)
-    if server is not None:
-        from cxlens.web.collect import call_server
-
-        s = call_server(server, "GET", "")
-    else:
-        s = _collect_status_local(workspace)
-    if as_json:
-        emit_json(s)
-        return
-    out.print(f"[bold]collected messages[/] {workspace.resolve()}")
-    show_collect_status(s)
-
-
-# ---------------------------------------------------------------------------- surveys
-
-survey_app = typer.Typer(help="Surveys: define, trigger, deliver, follow up (docs/surveys.md).",
-                         no_args_is_help=True)
-app.add_typer(survey_app, name="survey")
-Today = Annotated[str | None, typer.Option(
-    "--today", help="The day to plan for, YYYY-MM-DD (default: today, UTC).")]
-BaseUrl = Annotated[str, typer.Option(
-    "--base-url", envvar="CXLENS_PUBLIC_URL", show_default="$CXLENS_PUBLIC_URL",
-    help="Public address of the cxlens server, the start of every survey link.")]
-
-
-def _today(value: str | None) -> Any:
-    from datetime import UTC, date, datetime
-
-    if value is None:
-        return datetime.now(UTC).date()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UserError(f"--today {value!r} is not a date", hint="write YYYY-MM-DD") from None
-
-
-def _need_base_url(base_url: str) -> str:
-    if not base_url.startswith(("http://", "https://")):
-        raise UserError("the survey links need the server's public address",
-                        hint="pass --base-url https://cx.example.fi or set CXLENS_PUBLIC_URL")
-    return base_url
-
-
-@survey_app.command("add")
-def survey_add(
-    file: Annotated[Path | None, typer.Argument(help="A survey definition (YAML).")] = None,
-    builtin: Annotated[list[str] | None, typer.Option(
-        "--builtin", help="A standard survey: nps, csat, ces or enps (repeatable).")] = None,
-    workspace: Workspace = DEFAULT_WORKSPACE, as_json: AsJson = False,
-) -> None:
-    """Store a survey definition in the workspace (replacing one with the same id)."""
-    from importlib import resources
-
-    from cxlens.surveys import definitions, store
-    from cxlens.warehouse.store import open_warehouse
-
-    sources: list[tuple[str, str]] = []
-    for name in builtin or []:
-        definitions.builtin(name)  # a clear error for an unknown name
-        sources.append((resources.files("cxlens.surveys").joinpath(
-            f"builtin/{name}.yml").read_text(encoding="utf-8"), f"builtin/{name}.yml"))
-    if file is not None:
-        sources.append((definitions.load(file)[0].source, str(file)))
-    if not sources:
-        raise UserError("nothing to add", hint="give a YAML file or --builtin nps")
-    slug = workspace.resolve().name
-    with open_warehouse(workspace) as con:
-        saved = [store.save_survey(con, text, origin) for text, origin in sources]
-    rows = [{"survey": s.survey.id, "metric": s.survey.metric,
-             "public_link": f"/s/public/{slug}.{s.public_id}", "warnings": s.warnings}
-            for s in saved]
-    if as_json:
-        emit_json(rows)
-        return
-    for r in rows:
-        out.print(f"survey {r['survey']} ({r['metric']}) stored; public link {r['public_link']}")
-        for w in r["warnings"]:
-            err.print(f"[yellow]warning:[/] {w}")
-
-
-@survey_app.command("list")
-def survey_list(workspace: Workspace = DEFAULT_WORKSPACE, as_json: AsJson = False) -> None:
-    """The workspace's surveys, triggers and invitations by state."""
-    from cxlens.surveys import invitations, store, triggers
-    from cxlens.warehouse.store import open_warehouse
-
-    with open_warehouse(workspace, read_only=True) as con:
-        surveys = store.list_surveys(con)
-        steps = triggers.load(con)
-        states = invitations.counts(con) if store.ready(con) else {}
-    if as_json:
-        emit_json({"surveys": [{"id": s.survey.id, "metric": s.survey.metric,
-                                "public_id": s.public_id, "warnings": s.warnings}
-                               for s in surveys],
-                   "triggers": [vars(t) for t in steps], "invitations": states})
-        return
-    for s in surveys:
-        out.print(f"{s.survey.id:<16} {s.survey.metric:<6} public id {s.public_id}"
-                  + (f"  [yellow]{len(s.warnings)} warning(s)[/]" if s.warnings else ""))
-    for t in steps:
-        out.print(f"  trigger {t.id}: {t.survey} {t.days} d after {t.after}, quiet "
-                  f"{t.quiet_days} d, reminder {t.reminder_days or '—'}")
-    out.print("invitations: " + (", ".join(f"{k} {v:,}" for k, v in sorted(states.items()))
-                                 or "none"))
-
-
-@survey_app.command("triggers")
-def survey_triggers(
-    file: Annotated[Path, typer.Argument(help="YAML with a 'triggers:' list.")],
-    workspace: Workspace = DEFAULT_WORKSPACE,
-) -> None:
-    """Replace the workspace's triggers (survey S N days after event E; chains)."""
-    from cxlens.surveys import triggers
-    from cxlens.warehouse.store import open_warehouse
-
-    steps = triggers.read_file(file)
-    with open_warehouse(workspace) as con:
-        triggers.save(con, steps)
-    out.print(f"{len(steps)} trigger(s) set")
-
-
-@survey_app.command("run")
-def survey_run(workspace: Workspace = DEFAULT_WORKSPACE, today: Today = None,
-               dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only.")] = False,
-               as_json: AsJson = False) -> None:
-    """Create the invitations due today (idempotent: a second run creates nothing new)."""
-    from cxlens.surveys import triggers
-    from cxlens.warehouse.store import open_warehouse
-
-    with open_warehouse(workspace) as con:
-        result = triggers.run(con, workspace, _today(today), dry_run=dry_run)
-    if as_json:
-        emit_json(result.as_dict())
-        return
-    for trigger_id, n in result.created.items():
-        out.print(f"  {trigger_id:<24} {n:>6,} invitation(s)")
-    out.print(f"{'would create' if dry_run else 'created'} {result.total:,}; expired "
-              f"{result.expired:,}; reminders due {result.reminders_due:,}")
-
-
-@survey_app.command("send")
-def survey_send(
-    workspace: Workspace = DEFAULT_WORKSPACE, base_url: BaseUrl = "", today: Today = None,
-    smtp_host: Annotated[str | None, typer.Option(help="Else $CXLENS_SMTP_HOST.")] = None,
-    smtp_port: Annotated[int | None, typer.Option(help="Else $CXLENS_SMTP_PORT or 587.")] = None,
-    sender: Annotated[str | None, typer.Option("--from", help="Else $CXLENS_SMTP_FROM.")] = None,
-    as_json: AsJson = False,
-) -> None:
-    """E-mail the new invitations and the due reminders (password: $CXLENS_SMTP_PASSWORD)."""
-    from cxlens.surveys import delivery
-    from cxlens.warehouse.store import open_warehouse
-
-    settings = delivery.SmtpSettings.from_env(host=smtp_host, port=smtp_port, sender=sender)
-    url = _need_base_url(base_url)
-    with open_warehouse(workspace) as con:
-        result = delivery.send(con, workspace, settings, url, _today(today))
-    if as_json:
-        emit_json(result.as_dict())
-        return
-    out.print(f"sent {result.sent:,}, reminders {result.reminders:,}, without e-mail "
-              f"{result.skipped_no_email:,}, failed {len(result.failed):,}")
-
-
-@survey_app.command("links")
-def survey_links(
-    out_file: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
-    workspace: Workspace = DEFAULT_WORKSPACE, base_url: BaseUrl = "", today: Today = None,
-) -> None:
-    """Write the personal links of new invitations and due reminders as CSV for another
-    mailer (they count as sent)."""
-    from cxlens.surveys import delivery
-    from cxlens.warehouse.store import open_warehouse
-
-    url = _need_base_url(base_url)
-    with open_warehouse(workspace) as con:
-        n = delivery.links_csv(con, workspace, url, _today(today), out_file)
-    out.print(f"{n:,} link(s) written to {out_file}")
-
-
-@survey_app.command("optout")
-def survey_optout(
-    identifier: Annotated[str, typer.Argument(help="E-mail, phone, CRM id … of the customer.")],
-    workspace: Workspace = DEFAULT_WORKSPACE,
-) -> None:
-    """Record that a customer wants no surveys (honoured by every trigger and link)."""
-    from cxlens.surveys import store
-    from cxlens.warehouse.store import open_warehouse
-
-    value = identifier.strip().lower() if "@" in identifier else identifier.strip()
-    with open_warehouse(workspace) as con:
-        store.ensure(con)
-        rows = con.execute("SELECT customer_id, identity_key FROM identities WHERE value = ? "
-                           "ORDER BY identity_key LIMIT 1", [value]).fetchall()
-        if not rows:
-            raise UserError(f"no customer with the identifier {identifier!r}",
-                            hint="use an e-mail address, phone number or id the data holds")
-        n = store.opt_out(con, customer_id=rows[0][0], identity_key=rows[0][1], source="cli")
-        con.execute("UPDATE survey_invitations SET state = 'opted_out' WHERE customer_id = ? "
-                    "AND state IN ('created', 'sent', 'opened')", [rows[0][0]])
-    out.print(f"customer {rows[0][0]} opted out ({n} identifier(s) recorded)")
-
-
-@survey_app.command("followups")
-def survey_followups(
-    status: Annotated[str | None, typer.Option(help="open, contacted or resolved")] = None,
-    workspace: Workspace = DEFAULT_WORKSPACE, as_json: AsJson = False,
-) -> None:
-    """Follow-up items of detractor answers, open ones first."""
-    from cxlens.surveys import followups
-    from cxlens.warehouse.store import open_warehouse
-
-    with open_warehouse(workspace, read_only=True) as con:
-        items = followups.list_followups(con, status)
-    if as_json:
-        emit_json([f.as_dict() for f in items])
-        return
-    table = Table("id", "status", "survey", "score", "customer", "owner", "comment")
-    for f in items:
-        table.add_row(str(f.followup_id), f.status, f.survey_id, f"{float(f.score):g}",
-                      f.identity_key or "", f.owner or "", (f.comment or "")[:60])
-    out.print(table)
 
 
 @app.callback(invoke_without_command=True)

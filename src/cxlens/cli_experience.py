@@ -8,23 +8,17 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from cxlens.cli_common import AsJson, Workspace, emit_json, out
 from cxlens.config import DEFAULT_WORKSPACE
 from cxlens.errors import UserError
 
 experience_app = typer.Typer(help="Experience metrics with their intervals: NPS, CSAT, CES, "
                              "eNPS, key drivers, staff and customers.", no_args_is_help=True)
-out = Console()
-
-Workspace = Annotated[Path, typer.Option("--workspace", "-w", envvar="CXLENS_WORKSPACE",
-                                         help="Folder of the workspace.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 Start = Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD.")]
 End = Annotated[str | None, typer.Option(help="Day after the last, YYYY-MM-DD.")]
 
@@ -43,12 +37,6 @@ def _interval(e: Any, digits: int = 1) -> str:
         return ""
     f = f".{digits}f"
     return f"{e.value:{f}}" + (f"  [{e.low:{f}}, {e.high:{f}}]" if e.low is not None else "")
-
-
-def _emit(data: Any) -> None:
-    from cxlens.cli import emit_json
-
-    emit_json(data)
 
 
 @experience_app.command("score")
@@ -73,7 +61,7 @@ def score_cmd(
         except ValueError as exc:
             raise UserError(str(exc), hint="see `cxlens experience score --help`") from None
     if as_json:
-        _emit([s.as_dict() for s in scores])
+        emit_json([s.as_dict() for s in scores])
         return
     t = Table("period", by or "", "n", metric, "95 % interval", "",
               title=f"{metric.upper()} (too small to act on: fewer than 30 answers)",
@@ -107,7 +95,7 @@ def drivers_cmd(
         except ValueError as exc:
             raise UserError(str(exc), hint="the survey needs attribute ratings") from None
     if as_json:
-        _emit(asdict(k))
+        emit_json(asdict(k))
         return
     t = Table("attribute", "importance [95 %]", "share %", "performance [95 %]", "quadrant",
               title=f"key drivers of {metric} ({method}, n {k.n:,}, R² {k.r2.value:.2f})",
@@ -132,7 +120,7 @@ def people_cmd(
     with open_warehouse(workspace, read_only=True) as con:
         link = team_link(con, _day(start, "--start"), _day(end, "--end"))
     if as_json:
-        _emit(asdict(link))
+        emit_json(asdict(link))
         return
     t = Table("team", "store", "eNPS [95 %]", "customers' NPS [95 %]", "",
               title_justify="left", title="staff and customers")

@@ -1,0 +1,35 @@
+"""What every ``cxlens`` command module shares: the consoles, the common options, JSON output.
+
+Kept apart from :mod:`cxlens.cli` so that command groups in their own modules
+(``cli_collect``, ``cli_survey``, ``cli_experience``) can use them without an import cycle.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+out = Console()
+err = Console(stderr=True)
+
+Workspace = Annotated[Path, typer.Option(
+    "--workspace", "-w", envvar="CXLENS_WORKSPACE",
+    show_default="$CXLENS_WORKSPACE or ./cxlens-data",
+    help="Folder of the workspace (one per company or client).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str, indent=2) + "\n")
+
+
+def progress_bar(enabled: bool) -> Progress:
+    return Progress(TextColumn("[bold]{task.description:<22}"), BarColumn(),
+                    TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+                    console=err, disable=not enabled, transient=True)
