@@ -40,10 +40,9 @@ Progress = Callable[[str, float], None]
 # views at once, deleted right after COMMIT (see _load_staged for why not before).
 INVALID = 0
 STAGE = "_stage"
-TYPED = "_typed"
-# While a batch is loaded, DuckDB may use at most this much memory (if its own limit is not
-# lower already): the one-pass table of a 10 M-row file is ~5 GB uncompressed in memory, and
-# above the cap DuckDB spills it to its temp directory instead of growing the process.
+# While a file is read and loaded, DuckDB may use at most this much memory (if its own limit
+# is not lower already): the text of a 10 M-row CSV is several GB uncompressed, and above the
+# cap DuckDB spills it to its temp directory instead of growing the process.
 INGEST_MEMORY_LIMIT = 2 << 30
 _UNITS = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
 # All reasons of a row as one text: "Summa: not a number; Päivämäärä: not a date/time".
