@@ -13,16 +13,9 @@ from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import PASSWORD, csrf_of, sign_in
+from web_helpers import csrf_of, demo_home, quick_argon2, sign_in
 
-from cxlens.demo import generate
-from cxlens.ingest.load import ingest
-from cxlens.warehouse.store import open_warehouse
-from cxlens.web import db
-from cxlens.web.accounts import create_user
-from cxlens.web.app import create_app
-from cxlens.web.settings import WebSettings
-from cxlens.web.workspaces import add_member, create_workspace
+from cxlens.web.workspaces import create_workspace
 
 AS_OF = "2026-11-27"
 Q = f"months=24&as_of={AS_OF}"
@@ -30,31 +23,16 @@ Q = f"months=24&as_of={AS_OF}"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """A home with workspace ``demo`` (S demo loaded, seed 7): an owner and a viewer."""
-    from argon2 import PasswordHasher
+    """A home with workspace ``demo`` (S demo loaded, seed 7) and an empty workspace."""
 
-    from cxlens.web import security
+    def empty(con, ws, owner) -> dict:
+        create_workspace(con, ws.path.parent, "empty", "Empty Oy", owner)
+        return {}
 
-    saved = security._hasher
-    security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    root = tmp_path_factory.mktemp("experience_pages")
-    settings = WebSettings.load(home=root / "home")
-    app = create_app(settings)
-    con = db.connect(settings.db_path)
-    try:
-        owner = create_user(con, "owner@demo.fi", PASSWORD)
-        ws, _ = create_workspace(con, settings.workspaces_dir, "demo", "Demo Oy", owner)
-        add_member(con, ws, create_user(con, "viewer@demo.fi", PASSWORD), "viewer")
-        create_workspace(con, settings.workspaces_dir, "empty", "Empty Oy", owner)
-    finally:
-        con.close()
-    manifest = generate(root / "files", size="S", seed=7)
-    with open_warehouse(ws.path) as wh:
-        for f in manifest.files:
-            ingest(wh, f.path, f.kind, preset=f.preset)
-    with TestClient(app):
-        yield {"app": app}
-    security._hasher = saved
+    with quick_argon2():
+        app, _ = demo_home(tmp_path_factory.mktemp("experience_pages"), empty)
+        with TestClient(app):
+            yield {"app": app}
 
 
 @pytest.fixture(scope="module")

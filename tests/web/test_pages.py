@@ -14,49 +14,26 @@ from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import PASSWORD, csrf_of, sign_in
+from web_helpers import csrf_of, demo_home, quick_argon2, sign_in
 
-from cxlens.demo import generate
-from cxlens.ingest.load import ingest
-from cxlens.warehouse.store import open_warehouse
-from cxlens.web import db
-from cxlens.web.accounts import create_user
-from cxlens.web.app import create_app
-from cxlens.web.settings import WebSettings
-from cxlens.web.workspaces import add_member, create_token, create_workspace
+from cxlens.web.workspaces import create_token
 
 AS_OF = "2026-11-27"
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """A home with workspace ``demo`` (S demo loaded): owner, analyst and viewer."""
-    from argon2 import PasswordHasher
+    """A home with workspace ``demo`` (S demo loaded): owner, analyst, viewer and tokens."""
 
-    from cxlens.web import security
+    def tokens(con, ws, owner) -> dict:
+        return {"read": create_token(con, ws, "read", "read", owner),
+                "write": create_token(con, ws, "write", "write", owner)}
 
-    saved = security._hasher
-    security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     root = tmp_path_factory.mktemp("pages")
-    settings = WebSettings.load(home=root / "home")
-    app = create_app(settings)
-    con = db.connect(settings.db_path)
-    try:
-        owner = create_user(con, "owner@demo.fi", PASSWORD)
-        ws, _ = create_workspace(con, settings.workspaces_dir, "demo", "Demo Oy", owner)
-        for email, role in (("analyst@demo.fi", "analyst"), ("viewer@demo.fi", "viewer")):
-            add_member(con, ws, create_user(con, email, PASSWORD), role)
-        read_token = create_token(con, ws, "read", "read", owner)
-        write_token = create_token(con, ws, "write", "write", owner)
-    finally:
-        con.close()
-    manifest = generate(root / "files", size="S", seed=7)
-    with open_warehouse(ws.path) as wh:
-        for f in manifest.files:
-            ingest(wh, f.path, f.kind, preset=f.preset)
-    with TestClient(app):
-        yield {"app": app, "root": root, "read": read_token, "write": write_token}
-    security._hasher = saved
+    with quick_argon2():
+        app, more = demo_home(root, tokens)
+        with TestClient(app):
+            yield {"app": app, "root": root, **more}
 
 
 def member(demo: dict, who: str) -> TestClient:
