@@ -221,6 +221,9 @@ LINEAGE: tuple[tuple[str, str, str], ...] = (
     ("_idkey", "VARCHAR", "The row's primary identity key, e.g. 'email:anna@example.fi'"),
     ("_batch", "INTEGER", "The batch that loaded the row"),
     ("_line", "BIGINT", "Line of the row in its source file (1 = header)"),
+    ("_extra", "VARCHAR[]",
+     "Values of the source's unmapped columns, named once per batch in "
+     "batches.extra_columns; the views show them as the JSON `properties`"),
     ("_superseded_by", "INTEGER",
      "Batch that loaded a newer version of this record (0: a row that failed validation, "
      "hidden until it is deleted right after its batch commits)"),

@@ -375,5 +375,5 @@ def _customers_sql() -> str:
                                  lambda a, b: json_merge_patch(a, b)) AS properties,
                      max(seq) AS _line
               FROM ({keyed}) GROUP BY _k) m
-        LEFT JOIN customer_records c ON c._key = m._k AND c._superseded_by IS NULL
+        LEFT JOIN v_customer_records c ON c._key = m._k
     """

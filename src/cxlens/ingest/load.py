@@ -13,8 +13,9 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -31,6 +32,7 @@ from cxlens.sources.readers import (
     Staged,
     collect_rejects,
     header_only,
+    not_utf8,
     renumber_lines,
     stage,
 )
@@ -167,21 +169,9 @@ def plan(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
                            sheet=opts.sheet or m.read.get("sheet"),
                            skip_rows=opts.skip_rows if opts.skip_rows is not None
                            else int(skip) if skip is not None else None)
-    staged = stage(con, path, STAGE, opts)
-    if staged.prepare:
-        try:
-            with memory_cap(con):
-                run_with_progress(con, staged.prepare,
-                                  lambda frac: (progress or _quiet)("reading", 0.3 * frac))
-        except duckdb.Error as exc:
-            raise InputError(f"cannot read the file as CSV: {str(exc).splitlines()[0]}",
-                             file=str(path), hint="check that this is a CSV export") from None
-        finally:
-            staged.cleanup()
-        collect_rejects(con, staged)
-        staged.rows = con.execute(f"SELECT count(*) FROM {STAGE}").fetchall()[0][0]
-        if staged.rows == 0 and not staged.rejected:
-            raise header_only(path)
+    staged = _read(con, path, opts, progress or _quiet)
+    if not_utf8(staged):
+        staged = _read(con, path, replace(opts, encoding="utf-8-mixed"), progress or _quiet)
     if m is None:
         m = detect_preset(staged.columns, kind_name)
         how = "detected preset"
@@ -207,6 +197,27 @@ def plan(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
     return Plan(mapping=m, staged=staged, how=how, proposal=proposal)
 
 
+def _read(con: duckdb.DuckDBPyConnection, path: Path, opts: ReadOptions,
+          progress: Progress) -> Staged:
+    """Stage the file; a CSV is read into the temp table here, with its rejected lines."""
+    staged = stage(con, path, STAGE, opts)
+    if staged.prepare:
+        try:
+            with memory_cap(con):
+                run_with_progress(con, staged.prepare,
+                                  lambda frac: progress("reading", 0.3 * frac))
+        except duckdb.Error as exc:
+            raise InputError(f"cannot read the file as CSV: {str(exc).splitlines()[0]}",
+                             file=str(path), hint="check that this is a CSV export") from None
+        finally:
+            staged.cleanup()
+        collect_rejects(con, staged)
+        staged.rows = con.execute(f"SELECT count(*) FROM {STAGE}").fetchall()[0][0]
+        if staged.rows == 0 and not staged.rejected:
+            raise header_only(path)
+    return staged
+
+
 def ingest(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
            preset: str | None = None, mapping_file: Path | None = None,
            read: ReadOptions | None = None, progress: Progress | None = None,
@@ -217,11 +228,15 @@ def ingest(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
     say = progress or (lambda step, frac: None)
     con.execute("SET TimeZone = 'UTC'")
     say("reading", 0.05)
-    p = plan(con, path, kind_name, preset=preset, mapping_file=mapping_file, read=read,
-             proposal_dir=proposal_dir, accept_unsure=False, progress=say)
-    if confirm is not None and not confirm(p):
-        return BatchResult(None, str(path), p.mapping.kind, p.mapping.label, dry_run=True)
-    return load_staged(con, p, str(path), sha256_of(path), say, dry_run=dry_run)
+    # The file's checksum is taken in a thread while DuckDB reads the file.
+    with ThreadPoolExecutor(1) as pool:
+        sha = pool.submit(sha256_of, path)
+        p = plan(con, path, kind_name, preset=preset, mapping_file=mapping_file, read=read,
+                 proposal_dir=proposal_dir, accept_unsure=False, progress=say)
+        if confirm is not None and not confirm(p):
+            return BatchResult(None, str(path), p.mapping.kind, p.mapping.label, dry_run=True)
+        file_sha = sha.result()
+    return load_staged(con, p, str(path), file_sha, say, dry_run=dry_run)
 
 
 def load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str, file_sha: str | None,
@@ -260,9 +275,9 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
         batch = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchall()[0][0]
         this = f"_batch = {batch}"
         con.execute(
-            "INSERT INTO batches (batch_id, kind, source_file, file_sha256, mapping, started_at)"
-            " VALUES (?, ?, ?, ?, ?, now())",
-            [batch, k.name, source_file, file_sha, m.to_yaml()],
+            "INSERT INTO batches (batch_id, kind, source_file, file_sha256, mapping, started_at,"
+            " extra_columns) VALUES (?, ?, ?, ?, ?, now(), ?)",
+            [batch, k.name, source_file, file_sha, m.to_yaml(), compiled.extra_columns or None],
         )
         try:
             if not staged.ordered:
@@ -272,10 +287,11 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
                 con.execute("SET preserve_insertion_order = false")
             run_with_progress(
                 con,
-                f"INSERT INTO {k.table} ({', '.join(fields)}, _key, _hash, _idkey, _batch, "
-                f"_line, _superseded_by, _errors, _raw) SELECT {', '.join(fields)}, _key, "
-                f"_hash, _idkey, {batch}, _line, CASE WHEN len(_errors) > 0 THEN {INVALID} END,"
-                f" CASE WHEN len(_errors) > 0 THEN _errors END, _raw FROM ({compiled.sql})",
+                f"INSERT INTO {k.table} ({', '.join(fields)}, _key, _hash, _idkey, _extra, "
+                f"_batch, _line, _superseded_by, _errors, _raw) SELECT {', '.join(fields)}, "
+                f"_key, _hash, _idkey, _extra, {batch}, _line, "
+                f"CASE WHEN len(_errors) > 0 THEN {INVALID} END, "
+                f"CASE WHEN len(_errors) > 0 THEN _errors END, _raw FROM ({compiled.sql})",
                 lambda frac: say("loading", 0.3 + 0.4 * frac))
             renumber_lines(con, staged, k.table, this)
         finally:

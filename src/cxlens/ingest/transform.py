@@ -2,10 +2,11 @@
 
 The result has, per row: the canonical fields (typed), the lineage columns ``_key`` (the
 record's key, NULL when the record is identified by its content), ``_hash`` (the MD5 of the
-content as a 128-bit number: 16 bytes instead of 32 hex characters on every stored row) and
-``_idkey``, and ``_errors``: a list of ``(column, value, reason)`` structs,
-empty when the row is valid. Each check is a small function returning a SQL expression, so
-adding a rule means adding a function, not editing a loop over rows.
+content as a 128-bit number: 16 bytes instead of 32 hex characters on every stored row),
+``_idkey`` and ``_extra`` (the values of the unmapped columns), and ``_errors``: a list of
+``(column, value, reason)`` structs, empty when the row is valid. Each check is a small
+function returning a SQL expression, so adding a rule means adding a function, not editing
+a loop over rows.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Compiled:
     sql: str
     fields: list[str]
     notes: list[str]
+    extra_columns: list[str]  # the names of the values in ``_extra``, in order
 
 
 def lit(value: str | None) -> str:
@@ -248,9 +250,8 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
         raws[fname] = f"coalesce({raws[fname]}, {lit(default)})" if fname in raws else lit(default)
     used = {c for c in sources.values() if c}
     rest = [c for c in columns if c not in used]
-    if "properties" not in raws and m.properties == "rest" and rest:
-        raws["properties"] = "to_json({" + ", ".join(
-            f"{lit(c)}: {ident(c)}" for c in rest) + "})::VARCHAR"
+    # Unmapped columns are kept as a list of values; their names go to the batch once.
+    extra = rest if "properties" not in raws and m.properties == "rest" else []
 
     typed: dict[str, str] = {}
     checks: list[tuple[str, str, str]] = []  # (field, raw, reason expr)
@@ -272,7 +273,10 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
     if k.name == "customers":
         checks.append(("crm_id", "NULL", f"CASE WHEN {idkey} IS NULL THEN "
                        "'no identifier (crm_id, email, loyalty_id or phone)' END"))
-    content = "concat_ws(chr(31), " + ", ".join(raws[n] for n in sorted(raws)) + ")"
+    # chr(30) marks a missing value, so that values shifting between columns still differ.
+    content = "concat_ws(chr(31), " + ", ".join(
+        [f"coalesce({raws[n]}, chr(30))" for n in sorted(raws)]
+        + [f"coalesce({ident(c)}, chr(30))" for c in extra]) + ")"
     key_fields = [n for n in k.key if n in typed]
     if k.name == "customers":
         key = idkey
@@ -286,9 +290,10 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
         f"'value': {raw}, 'reason': {reason}}} END" for fn, raw, reason in checks
     ) + "], lambda x: x IS NOT NULL)"
     select = ", ".join(f"{e} AS {ident(n)}" for n, e in typed.items())
+    extra_list = "[" + ", ".join(ident(c) for c in extra) + "]" if extra else "NULL::VARCHAR[]"
     inner = (
         f"SELECT _line, {select}, {key} AS _key, md5_number({content}) AS _hash, "
-        f"{idkey} AS _idkey, "
+        f"{idkey} AS _idkey, {extra_list} AS _extra, "
         f"{errors} AS _errors, {', '.join(f'{ident(c)} AS _c{i}' for i, c in enumerate(columns))}"
         f" FROM {staged.source}"
     )
@@ -297,4 +302,4 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
         f"SELECT * EXCLUDE ({', '.join(f'_c{i}' for i in range(len(columns)))}), "
         f"CASE WHEN len(_errors) > 0 THEN {raw_json}::VARCHAR END AS _raw FROM ({inner})"
     )
-    return Compiled(sql=sql, fields=list(typed), notes=notes)
+    return Compiled(sql=sql, fields=list(typed), notes=notes, extra_columns=extra)

@@ -17,7 +17,7 @@ import duckdb
 from cxlens.errors import UserError
 from cxlens.schema import KINDS, LINEAGE, SQL_TYPES, STAGING
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DB_NAME = "warehouse.duckdb"
 
 _BATCHES = """
@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS batches (
     changed BIGINT NOT NULL DEFAULT 0,
     quarantined BIGINT NOT NULL DEFAULT 0,
     duplicates BIGINT NOT NULL DEFAULT 0,
-    status VARCHAR NOT NULL DEFAULT 'loaded'
+    status VARCHAR NOT NULL DEFAULT 'loaded',
+    extra_columns VARCHAR[]
 )"""
 
 _QUARANTINE = """
@@ -102,17 +103,23 @@ def table_ddl(kind_name: str) -> str:
     return f"CREATE TABLE IF NOT EXISTS {k.table} (\n    " + ",\n    ".join(cols) + "\n)"
 
 
+# A row's ``properties``: its own JSON, or its unmapped columns' values under the names
+# its batch recorded.
+_PROPERTIES = ("CASE WHEN t._extra IS NULL THEN t.properties "
+               "ELSE to_json(map(b.extra_columns, t._extra))::VARCHAR END")
+
+
 def view_ddl(kind_name: str) -> str:
     k = KINDS[kind_name]
+    props = (f" REPLACE ({_PROPERTIES} AS properties)"
+             if any(f.name == "properties" for f in k.fields) else "")
+    cols = f"t.* EXCLUDE (_errors, _raw, _extra){props}"
+    joins = "LEFT JOIN batches b ON b.batch_id = t._batch" if props else ""
     if k.needs_identity:
-        return (
-            f"CREATE OR REPLACE VIEW v_{k.table} AS SELECT t.* EXCLUDE (_errors, _raw), "
-            "i.customer_id "
-            f"FROM {k.table} t LEFT JOIN identities i ON i.identity_key = t._idkey "
-            "WHERE t._superseded_by IS NULL"
-        )
-    return (f"CREATE OR REPLACE VIEW v_{k.table} AS SELECT * EXCLUDE (_errors, _raw) "
-            f"FROM {k.table} WHERE _superseded_by IS NULL")
+        cols += ", i.customer_id"
+        joins += " LEFT JOIN identities i ON i.identity_key = t._idkey"
+    return (f"CREATE OR REPLACE VIEW v_{k.table} AS SELECT {cols} FROM {k.table} t {joins} "
+            "WHERE t._superseded_by IS NULL")
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
@@ -140,6 +147,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(_INBOX)
     if 0 < version < 3:
         _to_v3(con)
+    if 0 < version < 4:
+        _to_v4(con)
     con.execute(
         "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
     )
@@ -167,12 +176,26 @@ def _to_v3(con: duckdb.DuckDBPyConnection) -> None:
         for name, sql_type in STAGING:
             if name not in cols:
                 con.execute(f"ALTER TABLE {k.table} ADD COLUMN {name} {sql_type}")
-        con.execute(view_ddl(k.name))
+    # The views are made again by _to_v4, which always follows.
     con.execute(
         "UPDATE quarantine SET row_hash = "
         f"{_hex_md5_to_number('row_hash')}::VARCHAR "
         "WHERE row_hash IS NOT NULL AND NOT starts_with(row_hash, 'raw:')"
     )
+
+
+def _to_v4(con: duckdb.DuckDBPyConnection) -> None:
+    """3 -> 4: unmapped columns as a list of values per row, named once per batch.
+
+    Rows loaded before keep their ``properties`` JSON. Their content hashes were taken
+    over that JSON, so a file loaded before the upgrade and again after it is not
+    recognised as the same rows: roll back its old batch first (docs/ingest.md).
+    """
+    con.execute("ALTER TABLE batches ADD COLUMN IF NOT EXISTS extra_columns VARCHAR[]")
+    for k in KINDS.values():
+        con.execute(f"DROP VIEW IF EXISTS v_{k.table}")
+        con.execute(f"ALTER TABLE {k.table} ADD COLUMN IF NOT EXISTS _extra VARCHAR[]")
+        con.execute(view_ddl(k.name))
 
 
 def db_path(workspace: Path) -> Path:
