@@ -169,9 +169,7 @@ def plan(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
                            sheet=opts.sheet or m.read.get("sheet"),
                            skip_rows=opts.skip_rows if opts.skip_rows is not None
                            else int(skip) if skip is not None else None)
-    staged = _read(con, path, opts, progress or _quiet)
-    if not_utf8(staged):
-        staged = _read(con, path, replace(opts, encoding="utf-8-mixed"), progress or _quiet)
+    staged = stage(con, path, STAGE, opts)
     if m is None:
         m = detect_preset(staged.columns, kind_name)
         how = "detected preset"
@@ -197,27 +195,6 @@ def plan(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
     return Plan(mapping=m, staged=staged, how=how, proposal=proposal)
 
 
-def _read(con: duckdb.DuckDBPyConnection, path: Path, opts: ReadOptions,
-          progress: Progress) -> Staged:
-    """Stage the file; a CSV is read into the temp table here, with its rejected lines."""
-    staged = stage(con, path, STAGE, opts)
-    if staged.prepare:
-        try:
-            with memory_cap(con):
-                run_with_progress(con, staged.prepare,
-                                  lambda frac: progress("reading", 0.3 * frac))
-        except duckdb.Error as exc:
-            raise InputError(f"cannot read the file as CSV: {str(exc).splitlines()[0]}",
-                             file=str(path), hint="check that this is a CSV export") from None
-        finally:
-            staged.cleanup()
-        collect_rejects(con, staged)
-        staged.rows = con.execute(f"SELECT count(*) FROM {STAGE}").fetchall()[0][0]
-        if staged.rows == 0 and not staged.rejected:
-            raise header_only(path)
-    return staged
-
-
 def ingest(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
            preset: str | None = None, mapping_file: Path | None = None,
            read: ReadOptions | None = None, progress: Progress | None = None,
@@ -234,6 +211,7 @@ def ingest(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
         p = plan(con, path, kind_name, preset=preset, mapping_file=mapping_file, read=read,
                  proposal_dir=proposal_dir, accept_unsure=False, progress=say)
         if confirm is not None and not confirm(p):
+            p.staged.cleanup()
             return BatchResult(None, str(path), p.mapping.kind, p.mapping.label, dry_run=True)
         file_sha = sha.result()
     return load_staged(con, p, str(path), file_sha, say, dry_run=dry_run)
@@ -244,9 +222,23 @@ def load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str, file_
                 after_load: Callable[[int], None] | None = None,
                 retrying: int | None = None) -> BatchResult:
     """Validate and load a staged file; ``retrying`` names a batch whose quarantine is retried."""
-    with memory_cap(con):
-        return _load_staged(con, p, source_file, file_sha, say, dry_run=dry_run,
-                            after_load=after_load, retrying=retrying)
+    try:
+        with memory_cap(con):
+            try:
+                return _load_staged(con, p, source_file, file_sha, say, dry_run=dry_run,
+                                    after_load=after_load, retrying=retrying)
+            except _NotUtf8:  # rolled back: read the file again, repairing those lines
+                assert p.staged.reread is not None
+                p.staged.cleanup()
+                p = replace(p, staged=p.staged.reread("utf-8-mixed"))
+                return _load_staged(con, p, source_file, file_sha, say, dry_run=dry_run,
+                                    after_load=after_load, retrying=retrying)
+    finally:
+        p.staged.cleanup()
+
+
+class _NotUtf8(Exception):
+    """A UTF-8 read met lines in another encoding (a mixed file)."""
 
 
 def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
@@ -293,6 +285,11 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
                 f"CASE WHEN len(_errors) > 0 THEN {INVALID} END, "
                 f"CASE WHEN len(_errors) > 0 THEN _errors END, _raw FROM ({compiled.sql})",
                 lambda frac: say("loading", 0.3 + 0.4 * frac))
+            if staged.line_offset is not None:
+                _number_lines(con, k.table, this, staged.line_offset)
+            collect_rejects(con, staged)
+            if not_utf8(staged) and staged.reread is not None:
+                raise _NotUtf8
             renumber_lines(con, staged, k.table, this)
         finally:
             con.execute("RESET preserve_insertion_order")
@@ -353,6 +350,16 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
         _drop_invalid(con, k.table)
     say("done", 1.0)
     return result
+
+
+def _number_lines(con: duckdb.DuckDBPyConnection, table: str, this: str, offset: int) -> None:
+    """Number the batch's rows by the order they were written, which is the file's.
+
+    The rows are still the transaction's own, so their row ids run without gaps from the
+    first row written, and updating them is cheap (0.03 CPU-s for 0.8 M rows).
+    """
+    con.execute(f"UPDATE {table} SET _line = rowid - (SELECT min(rowid) FROM {table} "
+                f"WHERE {this}) + {offset} WHERE {this}")
 
 
 def _drop_invalid(con: duckdb.DuckDBPyConnection, table: str) -> None:

@@ -14,7 +14,8 @@ import csv
 import io
 import json
 import tempfile
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -59,8 +60,6 @@ class Staged:
     source: str
     sample: str
     columns: list[str]
-    # SQL to run before ``source`` can be read (CSV: the parallel read into a temp table).
-    prepare: str | None = None
     rows: int | None = None
     rejected: list[Rejected] = field(default_factory=list)
     rejects_table: str | None = None
@@ -71,8 +70,16 @@ class Staged:
     temp_files: list[Path] = field(default_factory=list)
     source_name: str = ""
     skip_rows: int = 0
-    # True when ``_line`` is numbered in scan order (CSV, JSON), so the scan must keep it.
+    # True when the scan's order matters (``_line`` numbered in scan order), so the loader
+    # must keep it.
     ordered: bool = True
+    # When set, ``source`` yields ``_line`` as NULL and the loader numbers the rows from the
+    # order they were written in: line = position (0-based) + ``line_offset``. A parallel
+    # read keeps the file's order when it writes, whereas ``row_number() OVER ()`` would
+    # make the whole load single-threaded.
+    line_offset: int | None = None
+    # Reads the same file again with another encoding (a UTF-8 read that met other bytes).
+    reread: Callable[[str], Staged] | None = None
 
     def cleanup(self) -> None:
         for f in self.temp_files:
@@ -272,19 +279,16 @@ def _stage_csv(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
     types = "{" + ", ".join(f"'{_q(c)}': 'VARCHAR'" for c in cols) + "}"
     rej = f"{table}_rej"
     con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {table}_scan")
-    # The file is read into a temp table first: that read runs on every core, and the
-    # table's rowid is the record's position in the file, so line numbers need no
-    # row_number() OVER () (which made the whole one-pass load single-threaded).
     read = (f"read_csv('{_q(str(target))}', header=true, skip={skip}, "
             f"delim='{_q(delimiter)}', quote='\"', escape='\"', auto_detect=false, "
-            f"columns={types}, ignore_errors=true, store_rejects=true, "
-            f"rejects_table='{rej}', rejects_scan='{table}_scan')")
+            f"columns={types}, ignore_errors=true")
     return Staged(
-        source=f"(SELECT *, rowid + {2 + skip} AS _line FROM {table})",
-        sample=f"(SELECT * FROM {table} LIMIT {SAMPLE_ROWS})",
-        prepare=f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {read}",
+        source=(f"(SELECT *, NULL::BIGINT AS _line FROM {read}, store_rejects=true, "
+                f"rejects_table='{rej}', rejects_scan='{table}_scan'))"),
+        sample=f"(SELECT * FROM {read}) LIMIT {SAMPLE_ROWS})",
         columns=cols, rejects_table=rej, encoding=encoding, delimiter=delimiter,
-        notes=notes, temp_files=temp, skip_rows=skip, ordered=False,
+        notes=notes, temp_files=temp, skip_rows=skip, line_offset=2 + skip,
+        reread=lambda enc: _stage_csv(con, path, table, replace(opts, encoding=enc)),
     )
 
 
@@ -433,7 +437,7 @@ def _cell(value: object) -> str | None:
 
 
 def _stage_typed(con: duckdb.DuckDBPyConnection, source_sql: str, line_expr: str,
-                 ordered: bool = True) -> Staged:
+                 ordered: bool = True, line_offset: int | None = None) -> Staged:
     """Typed sources (JSON, Parquet) are read as text in the loader's one pass."""
     desc = con.execute(f"DESCRIBE SELECT * FROM {source_sql}").fetchall()
     cols = [d[0] for d in desc if d[0] != "file_row_number"]
@@ -447,7 +451,7 @@ def _stage_typed(con: duckdb.DuckDBPyConnection, source_sql: str, line_expr: str
     select = f"SELECT {', '.join(exprs)}, {line_expr} AS _line FROM {source_sql}"
     rows = con.execute(f"SELECT count(*) FROM {source_sql}").fetchall()[0][0]
     return Staged(source=f"({select})", sample=f"({select} LIMIT {SAMPLE_ROWS})",
-                  columns=cols, rows=rows, ordered=ordered)
+                  columns=cols, rows=rows, ordered=ordered, line_offset=line_offset)
 
 
 def _stage_json(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
@@ -464,7 +468,7 @@ def _stage_json(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
         types = ", ".join(
             f"'{_q(name)}': '{'JSON' if any(t in dtype for t in nested) else 'VARCHAR'}'"
             for name, dtype, *_ in desc)
-        return _stage_typed(con, f"{src}, columns={{{types}}})", "row_number() OVER ()")
+        return _stage_typed(con, f"{src}, columns={{{types}}})", "NULL::BIGINT", line_offset=1)
     except duckdb.Error as exc:
         line = _json_error_line(path) if fmt == "newline_delimited" else None
         raise InputError(f"cannot read the JSON: {_first_sentence(exc)}", file=str(path),
