@@ -23,6 +23,7 @@ from cxlens.web.deps import csrf_guard
 from cxlens.web.flusher import Flusher
 from cxlens.web.pages import account, auth, customers, data, home, notes, overview
 from cxlens.web.pages import experience as experience_pages
+from cxlens.web.pages import followups as followup_pages
 from cxlens.web.pages import settings as settings_pages
 from cxlens.web.pages import survey_answer as survey_pages
 from cxlens.web.settings import WebSettings
@@ -49,6 +50,7 @@ ROUTERS = [
     collect.api_router,
     survey_pages.router,
     survey_pages.api_router,
+    followup_pages.router,
 ]
 
 

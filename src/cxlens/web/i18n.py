@@ -296,6 +296,25 @@ EN: dict[str, str] = {
     "ppl.correlation_note": "Teams with at least {n} customer answers enter the correlation.",
     "ppl.low_teams": "Teams with a significantly low eNPS",
     "ppl.none_low": "none",
+    "nav.followups": "Follow-ups",
+    "fu.title": "Follow-ups",
+    "fu.help": "Each detractor's answer opens an item: call the customer back, note what was "
+        "agreed, and mark it resolved.",
+    "fu.status": "status",
+    "fu.status.open": "open",
+    "fu.status.contacted": "contacted",
+    "fu.status.resolved": "resolved",
+    "fu.all": "all",
+    "fu.owner": "owner",
+    "fu.anyone": "anyone",
+    "fu.nobody": "nobody yet",
+    "fu.score": "score",
+    "fu.comment": "comment",
+    "fu.answered": "answered",
+    "fu.customer": "customer",
+    "fu.survey": "survey",
+    "fu.note": "note",
+    "fu.none": "No follow-up items.",
 }
 
 FI: dict[str, str] = {
@@ -585,6 +604,25 @@ FI: dict[str, str] = {
         "asiakasvastausta.",
     "ppl.low_teams": "Tiimit, joiden eNPS on merkitsevästi matala",
     "ppl.none_low": "ei yhtään",
+    "nav.followups": "Yhteydenotot",
+    "fu.title": "Yhteydenotot",
+    "fu.help": "Jokainen arvostelijan vastaus avaa tehtävän: soita asiakkaalle, kirjaa mitä "
+        "sovittiin ja merkitse tehtävä ratkaistuksi.",
+    "fu.status": "tila",
+    "fu.status.open": "avoin",
+    "fu.status.contacted": "yhteydessä",
+    "fu.status.resolved": "ratkaistu",
+    "fu.all": "kaikki",
+    "fu.owner": "vastuuhenkilö",
+    "fu.anyone": "kuka tahansa",
+    "fu.nobody": "ei vielä ketään",
+    "fu.score": "arvosana",
+    "fu.comment": "kommentti",
+    "fu.answered": "vastattu",
+    "fu.customer": "asiakas",
+    "fu.survey": "kysely",
+    "fu.note": "muistiinpano",
+    "fu.none": "Ei yhteydenottotehtäviä.",
 }
 
 SV: dict[str, str] = {
@@ -870,6 +908,25 @@ SV: dict[str, str] = {
     "ppl.correlation_note": "Team med minst {n} kundsvar ingår i korrelationen.",
     "ppl.low_teams": "Team med signifikant låg eNPS",
     "ppl.none_low": "inga",
+    "nav.followups": "Uppföljningar",
+    "fu.title": "Uppföljningar",
+    "fu.help": "Varje kritikers svar öppnar ett ärende: ring upp kunden, anteckna vad ni kom "
+        "överens om och markera det som löst.",
+    "fu.status": "status",
+    "fu.status.open": "öppen",
+    "fu.status.contacted": "kontaktad",
+    "fu.status.resolved": "löst",
+    "fu.all": "alla",
+    "fu.owner": "ansvarig",
+    "fu.anyone": "vem som helst",
+    "fu.nobody": "ingen ännu",
+    "fu.score": "betyg",
+    "fu.comment": "kommentar",
+    "fu.answered": "besvarad",
+    "fu.customer": "kund",
+    "fu.survey": "enkät",
+    "fu.note": "anteckning",
+    "fu.none": "Inga uppföljningar.",
 }
 
 CATALOGUE: dict[str, dict[str, str]] = {"en": EN, "fi": FI, "sv": SV}
