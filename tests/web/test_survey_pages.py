@@ -192,6 +192,7 @@ def test_add_a_custom_survey_escape_it_and_edit_it(analyst, viewer) -> None:
     assert r.status_code == 303 and r.headers["location"] == "/w/shop/surveys?saved=pickup"
     html = viewer.get("/w/shop/surveys?saved=pickup").text
     assert "Survey pickup saved." in html
+    assert "saved." not in viewer.get("/w/shop/surveys?saved=Call+us+now").text
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     row = next(r for r in rows_of(html, "surveys") if r[0] == "pickup")
     assert row[2:4] == ["rating", "custom"] and "SV 1 texts shown in English" in row[4]

@@ -113,7 +113,9 @@ def surveys_page(request: Request, access: Viewer,
         with access.warehouse.read() as cur:
             found = store.get_survey(cur, edit)
         definition = found.survey.source if found else ""
-    return _page(request, access, definition=definition, saved=saved)
+    # Only an id can be confirmed: a crafted ?saved= must not put a sentence on the page.
+    ok = saved if saved and definitions.ID.match(saved) else None
+    return _page(request, access, definition=definition, saved=ok)
 
 
 def _form_error(exc: UserError, source: str) -> FormError:
