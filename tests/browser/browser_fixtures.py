@@ -1,5 +1,6 @@
-"""Fixtures of the browser tests (a module, not conftest.py: tests/web imports its own
-``conftest`` by name, and two conftest modules on sys.path would shadow each other).
+"""Fixtures of the browser tests, written in a module of their own so that tests can import
+its names; ``conftest.py`` of this folder lends them to every test module (so all modules
+share one server and one browser).
 
 A real server for the browser tests: a temporary home with an S-demo workspace, served by
 ``cxlens serve`` (Uvicorn) in a subprocess on a free loopback port, and Debian's Chromium
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import httpx2 as httpx
 import pytest
 
@@ -42,6 +44,25 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _seed_surveys(con: duckdb.DuckDBPyConnection, workspace: Path) -> None:
+    """The built-in NPS survey, a trigger "N days after a purchase" with N chosen so that
+    the demo's last order days fall due today, and today's run: invitations not yet sent,
+    whose links the survey browser test hands out through the Surveys page and answers."""
+    from datetime import UTC, datetime
+
+    from cxlens.surveys import definitions, store, triggers
+
+    today = datetime.now(UTC).date()
+    last = con.execute("SELECT max(ts)::DATE FROM v_orders").fetchall()[0][0]
+    days = max(0, min(3650, (today - last).days))
+    store.save_survey(con, definitions.builtin_source("nps"))
+    triggers.save(con, triggers.parse(
+        f"triggers:\n  - id: nps-purchase\n    survey: nps\n    after: purchase\n"
+        f"    days: {days}\n    quiet_days: 90\n    reminder_days: 3\n"
+        f"    touchpoint: purchase\n"))
+    triggers.run(con, workspace, today)
 
 
 @dataclass
@@ -75,6 +96,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with open_warehouse(ws.path) as wh:
         for f in manifest.files:
             ingest(wh, f.path, f.kind, preset=f.preset)
+        _seed_surveys(wh, ws.path)
     port = _free_port()
     log = open(root / "server.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_fixtures import *  # noqa: F403 (the fixtures: server, browser, page)
 from screens import shot
 
 PAGES = {"overview": "/w/demo/?as_of=2026-11-27", "customers": "/w/demo/customers",

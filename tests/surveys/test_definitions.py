@@ -115,3 +115,32 @@ def test_stored_definition_keeps_its_warnings_and_public_id(con) -> None:
     again = store.save_survey(con, CUSTOM, "visit.yml")
     assert again.public_id == first.public_id and again.warnings == []
     assert store.get_survey(con, "store_visit").survey.main.id == "overall"
+
+
+def test_missing_texts_per_language_match_the_warnings() -> None:
+    source = CUSTOM.replace("title: {fi: Käynti, sv: Besök, en: Visit}", "title: Visit")
+    survey, warnings = parse(source)
+    missing = definitions.missing_texts(survey)
+    assert missing["en"] == []
+    assert missing["fi"] == missing["sv"] == ["title"]
+    assert warnings == ["title: no 'fi' text; English is shown instead",
+                        "title: no 'sv' text; English is shown instead"]
+    assert definitions.missing_texts(definitions.builtin("nps")) == {"fi": [], "sv": [],
+                                                                      "en": []}
+
+
+def test_built_in_only_when_word_for_word() -> None:
+    assert definitions.is_builtin(definitions.builtin("ces"))
+    edited, _ = parse(builtin_source("ces").replace("Kiitos", "Kiitos paljon"))
+    assert edited.id == "ces" and not definitions.is_builtin(edited)
+    assert not definitions.is_builtin(parse(CUSTOM)[0])
+
+
+@pytest.mark.parametrize(("key", "line"), [
+    ("id", 2), ("questions[1].scale", 13), ("questions[2].options[1].text.sv", 19),
+    ("questions[0].nothing", 7), ("intro", 2), ("questions[9]", 6), ("", 2),
+])
+def test_line_of_a_key_path(key: str, line: int) -> None:
+    """The line of the key (or of its nearest parent that exists) in the YAML text."""
+    assert definitions.line_of(CUSTOM, key) == line
+    assert definitions.line_of("a: [unclosed", "a") is None

@@ -102,3 +102,122 @@ def demo_home(root: Path, extra: Callable[[Any, Any, Any], dict[str, Any]] | Non
         for f in manifest.files:
             ingest(wh, f.path, f.kind, preset=f.preset)
     return app, more
+
+
+# --- a small workspace with surveys (the Surveys and Follow-ups pages) -------------------------
+
+SURVEY_CUSTOMERS = ("anna@shop.fi", "bert@shop.se", "carl@shop.com", "dora@shop.fi",
+                    "eero@shop.fi", "frida@shop.se", "gus@shop.com", "hilma@shop.fi")
+SURVEY_TRIGGERS = """triggers:
+  - id: nps-purchase
+    survey: nps
+    after: purchase
+    days: 7
+    quiet_days: 30
+    reminder_days: 3
+    touchpoint: purchase
+  - id: ces-after-nps
+    survey: ces
+    after: step:nps-purchase
+    days: 60
+    quiet_days: 30
+"""
+# A custom survey whose Swedish texts are missing (English is shown instead).
+CUSTOM_SURVEY = """id: store_visit
+metric: rating
+default_language: fi
+title: {fi: Käyntisi, en: Your visit}
+questions:
+  - id: overall
+    type: rating
+    scale: [1, 5]
+    text: {fi: Kokonaisarvio, sv: Helhetsbetyg, en: Overall}
+  - id: comment
+    type: text
+    text: {fi: Kommentti, en: Comment}
+thanks: {fi: Kiitos!, sv: Tack!, en: Thank you!}
+email:
+  subject: {fi: Käyntisi, sv: Ditt besök, en: Your visit}
+  body: {fi: "Vastaa: {link}", sv: "Svara: {link}", en: "Answer: {link}"}
+"""
+SCRIPT_COMMENT = "<script>alert('x')</script> late delivery"
+
+
+def build_survey_warehouse(path: Path, files: Path, *, secret: str = "") -> dict[str, Any]:
+    """A warehouse with eight customers who bought 7 days ago, the NPS and CES surveys, a
+    custom one, the triggers above, and today's run (eight NPS invitations); then six sent,
+    four answered (9, 3, 10, 0: two detractors, so two follow-ups, the 3 with a
+    ``<script>`` comment), one opted out, one reminded, two not yet sent; and one public
+    answer. ``secret`` is added to every comment (to see that it never leaks elsewhere).
+    Returns today and the invitation id of each e-mail."""
+    from datetime import UTC, datetime, timedelta
+
+    from cxlens.ingest.load import ingest
+    from cxlens.surveys import answers, definitions, invitations, store, triggers
+    from cxlens.warehouse.store import open_warehouse
+
+    today = datetime.now(UTC).date()
+    bought = (today - timedelta(days=7)).isoformat()
+    langs = ("fi", "sv", "en", "fi", "fi", "sv", "", "fi")
+    files.mkdir(parents=True, exist_ok=True)
+    (files / "customers.csv").write_text(
+        "email,language,name\n" + "".join(f"{e},{lang},{e.split('@')[0].title()}\n"
+                                          for e, lang in zip(SURVEY_CUSTOMERS, langs,
+                                                             strict=True)), encoding="utf-8")
+    (files / "orders.csv").write_text(
+        "order_id,ts,amount,email\n" + "".join(f"o{i},{bought} 10:00:00,10.0,{e}\n"
+                                              for i, e in enumerate(SURVEY_CUSTOMERS, 1)),
+        encoding="utf-8")
+    with open_warehouse(path) as con:
+        ingest(con, files / "customers.csv", "customers")
+        ingest(con, files / "orders.csv", "orders")
+        for name in ("nps", "ces"):
+            store.save_survey(con, definitions.builtin_source(name))
+        store.save_survey(con, CUSTOM_SURVEY)
+        triggers.save(con, triggers.parse(SURVEY_TRIGGERS))
+        triggers.run(con, path, today)
+        ids = {e: i for i, e in con.execute("SELECT invitation_id, email FROM "
+                                            "survey_invitations").fetchall()}
+        nps = store.require_survey(con, "nps").survey
+        for email in SURVEY_CUSTOMERS[:6]:
+            invitations.set_state(con, ids[email], "sent", "sent_at")
+        for email, score, comment in ((SURVEY_CUSTOMERS[0], 9, "Great service"),
+                                      (SURVEY_CUSTOMERS[1], 3, SCRIPT_COMMENT),
+                                      (SURVEY_CUSTOMERS[2], 10, "Fast"),
+                                      (SURVEY_CUSTOMERS[5], 0, "Never again")):
+            inv = invitations.by_id(con, ids[email])
+            assert inv is not None
+            answers.submit(con, nps, inv, {"score": score, "comment": comment + secret})
+        opted = invitations.by_id(con, ids[SURVEY_CUSTOMERS[3]])
+        assert opted is not None
+        answers.opt_out(con, opted)
+        con.execute("UPDATE survey_invitations SET reminded_at = now()::TIMESTAMP "
+                    "WHERE invitation_id = ?", [ids[SURVEY_CUSTOMERS[4]]])
+        answers.submit_public(con, nps, {"score": 8}, language="fi")
+    return {"today": today, "invitations": ids}
+
+
+def survey_home(root: Path) -> tuple[FastAPI, dict[str, Any]]:
+    """A server home with workspace ``shop`` (:func:`build_survey_warehouse`) and its members
+    owner@, analyst@ and viewer@shop.fi, and workspace ``other`` (the same data, each
+    comment ending in OTHER-SECRET) owned by boss@other.fi."""
+    from cxlens.web import db
+    from cxlens.web.accounts import create_user
+    from cxlens.web.app import create_app
+    from cxlens.web.workspaces import add_member, create_workspace
+
+    settings = WebSettings.load(home=root / "home")
+    app = create_app(settings)
+    con = db.connect(settings.db_path)
+    try:
+        owner = create_user(con, "owner@shop.fi", PASSWORD)
+        ws, _ = create_workspace(con, settings.workspaces_dir, "shop", "Shop Oy", owner)
+        for email, role in (("analyst@shop.fi", "analyst"), ("viewer@shop.fi", "viewer")):
+            add_member(con, ws, create_user(con, email, PASSWORD), role)
+        boss = create_user(con, "boss@other.fi", PASSWORD)
+        other, _ = create_workspace(con, settings.workspaces_dir, "other", "Other Ab", boss)
+    finally:
+        con.close()
+    info = build_survey_warehouse(ws.path, root / "shop-files")
+    build_survey_warehouse(other.path, root / "other-files", secret=" OTHER-SECRET")
+    return app, {**info, "workspace": ws.path}

@@ -321,11 +321,70 @@ def load(path: Path) -> tuple[Survey, list[str]]:
     return parse(source, str(path))
 
 
-def builtin(name: str) -> Survey:
-    """One of the standard surveys shipped with cxlens: nps, csat, ces, enps."""
+def builtin_source(name: str) -> str:
+    """The YAML text of a built-in survey, as shipped (``survey add --builtin`` stores it)."""
     if name not in BUILTIN:
         raise UserError(f"no built-in survey {name!r}", hint=f"use one of {', '.join(BUILTIN)}")
-    source = resources.files("cxlens.surveys").joinpath(f"builtin/{name}.yml").read_text(
+    return resources.files("cxlens.surveys").joinpath(f"builtin/{name}.yml").read_text(
         encoding="utf-8")
-    survey, _ = parse(source, f"builtin/{name}.yml")
+
+
+def builtin(name: str) -> Survey:
+    """One of the standard surveys shipped with cxlens: nps, csat, ces, enps."""
+    survey, _ = parse(builtin_source(name), f"builtin/{name}.yml")
     return survey
+
+
+def is_builtin(survey: Survey) -> bool:
+    """Is this the shipped definition, word for word? (A custom survey may reuse the id.)"""
+    return survey.id in BUILTIN and survey.source == builtin_source(survey.id)
+
+
+def missing_texts(survey: Survey) -> dict[str, list[str]]:
+    """Per language, the key paths that have no text in it and fall back to English.
+
+    The same facts as the warnings of :func:`parse`, as data, so a page can flag each
+    language of a stored survey without parsing the warning sentences.
+    """
+    texts: list[tuple[str, Text | None]] = [("title", survey.title), ("intro", survey.intro)]
+    for i, q in enumerate(survey.questions):
+        key = f"questions[{i}]"
+        texts += [(f"{key}.text", q.text), (f"{key}.low", q.low), (f"{key}.high", q.high)]
+        texts += [(f"{key}.options[{j}].text", o.text) for j, o in enumerate(q.options)]
+    texts += [("thanks", survey.thanks), ("email.subject", survey.email_subject),
+              ("email.body", survey.email_body)]
+    return {lang: [k for k, t in texts if t is not None and lang not in t] for lang in LANGS}
+
+
+_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def line_of(source: str, key: str) -> int | None:
+    """The line (1-based) of a key path such as ``questions[1].scale`` in YAML ``source``.
+
+    :class:`DefinitionError` names the key path; a form that shows the YAML wants the line
+    too. A path that is missing (``title`` is missing) gives the line of its nearest parent
+    that exists; text that is not YAML gives None.
+    """
+    try:
+        node = yaml.compose(source)
+    except yaml.YAMLError:
+        return None
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for name, index in _STEP.findall(key):
+        if isinstance(node, yaml.MappingNode) and name:
+            found = next(((k, v) for k, v in node.value
+                          if isinstance(k, yaml.ScalarNode) and k.value == name), None)
+            if found is None:
+                break
+            line, node = found[0].start_mark.line + 1, found[1]
+        elif isinstance(node, yaml.SequenceNode) and index:
+            if int(index) >= len(node.value):
+                break
+            node = node.value[int(index)]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line

@@ -91,19 +91,44 @@ def open_if_detractor(con: duckdb.DuckDBPyConnection, survey: Survey, score: flo
 
 
 def list_followups(con: duckdb.DuckDBPyConnection, status: str | None = None,
-                   limit: int = 500) -> list[Followup]:
-    """Items, oldest open first; ``status`` filters."""
+                   limit: int = 500, owner: str | None = None) -> list[Followup]:
+    """Items, oldest open first; ``status`` filters, and so does ``owner`` (``""``: the
+    items nobody owns yet)."""
     if not store.ready(con):
         return []
     if status is not None and status not in STATUSES:
         raise UserError(f"{status!r} is not a follow-up status", column="status",
                         hint=f"use {', '.join(STATUSES)}")
-    where, params = ("WHERE status = ?", [status]) if status else ("", [])
+    conds, params = [], []
+    if status:
+        conds.append("status = ?")
+        params.append(status)
+    if owner is not None:
+        conds.append("owner = ?" if owner else "owner IS NULL")
+        params += [owner] if owner else []
+    where = f"WHERE {' AND '.join(conds)}" if conds else ""
     rows = con.execute(
         f"SELECT {_COLS} FROM survey_followups {where} ORDER BY CASE status WHEN 'open' "
         f"THEN 0 WHEN 'contacted' THEN 1 ELSE 2 END, created_at, followup_id LIMIT {int(limit)}",
         params).fetchall()
     return [Followup(*r) for r in rows]
+
+
+def owners(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The owners named on any item, for a filter."""
+    if not store.ready(con):
+        return []
+    return [r[0] for r in con.execute("SELECT DISTINCT owner FROM survey_followups WHERE "
+                                      "owner IS NOT NULL ORDER BY owner").fetchall()]
+
+
+def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Items per status (every status present, zero when none)."""
+    found: dict[str, int] = dict.fromkeys(STATUSES, 0)
+    if store.ready(con):
+        found |= {s: int(n) for s, n in con.execute(
+            "SELECT status, count(*) FROM survey_followups GROUP BY status").fetchall()}
+    return found
 
 
 def get(con: duckdb.DuckDBPyConnection, followup_id: int) -> Followup | None:

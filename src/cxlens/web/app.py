@@ -23,8 +23,10 @@ from cxlens.web.deps import csrf_guard
 from cxlens.web.flusher import Flusher
 from cxlens.web.pages import account, auth, customers, data, home, notes, overview
 from cxlens.web.pages import experience as experience_pages
+from cxlens.web.pages import followups as followup_pages
 from cxlens.web.pages import settings as settings_pages
 from cxlens.web.pages import survey_answer as survey_pages
+from cxlens.web.pages import surveys as surveys_page
 from cxlens.web.settings import WebSettings
 from cxlens.web.warehouses import Warehouses
 
@@ -49,6 +51,8 @@ ROUTERS = [
     collect.api_router,
     survey_pages.router,
     survey_pages.api_router,
+    surveys_page.router,
+    followup_pages.router,
 ]
 
 

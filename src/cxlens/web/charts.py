@@ -346,3 +346,48 @@ def people_chart(key: str, title: str, t: Translate, teams: Sequence[Any]) -> Ch
               cell(tm.low_enps)] for tm in teams]
     return Chart(key, title, columns, table, {"data": data, "layout": layout},
                  note=t("ppl.note"))
+
+
+# --- surveys (issue 4) ------------------------------------------------------------------------
+
+def _stamp(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value is not None else ""
+
+
+def response_rate_chart(key: str, title: str, t: Translate, rows: Sequence[Any],
+                        min_sample: int) -> Chart:
+    """The response rate of each survey (``analytics.surveys.SurveyActivity`` rows) with its
+    95 % interval, labelled by survey id as in the table, which holds every count behind
+    it; rates from fewer than ``min_sample`` sent are drawn hollow, surveys never sent are
+    only in the table."""
+    shown = [r for r in rows if r.delivered]
+    rates = [r.response.rate for r in shown]
+    labels = [_plain(r.survey_id) for r in shown]
+    data = [{
+        "type": "scatter", "mode": "markers", "name": t("srv.rate"), "y": labels,
+        "x": [e.value for e in rates], "orientation": "h",
+        "marker": {"color": PALETTE[0], "size": 9,
+                   "symbol": ["circle-open" if r.response.too_small else "circle"
+                              for r in shown]},
+        "error_x": {"type": "data", "symmetric": False, "color": "#8a94a6",
+                    "array": [_up(e.value, e.high) for e in rates],
+                    "arrayminus": [_down(e.value, e.low) for e in rates]},
+        "customdata": [r.delivered for r in shown],
+        "hovertemplate": "%{y}: %{x:.1f} % (n %{customdata})<extra></extra>",
+    }]
+    layout = {"margin": {"l": 90, "r": 10, "t": 10, "b": 40},
+              "height": max(300, 60 + 32 * len(shown)), "showlegend": False,
+              "xaxis": {"title": {"text": t("srv.rate")}, "range": [0, 101]},
+              "yaxis": {"type": "category", "automargin": True},
+              "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
+    columns = [t("srv.survey"), t("srv.invitations"), t("srv.waiting"), t("srv.sent"),
+               t("srv.reminders"), t("srv.opened"), t("srv.answered"), t("srv.expired"),
+               t("srv.opted_out"), t("srv.public_answers"), t("srv.rate"), t("nps.low"),
+               t("nps.high"), t("nps.too_small"), t("srv.last_sent")]
+    table = [[r.survey_id, cell(r.invitations), cell(r.waiting), cell(r.delivered),
+              cell(r.reminders), cell(r.opened), cell(r.answered), cell(r.expired),
+              cell(r.opted_out), cell(r.public_answers), cell(r.response.rate.value),
+              cell(r.response.rate.low), cell(r.response.rate.high),
+              cell(r.response.too_small), _stamp(r.last_sent)] for r in rows]
+    return Chart(key, title, columns, table, {"data": data, "layout": layout},
+                 note=t("srv.rate_note", n=min_sample))

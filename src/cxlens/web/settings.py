@@ -46,6 +46,9 @@ class WebSettings:
         "Window of the sign-in throttle (seconds)."))
     invitation_max_age: int = field(default=7 * 24 * 3600, metadata=_help(
         "Seconds an invitation link stays valid."))
+    public_url: str = field(default="", metadata=_help(
+        "The server's public address (https://cx.example.fi), the start of the personal "
+        "survey links in the Surveys page's CSV; when empty, the address of the request."))
 
     @classmethod
     def load(cls, **given: Any) -> WebSettings:

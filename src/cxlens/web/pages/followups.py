@@ -1,0 +1,126 @@
+"""The Follow-ups page: the items opened by detractors' answers, to call the customer back
+(``open → contacted → resolved``), with owner, note, score, comment, when the answer came
+and a link to the customer's profile; filtered by status and owner, changed with a form
+(analysts and owners; viewers read), and the same list as CSV.
+
+All of it is :mod:`cxlens.surveys.followups` — the page lists, filters and updates through
+its functions (changes through the workspace's single writer), exactly as the JSON API
+``/api/w/{slug}/followups`` and ``cxlens survey followups`` do.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from cxlens.errors import UserError
+from cxlens.surveys import followups
+from cxlens.surveys.followups import STATUSES
+from cxlens.warehouse.store import db_path
+from cxlens.web.deps import WorkspaceAccess, WorkspaceRole
+from cxlens.web.nav import NavItem, register
+from cxlens.web.pages import see_other
+from cxlens.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+register(NavItem("followups", "nav.followups", "/w/{slug}/followups", "viewer", order=16))
+Viewer = WorkspaceRole("viewer")
+Analyst = WorkspaceRole("analyst")
+NOBODY = "-"  # the owner filter's value for items nobody owns yet
+
+StatusQuery = Annotated[str, Query(max_length=20)]
+OwnerQuery = Annotated[str, Query(max_length=followups.MAX_OWNER)]
+CSV_COLUMNS = ("followup_id", "status", "owner", "note", "survey_id", "metric", "score",
+               "comment", "language", "customer_id", "identity_key", "answered_at",
+               "contacted_at", "resolved_at")
+
+
+def _filters(status: str, owner: str) -> tuple[str | None, str | None]:
+    """The query's filters as :func:`followups.list_followups` takes them."""
+    if status and status not in STATUSES:
+        raise HTTPException(422, f"status must be one of {', '.join(STATUSES)}")
+    return status or None, ("" if owner == NOBODY else owner) if owner else None
+
+
+def _no_formula(value: str | None) -> str | None:
+    """Customers' and colleagues' text must not run as a spreadsheet formula when the CSV
+    is opened (CSV injection): a leading = + - @ gets an apostrophe, as OWASP advises."""
+    return "'" + value if value and value[0] in "=+-@\t\r" else value
+
+
+def _query(status: str, owner: str) -> str:
+    q = urlencode({k: v for k, v in (("status", status), ("owner", owner)) if v})
+    return f"?{q}" if q else ""
+
+
+def _items(access: WorkspaceAccess, status: str, owner: str) -> dict[str, Any]:
+    by_status, by_owner = _filters(status, owner)
+    if not db_path(access.workspace.path).exists():
+        return {"items": [], "owners": [], "counts": dict.fromkeys(STATUSES, 0)}
+    with access.warehouse.read() as cur:
+        return {"items": followups.list_followups(cur, by_status, owner=by_owner),
+                "owners": followups.owners(cur), "counts": followups.counts(cur)}
+
+
+def _page(request: Request, access: WorkspaceAccess, status: str = "", owner: str = "",
+          code: int = 200, **extra: Any) -> Response:
+    ctx: dict[str, Any] = {"access": access, "statuses": STATUSES, "status": status,
+                           "owner": owner, "nobody": NOBODY, "can_write": access.can("write"),
+                           "query": _query(status, owner), "max_owner": followups.MAX_OWNER,
+                           "max_note": followups.MAX_NOTE, **_items(access, status, owner),
+                           **extra}
+    return render(request, "followups.html", ctx, status=code)
+
+
+@router.get("/w/{slug}/followups")
+def followups_page(request: Request, access: Viewer, status: StatusQuery = "",
+                   owner: OwnerQuery = "") -> Response:
+    return _page(request, access, status, owner)
+
+
+@router.post("/w/{slug}/followups/{followup_id}")
+def change(request: Request, followup_id: int, access: Analyst,
+           status: Annotated[str, Form(max_length=20)],
+           owner: Annotated[str, Form(max_length=followups.MAX_OWNER)] = "",
+           note: Annotated[str, Form(max_length=followups.MAX_NOTE)] = "",
+           filter_status: Annotated[str, Form(max_length=20)] = "",
+           filter_owner: Annotated[str, Form(max_length=followups.MAX_OWNER)] = "") -> Response:
+    """Set an item's status, owner and note; back to the list with the same filters."""
+    _filters(filter_status, filter_owner)  # only filters the page itself could have made
+
+    def update(cur: Any) -> followups.Followup | None:
+        return followups.update(cur, followup_id, status=status, owner=owner, note=note)
+
+    try:
+        item = access.warehouse.write(update)
+    except UserError as exc:
+        return _page(request, access, filter_status, filter_owner, code=422,
+                     error=exc.message if not exc.hint else f"{exc.message} ({exc.hint})")
+    if item is None:
+        raise HTTPException(404, "no such follow-up")
+    return see_other(f"/w/{access.workspace.slug}/followups"
+                     f"{_query(filter_status, filter_owner)}#item-{followup_id}")
+
+
+@router.get("/w/{slug}/followups.csv")
+def followups_csv(access: Viewer, status: StatusQuery = "",
+                  owner: OwnerQuery = "") -> Response:
+    """The listed items (with the page's filters) as CSV, e.g. for a call list."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for f in _items(access, status, owner)["items"]:
+        d = f.as_dict()
+        d["answered_at"] = d["created_at"]  # the item is opened with the answer
+        d["score"] = f"{d['score']:g}"
+        for c in ("owner", "note", "comment"):
+            d[c] = _no_formula(d[c])
+        w.writerow(["" if d[c] is None else d[c] for c in CSV_COLUMNS])
+    name = f"{access.workspace.slug}-followups.csv"
+    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

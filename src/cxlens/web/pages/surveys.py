@@ -1,0 +1,189 @@
+"""The Surveys page: the workspace's survey definitions (built-in and custom) with their
+languages, what happened to the invitations of each survey and its response rate with a
+95 % interval, the triggers and chains, the CSV of personal links for another mailer, and a
+form to add or change a definition as YAML.
+
+Routes are thin. The numbers come from :func:`cxlens.analytics.surveys.survey_activity`
+(pages never compute statistics); definitions are checked and stored by
+:mod:`cxlens.surveys.store` and the links written by :func:`cxlens.surveys.delivery.links_csv`,
+both through the workspace's single writer, so the page and ``cxlens survey …`` behave the
+same. Viewers read; analysts and owners change.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from cxlens.analytics.experience import MIN_SAMPLE
+from cxlens.analytics.surveys import survey_activity
+from cxlens.errors import UserError
+from cxlens.surveys import definitions, delivery, store, triggers
+from cxlens.surveys.definitions import BUILTIN, LANGS, DefinitionError
+from cxlens.warehouse.store import db_path
+from cxlens.web import charts
+from cxlens.web.deps import Settings, WorkspaceAccess, WorkspaceRole
+from cxlens.web.i18n import translate
+from cxlens.web.nav import NavItem, register
+from cxlens.web.pages import see_other
+from cxlens.web.templating import lang_of, render
+
+router = APIRouter(include_in_schema=False)
+register(NavItem("surveys", "nav.surveys", "/w/{slug}/surveys", "viewer", order=15))
+Viewer = WorkspaceRole("viewer")
+Analyst = WorkspaceRole("analyst")
+MAX_DEFINITION = 100_000  # characters of YAML; the built-ins are about 2,000
+
+
+@dataclass(frozen=True)
+class DefinitionRow:
+    """One stored survey as the page lists it."""
+
+    id: str
+    title: str
+    metric: str
+    builtin: bool
+    missing: dict[str, int]  # per language: texts that fall back to English
+    warnings: list[str]
+    public_link: str
+
+
+@dataclass(frozen=True)
+class FormError:
+    """A definition that was refused: the message, where, and how to fix it."""
+
+    message: str
+    line: int | None
+    hint: str | None
+    excerpt: str | None  # the text of that line
+
+
+def _definitions(cur: Any, slug: str, lang: str) -> list[DefinitionRow]:
+    out = []
+    for s in store.list_surveys(cur):
+        missing = definitions.missing_texts(s.survey)
+        out.append(DefinitionRow(
+            s.survey.id, definitions.text(s.survey.title, lang), s.survey.metric,
+            definitions.is_builtin(s.survey), {k: len(missing[k]) for k in LANGS},
+            s.warnings, f"/s/public/{slug}.{s.public_id}"))
+    return out
+
+
+def _built(access: WorkspaceAccess, lang: str) -> dict[str, Any]:
+    """Everything the page shows that is read from the warehouse."""
+    def t(key: str, **values: object) -> str:
+        return translate(lang, key, **values)
+
+    with access.warehouse.read() as cur:
+        rows = _definitions(cur, access.workspace.slug, lang)
+        summary = survey_activity(cur)
+        steps = triggers.load(cur)
+    chart = charts.response_rate_chart("rates", t("srv.rates_title"), t, summary.surveys,
+                                       MIN_SAMPLE)
+    stored = {r.id for r in rows}
+    return {"surveys": rows, "summary": summary, "triggers": steps, "charts": [chart],
+            "missing_builtins": [b for b in BUILTIN if b not in stored],
+            "waiting": summary.waiting}
+
+
+def _page(request: Request, access: WorkspaceAccess, status: int = 200,
+          **extra: Any) -> Response:
+    ctx: dict[str, Any] = {"access": access, "surveys": [], "charts": [], "triggers": [],
+                           "summary": None, "missing_builtins": list(BUILTIN), "waiting": 0,
+                           "can_write": access.can("write"), "langs": LANGS,
+                           "max_definition": MAX_DEFINITION, **extra}
+    if db_path(access.workspace.path).exists():
+        ctx.update(_built(access, lang_of(request)))
+    return render(request, "surveys.html", ctx, status=status)
+
+
+@router.get("/w/{slug}/surveys")
+def surveys_page(request: Request, access: Viewer,
+                 edit: Annotated[str | None, Query(max_length=40)] = None,
+                 saved: Annotated[str | None, Query(max_length=40)] = None) -> Response:
+    """``?edit=<id>`` puts that survey's YAML in the form; ``?saved=<id>`` confirms a save."""
+    definition = ""
+    if edit and access.can("write") and db_path(access.workspace.path).exists():
+        with access.warehouse.read() as cur:
+            found = store.get_survey(cur, edit)
+        definition = found.survey.source if found else ""
+    # Only an id can be confirmed: a crafted ?saved= must not put a sentence on the page.
+    ok = saved if saved and definitions.ID.match(saved) else None
+    return _page(request, access, definition=definition, saved=ok)
+
+
+def _form_error(exc: UserError, source: str) -> FormError:
+    line = exc.line
+    if line is None and isinstance(exc, DefinitionError):
+        line = definitions.line_of(source, exc.key)
+    lines = source.splitlines()
+    excerpt = lines[line - 1] if line is not None and 0 < line <= len(lines) else None
+    return FormError(exc.message, line, exc.hint, excerpt)
+
+
+@router.post("/w/{slug}/surveys")
+def save_definition(request: Request, access: Analyst,
+                    definition: Annotated[str, Form(max_length=MAX_DEFINITION)] = ""
+                    ) -> Response:
+    """Check a definition and store it (one with the same id is replaced, its public link
+    kept); a refused one comes back on the form with the line and how to fix it."""
+    source = definition.replace("\r\n", "\n")
+    try:
+        definitions.parse(source)  # refuse before taking the writer
+        saved = access.warehouse.write(lambda cur: store.save_survey(cur, source))
+    except UserError as exc:
+        return _page(request, access, status=422, definition=source,
+                     form_error=_form_error(exc, source))
+    return see_other(f"/w/{access.workspace.slug}/surveys?saved={saved.survey.id}")
+
+
+@router.post("/w/{slug}/surveys/builtin")
+def add_builtin(request: Request, access: Analyst,
+                name: Annotated[str, Form(max_length=40)]) -> Response:
+    """Store one of the shipped surveys (nps, csat, ces, enps) as it is."""
+    if name not in BUILTIN:
+        return _page(request, access, status=422,
+                     error=f"no built-in survey {name!r}; use one of {', '.join(BUILTIN)}")
+    source = definitions.builtin_source(name)
+    access.warehouse.write(lambda cur: store.save_survey(cur, source, f"builtin/{name}.yml"))
+    return see_other(f"/w/{access.workspace.slug}/surveys?saved={name}")
+
+
+@router.post("/w/{slug}/surveys/links.csv")
+def links(request: Request, access: Analyst, settings: Settings) -> Response:
+    """The personal links of the invitations not yet sent and of the reminders due, as CSV
+    for another mailer. A POST because they count as sent once handed out (as with
+    ``cxlens survey links``): the next download does not repeat them."""
+    base = settings.public_url or str(request.base_url)
+    today = datetime.now(UTC).date()
+
+    def write(cur: Any) -> str:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "links.csv"
+            delivery.links_csv(cur, access.workspace.path, base, today, out)
+            return out.read_text(encoding="utf-8")
+
+    body = access.warehouse.write(write)
+    name = f"{access.workspace.slug}-survey-links-{today.isoformat()}.csv"
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "Cache-Control": "no-store"})
+
+
+@router.get("/w/{slug}/surveys/{key}.csv")
+def chart_csv(request: Request, key: str, access: Viewer) -> Response:
+    """The numbers of a chart of the page as CSV (the same rows as its table)."""
+    if not db_path(access.workspace.path).exists():
+        raise HTTPException(404, "no data yet")
+    chart = next((c for c in _built(access, lang_of(request))["charts"] if c.key == key), None)
+    if chart is None:
+        raise HTTPException(404, "no such chart")
+    name = f"{access.workspace.slug}-surveys-{key}.csv"
+    return Response(chart.csv(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
