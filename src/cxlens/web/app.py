@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cxlens import __version__
 from cxlens.web import collect, db, errors
+from cxlens.web.api import experience as api_experience
 from cxlens.web.api import ingest as api_ingest
 from cxlens.web.api import workspace as api_workspace
 from cxlens.web.deps import csrf_guard
@@ -38,6 +39,7 @@ ROUTERS = [
     settings_pages.router,
     api_workspace.router,
     api_ingest.router,
+    api_experience.router,
     overview.router,
     experience_pages.router,
     customers.router,
