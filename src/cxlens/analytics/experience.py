@@ -43,7 +43,7 @@ from cxlens.analytics._intervals import (
     welch_difference,
     wilson,
 )
-from cxlens.analytics._value_link import GroupValue, ValueByGroup, value_by_group
+from cxlens.analytics._value_link import GroupValue, ValueByGroup, Worth, value_by_group
 
 __all__ = [
     "ALPHA",
@@ -57,6 +57,7 @@ __all__ = [
     "Score",
     "SegmentTest",
     "ValueByGroup",
+    "Worth",
     "compare_periods",
     "compare_segments",
     "score",

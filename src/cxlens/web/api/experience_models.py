@@ -355,13 +355,8 @@ def value_out(v: exp.ValueByGroup) -> ValueOut:
     groups = [GroupValueOut(days=g.days, group=g.group, n=g.n, too_small=g.too_small,
                             revenue=estimate_out(g.revenue),
                             repurchase=estimate_out(g.repurchase)) for g in v.groups]
-    by_key = {(g.days, g.group): g for g in v.groups}  # empty when there are no orders
-    worth = []
-    for days, diff in sorted(v.promoter_minus_detractor.items()):
-        p, d = by_key.get((days, "promoter")), by_key.get((days, "detractor"))
-        worth.append(WorthOut(days=days, promoter_minus_detractor=estimate_out(diff),
-                              p_value=_num(v.p_values.get(days)),
-                              n_promoters=p.n if p else 0, n_detractors=d.n if d else 0,
-                              too_small=not (p and d) or p.too_small or d.too_small))
+    worth = [WorthOut(days=w.days, promoter_minus_detractor=estimate_out(w.difference),
+                      p_value=_num(w.p_value), n_promoters=w.n_promoters,
+                      n_detractors=w.n_detractors, too_small=w.too_small) for w in v.worth()]
     return ValueOut(observed_until=v.observed_until, min_sample=exp.MIN_SAMPLE,
                     groups=groups, worth=worth)
