@@ -19,6 +19,7 @@ from cxlens import __version__
 from cxlens.web import collect, db, errors
 from cxlens.web.api import experience as api_experience
 from cxlens.web.api import ingest as api_ingest
+from cxlens.web.api import survey_runs as api_survey_runs
 from cxlens.web.api import workspace as api_workspace
 from cxlens.web.deps import csrf_guard
 from cxlens.web.flusher import Flusher
@@ -51,6 +52,7 @@ ROUTERS = [
     collect.api_router,
     survey_pages.router,
     survey_pages.api_router,
+    api_survey_runs.router,
 ]
 
 
