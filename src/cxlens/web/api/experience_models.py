@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,7 +26,7 @@ On = Literal["value", "mean", "share"]
 Dimension = Literal["touchpoint", "channel", "store_id", "team_id", "language", "survey_id",
                     "source", "segment", "country", "city", "customer.language"]
 WeightBy = Literal["segment", "country", "city", "customer.language"]
-GROUP_DIMENSIONS: tuple[str, ...] = Dimension.__args__  # type: ignore[attr-defined]
+GROUP_DIMENSIONS: tuple[str, ...] = get_args(Dimension)
 """Groups and filters the API accepts: what describes groups of answers. Arbitrary
 ``customer.<column>`` (names, e-mail addresses) would make a 'group' of one person."""
 
