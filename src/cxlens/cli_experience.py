@@ -47,17 +47,33 @@ def score_cmd(
     period: Annotated[str | None, typer.Option(help="day, week, month or quarter.")] = None,
     start: Start = None,
     end: End = None,
+    weights: Annotated[str | None, typer.Option(
+        help="A properties key holding each answer's weight (named weight, paino, vikt …).")]
+    = None,
+    weight_by: Annotated[str | None, typer.Option(
+        help="Weight the answers to the customers' mix of segment, country, city or "
+             "customer.<column>.")] = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
     as_json: AsJson = False,
 ) -> None:
     """The metric overall or by group and period, each with n and its 95 % interval."""
     from cxlens.analytics.experience import score
+    from cxlens.analytics.weighting import poststratify, weight_keys
     from cxlens.warehouse.store import open_warehouse
 
+    if weights and weight_by:
+        raise UserError("give --weights or --weight-by, not both")
+    first, last = _day(start, "--start"), _day(end, "--end")
     with open_warehouse(workspace, read_only=True) as con:
         try:
-            scores = score(con, metric, by=by, period=period, start=_day(start, "--start"),
-                           end=_day(end, "--end"))
+            w: Any = weights
+            if weights and weights not in (keys := weight_keys(con, metric)):
+                raise ValueError(f"no {metric} answer carries response weights under "
+                                 f"{weights!r}; keys that do: {', '.join(keys) or 'none'}")
+            if weight_by:
+                w = poststratify(con, metric, weight_by, first, last, grain=period).weights
+            scores = score(con, metric, by=by, period=period, start=first, end=last,
+                           weights=w)
         except ValueError as exc:
             raise UserError(str(exc), hint="see `cxlens experience score --help`") from None
     if as_json:
@@ -131,3 +147,40 @@ def people_cmd(
                   "eNPS significantly low" if team.low_enps else "")
     out.print(t)
     out.print(f"correlation across {link.n_teams} teams: {_interval(link.correlation, 2)}")
+
+
+@experience_app.command("value")
+def value_cmd(
+    days: Annotated[list[int] | None, typer.Option(
+        "--days", help="Horizon after the answer, in days (repeatable; default 90 and 180).")]
+    = None,
+    as_of: Annotated[str | None, typer.Option(
+        help="Observed until this day, YYYY-MM-DD (default: the last order date).")] = None,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    as_json: AsJson = False,
+) -> None:
+    """Revenue and repurchase of promoters, passives and detractors after their answer, and
+    the worth of one detractor turned promoter (an association, not an effect)."""
+    from cxlens.analytics.experience import value_by_group
+    from cxlens.warehouse.store import open_warehouse
+
+    with open_warehouse(workspace, read_only=True) as con:
+        try:
+            v = value_by_group(con, days=days or (90, 180), as_of=_day(as_of, "--as-of"))
+        except ValueError as exc:
+            raise UserError(str(exc), hint="give --days as positive whole numbers") from None
+    if as_json:
+        emit_json({**asdict(v), "worth": [{**asdict(w), "too_small": w.too_small}
+                                          for w in v.worth()]})
+        return
+    t = Table("days", "group", "n", "revenue per customer [95 %]", "% bought again [95 %]", "",
+              title=f"experience → value (orders until {v.observed_until or '—'})",
+              title_justify="left")
+    for g in v.groups:
+        t.add_row(str(g.days), g.group, f"{g.n:,}", _interval(g.revenue, 2),
+                  _interval(g.repurchase), "too small" if g.too_small else "")
+    out.print(t)
+    for w in v.worth():
+        out.print(f"one detractor turned promoter, {w.days} days: "
+                  f"{_interval(w.difference, 2) or '—'}"
+                  + ("  (too few customers)" if w.too_small else ""))

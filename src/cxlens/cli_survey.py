@@ -119,23 +119,49 @@ def survey_triggers(
     out.print(f"{len(steps)} trigger(s) set")
 
 
+def _server(workspace: Path, what: str, quiet: bool) -> Any:
+    """The running server that holds the workspace, if any (it then does the work: it is
+    the warehouse's only writer; docs/surveys.md)."""
+    from cxlens.web.server import running_server
+
+    server = running_server(workspace)
+    if server is not None and not quiet:
+        err.print(f"a cxlens server (pid {server.pid}) holds this workspace: asking it to "
+                  f"{what} at {server.url}")
+    return server
+
+
+def _handed(server: Any, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    from cxlens.web.server import call_api
+
+    data = call_api(server, "POST", path, body)
+    data.pop("ok", None)
+    return data
+
+
 @survey_app.command("run")
 def survey_run(workspace: Workspace = DEFAULT_WORKSPACE, today: Today = None,
                dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only.")] = False,
                as_json: AsJson = False) -> None:
     """Create the invitations due today (idempotent: a second run creates nothing new)."""
-    from cxlens.surveys import triggers
-    from cxlens.warehouse.store import open_warehouse
+    day = _today(today)
+    server = _server(workspace, "run the triggers", as_json)
+    if server is not None:
+        result = _handed(server, "/surveys/run", {"today": day.isoformat(),
+                                                  "dry_run": dry_run})
+    else:
+        from cxlens.surveys import triggers
+        from cxlens.warehouse.store import open_warehouse
 
-    with open_warehouse(workspace) as con:
-        result = triggers.run(con, workspace, _today(today), dry_run=dry_run)
+        with open_warehouse(workspace) as con:
+            result = triggers.run(con, workspace, day, dry_run=dry_run).as_dict()
     if as_json:
-        emit_json(result.as_dict())
+        emit_json(result)
         return
-    for trigger_id, n in result.created.items():
+    for trigger_id, n in result["created"].items():
         out.print(f"  {trigger_id:<24} {n:>6,} invitation(s)")
-    out.print(f"{'would create' if dry_run else 'created'} {result.total:,}; expired "
-              f"{result.expired:,}; reminders due {result.reminders_due:,}")
+    out.print(f"{'would create' if dry_run else 'created'} {result['total']:,}; expired "
+              f"{result['expired']:,}; reminders due {result['reminders_due']:,}")
 
 
 @survey_app.command("send")
@@ -148,17 +174,27 @@ def survey_send(
 ) -> None:
     """E-mail the new invitations and the due reminders (password: $CXLENS_SMTP_PASSWORD)."""
     from cxlens.surveys import delivery
-    from cxlens.warehouse.store import open_warehouse
 
     settings = delivery.SmtpSettings.from_env(host=smtp_host, port=smtp_port, sender=sender)
     url = _need_base_url(base_url)
-    with open_warehouse(workspace) as con:
-        result = delivery.send(con, workspace, settings, url, _today(today))
+    day = _today(today)
+    server = _server(workspace, "send the e-mail", as_json)
+    if server is not None:  # the settings travel over loopback with the local token
+        smtp = {"host": settings.host, "port": settings.port, "user": settings.user,
+                "password": settings.password, "sender": settings.sender,
+                "starttls": settings.starttls, "timeout": settings.timeout}
+        result = _handed(server, "/surveys/send", {"today": day.isoformat(), "base_url": url,
+                                                   "smtp": smtp})
+    else:
+        from cxlens.warehouse.store import open_warehouse
+
+        with open_warehouse(workspace) as con:
+            result = delivery.send(con, workspace, settings, url, day).as_dict()
     if as_json:
-        emit_json(result.as_dict())
+        emit_json(result)
         return
-    out.print(f"sent {result.sent:,}, reminders {result.reminders:,}, without e-mail "
-              f"{result.skipped_no_email:,}, failed {len(result.failed):,}")
+    out.print(f"sent {result['sent']:,}, reminders {result['reminders']:,}, without e-mail "
+              f"{result['skipped_no_email']:,}, failed {len(result['failed']):,}")
 
 
 @survey_app.command("links")
@@ -168,12 +204,18 @@ def survey_links(
 ) -> None:
     """Write the personal links of new invitations and due reminders as CSV for another
     mailer (they count as sent)."""
-    from cxlens.surveys import delivery
-    from cxlens.warehouse.store import open_warehouse
-
     url = _need_base_url(base_url)
-    with open_warehouse(workspace) as con:
-        n = delivery.links_csv(con, workspace, url, _today(today), out_file)
+    day = _today(today)
+    server = _server(workspace, "write the links", False)
+    if server is not None:
+        n = _handed(server, "/surveys/links", {"today": day.isoformat(), "base_url": url,
+                                               "out": str(out_file.resolve())})["written"]
+    else:
+        from cxlens.surveys import delivery
+        from cxlens.warehouse.store import open_warehouse
+
+        with open_warehouse(workspace) as con:
+            n = delivery.links_csv(con, workspace, url, day, out_file)
     out.print(f"{n:,} link(s) written to {out_file}")
 
 

@@ -37,3 +37,33 @@ def test_people_and_a_bad_date(demo) -> None:
     bad = runner.invoke(app, ["experience", "score", "nps", "--start", "31.02.2026",
                               "-w", str(ws)])
     assert bad.exit_code != 0
+
+
+def test_score_weighted_to_the_customers(demo) -> None:
+    from cxlens.analytics import weighting
+    from cxlens.analytics.experience import score
+    from cxlens.warehouse.store import open_warehouse
+
+    ws, _ = demo
+    r = runner.invoke(app, ["experience", "score", "nps", "--weight-by", "country", "-w",
+                            str(ws), "--json"])
+    assert r.exit_code == 0, r.output
+    with open_warehouse(ws, read_only=True) as con:
+        ref = score(con, "nps", weights=weighting.poststratify(con, "nps", "country").weights)
+    assert json.loads(r.output)[0]["value"]["value"] == ref[0].value.value
+    both = runner.invoke(app, ["experience", "score", "nps", "--weights", "w",
+                               "--weight-by", "country", "-w", str(ws)])
+    assert both.exit_code != 0
+    unknown = runner.invoke(app, ["experience", "score", "nps", "--weights", "w", "-w", str(ws)])
+    assert unknown.exit_code != 0
+
+
+def test_value_by_promoter_group(demo) -> None:
+    ws, _ = demo
+    r = runner.invoke(app, ["experience", "value", "-w", str(ws), "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert {g["group"] for g in data["groups"]} == {"promoter", "passive", "detractor"}
+    assert [w["days"] for w in data["worth"]] == [90, 180]
+    human = runner.invoke(app, ["experience", "value", "--days", "60", "-w", str(ws)])
+    assert human.exit_code == 0 and "one detractor turned promoter, 60 days" in human.output

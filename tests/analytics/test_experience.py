@@ -288,6 +288,10 @@ def test_value_by_group_hand_computed() -> None:
     assert v.p_values[90] == pytest.approx(ref.pvalue)
     assert p90.revenue.se == pytest.approx(50.0)  # s/√n = √5000/√2
     assert p90.too_small
+    w90, w180 = v.worth()
+    assert (w90.days, w90.difference, w90.p_value) == (90, diff, v.p_values[90])
+    assert (w90.n_promoters, w90.n_detractors, w90.too_small) == (2, 2, True)
+    assert w180.days == 180 and w180.n_detractors == 2
 
 
 # --- the S demo ---------------------------------------------------------------------------

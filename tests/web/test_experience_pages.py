@@ -21,16 +21,31 @@ AS_OF = "2026-11-27"
 Q = f"months=24&as_of={AS_OF}"
 
 
+WEIGHTED = """response_id,ts,metric,score,touchpoint,panel_weight
+w1,2026-10-05 10:00:00,nps,10,web,3
+w2,2026-10-06 10:00:00,nps,0,web,1
+w3,2026-11-07 10:00:00,nps,9,store,1
+"""
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """A home with workspace ``demo`` (S demo loaded, seed 7) and an empty workspace."""
+    """A home with workspace ``demo`` (S demo loaded, seed 7), an empty workspace, and
+    ``weighted``: three NPS answers that carry a response weight (``panel_weight``)."""
+    from cxlens.ingest.load import ingest
+    from cxlens.warehouse.store import open_warehouse
 
-    def empty(con, ws, owner) -> dict:
+    def more(con, ws, owner) -> dict:
         create_workspace(con, ws.path.parent, "empty", "Empty Oy", owner)
-        return {}
+        weighted, _ = create_workspace(con, ws.path.parent, "weighted", "Weighted Oy", owner)
+        return {"weighted": weighted.path}
 
+    root = tmp_path_factory.mktemp("experience_pages")
     with quick_argon2():
-        app, _ = demo_home(tmp_path_factory.mktemp("experience_pages"), empty)
+        app, extra = demo_home(root, more)
+        (root / "weighted.csv").write_text(WEIGHTED, encoding="utf-8")
+        with open_warehouse(extra["weighted"]) as wh:
+            assert ingest(wh, root / "weighted.csv", "feedback").balanced
         with TestClient(app):
             yield {"app": app}
 
@@ -143,7 +158,11 @@ def test_drivers_lists_delivery_first(viewer) -> None:
     ("experience", "trend", f"metric=nps&by=touchpoint&{Q}"),
     ("experience", "breakdown", f"metric=csat&by=store_id&{Q}"),
     ("experience", "tests", f"metric=nps&by=store_id&{Q}"),
+    ("experience", "trend", f"metric=nps&by=store_id&weight_by=country&{Q}"),
+    ("experience", "value", f"metric=csat&{Q}"),
+    ("experience", "worth", Q),
     ("drivers", "matrix", Q),
+    ("drivers", "matrix", f"method=shapley&{Q}"),
     ("people", "teams", Q),
 ])
 def test_csv_download_matches_the_table(page: str, key: str, query: str, viewer) -> None:
@@ -158,6 +177,9 @@ def test_csv_download_matches_the_table(page: str, key: str, query: str, viewer)
 
 
 @pytest.mark.parametrize("path", [
+    "/w/demo/experience?weight_by=touchpoint", "/w/demo/experience?weight_by=customer.email",
+    "/w/demo/drivers?method=ols", "/w/demo/drivers/matrix.csv?method=ols",
+    "/w/demo/experience/value.csv?weight_by=city",
     "/w/demo/experience?metric=foo", "/w/demo/experience?by=customer.email",
     "/w/demo/experience?months=7", "/w/demo/experience?as_of=yesterday",
     "/w/demo/drivers?months=abc", "/w/demo/people?as_of=2026-13-01",
@@ -192,3 +214,103 @@ def test_annotations_on_the_trend_and_user_text_escaped(owner, viewer) -> None:
     assert {"type": "line", "x0": "2026-10-05"}.items() <= layout["shapes"][-1].items()
     assert layout["annotations"][-1]["text"] == "Store ‹b›revamp‹/b›"
     assert "<b>revamp" not in html
+
+
+# --- the choices: response weights, the drivers' method, experience → value --------------
+
+
+def kpi(html: str, label: str) -> str:
+    m = re.search(rf'<span class="label">{re.escape(label)}</span>(.*?)</li>', html, re.S)
+    assert m, label
+    return text(m.group(1)).strip()
+
+
+def test_weighting_to_the_customer_base(viewer) -> None:
+    plain = viewer.get(f"/w/demo/experience?metric=nps&by=store_id&{Q}").text
+    assert 'name="weight_by"' in plain and 'id="weighting"' not in plain
+    assert 'name="weights"' not in plain  # the demo's answers carry no weights
+    html = viewer.get(f"/w/demo/experience?metric=nps&by=store_id&weight_by=country&{Q}").text
+    assert '<option value="country" selected>' in html
+    page = text(html)
+    assert "Weighted by country: each month's answers are weighted" in page
+    assert re.search(r"\d+ of \d+ answers have no customer or no value", page)
+    cells = re.search(r'<table class="weighting-cells">(.*?)</table>', html, re.S)
+    assert cells and "FI" in cells.group(1) and "SE" in cells.group(1)
+    assert kpi(html, "NPS") != kpi(plain, "NPS")  # the weighted headline differs
+    trend = table_rows(html, "trend")
+    assert trend != table_rows(plain, "trend")
+    # the CSV links keep the weighting, so a download holds what the page shows
+    assert "weight_by=country" in re.search(r'href="(/w/demo/experience/trend\.csv\?[^"]+)"',
+                                            html).group(1)
+
+
+def test_weighting_the_same_numbers_as_the_api(demo, viewer) -> None:
+    html = viewer.get(f"/w/demo/experience?metric=nps&weight_by=country&{Q}").text
+    api = viewer.get("/api/w/demo/experience/score?metric=nps&weight_by=country&period=month"
+                     "&start=2024-12-01&end=2026-11-28").json()
+    assert api["weighting"]["weight_by"] == "country"
+    rows = table_rows(html, "trend")[1:]
+    assert [r[1] for r in rows] == [f"{s['value']['value']:.2f}" for s in api["scores"]]
+
+
+def test_weights_the_answers_carry(owner) -> None:
+    html = owner.get(f"/w/weighted/experience?{Q}").text
+    assert '<option value="panel_weight">panel_weight</option>' in html
+    weighted = owner.get(f"/w/weighted/experience?weights=panel_weight&{Q}").text
+    assert '<option value="panel_weight" selected>' in weighted
+    assert "Weighted by each answer's 'panel_weight'" in text(weighted)
+    # promoters 3 + 1, detractors 1, of 5: NPS 60 (unweighted 2 − 1 of 3: 33.3)
+    assert kpi(weighted, "NPS").startswith("60.0")
+    assert kpi(html, "NPS").startswith("33.3")
+    wrong = owner.get(f"/w/weighted/experience?weights=nope&{Q}")
+    assert wrong.status_code == 200
+    assert "No NPS answer carries response weights under 'nope'." in text(wrong.text)
+    both = owner.get(f"/w/weighted/experience?weights=panel_weight&weight_by=country&{Q}")
+    assert "not both" in text(both.text)
+
+
+def test_drivers_method_choice(viewer) -> None:
+    johnson = viewer.get(f"/w/demo/drivers?{Q}").text
+    shapley = viewer.get(f"/w/demo/drivers?method=shapley&{Q}").text
+    assert '<option value="shapley" selected>' in shapley
+    assert "Shapley value of R²:" in text(shapley)
+    assert "Johnson's relative weights:" in text(johnson)
+    j, s = table_rows(johnson, "matrix"), table_rows(shapley, "matrix")
+    assert j[1][1] == s[1][1] == "Delivery"  # the same leader
+    assert j[1][2] != s[1][2]  # by different numbers
+    assert 'href="/w/demo/drivers/matrix.csv?months=24&amp;as_of=2026-11-27&amp;' \
+           'method=shapley"' in shapley
+
+
+def test_experience_to_value(viewer) -> None:
+    html = viewer.get(f"/w/demo/experience?{Q}").text
+    page = text(html)
+    assert "Experience and value" in page and "orders until 2026-11-27" in page
+    value = table_rows(html, "value")
+    assert value[0][:4] == ["days", "group", "n", "revenue per customer"]
+    groups = [(r[0], r[1]) for r in value[1:]]
+    assert groups == [(d, g) for d in ("90", "180")
+                      for g in ("promoters", "passives", "detractors")]
+    for r in value[1:]:
+        if r[3] and r[4]:
+            assert float(r[4]) <= float(r[3]) <= float(r[5])
+    worth = table_rows(html, "worth")
+    assert worth[0][:4] == ["days", "promoter − detractor", "95 % low", "95 % high"]
+    assert [r[0] for r in worth[1:]] == ["90", "180"]
+    assert "One detractor turned promoter, 90 days" in page
+    fig = figure(html, "value")
+    assert [tr["name"] for tr in fig["data"]] == ["90 days", "180 days"]
+    assert "error_y" in fig["data"][0]
+
+
+def test_experience_to_value_without_orders(owner) -> None:
+    html = owner.get(f"/w/weighted/experience?{Q}").text
+    assert "No customer's NPS answer has a fully observed period of orders yet." in text(html)
+
+
+def test_new_labels_in_finnish_and_swedish(viewer) -> None:
+    fi = text(viewer.get(f"/w/demo/experience?{Q}&lang=fi").text)
+    assert "Kokemus ja arvo" in fi and "Painota asiakkaiden mukaan" in fi
+    sv = text(viewer.get(f"/w/demo/drivers?{Q}&lang=sv").text)
+    assert "Metod" in sv and "Shapley-värdet av R²" in sv
+    viewer.get("/w/demo/?lang=en")

@@ -43,6 +43,25 @@ class GroupValue:
 
 
 @dataclass(frozen=True)
+class Worth:
+    """The worth of one detractor turned promoter over ``days``: mean revenue per promoter
+    minus per detractor (Welch interval, p-value), and the two groups' sizes."""
+
+    days: int
+    difference: Estimate
+    p_value: float | None
+    n_promoters: int
+    n_detractors: int
+
+    @property
+    def too_small(self) -> bool:
+        """Either group has fewer than MIN_SAMPLE customers."""
+        from cxlens.analytics.experience import MIN_SAMPLE
+
+        return min(self.n_promoters, self.n_detractors) < MIN_SAMPLE
+
+
+@dataclass(frozen=True)
 class ValueByGroup:
     """Per horizon and NPS group, and the worth of one detractor turned promoter.
 
@@ -62,6 +81,13 @@ class ValueByGroup:
             if g.days == days and g.group == group:
                 return g
         raise KeyError((days, group))
+
+    def worth(self) -> list[Worth]:
+        """One row per horizon: promoters − detractors, with both groups' sizes."""
+        n = {(g.days, g.group): g.n for g in self.groups}  # empty without orders
+        return [Worth(d, e, self.p_values.get(d), n.get((d, "promoter"), 0),
+                      n.get((d, "detractor"), 0))
+                for d, e in sorted(self.promoter_minus_detractor.items())]
 
 
 def value_by_group(con: duckdb.DuckDBPyConnection, days: Sequence[int] = (90, 180),

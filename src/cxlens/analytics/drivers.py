@@ -32,6 +32,7 @@ import duckdb
 import numpy as np
 
 from cxlens.analytics._intervals import Estimate, mean_interval
+from cxlens.analytics.experience import MIN_SAMPLE
 
 __all__ = [
     "MAX_SHAPLEY_ATTRIBUTES",
@@ -95,6 +96,11 @@ class KeyDrivers:
     performance_line: float
     n_boot: int
     seed: int
+
+    @property
+    def too_small(self) -> bool:
+        """Fewer than MIN_SAMPLE answers carry every rating: too uncertain to act on."""
+        return self.n < MIN_SAMPLE
 
     def order(self) -> list[str]:
         return [d.attribute for d in self.drivers]

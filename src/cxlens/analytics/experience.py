@@ -43,7 +43,7 @@ from cxlens.analytics._intervals import (
     welch_difference,
     wilson,
 )
-from cxlens.analytics._value_link import GroupValue, ValueByGroup, value_by_group
+from cxlens.analytics._value_link import GroupValue, ValueByGroup, Worth, value_by_group
 
 __all__ = [
     "ALPHA",
@@ -57,6 +57,7 @@ __all__ = [
     "Score",
     "SegmentTest",
     "ValueByGroup",
+    "Worth",
     "compare_periods",
     "compare_segments",
     "score",
@@ -223,7 +224,7 @@ def _weight_expr(con: duckdb.DuckDBPyConnection, weights: Any) -> tuple[str, str
                 .fetchall()}
         if weights in cols:
             return f'TRY_CAST(f."{weights}" AS DOUBLE)', None
-        key = weights.replace('"', '\\"')
+        key = weights.replace('"', '\\"').replace("'", "''")  # a JSON path in a SQL string
         return f"TRY_CAST(json_extract_string(f.properties, '$.\"{key}\"') AS DOUBLE)", None
     if isinstance(weights, Mapping):
         import pyarrow as pa
@@ -237,22 +238,23 @@ def _weight_expr(con: duckdb.DuckDBPyConnection, weights: Any) -> tuple[str, str
                     "response_id → weight")
 
 
-def _aggregate(con: duckdb.DuckDBPyConnection, metric: str, keys: Sequence[str],
-               start: date | None, end: date | None, weights: Any,
-               filters: Mapping[str, Any] | None, grain: str | None = None,
-               ) -> list[tuple[tuple[Any, ...], _Agg]]:
-    """Sums per group of (bucket?, *keys) for the metric's answers in [start, end)."""
+def _bucket(grain: str) -> str:
+    """SQL of the start day of an answer's ``grain`` bucket (weeks start on Monday)."""
+    if grain not in GRAINS:
+        raise ValueError(f"period must be one of {GRAINS}, not {grain!r}")
+    return f"CAST(date_trunc('{grain}', f.ts) AS DATE)"
+
+
+def _answers_where(con: duckdb.DuckDBPyConnection, metric: str, start: date | None,
+                   end: date | None, filters: Mapping[str, Any] | None,
+                   ) -> tuple[list[str], dict[str, Any], bool]:
+    """Conditions (on ``v_feedback f``, maybe ``customers c``) that select the metric's answers
+    in ``[start, end)`` matching ``filters``; their parameters; whether ``c`` is needed.
+    Shared by the scores and the weighting, so both see exactly the same answers."""
     _check_metric(metric)
-    exprs, join, params = [], False, {"m": metric}
-    if grain is not None:
-        if grain not in GRAINS:
-            raise ValueError(f"period must be one of {GRAINS}, not {grain!r}")
-        exprs.append(f"CAST(date_trunc('{grain}', f.ts) AS DATE)")
-    for k in keys:
-        e, j = _dimension(con, k)
-        exprs.append(e)
-        join |= j
     where = ["f.metric = $m", "f.score IS NOT NULL"]
+    params: dict[str, Any] = {"m": metric}
+    join = False
     if start is not None:
         where.append("f.ts >= $s")
         params["s"] = start
@@ -268,6 +270,22 @@ def _aggregate(con: duckdb.DuckDBPyConnection, metric: str, keys: Sequence[str],
         else:
             where.append(f"{e} = $f{i}")
             params[f"f{i}"] = str(v)
+    return where, params, join
+
+
+def _aggregate(con: duckdb.DuckDBPyConnection, metric: str, keys: Sequence[str],
+               start: date | None, end: date | None, weights: Any,
+               filters: Mapping[str, Any] | None, grain: str | None = None,
+               ) -> list[tuple[tuple[Any, ...], _Agg]]:
+    """Sums per group of (bucket?, *keys) for the metric's answers in [start, end)."""
+    exprs: list[str] = []
+    if grain is not None:
+        exprs.append(_bucket(grain))
+    where, params, join = _answers_where(con, metric, start, end, filters)
+    for k in keys:
+        e, j = _dimension(con, k)
+        exprs.append(e)
+        join |= j
     good, bad = _categories(metric)
     wexpr, registered = _weight_expr(con, weights)
     sel = ", ".join(f"{e} AS k{i}" for i, e in enumerate(exprs))

@@ -17,7 +17,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cxlens import __version__
 from cxlens.web import collect, db, errors
+from cxlens.web.api import experience as api_experience
 from cxlens.web.api import ingest as api_ingest
+from cxlens.web.api import survey_runs as api_survey_runs
 from cxlens.web.api import workspace as api_workspace
 from cxlens.web.deps import csrf_guard
 from cxlens.web.flusher import Flusher
@@ -40,6 +42,7 @@ ROUTERS = [
     settings_pages.router,
     api_workspace.router,
     api_ingest.router,
+    api_experience.router,
     overview.router,
     experience_pages.router,
     customers.router,
@@ -53,6 +56,7 @@ ROUTERS = [
     survey_pages.api_router,
     surveys_page.router,
     followup_pages.router,
+    api_survey_runs.router,
 ]
 
 

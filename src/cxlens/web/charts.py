@@ -348,6 +348,68 @@ def people_chart(key: str, title: str, t: Translate, teams: Sequence[Any]) -> Ch
                  note=t("ppl.note"))
 
 
+def value_chart(key: str, title: str, t: Translate, groups: Sequence[Any]) -> Chart:
+    """Revenue per customer after the answer, per NPS group and horizon, with 95 % intervals
+    (``experience.GroupValue`` rows); repurchase rates in the table."""
+    horizons = sorted({g.days for g in groups})
+    data = []
+    for i, days in enumerate(horizons):
+        rows = [g for g in groups if g.days == days]
+        data.append({
+            "type": "bar", "name": t("val.horizon", days=days),
+            "x": [t(f"val.group.{g.group}") for g in rows],
+            "y": [g.revenue.value for g in rows],
+            "marker": {"color": PALETTE[i % len(PALETTE)],
+                       "opacity": [0.45 if g.too_small else 1.0 for g in rows]},
+            "error_y": {"type": "data", "symmetric": False, "color": "#5b6473",
+                        "array": [_up(g.revenue.value, g.revenue.high) for g in rows],
+                        "arrayminus": [_down(g.revenue.value, g.revenue.low) for g in rows]},
+            "customdata": [g.n for g in rows],
+            "hovertemplate": "%{x}: %{y:.2f} (n %{customdata})<extra></extra>",
+        })
+    layout = {"margin": {"l": 60, "r": 10, "t": 10, "b": 40}, "height": 320,
+              "barmode": "group", "showlegend": True, "legend": {"orientation": "h", "y": -0.2},
+              "yaxis": {"title": {"text": t("val.revenue")}, "zeroline": True},
+              "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
+    columns = [t("val.days"), t("val.group"), "n", t("val.revenue"), t("nps.low"),
+               t("nps.high"), t("val.repurchase"), t("nps.low"), t("nps.high"),
+               t("nps.too_small")]
+    table = [[cell(g.days), t(f"val.group.{g.group}"), cell(g.n), cell(g.revenue.value),
+              cell(g.revenue.low), cell(g.revenue.high), cell(g.repurchase.value),
+              cell(g.repurchase.low), cell(g.repurchase.high), cell(g.too_small)]
+             for g in groups]
+    return Chart(key, title, columns, table, {"data": data, "layout": layout},
+                 note=t("val.note"))
+
+
+def worth_chart(key: str, title: str, t: Translate, worth: Sequence[Any]) -> Chart:
+    """The worth of one detractor turned promoter per horizon (``experience.Worth`` rows):
+    promoters' minus detractors' revenue per customer with its Welch interval."""
+    x = [t("val.horizon", days=w.days) for w in worth]
+    d = [w.difference for w in worth]
+    data = [{
+        "type": "scatter", "mode": "markers", "name": t("val.worth"), "x": x,
+        "y": [e.value for e in d],
+        "marker": {"size": 11, "color": PALETTE[1],
+                   "symbol": ["circle-open" if w.too_small else "circle" for w in worth]},
+        "error_y": {"type": "data", "symmetric": False, "color": "#8a94a6",
+                    "array": [_up(e.value, e.high) for e in d],
+                    "arrayminus": [_down(e.value, e.low) for e in d]},
+        "hovertemplate": "%{x}: %{y:+.2f}<extra></extra>",
+    }]
+    layout = {"margin": {"l": 60, "r": 10, "t": 10, "b": 40}, "height": 260,
+              "showlegend": False, "xaxis": {"type": "category"},
+              "yaxis": {"title": {"text": t("val.worth")}, "zeroline": True},
+              "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
+    columns = [t("val.days"), t("val.worth"), t("nps.low"), t("nps.high"), "p",
+               t("val.n_promoters"), t("val.n_detractors"), t("nps.too_small")]
+    table = [[cell(w.days), cell(w.difference.value), cell(w.difference.low),
+              cell(w.difference.high), _p(w.p_value), cell(w.n_promoters),
+              cell(w.n_detractors), cell(w.too_small)] for w in worth]
+    return Chart(key, title, columns, table, {"data": data, "layout": layout},
+                 note=t("val.worth_note"))
+
+
 # --- surveys (issue 4) ------------------------------------------------------------------------
 
 def _stamp(value: Any) -> str:

@@ -378,6 +378,56 @@ EN: dict[str, str] = {
     "fu.survey": "survey",
     "fu.note": "note",
     "fu.none": "No follow-up items.",
+    "exp.weights": "Response weights",
+    "exp.weights_none": "none",
+    "exp.weight_by": "Weight to the customers by",
+    "exp.wb.segment": "customer segment",
+    "exp.wb.country": "country",
+    "exp.wb.customer.language": "customer's language",
+    "exp.weights_unknown": "No {metric} answer carries response weights under '{name}'.",
+    "exp.weights_both": "Choose either the answers' own weights or a weighting to the customers, "
+        "not both.",
+    "exp.weighted_by": "Weighted by {by}: each month's answers are weighted so that every group "
+        "counts as much as its share of your customers.",
+    "exp.weighted_left_out": "{n} of {total} answers have no customer or no value and are left "
+        "out.",
+    "exp.weighted_uncovered": "{share} % of customers are in groups without answers; the weighted "
+        "result cannot represent them.",
+    "exp.weighting_cells": "The weights over the whole period",
+    "exp.cell.population": "% of customers",
+    "exp.cell.answers": "answers",
+    "exp.cell.sample": "% of answers",
+    "exp.cell.weight": "weight",
+    "exp.weighted_key": "Weighted by each answer's '{name}'; answers without a positive weight are "
+        "left out. Intervals use the effective number of answers.",
+    "val.title": "Experience and value",
+    "val.intro": "What customers spent after their first NPS answer, by what they answered. Only "
+        "answers whose whole period is observed (orders until {until}) count.",
+    "val.no_orders": "No customer's NPS answer has a fully observed period of orders yet.",
+    "val.kpi": "One detractor turned promoter, {days} days",
+    "val.too_few": "too few customers (promoters {p}, detractors {d})",
+    "val.n": "promoters {p}, detractors {d}",
+    "val.revenue_title": "Revenue per customer after answering",
+    "val.worth_title": "Worth of one detractor turned promoter",
+    "val.horizon": "{days} days",
+    "val.group.promoter": "promoters",
+    "val.group.passive": "passives",
+    "val.group.detractor": "detractors",
+    "val.revenue": "revenue per customer",
+    "val.repurchase": "% bought again",
+    "val.days": "days",
+    "val.group": "group",
+    "val.worth": "promoter − detractor",
+    "val.n_promoters": "promoters (n)",
+    "val.n_detractors": "detractors (n)",
+    "val.too_small_flag": "Fewer than {n} customers in a group: too few to act on",
+    "val.note": "Bars show the 95 % interval; pale bars have fewer than 30 customers. Amounts are "
+        "summed as recorded (no currency conversion).",
+    "val.worth_note": "An association, not an effect: promoters may have been bigger customers "
+        "before they answered.",
+    "drv.method": "Method",
+    "drv.method.johnson": "Johnson's relative weights",
+    "drv.method.shapley": "Shapley value of R²",
 }
 
 FI: dict[str, str] = {
@@ -750,6 +800,58 @@ FI: dict[str, str] = {
     "fu.survey": "kysely",
     "fu.note": "muistiinpano",
     "fu.none": "Ei yhteydenottotehtäviä.",
+    "exp.weights": "Vastausten painot",
+    "exp.weights_none": "ei mitään",
+    "exp.weight_by": "Painota asiakkaiden mukaan",
+    "exp.wb.segment": "asiakassegmentti",
+    "exp.wb.country": "maa",
+    "exp.wb.customer.language": "asiakkaan kieli",
+    "exp.weights_unknown": "Yhdessäkään {metric}-vastauksessa ei ole painoa avaimella '{name}'.",
+    "exp.weights_both": "Valitse joko vastausten omat painot tai painotus asiakkaiden mukaan, ei "
+        "molempia.",
+    "exp.weighted_by": "Painotettu ({by}): kunkin kuukauden vastaukset painotetaan niin, että "
+        "jokainen ryhmä painaa yhtä paljon kuin sen osuus asiakkaistanne.",
+    "exp.weighted_left_out": "{n}/{total} vastauksella ei ole asiakasta tai arvoa, ja ne jätetään "
+        "pois.",
+    "exp.weighted_uncovered": "{share} % asiakkaista on ryhmissä, joista ei ole vastauksia; "
+        "painotettu tulos ei edusta heitä.",
+    "exp.weighting_cells": "Painot koko jaksolla",
+    "exp.cell.population": "% asiakkaista",
+    "exp.cell.answers": "vastauksia",
+    "exp.cell.sample": "% vastauksista",
+    "exp.cell.weight": "paino",
+    "exp.weighted_key": "Painotettu kunkin vastauksen arvolla '{name}'; vastaukset ilman "
+        "positiivista painoa jätetään pois. Välit lasketaan efektiivisellä vastausmäärällä.",
+    "val.title": "Kokemus ja arvo",
+    "val.intro": "Mitä asiakkaat ostivat ensimmäisen NPS-vastauksensa jälkeen, vastauksen mukaan "
+        "ryhmiteltynä. Mukana vain vastaukset, joiden koko jakso on havaittu (tilaukset {until} "
+        "asti).",
+    "val.no_orders": "Yhdenkään asiakkaan NPS-vastauksen jälkeistä jaksoa ei ole vielä "
+        "havaittu kokonaan.",
+    "val.kpi": "Arvostelija suosittelijaksi, {days} pv",
+    "val.too_few": "liian vähän asiakkaita (suosittelijoita {p}, arvostelijoita {d})",
+    "val.n": "suosittelijoita {p}, arvostelijoita {d}",
+    "val.revenue_title": "Myynti asiakasta kohden vastauksen jälkeen",
+    "val.worth_title": "Arvostelijan muuttuminen suosittelijaksi: arvo",
+    "val.horizon": "{days} pv",
+    "val.group.promoter": "suosittelijat",
+    "val.group.passive": "passiiviset",
+    "val.group.detractor": "arvostelijat",
+    "val.revenue": "myynti asiakasta kohden",
+    "val.repurchase": "% ostanut uudelleen",
+    "val.days": "päivää",
+    "val.group": "ryhmä",
+    "val.worth": "suosittelija − arvostelija",
+    "val.n_promoters": "suosittelijat (n)",
+    "val.n_detractors": "arvostelijat (n)",
+    "val.too_small_flag": "Ryhmässä alle {n} asiakasta: liian vähän päätösten pohjaksi",
+    "val.note": "Janat näyttävät 95 %:n välin; vaaleissa pylväissä on alle 30 asiakasta. Summat "
+        "lasketaan sellaisinaan (valuuttoja ei muunneta).",
+    "val.worth_note": "Yhteys, ei vaikutus: suosittelijat ovat voineet olla suurempia asiakkaita "
+        "jo ennen vastaustaan.",
+    "drv.method": "Menetelmä",
+    "drv.method.johnson": "Johnsonin suhteelliset painot",
+    "drv.method.shapley": "R²:n Shapley-arvo",
 }
 
 SV: dict[str, str] = {
@@ -1118,6 +1220,55 @@ SV: dict[str, str] = {
     "fu.survey": "enkät",
     "fu.note": "anteckning",
     "fu.none": "Inga uppföljningar.",
+    "exp.weights": "Svarsvikter",
+    "exp.weights_none": "ingen",
+    "exp.weight_by": "Vikta efter kunderna per",
+    "exp.wb.segment": "kundsegment",
+    "exp.wb.country": "land",
+    "exp.wb.customer.language": "kundens språk",
+    "exp.weights_unknown": "Inget {metric}-svar har svarsvikter under '{name}'.",
+    "exp.weights_both": "Välj antingen svarens egna vikter eller en viktning efter kunderna, inte "
+        "båda.",
+    "exp.weighted_by": "Viktat per {by}: varje månads svar viktas så att varje grupp väger lika "
+        "mycket som dess andel av era kunder.",
+    "exp.weighted_left_out": "{n} av {total} svar saknar kund eller värde och utelämnas.",
+    "exp.weighted_uncovered": "{share} % av kunderna finns i grupper utan svar; det viktade "
+        "resultatet kan inte representera dem.",
+    "exp.weighting_cells": "Vikterna över hela perioden",
+    "exp.cell.population": "% av kunderna",
+    "exp.cell.answers": "svar",
+    "exp.cell.sample": "% av svaren",
+    "exp.cell.weight": "vikt",
+    "exp.weighted_key": "Viktat med varje svars '{name}'; svar utan positiv vikt utelämnas. "
+        "Intervallen använder det effektiva antalet svar.",
+    "val.title": "Upplevelse och värde",
+    "val.intro": "Vad kunderna köpte efter sitt första NPS-svar, efter vad de svarade. Bara svar "
+        "vars hela period är observerad (order till {until}) räknas.",
+    "val.no_orders": "Inget kunds NPS-svar har ännu en helt observerad period av order.",
+    "val.kpi": "En kritiker blir promotor, {days} dagar",
+    "val.too_few": "för få kunder (promotorer {p}, kritiker {d})",
+    "val.n": "promotorer {p}, kritiker {d}",
+    "val.revenue_title": "Försäljning per kund efter svaret",
+    "val.worth_title": "Värdet av att en kritiker blir promotor",
+    "val.horizon": "{days} dagar",
+    "val.group.promoter": "promotorer",
+    "val.group.passive": "passiva",
+    "val.group.detractor": "kritiker",
+    "val.revenue": "försäljning per kund",
+    "val.repurchase": "% köpte igen",
+    "val.days": "dagar",
+    "val.group": "grupp",
+    "val.worth": "promotor − kritiker",
+    "val.n_promoters": "promotorer (n)",
+    "val.n_detractors": "kritiker (n)",
+    "val.too_small_flag": "Färre än {n} kunder i en grupp: för få för att agera på",
+    "val.note": "Strecken visar 95 % intervallet; ljusa staplar har färre än 30 kunder. Beloppen "
+        "summeras som de är (ingen valutaomräkning).",
+    "val.worth_note": "Ett samband, inte en effekt: promotorerna kan ha varit större kunder redan "
+        "innan de svarade.",
+    "drv.method": "Metod",
+    "drv.method.johnson": "Johnsons relativa vikter",
+    "drv.method.shapley": "Shapley-värdet av R²",
 }
 
 CATALOGUE: dict[str, dict[str, str]] = {"en": EN, "fi": FI, "sv": SV}

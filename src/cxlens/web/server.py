@@ -5,7 +5,8 @@
 server keeps only the token's SHA-256. ``cxlens ingest`` on a workspace folder inside a home
 whose server is running (:func:`running_server`) sends the work to
 ``POST /api/w/{slug}/ingest`` with that token instead of opening the warehouse file, which
-the server holds for writing.
+the server holds for writing. ``cxlens collect flush`` (``collect.call_server``) and
+``cxlens survey run|send|links`` (:func:`call_api`) do the same.
 """
 
 from __future__ import annotations
@@ -138,6 +139,31 @@ def ingest_via_server(server: RunningServer, file: Path, kind: str | None, *,
     request = urllib.request.Request(url, data=body, method="POST", headers={
         "Content-Type": ctype, "Authorization": f"Bearer {server.local_token}",
         "Accept": "application/json"})
+    for attempt in range(50):  # the server may still be binding its port
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as resp:
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            raise _as_user_error(exc) from None
+        except urllib.error.URLError as exc:
+            if attempt == 49:
+                raise UserError(f"the cxlens server (pid {server.pid}) at {server.url} does "
+                                f"not answer: {exc.reason}",
+                                hint="wait until it has started, or stop it") from None
+            time.sleep(0.1)
+    raise AssertionError("unreachable")
+
+
+def call_api(server: RunningServer, method: str, path: str,
+             body: dict[str, Any] | None = None, timeout: float = 3600) -> dict[str, Any]:
+    """``method /api/w/{slug}{path}`` on the running server with the local token; JSON in
+    and out. Used by the commands that hand their work to the server (``cxlens survey
+    run|send|links``); an error answer comes back as the same UserError, as for ingest."""
+    url = f"{server.url}/api/w/{urllib.parse.quote(server.slug)}{path}"
+    data = None if body is None else json.dumps(body, default=str).encode("utf-8")
+    request = urllib.request.Request(url, data=data, method=method, headers={
+        "Authorization": f"Bearer {server.local_token}", "Accept": "application/json",
+        **({"Content-Type": "application/json"} if data is not None else {})})
     for attempt in range(50):  # the server may still be binding its port
         try:
             with urllib.request.urlopen(request, timeout=timeout) as resp:

@@ -1,6 +1,8 @@
 """The experience dashboards of issue 4: Experience (metric trend with its interval band,
-breakdown per group, each group against the rest), Drivers (the priority matrix) and People
-(eNPS per team beside its customers' NPS).
+breakdown per group, each group against the rest, optionally weighted; what promoters,
+passives and detractors spend afterwards), Drivers (the priority matrix, by Johnson's
+relative weights or the Shapley decomposition) and People (eNPS per team beside its
+customers' NPS).
 
 Routes are thin: parse the query, call ``cxlens.analytics.experience`` / ``drivers`` /
 ``people``, lay the results out with the builders of :mod:`cxlens.web.charts`. Every chart's
@@ -12,8 +14,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
@@ -22,6 +26,7 @@ from cxlens import __version__
 from cxlens.analytics import drivers as drv
 from cxlens.analytics import experience as exp
 from cxlens.analytics import people as ppl
+from cxlens.analytics import weighting as wgt
 from cxlens.errors import UserError
 from cxlens.warehouse.store import db_path
 from cxlens.web import charts
@@ -42,6 +47,8 @@ METRICS = tuple(exp.METRICS)  # nps, enps, csat, ces
 GROUPINGS = ("touchpoint", "channel", "store_id", "language", "segment")
 MONTHS = (6, 12, 24)
 DEFAULT_MONTHS = 24
+WEIGHT_BY = ("segment", "country", "customer.language")  # customer attributes to weight by
+METHODS = ("johnson", "shapley")
 
 
 class Window:
@@ -54,6 +61,7 @@ class Window:
             self.as_of = date.fromisoformat(as_of) if as_of else date.today()
         except ValueError:
             raise HTTPException(422, "as_of must be a date YYYY-MM-DD") from None
+        self.explicit = bool(as_of)  # the reader chose the day (else: today)
         m = self.as_of.year * 12 + self.as_of.month - 1 - (months - 1)
         self.months = months
         self.start = date(m // 12, m % 12 + 1, 1)
@@ -67,6 +75,38 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise HTTPException(422, f"{name} must be one of {', '.join(allowed)}")
     return value
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the reader chose on a page besides the window, checked: metric and grouping,
+    response weights (a key the answers carry, or a customer attribute to weight to the
+    customer base) on Experience, the method on Drivers."""
+
+    metric: str = "nps"
+    by: str = "touchpoint"
+    weights: str | None = None
+    weight_by: str | None = None
+    method: str = "johnson"
+
+    @classmethod
+    def checked(cls, metric: str = "nps", by: str = "touchpoint", weights: str | None = None,
+                weight_by: str | None = None, method: str = "johnson") -> Choices:
+        weights, weight_by = weights or None, weight_by or None  # "" is the form's "none"
+        if weights is not None and len(weights) > 120:
+            raise HTTPException(422, "weights must be a key of at most 120 characters")
+        return cls(_choice("metric", metric, METRICS), _choice("by", by, GROUPINGS), weights,
+                   None if weight_by is None else _choice("weight_by", weight_by, WEIGHT_BY),
+                   _choice("method", method, METHODS))
+
+    def query(self, page: str) -> str:
+        if page == "drivers":
+            return urlencode({"method": self.method})
+        if page != "experience":
+            return ""
+        q = {"metric": self.metric, "by": self.by, "weights": self.weights,
+             "weight_by": self.weight_by}
+        return urlencode({k: v for k, v in q.items() if v})
 
 
 def _has_warehouse(access: WorkspaceAccess) -> bool:
@@ -83,16 +123,50 @@ def _translator(request: Request) -> Callable[..., str]:
 
 # --- what each page shows (from the analytics functions) ---------------------------------------
 
+def _weights(cur: Any, t: Callable[..., str], c: Choices, w: Window,
+             keys: list[str]) -> tuple[Any, wgt.Weighting | None]:
+    """The analytics' ``weights`` for the choices, and the post-stratification to show.
+
+    Weighting to the customer base is made per month of the window: each month's answers
+    match the customers' mix, so the trend, the window and its groups all do."""
+    if c.weights is not None and c.weight_by is not None:  # both picked on the form
+        raise ValueError(t("exp.weights_both"))
+    if c.weights is not None:
+        if c.weights not in keys:
+            raise ValueError(t("exp.weights_unknown", name=c.weights,
+                               metric=t(f"exp.metric.{c.metric}")))
+        return c.weights, None
+    if c.weight_by is not None:
+        weighting = wgt.poststratify(cur, c.metric, c.weight_by, w.start, w.end,
+                                     grain="month")
+        return weighting.weights, weighting
+    return None, None
+
+
+def build_value(cur: Any, t: Callable[..., str], w: Window) -> dict[str, Any]:
+    """Experience → value: revenue and repurchase by NPS group, the detractor→promoter worth.
+    Observed until the window's day when the reader chose one, else the data's last order."""
+    v = exp.value_by_group(cur, as_of=w.as_of if w.explicit else None)
+    worth = v.worth()
+    return {"value": v, "worth": worth, "linked": any(g.n for g in v.groups),
+            "value_charts": [
+        charts.value_chart("value", t("val.revenue_title"), t, v.groups),
+        charts.worth_chart("worth", t("val.worth_title"), t, worth)]}
+
+
 def build_experience(cur: Any, con: sqlite3.Connection, access: WorkspaceAccess,
-                     t: Callable[..., str], metric: str, by: str,
-                     w: Window) -> dict[str, Any]:
+                     t: Callable[..., str], c: Choices, w: Window) -> dict[str, Any]:
     notes = list_annotations(con, access.workspace)
+    metric, by = c.metric, c.by
     name = t(f"exp.metric.{metric}")
     group = t(f"exp.by.{by}")
-    trend = exp.score(cur, metric, period="month", start=w.start, end=w.end)
-    groups = exp.score(cur, metric, by=by, start=w.start, end=w.end)
-    tests = exp.compare_segments(cur, metric, by=by, start=w.start, end=w.end)
-    overall = exp.score(cur, metric, start=w.start, end=w.end)[0]
+    keys = wgt.weight_keys(cur, metric)
+    weights, weighting = _weights(cur, t, c, w, keys)
+    window = {"start": w.start, "end": w.end, "weights": weights}
+    trend = exp.score(cur, metric, period="month", **window)
+    groups = exp.score(cur, metric, by=by, **window)
+    tests = exp.compare_segments(cur, metric, by=by, **window)
+    overall = exp.score(cur, metric, **window)[0]
     chart_list = [
         charts.score_trend_chart("trend", t("exp.trend_title", metric=name), t, metric, trend,
                                  notes, w.start, w.end),
@@ -102,13 +176,14 @@ def build_experience(cur: Any, con: sqlite3.Connection, access: WorkspaceAccess,
                                    tests),
     ]
     return {"charts": chart_list, "overall": overall, "min_sample": exp.MIN_SAMPLE,
-            "n_significant": sum(1 for s in tests if s.significant)}
+            "n_significant": sum(1 for s in tests if s.significant), "weight_keys": keys,
+            "weighting": weighting, **build_value(cur, t, w)}
 
 
-def build_drivers(cur: Any, t: Callable[..., str], w: Window) -> dict[str, Any]:
-    kd = drv.key_drivers(cur, start=w.start, end=w.end)
+def build_drivers(cur: Any, t: Callable[..., str], w: Window, c: Choices) -> dict[str, Any]:
+    kd = drv.key_drivers(cur, start=w.start, end=w.end, method=c.method)
     return {"charts": [charts.drivers_chart("matrix", t("drv.matrix_title"), t, kd)],
-            "kd": kd}
+            "kd": kd, "min_sample": exp.MIN_SAMPLE}
 
 
 def build_people(cur: Any, t: Callable[..., str], w: Window) -> dict[str, Any]:
@@ -118,54 +193,56 @@ def build_people(cur: Any, t: Callable[..., str], w: Window) -> dict[str, Any]:
 
 
 def _built(request: Request, access: WorkspaceAccess, con: sqlite3.Connection, page: str,
-           w: Window, metric: str, by: str) -> dict[str, Any]:
+           w: Window, c: Choices) -> dict[str, Any]:
     t = _translator(request)
     with access.warehouse.read() as cur:
         if page == "experience":
-            return build_experience(cur, con, access, t, metric, by, w)
+            return build_experience(cur, con, access, t, c, w)
         if page == "drivers":
-            return build_drivers(cur, t, w)
+            return build_drivers(cur, t, w, c)
         return build_people(cur, t, w)
 
 
 def _page(request: Request, access: WorkspaceAccess, con: sqlite3.Connection, page: str,
-          w: Window, metric: str = "nps", by: str = "touchpoint") -> Response:
+          w: Window, c: Choices | None = None) -> Response:
+    c = c or Choices()
+    extra = c.query(page)
     ctx: dict[str, Any] = {"access": access, "window": w, "months_options": MONTHS,
-                           "metric": metric, "by": by, "metrics": METRICS,
-                           "groupings": GROUPINGS, "version": __version__,
+                           "metric": c.metric, "by": c.by, "metrics": METRICS,
+                           "groupings": GROUPINGS, "version": __version__, "choices": c,
+                           "weight_by_options": WEIGHT_BY, "methods": METHODS,
                            "csv_base": f"/w/{access.workspace.slug}/{page}/",
-                           "csv_query": _csv_query(page, w, metric, by)}
+                           "csv_query": w.query() + (f"&{extra}" if extra else "")}
     if _has_warehouse(access):
         try:
-            ctx.update(_built(request, access, con, page, w, metric, by))
+            ctx.update(_built(request, access, con, page, w, c))
         except (UserError, ValueError) as exc:
             ctx["error"] = getattr(exc, "message", None) or str(exc)
     return render(request, f"{page}.html", ctx)
 
 
-def _csv_query(page: str, w: Window, metric: str, by: str) -> str:
-    q = w.query()
-    return f"{q}&metric={metric}&by={by}" if page == "experience" else q
-
-
 Months = Annotated[int, Query()]
 AsOf = Annotated[str | None, Query()]
+Text = Annotated[str | None, Query()]
+Method = Annotated[str, Query()]
 
 
 @router.get("/w/{slug}/experience")
 def experience(request: Request, access: Viewer, con: Db,
                metric: Annotated[str, Query()] = "nps",
                by: Annotated[str, Query()] = "touchpoint",
-               months: Months = DEFAULT_MONTHS, as_of: AsOf = None) -> Response:
+               months: Months = DEFAULT_MONTHS, as_of: AsOf = None,
+               weights: Text = None, weight_by: Text = None) -> Response:
     w = Window(months, as_of)
-    return _page(request, access, con, "experience", w, _choice("metric", metric, METRICS),
-                 _choice("by", by, GROUPINGS))
+    return _page(request, access, con, "experience", w,
+                 Choices.checked(metric, by, weights, weight_by))
 
 
 @router.get("/w/{slug}/drivers")
 def drivers(request: Request, access: Viewer, con: Db, months: Months = DEFAULT_MONTHS,
-            as_of: AsOf = None) -> Response:
-    return _page(request, access, con, "drivers", Window(months, as_of))
+            as_of: AsOf = None, method: Method = "johnson") -> Response:
+    return _page(request, access, con, "drivers", Window(months, as_of),
+                 Choices.checked(method=method))
 
 
 @router.get("/w/{slug}/people")
@@ -175,15 +252,16 @@ def people(request: Request, access: Viewer, con: Db, months: Months = DEFAULT_M
 
 
 def _csv(request: Request, access: WorkspaceAccess, con: sqlite3.Connection, page: str,
-         key: str, w: Window, metric: str = "nps", by: str = "touchpoint") -> Response:
+         key: str, w: Window, c: Choices | None = None) -> Response:
     """The numbers of one chart as CSV (the same rows as its table)."""
     if not _has_warehouse(access):
         raise HTTPException(404, "no data yet")
     try:
-        built = _built(request, access, con, page, w, metric, by)
+        built = _built(request, access, con, page, w, c or Choices())
     except (UserError, ValueError) as exc:
         raise HTTPException(422, getattr(exc, "message", None) or str(exc)) from None
-    chart = next((c for c in built["charts"] if c.key == key), None)
+    every = built["charts"] + built.get("value_charts", [])
+    chart = next((ch for ch in every if ch.key == key), None)
     if chart is None:
         raise HTTPException(404, "no such chart")
     name = f"{access.workspace.slug}-{page}-{key}-{w.start}-{w.as_of}.csv"
@@ -195,16 +273,19 @@ def _csv(request: Request, access: WorkspaceAccess, con: sqlite3.Connection, pag
 def experience_csv(request: Request, key: str, access: Viewer, con: Db,
                    metric: Annotated[str, Query()] = "nps",
                    by: Annotated[str, Query()] = "touchpoint",
-                   months: Months = DEFAULT_MONTHS, as_of: AsOf = None) -> Response:
+                   months: Months = DEFAULT_MONTHS, as_of: AsOf = None,
+                   weights: Text = None, weight_by: Text = None) -> Response:
     w = Window(months, as_of)
     return _csv(request, access, con, "experience", key, w,
-                _choice("metric", metric, METRICS), _choice("by", by, GROUPINGS))
+                Choices.checked(metric, by, weights, weight_by))
 
 
 @router.get("/w/{slug}/drivers/{key}.csv")
 def drivers_csv(request: Request, key: str, access: Viewer, con: Db,
-                months: Months = DEFAULT_MONTHS, as_of: AsOf = None) -> Response:
-    return _csv(request, access, con, "drivers", key, Window(months, as_of))
+                months: Months = DEFAULT_MONTHS, as_of: AsOf = None,
+                method: Method = "johnson") -> Response:
+    return _csv(request, access, con, "drivers", key, Window(months, as_of),
+                Choices.checked(method=method))
 
 
 @router.get("/w/{slug}/people/{key}.csv")

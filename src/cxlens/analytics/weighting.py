@@ -1,0 +1,173 @@
+"""Response weights for the experience metrics: found in the answers, or made to match a
+known population.
+
+The warehouse has no weight column, so weights reach :func:`cxlens.analytics.experience.score`
+in one of two ways (docs/methods.md, "Response weights"):
+
+* **carried by the answers** — a number in ``v_feedback.properties`` under a key whose name
+  says it is a weight (``weight``, ``paino``, ``vikt`` …), as a panel provider or a survey
+  tool's export delivers it. :func:`weight_keys` finds such keys; the key itself is passed as
+  ``score(weights=key)``.
+* **to a known population** (post-stratification) — each answer gets the weight that makes
+  one customer attribute (segment, country, language …) as common among the weighted answers
+  as in the population: by default the workspace's own customers, or shares the caller knows.
+  :func:`poststratify` returns the weights as a mapping ``response_id → weight`` for
+  ``score(weights=…)`` and, for showing, the cells it was built from.
+
+Nothing here renders or reads files; the weighting is computed from the same answers the
+scores use (same window, metric and filters).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import duckdb
+
+from cxlens.analytics.experience import _answers_where, _bucket, _check_metric, _dimension
+
+__all__ = ["WEIGHT_NAMES", "Cell", "Weighting", "poststratify", "weight_keys"]
+
+WEIGHT_NAMES = ("weight", "paino", "vikt")
+"""A properties key whose name contains one of these (any case) may hold response weights."""
+
+
+def weight_keys(con: duckdb.DuckDBPyConnection, metric: str) -> list[str]:
+    """Keys of the metric's ``properties`` that hold response weights.
+
+    A key qualifies when its name contains one of :data:`WEIGHT_NAMES` and at least half of
+    the answers carrying it hold a positive number there. The name rule keeps ordinary
+    numbers (order numbers, attribute ratings) from being offered as weights.
+    """
+    _check_metric(metric)
+    rows = con.execute(
+        """
+        WITH k AS (
+          SELECT unnest(json_keys(properties)) AS key, properties FROM v_feedback
+          WHERE metric = $m AND properties IS NOT NULL AND json_valid(properties)
+        )
+        SELECT key FROM k WHERE regexp_matches(lower(key), $names)
+        GROUP BY key
+        HAVING avg(CASE WHEN TRY_CAST(json_extract_string(properties, '$."' || replace(key,
+                   '"', '\\"') || '"') AS DOUBLE) > 0 THEN 1 ELSE 0 END) >= 0.5
+        ORDER BY key
+        """, {"m": metric, "names": "|".join(WEIGHT_NAMES)}).fetchall()
+    return [r[0] for r in rows]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One group of the weighting attribute over the whole window.
+
+    ``population`` and ``sample`` are shares in %: of the population (customers with a value,
+    or the shares given) and of the answers that could be weighted. ``weight`` is what each
+    of the group's answers counts for (population share, renormalised over the groups with
+    answers, divided by the sample share); ``None`` for a group without answers.
+    """
+
+    group: str
+    population: float
+    answers: int
+    sample: float
+    weight: float | None
+
+
+@dataclass(frozen=True)
+class Weighting:
+    """Post-stratification weights and the cells they come from.
+
+    ``weights`` maps ``response_id`` to its weight, for ``score(weights=…)``. With a
+    ``grain`` the weights are made within each bucket (each month's answers match the
+    population), while ``cells`` always describe the whole window. ``left_out`` answers have
+    no value of ``by`` in the population (no customer, an empty attribute, or a group the
+    given shares lack): they get no weight and are not counted. ``uncovered`` is the % of the
+    population in groups without any answer — a part the weighted result cannot represent.
+    """
+
+    by: str
+    population: str  # "customers" or "given"
+    answers: int
+    left_out: int
+    uncovered: float
+    cells: list[Cell]
+    weights: dict[str, float] = field(repr=False)
+
+
+def _population(con: duckdb.DuckDBPyConnection, expr: str, by: str,
+                shares: Mapping[str, float] | None) -> tuple[str, dict[str, Any]]:
+    """SQL of the population's shares (``g``, ``p``; p sums to 1) and its parameters."""
+    if shares is None:
+        return (f"SELECT CAST({expr} AS VARCHAR) AS g, count(*) / sum(count(*)) OVER () AS p "
+                f"FROM customers c WHERE {expr} IS NOT NULL GROUP BY 1"), {}
+    clean = {str(k): float(v) for k, v in shares.items()}
+    if not clean or any(not math.isfinite(v) or v <= 0 for v in clean.values()):
+        raise ValueError("population shares must be positive numbers, e.g. "
+                         "{'FI': 0.6, 'SE': 0.4}")
+    total = sum(clean.values())
+    return "SELECT unnest($pg) AS g, unnest($ps) AS p", {
+        "pg": list(clean), "ps": [v / total for v in clean.values()]}
+
+
+def poststratify(con: duckdb.DuckDBPyConnection, metric: str, by: str,
+                 start: date | None = None, end: date | None = None, *,
+                 shares: Mapping[str, float] | None = None,
+                 filters: Mapping[str, Any] | None = None,
+                 grain: str | None = None) -> Weighting:
+    """Weights that give the answers the population's mix of the customer attribute ``by``.
+
+    ``by``: ``segment``, ``country``, ``city`` or ``customer.<column>`` (a customer
+    attribute: answers are matched to their customer). ``shares``: the population's shares
+    per group (any positive numbers, normalised); by default the shares among the
+    workspace's customers with a value. An answer in group g gets
+    w = P(g) / Σ P(groups with answers) ÷ (n_g / n), so the weights average 1. With
+    ``grain`` (``day`` … ``quarter``) n_g and n are counted per bucket.
+    """
+    _check_metric(metric)
+    expr, customer = _dimension(con, by)
+    if not customer:
+        raise ValueError(f"weights need a customer attribute (segment, country, city or "
+                         f"customer.<column>), not the answer's {by!r}")
+    pop_sql, pop_params = _population(con, expr, by, shares)
+    where, params, _ = _answers_where(con, metric, start, end, filters)
+    params = {**params, **pop_params}
+    answers = f"""
+        pop AS ({pop_sql}),
+        a AS (
+          SELECT f.response_id AS r, {_bucket(grain) if grain else '0'} AS b,
+                 CAST({expr} AS VARCHAR) AS g
+          FROM v_feedback f LEFT JOIN customers c ON c.customer_id = f.customer_id
+          WHERE {' AND '.join(where)}
+        )"""
+    cells = con.execute(f"""
+        WITH {answers}
+        SELECT pop.g, pop.p, count(a.r) FROM pop LEFT JOIN a ON a.g = pop.g
+        GROUP BY pop.g, pop.p ORDER BY pop.p DESC, pop.g""", params).fetchall()
+    if not cells:
+        raise ValueError(f"no customer has a {by}: the answers cannot be weighted by it")
+    total = con.execute(f"WITH {answers} SELECT count(*) FROM a", params).fetchall()[0][0]
+    weighted = sum(int(n) for _, _, n in cells)
+    if total and not weighted:
+        raise ValueError(f"none of the {total} {metric} answers belongs to a customer with a "
+                         f"{by} of the population: they cannot be weighted by it")
+    covered = sum(float(p) for _, p, n in cells if n)
+    out = [Cell(str(g), 100.0 * float(p), int(n),
+                100.0 * int(n) / weighted if weighted else 0.0,
+                (float(p) / covered) / (int(n) / weighted) if n else None)
+           for g, p, n in cells]
+    rows = con.execute(f"""
+        WITH {answers},
+        k AS (
+          SELECT a.r, a.b, a.g, pop.p, count(*) OVER (PARTITION BY a.b, a.g) AS n_bg,
+                 count(*) OVER (PARTITION BY a.b) AS n_b
+          FROM a JOIN pop ON pop.g = a.g
+        ),
+        cov AS (SELECT b, sum(p) AS covered FROM (SELECT DISTINCT b, g, p FROM k) GROUP BY b)
+        SELECT k.r, (k.p / cov.covered) * k.n_b / k.n_bg FROM k JOIN cov ON cov.b = k.b
+        """, params).fetchall()
+    return Weighting(by, "customers" if shares is None else "given", int(total),
+                     int(total) - weighted, 100.0 * (1.0 - covered), out,
+                     {str(r): float(w) for r, w in rows})

@@ -1,0 +1,167 @@
+"""``cxlens survey run|send|links`` while ``cxlens serve`` holds the workspace.
+
+A real Uvicorn server in a subprocess, the CLI in others, an SMTP server on loopback and a
+thread reading the API all the while: the commands hand their work to the server (the
+warehouse's only writer) instead of failing with "in use", print what they print locally,
+and the invitations end up in the warehouse the server holds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+from survey_data import TODAY, build_warehouse
+
+CXLENS = [sys.executable, "-m", "cxlens.cli"]
+PASSWORD = "survey serve password"
+BASE = "https://cx.example.fi"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cli(*args: str, home: Path, stdin: str | None = None,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CXLENS, *args], input=stdin, capture_output=True, text=True,
+                          env={**os.environ, "CXLENS_HOME": str(home), **(env or {})},
+                          timeout=120)
+
+
+@pytest.fixture
+def serving(tmp_path: Path) -> Iterator[tuple[Path, str, Callable[[], None]]]:
+    """A home whose workspace ``acme`` holds the survey data, served by ``cxlens serve``;
+    yields (home, url, stop)."""
+    home = tmp_path / "home"
+    assert cli("admin", "create-user", "ops@acme.fi", "--password-stdin", home=home,
+               stdin=PASSWORD + "\n").returncode == 0
+    made = cli("admin", "create-workspace", "acme", "--owner", "ops@acme.fi", home=home)
+    assert made.returncode == 0, made.stderr
+    build_warehouse(home / "workspaces" / "acme")  # before the server holds the file
+    port = free_port()
+    proc = subprocess.Popen([*CXLENS, "serve", "--home", str(home), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/signin", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(proc.communicate()[0])
+        time.sleep(0.1)
+
+    def stop() -> None:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    yield home, url, stop
+    stop()
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[list[str], int]]:
+    from aiosmtpd.controller import Controller
+
+    received: list[str] = []
+
+    class Inbox:
+        async def handle_DATA(self, server, session, envelope) -> str:
+            received.extend(envelope.rcpt_tos)
+            return "250 OK"
+
+    port = free_port()
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield received, port
+    finally:
+        controller.stop()
+
+
+def test_survey_commands_hand_their_work_to_the_server(serving, smtp, tmp_path) -> None:
+    home, url, stop = serving
+    received, smtp_port = smtp
+    ws = str(home / "workspaces" / "acme")
+    day = ["--today", TODAY.isoformat()]
+    token = json.loads((home / "server.json").read_text())["local_token"]
+
+    halt, seen, failures = threading.Event(), [], []
+
+    def read_api() -> None:  # the server keeps answering while it does the CLI's work
+        with httpx.Client(base_url=url, timeout=30,
+                          headers={"Authorization": f"Bearer {token}"}) as api:
+            while not halt.is_set():
+                for path in ("/api/w/acme/summary", "/api/w/acme/experience/score"):
+                    r = api.get(path)
+                    (seen if r.status_code == 200 else failures).append((path, r.status_code))
+
+    reader = threading.Thread(target=read_api)
+    reader.start()
+    try:
+        dry = cli("survey", "run", "-w", ws, *day, "--dry-run", "--json", home=home)
+        assert dry.returncode == 0, dry.stdout + dry.stderr
+        assert json.loads(dry.stdout)["total"] == 3 and json.loads(dry.stdout)["dry_run"]
+
+        run = cli("survey", "run", "-w", ws, *day, home=home)
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert "asking it to run the triggers" in run.stderr and "in use" not in run.stderr
+        assert "created 3;" in run.stdout and "nps-purchase" in run.stdout
+        again = cli("survey", "run", "-w", ws, *day, "--json", home=home)
+        assert json.loads(again.stdout)["total"] == 0  # idempotent through the server too
+
+        smtp_args = ["--base-url", BASE, "--smtp-host", "127.0.0.1", "--from",
+                     "kysely@acme.fi", *day]
+        env = {"CXLENS_SMTP_STARTTLS": "0"}
+        down = cli("survey", "send", "-w", ws, *smtp_args, "--smtp-port", str(free_port()),
+                   home=home, env=env)  # nobody listens there: a clear error, nothing sent
+        assert down.returncode == 2 and "the SMTP server 127.0.0.1:" in down.stderr
+        assert "Traceback" not in down.stderr
+        send = cli("survey", "send", "-w", ws, *smtp_args, "--smtp-port", str(smtp_port),
+                   "--json", home=home, env=env)
+        assert send.returncode == 0, send.stdout + send.stderr
+        assert json.loads(send.stdout) == {"sent": 3, "reminders": 0, "skipped_no_email": 0,
+                                           "failed": []}
+        assert sorted(received) == ["anna@example.fi", "bert@example.se", "carl@example.com"]
+
+
+        out = tmp_path / "links.csv"
+        links = cli("survey", "links", "--out", str(out), "-w", ws, "--base-url", BASE, *day,
+                    home=home)
+        assert links.returncode == 0, links.stdout + links.stderr
+        assert "0 link(s) written" in links.stdout  # all three were e-mailed already
+        assert out.read_text(encoding="utf-8").startswith("invitation_id,kind,")
+    finally:
+        halt.set()
+        reader.join()
+    assert not failures, failures[:5]
+    assert len(seen) >= 2
+
+    stop()  # the warehouse is free again: the server's writes are all in it
+    from cxlens.warehouse.store import open_warehouse
+
+    with open_warehouse(Path(ws), read_only=True) as con:
+        states = con.execute("SELECT state, count(*) FROM survey_invitations GROUP BY 1"
+                             ).fetchall()
+    assert states == [("sent", 3)]
