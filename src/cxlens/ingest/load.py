@@ -38,6 +38,8 @@ from cxlens.sources.readers import (
 )
 
 Progress = Callable[[str, float], None]
+# A file's SHA-256, or a call that waits for it (it is taken in a thread while DuckDB reads).
+FileSha = str | None | Callable[[], str]
 # ``_superseded_by`` of a row that failed validation while its batch loads: hidden from the
 # views at once, deleted right after COMMIT (see _load_staged for why not before).
 INVALID = 0
@@ -205,7 +207,7 @@ def ingest(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
     say = progress or (lambda step, frac: None)
     con.execute("SET TimeZone = 'UTC'")
     say("reading", 0.05)
-    # The file's checksum is taken in a thread while DuckDB reads the file.
+    # The file's checksum is taken in a thread while DuckDB reads and loads the file.
     with ThreadPoolExecutor(1) as pool:
         sha = pool.submit(sha256_of, path)
         p = plan(con, path, kind_name, preset=preset, mapping_file=mapping_file, read=read,
@@ -213,11 +215,10 @@ def ingest(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
         if confirm is not None and not confirm(p):
             p.staged.cleanup()
             return BatchResult(None, str(path), p.mapping.kind, p.mapping.label, dry_run=True)
-        file_sha = sha.result()
-    return load_staged(con, p, str(path), file_sha, say, dry_run=dry_run)
+        return load_staged(con, p, str(path), sha.result, say, dry_run=dry_run)
 
 
-def load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str, file_sha: str | None,
+def load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str, file_sha: FileSha,
                 say: Progress, *, dry_run: bool = False,
                 after_load: Callable[[int], None] | None = None,
                 retrying: int | None = None) -> BatchResult:
@@ -242,7 +243,7 @@ class _NotUtf8(Exception):
 
 
 def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
-                 file_sha: str | None, say: Progress, *, dry_run: bool,
+                 file_sha: FileSha, say: Progress, *, dry_run: bool,
                  after_load: Callable[[int], None] | None,
                  retrying: int | None) -> BatchResult:
     """Load every row straight into the kind's table, then take out what must not stay.
@@ -267,9 +268,9 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
         batch = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchall()[0][0]
         this = f"_batch = {batch}"
         con.execute(
-            "INSERT INTO batches (batch_id, kind, source_file, file_sha256, mapping, started_at,"
-            " extra_columns) VALUES (?, ?, ?, ?, ?, now(), ?)",
-            [batch, k.name, source_file, file_sha, m.to_yaml(), compiled.extra_columns or None],
+            "INSERT INTO batches (batch_id, kind, source_file, mapping, started_at,"
+            " extra_columns) VALUES (?, ?, ?, ?, now(), ?)",
+            [batch, k.name, source_file, m.to_yaml(), compiled.extra_columns or None],
         )
         try:
             if not staged.ordered:
@@ -338,9 +339,9 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
             result.customers = info["customers"]
         con.execute(
             "UPDATE batches SET finished_at = now(), rows_in = ?, loaded = ?, changed = ?, "
-            "quarantined = ?, duplicates = ? WHERE batch_id = ?",
+            "quarantined = ?, duplicates = ?, file_sha256 = ? WHERE batch_id = ?",
             [result.rows_in, result.loaded, result.changed, result.quarantined,
-             result.duplicates, batch],
+             result.duplicates, file_sha() if callable(file_sha) else file_sha, batch],
         )
         con.execute("COMMIT")
     except BaseException:
