@@ -50,7 +50,8 @@ def _propagate(con: duckdb.DuckDBPyConnection) -> int:
         changed = con.execute(
             "SELECT count(*) FROM _new JOIN _lab USING (node) WHERE _new.label <> _lab.label"
         ).fetchall()[0][0]
-        con.execute("CREATE OR REPLACE TEMP TABLE _lab AS SELECT * FROM _new")
+        con.execute("DROP TABLE _lab")
+        con.execute("ALTER TABLE _new RENAME TO _lab")
         if changed == 0:
             return rounds
     raise RuntimeError("identity resolution did not converge")  # pragma: no cover
