@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import email
 import email.policy
-import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from survey_data import TODAY
 
 from cxlens.surveys import delivery, invitations, triggers
+from served import free_port
 
 BASE = "https://cx.example.fi"
 
@@ -26,12 +26,6 @@ class Inbox:
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append((list(envelope.rcpt_tos), msg))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ the functions the CLI calls, and SMTP failures as a clear 502."""
 from __future__ import annotations
 
 import csv
-import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -15,6 +14,7 @@ from fastapi.testclient import TestClient
 from survey_data import TODAY
 
 from cxlens.web import security
+from served import free_port
 
 Served = Any  # conftest.Served (not imported: tests/web also has a conftest)
 BASE = "https://cx.example.fi"
@@ -31,12 +31,6 @@ def local(served: Served) -> TestClient:
 
 def token_client(served: Served, scope: str) -> TestClient:
     return TestClient(served.app, headers={"Authorization": f"Bearer {served.tokens[scope]}"})
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

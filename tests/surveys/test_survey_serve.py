@@ -9,13 +9,7 @@ and the invitations end up in the warehouse the server holds.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,22 +17,10 @@ import httpx2 as httpx
 import pytest
 from survey_data import TODAY, build_warehouse
 
-CXLENS = [sys.executable, "-m", "cxlens.cli"]
+from served import cli, free_port, make_home, serve, stop
+
 PASSWORD = "survey serve password"
 BASE = "https://cx.example.fi"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cli(*args: str, home: Path, stdin: str | None = None,
-        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CXLENS, *args], input=stdin, capture_output=True, text=True,
-                          env={**os.environ, "CXLENS_HOME": str(home), **(env or {})},
-                          timeout=120)
 
 
 @pytest.fixture
@@ -46,38 +28,10 @@ def serving(tmp_path: Path) -> Iterator[tuple[Path, str, Callable[[], None]]]:
     """A home whose workspace ``acme`` holds the survey data, served by ``cxlens serve``;
     yields (home, url, stop)."""
     home = tmp_path / "home"
-    assert cli("admin", "create-user", "ops@acme.fi", "--password-stdin", home=home,
-               stdin=PASSWORD + "\n").returncode == 0
-    made = cli("admin", "create-workspace", "acme", "--owner", "ops@acme.fi", home=home)
-    assert made.returncode == 0, made.stderr
+    make_home(home, PASSWORD)
     build_warehouse(home / "workspaces" / "acme")  # before the server holds the file
-    port = free_port()
-    proc = subprocess.Popen([*CXLENS, "serve", "--home", str(home), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/signin", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError(proc.communicate()[0])
-        time.sleep(0.1)
-
-    def stop() -> None:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-    yield home, url, stop
-    stop()
+    with serve(home, tmp_path / "server.log") as (url, proc):
+        yield home, url, lambda: stop(proc)
 
 
 @pytest.fixture

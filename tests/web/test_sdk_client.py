@@ -10,11 +10,7 @@ it runs (handed to the server), then ``cxlens sql`` after it stopped.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,66 +18,19 @@ from typing import Any
 
 import pytest
 
+from served import cli_json, make_home, serve
+
 analytics = pytest.importorskip("segment.analytics")
-
-CXLENS = [sys.executable, "-m", "cxlens.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cli(*args: str, home: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CXLENS_HOME": str(home)}
-    return subprocess.run([*CXLENS, *args], input=stdin, capture_output=True, text=True,
-                          env=env, timeout=120)
-
-
-def cli_json(*args: str, home: Path) -> Any:
-    r = cli(*args, "--json", home=home)
-    assert r.returncode == 0, r.stdout + r.stderr
-    return json.loads(r.stdout)
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[dict[str, Any]]:
     home = tmp_path / "home"
-    assert cli("admin", "create-user", "ops@acme.fi", "--password-stdin", home=home,
-               stdin="sdk test password\n").returncode == 0
-    key = cli_json("admin", "create-workspace", "acme", "--owner", "ops@acme.fi",
-                   home=home)["write_key"]
-    port = free_port()
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen([*CXLENS, "serve", "--home", str(home), "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError((tmp_path / "server.log").read_text())
-        time.sleep(0.1)
-    info: dict[str, Any] = {"home": home, "url": url, "key": key, "proc": proc,
-                            "workspace": home / "workspaces" / "acme",
-                            "log": tmp_path / "server.log"}
-    try:
-        yield info
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log.close()
+    key = make_home(home, "sdk test password")["write_key"]
+    log = tmp_path / "server.log"
+    with serve(home, log) as (url, proc):
+        yield {"home": home, "url": url, "key": key, "proc": proc,
+               "workspace": home / "workspaces" / "acme", "log": log}
 
 
 def send_with_sdk(url: str, key: str, *, gzip: bool, suffix: str) -> list[Any]:

@@ -7,32 +7,15 @@ the server holds: nothing is lost and nobody waits for a file lock.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 
-CXLENS = [sys.executable, "-m", "cxlens.cli"]
+from served import cli, free_port, make_home, serve
+
 PASSWORD = "serve test password"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cli(*args: str, home: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CXLENS_HOME": str(home)}
-    return subprocess.run([*CXLENS, *args], input=stdin, capture_output=True, text=True,
-                          env=env, timeout=120)
 
 
 def orders_csv(path: Path, start: int, n: int) -> Path:
@@ -47,33 +30,9 @@ def orders_csv(path: Path, start: int, n: int) -> Path:
 @pytest.fixture
 def server(tmp_path: Path):
     home = tmp_path / "home"
-    assert cli("admin", "create-user", "ops@acme.fi", "--password-stdin", home=home,
-               stdin=PASSWORD + "\n").returncode == 0
-    made = cli("admin", "create-workspace", "acme", "--owner", "ops@acme.fi", "--json",
-               home=home)
-    assert made.returncode == 0, made.stderr
-    port = free_port()
-    proc = subprocess.Popen([*CXLENS, "serve", "--home", str(home), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/signin", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError(proc.communicate()[0])
-        time.sleep(0.1)
-    yield home, url, proc
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    make_home(home, PASSWORD)
+    with serve(home, tmp_path / "server.log") as (url, proc):
+        yield home, url, proc
     assert not (home / "server.json").exists()  # cleaned up on a normal stop
 
 
