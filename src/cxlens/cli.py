@@ -399,12 +399,15 @@ def demo_run(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the export files.")] = Path(
         "demo-data"),
+    surveys: Annotated[bool, typer.Option(
+        help="Also run a survey programme: invitations, answers, follow-ups.")] = True,
     workspace: Workspace = DEFAULT_WORKSPACE,
     as_json: AsJson = False,
 ) -> None:
     """Generate the demo company and ingest every file through the real ingest path."""
     import time
 
+    from cxlens.demo import survey_loop
     from cxlens.ingest.load import ingest as run_ingest
     from cxlens.warehouse.store import open_warehouse, summary
 
@@ -418,10 +421,12 @@ def demo_run(
                 r = run_ingest(con, f.path, f.kind, preset=f.preset,
                                progress=lambda s, x, t=task, b=bar: b.update(t, completed=x))
             results.append(r)
+        loop = survey_loop.run(con, workspace, seed) if surveys else None
         s = summary(con)
     took = time.perf_counter() - t0
     if as_json:
         emit_json({"batches": [r.as_dict() for r in results], "summary": s,
+                   "surveys": loop.as_dict() if loop else None,
                    "workspace": str(workspace), "seconds": round(took, 1)})
         return
     t = Table("file", "kind", title="rows in = loaded + quarantined + duplicates",
@@ -432,6 +437,10 @@ def demo_run(
         t.add_row(Path(r.file).name, r.kind, f"{r.rows_in:,}", f"{r.loaded:,}",
                   f"{r.quarantined:,}", f"{r.duplicates:,}")
     out.print(t)
+    if loop:
+        out.print(f"surveys: {loop.invitations:,} invitations sent, {loop.opened:,} opened, "
+                  f"{loop.answered:,} answered, {loop.opted_out:,} opted out, "
+                  f"{loop.followups:,} follow-ups")
     out.print(f"\n[bold]demo loaded[/] into {workspace.resolve()} in {took:.0f} s")
     for k, v in s.items():
         out.print(f"  {k:<22} {v:>12,}")

@@ -1,0 +1,114 @@
+"""The demo company's survey programme, run through the real survey code after its files load.
+
+The exports hold two years of answers collected elsewhere (Typeform, Google Forms); this
+adds what cxlens itself does, so that the Surveys and Follow-ups pages of the demo have
+something to show: the built-in NPS and CES surveys, a trigger "NPS two days after a
+purchase" (90 quiet days), its invitations for the last week's purchases handed out as the
+CSV of personal links would, some opened, some answered (scores and comments in the
+customer's language, drawn with a seeded generator), two opt-outs, and the detractors'
+follow-ups, one contacted and one resolved. Answers are dated when the demo runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from cxlens.surveys import answers, definitions, followups, invitations, store, triggers
+
+TRIGGER_DAYS = 2
+ANSWER_SHARE = 0.06  # of the invitations sent; at most MAX_ANSWERS (one batch per answer)
+MAX_ANSWERS = 40
+OPEN_SHARE = 0.10
+# P(score) for 0..10: a typical retail NPS around +20.
+SCORES = np.array([1, 1, 2, 3, 4, 5, 7, 12, 16, 21, 28], dtype=float) / 100
+COMMENTS = {
+    "fi": {"low": "Toimitus myöhästyi eikä kukaan vastannut viesteihin.",
+           "mid": "Ihan ok, mutta hinnat voisivat olla paremmat.",
+           "high": "Nopea toimitus ja ystävällinen palvelu, kiitos!"},
+    "sv": {"low": "Leveransen var sen och ingen svarade på mina meddelanden.",
+           "mid": "Helt okej, men priserna kunde vara bättre.",
+           "high": "Snabb leverans och trevlig service, tack!"},
+    "en": {"low": "The delivery was late and nobody answered my messages.",
+           "mid": "Fine, but the prices could be better.",
+           "high": "Fast delivery and friendly service, thank you!"},
+}
+OWNER = "demo@cxlens.example"
+
+
+@dataclass
+class LoopResult:
+    invitations: int = 0
+    sent: int = 0
+    opened: int = 0
+    answered: int = 0
+    opted_out: int = 0
+    followups: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def _comment(language: str, score: int) -> str:
+    texts = COMMENTS.get(language, COMMENTS["en"])
+    return texts["low" if score <= 6 else "mid" if score <= 8 else "high"]
+
+
+def run(con: duckdb.DuckDBPyConnection, workspace: Path, seed: int,
+        today: date | None = None) -> LoopResult:
+    """Stage the survey programme in a loaded demo workspace (see the module docstring)."""
+    result = LoopResult()
+    last = con.execute("SELECT max(ts)::DATE FROM v_orders").fetchall()[0][0]
+    if last is None:
+        return result
+    today = today or date.today()
+    # Invite for the last week's purchases, however long after the demo's data it runs.
+    catch_up = max(7, (today - (last + timedelta(days=TRIGGER_DAYS))).days + 7)
+    for name in ("nps", "ces"):
+        store.save_survey(con, definitions.builtin_source(name), f"builtin/{name}.yml")
+    triggers.save(con, triggers.parse(
+        "triggers:\n"
+        f"  - {{id: nps-after-purchase, survey: nps, after: purchase, days: {TRIGGER_DAYS},"
+        f" quiet_days: 90, reminder_days: 3, expire_days: 30, catch_up_days: {catch_up},"
+        " touchpoint: purchase}\n", "demo triggers"))
+    triggers.run(con, workspace, today)
+    created = invitations.select(con, "state = 'created'")
+    result.invitations = len(created)
+    for inv in created:
+        invitations.set_state(con, inv.invitation_id, "sent", "sent_at")
+    result.sent = len(created)
+
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(created))
+    n_answer = min(MAX_ANSWERS, round(ANSWER_SHARE * len(created)))
+    n_open = round(OPEN_SHARE * len(created))
+    survey = store.require_survey(con, "nps").survey
+    for pos, i in enumerate(order[: n_answer + n_open + 2]):
+        inv = invitations.by_id(con, created[int(i)].invitation_id)
+        assert inv is not None
+        if pos < 2:
+            answers.opt_out(con, inv)
+            result.opted_out += 1
+            continue
+        invitations.mark_opened(con, inv)
+        result.opened += 1
+        if pos >= n_answer + 2:
+            continue
+        score = int(rng.choice(11, p=SCORES))
+        values, problems = answers.validate(
+            survey, {"score": str(score), "comment": _comment(inv.language, score)}, final=True)
+        assert not problems, problems
+        answers.submit(con, survey, inv, values)
+        result.answered += 1
+    items = followups.list_followups(con)
+    result.followups = len(items)
+    if items:
+        followups.update(con, items[0].followup_id, status="resolved", owner=OWNER,
+                         note="Called back; the late delivery was refunded.")
+    if len(items) > 1:
+        followups.update(con, items[1].followup_id, status="contacted", owner=OWNER)
+    return result
