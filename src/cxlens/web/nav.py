@@ -1,8 +1,9 @@
 """The navigation bar of a workspace: a registry that features extend.
 
 Each item is ``NavItem(key, label_key, url_pattern, min_role, order)``. ``url_pattern`` is
-formatted with ``slug``; ``label_key`` is an i18n key (add it to all three languages in
-:mod:`cxlens.web.i18n`). A page module registers its item when it is imported::
+formatted with ``slug``; ``label_key`` is an i18n key (add it to all three files of
+``web/locales/``, see :mod:`cxlens.web.i18n`). A page module registers its item when it is
+imported::
 
     from cxlens.web.nav import NavItem, register
     register(NavItem("data", "nav.data", "/w/{slug}/data", "viewer", order=20))
