@@ -51,6 +51,7 @@ def test_every_key_exists_in_every_language() -> None:
         assert set(texts) == keys, (lang, keys ^ set(texts))
     for item in NAV:
         assert item.label_key in keys, item
+        assert not item.group or item.group in keys, item
 
 
 def test_no_text_is_empty_or_padded() -> None:
