@@ -4,7 +4,8 @@
 request's language, ``lang``/``languages``, ``user``, ``csrf_token`` (put it in every form as
 ``{{ csrf_field() }}``), and — when the context has ``access`` (a
 :class:`~cxlens.web.deps.WorkspaceAccess`) — ``workspace``, ``role``, ``nav`` (the items of
-:mod:`cxlens.web.nav` this role sees) and ``switcher`` (the user's workspaces).
+:mod:`cxlens.web.nav` this role sees, grouped by ``nav.menu_for``) and ``switcher`` (the
+user's workspaces).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
     )
     if access is not None:
         ctx.update(workspace=access.workspace, role=access.role,
-                   nav=nav.items_for(access.role or "viewer", access.workspace.slug))
+                   nav=nav.menu_for(access.role or "viewer", access.workspace.slug))
     if user is not None:
         con = db.connect(request.app.state.settings.db_path)
         try:

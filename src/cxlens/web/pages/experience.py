@@ -32,16 +32,19 @@ from cxlens.warehouse.store import db_path
 from cxlens.web import charts
 from cxlens.web.deps import Db, WorkspaceAccess, WorkspaceRole
 from cxlens.web.i18n import translate
-from cxlens.web.nav import NavItem, register
+from cxlens.web.nav import EXPERIENCE, NavItem, register
 from cxlens.web.notes import list_annotations
 from cxlens.web.templating import lang_of, render
 
 router = APIRouter(include_in_schema=False)
 Viewer = WorkspaceRole("viewer")
 
-register(NavItem("experience", "nav.experience", "/w/{slug}/experience", "viewer", order=12))
-register(NavItem("drivers", "nav.drivers", "/w/{slug}/drivers", "viewer", order=13))
-register(NavItem("people", "nav.people", "/w/{slug}/people", "viewer", order=14))
+register(NavItem("experience", "nav.experience", "/w/{slug}/experience", "viewer", order=12,
+                 group=EXPERIENCE))
+register(NavItem("drivers", "nav.drivers", "/w/{slug}/drivers", "viewer", order=13,
+                 group=EXPERIENCE))
+register(NavItem("people", "nav.people", "/w/{slug}/people", "viewer", order=14,
+                 group=EXPERIENCE))
 
 METRICS = tuple(exp.METRICS)  # nps, enps, csat, ces
 GROUPINGS = ("touchpoint", "channel", "store_id", "language", "segment")

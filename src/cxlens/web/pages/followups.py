@@ -23,12 +23,13 @@ from cxlens.surveys import followups
 from cxlens.surveys.followups import STATUSES
 from cxlens.warehouse.store import db_path
 from cxlens.web.deps import WorkspaceAccess, WorkspaceRole
-from cxlens.web.nav import NavItem, register
+from cxlens.web.nav import EXPERIENCE, NavItem, register
 from cxlens.web.pages import see_other
 from cxlens.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-register(NavItem("followups", "nav.followups", "/w/{slug}/followups", "viewer", order=16))
+register(NavItem("followups", "nav.followups", "/w/{slug}/followups", "viewer", order=16,
+                 group=EXPERIENCE))
 Viewer = WorkspaceRole("viewer")
 Analyst = WorkspaceRole("analyst")
 NOBODY = "-"  # the owner filter's value for items nobody owns yet

@@ -30,12 +30,13 @@ from cxlens.warehouse.store import db_path
 from cxlens.web import charts
 from cxlens.web.deps import Settings, WorkspaceAccess, WorkspaceRole
 from cxlens.web.i18n import translate
-from cxlens.web.nav import NavItem, register
+from cxlens.web.nav import EXPERIENCE, NavItem, register
 from cxlens.web.pages import see_other
 from cxlens.web.templating import lang_of, render
 
 router = APIRouter(include_in_schema=False)
-register(NavItem("surveys", "nav.surveys", "/w/{slug}/surveys", "viewer", order=15))
+register(NavItem("surveys", "nav.surveys", "/w/{slug}/surveys", "viewer", order=15,
+                 group=EXPERIENCE))
 Viewer = WorkspaceRole("viewer")
 Analyst = WorkspaceRole("analyst")
 MAX_DEFINITION = 100_000  # characters of YAML; the built-ins are about 2,000
