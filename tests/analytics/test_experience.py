@@ -254,6 +254,8 @@ def test_compare_segments_each_against_the_rest(tiny) -> None:
     assert a.p_value == pytest.approx(tests[1].p_value)
     assert a.q_value == pytest.approx(a.p_value)  # m = 2, both p equal: q = p·2/2
     assert a.significant == (a.q_value < 0.05)
+    only_a = ex.compare_segments(tiny, "nps", by="store_id", filters={"store_id": ["A"]})
+    assert only_a == []  # one group has no rest to be compared with
 
 
 def test_value_by_group_hand_computed() -> None:

@@ -466,13 +466,14 @@ def compare_segments(con: duckdb.DuckDBPyConnection, metric: str, by: str = "sto
     The rest is every other answer with a non-NULL group (answers without a group are left
     out of the comparison). Every test with enough answers on both sides (n_eff ≥ 2) enters
     the BH adjustment; ``significant`` is ``q < alpha``. Differences are ``segment − rest``
-    on ``on`` as in :func:`compare_periods`. Sorted by p-value.
+    on ``on`` as in :func:`compare_periods`. Sorted by p-value. With fewer than two groups
+    there is no rest to compare with, and the list is empty.
     """
     _check_metric(metric)
     _check_on(on)
     rows = [(k[0], a) for k, a in _aggregate(con, metric, [by], start, end, weights, filters)
             if k[0] is not None]
-    if not rows:
+    if len(rows) < 2:
         return []
     total = rows[0][1]
     for _, a in rows[1:]:

@@ -252,7 +252,7 @@ def segment_tests_chart(key: str, title: str, t: Translate, metric: str, group_t
               cell(s.difference.high), _p(s.p_value), _p(s.q_value), cell(s.significant)]
              for s in tests]
     return Chart(key, title, columns, table, {"data": data, "layout": layout},
-                 note=t("exp.tests_note"))
+                 note=t("exp.tests_note") if tests else t("exp.tests_one_group"))
 
 
 def _p(value: float | None) -> str:
