@@ -18,8 +18,10 @@ import typer
 from rich.table import Table
 
 from cxlens import __version__
+from cxlens.cli_admin import admin_app
 from cxlens.cli_collect import collect_app
-from cxlens.cli_common import AsJson, Workspace, emit_json, err, out, progress_bar
+from cxlens.cli_common import AsJson, Home, Workspace, emit_json, err, out, progress_bar
+from cxlens.cli_demo import demo_app
 from cxlens.cli_experience import experience_app
 from cxlens.cli_survey import survey_app
 from cxlens.config import DEFAULT_WORKSPACE
@@ -36,11 +38,10 @@ app = typer.Typer(
 quarantine_app = typer.Typer(help="Rows that failed validation: list, show, retry.",
                              no_args_is_help=True)
 customer_app = typer.Typer(help="Look up one customer.", no_args_is_help=True)
-demo_app = typer.Typer(help="The demo company: generate its exports and load them.",
-                       no_args_is_help=True)
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(customer_app, name="customer")
 app.add_typer(demo_app, name="demo")
+app.add_typer(admin_app, name="admin")
 app.add_typer(experience_app, name="experience")
 app.add_typer(collect_app, name="collect")
 app.add_typer(survey_app, name="survey")
@@ -359,108 +360,7 @@ def status(workspace: Workspace = DEFAULT_WORKSPACE, as_json: AsJson = False) ->
         out.print(f"  {k:<22} {v:>12,}")
 
 
-# ------------------------------------------------------------------------------- demo
-
-
-@demo_app.command("generate")
-def demo_generate(
-    size: Annotated[str, typer.Option(help="S (tests), M (~1 M events), L (~10 M events).")] = "S",
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 7,
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the export files.")] = Path(
-        "demo-data"),
-    as_json: AsJson = False,
-) -> None:
-    """Write the demo company's exports (HubSpot, Shopify, GA4 …) into a folder."""
-    manifest = _generate(size, seed, out_dir, as_json)
-    if as_json:
-        emit_json({"files": [{"path": str(f.path), "kind": f.kind, "preset": f.preset}
-                             for f in manifest.files]})
-    else:
-        for f in manifest.files:
-            out.print(f"  {f.path}  ({f.kind}, preset {f.preset})")
-
-
-def _generate(size: str, seed: int, out_dir: Path, quiet: bool) -> Any:
-    from cxlens.demo import generate
-
-    size = size.upper()
-    if size not in ("S", "M", "L"):
-        raise UserError(f"unknown size {size!r}", hint="use S, M or L")
-    with progress_bar(not quiet) as bar:
-        task = bar.add_task("generating", total=1.0)
-        return generate(out_dir, size=size, seed=seed,
-                        progress=lambda step, frac: bar.update(task, description=step,
-                                                               completed=frac))
-
-
-@demo_app.command("run")
-def demo_run(
-    size: Annotated[str, typer.Option(help="S, M or L.")] = "M",
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the export files.")] = Path(
-        "demo-data"),
-    surveys: Annotated[bool, typer.Option(
-        help="Also run a survey programme: invitations, answers, follow-ups.")] = True,
-    workspace: Workspace = DEFAULT_WORKSPACE,
-    as_json: AsJson = False,
-) -> None:
-    """Generate the demo company and ingest every file through the real ingest path."""
-    import time
-
-    from cxlens.demo import survey_loop
-    from cxlens.ingest.load import ingest as run_ingest
-    from cxlens.warehouse.store import open_warehouse, summary
-
-    t0 = time.perf_counter()
-    manifest = _generate(size, seed, out_dir, as_json)
-    results = []
-    with open_warehouse(workspace) as con:
-        for f in manifest.files:
-            with progress_bar(not as_json) as bar:
-                task = bar.add_task(f.path.name, total=1.0)
-                r = run_ingest(con, f.path, f.kind, preset=f.preset,
-                               progress=lambda s, x, t=task, b=bar: b.update(t, completed=x))
-            results.append(r)
-        loop = survey_loop.run(con, workspace, seed) if surveys else None
-        s = summary(con)
-    took = time.perf_counter() - t0
-    if as_json:
-        emit_json({"batches": [r.as_dict() for r in results], "summary": s,
-                   "surveys": loop.as_dict() if loop else None,
-                   "workspace": str(workspace), "seconds": round(took, 1)})
-        return
-    t = Table("file", "kind", title="rows in = loaded + quarantined + duplicates",
-              title_justify="left")
-    for col in ("rows in", "loaded", "quarantined", "duplicates"):
-        t.add_column(col, justify="right")
-    for r in results:
-        t.add_row(Path(r.file).name, r.kind, f"{r.rows_in:,}", f"{r.loaded:,}",
-                  f"{r.quarantined:,}", f"{r.duplicates:,}")
-    out.print(t)
-    if loop:
-        out.print(f"surveys: {loop.invitations:,} invitations sent, {loop.opened:,} opened, "
-                  f"{loop.answered:,} answered, {loop.opted_out:,} opted out, "
-                  f"{loop.followups:,} follow-ups")
-    out.print(f"\n[bold]demo loaded[/] into {workspace.resolve()} in {took:.0f} s")
-    for k, v in s.items():
-        out.print(f"  {k:<22} {v:>12,}")
-    out.print("\nfrom a shell (when no server holds the workspace):")
-    out.print("      .venv/bin/cxlens status -w " + str(workspace))
-    out.print("      .venv/bin/cxlens quarantine list -w " + str(workspace))
-    out.print("      .venv/bin/cxlens sql \"SELECT channel, count(*) FROM v_events GROUP BY 1\" "
-              f"-w {workspace}")
-
-
-# ------------------------------------------------------------------------ serve, admin
-
-admin_app = typer.Typer(help="Set up the server's users and workspaces without a browser.",
-                        no_args_is_help=True)
-app.add_typer(admin_app, name="admin")
-
-Home = Annotated[Path | None, typer.Option(
-    "--home", envvar="CXLENS_HOME", show_default="$CXLENS_HOME or ./cxlens-home",
-    help="The server's home folder (app database, workspaces/<slug>/ warehouses).")]
-
+# ------------------------------------------------------------------------------ serve
 
 def _ingest_via_server(server: Any, file: Path, kind: str | None, preset: str | None,
                        mapping: Path | None, sheet: str | None, delimiter: str | None,
@@ -496,72 +396,6 @@ def serve(
     err.print(f"cxlens serving {settings.home} at http://{settings.host}:{settings.port} "
               "(Ctrl-C stops)")
     run_server(settings)
-
-
-def _app_db(home: Path | None) -> Any:
-    from cxlens.web import db
-    from cxlens.web.settings import WebSettings
-
-    settings = WebSettings.load(home=home)
-    db.migrate(settings.db_path)
-    return settings, db.connect(settings.db_path)
-
-
-@admin_app.command("create-user")
-def admin_create_user(
-    email: Annotated[str, typer.Argument(help="The user's e-mail address (their sign-in).")],
-    password_stdin: Annotated[bool, typer.Option(
-        "--password-stdin", help="Read the password from standard input (first line).")] = False,
-    home: Home = None,
-    as_json: AsJson = False,
-) -> None:
-    """Create a user who signs in with e-mail and password."""
-    from cxlens.web.accounts import create_user
-
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    elif sys.stdin.isatty():
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    else:
-        raise UserError("no password given", hint="pipe it in with --password-stdin")
-    _, con = _app_db(home)
-    try:
-        user = create_user(con, email, password)
-    finally:
-        con.close()
-    if as_json:
-        emit_json({"ok": True, "id": user.id, "email": user.email})
-    else:
-        out.print(f"user {user.email} created")
-
-
-@admin_app.command("create-workspace")
-def admin_create_workspace(
-    slug: Annotated[str, typer.Argument(help="Short name in URLs: lower-case, digits, dashes.")],
-    owner: Annotated[str, typer.Option(help="E-mail of an existing user who will own it.")],
-    name: Annotated[str | None, typer.Option(help="Display name [default: the slug].")] = None,
-    home: Home = None,
-    as_json: AsJson = False,
-) -> None:
-    """Create a workspace (its folder, warehouse and write key) owned by a user."""
-    from cxlens.web.accounts import user_by_email
-    from cxlens.web.workspaces import create_workspace
-
-    settings, con = _app_db(home)
-    try:
-        user = user_by_email(con, owner)
-        if user is None:
-            raise UserError(f"no user {owner}",
-                            hint=f"create it first: cxlens admin create-user {owner}")
-        ws, key = create_workspace(con, settings.workspaces_dir, slug, name or slug, user)
-    finally:
-        con.close()
-    if as_json:
-        emit_json({"ok": True, "slug": ws.slug, "name": ws.name, "path": str(ws.path),
-                   "write_key": key})
-    else:
-        out.print(f"workspace {ws.slug} created at {ws.path}")
-        out.print(f"write key (shown once): {key}")
 
 
 @app.callback(invoke_without_command=True)

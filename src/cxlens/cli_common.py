@@ -33,3 +33,8 @@ def progress_bar(enabled: bool) -> Progress:
     return Progress(TextColumn("[bold]{task.description:<22}"), BarColumn(),
                     TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
                     console=err, disable=not enabled, transient=True)
+
+
+Home = Annotated[Path | None, typer.Option(
+    "--home", envvar="CXLENS_HOME", show_default="$CXLENS_HOME or ./cxlens-home",
+    help="The server's home folder (app database, workspaces/<slug>/ warehouses).")]
