@@ -421,10 +421,14 @@ EN: dict[str, str] = {
     "val.n_promoters": "promoters (n)",
     "val.n_detractors": "detractors (n)",
     "val.too_small_flag": "Fewer than {n} customers in a group: too few to act on",
-    "val.note": "Bars show the 95 % interval; pale bars have fewer than 30 customers. Amounts are "
-        "summed as recorded (no currency conversion).",
+    "val.note": "Bars show the 95 % interval of revenue per customer, bootstrapped over the "
+        "group's customers ({b} resamples, BCa; none under 10 customers); pale bars have fewer "
+        "than 30 customers. Amounts are summed as recorded (no currency conversion).",
     "val.worth_note": "An association, not an effect: promoters may have been bigger customers "
-        "before they answered.",
+        "before they answered. Revenue: Welch's interval; bought again: the difference of the "
+        "two shares in percentage points, Newcombe's interval.",
+    "val.kpi_repurchase": "bought again {d} points ({low} … {high})",
+    "val.repurchase_diff": "bought again, promoter − detractor (points)",
     "drv.method": "Method",
     "drv.method.johnson": "Johnson's relative weights",
     "drv.method.shapley": "Shapley value of R²",
@@ -845,10 +849,15 @@ FI: dict[str, str] = {
     "val.n_promoters": "suosittelijat (n)",
     "val.n_detractors": "arvostelijat (n)",
     "val.too_small_flag": "Ryhmässä alle {n} asiakasta: liian vähän päätösten pohjaksi",
-    "val.note": "Janat näyttävät 95 %:n välin; vaaleissa pylväissä on alle 30 asiakasta. Summat "
-        "lasketaan sellaisinaan (valuuttoja ei muunneta).",
+    "val.note": "Janat näyttävät asiakaskohtaisen myynnin 95 %:n välin, joka on laskettu "
+        "ryhmän asiakkaista bootstrap-menetelmällä ({b} otosta, BCa; ei väliä alle 10 "
+        "asiakkaalle); vaaleissa pylväissä on alle 30 asiakasta. Summat lasketaan sellaisinaan "
+        "(valuuttoja ei muunneta).",
     "val.worth_note": "Yhteys, ei vaikutus: suosittelijat ovat voineet olla suurempia asiakkaita "
-        "jo ennen vastaustaan.",
+        "jo ennen vastaustaan. Myynti: Welchin väli; ostanut uudelleen: osuuksien erotus "
+        "prosenttiyksikköinä, Newcomben väli.",
+    "val.kpi_repurchase": "ostanut uudelleen {d} %-yks. ({low} … {high})",
+    "val.repurchase_diff": "ostanut uudelleen, suosittelija − arvostelija (%-yks.)",
     "drv.method": "Menetelmä",
     "drv.method.johnson": "Johnsonin suhteelliset painot",
     "drv.method.shapley": "R²:n Shapley-arvo",
@@ -1262,10 +1271,14 @@ SV: dict[str, str] = {
     "val.n_promoters": "promotorer (n)",
     "val.n_detractors": "kritiker (n)",
     "val.too_small_flag": "Färre än {n} kunder i en grupp: för få för att agera på",
-    "val.note": "Strecken visar 95 % intervallet; ljusa staplar har färre än 30 kunder. Beloppen "
-        "summeras som de är (ingen valutaomräkning).",
+    "val.note": "Strecken visar 95 % intervallet för försäljning per kund, bootstrappat över "
+        "gruppens kunder ({b} omsamplingar, BCa; inget under 10 kunder); ljusa staplar har färre "
+        "än 30 kunder. Beloppen summeras som de är (ingen valutaomräkning).",
     "val.worth_note": "Ett samband, inte en effekt: promotorerna kan ha varit större kunder redan "
-        "innan de svarade.",
+        "innan de svarade. Försäljning: Welchs intervall; köpte igen: skillnaden mellan andelarna "
+        "i procentenheter, Newcombes intervall.",
+    "val.kpi_repurchase": "köpte igen {d} procentenheter ({low} … {high})",
+    "val.repurchase_diff": "köpte igen, promotor − kritiker (procentenheter)",
     "drv.method": "Metod",
     "drv.method.johnson": "Johnsons relativa vikter",
     "drv.method.shapley": "Shapley-värdet av R²",
