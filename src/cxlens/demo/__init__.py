@@ -23,6 +23,7 @@ from cxlens.demo import company as co
 from cxlens.demo import exports as ex
 from cxlens.demo import feedback as fb
 from cxlens.demo import ga4
+from cxlens.demo import value_link as vl
 from cxlens.demo.people import make_people
 from cxlens.demo.truths import build_truths
 
@@ -117,10 +118,12 @@ def generate(
     lift_tk = bh.lift_orders(rng("lift_tickets"), tk.person[resolved], tk.resolved_t[resolved],
                              "support_ticket_resolved", 2, cu, pp.home_store, pp.store_share)
     drawn = bh.concat_orders([base, lift_nl, lift_tk])
-    # The NPS answers are drawn on these orders, before any file is written.
+    # The NPS answers are drawn on these orders; then the value link brings each answering
+    # customer's later purchases forward by their first answer (docs/demo.md, value_link).
     nps_rng = rng("nps")
     answers = fb.nps_answers(nps_rng, pp, drawn)
-    orders = drawn
+    first = vl.first_answers(answers, drawn, pp.n)
+    orders, moved = vl.plant(drawn, first)
     ids = ex.order_ids(orders)
 
     counts: dict[str, object] = {}
@@ -158,10 +161,16 @@ def generate(
         path["trustpilot_reviews.csv"], rng("trustpilot"), pp, orders, ids)["rows"]
     en = fb.enps(path["enps_responses.csv"], rng("enps"), emp_rows)
     counts["enps_responses.csv"] = en["rows"]
+    linked = np.zeros(len(orders.t), bool)  # orders the files tie to their customer
+    linked[~orders.store] = ~shop["refunded"]
+    linked[orders.store] = pos["card"]
+    value = {"moved": moved, "before": vl.realised(drawn, first, linked),
+             "after": vl.realised(orders, first, linked)}
 
     truths = build_truths(
         size=size, seed=seed, pp=pp, cu=cu, sp=sp, orders=orders, em=em, tk=tk, ev=ev,
         shop=shop, pos=pos, deals=deals, nps=nps, csat=csat, enps=en, counts=counts,
+        value=value,
     )
     files = [DemoFile(path[name], kind, preset) for name, kind, preset in FILES]
     manifest = Manifest(files=files, truths=truths)
