@@ -118,8 +118,8 @@ def generate(
     lift_tk = bh.lift_orders(rng("lift_tickets"), tk.person[resolved], tk.resolved_t[resolved],
                              "support_ticket_resolved", 2, cu, pp.home_store, pp.store_share)
     drawn = bh.concat_orders([base, lift_nl, lift_tk])
-    # The NPS answers are drawn on these orders; then the value link brings each answering
-    # customer's later purchases forward by their first answer (docs/demo.md, value_link).
+    # The NPS answers are drawn on these orders; then the value link moves each answering
+    # customer's later purchases by their first answer (docs/demo.md, value_link).
     nps_rng = rng("nps")
     answers = fb.nps_answers(nps_rng, pp, drawn)
     first = vl.first_answers(answers, drawn, pp.n)
