@@ -160,7 +160,8 @@ def value_cmd(
     as_json: AsJson = False,
 ) -> None:
     """Revenue and repurchase of promoters, passives and detractors after their answer, and
-    the worth of one detractor turned promoter (an association, not an effect)."""
+    the worth of one detractor turned promoter (an association, not an effect): the
+    difference of their revenue per customer and of their repurchase rates."""
     from cxlens.analytics.experience import value_by_group
     from cxlens.warehouse.store import open_warehouse
 
@@ -180,7 +181,10 @@ def value_cmd(
         t.add_row(str(g.days), g.group, f"{g.n:,}", _interval(g.revenue, 2),
                   _interval(g.repurchase), "too small" if g.too_small else "")
     out.print(t)
+    out.print(f"revenue intervals: BCa bootstrap over each group's customers, "
+              f"{v.n_boot:,} replicates (seed {v.seed}); none under 10 customers")
     for w in v.worth():
         out.print(f"one detractor turned promoter, {w.days} days: "
-                  f"{_interval(w.difference, 2) or '—'}"
+                  f"{_interval(w.difference, 2) or '—'} (Welch); bought again "
+                  f"{_interval(w.repurchase_difference) or '—'} points (Newcombe)"
                   + ("  (too few customers)" if w.too_small else ""))

@@ -65,5 +65,10 @@ def test_value_by_promoter_group(demo) -> None:
     data = json.loads(r.output)
     assert {g["group"] for g in data["groups"]} == {"promoter", "passive", "detractor"}
     assert [w["days"] for w in data["worth"]] == [90, 180]
+    assert data["n_boot"] == 2000 and data["seed"] == 0
+    w90 = data["worth"][0]
+    assert w90["repurchase_difference"]["method"] == "newcombe"
+    assert {g["revenue"]["method"] for g in data["groups"]} == {"bca-bootstrap"}
     human = runner.invoke(app, ["experience", "value", "--days", "60", "-w", str(ws)])
     assert human.exit_code == 0 and "one detractor turned promoter, 60 days" in human.output
+    assert "BCa bootstrap" in human.output and "points (Newcombe)" in human.output

@@ -288,12 +288,18 @@ def test_value_by_group_hand_computed() -> None:
     assert diff.value == pytest.approx(20.0) and diff.se == pytest.approx(math.sqrt(2600))
     ref = stats.ttest_ind([100, 0], [20, 40], equal_var=False)
     assert v.p_values[90] == pytest.approx(ref.pvalue)
-    assert p90.revenue.se == pytest.approx(50.0)  # s/√n = √5000/√2
+    # two customers are too few to bootstrap: the mean without an interval
+    assert p90.revenue.method == "bca-bootstrap" and p90.revenue.low is None
     assert p90.too_small
+    # repurchase 1/2 promoters vs 2/2 detractors: −50 points, Newcombe's interval
+    rep, rep_p = newcombe_difference(0.5, 2, 1.0, 2)
+    assert v.repurchase_difference[90] == rep and v.repurchase_p_values[90] == rep_p
     w90, w180 = v.worth()
     assert (w90.days, w90.difference, w90.p_value) == (90, diff, v.p_values[90])
+    assert (w90.repurchase_difference, w90.repurchase_p_value) == (rep, rep_p)
     assert (w90.n_promoters, w90.n_detractors, w90.too_small) == (2, 2, True)
     assert w180.days == 180 and w180.n_detractors == 2
+    assert (v.n_boot, v.seed) == (2000, 0)
 
 
 # --- the S demo ---------------------------------------------------------------------------
@@ -341,6 +347,8 @@ def test_demo_value_by_group_uses_only_fully_observed_windows(demo) -> None:
     for g in v.groups:
         assert g.revenue.value >= 0 and 0 <= g.repurchase.value <= 100
         assert g.repurchase.low <= g.repurchase.value <= g.repurchase.high
+        if g.revenue.low is not None:  # the bootstrap interval never goes below zero
+            assert 0 <= g.revenue.low <= g.revenue.value <= g.revenue.high
     p, d = v.get(90, "promoter"), v.get(90, "detractor")
     diff = v.promoter_minus_detractor[90]
     assert diff.value == pytest.approx(p.revenue.value - d.revenue.value)

@@ -181,8 +181,15 @@ def test_value_by_promoter_group(hand) -> None:
     ref = stats.ttest_ind([100, 0], [20, 40], equal_var=False)
     assert w90["p_value"] == pytest.approx(ref.pvalue)
     assert (w90["n_promoters"], w90["n_detractors"], w90["too_small"]) == (2, 2, True)
-    only = get(hand, f"{API}/value?as_of=2026-08-01&days=30&days=60")
+    # repurchase 1/2 against 2/2: −50 points with Newcombe's interval
+    assert w90["repurchase_difference"]["value"] == pytest.approx(-50.0)
+    assert w90["repurchase_difference"]["method"] == "newcombe"
+    # two customers are too few to bootstrap: the mean comes without an interval
+    assert g[(90, "promoter")]["revenue"]["low"] is None
+    assert (body["n_boot"], body["seed"]) == (2000, 0)
+    only = get(hand, f"{API}/value?as_of=2026-08-01&days=30&days=60&n_boot=500&seed=3")
     assert sorted({x["days"] for x in only["groups"]}) == [30, 60]
+    assert (only["n_boot"], only["seed"]) == (500, 3)
 
 
 def test_drivers_without_ratings_is_a_200_that_says_why(hand) -> None:

@@ -294,9 +294,16 @@ def test_experience_to_value(viewer) -> None:
     for r in value[1:]:
         if r[3] and r[4]:
             assert float(r[4]) <= float(r[3]) <= float(r[5])
+    for r in value[1:]:  # BCa bootstrap: revenue per customer never below zero
+        if r[4]:
+            assert float(r[4]) >= 0
     worth = table_rows(html, "worth")
     assert worth[0][:4] == ["days", "promoter − detractor", "95 % low", "95 % high"]
+    assert worth[0][5] == "bought again, promoter − detractor (points)"
     assert [r[0] for r in worth[1:]] == ["90", "180"]
+    for r in worth[1:]:
+        assert float(r[6]) <= float(r[5]) <= float(r[7])
+    assert "bought again" in page and "2,000 resamples, BCa" in page
     assert "One detractor turned promoter, 90 days" in page
     fig = figure(html, "value")
     assert [tr["name"] for tr in fig["data"]] == ["90 days", "180 days"]

@@ -11,11 +11,13 @@ from datetime import date, datetime
 from typing import Any
 
 import duckdb
+import numpy as np
 
+from cxlens.analytics._bootstrap import N_BOOT, bootstrap_mean
 from cxlens.analytics._intervals import (
     Estimate,
     empty,
-    mean_interval,
+    newcombe_difference,
     welch_difference,
     wilson,
 )
@@ -26,8 +28,8 @@ COUNTED_ORDER = "coalesce(o.status, '') NOT IN ('refunded', 'lost')"
 
 @dataclass(frozen=True)
 class GroupValue:
-    """Revenue per customer (EUR, t interval) and repurchase rate (%, Wilson) of one group
-    in the ``days`` after its answer."""
+    """Revenue per customer (EUR, BCa bootstrap interval over the group's customers) and
+    repurchase rate (%, Wilson) of one group in the ``days`` after its answer."""
 
     days: int
     group: str
@@ -44,14 +46,18 @@ class GroupValue:
 
 @dataclass(frozen=True)
 class Worth:
-    """The worth of one detractor turned promoter over ``days``: mean revenue per promoter
-    minus per detractor (Welch interval, p-value), and the two groups' sizes."""
+    """Promoters against detractors over ``days``: mean revenue per promoter minus per
+    detractor (the worth of one detractor turned promoter; Welch interval and p-value), the
+    difference of their repurchase rates (percentage points; Newcombe interval, pooled
+    z-test), and the two groups' sizes."""
 
     days: int
     difference: Estimate
     p_value: float | None
     n_promoters: int
     n_detractors: int
+    repurchase_difference: Estimate
+    repurchase_p_value: float | None
 
     @property
     def too_small(self) -> bool:
@@ -66,15 +72,21 @@ class ValueByGroup:
     """Per horizon and NPS group, and the worth of one detractor turned promoter.
 
     ``promoter_minus_detractor[days]`` is the difference of mean revenue per customer,
-    promoters − detractors, with its Welch interval: an association, not a causal effect.
-    ``observed_until`` is the end of the order data used; only answers whose whole window
-    ends by then count.
+    promoters − detractors, with its Welch interval; ``repurchase_difference[days]`` the
+    difference of repurchase rates in percentage points with Newcombe's interval. Both are
+    associations, not causal effects. ``observed_until`` is the end of the order data used;
+    only answers whose whole window ends by then count. The groups' revenue intervals are
+    BCa bootstraps with ``n_boot`` replicates drawn from ``seed``.
     """
 
     observed_until: datetime | None
     groups: list[GroupValue]
     promoter_minus_detractor: dict[int, Estimate]
     p_values: dict[int, float | None]
+    repurchase_difference: dict[int, Estimate]
+    repurchase_p_values: dict[int, float | None]
+    n_boot: int = N_BOOT
+    seed: int = 0
 
     def get(self, days: int, group: str) -> GroupValue:
         for g in self.groups:
@@ -86,12 +98,26 @@ class ValueByGroup:
         """One row per horizon: promoters − detractors, with both groups' sizes."""
         n = {(g.days, g.group): g.n for g in self.groups}  # empty without orders
         return [Worth(d, e, self.p_values.get(d), n.get((d, "promoter"), 0),
-                      n.get((d, "detractor"), 0))
+                      n.get((d, "detractor"), 0),
+                      self.repurchase_difference.get(d, empty("newcombe")),
+                      self.repurchase_p_values.get(d))
                 for d, e in sorted(self.promoter_minus_detractor.items())]
 
 
+def _observed_until(con: duckdb.DuckDBPyConnection,
+                    as_of: date | datetime | None) -> datetime | None:
+    if isinstance(as_of, datetime):
+        return as_of
+    if as_of is not None:
+        return datetime(as_of.year, as_of.month, as_of.day)
+    return con.execute(
+        f"SELECT max(o.ts) FROM v_orders o WHERE {COUNTED_ORDER} "
+        "AND o.ts <= CAST(current_timestamp AS TIMESTAMP)").fetchall()[0][0]
+
+
 def value_by_group(con: duckdb.DuckDBPyConnection, days: Sequence[int] = (90, 180),
-                   as_of: date | datetime | None = None) -> ValueByGroup:
+                   as_of: date | datetime | None = None, n_boot: int = N_BOOT,
+                   seed: int = 0) -> ValueByGroup:
     """Revenue and repurchase of promoters, passives and detractors after they answered.
 
     The unit is a customer: each customer's **first** NPS answer (so nobody counts twice).
@@ -100,21 +126,22 @@ def value_by_group(con: duckdb.DuckDBPyConnection, days: Sequence[int] = (90, 18
     one such order. An answer counts for a horizon only when its window is fully observed:
     answer + *d* days ≤ ``as_of``, by default the last order date in the data that is not
     in the future (open CRM deals can carry expected close dates ahead of today).
+
+    The engine returns each group's distinct revenues with their counts (the many zeros
+    collapse to one row); revenue per customer gets a BCa bootstrap interval over the
+    group's customers (``n_boot`` replicates, seeded per horizon and group from ``seed``, so
+    a group's interval does not depend on which other groups exist).
     """
     horizons = sorted({int(d) for d in days})
     if not horizons or horizons[0] <= 0:
         raise ValueError("days must be positive numbers of days")
-    if as_of is None:
-        until = con.execute(
-            f"SELECT max(o.ts) FROM v_orders o WHERE {COUNTED_ORDER} "
-            "AND o.ts <= CAST(current_timestamp AS TIMESTAMP)").fetchall()[0][0]
-    elif isinstance(as_of, datetime):
-        until = as_of
-    else:
-        until = datetime(as_of.year, as_of.month, as_of.day)
+    if n_boot < 100:
+        raise ValueError("n_boot must be at least 100 bootstrap replicates")
+    until = _observed_until(con, as_of)
     if until is None:
         return ValueByGroup(None, [], {d: empty("welch-t") for d in horizons},
-                            dict.fromkeys(horizons))
+                            dict.fromkeys(horizons), {d: empty("newcombe") for d in horizons},
+                            dict.fromkeys(horizons), n_boot, seed)
     rows = con.execute(
         f"""
         WITH ans AS (
@@ -138,27 +165,41 @@ def value_by_group(con: duckdb.DuckDBPyConnection, days: Sequence[int] = (90, 18
           WHERE a.ts + to_days(CAST(h.d AS INTEGER)) <= $until
           GROUP BY h.d, a.customer_id, grp
         )
-        SELECT d, grp, count(*), avg(rev), coalesce(var_samp(rev), 0), sum(rep)
-        FROM x GROUP BY d, grp ORDER BY d, grp
+        SELECT d, grp, rev, count(*), sum(rep) FROM x GROUP BY d, grp, rev
+        ORDER BY d, grp, rev
         """,
         {"days": horizons, "until": until},
     ).fetchall()
-    stats: dict[tuple[int, str], tuple[int, float, float]] = {}
+    sample: dict[tuple[int, str], list[tuple[float, int, int]]] = {}
+    for d, g, rev, c, r in rows:
+        sample.setdefault((int(d), g), []).append((float(rev), int(c), int(r)))
     groups = []
-    by_key = {(int(d), g): (int(n), float(m), float(v), int(r)) for d, g, n, m, v, r in rows}
+    stats: dict[tuple[int, str], tuple[int, float, float, int]] = {}
     for d in horizons:
-        for g in NPS_GROUPS:
-            n, m, v, r = by_key.get((d, g), (0, 0.0, 0.0, 0))
-            rev = mean_interval(m, v, n) if n else empty("t")
-            rep = wilson(r / n, n) if n else empty("wilson")
-            groups.append(GroupValue(d, g, n, rev, rep))
-            stats[(d, g)] = (n, m, v)
+        for gi, g in enumerate(NPS_GROUPS):
+            part = sample.get((d, g), [])
+            rev = np.array([p[0] for p in part])
+            cnt = np.array([p[1] for p in part], dtype=np.int64)
+            n, r = int(cnt.sum()), sum(p[2] for p in part)
+            mean = float(rev @ cnt) / n if n else 0.0
+            var = float(((rev - mean) ** 2) @ cnt) / (n - 1) if n > 1 else 0.0
+            rng = np.random.default_rng([seed, d, gi])
+            revenue = bootstrap_mean(np.repeat(rev[rev != 0], cnt[rev != 0]), n, rng, n_boot)
+            groups.append(GroupValue(d, g, n, revenue,
+                                     wilson(r / n, n) if n else empty("wilson")))
+            stats[(d, g)] = (n, mean, var, r)
     diffs: dict[int, Estimate] = {}
     ps: dict[int, Any] = {}
+    rep_diffs: dict[int, Estimate] = {}
+    rep_ps: dict[int, Any] = {}
     for d in horizons:
-        (n1, m1, v1), (n2, m2, v2) = stats[(d, "promoter")], stats[(d, "detractor")]
+        (n1, m1, v1, r1), (n2, m2, v2, r2) = stats[(d, "promoter")], stats[(d, "detractor")]
         if n1 < 2 or n2 < 2:
             diffs[d], ps[d] = empty("welch-t"), None
         else:
             diffs[d], ps[d] = welch_difference(m1, v1, n1, m2, v2, n2)
-    return ValueByGroup(until, groups, diffs, ps)
+        if n1 < 1 or n2 < 1:
+            rep_diffs[d], rep_ps[d] = empty("newcombe"), None
+        else:
+            rep_diffs[d], rep_ps[d] = newcombe_difference(r1 / n1, n1, r2 / n2, n2)
+    return ValueByGroup(until, groups, diffs, ps, rep_diffs, rep_ps, n_boot, seed)

@@ -23,6 +23,7 @@ from cxlens.demo import company as co
 from cxlens.demo import exports as ex
 from cxlens.demo import feedback as fb
 from cxlens.demo import ga4
+from cxlens.demo import value_link as vl
 from cxlens.demo.people import make_people
 from cxlens.demo.truths import build_truths
 
@@ -49,6 +50,15 @@ FILES: tuple[tuple[str, str, str], ...] = (
     ("google_reviews.csv", "feedback", "google_reviews"),
     ("trustpilot_reviews.csv", "feedback", "trustpilot_reviews"),
     ("enps_responses.csv", "feedback", "enps_responses"),
+)
+
+
+# One random stream per part of the generator, in a fixed order: a part draws only from its
+# own stream, so a new part (appended here) never changes what the others draw.
+STREAMS: tuple[str, ...] = (
+    "people", "spend", "customers", "orders", "emails", "tickets", "lift_newsletter",
+    "lift_tickets", "employees", "hubspot_contacts", "hubspot_deals", "shopify", "pos",
+    "ga4", "zendesk", "ads", "nps", "csat", "ces", "google_reviews", "trustpilot", "enps",
 )
 
 
@@ -81,10 +91,10 @@ def generate(
         raise UserError(f"unknown demo size {size!r}", hint="use S, M or L")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    streams = iter(np.random.SeedSequence([seed, 20261127]).spawn(32))
+    seqs = np.random.SeedSequence([seed, 20261127]).spawn(len(STREAMS))
 
-    def rng() -> np.random.Generator:
-        return np.random.default_rng(next(streams))
+    def rng(name: str) -> np.random.Generator:
+        return np.random.default_rng(seqs[STREAMS.index(name)])
 
     def step(stage: str, frac: float) -> None:
         if progress:
@@ -93,61 +103,74 @@ def generate(
     n = SIZES[size]
     path = {name: out_dir / name for name, _, _ in FILES}
     step("people", 0.0)
-    pp = make_people(rng(), n)
+    pp = make_people(rng("people"), n)
     scale = float(pp.buyer.sum()) / 1000.0
-    sp = bh.make_spend(rng(), scale)
-    cu = bh.make_customers(rng(), pp.buyer, sp)
-    base = bh.baseline_orders(rng(), pp.buyer, cu, pp.home_store, pp.store_share)
+    sp = bh.make_spend(rng("spend"), scale)
+    cu = bh.make_customers(rng("customers"), pp.buyer, sp)
+    base = bh.baseline_orders(rng("orders"), pp.buyer, cu, pp.home_store, pp.store_share)
     step("orders", 0.1)
-    em = bh.make_emails(rng(), pp.subscribed, cu)
-    tk = bh.make_tickets(rng(), base)
+    em = bh.make_emails(rng("emails"), pp.subscribed, cu)
+    tk = bh.make_tickets(rng("tickets"), base)
     clicks = em.action == 1
-    lift_nl = bh.lift_orders(rng(), em.person[clicks], em.t[clicks], "newsletter_click", 1,
-                             cu, pp.home_store, pp.store_share)
+    lift_nl = bh.lift_orders(rng("lift_newsletter"), em.person[clicks], em.t[clicks],
+                             "newsletter_click", 1, cu, pp.home_store, pp.store_share)
     resolved = tk.status < 2
-    lift_tk = bh.lift_orders(rng(), tk.person[resolved], tk.resolved_t[resolved],
+    lift_tk = bh.lift_orders(rng("lift_tickets"), tk.person[resolved], tk.resolved_t[resolved],
                              "support_ticket_resolved", 2, cu, pp.home_store, pp.store_share)
-    orders = bh.concat_orders([base, lift_nl, lift_tk])
+    drawn = bh.concat_orders([base, lift_nl, lift_tk])
+    # The NPS answers are drawn on these orders; then the value link moves each answering
+    # customer's later purchases by their first answer (docs/demo.md, value_link).
+    nps_rng = rng("nps")
+    answers = fb.nps_answers(nps_rng, pp, drawn)
+    first = vl.first_answers(answers, drawn, pp.n)
+    orders, moved = vl.plant(drawn, first)
     ids = ex.order_ids(orders)
 
     counts: dict[str, object] = {}
-    emp_rows, staff = fb.employees(path["hr_employees.xlsx"], rng())
+    emp_rows, staff = fb.employees(path["hr_employees.xlsx"], rng("employees"))
     counts["hr_employees.xlsx"] = len(emp_rows)
-    counts["hubspot_contacts.csv"] = ex.hubspot_contacts(path["hubspot_contacts.csv"], rng(),
-                                                         pp, cu.birth)
-    deals = ex.hubspot_deals(path["hubspot_deals.csv"], rng(), pp, cu.birth)
+    counts["hubspot_contacts.csv"] = ex.hubspot_contacts(
+        path["hubspot_contacts.csv"], rng("hubspot_contacts"), pp, cu.birth)
+    deals = ex.hubspot_deals(path["hubspot_deals.csv"], rng("hubspot_deals"), pp, cu.birth)
     counts["hubspot_deals.csv"] = deals["rows"]
-    shop = ex.shopify_orders(path["shopify_orders.csv"], rng(), pp, orders, ids)
+    shop = ex.shopify_orders(path["shopify_orders.csv"], rng("shopify"), pp, orders, ids)
     counts["shopify_orders.csv"] = shop["rows"]
-    pos = ex.pos_sales(path["pos_sales.csv"], rng(), pp, orders, staff, ids)
+    pos = ex.pos_sales(path["pos_sales.csv"], rng("pos"), pp, orders, staff, ids)
     counts["pos_sales.csv"] = pos["rows"]
     step("events", 0.2)
-    ev = ga4.write_events(path["ga4_events.csv"], rng(), pp, cu, orders, ids,
-                          lambda f: step("events", 0.2 + 0.6 * f))
+    ev = ga4.write_events(path["ga4_events.csv"], rng("ga4"), pp, cu, orders, ids,
+                          lambda f: step("events", 0.2 + 0.6 * f), drawn_t=drawn.t)
     counts["ga4_events.csv"] = ev["rows"]
     counts["mailchimp_activity.ndjson"] = ex.mailchimp_activity(
         path["mailchimp_activity.ndjson"], pp, em)
-    counts["zendesk_tickets.csv"] = ex.zendesk_tickets(path["zendesk_tickets.csv"], rng(),
-                                                       pp, tk)
-    ads = ex.ad_reports(path["meta_ads.csv"], path["google_ads.csv"], rng(), sp)
+    counts["zendesk_tickets.csv"] = ex.zendesk_tickets(path["zendesk_tickets.csv"],
+                                                       rng("zendesk"), pp, tk)
+    ads = ex.ad_reports(path["meta_ads.csv"], path["google_ads.csv"], rng("ads"), sp)
     counts["meta_ads.csv"], counts["google_ads.csv"] = ads["meta"], ads["google"]
     step("feedback", 0.85)
-    nps = fb.typeform_nps(path["typeform_nps.csv"], rng(), pp, orders, ids)
+    nps = fb.typeform_nps(path["typeform_nps.csv"], nps_rng, answers, pp, orders, ids)
     counts["typeform_nps.csv"] = nps["rows"]
-    csat = fb.forms_csat(path["google_forms_csat.csv"], rng(), pp, orders, ids)
+    csat = fb.forms_csat(path["google_forms_csat.csv"], rng("csat"), pp, orders, ids,
+                         drawn_t=drawn.t)
     counts["google_forms_csat.csv"] = csat["rows"]
-    counts["typeform_ces.csv"] = fb.typeform_ces(path["typeform_ces.csv"], rng(), pp,
+    counts["typeform_ces.csv"] = fb.typeform_ces(path["typeform_ces.csv"], rng("ces"), pp,
                                                  tk)["rows"]
-    gr = fb.google_reviews(path["google_reviews.csv"], rng(), pp, orders)
+    gr = fb.google_reviews(path["google_reviews.csv"], rng("google_reviews"), pp, orders)
     counts["google_reviews.csv"] = gr["rows"]
     counts["trustpilot_reviews.csv"] = fb.trustpilot_reviews(
-        path["trustpilot_reviews.csv"], rng(), pp, orders, ids)["rows"]
-    en = fb.enps(path["enps_responses.csv"], rng(), emp_rows)
+        path["trustpilot_reviews.csv"], rng("trustpilot"), pp, orders, ids)["rows"]
+    en = fb.enps(path["enps_responses.csv"], rng("enps"), emp_rows)
     counts["enps_responses.csv"] = en["rows"]
+    linked = np.zeros(len(orders.t), bool)  # orders the files tie to their customer
+    linked[~orders.store] = ~shop["refunded"]
+    linked[orders.store] = pos["card"]
+    value = {"moved": moved, "before": vl.realised(drawn, first, linked),
+             "after": vl.realised(orders, first, linked)}
 
     truths = build_truths(
         size=size, seed=seed, pp=pp, cu=cu, sp=sp, orders=orders, em=em, tk=tk, ev=ev,
         shop=shop, pos=pos, deals=deals, nps=nps, csat=csat, enps=en, counts=counts,
+        value=value,
     )
     files = [DemoFile(path[name], kind, preset) for name, kind, preset in FILES]
     manifest = Manifest(files=files, truths=truths)

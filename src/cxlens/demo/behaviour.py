@@ -172,6 +172,7 @@ class Orders:
     store_idx: np.ndarray  # index into STORES, -1 for web
     cents: np.ndarray
     origin: np.ndarray  # 0 BG/NBD, 1 newsletter lift, 2 ticket lift
+    ticket: np.ndarray  # bool: a support ticket follows this order (set by make_tickets)
 
 
 def baseline_orders(rng: np.random.Generator, buyer: np.ndarray, cu: Customers,
@@ -213,7 +214,8 @@ def _make_orders(rng: np.random.Generator, person: np.ndarray, t: np.ndarray,
     t = np.clip(t, START_EPOCH, END_EPOCH - 1)
     value = rng.gamma(GAMMA_GAMMA["p"], 1.0, n) / cu.nu[person]
     cents = np.maximum(np.round(value * 100), 490).astype(np.int64)
-    return Orders(person, t, store, np.where(store, home_store[person], -1), cents, origin)
+    return Orders(person, t, store, np.where(store, home_store[person], -1), cents, origin,
+                  np.zeros(n, bool))
 
 
 def lift_orders(rng: np.random.Generator, person: np.ndarray, t: np.ndarray, name: str,
@@ -244,6 +246,7 @@ class Tickets:
 
 
 def make_tickets(rng: np.random.Generator, orders: Orders) -> Tickets:
+    """Tickets after some baseline orders; marks those orders (``orders.ticket``)."""
     p = np.where(orders.store, TICKET_RATE["store"], TICKET_RATE["web"])
     sel = np.flatnonzero((rng.random(len(orders.t)) < p) & (orders.origin == 0))
     t = orders.t[sel] + rng.exponential(3.0, len(sel)) * DAY
@@ -254,6 +257,7 @@ def make_tickets(rng: np.random.Generator, orders: Orders) -> Tickets:
     status[recent & (status < 2)] = 3
     resolved_t = t + rng.exponential(1.2, len(sel)) * DAY
     resolved_t = np.where(resolved_t < END_EPOCH - 60, resolved_t, END_EPOCH - 60)
+    orders.ticket[sel] = True
     return Tickets(orders.person[sel], t, sel, status, resolved_t)
 
 

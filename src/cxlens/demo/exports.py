@@ -175,11 +175,13 @@ def shopify_orders(path: Path, rng: np.random.Generator, pp: People, orders: Ord
         "Source": f(pick(("web",), np.zeros(n, int))),
     }
     rows = write_csv(path, cols)
-    return {"rows": rows, "orders": n, "line_rows_after_first": int((~first).sum())}
+    return {"rows": rows, "orders": n, "line_rows_after_first": int((~first).sum()),
+            "refunded": status == 1}
 
 
 def order_ids(orders: Orders) -> pa.Array:
-    """Order numbers: Shopify ``#1001``… in time order; POS receipts ``FI-HEL-000123``."""
+    """Order numbers: Shopify ``#1001``… and POS receipts ``FI-HEL-000123`` in the order of
+    the drawn purchase times (an order the value link brought forward keeps its number)."""
     n = len(orders.t)
     web = ~orders.store
     rank = np.cumsum(web) - 1
@@ -238,7 +240,7 @@ def pos_sales(path: Path, rng: np.random.Generator, pp: People, orders: Orders,
                               table.slice(max(mid - 1, 0), 1), table.slice(mid)])
     cols = {k: table.column(k).combine_chunks() for k in cols}
     nrows = write_csv(path, cols, delimiter=";", encoding="cp1252")
-    return {"rows": nrows, "orders": n, "with_card": int(card.sum())}
+    return {"rows": nrows, "orders": n, "with_card": int(card.sum()), "card": card}
 
 
 def zendesk_tickets(path: Path, rng: np.random.Generator, pp: People, tk: Tickets) -> int:

@@ -7,6 +7,7 @@ low-eNPS store team whose customers answer NPS lower, and the CSAT key-driver we
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -97,30 +98,58 @@ def _eligible(pp: People, orders: Orders) -> np.ndarray:
     return pp.in_crm[orders.person] | ~orders.store
 
 
-def typeform_nps(path: Path, rng: np.random.Generator, pp: People, orders: Orders,
-                 order_ids: pa.Array) -> dict[str, object]:
+@dataclass
+class NpsAnswers:
+    """Who answers the post-purchase NPS survey, when and what (drawn before the file is
+    written, so that the value link can act on each customer's first answer)."""
+
+    sel: np.ndarray  # index of the order each answer follows
+    delay: np.ndarray  # seconds from that order to the answer
+    theme: np.ndarray  # comment theme, -1 without a comment
+    comment: pa.Array
+    score: np.ndarray  # 0..10
+    low: np.ndarray  # bool: the order was made in the low-eNPS store
+
+    def times(self, orders: Orders) -> np.ndarray:
+        """Answer times (epoch s) after the orders' times in ``orders``."""
+        return orders.t[self.sel] + self.delay
+
+
+def nps_answers(rng: np.random.Generator, pp: People, orders: Orders) -> NpsAnswers:
+    """Draw the NPS answers; the rest of the file is drawn by ``typeform_nps`` from the same
+    generator."""
     sel = np.flatnonzero(_eligible(pp, orders) & (rng.random(len(orders.t))
                                                   < NPS["response_rate"]))
-    t = orders.t[sel] + rng.exponential(2.0, len(sel)) * DAY
-    ok = t < END_EPOCH - 60
-    sel, t = sel[ok], t[ok]
+    delay = rng.exponential(2.0, len(sel)) * DAY
+    ok = orders.t[sel] + delay < END_EPOCH - 60
+    sel, delay = sel[ok], delay[ok]
     n = len(sel)
-    person = orders.person[sel]
-    lang = pp.lang[person]
+    lang = pp.lang[orders.person[sel]]
     theme, comment = _comments(rng, orders.store[sel], lang,
                                rng.random(n) < NPS["comment_rate"])
     low = orders.store_idx[sel] == [s.store_id for s in co.STORES].index(co.LOW_ENPS_STORE)
     raw = rng.normal(NPS["base_mean"], NPS["sd"], n) + _shift(theme) \
         + low * NPS["low_store_shift"]
     score = np.clip(np.round(raw), 0, 10).astype(np.int64)
+    return NpsAnswers(sel, delay, theme, comment, score, low)
+
+
+def typeform_nps(path: Path, rng: np.random.Generator, ans: NpsAnswers, pp: People,
+                 orders: Orders, order_ids: pa.Array) -> dict[str, object]:
+    """Write the answers ``ans`` (drawn by ``nps_answers`` from ``rng``), timed after the
+    orders' times in ``orders``."""
+    sel, score = ans.sel, ans.score
+    t = ans.times(orders)
+    n = len(sel)
+    person = orders.person[sel]
     cols = {
         "#": token(rng, n),
         NPS_Q: text(score),
-        NPS_WHY: comment,
+        NPS_WHY: ans.comment,
         "email": pp.email.take(pa.array(person)),
         "order_id": order_ids.take(pa.array(sel)),
         "store": _store_code(orders, sel),
-        "lang": pick(LANGS, lang),
+        "lang": pick(LANGS, pp.lang[person]),
         "Start Date (UTC)": fmt_ts(t - rng.uniform(20, 200, n)),
         "Submit Date (UTC)": fmt_ts(t),
         "Network ID": pc.utf8_slice_codeunits(token(rng, n, 5), 0, 10),
@@ -133,17 +162,22 @@ def typeform_nps(path: Path, rng: np.random.Generator, pp: People, orders: Order
     bad[0]["#"] = "0" * 32
     table = pa.concat_tables([table, pa.Table.from_pylist(bad, table.schema)])
     write_csv(path, {k: table.column(k).combine_chunks() for k in cols})
-    return {"rows": n + 1, "valid": n, "score": score, "theme": theme, "sel": sel,
-            "low": low}
+    return {"rows": n + 1, "valid": n, "score": score, "theme": ans.theme, "sel": sel,
+            "low": ans.low}
 
 
 def forms_csat(path: Path, rng: np.random.Generator, pp: People, orders: Orders,
-               order_ids: pa.Array) -> dict[str, object]:
-    """Google Forms CSAT with a rating grid; Sheets CSV in Finnish locale (4.3.2025 9.31.07)."""
+               order_ids: pa.Array, drawn_t: np.ndarray | None = None) -> dict[str, object]:
+    """Google Forms CSAT with a rating grid; Sheets CSV in Finnish locale (4.3.2025 9.31.07).
+
+    ``drawn_t``: the orders' times before the value link moved some of them earlier; whether
+    an answer falls inside the window is decided on those, so moving orders changes when
+    answers come but never how many.
+    """
     sel = np.flatnonzero(_eligible(pp, orders) & (rng.random(len(orders.t)) < 0.08))
-    t = orders.t[sel] + rng.exponential(3.0, len(sel)) * DAY
-    ok = t < END_EPOCH - 60
-    sel, t = sel[ok], t[ok]
+    delay = rng.exponential(3.0, len(sel)) * DAY
+    ok = (orders.t if drawn_t is None else drawn_t)[sel] + delay < END_EPOCH - 60
+    sel, t = sel[ok], orders.t[sel[ok]] + delay[ok]
     n = len(sel)
     person = orders.person[sel]
     g = rng.normal(0, 1, n)

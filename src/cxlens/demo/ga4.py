@@ -54,8 +54,13 @@ class Sessions:
     order: np.ndarray  # index into orders, -1 for browsing
 
 
-def make_sessions(rng: np.random.Generator, pp: People, cu: Customers, orders: Orders
-                  ) -> Sessions:
+def make_sessions(rng: np.random.Generator, pp: People, cu: Customers, orders: Orders,
+                  drawn_t: np.ndarray | None = None) -> Sessions:
+    """Browsing sessions and one purchase session per webshop order, in time order.
+
+    ``drawn_t``: the orders' times before the value link moved some of them; sessions are
+    put in the order those give, so the per-session draws stay the same and a moved order's
+    purchase session only changes its time."""
     lam_mean = cu.lam[pp.buyer].mean()
     start = np.maximum(cu.birth - 14 * DAY, cu.birth.min())
     window = np.maximum(cu.active_end - start, DAY) / DAY
@@ -66,14 +71,16 @@ def make_sessions(rng: np.random.Generator, pp: People, cu: Customers, orders: O
     t = start[person] + rng.random(len(person)) * window[person] * DAY
     web = np.flatnonzero(~orders.store)
     person = np.concatenate([person, orders.person[web]])
-    t = np.concatenate([t, orders.t[web] - rng.uniform(120, 1500, len(web))])
+    before = rng.uniform(120, 1500, len(web))
+    key = np.concatenate([t, (orders.t if drawn_t is None else drawn_t)[web] - before])
+    t = np.concatenate([t, orders.t[web] - before])
     order = np.concatenate([np.full(len(t) - len(web), -1), web])
     u = rng.random(len(t))
     device = np.where(pp.has_app[person] & (u < 0.5), 2,
                       np.where(pp.second_browser[person] & (u > 0.7), 1, 0))
     login_p = np.where(order >= 0, 0.6, 0.35)
     logged_in = pp.in_crm[person] & ((device == 2) | (rng.random(len(t)) < login_p))
-    o = np.argsort(t, kind="stable")
+    o = np.argsort(key, kind="stable")
     return Sessions(person[o], t[o], device[o], logged_in[o], order[o])
 
 
@@ -93,9 +100,10 @@ def device_ids(rng: np.random.Generator, n: int, first_seen: np.ndarray) -> list
 
 def write_events(path: Path, rng: np.random.Generator, pp: People, cu: Customers,
                  orders: Orders, order_names: pa.Array,
-                 progress: Callable[[float], None] | None = None) -> dict[str, object]:
+                 progress: Callable[[float], None] | None = None,
+                 drawn_t: np.ndarray | None = None) -> dict[str, object]:
     """Write the events CSV; return counts and the device linkage needed for the truths."""
-    ss = make_sessions(rng, pp, cu, orders)
+    ss = make_sessions(rng, pp, cu, orders, drawn_t)
     ids = device_ids(rng, pp.n, cu.birth)
     dev_seen = np.zeros((pp.n, 3), dtype=bool)
     dev_linked = np.zeros((pp.n, 3), dtype=bool)

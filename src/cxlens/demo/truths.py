@@ -15,12 +15,13 @@ from cxlens.demo import behaviour as bh
 from cxlens.demo import company as co
 from cxlens.demo import feedback as fb
 from cxlens.demo import ga4
+from cxlens.demo import value_link as vl
 from cxlens.demo.exports import POS_BAD
 from cxlens.demo.writers import DAYS, START
 
 TRUTH_KEYS = ("company", "window", "identity", "bgnbd", "gamma_gamma", "touchpoint_lifts",
               "spend_response", "people_link", "comment_themes", "csat_drivers",
-              "bad_rows", "counts")
+              "value_link", "bad_rows", "counts")
 
 
 def _nps(scores: np.ndarray) -> float | None:
@@ -80,7 +81,8 @@ def build_truths(**k: Any) -> dict[str, Any]:
         "bgnbd": {**bh.BGNBD, "applies_to": "orders with channel web or store (not deals)",
                   "baseline_orders": int((origin == 0).sum()),
                   "note": "lambda ~ Gamma(shape r, rate alpha) per day; p ~ Beta(a, b); "
-                          "touchpoint lifts add extra orders on top (touchpoint_lifts)"},
+                          "touchpoint lifts add extra orders on top (touchpoint_lifts); "
+                          "after an NPS answer, value_link moves later purchases"},
         "gamma_gamma": {**bh.GAMMA_GAMMA, "floor_eur": 4.90,
                         "mean_order_value": round(bh.GAMMA_GAMMA["p"] * bh.GAMMA_GAMMA[
                             "gamma"] / (bh.GAMMA_GAMMA["q"] - 1), 2),
@@ -140,6 +142,19 @@ def build_truths(**k: Any) -> dict[str, Any]:
                          "noise_sd": 0.45, "scale": "1-5, rounded and clipped",
                          "columns": {k2: f"How would you rate us? [{v}]"
                                      for k2, v in fb.CSAT_ATTRS.items()}},
+        "value_link": {
+            **vl.VALUE_LINK,
+            "model": "after a customer's first NPS answer at time a, each later BG/NBD "
+                     "purchase (not a touchpoint-lift order, not one followed by a ticket) "
+                     "is brought forward to a + gap_factor * (t - a), in whole days",
+            "groups": "by the first answer: promoter 9-10, passive 7-8, detractor 0-6",
+            "orders_moved": int(k["value"]["moved"].sum()),
+            "realised": k["value"]["after"],
+            "without_the_link": k["value"]["before"],
+            "note": "realised: customers whose first answer + d days lies in the window; % "
+                    "with a web or store order in (a, a + d] and revenue per customer, "
+                    "before refunds and without B2B deals",
+        },
         "bad_rows": {
             "quarantine": {"pos_sales.csv": POS_BAD["bad_date"] + POS_BAD["bad_amount"],
                            "ga4_events.csv": ga4.BAD_ROWS, "typeform_nps.csv": 1},

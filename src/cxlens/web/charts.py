@@ -348,9 +348,11 @@ def people_chart(key: str, title: str, t: Translate, teams: Sequence[Any]) -> Ch
                  note=t("ppl.note"))
 
 
-def value_chart(key: str, title: str, t: Translate, groups: Sequence[Any]) -> Chart:
+def value_chart(key: str, title: str, t: Translate, groups: Sequence[Any],
+                n_boot: int) -> Chart:
     """Revenue per customer after the answer, per NPS group and horizon, with 95 % intervals
-    (``experience.GroupValue`` rows); repurchase rates in the table."""
+    (``experience.GroupValue`` rows; BCa bootstraps of ``n_boot`` replicates, asymmetric);
+    repurchase rates in the table."""
     horizons = sorted({g.days for g in groups})
     data = []
     for i, days in enumerate(horizons):
@@ -379,12 +381,13 @@ def value_chart(key: str, title: str, t: Translate, groups: Sequence[Any]) -> Ch
               cell(g.repurchase.low), cell(g.repurchase.high), cell(g.too_small)]
              for g in groups]
     return Chart(key, title, columns, table, {"data": data, "layout": layout},
-                 note=t("val.note"))
+                 note=t("val.note", b=f"{n_boot:,}"))
 
 
 def worth_chart(key: str, title: str, t: Translate, worth: Sequence[Any]) -> Chart:
     """The worth of one detractor turned promoter per horizon (``experience.Worth`` rows):
-    promoters' minus detractors' revenue per customer with its Welch interval."""
+    promoters' minus detractors' revenue per customer with its Welch interval; the table
+    adds the difference of their repurchase rates (Newcombe)."""
     x = [t("val.horizon", days=w.days) for w in worth]
     d = [w.difference for w in worth]
     data = [{
@@ -402,10 +405,13 @@ def worth_chart(key: str, title: str, t: Translate, worth: Sequence[Any]) -> Cha
               "yaxis": {"title": {"text": t("val.worth")}, "zeroline": True},
               "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
     columns = [t("val.days"), t("val.worth"), t("nps.low"), t("nps.high"), "p",
+               t("val.repurchase_diff"), t("nps.low"), t("nps.high"), "p",
                t("val.n_promoters"), t("val.n_detractors"), t("nps.too_small")]
     table = [[cell(w.days), cell(w.difference.value), cell(w.difference.low),
-              cell(w.difference.high), _p(w.p_value), cell(w.n_promoters),
-              cell(w.n_detractors), cell(w.too_small)] for w in worth]
+              cell(w.difference.high), _p(w.p_value), cell(w.repurchase_difference.value),
+              cell(w.repurchase_difference.low), cell(w.repurchase_difference.high),
+              _p(w.repurchase_p_value), cell(w.n_promoters), cell(w.n_detractors),
+              cell(w.too_small)] for w in worth]
     return Chart(key, title, columns, table, {"data": data, "layout": layout},
                  note=t("val.worth_note"))
 

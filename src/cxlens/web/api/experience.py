@@ -204,11 +204,14 @@ def people(access: Reader, q: Annotated[PeopleQuery, Query()]) -> PeopleOut:
 def value(access: Reader, q: Annotated[ValueQuery, Query()]) -> ValueOut:
     """Revenue per customer and repurchase rate of promoters, passives and detractors in the
     ``days`` after their first NPS answer, and the worth of one detractor turned promoter
-    (promoters' minus detractors' revenue, Welch interval): an association, not an effect.
+    (promoters' minus detractors' revenue, Welch interval; the difference of their repurchase
+    rates, Newcombe interval): associations, not effects. Revenue per customer has a BCa
+    bootstrap interval over the group's customers (``n_boot`` replicates from ``seed``).
 
     Only answers whose whole window is observed count: by ``as_of`` when given, else by the
     last order date in the data (not in the future).
     """
     with access.warehouse.read() as cur, unprocessable():
-        v = exp.value_by_group(cur, days=q.days, as_of=q.as_of)
+        v = exp.value_by_group(cur, days=q.days, as_of=q.as_of, n_boot=q.n_boot,
+                               seed=q.seed)
     return value_out(v)

@@ -95,6 +95,9 @@ class ValueQuery(BaseModel):
         description="Horizons in days after the answer, repeatable.")
     as_of: date | None = Field(None, description="Observed until this day (default: the "
                                                  "last order date in the data).")
+    n_boot: int = Field(2000, ge=200, le=10000,
+                        description="Bootstrap replicates of revenue per customer.")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed of the bootstrap.")
 
 
 # --- results -------------------------------------------------------------------------------
@@ -250,7 +253,8 @@ class GroupValueOut(BaseModel):
     group: str
     n: int
     too_small: bool
-    revenue: EstimateOut = Field(description="Revenue per customer, t interval")
+    revenue: EstimateOut = Field(description="Revenue per customer, BCa bootstrap interval "
+                                             "over the group's customers (none under 10)")
     repurchase: EstimateOut = Field(description="% with an order, Wilson interval")
 
 
@@ -259,6 +263,10 @@ class WorthOut(BaseModel):
     promoter_minus_detractor: EstimateOut = Field(description="Revenue per promoter − per "
                                                               "detractor, Welch interval")
     p_value: float | None
+    repurchase_difference: EstimateOut = Field(
+        description="% of promoters − % of detractors who bought again, in percentage "
+                    "points, Newcombe's interval")
+    repurchase_p_value: float | None = Field(description="Pooled two-proportion z-test")
     n_promoters: int
     n_detractors: int
     too_small: bool
@@ -268,6 +276,8 @@ class ValueOut(BaseModel):
     ok: bool = True
     observed_until: datetime | None
     min_sample: int
+    n_boot: int = Field(description="Bootstrap replicates behind the revenue intervals")
+    seed: int
     note: str = ("Amounts are summed as recorded (currencies are not converted). The worth "
                  "is an association, not the effect of changing a customer's mind.")
     groups: list[GroupValueOut]
@@ -356,7 +366,9 @@ def value_out(v: exp.ValueByGroup) -> ValueOut:
                             revenue=estimate_out(g.revenue),
                             repurchase=estimate_out(g.repurchase)) for g in v.groups]
     worth = [WorthOut(days=w.days, promoter_minus_detractor=estimate_out(w.difference),
-                      p_value=_num(w.p_value), n_promoters=w.n_promoters,
+                      p_value=_num(w.p_value),
+                      repurchase_difference=estimate_out(w.repurchase_difference),
+                      repurchase_p_value=_num(w.repurchase_p_value), n_promoters=w.n_promoters,
                       n_detractors=w.n_detractors, too_small=w.too_small) for w in v.worth()]
     return ValueOut(observed_until=v.observed_until, min_sample=exp.MIN_SAMPLE,
-                    groups=groups, worth=worth)
+                    n_boot=v.n_boot, seed=v.seed, groups=groups, worth=worth)

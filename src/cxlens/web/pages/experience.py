@@ -153,7 +153,7 @@ def build_value(cur: Any, t: Callable[..., str], w: Window) -> dict[str, Any]:
     worth = v.worth()
     return {"value": v, "worth": worth, "linked": any(g.n for g in v.groups),
             "value_charts": [
-        charts.value_chart("value", t("val.revenue_title"), t, v.groups),
+        charts.value_chart("value", t("val.revenue_title"), t, v.groups, v.n_boot),
         charts.worth_chart("worth", t("val.worth_title"), t, worth)]}
 
 
