@@ -145,14 +145,10 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def _quiet(step: str, frac: float) -> None:
-    """A progress callback that reports nothing."""
-
-
 def plan(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
          preset: str | None = None, mapping_file: Path | None = None,
          read: ReadOptions | None = None, proposal_dir: Path | None = None,
-         accept_unsure: bool = False, progress: Progress | None = None) -> Plan:
+         accept_unsure: bool = False) -> Plan:
     """Stage the file and decide the mapping; raise MappingUnsure with a draft if unsure."""
     how = "preset" if preset else "mapping" if mapping_file else ""
     m: Mapping | None = None
@@ -211,7 +207,7 @@ def ingest(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
     with ThreadPoolExecutor(1) as pool:
         sha = pool.submit(sha256_of, path)
         p = plan(con, path, kind_name, preset=preset, mapping_file=mapping_file, read=read,
-                 proposal_dir=proposal_dir, accept_unsure=False, progress=say)
+                 proposal_dir=proposal_dir, accept_unsure=False)
         if confirm is not None and not confirm(p):
             p.staged.cleanup()
             return BatchResult(None, str(path), p.mapping.kind, p.mapping.label, dry_run=True)
@@ -278,14 +274,19 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
                 # rows may be written in any order: faster, and 2.0 instead of 3.4 GB peak
                 # on 8 M Parquet rows.
                 con.execute("SET preserve_insertion_order = false")
-            run_with_progress(
-                con,
-                f"INSERT INTO {k.table} ({', '.join(fields)}, _key, _hash, _idkey, _extra, "
-                f"_batch, _line, _superseded_by, _errors, _raw) SELECT {', '.join(fields)}, "
-                f"_key, _hash, _idkey, _extra, {batch}, _line, "
-                f"CASE WHEN len(_errors) > 0 THEN {INVALID} END, "
-                f"CASE WHEN len(_errors) > 0 THEN _errors END, _raw FROM ({compiled.sql})",
-                lambda frac: say("loading", 0.3 + 0.4 * frac))
+            try:
+                run_with_progress(
+                    con,
+                    f"INSERT INTO {k.table} ({', '.join(fields)}, _key, _hash, _idkey, _extra, "
+                    f"_batch, _line, _superseded_by, _errors, _raw) SELECT "
+                    f"{', '.join(fields)}, _key, _hash, _idkey, _extra, {batch}, _line, "
+                    f"CASE WHEN len(_errors) > 0 THEN {INVALID} END, "
+                    f"CASE WHEN len(_errors) > 0 THEN _errors END, _raw FROM ({compiled.sql})",
+                    lambda frac: say("loading", 0.3 + 0.4 * frac))
+            except duckdb.InvalidInputError as exc:  # the file, read by this statement
+                raise InputError(f"cannot read the file: {str(exc).splitlines()[0]}",
+                                 file=source_file, hint="check that the file is complete and "
+                                 "in the format its name says; export it again") from None
             if staged.line_offset is not None:
                 _number_lines(con, k.table, this, staged.line_offset)
             collect_rejects(con, staged)
