@@ -139,19 +139,7 @@ def ingest_via_server(server: RunningServer, file: Path, kind: str | None, *,
     request = urllib.request.Request(url, data=body, method="POST", headers={
         "Content-Type": ctype, "Authorization": f"Bearer {server.local_token}",
         "Accept": "application/json"})
-    for attempt in range(50):  # the server may still be binding its port
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as resp:
-                return json.loads(resp.read())
-        except urllib.error.HTTPError as exc:
-            raise _as_user_error(exc) from None
-        except urllib.error.URLError as exc:
-            if attempt == 49:
-                raise UserError(f"the cxlens server (pid {server.pid}) at {server.url} does "
-                                f"not answer: {exc.reason}",
-                                hint="wait until it has started, or stop it") from None
-            time.sleep(0.1)
-    raise AssertionError("unreachable")
+    return _send(server, request, timeout)
 
 
 def call_api(server: RunningServer, method: str, path: str,
@@ -164,6 +152,12 @@ def call_api(server: RunningServer, method: str, path: str,
     request = urllib.request.Request(url, data=data, method=method, headers={
         "Authorization": f"Bearer {server.local_token}", "Accept": "application/json",
         **({"Content-Type": "application/json"} if data is not None else {})})
+    return _send(server, request, timeout)
+
+
+def _send(server: RunningServer, request: urllib.request.Request, timeout: float) -> Any:
+    """The JSON answer to ``request``; retried while the server may still be binding its
+    port, and an error answer turned into the UserError it stands for."""
     for attempt in range(50):  # the server may still be binding its port
         try:
             with urllib.request.urlopen(request, timeout=timeout) as resp:
