@@ -3,6 +3,8 @@ the parts of the tests that run cxlens as a user would (import as ``served``).""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
 import signal
@@ -84,3 +86,34 @@ def serve(home: Path, log: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
             yield url, proc
         finally:
             stop(proc)
+
+
+class SmtpInbox:
+    """What the local SMTP server received: (recipients, parsed message) per mail."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((list(envelope.rcpt_tos), msg))
+        return "250 OK"
+
+    @property
+    def recipients(self) -> list[str]:
+        return sorted(r for rcpt, _ in self.messages for r in rcpt)
+
+
+@contextmanager
+def smtp_server() -> Iterator[tuple[SmtpInbox, int]]:
+    """A real SMTP server (aiosmtpd) on a free loopback port: its inbox and the port."""
+    from aiosmtpd.controller import Controller
+
+    inbox = SmtpInbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import assert_balanced
-
 from cxlens.ingest.load import ingest
+from helpers import assert_balanced
 
 ROWS = 220_000
 BAD = {3, 77_777, 150_001, ROWS + 1}  # lines (the header is line 1) with a broken date

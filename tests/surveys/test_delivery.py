@@ -13,35 +13,17 @@ import pytest
 from survey_data import TODAY
 
 from cxlens.surveys import delivery, invitations, triggers
-from served import free_port
+from served import SmtpInbox, smtp_server
 
 BASE = "https://cx.example.fi"
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((list(envelope.rcpt_tos), msg))
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, delivery.SmtpSettings]]:
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+def smtp() -> Iterator[tuple[SmtpInbox, delivery.SmtpSettings]]:
+    with smtp_server() as (inbox, port):
         yield inbox, delivery.SmtpSettings.from_env(host="127.0.0.1", port=port,
                                                      sender="kysely@acme.fi",
                                                      starttls=False)
-    finally:
-        controller.stop()
 
 
 def parts(msg: email.message.EmailMessage) -> tuple[str, str]:

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from survey_data import TODAY
 
 from cxlens.web import security
-from served import free_port
+from served import SmtpInbox, free_port, smtp_server
 
 Served = Any  # conftest.Served (not imported: tests/web also has a conftest)
 BASE = "https://cx.example.fi"
@@ -34,23 +34,9 @@ def token_client(served: Served, scope: str) -> TestClient:
 
 
 @pytest.fixture
-def smtp_port() -> Iterator[tuple[list, int]]:
-    from aiosmtpd.controller import Controller
-
-    got: list = []
-
-    class Inbox:
-        async def handle_DATA(self, server, session, envelope) -> str:
-            got.append(list(envelope.rcpt_tos))
-            return "250 OK"
-
-    port = free_port()
-    controller = Controller(Inbox(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield got, port
-    finally:
-        controller.stop()
+def smtp_port() -> Iterator[tuple[SmtpInbox, int]]:
+    with smtp_server() as inbox_and_port:
+        yield inbox_and_port
 
 
 def smtp(port: int) -> dict:
@@ -83,14 +69,13 @@ def test_send_and_links_need_the_local_token(served: Served, tmp_path) -> None:
 
 
 def test_send_over_the_local_token(served: Served, local: TestClient, smtp_port) -> None:
-    got, port = smtp_port
+    inbox, port = smtp_port
     r = local.post("/api/w/acme/surveys/send", json={
         "today": TODAY.isoformat(), "base_url": BASE, "smtp": smtp(port)})
     assert r.status_code == 200, r.text
     assert r.json() == {"ok": True, "sent": 3, "reminders": 0, "skipped_no_email": 0,
                         "failed": []}
-    assert sorted(rcpt[0] for rcpt in got) == ["anna@example.fi", "bert@example.se",
-                                               "carl@example.com"]
+    assert inbox.recipients == ["anna@example.fi", "bert@example.se", "carl@example.com"]
     again = local.post("/api/w/acme/surveys/send", json={
         "today": TODAY.isoformat(), "base_url": BASE, "smtp": smtp(port)}).json()
     assert again["sent"] == 0

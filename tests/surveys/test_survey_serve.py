@@ -17,7 +17,7 @@ import httpx2 as httpx
 import pytest
 from survey_data import TODAY, build_warehouse
 
-from served import cli, free_port, make_home, serve, stop
+from served import SmtpInbox, cli, free_port, make_home, serve, smtp_server, stop
 
 PASSWORD = "survey serve password"
 BASE = "https://cx.example.fi"
@@ -35,28 +35,14 @@ def serving(tmp_path: Path) -> Iterator[tuple[Path, str, Callable[[], None]]]:
 
 
 @pytest.fixture
-def smtp() -> Iterator[tuple[list[str], int]]:
-    from aiosmtpd.controller import Controller
-
-    received: list[str] = []
-
-    class Inbox:
-        async def handle_DATA(self, server, session, envelope) -> str:
-            received.extend(envelope.rcpt_tos)
-            return "250 OK"
-
-    port = free_port()
-    controller = Controller(Inbox(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield received, port
-    finally:
-        controller.stop()
+def smtp() -> Iterator[tuple[SmtpInbox, int]]:
+    with smtp_server() as inbox_and_port:
+        yield inbox_and_port
 
 
 def test_survey_commands_hand_their_work_to_the_server(serving, smtp, tmp_path) -> None:
     home, url, stop = serving
-    received, smtp_port = smtp
+    inbox, smtp_port = smtp
     ws = str(home / "workspaces" / "acme")
     day = ["--today", TODAY.isoformat()]
     token = json.loads((home / "server.json").read_text())["local_token"]
@@ -97,7 +83,7 @@ def test_survey_commands_hand_their_work_to_the_server(serving, smtp, tmp_path) 
         assert send.returncode == 0, send.stdout + send.stderr
         assert json.loads(send.stdout) == {"sent": 3, "reminders": 0, "skipped_no_email": 0,
                                            "failed": []}
-        assert sorted(received) == ["anna@example.fi", "bert@example.se", "carl@example.com"]
+        assert inbox.recipients == ["anna@example.fi", "bert@example.se", "carl@example.com"]
 
 
         out = tmp_path / "links.csv"
