@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import smtplib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -189,7 +190,12 @@ def survey_send(
         from cxlens.warehouse.store import open_warehouse
 
         with open_warehouse(workspace) as con:
-            result = delivery.send(con, workspace, settings, url, day).as_dict()
+            try:
+                result = delivery.send(con, workspace, settings, url, day).as_dict()
+            except (smtplib.SMTPException, OSError) as exc:  # as the hand-over's 502 says
+                raise UserError(f"the SMTP server {settings.host}:{settings.port} failed: "
+                                f"{exc}", hint="check --smtp-host/--smtp-port and the "
+                                "server; what was sent before is marked sent") from None
     if as_json:
         emit_json(result)
         return

@@ -10,6 +10,7 @@ from survey_data import NPS_TRIGGER, build_warehouse
 from typer.testing import CliRunner
 
 from cxlens.cli import app
+from cxlens.errors import UserError
 
 
 def cx(*args: str) -> str:
@@ -39,3 +40,21 @@ def test_survey_commands_end_to_end(tmp_path: Path) -> None:
     listed = json.loads(cx("survey", "list", *w, "--json"))
     assert listed["invitations"] == {"sent": 2, "opted_out": 1}
     assert json.loads(cx("survey", "followups", *w, "--json")) == []
+
+
+def test_send_to_an_smtp_server_that_does_not_answer(tmp_path: Path) -> None:
+    from served import free_port
+
+    ws = tmp_path / "acme"
+    build_warehouse(ws)
+    cx("survey", "run", "--workspace", str(ws), "--today", "2026-11-28")  # three invitations
+    result = CliRunner().invoke(app, [
+        "survey", "send", "--workspace", str(ws), "--today", "2026-11-28",
+        "--base-url", "https://cx.example.fi", "--smtp-host", "127.0.0.1",
+        "--smtp-port", str(free_port()), "--from", "kysely@acme.fi"],
+        env={"CXLENS_SMTP_STARTTLS": "0"})
+    # A UserError: `cxlens` prints its message and hint and exits with 2, no traceback.
+    assert isinstance(result.exception, UserError), result.output
+    assert "the SMTP server 127.0.0.1:" in result.exception.message
+    listed = json.loads(cx("survey", "list", "--workspace", str(ws), "--json"))
+    assert "sent" not in listed["invitations"]  # nothing was marked sent
