@@ -242,6 +242,18 @@ def test_upload_end_to_end(analyst, owner) -> None:
     assert "not a number" in page and "W-2" in page  # the reason and the raw row
     data = owner.get("/w/demo/data").text
     assert "web_orders.csv" in data and "not a number" in text(data)
+    # The batch list narrowed to one source (each source row links there).
+    assert 'href="?source=custom#batches"' in data
+    def sources_listed(html: str) -> set[str]:
+        table = html.split('id="batches"')[1].split("</table>")[0]
+        return set(re.findall(r"<tr>\s*<td>\d+</td><td>([^<]*)</td>", table))
+
+    assert len(sources_listed(data)) > 1
+    only = owner.get("/w/demo/data", params={"source": "custom"}).text
+    assert sources_listed(only) == {"custom"}
+    assert "Only the batches of custom." in text(only)
+    none = owner.get("/w/demo/data", params={"source": "<b>x</b>"}).text
+    assert "<b>x</b>" not in none and "&lt;b&gt;x&lt;/b&gt;" in none
     # The same file again: nothing new is loaded, and every row is still accounted for.
     again = upload_and_wait(analyst, BAD_ORDERS)
     counts = {k: v for k, v in re.findall(r'id="(\w+)">(\d+)<', again)}

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import duckdb
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from cxlens.errors import UserError
@@ -55,15 +55,19 @@ SELECT coalesce(nullif(regexp_extract(mapping, '(?m)^name: *(.+)$', 1), ''), 'cu
 FROM batches WHERE status = 'loaded' GROUP BY ALL ORDER BY kind, source
 """
 _BATCHES = """
-SELECT batch_id, kind, source_file, started_at, rows_in, loaded, changed, quarantined,
-       duplicates, status,
-       coalesce(nullif(regexp_extract(mapping, '(?m)^name: *(.+)$', 1), ''), 'custom') AS source
-FROM batches ORDER BY batch_id DESC LIMIT 100
+SELECT * FROM (
+  SELECT batch_id, kind, source_file, started_at, rows_in, loaded, changed, quarantined,
+         duplicates, status,
+         coalesce(nullif(regexp_extract(mapping, '(?m)^name: *(.+)$', 1), ''), 'custom')
+           AS source
+  FROM batches)
+WHERE $source IS NULL OR source = $source ORDER BY batch_id DESC LIMIT 100
 """
 
 
-def _dicts(cur: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    rel = cur.execute(sql)
+def _dicts(cur: duckdb.DuckDBPyConnection, sql: str,
+           params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    rel = cur.execute(sql, params or {})
     cols = [d[0] for d in rel.description]
     return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
 
@@ -108,22 +112,26 @@ def _job(request: Request, access: WorkspaceAccess, job_id: str) -> Job:
 
 
 def _page(request: Request, access: WorkspaceAccess, status: int = 200,
-          **extra: Any) -> Response:
+          source: str | None = None, **extra: Any) -> Response:
+    """``source`` narrows the batch list to one source (survey answers, for one, arrive as
+    a batch each and would crowd out the files)."""
     ctx: dict[str, Any] = {"access": access, "sources": [], "batches": [], "quarantine": [],
+                           "source": source,
                            "kinds": list(KINDS), "presets": preset_names(),
                            "can_upload": access.can("ingest"),
                            "is_owner": access.role == "owner", **extra}
     if db_path(access.workspace.path).exists():
         with access.warehouse.read() as cur:
             ctx["sources"] = _dicts(cur, _SOURCES)
-            ctx["batches"] = _dicts(cur, _BATCHES)
+            ctx["batches"] = _dicts(cur, _BATCHES, {"source": source})
             ctx["quarantine"] = quarantined(cur, limit=100)
     return render(request, "data.html", ctx, status=status)
 
 
 @router.get("/w/{slug}/data")
-def data_page(request: Request, access: WorkspaceRole("viewer")) -> Response:
-    return _page(request, access)
+def data_page(request: Request, access: WorkspaceRole("viewer"),
+              source: Annotated[str | None, Query(max_length=100)] = None) -> Response:
+    return _page(request, access, source=source or None)
 
 
 @router.post("/w/{slug}/data/batches/{batch}/rollback")
