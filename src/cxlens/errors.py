@@ -3,6 +3,7 @@
     CxlensError
      └── UserError            bad input or a bad request: shown as a message, never a traceback
           ├── InputError      a file that cannot be read or mapped (carries file, line, column)
+          │    └── SheetChoice   a workbook with several sheets: which one? (carries the names)
           └── MappingUnsure   no confident column mapping; a proposal was written for editing
 
 Programming errors are ordinary exceptions and still raise with a traceback.
@@ -65,6 +66,15 @@ class InputError(UserError):
     """A file that cannot be read, parsed or mapped."""
 
     exit_code = 3
+
+
+class SheetChoice(InputError):
+    """A workbook with data on several sheets and none chosen; ``sheets`` names them, so
+    that the web upload can offer them (the CLI says ``--sheet NAME``)."""
+
+    def __init__(self, message: str, *, sheets: list[str], **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.sheets = sheets
 
 
 class MappingUnsure(UserError):

@@ -233,6 +233,63 @@ def upload_and_wait(client: TestClient, content: str, kind: str = "orders") -> s
     return client.get(job_url).text
 
 
+def _wait_done(client: TestClient, job_url: str) -> dict:
+    job_id = job_url.rsplit("/", 1)[1]
+    deadline = time.monotonic() + 30
+    while True:
+        status = client.get(f"/api/w/demo/jobs/{job_id}").json()
+        if status["status"] in ("done", "failed") or time.monotonic() > deadline:
+            return status
+        time.sleep(0.1)
+
+
+def test_a_workbook_with_several_sheets_asks_which_one(analyst) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "Notes"
+    wb.active.append(["read me", "first"])
+    wb.active.append(["this sheet", "is not data"])
+    orders = wb.create_sheet("Orders 2026")
+    orders.append(["order_id", "ts", "amount", "email"])
+    orders.append(["X-1", "2026-03-01 10:00:00", 12.5, "x1@example.fi"])
+    orders.append(["X-2", "2026-03-02 10:00:00", 20, "x2@example.fi"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    token = csrf_of(analyst.get("/w/demo/data").text)
+    r = analyst.post("/w/demo/data/upload", data={"kind": "orders", "csrf_token": token},
+                     files={"file": ("book.xlsx", buf.getvalue())})
+    assert r.status_code == 200, r.text
+    assert re.findall(r'<option value="([^"]+)">', r.text) == ["Notes", "Orders 2026"]
+    choose = re.search(r'action="(/w/demo/data/upload/[^"]+/sheet)"', r.text).group(1)
+    # Loading before a sheet is chosen does nothing.
+    early = analyst.post(choose.removesuffix("/sheet"), data={"csrf_token": token},
+                         follow_redirects=False)
+    assert early.headers["location"] == "/w/demo/data"
+    assert analyst.post(choose, data={"sheet": "Elsewhere", "csrf_token": token}
+                        ).status_code == 422
+    r = analyst.post(choose, data={"sheet": "Orders 2026", "csrf_token": token})
+    assert r.status_code == 200 and "First 2 rows" in r.text and "x2@example.fi" in r.text
+    confirm = re.search(r'action="(/w/demo/data/upload/[^"/]+)"', r.text).group(1)
+    r = analyst.post(confirm, data={"csrf_token": token}, follow_redirects=False)
+    status = _wait_done(analyst, r.headers["location"])
+    assert status["status"] == "done", status
+    assert (status["result"]["rows_in"], status["result"]["loaded"]) == (2, 2)
+
+
+def test_upload_reading_options(analyst) -> None:
+    token = csrf_of(analyst.get("/w/demo/data").text)
+    content = "order_id;ts;amount;email\nS-1;2026-03-01 10:00:00;12,50;s1@example.fi\n"
+    r = analyst.post("/w/demo/data/upload", data={"kind": "orders", "delimiter": ";",
+                                                  "encoding": "utf-8", "csrf_token": token},
+                     files={"file": ("semi.csv", content.encode())})
+    assert r.status_code == 200 and "s1@example.fi" in r.text
+    assert "<th>amount</th>" in r.text  # split on the chosen delimiter
+    bad = analyst.post("/w/demo/data/upload", data={"delimiter": "x", "csrf_token": token},
+                       files={"file": ("semi.csv", content.encode())})
+    assert bad.status_code == 422
+
+
 def test_upload_end_to_end(analyst, owner) -> None:
     html = upload_and_wait(analyst, BAD_ORDERS)
     page = text(html)

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from cxlens.errors import InputError
+from cxlens.errors import InputError, SheetChoice
 
 Con = duckdb.DuckDBPyConnection
 
@@ -397,9 +397,9 @@ def _stage_excel(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
     elif not with_data:
         raise InputError("the workbook has no data", file=str(path), hint="export it again")
     else:
-        raise InputError(
+        raise SheetChoice(
             f"the workbook has {len(with_data)} sheets with data: {', '.join(with_data)}",
-            file=str(path), hint="choose one with --sheet NAME",
+            sheets=with_data, file=str(path), hint="choose one with --sheet NAME",
         )
     rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=True)
     header = [str(c).strip() if c not in (None, "") else f"column{i + 1}"

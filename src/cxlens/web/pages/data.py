@@ -24,7 +24,7 @@ import duckdb
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from cxlens.errors import UserError
+from cxlens.errors import SheetChoice, UserError
 from cxlens.ingest.batches import quarantined
 from cxlens.ingest.batches import rollback as do_rollback
 from cxlens.ingest.load import ingest as run_ingest
@@ -32,6 +32,7 @@ from cxlens.ingest.load import plan
 from cxlens.ingest.mapping import preset_names
 from cxlens.ingest.transform import ident
 from cxlens.schema import KINDS
+from cxlens.sources.readers import ReadOptions
 from cxlens.warehouse.store import db_path
 from cxlens.web.api.ingest import _store_upload
 from cxlens.web.deps import TokenScope, WorkspaceAccess, WorkspaceRole
@@ -45,6 +46,9 @@ api_router = APIRouter(prefix="/api/w/{slug}", tags=["ingest"])
 register(NavItem("data", "nav.data", "/w/{slug}/data", "viewer", order=30))
 Analyst = WorkspaceRole("analyst")
 PREVIEW_ROWS = 10
+# What the upload form offers when sniffing gets a file wrong (value: label).
+DELIMITERS = {",": ",", ";": ";", "\t": "tab", "|": "|"}
+ENCODINGS = ("utf-8", "cp1252", "latin-1", "utf-16")
 
 _SOURCES = """
 SELECT coalesce(nullif(regexp_extract(mapping, '(?m)^name: *(.+)$', 1), ''), 'custom')
@@ -88,6 +92,8 @@ class Job:
     path: Path | None = None
     mapping_yaml: str | None = None
     detected: str | None = None  # the preset cxlens recognised from the header
+    read: ReadOptions = field(default_factory=ReadOptions)
+    sheets: list[str] = field(default_factory=list)  # offered when the workbook has several
 
     def public(self) -> dict[str, Any]:
         return {"ok": True, "id": self.id, "status": self.status, "step": self.step,
@@ -116,7 +122,7 @@ def _page(request: Request, access: WorkspaceAccess, status: int = 200,
     """``source`` narrows the batch list to one source (survey answers, for one, arrive as
     a batch each and would crowd out the files)."""
     ctx: dict[str, Any] = {"access": access, "sources": [], "batches": [], "quarantine": [],
-                           "source": source,
+                           "source": source, "delimiters": DELIMITERS, "encodings": ENCODINGS,
                            "kinds": list(KINDS), "presets": preset_names(),
                            "can_upload": access.can("ingest"),
                            "is_owner": access.role == "owner", **extra}
@@ -143,12 +149,13 @@ def rollback(request: Request, batch: int, access: WorkspaceRole("owner")) -> Re
     return see_other(f"/w/{access.workspace.slug}/data")
 
 
-def preview(path: Path, kind: str | None, preset: str | None) -> dict[str, Any]:
+def preview(path: Path, kind: str | None, preset: str | None,
+            read: ReadOptions | None = None) -> dict[str, Any]:
     """The mapping cxlens would use and the first rows, read in a scratch database."""
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
-        p = plan(con, path, kind, preset=preset, accept_unsure=True)
+        p = plan(con, path, kind, preset=preset, read=read, accept_unsure=True)
         try:
             cols = p.staged.columns
             rows = con.execute(f"SELECT {', '.join(ident(c) for c in cols)} "
@@ -172,27 +179,64 @@ def preview(path: Path, kind: str | None, preset: str | None) -> dict[str, Any]:
 def upload(request: Request, access: Analyst,
            file: Annotated[UploadFile, File()],
            kind: Annotated[str, Form()] = "",
-           preset: Annotated[str, Form()] = "") -> Response:
+           preset: Annotated[str, Form()] = "",
+           delimiter: Annotated[str, Form(max_length=2)] = "",
+           encoding: Annotated[str, Form(max_length=10)] = "") -> Response:
     if kind and kind not in KINDS:
         raise HTTPException(422, f"unknown kind {kind!r}")
     if preset and preset not in preset_names():
         raise HTTPException(422, f"unknown preset {preset!r}")
+    if delimiter and delimiter not in DELIMITERS:
+        raise HTTPException(422, f"unknown delimiter {delimiter!r}")
+    if encoding and encoding not in ENCODINGS:
+        raise HTTPException(422, f"unknown encoding {encoding!r}")
     if not file.filename:
         return _page(request, access, status=400, error="choose a file to upload")
     path = _store_upload(file, access.workspace.path / "uploads")
-    try:
-        shown = preview(path, kind or None, preset or None)
-    except UserError as exc:
-        path.unlink(missing_ok=True)
-        return _page(request, access, status=400, error=str(exc))
     job = Job(secrets.token_urlsafe(12), access.workspace.slug, file.filename,
-              shown["kind"], preset or None, path=path, mapping_yaml=shown["yaml"],
-              detected=shown["label"] if shown["how"] == "detected preset" else None)
+              kind or None, preset or None, path=path,
+              read=ReadOptions(delimiter=delimiter or None, encoding=encoding or None))
+    return _preview_job(request, access, job)
+
+
+def _preview_job(request: Request, access: WorkspaceAccess, job: Job) -> Response:
+    """Show what the upload would load; a workbook with several sheets asks for one first.
+
+    The file stays on the server between the steps, so choosing a sheet needs no second
+    upload."""
+    assert job.path is not None
+    try:
+        shown = preview(job.path, job.kind, job.preset, job.read)
+    except SheetChoice as exc:
+        job.sheets = exc.sheets
+        _keep(request, job)
+        return render(request, "upload_sheet.html", {"access": access, "job": job})
+    except UserError as exc:
+        job.path.unlink(missing_ok=True)
+        return _page(request, access, status=400, error=str(exc))
+    job.kind, job.mapping_yaml = shown["kind"], shown["yaml"]
+    job.detected = shown["label"] if shown["how"] == "detected preset" else None
+    _keep(request, job)
+    return render(request, "upload_preview.html", {"access": access, "job": job,
+                                                   "p": shown})
+
+
+def _keep(request: Request, job: Job) -> None:
     lock, jobs = _jobs(request)
     with lock:
         jobs[job.id] = job
-    return render(request, "upload_preview.html", {"access": access, "job": job,
-                                                   "p": shown})
+
+
+@router.post("/w/{slug}/data/upload/{job_id}/sheet")
+def choose_sheet(request: Request, job_id: str, access: Analyst,
+                 sheet: Annotated[str, Form(max_length=200)]) -> Response:
+    job = _job(request, access, job_id)
+    if job.status != "pending" or not job.sheets:
+        return see_other(f"/w/{access.workspace.slug}/data")
+    if sheet not in job.sheets:
+        raise HTTPException(422, f"the workbook has no sheet {sheet!r}")
+    job.read = ReadOptions(sheet=sheet)
+    return _preview_job(request, access, job)
 
 
 def _run(job: Job, access: WorkspaceAccess, mapping_text: str | None) -> None:
@@ -209,7 +253,8 @@ def _run(job: Job, access: WorkspaceAccess, mapping_text: str | None) -> None:
             assert job.path is not None
             result = access.warehouse.write(lambda cur: run_ingest(
                 cur, job.path, job.kind, preset=job.preset if mapping_file is None else None,
-                mapping_file=mapping_file, progress=say, proposal_dir=job.path.parent))
+                mapping_file=mapping_file, read=job.read, progress=say,
+                proposal_dir=job.path.parent))
         job.result = result.as_dict()
         if result.batch_id is not None and result.quarantined:
             with access.warehouse.read() as cur:
@@ -228,6 +273,8 @@ def confirm(request: Request, job_id: str, access: Analyst,
     job = _job(request, access, job_id)
     if job.status != "pending":
         return see_other(f"/w/{access.workspace.slug}/data/jobs/{job.id}")
+    if job.mapping_yaml is None:  # not previewed yet (a sheet still to choose)
+        return see_other(f"/w/{access.workspace.slug}/data")
     job.status = "queued"
     # A preset is used as it is; a proposed (or edited) mapping is sent as YAML.
     text = mapping if mapping and mapping.strip() else None
