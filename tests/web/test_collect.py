@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -341,6 +342,41 @@ def test_final_flush_on_shutdown(settings) -> None:
     with open_warehouse(ws.path, read_only=True) as wh:
         assert wh.execute("SELECT status FROM inbox").fetchall() == [("processed",)]
         assert wh.execute("SELECT count(*) FROM v_events").fetchall()[0][0] == 1
+
+
+def test_messages_left_pending_are_flushed_after_a_restart(settings) -> None:
+    """A server that stopped abruptly left messages in an inbox: the next start loads them
+    without waiting for a new message of that workspace."""
+    from cxlens.ingest import inbox
+    from cxlens.warehouse.store import open_warehouse
+    from cxlens.web.accounts import create_user
+    from cxlens.web.app import create_app
+    from cxlens.web.workspaces import create_workspace
+
+    app = create_app(settings)
+    con = db.connect(settings.db_path)
+    try:
+        user = create_user(con, "dee@acme.fi", "correct horse battery")
+        ws, _ = create_workspace(con, settings.workspaces_dir, "dee", "Dee", user)
+        create_workspace(con, settings.workspaces_dir, "quiet", "Quiet", user)  # no inbox
+    finally:
+        con.close()
+    with open_warehouse(ws.path) as wh:  # as if acknowledged, then the server died
+        inbox.append(wh, [{**MESSAGES["track"], "type": "track"},
+                          {**MESSAGES["page"], "type": "page"}])
+    with TestClient(app):
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with app.state.warehouses.get(ws.path).read() as cur:
+                left = cur.execute("SELECT count(*) FROM inbox WHERE status = 'pending'"
+                                   ).fetchall()[0][0]
+            if left == 0:
+                break
+            time.sleep(0.1)
+        assert left == 0
+        with app.state.warehouses.get(ws.path).read() as cur:
+            assert cur.execute("SELECT count(*) FROM v_events").fetchall()[0][0] == 2
+        assert app.state.flusher.recover(settings.workspaces_dir) == 0  # nothing left
 
 
 def test_cli_collect_flush_and_status_without_a_server(tmp_path) -> None:

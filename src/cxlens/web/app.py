@@ -6,6 +6,7 @@ and listing it in ``ROUTERS`` below (docs/web.md, "Adding a page or an endpoint"
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -107,7 +108,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         flusher.start()
+        recovering = asyncio.create_task(
+            asyncio.to_thread(flusher.recover, settings.workspaces_dir))
         yield
+        await recovering
         await flusher.stop()  # the final flush, before the warehouses close
         warehouses.close()
 

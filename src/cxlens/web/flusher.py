@@ -7,9 +7,9 @@ workspace that received messages — in a worker thread, through the workspace's
 (``Warehouse.write``), so a flush never runs beside an append, an ingest or another flush of
 the same workspace. On shutdown it stops and flushes once more, before the warehouses close.
 
-The flusher only knows the workspaces the collect routes told it about
-(:meth:`Flusher.notify`); messages left pending by a server that stopped abruptly are
-loaded with the first new message of their workspace, or by ``cxlens collect flush``.
+The flusher learns of workspaces from the collect routes (:meth:`Flusher.notify`) and,
+once at start, from the inboxes themselves (:meth:`Flusher.recover`): messages left pending
+by a server that stopped abruptly are loaded within seconds of the next start.
 """
 
 from __future__ import annotations
@@ -70,6 +70,28 @@ class Flusher:
         if loop is not None and wake is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop closed in between
                 loop.call_soon_threadsafe(wake.set)
+
+    def recover(self, workspaces_dir: Path) -> int:
+        """Notify every workspace whose inbox holds pending messages (a server that stopped
+        abruptly left them); returns how many workspaces had some. Run once at start."""
+        found = 0
+        for db in sorted(workspaces_dir.glob("*/warehouse.duckdb")):
+            warehouse = self.pool.get(db.parent)
+            try:
+                with warehouse.read() as cur:
+                    pending = cur.execute(
+                        "SELECT count(*) FROM inbox WHERE status = 'pending'").fetchall()[0][0]
+            except Exception:  # an unreadable warehouse must not stop the server
+                log.exception("could not look for pending messages in %s", db.parent)
+                continue
+            if pending:
+                log.info("collect: %d message(s) pending in %s since the last run",
+                         pending, db.parent.name)
+                self.notify(warehouse, int(pending))
+                found += 1
+        if found:
+            self._poke()
+        return found
 
     # -------------------------------------------------------------- the task
 
