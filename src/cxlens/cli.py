@@ -20,7 +20,17 @@ from rich.table import Table
 from cxlens import __version__
 from cxlens.cli_admin import admin_app
 from cxlens.cli_collect import collect_app
-from cxlens.cli_common import AsJson, Home, Workspace, emit_json, err, out, progress_bar
+from cxlens.cli_common import (
+    AsJson,
+    Home,
+    Workspace,
+    emit_json,
+    err,
+    hand_over,
+    out,
+    progress_bar,
+    server_for,
+)
 from cxlens.cli_demo import demo_app
 from cxlens.cli_experience import experience_app
 from cxlens.cli_survey import survey_app
@@ -176,13 +186,18 @@ def batches(workspace: Workspace = DEFAULT_WORKSPACE, as_json: AsJson = False) -
     """List the batches loaded into the workspace, with their row counts."""
     from cxlens.warehouse.store import open_warehouse
 
-    with open_warehouse(workspace, read_only=True) as con:
-        rows = con.execute(
-            "SELECT batch_id, kind, source_file, started_at, rows_in, loaded, changed, "
-            "quarantined, duplicates, status FROM batches ORDER BY batch_id"
-        ).fetchall()
     keys = ["batch", "kind", "file", "started", "rows_in", "loaded", "changed", "quarantined",
             "duplicates", "status"]
+    server = server_for(workspace, "list the batches", as_json)
+    if server is not None:
+        listed = hand_over(server, "GET", "/batches")["batches"]
+        rows = [list(b.values()) for b in listed]  # the same columns, in the same order
+    else:
+        with open_warehouse(workspace, read_only=True) as con:
+            rows = con.execute(
+                "SELECT batch_id, kind, source_file, started_at, rows_in, loaded, changed, "
+                "quarantined, duplicates, status FROM batches ORDER BY batch_id"
+            ).fetchall()
     items = [dict(zip(keys, r, strict=True)) for r in rows]
     if as_json:
         emit_json(items)
@@ -204,8 +219,12 @@ def rollback(
     from cxlens.ingest.batches import rollback as do_rollback
     from cxlens.warehouse.store import open_warehouse
 
-    with open_warehouse(workspace) as con:
-        info = do_rollback(con, batch)
+    server = server_for(workspace, f"roll back batch {batch}", as_json)
+    if server is not None:
+        info = hand_over(server, "POST", f"/batches/{batch}/rollback")
+    else:
+        with open_warehouse(workspace) as con:
+            info = do_rollback(con, batch)
     if as_json:
         emit_json(info)
     else:
@@ -350,8 +369,12 @@ def status(workspace: Workspace = DEFAULT_WORKSPACE, as_json: AsJson = False) ->
     """What the workspace holds: rows per table, customers, open quarantine."""
     from cxlens.warehouse.store import open_warehouse, summary
 
-    with open_warehouse(workspace, read_only=True) as con:
-        s = summary(con)
+    server = server_for(workspace, "count the rows", as_json)
+    if server is not None:
+        s = hand_over(server, "GET", "/summary")["counts"]
+    else:
+        with open_warehouse(workspace, read_only=True) as con:
+            s = summary(con)
     if as_json:
         emit_json(s)
         return

@@ -38,3 +38,25 @@ def progress_bar(enabled: bool) -> Progress:
 Home = Annotated[Path | None, typer.Option(
     "--home", envvar="CXLENS_HOME", show_default="$CXLENS_HOME or ./cxlens-home",
     help="The server's home folder (app database, workspaces/<slug>/ warehouses).")]
+
+
+def server_for(workspace: Path, what: str, quiet: bool) -> Any:
+    """The running server that holds the workspace, if any: it then does the work, as the
+    warehouse's only writer (docs/web.md, "Concurrency")."""
+    from cxlens.web.server import running_server
+
+    server = running_server(workspace)
+    if server is not None and not quiet:
+        err.print(f"a cxlens server (pid {server.pid}) holds this workspace: asking it to "
+                  f"{what} at {server.url}")
+    return server
+
+
+def hand_over(server: Any, method: str, path: str,
+              body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``method /api/w/{slug}{path}`` on the server with the local token, without ``ok``."""
+    from cxlens.web.server import call_api
+
+    data = call_api(server, method, path, body)
+    data.pop("ok", None)
+    return data

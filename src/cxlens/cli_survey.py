@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cxlens.cli_common import AsJson, Workspace, emit_json, err, out
+from cxlens.cli_common import AsJson, Workspace, emit_json, err, hand_over, out, server_for
 from cxlens.config import DEFAULT_WORKSPACE
 from cxlens.errors import UserError
 
@@ -120,36 +120,16 @@ def survey_triggers(
     out.print(f"{len(steps)} trigger(s) set")
 
 
-def _server(workspace: Path, what: str, quiet: bool) -> Any:
-    """The running server that holds the workspace, if any (it then does the work: it is
-    the warehouse's only writer; docs/surveys.md)."""
-    from cxlens.web.server import running_server
-
-    server = running_server(workspace)
-    if server is not None and not quiet:
-        err.print(f"a cxlens server (pid {server.pid}) holds this workspace: asking it to "
-                  f"{what} at {server.url}")
-    return server
-
-
-def _handed(server: Any, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    from cxlens.web.server import call_api
-
-    data = call_api(server, "POST", path, body)
-    data.pop("ok", None)
-    return data
-
-
 @survey_app.command("run")
 def survey_run(workspace: Workspace = DEFAULT_WORKSPACE, today: Today = None,
                dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only.")] = False,
                as_json: AsJson = False) -> None:
     """Create the invitations due today (idempotent: a second run creates nothing new)."""
     day = _today(today)
-    server = _server(workspace, "run the triggers", as_json)
+    server = server_for(workspace, "run the triggers", as_json)
     if server is not None:
-        result = _handed(server, "/surveys/run", {"today": day.isoformat(),
-                                                  "dry_run": dry_run})
+        result = hand_over(server, "POST", "/surveys/run",
+                           {"today": day.isoformat(), "dry_run": dry_run})
     else:
         from cxlens.surveys import triggers
         from cxlens.warehouse.store import open_warehouse
@@ -179,13 +159,13 @@ def survey_send(
     settings = delivery.SmtpSettings.from_env(host=smtp_host, port=smtp_port, sender=sender)
     url = _need_base_url(base_url)
     day = _today(today)
-    server = _server(workspace, "send the e-mail", as_json)
+    server = server_for(workspace, "send the e-mail", as_json)
     if server is not None:  # the settings travel over loopback with the local token
         smtp = {"host": settings.host, "port": settings.port, "user": settings.user,
                 "password": settings.password, "sender": settings.sender,
                 "starttls": settings.starttls, "timeout": settings.timeout}
-        result = _handed(server, "/surveys/send", {"today": day.isoformat(), "base_url": url,
-                                                   "smtp": smtp})
+        result = hand_over(server, "POST", "/surveys/send",
+                           {"today": day.isoformat(), "base_url": url, "smtp": smtp})
     else:
         from cxlens.warehouse.store import open_warehouse
 
@@ -212,10 +192,11 @@ def survey_links(
     mailer (they count as sent)."""
     url = _need_base_url(base_url)
     day = _today(today)
-    server = _server(workspace, "write the links", False)
+    server = server_for(workspace, "write the links", False)
     if server is not None:
-        n = _handed(server, "/surveys/links", {"today": day.isoformat(), "base_url": url,
-                                               "out": str(out_file.resolve())})["written"]
+        n = hand_over(server, "POST", "/surveys/links",
+                      {"today": day.isoformat(), "base_url": url,
+                       "out": str(out_file.resolve())})["written"]
     else:
         from cxlens.surveys import delivery
         from cxlens.warehouse.store import open_warehouse

@@ -93,6 +93,20 @@ def test_cli_ingest_while_serving(server, tmp_path: Path) -> None:
     assert all(b["rows_in"] == b["loaded"] + b["quarantined"] + b["duplicates"]
                for b in batches)
 
+    # The reading and rollback commands are handed to the server too.
+    ws = ["--workspace", str(workspace), "--json"]
+    listed = cli("batches", *ws, home=home)
+    assert listed.returncode == 0, listed.stderr
+    assert [b["batch"] for b in json.loads(listed.stdout)] == [b["batch_id"] for b in batches]
+    status = cli("status", *ws, home=home)
+    assert status.returncode == 0 and json.loads(status.stdout)["orders"] == 6000
+    undone = cli("rollback", str(batches[0]["batch_id"]), *ws, home=home)
+    assert undone.returncode == 0, undone.stderr
+    assert json.loads(undone.stdout)["removed"] == 2000
+    assert json.loads(cli("status", *ws, home=home).stdout)["orders"] == 4000
+    again = cli("rollback", str(batches[0]["batch_id"]), *ws, home=home)
+    assert again.returncode == 2 and "already rolled_back" in again.stdout  # --json: on stdout
+
 
 def test_a_second_server_on_the_same_home_is_refused(server) -> None:
     home, _, _ = server
