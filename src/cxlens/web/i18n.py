@@ -6,7 +6,7 @@ This module keeps only the logic. The language comes from ``?lang=xx`` (remember
 ``cxlens_lang`` cookie), else the cookie, else the browser's Accept-Language, else English.
 
 Add a key to all three files at once: ``tests/web/test_i18n.py`` fails when one language
-lacks a key, when the ``{placeholders}`` of a key differ between languages, when a text is
+lacks a key, when the ``{names}`` to fill in a key differ between languages, when a text is
 empty, or when a file is not in its canonical form (keys sorted, two-space indent, UTF-8
 characters as they are) — rewrite it with
 ``json.dumps(texts, ensure_ascii=False, indent=2, sort_keys=True)`` plus a newline.
