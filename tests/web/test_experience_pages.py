@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Iterator
-from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import csrf_of, demo_home, quick_argon2, sign_in
+from web_helpers import csrf_of, demo_home, figure, quick_argon2, sign_in, table_rows, text
 
 from cxlens.web.workspaces import create_workspace
 
@@ -60,22 +58,10 @@ def owner(demo: dict) -> TestClient:
     return sign_in(TestClient(demo["app"]), "owner@demo.fi")
 
 
-def text(html: str) -> str:
-    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
 
 
-def table_rows(html: str, key: str) -> list[list[str]]:
-    m = re.search(rf'<table class="chart-table" data-chart="{key}">(.*?)</table>', html, re.S)
-    assert m, key
-    return [[unescape(re.sub(r"<[^>]+>", "", c)).strip()
-             for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
-            for row in re.findall(r"<tr>(.*?)</tr>", m.group(1), re.S)]
 
 
-def figure(html: str, key: str) -> dict:
-    m = re.search(rf'<script type="application/json" id="fig-{key}">(.*?)</script>', html, re.S)
-    assert m, key
-    return json.loads(m.group(1))
 
 
 PAGES = [f"/w/demo/experience?{Q}", "/w/demo/experience", f"/w/demo/drivers?{Q}",

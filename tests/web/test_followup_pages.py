@@ -8,43 +8,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import SCRIPT_COMMENT, Site, csrf_of, quick_argon2, sign_in, survey_home
+from web_helpers import SCRIPT_COMMENT, Site, csrf_of, sign_in, survey_page_fixtures, text
 
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    with quick_argon2():
-        app, info = survey_home(tmp_path_factory.mktemp("followup_pages"))
-        with TestClient(app):
-            yield {"app": app, **info}
-
-
-def member(home: dict, email: str) -> TestClient:
-    return sign_in(TestClient(home["app"]), email)
-
-
-@pytest.fixture(scope="module")
-def owner(home: dict) -> TestClient:
-    return member(home, "owner@shop.fi")
-
-
-@pytest.fixture(scope="module")
-def analyst(home: dict) -> TestClient:
-    return member(home, "analyst@shop.fi")
-
-
-@pytest.fixture(scope="module")
-def viewer(home: dict) -> TestClient:
-    return member(home, "viewer@shop.fi")
-
-
-def text(html: str) -> str:
-    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))).strip()
+home, owner, analyst, viewer = survey_page_fixtures("followup_pages")
 
 
 def items(html: str) -> dict[str, list[str]]:
@@ -188,7 +158,7 @@ def test_other_workspaces_stay_out_of_reach(home: dict, owner) -> None:
         assert r.status_code == 404 and "OTHER-SECRET" not in r.text
     r = owner.post("/w/other/followups/1", data={"status": "resolved", "csrf_token": token})
     assert r.status_code == 404
-    boss = member(home, "boss@other.fi")
+    boss = sign_in(TestClient(home["app"]), "boss@other.fi")
     theirs = items(boss.get("/w/other/followups").text)
     assert theirs["1"][1] == "open" and theirs["1"][3].endswith("OTHER-SECRET")
     assert "OTHER-SECRET" not in owner.get("/w/shop/followups").text

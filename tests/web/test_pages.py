@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import time
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import csrf_of, demo_home, quick_argon2, sign_in
+from web_helpers import csrf_of, demo_home, figure, quick_argon2, sign_in, table_rows, text
 
 from cxlens.web.workspaces import create_token
 
@@ -55,8 +54,6 @@ def analyst(demo: dict) -> TestClient:
     return member(demo, "analyst")
 
 
-def text(html: str) -> str:
-    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
 
 
 @pytest.mark.parametrize("path", ["/w/demo/", "/w/demo/customers", "/w/demo/data",
@@ -69,19 +66,8 @@ def test_each_page_renders_for_every_role(path: str, owner, analyst, viewer) -> 
         assert "Demo Oy" in r.text
 
 
-def table_rows(html: str, key: str) -> list[list[str]]:
-    """The cells of the chart table ``key`` as text (header row first)."""
-    m = re.search(rf'<table class="chart-table" data-chart="{key}">(.*?)</table>', html, re.S)
-    assert m, key
-    return [[unescape(re.sub(r"<[^>]+>", "", c)).strip()
-             for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
-            for row in re.findall(r"<tr>(.*?)</tr>", m.group(1), re.S)]
 
 
-def figure(html: str, key: str) -> dict:
-    m = re.search(rf'<script type="application/json" id="fig-{key}">(.*?)</script>', html, re.S)
-    assert m, key
-    return json.loads(m.group(1))
 
 
 def test_overview_shows_totals_nps_interval_and_charts(owner) -> None:

@@ -11,50 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import (
-    CUSTOM_SURVEY,
-    Site,
-    csrf_of,
-    quick_argon2,
-    sign_in,
-    survey_home,
-)
+from web_helpers import CUSTOM_SURVEY, Site, csrf_of, survey_page_fixtures, text
 
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    with quick_argon2():
-        app, info = survey_home(tmp_path_factory.mktemp("survey_pages"))
-        with TestClient(app):
-            yield {"app": app, **info}
-
-
-def member(home: dict, email: str) -> TestClient:
-    return sign_in(TestClient(home["app"]), email)
-
-
-@pytest.fixture(scope="module")
-def owner(home: dict) -> TestClient:
-    return member(home, "owner@shop.fi")
-
-
-@pytest.fixture(scope="module")
-def analyst(home: dict) -> TestClient:
-    return member(home, "analyst@shop.fi")
-
-
-@pytest.fixture(scope="module")
-def viewer(home: dict) -> TestClient:
-    return member(home, "viewer@shop.fi")
-
-
-def text(html: str) -> str:
-    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))).strip()
+home, owner, analyst, viewer = survey_page_fixtures("survey_pages")
 
 
 def rows_of(html: str, table: str) -> list[list[str]]:

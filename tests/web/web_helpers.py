@@ -6,10 +6,12 @@ from ``conftest`` breaks as soon as pytest collects another folder's conftest fi
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -73,14 +75,12 @@ def quick_argon2() -> Iterator[None]:
         security._hasher = saved
 
 
-def demo_home(root: Path, extra: Callable[[Any, Any, Any], dict[str, Any]] | None = None
-              ) -> tuple[FastAPI, dict[str, Any]]:
-    """A server home with workspace ``demo`` (the S demo, seed 7, loaded through ingest)
-    and its members owner@, analyst@ and viewer@demo.fi; ``extra(con, workspace, owner)``
-    adds more (tokens, other workspaces) and returns what the tests need of it."""
-    from cxlens.demo import generate
-    from cxlens.ingest.load import ingest
-    from cxlens.warehouse.store import open_warehouse
+def team_home(root: Path, domain: str, slug: str, name: str,
+              extra: Callable[[Any, Any, Any], dict[str, Any]] | None = None
+              ) -> tuple[FastAPI, Any, dict[str, Any]]:
+    """A server home with workspace ``slug`` and its members owner@, analyst@ and
+    viewer@``domain``; ``extra(con, workspace, owner)`` adds more (tokens, other
+    workspaces) and returns what the tests need of it. Returns (app, workspace, extra)."""
     from cxlens.web import db
     from cxlens.web.accounts import create_user
     from cxlens.web.app import create_app
@@ -90,13 +90,25 @@ def demo_home(root: Path, extra: Callable[[Any, Any, Any], dict[str, Any]] | Non
     app = create_app(settings)
     con = db.connect(settings.db_path)
     try:
-        owner = create_user(con, "owner@demo.fi", PASSWORD)
-        ws, _ = create_workspace(con, settings.workspaces_dir, "demo", "Demo Oy", owner)
-        for email, role in (("analyst@demo.fi", "analyst"), ("viewer@demo.fi", "viewer")):
-            add_member(con, ws, create_user(con, email, PASSWORD), role)
+        owner = create_user(con, f"owner@{domain}", PASSWORD)
+        ws, _ = create_workspace(con, settings.workspaces_dir, slug, name, owner)
+        for role in ("analyst", "viewer"):
+            add_member(con, ws, create_user(con, f"{role}@{domain}", PASSWORD), role)
         more = extra(con, ws, owner) if extra else {}
     finally:
         con.close()
+    return app, ws, more
+
+
+def demo_home(root: Path, extra: Callable[[Any, Any, Any], dict[str, Any]] | None = None
+              ) -> tuple[FastAPI, dict[str, Any]]:
+    """:func:`team_home` ``demo`` at demo.fi holding the S demo (seed 7, loaded through
+    ingest)."""
+    from cxlens.demo import generate
+    from cxlens.ingest.load import ingest
+    from cxlens.warehouse.store import open_warehouse
+
+    app, ws, more = team_home(root, "demo.fi", "demo", "Demo Oy", extra)
     manifest = generate(root / "files", size="S", seed=7)
     with open_warehouse(ws.path) as wh:
         for f in manifest.files:
@@ -198,26 +210,60 @@ def build_survey_warehouse(path: Path, files: Path, *, secret: str = "") -> dict
 
 
 def survey_home(root: Path) -> tuple[FastAPI, dict[str, Any]]:
-    """A server home with workspace ``shop`` (:func:`build_survey_warehouse`) and its members
-    owner@, analyst@ and viewer@shop.fi, and workspace ``other`` (the same data, each
-    comment ending in OTHER-SECRET) owned by boss@other.fi."""
-    from cxlens.web import db
+    """:func:`team_home` ``shop`` at shop.fi (:func:`build_survey_warehouse`), and workspace
+    ``other`` (the same data, each comment ending in OTHER-SECRET) owned by boss@other.fi."""
     from cxlens.web.accounts import create_user
-    from cxlens.web.app import create_app
-    from cxlens.web.workspaces import add_member, create_workspace
+    from cxlens.web.workspaces import create_workspace
 
-    settings = WebSettings.load(home=root / "home")
-    app = create_app(settings)
-    con = db.connect(settings.db_path)
-    try:
-        owner = create_user(con, "owner@shop.fi", PASSWORD)
-        ws, _ = create_workspace(con, settings.workspaces_dir, "shop", "Shop Oy", owner)
-        for email, role in (("analyst@shop.fi", "analyst"), ("viewer@shop.fi", "viewer")):
-            add_member(con, ws, create_user(con, email, PASSWORD), role)
+    def other_workspace(con: Any, ws: Any, owner: Any) -> dict[str, Any]:
         boss = create_user(con, "boss@other.fi", PASSWORD)
-        other, _ = create_workspace(con, settings.workspaces_dir, "other", "Other Ab", boss)
-    finally:
-        con.close()
+        other, _ = create_workspace(con, ws.path.parent, "other", "Other Ab", boss)
+        return {"other": other}
+
+    app, ws, more = team_home(root, "shop.fi", "shop", "Shop Oy", other_workspace)
     info = build_survey_warehouse(ws.path, root / "shop-files")
-    build_survey_warehouse(other.path, root / "other-files", secret=" OTHER-SECRET")
+    build_survey_warehouse(more["other"].path, root / "other-files", secret=" OTHER-SECRET")
     return app, {**info, "workspace": ws.path}
+
+
+def survey_page_fixtures(label: str) -> tuple[Any, Any, Any, Any]:
+    """Module-scoped fixtures ``home`` (a :func:`survey_home` served in-process) and the
+    signed-in ``owner``, ``analyst`` and ``viewer``, for the Surveys and Follow-ups page
+    tests: ``home, owner, analyst, viewer = survey_page_fixtures("survey_pages")``."""
+    import pytest
+
+    @pytest.fixture(scope="module")
+    def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+        with quick_argon2():
+            app, info = survey_home(tmp_path_factory.mktemp(label))
+            with TestClient(app):
+                yield {"app": app, **info}
+
+    def member(role: str) -> Any:
+        @pytest.fixture(scope="module", name=role)
+        def signed_in(home: dict[str, Any]) -> TestClient:
+            return sign_in(TestClient(home["app"]), f"{role}@shop.fi")
+        return signed_in
+
+    return home, member("owner"), member("analyst"), member("viewer")
+
+
+def text(html: str) -> str:
+    """A page's visible text, one space between words."""
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))).strip()
+
+
+def table_rows(html: str, key: str) -> list[list[str]]:
+    """The cells of the chart table ``key`` as text (header row first)."""
+    m = re.search(rf'<table class="chart-table" data-chart="{key}">(.*?)</table>', html, re.S)
+    assert m, key
+    return [[unescape(re.sub(r"<[^>]+>", "", c)).strip()
+             for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", m.group(1), re.S)]
+
+
+def figure(html: str, key: str) -> dict[str, Any]:
+    """The Plotly figure of chart ``key``."""
+    m = re.search(rf'<script type="application/json" id="fig-{key}">(.*?)</script>', html, re.S)
+    assert m, key
+    return dict(json.loads(m.group(1)))
