@@ -35,7 +35,7 @@ import threading
 import time
 from pathlib import Path
 
-from common import QUIET_LOAD, markers, wait_quiet, write_section
+from common import markers, not_quiet, wait_quiet, write_section
 
 BEGIN, END = markers("collect.py")
 TARGET = 5000
@@ -270,10 +270,7 @@ def section(res: dict, command: str) -> str:
         f"{'yes' if balanced else 'NO'}**; every stored message is an event or a quarantined "
         f"row: {'yes' if processed == stored and ok else 'NO'}.",
     ]
-    if res["load"] >= QUIET_LOAD:
-        lines += ["", f"**The machine was not quiet** (load {res['load']:.2f} ≥ {QUIET_LOAD} "
-                  "after waiting): other work shared the 2 cores, so the rate is a lower "
-                  "bound."]
+    lines += not_quiet(res["load"], "the rate is a lower bound")
     lines += ["", END]
     return "\n".join(lines)
 

@@ -31,6 +31,15 @@ def wait_quiet(max_wait: float) -> float:
     return round(load, 2)
 
 
+def not_quiet(load: float, figures: str) -> list[str]:
+    """The warning lines for a run that started on a busy machine (none when it was quiet);
+    ``figures`` says which way the numbers are off, e.g. "the times are upper bounds"."""
+    if load < QUIET_LOAD:
+        return []
+    return ["", f"**The machine was not quiet** (load {load:.2f} ≥ {QUIET_LOAD} after "
+                f"waiting): other work shared the 2 cores, so {figures}."]
+
+
 def write_section(script: str, section: str) -> None:
     """Replace ``script``'s section of docs/benchmarks.md (or append it)."""
     begin, end = markers(script)

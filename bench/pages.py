@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from collect import CXLENS, cli, free_port, start_server, stop_server
-from common import QUIET_LOAD, markers, wait_quiet, write_section
+from common import markers, not_quiet, wait_quiet, write_section
 
 BEGIN, END = markers("pages.py")
 TARGET_P95_MS = 300
@@ -123,10 +123,7 @@ def section(res: dict, args: argparse.Namespace, command: str) -> str:
         met = ov["statuses"] == [200] and ov["p95"] <= TARGET_P95_MS
         lines += ["", f"**Overview p95 {ov['p95']:.0f} ms against ≤ {TARGET_P95_MS} ms: "
                   f"{'met' if met else 'NOT met'}.**"]
-    if res["load"] >= QUIET_LOAD:
-        lines += ["", f"**The machine was not quiet** (load {res['load']:.2f} ≥ {QUIET_LOAD} "
-                  "after waiting): other work shared the 2 cores, so the times are upper "
-                  "bounds."]
+    lines += not_quiet(res["load"], "the times are upper bounds")
     lines += ["", END]
     return "\n".join(lines)
 
