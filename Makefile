@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SIZE ?= M
 SEED ?= 7
 
-.PHONY: demo test lint bench clean install java chromium
+.PHONY: demo test soak lint bench clean install java chromium
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -53,6 +53,10 @@ chromium:
 test: install java chromium
 	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/python -m pytest -q
+
+# The fuzz tests again with many more examples each (CXLENS_FUZZ_EXAMPLES); takes a while.
+soak: install java chromium
+	CXLENS_FUZZ_EXAMPLES=$${CXLENS_FUZZ_EXAMPLES:-1000} $(BIN)/python -m pytest -q -m fuzz
 
 # The benchmarks write their figures and commands to docs/benchmarks.md.
 bench: install

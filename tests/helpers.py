@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import duckdb
 
 from cxlens.schema import KINDS
+
+# Examples per fuzz test: small in `make test`, large in `make soak` (CXLENS_FUZZ_EXAMPLES).
+FUZZ_EXAMPLES = int(os.environ.get("CXLENS_FUZZ_EXAMPLES", "30"))
 
 TABLES = (*(k.table for k in KINDS.values()), "batches", "quarantine", "identities",
           "customers")

@@ -12,7 +12,6 @@ A 5xx it found (an annotation id over 64 bits) has its own regression test below
 from __future__ import annotations
 
 import base64
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from typing import Any
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
+pytestmark = pytest.mark.fuzz
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
@@ -31,8 +31,9 @@ from cxlens.web.accounts import create_user  # noqa: E402
 from cxlens.web.app import create_app  # noqa: E402
 from cxlens.web.settings import WebSettings  # noqa: E402
 from cxlens.web.workspaces import create_token, create_workspace  # noqa: E402
+from helpers import FUZZ_EXAMPLES  # noqa: E402
 
-MAX_EXAMPLES = int(os.environ.get("CXLENS_FUZZ_EXAMPLES", "30"))  # per operation
+MAX_EXAMPLES = FUZZ_EXAMPLES  # per operation
 AUTH: dict[str, str] = {}
 STATUSES: dict[str, set[int]] = {}
 
