@@ -50,6 +50,12 @@ class WebSettings:
         "The server's public address (https://cx.example.fi), the start of the personal "
         "survey links in the Surveys page's CSV; when empty, the address of the request."))
 
+    forwarded_allow_ips: str = field(default="", metadata=_help(
+        "Addresses of the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto "
+        "headers are believed, comma-separated (127.0.0.1, 10.0.0.0/8); empty (the default) "
+        "believes nobody, so the sign-in throttle sees the real peer address. Set it to the "
+        "proxy's address when cxlens runs behind one, or every user shares its address."))
+
     @classmethod
     def load(cls, **given: Any) -> WebSettings:
         values: dict[str, Any] = {}
