@@ -6,7 +6,6 @@ import re
 
 from web_helpers import PASSWORD, Site, csrf_of, page_csrf, sign_in
 
-
 # The links start with the server's configured address (CXLENS_PUBLIC_URL, else where it
 # listens: 127.0.0.1:8000 by default), never with the request's Host header.
 BASE = "http://127.0.0.1:8000"
