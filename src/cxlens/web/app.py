@@ -100,7 +100,7 @@ class BodyLimit:
 def create_app(settings: WebSettings | None = None) -> FastAPI:
     """The cxlens web app for a home folder (created and migrated if needed)."""
     settings = settings or WebSettings.load()
-    settings.workspaces_dir.mkdir(parents=True, exist_ok=True)
+    settings.workspaces_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     db.migrate(settings.db_path)
     warehouses = Warehouses()
     flusher = Flusher(warehouses)

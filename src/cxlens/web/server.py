@@ -95,7 +95,10 @@ def serve(settings: WebSettings) -> None:
     """Run the server in this process until interrupted (one process, one writer)."""
     import uvicorn
 
+    from cxlens.warehouse.store import private_umask
     from cxlens.web.app import create_app
+
+    private_umask()  # every file the server creates is its owner's only (cxlens main does too)
 
     other = read_server_file(settings.home)
     if other is not None and int(other["pid"]) != os.getpid():
