@@ -117,3 +117,17 @@ def test_the_collection_api_with_its_write_key_needs_no_csrf_token(site: Site) -
     r = c.post("/v1/track", auth=(site.write_keys["acme"], ""),
                json={"userId": "u1", "event": "Signed Up"})
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("authorization", ["Negotiate YIIBhgYGKwYBBQUCoIIBejCCAXY=",
+                                           "Basic dXNlcjpwYXNz"])
+def test_a_browser_behind_a_proxy_that_is_not_signed_in_goes_to_the_sign_in_page(
+        site: Site, authorization: str) -> None:
+    """Basic or Negotiate come from the browser, not from an API client: a page sends it
+    to sign in (it used to answer 403 'pages need a signed-in session')."""
+    r = site.client().get("/w/acme/", headers={"Authorization": authorization},
+                          follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/signin")
+    r = site.client().get("/w/acme/", headers={"Authorization": "Bearer cx_unknown"},
+                          follow_redirects=False)
+    assert r.status_code == 403  # an API client on a page: told to use /api

@@ -168,7 +168,7 @@ def WorkspaceRole(min_role: str) -> Any:
     def dependency(slug: str, request: Request, session: OptionalSession, con: Db,
                    pool: Pool) -> WorkspaceAccess:
         if session is None:
-            if request.headers.get("authorization"):
+            if bearer(request) is not None:  # Basic/Negotiate come from browsers: sign in
                 raise HTTPException(403, "pages need a signed-in session; API tokens work "
                                          "under /api/w/{slug}/")
             raise SignInRequired()
