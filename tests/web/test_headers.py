@@ -49,6 +49,19 @@ def test_every_kind_of_answer_carries_the_headers(site: Site) -> None:
     assert answers["too large"].status_code == 413
 
 
+def test_a_server_error_carries_them_too(site: Site) -> None:
+    from fastapi.testclient import TestClient
+
+    @site.app.get("/test-only/boom")
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    r = TestClient(site.app, raise_server_exceptions=False).get("/test-only/boom")
+    assert r.status_code == 500
+    assert r.headers.get("content-security-policy") == CSP
+    assert r.headers.get("x-frame-options") == "DENY"
+
+
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>",
                            re.I)
 HANDLER = re.compile(r"\son[a-z]+\s*=", re.I)

@@ -132,7 +132,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_body=settings.max_body_bytes,
                        max_upload=settings.max_upload_bytes)
     app.add_middleware(collect.CollectCors)
-    app.add_middleware(SecurityHeaders)  # outermost: on every answer, 413s and CORS too
+    # Outside everything, Starlette's ServerErrorMiddleware included: every answer carries
+    # the security headers, 413s, CORS preflights and 500 pages too.
+    build_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeaders(build_stack())  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     apidocs.mount(app)  # /docs/assets: Swagger UI from its package (no CDN)
     for router in ROUTERS:
