@@ -75,3 +75,11 @@ def test_link_base_of_each_listening_address(tmp_path: Path, host: str, expected
                                              guessed: bool) -> None:
     settings = WebSettings.load(home=tmp_path / "home", host=host, port=9000)
     assert settings.link_base() == (expected, guessed)
+
+
+def test_the_surveys_page_warns_about_a_guessed_address_too(tmp_path: Path) -> None:
+    guessed = _owner(WebSettings.load(home=tmp_path / "a", host="0.0.0.0"))
+    html = guessed.get("/w/acme/surveys").text
+    assert 'id="link-base-warning"' in html and "CXLENS_PUBLIC_URL" in html
+    local = _owner(WebSettings.load(home=tmp_path / "b"))
+    assert 'id="link-base-warning"' not in local.get("/w/acme/surveys").text
