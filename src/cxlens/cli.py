@@ -431,7 +431,13 @@ def _root(
 
 
 def main() -> None:
-    """Entry point: user errors become a message and an exit code, never a traceback."""
+    """Entry point: user errors become a message and an exit code, never a traceback.
+
+    Files it creates are private (0600, folders 0700): warehouses, the app database and
+    exports hold customer data (``store.PRIVATE_UMASK``)."""
+    from cxlens.warehouse.store import private_umask
+
+    private_umask()
     try:
         app(standalone_mode=False)
     except UserError as exc:

@@ -25,7 +25,9 @@ Owner = WorkspaceRole("owner")
 def page(request: Request, con: sqlite3.Connection, access: WorkspaceAccess,
          status: int = 200, **extra: Any) -> Response:
     ws = access.workspace
+    base, guessed = request.app.state.settings.link_base()
     return render(request, "settings.html", {
+        "link_base": base, "link_base_guessed": guessed,
         "access": access, "members": wss.members(con, ws),
         "invitations": wss.invitations(con, ws), "tokens": wss.tokens(con, ws),
         "write_key_prefix": wss.write_key_prefix(con, ws), "roles": wss.ROLES,
@@ -50,7 +52,7 @@ def invite(request: Request, access: Owner, con: Db, settings: Settings,
                            settings.invitation_max_age)
     except UserError as exc:
         return page(request, con, access, status=400, error=exc.message)
-    link = str(request.base_url).rstrip("/") + f"/invite/{token}"
+    link = settings.link_base()[0] + f"/invite/{token}"  # never the request's Host header
     return page(request, con, access, new_invitation={"email": email.strip().lower(),
                                                       "link": link})
 
