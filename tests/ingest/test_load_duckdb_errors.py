@@ -15,26 +15,12 @@ import sys
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from cxlens.errors import InputError
 from cxlens.ingest import load
 from cxlens.ingest.load import ingest
-
-
-def corrupt_parquet(path: Path, rows: int = 1000) -> Path:
-    """A feedback file whose first data page is overwritten (the footer stays valid)."""
-    table = pa.table({"response_id": [f"r{i}" for i in range(rows)],
-                      "email": [f"a{i}@example.fi" for i in range(rows)],
-                      "ts": ["2026-01-01"] * rows, "score": [9] * rows,
-                      "metric": ["nps"] * rows})
-    pq.write_table(table, path, compression="snappy", use_dictionary=False)
-    data = bytearray(path.read_bytes())
-    data[100:400] = b"\xff" * 300
-    path.write_bytes(bytes(data))
-    return path
+from helpers import corrupt_parquet
 
 
 def test_a_corrupt_file_is_an_input_error_naming_it(con, tmp_path, unchanged) -> None:

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import re
+from pathlib import Path
+
+import pytest
+from fastapi import APIRouter
 from web_helpers import Site
+
+from cxlens.web.errors import public_fields, without_folders
+from helpers import corrupt_parquet
 
 
 def test_the_error_shape_is_pinned(site: Site) -> None:
@@ -40,3 +49,74 @@ def test_pages_get_an_html_error_and_openapi_is_served(site: Site) -> None:
     assert site.client().get("/docs").status_code == 200
     paths = site.client().get("/openapi.json").json()["paths"]
     assert "/api/w/{slug}/ingest" in paths and "/signin" not in paths
+
+
+# ------------------------------------------------------------------ the catch-all (a 500)
+
+
+def _boom_router() -> APIRouter:
+    """Test-only routes that fail the way a bug does (not a UserError, not HTTPException)."""
+    router = APIRouter()
+
+    @router.get("/api/test-only/boom")
+    def api_boom() -> None:
+        raise RuntimeError("secret detail /srv/cxlens/workspaces/acme/warehouse.duckdb")
+
+    @router.get("/w/test-only/boom")
+    def page_boom() -> None:
+        raise ZeroDivisionError("secret page detail")
+
+    @router.get("/test-only/boom-json")
+    async def async_boom() -> None:
+        raise KeyError("secret key")
+
+    return router
+
+
+def test_an_unexpected_error_is_the_json_shape_with_a_logged_reference(
+        site: Site, caplog: pytest.LogCaptureFixture) -> None:
+    site.app.include_router(_boom_router())
+    with caplog.at_level(logging.ERROR, logger="cxlens.web"):
+        r = site.api(site.tokens["acme"]["read"]).get("/api/test-only/boom")
+    assert r.status_code == 500 and r.headers["content-type"] == "application/json"
+    body = r.json()
+    assert set(body) == {"ok", "error", "status", "hint", "reference"}
+    assert body["ok"] is False and body["status"] == 500
+    ref = body["reference"]
+    assert re.fullmatch(r"[0-9a-f]{8}", ref) and ref in body["error"]
+    assert "secret" not in r.text and "Traceback" not in r.text
+    logged = [rec for rec in caplog.records if ref in rec.getMessage()]
+    assert logged and logged[0].exc_info is not None  # the traceback is in the log
+    assert "secret detail" in str(logged[0].exc_info[1])
+
+
+def test_an_unexpected_error_on_a_page_is_the_error_page(site: Site) -> None:
+    site.app.include_router(_boom_router())
+    r = site.member("ann@acme.fi").get("/w/test-only/boom")
+    assert r.status_code == 500 and "text/html" in r.headers["content-type"]
+    ref = re.search(r"reference ([0-9a-f]{8})", r.text)
+    assert ref and "secret" not in r.text and "Traceback" not in r.text
+    r = site.client().get("/test-only/boom-json", headers={"Accept": "application/json"})
+    assert r.status_code == 500 and r.json()["status"] == 500 and "secret" not in r.text
+
+
+# ----------------------------------------------------------- paths out of HTTP answers
+
+
+def test_an_upload_error_names_the_file_not_the_server_folder(site: Site,
+                                                              tmp_path: Path) -> None:
+    bad = corrupt_parquet(tmp_path / "answers.parquet")
+    r = site.api(site.tokens["acme"]["ingest"]).post(
+        "/api/w/acme/ingest", data={"kind": "feedback"},
+        files={"file": ("answers.parquet", bad.read_bytes())})
+    body = r.json()
+    assert r.status_code == 422 and body["type"] == "InputError", body
+    assert body["file"].endswith("-answers.parquet") and "/" not in body["file"]
+    assert str(site.settings.home) not in r.text and "/uploads/" not in r.text
+    assert body["error"].startswith("cannot read the file")
+
+
+def test_without_folders_keeps_urls_and_relative_paths() -> None:
+    text = 'cannot read "/home/x/ws/uploads/2026-a.csv" (see https://h/a/b, docs/web.md)'
+    assert without_folders(text) == 'cannot read "2026-a.csv" (see https://h/a/b, docs/web.md)'
+    assert public_fields({"file": "/a/b/c.csv", "line": 3}) == {"file": "c.csv", "line": 3}

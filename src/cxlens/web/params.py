@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Path
 from pydantic import Field
 
 EARLIEST_DAY = date(1900, 1, 1)
@@ -39,3 +39,9 @@ def parse_day(value: str | None, name: str = "as_of", default: date | None = Non
     if not day_in_range(day):
         raise HTTPException(422, f"{name} must be a day {DAY_RANGE}, not {day.isoformat()}")
     return day
+
+
+# A row id in a path: SQLite stores 64-bit integers, and a larger one raises OverflowError
+# in the driver (a 500) instead of finding nothing. Outside the range it is a 422.
+MAX_ROW_ID = 2**63 - 1
+RowId = Annotated[int, Path(ge=0, le=MAX_ROW_ID, description="A row id.")]
