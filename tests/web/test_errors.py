@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi import APIRouter
-from web_helpers import Site
+from web_helpers import Site, page_csrf
 
 from cxlens.web.errors import public_fields, without_folders
 from helpers import corrupt_parquet
@@ -120,3 +120,43 @@ def test_without_folders_keeps_urls_and_relative_paths() -> None:
     text = 'cannot read "/home/x/ws/uploads/2026-a.csv" (see https://h/a/b, docs/web.md)'
     assert without_folders(text) == 'cannot read "2026-a.csv" (see https://h/a/b, docs/web.md)'
     assert public_fields({"file": "/a/b/c.csv", "line": 3}) == {"file": "c.csv", "line": 3}
+
+
+def test_an_upload_page_error_names_the_file_not_the_server_folder(site: Site) -> None:
+    owner = site.member("ann@acme.fi")
+    token = page_csrf(owner, "/w/acme/data")
+    r = owner.post("/w/acme/data/upload", data={"kind": "orders", "csrf_token": token},
+                   files={"file": ("empty.csv", b"")})
+    assert r.status_code == 400 and "empty.csv" in r.text
+    assert "/uploads/" not in r.text and str(site.settings.home) not in r.text
+
+
+def test_a_loaded_batch_answers_with_the_file_name_only(site: Site) -> None:
+    r = site.api(site.tokens["acme"]["ingest"]).post(
+        "/api/w/acme/ingest", data={"kind": "orders"},
+        files={"file": ("o.csv", ORDERS.encode())})
+    assert r.status_code == 200, r.text
+    assert r.json()["file"].endswith("-o.csv") and "/" not in r.json()["file"]
+
+
+# ------------------------------------------------------- dry runs need the read scope
+
+ORDERS = "order_id;ts;amount;email\nA1;2026-01-05 10:00:00;10.50;anna@example.fi\n"
+
+
+def test_an_ingest_only_token_cannot_dry_run(site: Site) -> None:
+    """A dry run stores nothing, so ``changed: 1`` would only tell an ingest-only token
+    that a record key exists: it needs ``read`` (a write token has it)."""
+    files = {"file": ("o.csv", ORDERS.encode())}
+    ingest = site.api(site.tokens["acme"]["ingest"])
+    assert ingest.post("/api/w/acme/ingest", data={"kind": "orders"},
+                       files=files).status_code == 200
+    changed = ORDERS.replace("10.50", "99.00").encode()
+    r = ingest.post("/api/w/acme/ingest", data={"kind": "orders", "dry_run": "true"},
+                    files={"file": ("o.csv", changed)})
+    assert r.status_code == 403 and "read" in r.json()["error"], r.text
+    assert "changed" not in r.json()
+    r = site.api(site.tokens["acme"]["write"]).post(
+        "/api/w/acme/ingest", data={"kind": "orders", "dry_run": "true"},
+        files={"file": ("o.csv", changed)})
+    assert r.status_code == 200 and r.json()["changed"] == 1 and r.json()["dry_run"]

@@ -79,6 +79,15 @@ def public_fields(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def public_text(exc: UserError) -> str:
+    """``str(exc)`` (where, what, how to fix) as a client may see it."""
+    f = public_fields(exc.as_dict())
+    where = ", ".join(x for x in (f["file"], f"line {f['line']}" if f["line"] else None,
+                                  f"column {f['column']!r}" if f["column"] else None) if x)
+    text = f"{where}: {f['error']}" if where else str(f["error"])
+    return f"{text}\nhow to fix: {f['hint']}" if f["hint"] else text
+
+
 def _is_local(request: Request) -> bool:
     """Whether the caller is ``cxlens`` on this machine (the server's local token)."""
     from cxlens.web.deps import bearer, is_local_token
