@@ -19,6 +19,9 @@ EARLIEST_DAY = date(1900, 1, 1)
 LATEST_DAY = date(2999, 12, 31)
 DAY_RANGE = f"between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}"
 
+# A day as text (YYYY-MM-DD) in the range; the day of the month is checked when parsed.
+DAY_PATTERN = r"^(19\d\d|2\d\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+
 # A day of a JSON API query or body: pydantic refuses one outside the range with a 422.
 Day = Annotated[date, Field(ge=EARLIEST_DAY, le=LATEST_DAY)]
 
