@@ -69,3 +69,16 @@ def test_the_cli_answers_exit_code_2_without_a_traceback(ws: Path) -> None:
     assert r.returncode == 2, r.stderr
     assert "only the warehouse" in r.stderr and "root:" not in r.stdout + r.stderr
     assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("command", [["sql", "SELECT 1"], ["quarantine", "list"],
+                                     ["customer", "show", "x"]])
+def test_a_negative_limit_on_the_command_line_is_a_usage_error(ws: Path,
+                                                                command: list[str]) -> None:
+    """It used to reach DuckDB (``LIMIT -1``: a BinderException and a traceback)."""
+    env = {**os.environ, "CXLENS_HOME": str(ws.parent / "home"), "NO_COLOR": "1"}
+    r = subprocess.run([sys.executable, "-m", "cxlens.cli", *command, "--limit", "-1",
+                        "--workspace", str(ws)], capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL, env=env, timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert "--limit" in r.stderr and "Traceback" not in r.stderr
