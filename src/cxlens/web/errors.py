@@ -183,6 +183,10 @@ def install(app: FastAPI) -> None:
     """Register the handlers on the app, and :class:`CatchAll` inside the middleware
     that ``create_app`` adds after this call."""
     app.add_middleware(CatchAll)
+    if not log.hasHandlers():  # under `cxlens serve`: print beside Uvicorn's lines
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+        log.addHandler(handler)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
