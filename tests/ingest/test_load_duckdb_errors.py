@@ -77,3 +77,13 @@ def test_every_duckdb_name_used_in_src_exists() -> None:
         names |= set(re.findall(r"\bduckdb\.([A-Z]\w+)", path.read_text(encoding="utf-8")))
     missing = sorted(n for n in names if not hasattr(duckdb, n))
     assert names and not missing, missing
+
+
+def test_deeply_nested_ndjson_is_an_input_error(con, write, unchanged) -> None:
+    """A record nested 10,000 levels deep used to end in RecursionError (a traceback)."""
+    deep = "[" * 10_000 + "]" * 10_000
+    p = write("deep.ndjson", '{"response_id": "r1", "email": "a@x.fi", "ts": "2026-01-01", '
+              '"score": 9, "metric": "nps"}\n' + f'{{"response_id": "r2", "a": {deep}}}\n')
+    with unchanged(), pytest.raises(InputError) as ei:
+        ingest(con, p, "feedback")
+    assert ei.value.file == str(p) and "too deeply" in ei.value.message

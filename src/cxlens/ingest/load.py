@@ -168,7 +168,13 @@ def plan(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
                            sheet=opts.sheet or m.read.get("sheet"),
                            skip_rows=opts.skip_rows if opts.skip_rows is not None
                            else int(skip) if skip is not None else None)
-    staged = stage(con, path, STAGE, opts)
+    try:
+        staged = stage(con, path, STAGE, opts)
+    except RecursionError:  # a reader parsing a value nested thousands of levels deep
+        raise InputError("the file nests values too deeply to read (arrays or objects "
+                         "inside each other thousands of levels deep)", file=str(path),
+                         hint="flatten the nested values, or export the data as CSV"
+                         ) from None
     if m is None:
         m = detect_preset(staged.columns, kind_name)
         how = "detected preset"
