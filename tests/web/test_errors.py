@@ -10,7 +10,10 @@ import pytest
 from fastapi import APIRouter
 from web_helpers import Site, page_csrf
 
+from cxlens.web import errors
 from cxlens.web.errors import public_fields, without_folders
+
+ORDERS = "order_id;ts;amount;email\nA1;2026-01-05 10:00:00;10.50;anna@example.fi\n"
 from helpers import corrupt_parquet
 
 
@@ -116,6 +119,15 @@ def test_an_upload_error_names_the_file_not_the_server_folder(site: Site,
     assert body["error"].startswith("cannot read the file")
 
 
+def test_the_examples_in_the_docstrings_hold() -> None:
+    import doctest
+
+    from cxlens import csv_out
+
+    for module in (errors, csv_out):
+        assert doctest.testmod(module, raise_on_error=True).attempted > 0, module
+
+
 def test_without_folders_keeps_urls_and_relative_paths() -> None:
     text = 'cannot read "/home/x/ws/uploads/2026-a.csv" (see https://h/a/b, docs/web.md)'
     assert without_folders(text) == 'cannot read "2026-a.csv" (see https://h/a/b, docs/web.md)'
@@ -140,8 +152,6 @@ def test_a_loaded_batch_answers_with_the_file_name_only(site: Site) -> None:
 
 
 # ------------------------------------------------------- dry runs need the read scope
-
-ORDERS = "order_id;ts;amount;email\nA1;2026-01-05 10:00:00;10.50;anna@example.fi\n"
 
 
 def test_an_ingest_only_token_cannot_dry_run(site: Site) -> None:
