@@ -1,4 +1,5 @@
-"""One error shape for the JSON API, pinned here."""
+"""One error shape for the JSON API, pinned here; the catch-all 500 with its reference;
+paths out of HTTP answers; dry runs need the read scope."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from web_helpers import Site, page_csrf
 
 from cxlens.web import errors
 from cxlens.web.errors import public_fields, without_folders
+from helpers import corrupt_parquet
 
 ORDERS = "order_id;ts;amount;email\nA1;2026-01-05 10:00:00;10.50;anna@example.fi\n"
-from helpers import corrupt_parquet
 
 
 def test_the_error_shape_is_pinned(site: Site) -> None:
