@@ -70,6 +70,10 @@ def _boom_router() -> APIRouter:
     def page_boom() -> None:
         raise ZeroDivisionError("secret page detail")
 
+    @router.post("/v1/test-only-boom")
+    def v1_boom() -> None:
+        raise ValueError("secret v1 detail")
+
     @router.get("/test-only/boom-json")
     async def async_boom() -> None:
         raise KeyError("secret key")
@@ -102,6 +106,16 @@ def test_an_unexpected_error_on_a_page_is_the_error_page(site: Site) -> None:
     assert ref and "secret" not in r.text and "Traceback" not in r.text
     r = site.client().get("/test-only/boom-json", headers={"Accept": "application/json"})
     assert r.status_code == 500 and r.json()["status"] == 500 and "secret" not in r.text
+
+
+def test_an_unexpected_error_on_v1_also_speaks_segment(site: Site) -> None:
+    site.app.include_router(_boom_router())
+    r = site.client().post("/v1/test-only-boom", json={})
+    body = r.json()
+    assert r.status_code == 500 and body["ok"] is False and body["success"] is False
+    assert body["code"] == "server_error" and body["reference"] in body["message"]
+    assert "secret" not in r.text
+    assert r.headers["access-control-allow-origin"] == "*"  # the browser SDK can read it
 
 
 # ----------------------------------------------------------- paths out of HTTP answers

@@ -131,12 +131,16 @@ def internal_error(request: Request, reference: str) -> Response:
     message = (f"an unexpected error happened on the server (reference {reference}); "
                "it has been logged")
     hint = "try again; if it keeps happening, send the reference to the administrator"
+    # /v1 answers also carry Segment's keys, as its other errors do (web/collect.py).
+    segment = ({"success": False, "code": "server_error", "message": message}
+               if request.url.path.startswith("/v1/") else {})
     try:
-        return error_response(request, 500, message, hint=hint, reference=reference)
+        return error_response(request, 500, message, hint=hint, reference=reference,
+                              **segment)
     except Exception:  # the error page itself failed (a broken database, a template bug)
         log.exception("error %s: the error page failed too", reference)
         if wants_json(request):
-            return error_json(500, message, hint=hint, reference=reference)
+            return error_json(500, message, hint=hint, reference=reference, **segment)
         return HTMLResponse(f"<!doctype html><title>500</title><p>{message}</p>",
                             status_code=500)
 
