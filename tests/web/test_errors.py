@@ -164,6 +164,8 @@ def test_a_loaded_batch_answers_with_the_file_name_only(site: Site) -> None:
         files={"file": ("o.csv", ORDERS.encode())})
     assert r.status_code == 200, r.text
     assert r.json()["file"].endswith("-o.csv") and "/" not in r.json()["file"]
+    listed = site.api(site.tokens["acme"]["read"]).get("/api/w/acme/batches").json()
+    assert listed["batches"][0]["source_file"] == r.json()["file"]
 
 
 # ------------------------------------------------------- dry runs need the read scope
