@@ -36,6 +36,7 @@ from cxlens.sources.readers import ReadOptions
 from cxlens.warehouse.store import db_path
 from cxlens.web.api.ingest import _store_upload
 from cxlens.web.deps import TokenScope, WorkspaceAccess, WorkspaceRole
+from cxlens.web.errors import new_reference, public_fields, public_text
 from cxlens.web.nav import NavItem, register
 from cxlens.web.pages import see_other
 from cxlens.web.templating import render
@@ -213,7 +214,7 @@ def _preview_job(request: Request, access: WorkspaceAccess, job: Job) -> Respons
         return render(request, "upload_sheet.html", {"access": access, "job": job})
     except UserError as exc:
         job.path.unlink(missing_ok=True)
-        return _page(request, access, status=400, error=str(exc))
+        return _page(request, access, status=400, error=public_text(exc))
     job.kind, job.mapping_yaml = shown["kind"], shown["yaml"]
     job.detected = shown["label"] if shown["how"] == "detected preset" else None
     _keep(request, job)
@@ -255,16 +256,19 @@ def _run(job: Job, access: WorkspaceAccess, mapping_text: str | None) -> None:
                 cur, job.path, job.kind, preset=job.preset if mapping_file is None else None,
                 mapping_file=mapping_file, read=job.read, progress=say,
                 proposal_dir=job.path.parent))
-        job.result = result.as_dict()
+        job.result = {**result.as_dict(), "file": Path(result.file).name}
         if result.batch_id is not None and result.quarantined:
             with access.warehouse.read() as cur:
                 job.quarantine = quarantined(cur, batch=result.batch_id, limit=100)
         job.fraction, job.status = 1.0, "done"
     except UserError as exc:
-        job.error, job.status = exc.as_dict(), "failed"
-    except Exception as exc:  # a bug: keep the server up, show it, log the traceback
-        log.exception("upload %s failed", job.id)
-        job.error, job.status = {"error": f"internal error: {exc}"}, "failed"
+        job.error, job.status = public_fields(exc.as_dict()), "failed"
+    except Exception:  # a bug: keep the server up, log the traceback, show its reference
+        reference = new_reference()
+        log.exception("error %s: upload %s failed", reference, job.id)
+        job.error, job.status = {"error": "an unexpected error happened on the server "
+                                          f"(reference {reference}); it has been logged"
+                                 }, "failed"
 
 
 @router.post("/w/{slug}/data/upload/{job_id}")
