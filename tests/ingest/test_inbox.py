@@ -298,8 +298,9 @@ def test_flush_of_20000_messages(con, capsys) -> None:
     took = time.perf_counter() - t
     with capsys.disabled():
         print(f"\nflush of 20,000 messages: {took:.2f} s ({20000 / took:,.0f} messages/s)")
-    events = next(r for r in results if r.kind == "events")
-    assert (events.rows_in, events.loaded) == (20000, 20000)
+    events = [r for r in results if r.kind == "events"]
+    assert len(events) > 1  # in bounded chunks
+    assert sum(r.rows_in for r in events) == sum(r.loaded for r in events) == 20000
     assert sum(r.rows_in for r in results if r.kind == "customers") == 2000
     assert inbox.counts(con) == {"processed": 20000}
     assert one(con, "SELECT count(DISTINCT customer_id) FROM identities") == 2000
