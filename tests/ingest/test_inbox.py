@@ -256,6 +256,58 @@ def test_flush_limit_takes_the_oldest_first(con) -> None:
     assert inbox.flush(con) and inbox.pending(con) == 0
 
 
+def test_flush_works_in_bounded_chunks(con) -> None:
+    inbox.append(con, [track(i) for i in range(1000)], received_at=NOW)
+    steps: list[int] = []
+
+    def turn(step):
+        steps.append(1)
+        return step(con)
+
+    results = inbox.flush(None, turn=turn, chunk_rows=300)
+    sizes = [r.rows_in for r in results]
+    assert sum(sizes) == 1000 and max(sizes) <= 300 and len(sizes) >= 4
+    assert len(steps) == len(sizes) + 1  # one writer turn per chunk, and one finding none
+    assert inbox.counts(con) == {"processed": 1000}
+    assert one(con, "SELECT count(*) FROM events") == 1000
+
+
+def test_flush_ends_while_messages_keep_arriving(con) -> None:
+    """The finding: ``flush(limit=None)`` looped as long as messages arrived, holding the
+    writer. Now a flush takes what was there when it began; the writer is free between its
+    chunks, where these appends (and any other write) go."""
+    inbox.append(con, [track(i) for i in range(600)], received_at=NOW)
+    arriving = iter(range(10_000, 10_000 + 200 * 50, 50))
+
+    def turn(step):
+        start = next(arriving)  # 50 new messages before every chunk
+        inbox.append(con, [track(i) for i in range(start, start + 50)], received_at=NOW)
+        return step(con)
+
+    results = inbox.flush(None, turn=turn, chunk_rows=100)
+    # the flush began in its first turn, after that turn's 50: those are its, no later ones
+    assert sum(r.rows_in for r in results) == 650
+    assert rows(con, "SELECT min(seq), max(seq) FROM inbox WHERE status = 'processed'") \
+        == [(1, 650)]
+    turns = len(results) + 1  # the last turn found nothing of the flush's left
+    assert inbox.pending(con) == 50 * (turns - 1)
+    # every message loaded once, the later ones by the next flush
+    inbox.flush(con)
+    assert inbox.counts(con) == {"processed": 600 + 50 * turns}
+    assert one(con, "SELECT count(*) FROM events") == one(con, "SELECT count(*) FROM inbox")
+    assert one(con, "SELECT count(DISTINCT event_id) FROM events") == one(
+        con, "SELECT count(*) FROM events")
+
+
+def test_the_next_chunk_is_sized_by_the_last_ones_rate() -> None:
+    assert inbox.next_chunk(2000, 0.25) == 4000  # fast: grows, at most twofold
+    assert inbox.next_chunk(2000, 0.1) == 4000
+    assert inbox.next_chunk(4000, 1.0) == 2000  # slow: as many as fit in half a second
+    assert inbox.next_chunk(2000, 60.0) == inbox.MIN_CHUNK
+    assert inbox.next_chunk(15_000, 0.1) == inbox.FLUSH_CHUNK
+    assert inbox.next_chunk(50, 0.01, most=100) == 100
+
+
 def test_a_failed_flush_leaves_everything_pending(con, monkeypatch) -> None:
     inbox.append(con, [track(1), {"type": "identify", "userId": "u", "messageId": "i"}],
                  received_at=NOW)

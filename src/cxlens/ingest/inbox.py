@@ -267,7 +267,7 @@ def flush(con: duckdb.DuckDBPyConnection | None, limit: int | None = None, *,
     left = limit
     while left is None or left > 0:
         take = run.size if left is None else min(run.size, left)
-        n, loaded, seconds = turn(lambda cur: _chunk(cur, run, take, say))
+        n, loaded, seconds = turn(lambda cur, take=take: _chunk(cur, run, take, say))
         if n == 0:
             break
         results += loaded
