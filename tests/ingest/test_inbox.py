@@ -300,12 +300,12 @@ def test_flush_ends_while_messages_keep_arriving(con) -> None:
 
 
 def test_the_next_chunk_is_sized_by_the_last_ones_rate() -> None:
-    assert inbox.next_chunk(2000, 0.25) == 4000  # fast: grows, at most twofold
-    assert inbox.next_chunk(2000, 0.1) == 4000
-    assert inbox.next_chunk(4000, 1.0) == 2000  # slow: as many as fit in half a second
-    assert inbox.next_chunk(2000, 60.0) == inbox.MIN_CHUNK
+    assert inbox.next_chunk(8000, 0.25) == 16000  # fast: grows, at most twofold
+    assert inbox.next_chunk(8000, 0.1) == 16000
+    assert inbox.next_chunk(16000, 1.0) == 8000  # slow: as many as fit in half a second
+    assert inbox.next_chunk(8000, 60.0) == inbox.MIN_CHUNK  # but never below the floor
     assert inbox.next_chunk(15_000, 0.1) == inbox.FLUSH_CHUNK
-    assert inbox.next_chunk(50, 0.01, most=100) == 100
+    assert inbox.next_chunk(50, 0.01, most=100) == 100  # a smaller most wins over the floor
 
 
 def test_a_failed_flush_leaves_everything_pending(con, monkeypatch) -> None:
