@@ -332,7 +332,7 @@ def fair_run(args: argparse.Namespace, src: Path, label: str) -> dict:
     """Survey answers sent while ``args.rate`` messages/s arrive, on the server of ``src``."""
     import httpx2 as httpx
 
-    tmp = Path(tempfile.mkdtemp(prefix=f"cxlens-bench-fair-{label}-"))
+    tmp = Path(tempfile.mkdtemp(prefix=f"cxlens-bench-fair-{label.split()[0]}-"))
     home = tmp / "home"
     cli("admin", "create-user", "bench@acme.fi", "--password-stdin", home=home,
         stdin="bench password 123\n", src=src)
