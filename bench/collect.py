@@ -424,7 +424,10 @@ def fair_section(rows: list[dict], args: argparse.Namespace) -> list[str]:
         f"open, sent their answers spread evenly over {args.fair_seconds:.0f} s of "
         f"`/v1/batch` traffic paced at {args.rate:,} messages/s (batches of 100, two "
         "keep-alive connections). An answer's time is from sending it to its reply: its "
-        "wait for the workspace's writer plus its own small ingest batch.",
+        "wait for the workspace's writer plus its own small ingest batch. When answers only "
+        "come back after the traffic stopped (the flush looped while messages arrived and "
+        "held the writer), their times are set by the traffic's length, not by the code: "
+        "with a longer traffic they grow with it.",
         "",
         "| server code | answers while the traffic ran | answer p50 / p95 / max | "
         "messages/s accepted | acknowledged | each loaded once | load at start |",

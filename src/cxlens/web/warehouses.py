@@ -24,6 +24,7 @@ chunk (~0.5 s) or another interactive write — plus the interactive writes queu
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -39,6 +40,9 @@ from cxlens.warehouse.store import open_warehouse
 T = TypeVar("T")
 
 MAX_PASSED = 4  # interactive turns in a row while a background chunk waits, at most
+SLOW_WAIT = 5.0  # seconds: a write that waited longer for its turn is logged
+
+log = logging.getLogger("cxlens.writer")
 
 
 class Turns:
@@ -85,8 +89,10 @@ class Turns:
                 self._passed = 0
             elif self._queues[True]:
                 self._passed += 1
-            self.waits["background" if background else "interactive"].append(
-                time.monotonic() - start)
+            waited = time.monotonic() - start
+            self.waits["background" if background else "interactive"].append(waited)
+        if waited > SLOW_WAIT and not background:
+            log.warning("a write waited %.1f s for the warehouse's writer", waited)
         try:
             yield
         finally:
