@@ -299,6 +299,27 @@ def test_flush_ends_while_messages_keep_arriving(con) -> None:
         con, "SELECT count(*) FROM events")
 
 
+def test_a_flush_stopped_between_chunks_keeps_what_it_did_and_the_rest_pending(con) -> None:
+    inbox.append(con, [track(i) for i in range(1000)], received_at=NOW)
+    turns = {"n": 0}
+
+    class Stopped(Exception):
+        pass
+
+    def turn(step):
+        turns["n"] += 1
+        if turns["n"] == 3:  # the server stops (or the writer fails) before the third chunk
+            raise Stopped
+        return step(con)
+
+    with pytest.raises(Stopped):
+        inbox.flush(None, turn=turn, chunk_rows=300)
+    assert inbox.counts(con) == {"pending": 400, "processed": 600}
+    flush_balanced(con)
+    assert inbox.counts(con) == {"processed": 1000}
+    assert rows(con, "SELECT count(DISTINCT event_id), count(*) FROM events") == [(1000, 1000)]
+
+
 def test_the_next_chunk_is_sized_by_the_last_ones_rate() -> None:
     assert inbox.next_chunk(8000, 0.25) == 16000  # fast: grows, at most twofold
     assert inbox.next_chunk(8000, 0.1) == 16000

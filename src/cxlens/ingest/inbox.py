@@ -56,7 +56,8 @@ FIRST_CHUNK = 5_000  # the first chunk of a flush, before its rate is known
 # A chunk is never sized below this: each chunk pays a fixed cost (two batches, their
 # transactions and identity resolution; 0.2-1 s, more on a large warehouse or a busy
 # machine) against ~25 us a message, so smaller chunks only make the flush fall behind the
-# traffic (500-message chunks loaded ~500 messages/s) without shortening a chunk much.
+# traffic (500-message chunks loaded ~500 messages/s on a busy 2-core machine) without
+# shortening a chunk much.
 MIN_CHUNK = 5_000
 CHUNK_SECONDS = 0.5  # the work one chunk aims at: the bound on an interactive write's wait
 DEDUPE_IDS = 1_000_000  # newest inbox message ids kept in memory to skip retries
@@ -474,9 +475,9 @@ def _current_records(keys: str) -> str:
     """The current ``customer_records`` rows of the given record keys, as ``v_customer_records``
     shows them (its ``properties`` rule, see :func:`cxlens.warehouse.store.view_ddl`).
 
-    Not the view itself: it joins every record to ``identities`` for ``customer_id``, which
-    the merge does not need, and that join over the whole warehouse was most of a small
-    flush chunk's time (0.47 of 1.9 s for 500 messages).
+    Not the view itself: it joins every record of the warehouse to ``identities`` for
+    ``customer_id``, which the merge does not need, in every chunk; here only the records
+    of the chunk's keys are read (a cost that no longer grows with the whole table).
     """
     return f"""
         SELECT t._key, t.crm_id, t.email, t.phone, t.anonymous_id, t.first_name, t.last_name,
