@@ -148,8 +148,12 @@ def test_interactive_writes_finish_while_collection_continues(home, tmp_path: Pa
         finally:
             traffic.halt.set()
             traffic.join(TRAFFIC_SECONDS + 60)
-            api.close()
             customer.close()
+        # let the flusher catch up before stopping (a stop that took too long is killed)
+        deadline = time.monotonic() + 180
+        while api.get("/api/w/acme/collect").json()["pending"] and time.monotonic() < deadline:
+            time.sleep(0.5)
+        api.close()
         assert not traffic.failures, traffic.failures[:3]
         took = {what: round(end - start, 2) for what, (start, end) in done.items()}
         assert all(t < WRITE_BOUND for t in took.values()), took
