@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from survey_data import NOW
 
 from cxlens.surveys import invitations, store
 
@@ -135,7 +136,8 @@ def test_opt_out_is_honoured_and_an_answer_after_it_refused(served: Served) -> N
     cid = query(served, "SELECT customer_id FROM survey_invitations WHERE email = "
                 "'carl@example.com'")[0][0]
     served.app.state.warehouses.get(served.workspace).write(
-        lambda cur: store.opt_out(cur, customer_id=cid, identity_key=None, source="test"))
+        lambda cur: store.opt_out(cur, customer_id=cid, identity_key=None, source="test",
+                                  now=NOW))
     r = post(c, carl, page.text, score="9", action="send")
     assert r.status_code == 410
     assert query(served, "SELECT count(*) FROM v_feedback") == [(0,)]
