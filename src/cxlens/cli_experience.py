@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from cxlens import clock
 from cxlens.cli_common import AsJson, Workspace, emit_json, out
 from cxlens.config import DEFAULT_WORKSPACE
 from cxlens.errors import UserError
@@ -167,7 +168,8 @@ def value_cmd(
 
     with open_warehouse(workspace, read_only=True) as con:
         try:
-            v = value_by_group(con, days=days or (90, 180), as_of=_day(as_of, "--as-of"))
+            v = value_by_group(con, days=days or (90, 180), as_of=_day(as_of, "--as-of"),
+                               now=clock.system())
         except ValueError as exc:
             raise UserError(str(exc), hint="give --days as positive whole numbers") from None
     if as_json:

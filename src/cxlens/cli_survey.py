@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import smtplib
+from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from cxlens import clock
 from cxlens.cli_common import AsJson, Workspace, emit_json, err, hand_over, out, server_for
 from cxlens.config import DEFAULT_WORKSPACE
 from cxlens.errors import UserError
@@ -24,15 +26,16 @@ BaseUrl = Annotated[str, typer.Option(
     help="Public address of the cxlens server, the start of every survey link.")]
 
 
-def _today(value: str | None) -> Any:
-    from datetime import UTC, date, datetime
-
+def _now(value: str | None) -> datetime:
+    """The command's moment: the clock (UTC), on the day of ``--today`` when one is given.
+    The command reads the clock here, at the edge, and passes the time down."""
     if value is None:
-        return datetime.now(UTC).date()
+        return clock.system()
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise UserError(f"--today {value!r} is not a date", hint="write YYYY-MM-DD") from None
+    return clock.on_day(day)
 
 
 def _need_base_url(base_url: str) -> str:
@@ -66,7 +69,8 @@ def survey_add(
         raise UserError("nothing to add", hint="give a YAML file or --builtin nps")
     slug = workspace.resolve().name
     with open_warehouse(workspace) as con:
-        saved = [store.save_survey(con, text, origin) for text, origin in sources]
+        now = clock.system()
+        saved = [store.save_survey(con, text, origin, now=now) for text, origin in sources]
     rows = [{"survey": s.survey.id, "metric": s.survey.metric,
              "public_link": f"/s/public/{slug}.{s.public_id}", "warnings": s.warnings}
             for s in saved]
@@ -125,7 +129,8 @@ def survey_run(workspace: Workspace = DEFAULT_WORKSPACE, today: Today = None,
                dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only.")] = False,
                as_json: AsJson = False) -> None:
     """Create the invitations due today (idempotent: a second run creates nothing new)."""
-    day = _today(today)
+    now = _now(today)
+    day = now.date()
     server = server_for(workspace, "run the triggers", as_json)
     if server is not None:
         result = hand_over(server, "POST", "/surveys/run",
@@ -135,7 +140,7 @@ def survey_run(workspace: Workspace = DEFAULT_WORKSPACE, today: Today = None,
         from cxlens.warehouse.store import open_warehouse
 
         with open_warehouse(workspace) as con:
-            result = triggers.run(con, workspace, day, dry_run=dry_run).as_dict()
+            result = triggers.run(con, workspace, day, dry_run=dry_run, now=now).as_dict()
     if as_json:
         emit_json(result)
         return
@@ -158,20 +163,20 @@ def survey_send(
 
     settings = delivery.SmtpSettings.from_env(host=smtp_host, port=smtp_port, sender=sender)
     url = _need_base_url(base_url)
-    day = _today(today)
+    now = _now(today)
     server = server_for(workspace, "send the e-mail", as_json)
     if server is not None:  # the settings travel over loopback with the local token
         smtp = {"host": settings.host, "port": settings.port, "user": settings.user,
                 "password": settings.password, "sender": settings.sender,
                 "starttls": settings.starttls, "timeout": settings.timeout}
         result = hand_over(server, "POST", "/surveys/send",
-                           {"today": day.isoformat(), "base_url": url, "smtp": smtp})
+                           {"today": now.date().isoformat(), "base_url": url, "smtp": smtp})
     else:
         from cxlens.warehouse.store import open_warehouse
 
         with open_warehouse(workspace) as con:
             try:
-                result = delivery.send(con, workspace, settings, url, day).as_dict()
+                result = delivery.send(con, workspace, settings, url, now).as_dict()
             except (smtplib.SMTPException, OSError) as exc:  # as the hand-over's 502 says
                 raise UserError(f"the SMTP server {settings.host}:{settings.port} failed: "
                                 f"{exc}", hint="check --smtp-host/--smtp-port and the "
@@ -191,18 +196,18 @@ def survey_links(
     """Write the personal links of new invitations and due reminders as CSV for another
     mailer (they count as sent)."""
     url = _need_base_url(base_url)
-    day = _today(today)
+    now = _now(today)
     server = server_for(workspace, "write the links", False)
     if server is not None:
         n = hand_over(server, "POST", "/surveys/links",
-                      {"today": day.isoformat(), "base_url": url,
+                      {"today": now.date().isoformat(), "base_url": url,
                        "out": str(out_file.resolve())})["written"]
     else:
         from cxlens.surveys import delivery
         from cxlens.warehouse.store import open_warehouse
 
         with open_warehouse(workspace) as con:
-            n = delivery.links_csv(con, workspace, url, day, out_file)
+            n = delivery.links_csv(con, workspace, url, now, out_file)
     out.print(f"{n:,} link(s) written to {out_file}")
 
 
@@ -223,7 +228,8 @@ def survey_optout(
         if not rows:
             raise UserError(f"no customer with the identifier {identifier!r}",
                             hint="use an e-mail address, phone number or id the data holds")
-        n = store.opt_out(con, customer_id=rows[0][0], identity_key=rows[0][1], source="cli")
+        n = store.opt_out(con, customer_id=rows[0][0], identity_key=rows[0][1], source="cli",
+                          now=clock.system())
         con.execute("UPDATE survey_invitations SET state = 'opted_out' WHERE customer_id = ? "
                     "AND state IN ('created', 'sent', 'opened')", [rows[0][0]])
     out.print(f"customer {rows[0][0]} opted out ({n} identifier(s) recorded)")

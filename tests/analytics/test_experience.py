@@ -232,6 +232,15 @@ def test_weights_use_the_effective_sample_size(tiny) -> None:
     assert part.n == 2
 
 
+def test_compare_periods_without_answers_uses_the_given_day_not_the_clock() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE v_feedback (response_id VARCHAR, ts TIMESTAMP, metric VARCHAR, "
+                "score DECIMAL(18,4), scale_max BIGINT, customer_id VARCHAR)")
+    c = ex.compare_periods(con, "nps", today=date(2031, 5, 17))
+    assert c.current_period == (date(2031, 5, 1), date(2031, 6, 1))
+    assert ex.compare_periods(con, "nps").current_period == (date(1970, 1, 1), date(1970, 2, 1))
+
+
 def test_compare_periods_month_over_month(tiny) -> None:
     c = ex.compare_periods(tiny, "nps", as_of=date(2026, 11, 15))
     assert c.current_period == (date(2026, 11, 1), date(2026, 12, 1))

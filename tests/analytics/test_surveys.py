@@ -66,18 +66,19 @@ def test_survey_activity_counts_each_kind_of_invitation(tmp_path: Path) -> None:
     with open_warehouse(tmp_path / "ws") as con:
         assert survey_activity(con) == srv.SurveysSummary()  # no survey tables yet
         for name in ("nps", "ces"):
-            store.save_survey(con, definitions.builtin_source(name))
+            store.save_survey(con, definitions.builtin_source(name), now=T)
         con.executemany(
             "INSERT INTO survey_invitations (invitation_id, nonce, token_hash, survey_id, "
             "language, invited_on, state, created_at, sent_at, opened_at, reminded_at, "
             "answered_at, expires_at) VALUES (?, 'n', 'h', ?, 'fi', DATE '2026-11-20', ?, "
             "TIMESTAMP '2026-11-20', ?, ?, ?, ?, TIMESTAMP '2026-12-20')",
             [(i, *row) for i, row in enumerate(INVITATIONS, 1)])
-        con.executemany("INSERT INTO survey_optouts VALUES (?, ?, now(), 'test')",
+        con.executemany("INSERT INTO survey_optouts VALUES (?, ?, TIMESTAMP '2026-11-20', "
+                        "'test')",
                         [("email:a@x.fi", "C1"), ("phone:+358401", "C1"),
                          ("email:b@x.fi", None)])
         nps = store.require_survey(con, "nps").survey
-        answers.submit_public(con, nps, {"score": 9}, language="fi")
+        answers.submit_public(con, nps, {"score": 9}, language="fi", now=T)
         summary = survey_activity(con)
     by_id = {s.survey_id: s for s in summary.surveys}
     assert list(by_id) == ["ces", "legacy", "nps"]

@@ -4,7 +4,7 @@ went below zero, and the coverage of the intervals on skewed, zero-inflated reve
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import duckdb
 import numpy as np
@@ -205,3 +205,19 @@ def test_demo_planted_value_link_points_the_right_way(demo) -> None:
         assert diff.value == pytest.approx(p.repurchase.value - d.repurchase.value)
         assert diff.value > 0 and diff.low < diff.value < diff.high
     assert v.repurchase_difference[90].value >= 10
+
+
+def test_orders_after_the_edges_now_do_not_extend_the_observed_window() -> None:
+    """An open CRM deal dated ahead of the caller's ``now`` is not data yet; the function is
+    given ``now`` (it never reads the clock), and without it the data alone decide."""
+    answers = [("p0", "2026-01-01", 10), ("d0", "2026-01-01", 3)]
+    orders = [("o1", "p0", "2026-03-01", 50), ("o2", "d0", "2026-05-01", 20),
+              ("o3", "p0", "2027-01-01", 900)]  # an expected close date, months ahead
+    until = ex.value_by_group(_warehouse(answers, orders), days=(90,), n_boot=100,
+                              now=datetime(2026, 6, 1, 12, tzinfo=UTC)).observed_until
+    assert until == datetime(2026, 5, 1)
+    naive_now = ex.value_by_group(_warehouse(answers, orders), days=(90,), n_boot=100,
+                                  now=datetime(2026, 6, 1, 12)).observed_until
+    assert naive_now == datetime(2026, 5, 1)
+    data_only = ex.value_by_group(_warehouse(answers, orders), days=(90,), n_boot=100)
+    assert data_only.observed_until == datetime(2027, 1, 1)

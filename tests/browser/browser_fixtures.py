@@ -49,20 +49,21 @@ def _free_port() -> int:
 def _seed_surveys(con: duckdb.DuckDBPyConnection, workspace: Path) -> None:
     """The built-in NPS survey, a trigger "N days after a purchase" with N chosen so that
     the demo's last order days fall due today, and today's run: invitations not yet sent,
-    whose links the survey browser test hands out through the Surveys page and answers."""
-    from datetime import UTC, datetime
-
+    whose links the survey browser test hands out through the Surveys page and answers.
+    The served app reads the real clock (a subprocess), so this runs on the real day too."""
+    from cxlens import clock
     from cxlens.surveys import definitions, store, triggers
 
-    today = datetime.now(UTC).date()
+    now = clock.system()
+    today = now.date()
     last = con.execute("SELECT max(ts)::DATE FROM v_orders").fetchall()[0][0]
     days = max(0, min(3650, (today - last).days))
-    store.save_survey(con, definitions.builtin_source("nps"))
+    store.save_survey(con, definitions.builtin_source("nps"), now=now)
     triggers.save(con, triggers.parse(
         f"triggers:\n  - id: nps-purchase\n    survey: nps\n    after: purchase\n"
         f"    days: {days}\n    quiet_days: 90\n    reminder_days: 3\n"
         f"    touchpoint: purchase\n"))
-    triggers.run(con, workspace, today)
+    triggers.run(con, workspace, today, now=now)
 
 
 @dataclass

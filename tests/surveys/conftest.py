@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from survey_data import TODAY, build_warehouse
 
+from cxlens import clock
 from cxlens.surveys import triggers
 from cxlens.warehouse.store import open_warehouse
 
@@ -53,6 +54,7 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
                                                             parallelism=1))
     settings = WebSettings.load(home=tmp_path / "home")
     app = create_app(settings)
+    app.state.clock = clock.fixed(TODAY)  # the server's day is the data's day
     c = db.connect(settings.db_path)
     try:
         user = create_user(c, "ann@acme.fi", "correct horse battery")

@@ -2,7 +2,9 @@
 so it never shadows another directory's ``conftest``). The fixtures are in
 conftest.py.
 
-``TODAY`` = 2026-11-28; four customers and their orders and tickets:
+``TODAY`` = 2026-11-28 (``NOW`` its noon, UTC: the moment the tests act at, and the served
+app's clock, so they give the same results on any calendar day); four customers and their
+orders and tickets:
 
     anna@example.fi   fi   order o1 2026-11-21 (store s1)
     bert@example.se   sv   order o2 2026-11-21 (store s2)
@@ -12,7 +14,7 @@ conftest.py.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 
 from cxlens.ingest.load import ingest
@@ -21,6 +23,7 @@ from cxlens.surveys.definitions import BUILTIN
 from cxlens.warehouse.store import open_warehouse
 
 TODAY = date(2026, 11, 28)
+NOW = datetime.combine(TODAY, time(12, 0))
 CUSTOMERS = """email,language,name
 anna@example.fi,fi,Anna
 bert@example.se,sv,Bert
@@ -65,6 +68,6 @@ def build_warehouse(workspace: Path, trigger_yaml: str | None = NPS_TRIGGER) -> 
             path.write_text(body, encoding="utf-8")
             ingest(con, path, kind)
         for name in BUILTIN:
-            store.save_survey(con, builtin_source(name))
+            store.save_survey(con, builtin_source(name), now=NOW)
         if trigger_yaml:
             triggers.save(con, triggers.parse(trigger_yaml))

@@ -4,11 +4,14 @@ bad scores refused on the form, opt-out, languages, public links, follow-ups."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from survey_data import NOW, TODAY
 
+from cxlens import clock
 from cxlens.surveys import invitations, store
 
 Served = Any  # conftest.Served (not imported: tests/web also has a conftest)
@@ -122,6 +125,20 @@ def test_expired_link_is_410(served: Served) -> None:
                  "'bert@example.se'") == [("expired",)]
 
 
+def test_the_server_clock_decides_when_a_link_expires(served: Served) -> None:
+    """The page asks the server's clock (app.state.clock), not the wall clock: on the data's
+    day the link opens; 31 days later (30 days' expiry, to the end of the day) it is gone."""
+    url = link(served, "anna@example.fi")
+    assert served.client.get(url).status_code == 200
+    served.app.state.clock = clock.fixed(TODAY + timedelta(days=30))
+    assert served.client.get(url).status_code == 200  # the last day still counts
+    served.app.state.clock = clock.fixed(TODAY + timedelta(days=31))
+    r = served.client.get(url)
+    assert r.status_code == 410 and "vanhentunut" in r.text
+    assert query(served, "SELECT state, opened_at FROM survey_invitations WHERE email = "
+                 "'anna@example.fi'") == [("expired", NOW)]  # opened at the clock's noon
+
+
 def test_opt_out_is_honoured_and_an_answer_after_it_refused(served: Served) -> None:
     c, url = served.client, link(served, "anna@example.fi")
     page = c.get(url)
@@ -135,7 +152,8 @@ def test_opt_out_is_honoured_and_an_answer_after_it_refused(served: Served) -> N
     cid = query(served, "SELECT customer_id FROM survey_invitations WHERE email = "
                 "'carl@example.com'")[0][0]
     served.app.state.warehouses.get(served.workspace).write(
-        lambda cur: store.opt_out(cur, customer_id=cid, identity_key=None, source="test"))
+        lambda cur: store.opt_out(cur, customer_id=cid, identity_key=None, source="test",
+                                  now=NOW))
     r = post(c, carl, page.text, score="9", action="send")
     assert r.status_code == 410
     assert query(served, "SELECT count(*) FROM v_feedback") == [(0,)]

@@ -34,7 +34,8 @@ def test_survey_commands_end_to_end(tmp_path: Path) -> None:
     assert json.loads(cx("survey", "run", *w, "--today", "2026-11-28", "--json"))["total"] == 0
     assert "opted out" in cx("survey", "optout", "Bert@Example.se", *w)
     out = tmp_path / "links.csv"
-    cx("survey", "links", "--out", str(out), "--base-url", "https://cx.example.fi", *w)
+    cx("survey", "links", "--out", str(out), "--base-url", "https://cx.example.fi", *w,
+       "--today", "2026-11-28")
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert [r["email"] for r in rows] == ["anna@example.fi", "carl@example.com"]
     listed = json.loads(cx("survey", "list", *w, "--json"))

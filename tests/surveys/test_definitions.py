@@ -4,7 +4,7 @@ translation falls back to English and warns the owner."""
 from __future__ import annotations
 
 import pytest
-from survey_data import builtin_source
+from survey_data import NOW, builtin_source
 
 from cxlens.errors import UserError
 from cxlens.surveys import definitions
@@ -110,9 +110,9 @@ def test_stored_definition_keeps_its_warnings_and_public_id(con) -> None:
     from cxlens.surveys import store
 
     source = CUSTOM.replace('sv: "Varför?", ', "")
-    first = store.save_survey(con, source, "visit.yml")
+    first = store.save_survey(con, source, "visit.yml", now=NOW)
     assert first.warnings == ["questions[2].text: no 'sv' text; English is shown instead"]
-    again = store.save_survey(con, CUSTOM, "visit.yml")
+    again = store.save_survey(con, CUSTOM, "visit.yml", now=NOW)
     assert again.public_id == first.public_id and again.warnings == []
     assert store.get_survey(con, "store_visit").survey.main.id == "overall"
 

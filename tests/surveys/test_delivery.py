@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from survey_data import TODAY
+from survey_data import NOW, TODAY
 
 from cxlens.surveys import delivery, invitations, triggers
 from served import SmtpInbox, smtp_server
@@ -36,7 +36,7 @@ def parts(msg: email.message.EmailMessage) -> tuple[str, str]:
 def test_invitations_arrive_in_the_customers_language(con, workspace: Path, smtp) -> None:
     inbox, settings = smtp
     triggers.run(con, workspace, TODAY)
-    result = delivery.send(con, workspace, settings, BASE, TODAY)
+    result = delivery.send(con, workspace, settings, BASE, NOW)
     assert result.as_dict() == {"sent": 3, "reminders": 0, "skipped_no_email": 0, "failed": []}
     got = {rcpt[0]: msg for rcpt, msg in inbox.messages}
     assert sorted(got) == ["anna@example.fi", "bert@example.se", "carl@example.com"]
@@ -56,8 +56,8 @@ def test_invitations_arrive_in_the_customers_language(con, workspace: Path, smtp
     assert "tack för ditt besök" in plain and "<script" not in html
     assert con.execute("SELECT DISTINCT state FROM survey_invitations").fetchall() == [("sent",)]
     # nothing more to send; after three days one reminder each, once
-    assert delivery.send(con, workspace, settings, BASE, TODAY).sent == 0
-    later = TODAY + timedelta(days=3)
+    assert delivery.send(con, workspace, settings, BASE, NOW).sent == 0
+    later = NOW + timedelta(days=3)
     con.execute("UPDATE survey_invitations SET sent_at = ?::TIMESTAMP", [TODAY])
     assert delivery.send(con, workspace, settings, BASE, later).reminders == 3
     assert delivery.send(con, workspace, settings, BASE, later).reminders == 0
@@ -72,9 +72,9 @@ def test_html_part_escapes_the_text(con, workspace: Path, smtp) -> None:
 
     inbox, settings = smtp
     store.save_survey(con, builtin_source("nps").replace(
-        "Hei,\\n\\nkiitos asioinnistasi.", "Hei <b>&</b>,\\n\\nkiitos."))
+        "Hei,\\n\\nkiitos asioinnistasi.", "Hei <b>&</b>,\\n\\nkiitos."), now=NOW)
     triggers.run(con, workspace, TODAY)
-    delivery.send(con, workspace, settings, BASE, TODAY)
+    delivery.send(con, workspace, settings, BASE, NOW)
     msg = next(m for r, m in inbox.messages if r == ["anna@example.fi"])
     plain, html = parts(msg)
     assert "Hei <b>&</b>," in plain
@@ -103,13 +103,14 @@ def test_links_csv_for_other_mailers(con, workspace: Path, tmp_path: Path) -> No
 
     triggers.run(con, workspace, TODAY)
     # carl opts out after his invitation was made: it is never handed over
-    store.opt_out(con, customer_id=None, identity_key="email:carl@example.com", source="test")
+    store.opt_out(con, customer_id=None, identity_key="email:carl@example.com", source="test",
+                  now=NOW)
     out = tmp_path / "links.csv"
-    assert delivery.links_csv(con, workspace, BASE, TODAY, out) == 2
+    assert delivery.links_csv(con, workspace, BASE, NOW, out) == 2
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert [r["email"] for r in rows] == ["anna@example.fi", "bert@example.se"]
     assert rows[1]["language"] == "sv" and rows[1]["subject"].startswith("Skulle du")
     assert all(r["link"].startswith(f"{BASE}/s/acme.") for r in rows)
     assert invitations.by_token(con, rows[0]["link"].rsplit("/", 1)[1]).email == \
         "anna@example.fi"
-    assert delivery.links_csv(con, workspace, BASE, TODAY, out) == 0  # already handed over
+    assert delivery.links_csv(con, workspace, BASE, NOW, out) == 0  # already handed over

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from survey_data import TODAY
+from survey_data import NOW, TODAY
 
 from cxlens.errors import UserError
 from cxlens.surveys import invitations, store, triggers
@@ -88,14 +88,14 @@ def test_one_reminder_after_r_days_if_not_answered(con, workspace: Path) -> None
     assert triggers.reminders_due(con, date(2026, 11, 30)) == []
     due = triggers.reminders_due(con, date(2026, 12, 1))
     assert len(due) == 2 and anna not in due
-    con.execute("UPDATE survey_invitations SET reminded_at = now()")
+    con.execute("UPDATE survey_invitations SET reminded_at = TIMESTAMP '2026-12-01 12:00'")
     assert triggers.reminders_due(con, date(2026, 12, 5)) == []  # only one reminder
 
 
 def test_opted_out_customers_are_never_invited_nor_reminded(con, workspace: Path) -> None:
     cid = con.execute("SELECT customer_id FROM identities WHERE identity_key = "
                       "'email:bert@example.se'").fetchall()[0][0]
-    store.opt_out(con, customer_id=cid, identity_key=None, source="test")
+    store.opt_out(con, customer_id=cid, identity_key=None, source="test", now=NOW)
     assert store.is_opted_out(con, cid, None)
     triggers.run(con, workspace, TODAY)
     assert [r[0] for r in invited(con)] == ["anna@example.fi", "carl@example.com"]
@@ -105,7 +105,7 @@ def test_opted_out_customers_are_never_invited_nor_reminded(con, workspace: Path
     cid_anna = con.execute("SELECT customer_id FROM survey_invitations WHERE email = "
                            "'anna@example.fi'").fetchall()[0][0]
     store.opt_out(con, customer_id=cid_anna, identity_key="email:anna@example.fi",
-                  source="test")
+                  source="test", now=NOW)
     due = [invitations.by_id(con, n) for n in triggers.reminders_due(con, date(2026, 12, 1))]
     assert [i.email for i in due] == ["carl@example.com"]
 

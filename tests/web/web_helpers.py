@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from cxlens import clock
 from cxlens.web.settings import WebSettings
 
 PASSWORD = "correct horse battery"
@@ -103,12 +105,15 @@ def team_home(root: Path, domain: str, slug: str, name: str,
 def demo_home(root: Path, extra: Callable[[Any, Any, Any], dict[str, Any]] | None = None
               ) -> tuple[FastAPI, dict[str, Any]]:
     """:func:`team_home` ``demo`` at demo.fi holding the S demo (seed 7, loaded through
-    ingest)."""
+    ingest). The server's clock says the demo company's own day (``writers.TODAY``), so the
+    pages' default windows hold its data on any calendar day."""
     from cxlens.demo import generate
+    from cxlens.demo.writers import TODAY
     from cxlens.ingest.load import ingest
     from cxlens.warehouse.store import open_warehouse
 
     app, ws, more = team_home(root, "demo.fi", "demo", "Demo Oy", extra)
+    app.state.clock = clock.fixed(TODAY)
     manifest = generate(root / "files", size="S", seed=7)
     with open_warehouse(ws.path) as wh:
         for f in manifest.files:
@@ -153,6 +158,7 @@ email:
   body: {fi: "Vastaa: {link}", sv: "Svara: {link}", en: "Answer: {link}"}
 """
 SCRIPT_COMMENT = "<script>alert('x')</script> late delivery"
+SURVEY_DAY = date(2026, 11, 28)  # the survey home's day: its data's and its server clock's
 
 
 def build_survey_warehouse(path: Path, files: Path, *, secret: str = "") -> dict[str, Any]:
@@ -161,14 +167,17 @@ def build_survey_warehouse(path: Path, files: Path, *, secret: str = "") -> dict
     four answered (9, 3, 10, 0: two detractors, so two follow-ups, the 3 with a
     ``<script>`` comment), one opted out, one reminded, two not yet sent; and one public
     answer. ``secret`` is added to every comment (to see that it never leaks elsewhere).
-    Returns today and the invitation id of each e-mail."""
-    from datetime import UTC, datetime, timedelta
+    It all happens on :data:`SURVEY_DAY` (at noon UTC), the day :func:`survey_home`'s server
+    clock says, so the pages show the same on any calendar day. Returns today and the
+    invitation id of each e-mail."""
+    from datetime import datetime, time, timedelta
 
     from cxlens.ingest.load import ingest
     from cxlens.surveys import answers, definitions, invitations, store, triggers
     from cxlens.warehouse.store import open_warehouse
 
-    today = datetime.now(UTC).date()
+    today = SURVEY_DAY
+    now = datetime.combine(today, time(12, 0))
     bought = (today - timedelta(days=7)).isoformat()
     langs = ("fi", "sv", "en", "fi", "fi", "sv", "", "fi")
     files.mkdir(parents=True, exist_ok=True)
@@ -184,28 +193,30 @@ def build_survey_warehouse(path: Path, files: Path, *, secret: str = "") -> dict
         ingest(con, files / "customers.csv", "customers")
         ingest(con, files / "orders.csv", "orders")
         for name in ("nps", "ces"):
-            store.save_survey(con, definitions.builtin_source(name))
-        store.save_survey(con, CUSTOM_SURVEY)
+            store.save_survey(con, definitions.builtin_source(name), now=now)
+        store.save_survey(con, CUSTOM_SURVEY, now=now)
         triggers.save(con, triggers.parse(SURVEY_TRIGGERS))
-        triggers.run(con, path, today)
+        triggers.run(con, path, today, now=now)
         ids = {e: i for i, e in con.execute("SELECT invitation_id, email FROM "
                                             "survey_invitations").fetchall()}
         nps = store.require_survey(con, "nps").survey
         for email in SURVEY_CUSTOMERS[:6]:
-            invitations.set_state(con, ids[email], "sent", "sent_at")
+            invitations.set_state(con, ids[email], "sent", "sent_at", now)
         for email, score, comment in ((SURVEY_CUSTOMERS[0], 9, "Great service"),
                                       (SURVEY_CUSTOMERS[1], 3, SCRIPT_COMMENT),
                                       (SURVEY_CUSTOMERS[2], 10, "Fast"),
                                       (SURVEY_CUSTOMERS[5], 0, "Never again")):
             inv = invitations.by_id(con, ids[email])
             assert inv is not None
-            answers.submit(con, nps, inv, {"score": score, "comment": comment + secret})
+            answers.submit(con, nps, inv, {"score": score, "comment": comment + secret},
+                           now + timedelta(hours=1))
         opted = invitations.by_id(con, ids[SURVEY_CUSTOMERS[3]])
         assert opted is not None
-        answers.opt_out(con, opted)
-        con.execute("UPDATE survey_invitations SET reminded_at = now()::TIMESTAMP "
-                    "WHERE invitation_id = ?", [ids[SURVEY_CUSTOMERS[4]]])
-        answers.submit_public(con, nps, {"score": 8}, language="fi")
+        answers.opt_out(con, opted, now + timedelta(hours=1))
+        con.execute("UPDATE survey_invitations SET reminded_at = ? WHERE invitation_id = ?",
+                    [now + timedelta(hours=2), ids[SURVEY_CUSTOMERS[4]]])
+        answers.submit_public(con, nps, {"score": 8}, language="fi",
+                              now=now + timedelta(hours=3))
     return {"today": today, "invitations": ids}
 
 
@@ -221,6 +232,7 @@ def survey_home(root: Path) -> tuple[FastAPI, dict[str, Any]]:
         return {"other": other}
 
     app, ws, more = team_home(root, "shop.fi", "shop", "Shop Oy", other_workspace)
+    app.state.clock = clock.fixed(SURVEY_DAY)  # the server's day is the data's day
     info = build_survey_warehouse(ws.path, root / "shop-files")
     build_survey_warehouse(more["other"].path, root / "other-files", secret=" OTHER-SECRET")
     return app, {**info, "workspace": ws.path}

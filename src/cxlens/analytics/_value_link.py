@@ -21,6 +21,7 @@ from cxlens.analytics._intervals import (
     welch_difference,
     wilson,
 )
+from cxlens.clock import utc_naive
 
 NPS_GROUPS = ("promoter", "passive", "detractor")
 COUNTED_ORDER = "coalesce(o.status, '') NOT IN ('refunded', 'lost')"
@@ -104,20 +105,23 @@ class ValueByGroup:
                 for d, e in sorted(self.promoter_minus_detractor.items())]
 
 
-def _observed_until(con: duckdb.DuckDBPyConnection,
-                    as_of: date | datetime | None) -> datetime | None:
+def _observed_until(con: duckdb.DuckDBPyConnection, as_of: date | datetime | None,
+                    now: datetime | None) -> datetime | None:
     if isinstance(as_of, datetime):
         return as_of
     if as_of is not None:
         return datetime(as_of.year, as_of.month, as_of.day)
+    if now is None:
+        return con.execute(f"SELECT max(o.ts) FROM v_orders o WHERE {COUNTED_ORDER}"
+                           ).fetchall()[0][0]
     return con.execute(
-        f"SELECT max(o.ts) FROM v_orders o WHERE {COUNTED_ORDER} "
-        "AND o.ts <= CAST(current_timestamp AS TIMESTAMP)").fetchall()[0][0]
+        f"SELECT max(o.ts) FROM v_orders o WHERE {COUNTED_ORDER} AND o.ts <= $now",
+        {"now": utc_naive(now)}).fetchall()[0][0]
 
 
 def value_by_group(con: duckdb.DuckDBPyConnection, days: Sequence[int] = (90, 180),
                    as_of: date | datetime | None = None, n_boot: int = N_BOOT,
-                   seed: int = 0) -> ValueByGroup:
+                   seed: int = 0, now: datetime | None = None) -> ValueByGroup:
     """Revenue and repurchase of promoters, passives and detractors after they answered.
 
     The unit is a customer: each customer's **first** NPS answer (so nobody counts twice).
@@ -125,7 +129,9 @@ def value_by_group(con: duckdb.DuckDBPyConnection, days: Sequence[int] = (90, 18
     dated after the answer and at most *d* days later are summed; repurchase means at least
     one such order. An answer counts for a horizon only when its window is fully observed:
     answer + *d* days ≤ ``as_of``, by default the last order date in the data that is not
-    in the future (open CRM deals can carry expected close dates ahead of today).
+    after ``now`` (open CRM deals can carry expected close dates ahead of today). ``now``
+    is the edge's clock (:mod:`cxlens.clock`); without it every counted order bounds the
+    window, so the result depends on the data alone.
 
     The engine returns each group's distinct revenues with their counts (the many zeros
     collapse to one row); revenue per customer gets a BCa bootstrap interval over the
@@ -137,7 +143,7 @@ def value_by_group(con: duckdb.DuckDBPyConnection, days: Sequence[int] = (90, 18
         raise ValueError("days must be positive numbers of days")
     if n_boot < 100:
         raise ValueError("n_boot must be at least 100 bootstrap replicates")
-    until = _observed_until(con, as_of)
+    until = _observed_until(con, as_of, now)
     if until is None:
         return ValueByGroup(None, [], {d: empty("welch-t") for d in horizons},
                             dict.fromkeys(horizons), {d: empty("newcombe") for d in horizons},

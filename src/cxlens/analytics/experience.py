@@ -410,11 +410,14 @@ def compare_periods(con: duckdb.DuckDBPyConnection, metric: str, grain: str = "m
                     current: tuple[date, date] | None = None,
                     previous: tuple[date, date] | None = None,
                     weights: str | Mapping[str, float] | None = None,
-                    filters: Mapping[str, Any] | None = None) -> Comparison:
+                    filters: Mapping[str, Any] | None = None,
+                    today: date | None = None) -> Comparison:
     """Is this period different from the last? ``current − previous`` with interval and p.
 
     By default the current period is the ``grain`` (day/week/month/quarter) containing
-    ``as_of`` (default: the day of the metric's latest answer) and the previous one is the
+    ``as_of`` (default: the day of the metric's latest answer; without answers ``today``, the
+    edge's day, or else the first of January 1970: the periods are empty either way, and
+    this function never reads the clock) and the previous one is the
     ``grain`` before it; pass ``current`` and ``previous`` as ``(start, end)`` to choose.
     ``on``: ``value`` (the headline: NPS difference via the variance of a difference of two
     independent NPS; CSAT top-two-box via Newcombe and a two-proportion z-test; CES mean via
@@ -426,7 +429,8 @@ def compare_periods(con: duckdb.DuckDBPyConnection, metric: str, grain: str = "m
         if as_of is None:
             last = con.execute("SELECT max(ts) FROM v_feedback WHERE metric = $m",
                                {"m": metric}).fetchall()[0][0]
-            as_of = (last.date() if isinstance(last, datetime) else last) or date.today()
+            as_of = ((last.date() if isinstance(last, datetime) else last) or today
+                     or date(1970, 1, 1))
         s = _grain_start(as_of, grain)
         current = (s, _shift(s, grain, 1))
         previous = previous or (_shift(s, grain, -1), s)

@@ -73,13 +73,14 @@ def run(con: duckdb.DuckDBPyConnection, workspace: Path, seed: int,
     # Invite for the last week's purchases, however long after the demo's data it runs.
     catch_up = max(7, (today - (last + timedelta(days=TRIGGER_DAYS))).days + 7)
     for name in ("nps", "ces"):
-        store.save_survey(con, definitions.builtin_source(name), f"builtin/{name}.yml")
+        store.save_survey(con, definitions.builtin_source(name), f"builtin/{name}.yml",
+                          now=sent_at)
     triggers.save(con, triggers.parse(
         "triggers:\n"
         f"  - {{id: nps-after-purchase, survey: nps, after: purchase, days: {TRIGGER_DAYS},"
         f" quiet_days: 90, reminder_days: 3, expire_days: 30, catch_up_days: {catch_up},"
         " touchpoint: purchase}\n", "demo triggers"))
-    triggers.run(con, workspace, today)
+    triggers.run(con, workspace, today, now=sent_at)
     created = invitations.select(con, "state = 'created'")
     result.invitations = len(created)
     for inv in created:
@@ -95,7 +96,7 @@ def run(con: duckdb.DuckDBPyConnection, workspace: Path, seed: int,
         inv = invitations.by_id(con, created[int(i)].invitation_id)
         assert inv is not None
         if pos < 2:
-            answers.opt_out(con, inv)
+            answers.opt_out(con, inv, sent_at + timedelta(minutes=10 + pos))
             result.opted_out += 1
             continue
         at = sent_at + timedelta(minutes=30 + 7 * pos)  # the answers of the morning
@@ -112,8 +113,10 @@ def run(con: duckdb.DuckDBPyConnection, workspace: Path, seed: int,
     items = followups.list_followups(con)
     result.followups = len(items)
     if items:
-        followups.update(con, items[0].followup_id, status="resolved", owner=OWNER,
+        followups.update(con, items[0].followup_id, now=sent_at + timedelta(hours=9),
+                         status="resolved", owner=OWNER,
                          note="Called back; the late delivery was refunded.")
     if len(items) > 1:
-        followups.update(con, items[1].followup_id, status="contacted", owner=OWNER)
+        followups.update(con, items[1].followup_id, now=sent_at + timedelta(hours=8),
+                         status="contacted", owner=OWNER)
     return result

@@ -17,12 +17,13 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from cxlens.clock import utc_naive
 from cxlens.errors import UserError
 from cxlens.ingest.load import BatchResult, Plan, load_staged
 from cxlens.ingest.mapping import Mapping, Rule
@@ -99,10 +100,9 @@ def validate(survey: Survey, form: dict[str, str], *,
     return values, problems
 
 
-def check_open(con: duckdb.DuckDBPyConnection, inv: Invitation,
-               now: datetime | None = None) -> None:
-    """Raise :class:`AnswerRefused` unless this invitation can still be answered."""
-    now = now or _utcnow()
+def check_open(con: duckdb.DuckDBPyConnection, inv: Invitation, now: datetime) -> None:
+    """Raise :class:`AnswerRefused` unless this invitation can still be answered at ``now``."""
+    now = utc_naive(now)
     if inv.state == "answered":
         raise AnswerRefused("this survey was already answered with this link", "answered", 410)
     if inv.state == "opted_out" or store.is_opted_out(con, inv.customer_id, inv.identity_key):
@@ -111,14 +111,10 @@ def check_open(con: duckdb.DuckDBPyConnection, inv: Invitation,
         raise AnswerRefused("this survey link has expired", "expired", 410)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def _row(survey: Survey, values: dict[str, Any], *, response_id: str, language: str,
          touchpoint: str | None, channel: str, store_id: str | None, team_id: str | None,
          identity_key: str | None, extra: dict[str, Any],
-         at: datetime | None = None) -> dict[str, str | None]:
+         at: datetime) -> dict[str, str | None]:
     main, comment = survey.main, survey.comment
     lo, hi = survey.scale
     props = {q.id: values[q.id] for q in survey.questions
@@ -126,7 +122,7 @@ def _row(survey: Survey, values: dict[str, Any], *, response_id: str, language: 
     row: dict[str, str | None] = {c: None for c in _COLUMNS}
     row.update(
         response_id=response_id,
-        ts=(at or _utcnow()).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        ts=utc_naive(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         metric=survey.metric, score=str(values[main.id]), scale_max=str(hi),
         survey_id=survey.id, comment=values.get(comment.id) if comment else None,
         language=language, touchpoint=touchpoint, channel=channel, store_id=store_id,
@@ -161,14 +157,14 @@ def _load(con: duckdb.DuckDBPyConnection, row: dict[str, str | None],
 
 
 def submit(con: duckdb.DuckDBPyConnection, survey: Survey, inv: Invitation,
-           values: dict[str, Any], now: datetime | None = None) -> str:
+           values: dict[str, Any], now: datetime) -> str:
     """Load the final answer of an invitation; returns its ``response_id``.
 
-    ``now`` (UTC, naive) is the moment of the answer; the server leaves it to the clock,
-    the demo gives its own day so that it loads the same answers on any calendar day.
+    ``now`` is the moment of the answer: the server gives its clock (:mod:`cxlens.clock`),
+    the demo its own day, so that it loads the same answers on any calendar day.
     """
     store.ensure(con)
-    now = now or _utcnow()
+    now = utc_naive(now)
     fresh = invitations.by_id(con, inv.invitation_id)  # the state as the writer sees it
     if fresh is None:
         raise AnswerRefused("unknown survey link", "unknown", 404)
@@ -188,32 +184,32 @@ def submit(con: duckdb.DuckDBPyConnection, survey: Survey, inv: Invitation,
         followups.open_if_detractor(con, survey, values[survey.main.id], response_id=response_id,
                                     invitation_id=inv.invitation_id,
                                     customer_id=inv.customer_id, identity_key=inv.identity_key,
-                                    comment=row["comment"], language=inv.language)
+                                    comment=row["comment"], language=inv.language, now=now)
 
     _load(con, row, after)
     return response_id
 
 
 def submit_public(con: duckdb.DuckDBPyConnection, survey: Survey, values: dict[str, Any], *,
-                  language: str, store_id: str | None = None,
+                  language: str, now: datetime, store_id: str | None = None,
                   team_id: str | None = None) -> str:
-    """Load an anonymous answer from the public link; returns its ``response_id``.
-
-    Anonymous answers have nobody to call back, so they open no follow-up.
+    """Load an anonymous answer from the public link, answered at ``now``; returns its
+    ``response_id``. Anonymous answers have nobody to call back, so they open no follow-up.
     """
     store.ensure(con)
     response_id = f"pub-{secrets.token_hex(8)}"
     row = _row(survey, values, response_id=response_id, language=language, touchpoint=None,
                channel="web", store_id=store_id, team_id=team_id, identity_key=None,
-               extra={"public": True})
+               extra={"public": True}, at=now)
     _load(con, row, lambda batch: None)
     return response_id
 
 
-def opt_out(con: duckdb.DuckDBPyConnection, inv: Invitation) -> None:
-    """The customer of this invitation wants no more surveys: record it, close the link."""
+def opt_out(con: duckdb.DuckDBPyConnection, inv: Invitation, now: datetime) -> None:
+    """The customer of this invitation wants no more surveys (as of ``now``): record it,
+    close the link."""
     store.opt_out(con, customer_id=inv.customer_id, identity_key=inv.identity_key,
-                  source=f"invitation:{inv.invitation_id}")
+                  source=f"invitation:{inv.invitation_id}", now=now)
     con.execute("UPDATE survey_invitations SET state = 'opted_out' WHERE state IN "
                 "('created', 'sent', 'opened') AND (invitation_id = ? OR customer_id = ?)",
                 [inv.invitation_id, inv.customer_id])

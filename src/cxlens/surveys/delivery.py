@@ -23,7 +23,7 @@ import html
 import os
 import smtplib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from pathlib import Path
@@ -31,6 +31,7 @@ from typing import Any
 
 import duckdb
 
+from cxlens.clock import utc_naive
 from cxlens.csv_out import write_rows
 from cxlens.errors import UserError
 from cxlens.surveys import invitations, store, triggers
@@ -119,23 +120,25 @@ class SendResult:
                 "skipped_no_email": self.skipped_no_email, "failed": self.failed}
 
 
-def _due(con: duckdb.DuckDBPyConnection, today: date) -> list[tuple[Invitation, bool]]:
-    """New invitations and due reminders: (invitation, is_reminder)."""
+def _due(con: duckdb.DuckDBPyConnection, now: datetime) -> list[tuple[Invitation, bool]]:
+    """New invitations not expired at ``now`` and due reminders: (invitation, is_reminder)."""
     new = invitations.select(
-        con, f"state = 'created' AND expires_at > now()::TIMESTAMP AND NOT "
-        f"{store.opted_out_sql('si.customer_id', 'si.identity_key')}")
-    due = triggers.reminders_due(con, today)
+        con, f"state = 'created' AND expires_at > ?::TIMESTAMP AND NOT "
+        f"{store.opted_out_sql('si.customer_id', 'si.identity_key')}", [now])
+    due = triggers.reminders_due(con, now.date())
     rem = [i for i in (invitations.by_id(con, n) for n in due) if i is not None]
     return [(i, False) for i in new] + [(i, True) for i in rem]
 
 
 def send(con: duckdb.DuckDBPyConnection, workspace: Path, smtp: SmtpSettings, base_url: str,
-         today: date) -> SendResult:
-    """Send the new invitations and the due reminders by e-mail."""
+         now: datetime) -> SendResult:
+    """Send the new invitations and the due reminders by e-mail; ``now`` (the edge's clock)
+    decides what is due and is recorded as the moment they were sent."""
     store.ensure(con)
     key, slug = invitations.workspace_key(workspace), invitations.slug_of(workspace)
     result = SendResult()
-    work = _due(con, today)
+    now = utc_naive(now)
+    work = _due(con, now)
     if not work:
         return result
     surveys: dict[str, Survey] = {}
@@ -159,11 +162,11 @@ def send(con: duckdb.DuckDBPyConnection, workspace: Path, smtp: SmtpSettings, ba
                 result.failed.append({"invitation_id": inv.invitation_id, "error": str(exc)})
                 continue
             if reminder:
-                con.execute("UPDATE survey_invitations SET reminded_at = now()::TIMESTAMP "
-                            "WHERE invitation_id = ?", [inv.invitation_id])
+                con.execute("UPDATE survey_invitations SET reminded_at = ? "
+                            "WHERE invitation_id = ?", [now, inv.invitation_id])
                 result.reminders += 1
             else:
-                invitations.set_state(con, inv.invitation_id, "sent", "sent_at")
+                invitations.set_state(con, inv.invitation_id, "sent", "sent_at", now)
                 result.sent += 1
     finally:
         try:
@@ -177,7 +180,7 @@ LINK_COLUMNS = ("invitation_id", "kind", "survey_id", "customer_id", "email", "l
                 "touchpoint", "record_id", "subject", "link", "expires_at")
 
 
-def links_csv(con: duckdb.DuckDBPyConnection, workspace: Path, base_url: str, today: date,
+def links_csv(con: duckdb.DuckDBPyConnection, workspace: Path, base_url: str, now: datetime,
               out: Path) -> int:
     """Write the personal links of new invitations and due reminders for another mailer.
 
@@ -186,7 +189,8 @@ def links_csv(con: duckdb.DuckDBPyConnection, workspace: Path, base_url: str, to
     """
     store.ensure(con)
     key, slug = invitations.workspace_key(workspace), invitations.slug_of(workspace)
-    work = _due(con, today)
+    now = utc_naive(now)
+    work = _due(con, now)
     surveys: dict[str, Survey] = {}
     rows = []
     for inv, reminder in work:
@@ -203,8 +207,8 @@ def links_csv(con: duckdb.DuckDBPyConnection, workspace: Path, base_url: str, to
         write_rows(fh, LINK_COLUMNS, rows)
     for inv, reminder in work:
         if reminder:
-            con.execute("UPDATE survey_invitations SET reminded_at = now()::TIMESTAMP "
-                        "WHERE invitation_id = ?", [inv.invitation_id])
+            con.execute("UPDATE survey_invitations SET reminded_at = ? "
+                        "WHERE invitation_id = ?", [now, inv.invitation_id])
         else:
-            invitations.set_state(con, inv.invitation_id, "sent", "sent_at")
+            invitations.set_state(con, inv.invitation_id, "sent", "sent_at", now)
     return len(work)

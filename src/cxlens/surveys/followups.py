@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 
+from cxlens.clock import utc_naive
 from cxlens.errors import UserError
 from cxlens.surveys import store
 from cxlens.surveys.definitions import Survey
@@ -77,16 +78,17 @@ _COLS = ("followup_id, response_id, survey_id, invitation_id, customer_id, ident
 def open_if_detractor(con: duckdb.DuckDBPyConnection, survey: Survey, score: float, *,
                       response_id: str, invitation_id: int | None, customer_id: str | None,
                       identity_key: str | None, comment: str | None,
-                      language: str | None) -> int | None:
-    """Open an item for a detractor's answer (inside the caller's transaction)."""
+                      language: str | None, now: datetime) -> int | None:
+    """Open an item for a detractor's answer, created at ``now`` (inside the caller's
+    transaction)."""
     if not is_detractor(survey.metric, score):
         return None
     fid = int(con.execute("SELECT coalesce(max(followup_id), 0) + 1 FROM survey_followups")
               .fetchall()[0][0])
     con.execute(f"INSERT INTO survey_followups ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                "'open', NULL, NULL, now()::TIMESTAMP, now()::TIMESTAMP, NULL, NULL)",
+                "'open', NULL, NULL, ?, ?, NULL, NULL)",
                 [fid, response_id, survey.id, invitation_id, customer_id, identity_key,
-                 survey.metric, score, comment, language])
+                 survey.metric, score, comment, language, utc_naive(now), utc_naive(now)])
     return fid
 
 
@@ -139,9 +141,12 @@ def get(con: duckdb.DuckDBPyConnection, followup_id: int) -> Followup | None:
     return Followup(*rows[0]) if rows else None
 
 
-def update(con: duckdb.DuckDBPyConnection, followup_id: int, *, status: str | None = None,
-           owner: str | None = None, note: str | None = None) -> Followup | None:
-    """Change an item's status, owner or note; None when there is no such item."""
+def update(con: duckdb.DuckDBPyConnection, followup_id: int, *, now: datetime,
+           status: str | None = None, owner: str | None = None,
+           note: str | None = None) -> Followup | None:
+    """Change an item's status, owner or note at ``now`` (the edge's clock, recorded as
+    ``updated_at`` and, with the status, ``contacted_at`` / ``resolved_at``); None when
+    there is no such item."""
     if status is not None and status not in STATUSES:
         raise UserError(f"{status!r} is not a follow-up status", column="status",
                         hint=f"use {', '.join(STATUSES)}")
@@ -153,14 +158,17 @@ def update(con: duckdb.DuckDBPyConnection, followup_id: int, *, status: str | No
                         hint="shorten it")
     if get(con, followup_id) is None:
         return None
-    sets, params = ["updated_at = now()::TIMESTAMP"], []
+    at = utc_naive(now)
+    sets, params = ["updated_at = ?"], [at]
     if status is not None:
         sets.append("status = ?")
         params.append(status)
         if status == "contacted":
-            sets.append("contacted_at = coalesce(contacted_at, now()::TIMESTAMP)")
+            sets.append("contacted_at = coalesce(contacted_at, ?)")
+            params.append(at)
         if status == "resolved":
-            sets.append("resolved_at = now()::TIMESTAMP")
+            sets.append("resolved_at = ?")
+            params.append(at)
         if status == "open":
             sets.append("resolved_at = NULL")
     if owner is not None:

@@ -29,6 +29,8 @@ from typing import Any
 
 import duckdb
 
+from cxlens.clock import utc_naive
+
 STATES: tuple[str, ...] = ("created", "sent", "opened", "answered", "expired", "opted_out")
 OPEN_STATES: tuple[str, ...] = ("created", "sent", "opened")
 KEY_FILE = "survey.key"
@@ -122,11 +124,13 @@ def select(con: duckdb.DuckDBPyConnection, where: str,
 
 
 def insert(con: duckdb.DuckDBPyConnection, key: bytes, slug: str,
-           rows: list[dict[str, Any]], invited_on: Any, expire_days: dict[str, int]) -> int:
+           rows: list[dict[str, Any]], invited_on: Any, expire_days: dict[str, int], *,
+           now: datetime) -> int:
     """Insert planned invitations (state ``created``), each with a fresh nonce and token hash.
 
     ``rows`` carry survey_id, trigger_id, customer_id, identity_key, email, language,
-    touchpoint, store_id, record_id. Run inside the caller's transaction.
+    touchpoint, store_id, record_id; ``now`` is their ``created_at`` (given by the caller,
+    :mod:`cxlens.clock`). Run inside the caller's transaction.
     """
     if not rows:
         return 0
@@ -139,29 +143,31 @@ def insert(con: duckdb.DuckDBPyConnection, key: bytes, slug: str,
                        r["survey_id"], r.get("trigger_id"), r.get("customer_id"),
                        r.get("identity_key"), r.get("email"), r["language"],
                        r.get("touchpoint"), r.get("store_id"), r.get("record_id"),
-                       invited_on, invited_on,
+                       invited_on, utc_naive(now), invited_on,
                        expire_days.get(str(r.get("trigger_id")), 30)))
     con.executemany(
         "INSERT INTO survey_invitations (invitation_id, nonce, token_hash, survey_id, "
         "trigger_id, customer_id, identity_key, email, language, touchpoint, store_id, "
         "record_id, invited_on, state, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ?, ?, ?, ?, 'created', now()::TIMESTAMP, "
+        "?, ?, ?, ?, ?, ?, 'created', ?, "
         "?::DATE + to_days(?::INTEGER) + INTERVAL 1 DAY)", values)
     return len(values)
 
 
 def set_state(con: duckdb.DuckDBPyConnection, invitation_id: int, state: str,
               stamp: str | None = None, at: datetime | None = None) -> None:
-    """Move an invitation to ``state``, writing the moment (``at``, else now) to ``stamp``."""
+    """Move an invitation to ``state``, writing the moment ``at`` to the column ``stamp``
+    (the caller's clock gives it: no stamp without a moment)."""
     assert state in STATES
-    extra = f", {stamp} = coalesce(?, now()::TIMESTAMP)" if stamp else ""
-    params = [state, at] if stamp else [state]
+    if stamp and at is None:
+        raise ValueError(f"set_state({state!r}) writes {stamp}: give the moment 'at'")
+    extra = f", {stamp} = ?" if stamp else ""
+    params = [state, utc_naive(at)] if stamp and at is not None else [state]
     con.execute(f"UPDATE survey_invitations SET state = ?{extra} WHERE invitation_id = ?",
                 [*params, invitation_id])
 
 
-def mark_opened(con: duckdb.DuckDBPyConnection, inv: Invitation,
-                at: datetime | None = None) -> None:
+def mark_opened(con: duckdb.DuckDBPyConnection, inv: Invitation, at: datetime) -> None:
     """First view of the page: created/sent → opened (a link from the CSV may skip 'sent')."""
     if inv.state in ("created", "sent"):
         set_state(con, inv.invitation_id, "opened", "opened_at", at)
@@ -173,16 +179,15 @@ def save_draft(con: duckdb.DuckDBPyConnection, invitation_id: int,
                 [json.dumps(values, ensure_ascii=False), invitation_id])
 
 
-def expire(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> int:
-    """Open invitations whose time is up become ``expired``; returns how many."""
-    at = "now()::TIMESTAMP" if now is None else "?::TIMESTAMP"
-    params = [] if now is None else [now]
-    n = con.execute(f"SELECT count(*) FROM survey_invitations WHERE state IN "
-                    f"('created', 'sent', 'opened') AND expires_at <= {at}", params
+def expire(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
+    """Open invitations whose time is up at ``now`` become ``expired``; returns how many."""
+    params = [utc_naive(now)]
+    n = con.execute("SELECT count(*) FROM survey_invitations WHERE state IN "
+                    "('created', 'sent', 'opened') AND expires_at <= ?::TIMESTAMP", params
                     ).fetchall()[0][0]
     if n:
-        con.execute(f"UPDATE survey_invitations SET state = 'expired' WHERE state IN "
-                    f"('created', 'sent', 'opened') AND expires_at <= {at}", params)
+        con.execute("UPDATE survey_invitations SET state = 'expired' WHERE state IN "
+                    "('created', 'sent', 'opened') AND expires_at <= ?::TIMESTAMP", params)
     return int(n)
 
 

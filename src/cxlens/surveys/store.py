@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 import duckdb
 
+from cxlens.clock import utc_naive
 from cxlens.errors import UserError
 from cxlens.surveys.definitions import Survey, parse
 
@@ -83,9 +85,10 @@ class StoredSurvey:
     warnings: list[str]
 
 
-def save_survey(con: duckdb.DuckDBPyConnection, source: str,
-                file: str | None = None) -> StoredSurvey:
-    """Validate and store a definition (replacing one with the same id); keeps its public id."""
+def save_survey(con: duckdb.DuckDBPyConnection, source: str, file: str | None = None, *,
+                now: datetime) -> StoredSurvey:
+    """Validate and store a definition (replacing one with the same id) as of ``now``;
+    keeps its public id."""
     survey, warnings = parse(source, file)
     ensure(con)
     old = con.execute("SELECT public_id FROM surveys WHERE survey_id = ?",
@@ -94,8 +97,9 @@ def save_survey(con: duckdb.DuckDBPyConnection, source: str,
     con.execute("BEGIN")
     try:
         con.execute("DELETE FROM surveys WHERE survey_id = ?", [survey.id])
-        con.execute("INSERT INTO surveys VALUES (?, ?, ?, ?, ?, now(), now())",
-                    [survey.id, survey.metric, source, public_id, "\n".join(warnings)])
+        con.execute("INSERT INTO surveys VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [survey.id, survey.metric, source, public_id, "\n".join(warnings),
+                     utc_naive(now), utc_naive(now)])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -141,8 +145,9 @@ def require_survey(con: duckdb.DuckDBPyConnection, survey_id: str) -> StoredSurv
 # ------------------------------------------------------------------------------- opt-outs
 
 def opt_out(con: duckdb.DuckDBPyConnection, *, customer_id: str | None,
-            identity_key: str | None, source: str) -> int:
-    """Record that this customer wants no surveys: every identity key of the customer.
+            identity_key: str | None, source: str, now: datetime) -> int:
+    """Record that this customer wants no surveys (since ``now``): every identity key of
+    the customer.
 
     Keys rather than the customer id alone, so the opt-out still holds when identity
     resolution later merges the customer into another id. Returns the keys recorded.
@@ -156,8 +161,8 @@ def opt_out(con: duckdb.DuckDBPyConnection, *, customer_id: str | None,
     have = {k for (k,) in con.execute("SELECT identity_key FROM survey_optouts").fetchall()}
     new = sorted(keys - have)
     if new:
-        con.executemany("INSERT INTO survey_optouts VALUES (?, ?, now(), ?)",
-                        [(k, customer_id, source) for k in new])
+        con.executemany("INSERT INTO survey_optouts VALUES (?, ?, ?, ?)",
+                        [(k, customer_id, utc_naive(now), source) for k in new])
     return len(new)
 
 

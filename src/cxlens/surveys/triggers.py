@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -232,8 +232,13 @@ class RunResult:
 
 
 def run(con: duckdb.DuckDBPyConnection, workspace: Path, today: date, *,
-        dry_run: bool = False) -> RunResult:
-    """Create the invitations due on ``today`` (all steps, one transaction)."""
+        dry_run: bool = False, now: datetime | None = None) -> RunResult:
+    """Create the invitations due on ``today`` (all steps, one transaction).
+
+    ``now`` is the moment recorded as the invitations' ``created_at``: the edge passes its
+    clock (:mod:`cxlens.clock`); without it, the start of ``today``. Nothing here reads the
+    wall clock, so a run for a given day plans the same on any calendar day.
+    """
     store.ensure(con)
     result = RunResult(today, dry_run)
     triggers = load(con)
@@ -249,7 +254,8 @@ def run(con: duckdb.DuckDBPyConnection, workspace: Path, today: date, *,
                         "touchpoint": t.touchpoint, "record_id": r[4], "store_id": r[5]}
                        for r in rows]
             result.created[t.id] = invitations.insert(con, key, slug, planned, today,
-                                                      {t.id: t.expire_days})
+                                                      {t.id: t.expire_days},
+                                                      now=now or _end_of(today))
             result.planned += planned
         result.expired = invitations.expire(con, _end_of(today))
         result.reminders_due = len(reminders_due(con, today))
@@ -260,9 +266,7 @@ def run(con: duckdb.DuckDBPyConnection, workspace: Path, today: date, *,
     return result
 
 
-def _end_of(day: date) -> Any:
-    from datetime import datetime, time
-
+def _end_of(day: date) -> datetime:
     return datetime.combine(day, time(0, 0))
 
 

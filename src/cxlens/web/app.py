@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cxlens import __version__
+from cxlens import __version__, clock
 from cxlens.web import collect, db, errors
 from cxlens.web.api import experience as api_experience
 from cxlens.web.api import ingest as api_ingest
@@ -128,6 +128,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.warehouses = warehouses
     app.state.flusher = flusher
     app.state.local_token_hash = None  # set by cxlens.web.server when serving
+    app.state.clock = clock.system  # the one clock of the routes; tests set clock.fixed(day)
     errors.install(app)
     app.add_middleware(BodyLimit, max_body=settings.max_body_bytes,
                        max_upload=settings.max_upload_bytes)

@@ -8,6 +8,7 @@
     TokenScope(s)       JSON under /api/w/{slug}/: a token of this workspace with scope s,
                         the server's local token (loopback only), or a member's session
     Pool                the server's warehouses (Warehouses)
+    ServerClock         the server's clock (app.state.clock): the time of the request
 
 Both workspace dependencies answer 404 for a workspace the caller cannot see — the same
 answer as for a workspace that does not exist — and 403 when the caller can see it but
@@ -31,6 +32,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 
+from cxlens.clock import Clock
 from cxlens.web import db, security
 from cxlens.web.accounts import Session, User, session_of
 from cxlens.web.errors import SignInRequired
@@ -69,9 +71,16 @@ def get_pool(request: Request) -> Warehouses:
     return request.app.state.warehouses
 
 
+def get_clock(request: Request) -> Clock:
+    """The server's one clock (``app.state.clock``): routes read the time here and pass it
+    down; library code never reads the wall clock (cxlens.clock)."""
+    return request.app.state.clock
+
+
 Settings = Annotated[WebSettings, Depends(get_settings)]
 Db = Annotated[sqlite3.Connection, Depends(get_db)]
 Pool = Annotated[Warehouses, Depends(get_pool)]
+ServerClock = Annotated[Clock, Depends(get_clock)]
 
 
 def bearer(request: Request) -> str | None:

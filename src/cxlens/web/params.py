@@ -30,11 +30,12 @@ def day_in_range(day: date) -> bool:
     return EARLIEST_DAY <= day <= LATEST_DAY
 
 
-def parse_day(value: str | None, name: str = "as_of", default: date | None = None) -> date:
-    """The day ``value`` (YYYY-MM-DD) of query parameter ``name``; ``default`` (today when
-    None) when it is empty. A 422 names the format or the allowed range."""
+def parse_day(value: str | None, *, default: date, name: str = "as_of") -> date:
+    """The day ``value`` (YYYY-MM-DD) of query parameter ``name``; ``default`` (the server
+    clock's day, given by the route) when it is empty. A 422 names the format or the
+    allowed range."""
     if not value:
-        return default or date.today()
+        return default
     try:
         day = date.fromisoformat(value.strip())
     except ValueError:

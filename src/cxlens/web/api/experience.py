@@ -49,7 +49,7 @@ from cxlens.web.api.experience_models import (
     value_out,
     weighting_out,
 )
-from cxlens.web.deps import TokenScope
+from cxlens.web.deps import ServerClock, TokenScope
 
 router = APIRouter(prefix="/api/w/{slug}/experience", tags=["experience"])
 Reader = TokenScope("read")
@@ -150,7 +150,8 @@ def score(access: Reader, q: Annotated[ScoreQuery, Query()]) -> ScoresOut:
 
 
 @router.get("/changes")
-def changes(access: Reader, q: Annotated[ChangesQuery, Query()]) -> ChangesOut:
+def changes(access: Reader, q: Annotated[ChangesQuery, Query()],
+            clock: ServerClock) -> ChangesOut:
     """Is the latest ``grain`` different from the one before, and which group of ``by``
     differs from the rest (p, Benjamini–Hochberg q, ``significant`` at q < 0.05)?
 
@@ -165,7 +166,8 @@ def changes(access: Reader, q: Annotated[ChangesQuery, Query()]) -> ChangesOut:
         weights, weighting = weights_for(cur, q, None, None, filters, q.grain)
         with unprocessable():
             period = exp.compare_periods(cur, q.metric, q.grain, q.as_of, on=q.on,
-                                         weights=weights, filters=filters)
+                                         weights=weights, filters=filters,
+                                         today=clock().date())
             tests = exp.compare_segments(cur, q.metric, q.by, q.start, q.end, on=q.on,
                                          weights=weights, filters=filters)
     return ChangesOut(metric=q.metric, on=q.on, by=q.by, grain=q.grain, start=q.start,
@@ -201,7 +203,7 @@ def people(access: Reader, q: Annotated[PeopleQuery, Query()]) -> PeopleOut:
 
 
 @router.get("/value")
-def value(access: Reader, q: Annotated[ValueQuery, Query()]) -> ValueOut:
+def value(access: Reader, q: Annotated[ValueQuery, Query()], clock: ServerClock) -> ValueOut:
     """Revenue per customer and repurchase rate of promoters, passives and detractors in the
     ``days`` after their first NPS answer, and the worth of one detractor turned promoter
     (promoters' minus detractors' revenue, Welch interval; the difference of their repurchase
@@ -213,5 +215,5 @@ def value(access: Reader, q: Annotated[ValueQuery, Query()]) -> ValueOut:
     """
     with access.warehouse.read() as cur, unprocessable():
         v = exp.value_by_group(cur, days=q.days, as_of=q.as_of, n_boot=q.n_boot,
-                               seed=q.seed)
+                               seed=q.seed, now=clock())
     return value_out(v)

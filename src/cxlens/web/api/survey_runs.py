@@ -18,15 +18,16 @@ server's machine.
 from __future__ import annotations
 
 import smtplib
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from cxlens.clock import on_day
 from cxlens.surveys import delivery, triggers
-from cxlens.web.deps import TokenScope, WorkspaceAccess
+from cxlens.web.deps import ServerClock, TokenScope, WorkspaceAccess
 from cxlens.web.params import Day
 
 router = APIRouter(prefix="/api/w/{slug}/surveys", tags=["surveys"])
@@ -97,8 +98,9 @@ class LinksOut(BaseModel):
     out: str
 
 
-def _today(day: date | None) -> date:
-    return day or datetime.now(UTC).date()
+def _now(day: date | None, clock: ServerClock) -> datetime:
+    """The moment of the routine: the server's clock, moved to ``day`` when one is given."""
+    return on_day(day, clock)
 
 
 def _local_only(access: WorkspaceAccess, what: str) -> None:
@@ -108,26 +110,26 @@ def _local_only(access: WorkspaceAccess, what: str) -> None:
 
 
 @router.post("/run")
-def run(body: RunIn, access: Writer) -> RunOut:
+def run(body: RunIn, access: Writer, clock: ServerClock) -> RunOut:
     """Create the invitations due (idempotent: a second run the same day creates nothing)."""
-    path, today = access.workspace.path, _today(body.today)
+    path, now = access.workspace.path, _now(body.today, clock)
     result = access.warehouse.write(
-        lambda cur: triggers.run(cur, path, today, dry_run=body.dry_run))
+        lambda cur: triggers.run(cur, path, now.date(), dry_run=body.dry_run, now=now))
     return RunOut(**result.as_dict())
 
 
 @router.post("/send")
-def send(body: SendIn, access: Writer) -> SendOut:
+def send(body: SendIn, access: Writer, clock: ServerClock) -> SendOut:
     """E-mail the new invitations and the due reminders (local token only)."""
     _local_only(access, "survey e-mail is sent")
     s = body.smtp
     smtp = delivery.SmtpSettings(
         host=s.host, port=s.port, user=s.user, sender=s.sender, starttls=s.starttls,
         password=s.password.get_secret_value() if s.password else None, timeout=s.timeout)
-    path, today = access.workspace.path, _today(body.today)
+    path, now = access.workspace.path, _now(body.today, clock)
     try:
         result = access.warehouse.write(
-            lambda cur: delivery.send(cur, path, smtp, body.base_url, today))
+            lambda cur: delivery.send(cur, path, smtp, body.base_url, now))
     except (smtplib.SMTPException, OSError) as exc:
         raise HTTPException(502, f"the SMTP server {s.host}:{s.port} failed: {exc}; what "
                                  "was sent before is marked sent") from None
@@ -135,7 +137,7 @@ def send(body: SendIn, access: Writer) -> SendOut:
 
 
 @router.post("/links")
-def links(body: LinksIn, access: Writer) -> LinksOut:
+def links(body: LinksIn, access: Writer, clock: ServerClock) -> LinksOut:
     """Write the personal links of new invitations and due reminders as CSV (local token
     only: the file is written on the server's machine); they count as sent."""
     _local_only(access, "survey links are written")
@@ -144,10 +146,10 @@ def links(body: LinksIn, access: Writer) -> LinksOut:
         raise HTTPException(422, "out must be an absolute path")
     if not out.parent.is_dir():
         raise HTTPException(422, f"the folder {out.parent} does not exist")
-    path, today = access.workspace.path, _today(body.today)
+    path, now = access.workspace.path, _now(body.today, clock)
     try:
         n = access.warehouse.write(
-            lambda cur: delivery.links_csv(cur, path, body.base_url, today, out))
+            lambda cur: delivery.links_csv(cur, path, body.base_url, now, out))
     except OSError as exc:
         raise HTTPException(400, f"cannot write {out}: {exc.strerror or exc}") from None
     return LinksOut(written=n, out=str(out))

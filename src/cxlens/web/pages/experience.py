@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -30,7 +30,7 @@ from cxlens.analytics import weighting as wgt
 from cxlens.errors import UserError
 from cxlens.warehouse.store import db_path
 from cxlens.web import charts
-from cxlens.web.deps import Db, WorkspaceAccess, WorkspaceRole
+from cxlens.web.deps import Db, WorkspaceAccess, WorkspaceRole, get_clock
 from cxlens.web.i18n import translate
 from cxlens.web.nav import EXPERIENCE, NavItem, register
 from cxlens.web.notes import list_annotations
@@ -56,13 +56,15 @@ METHODS = ("johnson", "shapley")
 
 
 class Window:
-    """The months shown: ``months`` calendar months up to and including ``as_of``."""
+    """The months shown: ``months`` calendar months up to and including ``as_of`` (default:
+    the day of ``now``, the server's clock)."""
 
-    def __init__(self, months: int, as_of: str | None) -> None:
+    def __init__(self, months: int, as_of: str | None, now: datetime) -> None:
         if months not in MONTHS:
             raise HTTPException(422, f"months must be one of {', '.join(map(str, MONTHS))}")
-        self.as_of = parse_day(as_of)
+        self.as_of = parse_day(as_of, default=now.date())
         self.explicit = bool(as_of)  # the reader chose the day (else: today)
+        self.now = now
         m = self.as_of.year * 12 + self.as_of.month - 1 - (months - 1)
         self.months = months
         self.start = date(m // 12, m % 12 + 1, 1)
@@ -147,7 +149,7 @@ def _weights(cur: Any, t: Callable[..., str], c: Choices, w: Window,
 def build_value(cur: Any, t: Callable[..., str], w: Window) -> dict[str, Any]:
     """Experience → value: revenue and repurchase by NPS group, the detractor→promoter worth.
     Observed until the window's day when the reader chose one, else the data's last order."""
-    v = exp.value_by_group(cur, as_of=w.as_of if w.explicit else None)
+    v = exp.value_by_group(cur, as_of=w.as_of if w.explicit else None, now=w.now)
     worth = v.worth()
     return {"value": v, "worth": worth, "linked": any(g.n for g in v.groups),
             "value_charts": [
@@ -234,7 +236,7 @@ def experience(request: Request, access: Viewer, con: Db,
                by: Annotated[str, Query()] = "touchpoint",
                months: Months = DEFAULT_MONTHS, as_of: AsOf = None,
                weights: Text = None, weight_by: Text = None) -> Response:
-    w = Window(months, as_of)
+    w = Window(months, as_of, get_clock(request)())
     return _page(request, access, con, "experience", w,
                  Choices.checked(metric, by, weights, weight_by))
 
@@ -242,14 +244,14 @@ def experience(request: Request, access: Viewer, con: Db,
 @router.get("/w/{slug}/drivers")
 def drivers(request: Request, access: Viewer, con: Db, months: Months = DEFAULT_MONTHS,
             as_of: AsOf = None, method: Method = "johnson") -> Response:
-    return _page(request, access, con, "drivers", Window(months, as_of),
+    return _page(request, access, con, "drivers", Window(months, as_of, get_clock(request)()),
                  Choices.checked(method=method))
 
 
 @router.get("/w/{slug}/people")
 def people(request: Request, access: Viewer, con: Db, months: Months = DEFAULT_MONTHS,
            as_of: AsOf = None) -> Response:
-    return _page(request, access, con, "people", Window(months, as_of))
+    return _page(request, access, con, "people", Window(months, as_of, get_clock(request)()))
 
 
 def _csv(request: Request, access: WorkspaceAccess, con: sqlite3.Connection, page: str,
@@ -276,7 +278,7 @@ def experience_csv(request: Request, key: str, access: Viewer, con: Db,
                    by: Annotated[str, Query()] = "touchpoint",
                    months: Months = DEFAULT_MONTHS, as_of: AsOf = None,
                    weights: Text = None, weight_by: Text = None) -> Response:
-    w = Window(months, as_of)
+    w = Window(months, as_of, get_clock(request)())
     return _csv(request, access, con, "experience", key, w,
                 Choices.checked(metric, by, weights, weight_by))
 
@@ -285,11 +287,11 @@ def experience_csv(request: Request, key: str, access: Viewer, con: Db,
 def drivers_csv(request: Request, key: str, access: Viewer, con: Db,
                 months: Months = DEFAULT_MONTHS, as_of: AsOf = None,
                 method: Method = "johnson") -> Response:
-    return _csv(request, access, con, "drivers", key, Window(months, as_of),
+    return _csv(request, access, con, "drivers", key, Window(months, as_of, get_clock(request)()),
                 Choices.checked(method=method))
 
 
 @router.get("/w/{slug}/people/{key}.csv")
 def people_csv(request: Request, key: str, access: Viewer, con: Db,
                months: Months = DEFAULT_MONTHS, as_of: AsOf = None) -> Response:
-    return _csv(request, access, con, "people", key, Window(months, as_of))
+    return _csv(request, access, con, "people", key, Window(months, as_of, get_clock(request)()))

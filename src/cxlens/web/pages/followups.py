@@ -21,7 +21,7 @@ from cxlens.errors import UserError
 from cxlens.surveys import followups
 from cxlens.surveys.followups import STATUSES
 from cxlens.warehouse.store import db_path
-from cxlens.web.deps import WorkspaceAccess, WorkspaceRole
+from cxlens.web.deps import ServerClock, WorkspaceAccess, WorkspaceRole
 from cxlens.web.nav import EXPERIENCE, NavItem, register
 from cxlens.web.pages import see_other
 from cxlens.web.templating import render
@@ -78,7 +78,7 @@ def followups_page(request: Request, access: Viewer, status: StatusQuery = "",
 
 
 @router.post("/w/{slug}/followups/{followup_id}")
-def change(request: Request, followup_id: int, access: Analyst,
+def change(request: Request, followup_id: int, access: Analyst, clock: ServerClock,
            status: Annotated[str, Form(max_length=20)],
            owner: Annotated[str, Form(max_length=followups.MAX_OWNER)] = "",
            note: Annotated[str, Form(max_length=followups.MAX_NOTE)] = "",
@@ -87,8 +87,11 @@ def change(request: Request, followup_id: int, access: Analyst,
     """Set an item's status, owner and note; back to the list with the same filters."""
     _filters(filter_status, filter_owner)  # only filters the page itself could have made
 
+    now = clock()
+
     def update(cur: Any) -> followups.Followup | None:
-        return followups.update(cur, followup_id, status=status, owner=owner, note=note)
+        return followups.update(cur, followup_id, now=now, status=status, owner=owner,
+                                note=note)
 
     try:
         item = access.warehouse.write(update)

@@ -20,7 +20,7 @@ from cxlens.analytics import overview as ov
 from cxlens.errors import UserError
 from cxlens.warehouse.store import db_path
 from cxlens.web import charts
-from cxlens.web.deps import Db, WorkspaceAccess, WorkspaceRole
+from cxlens.web.deps import Db, WorkspaceAccess, WorkspaceRole, get_clock
 from cxlens.web.i18n import translate
 from cxlens.web.notes import list_annotations
 from cxlens.web.params import parse_day
@@ -38,12 +38,13 @@ def plotly_js() -> Response:
                         headers={"Cache-Control": "public, max-age=86400"})
 
 
-def _view(days: int, grain: str, as_of: str | None) -> tuple[ov.Period, str, date]:
+def _view(days: int, grain: str, as_of: str | None,
+          today: date) -> tuple[ov.Period, str, date]:
     if days not in PERIODS:
         raise HTTPException(422, f"days must be one of {', '.join(map(str, PERIODS))}")
     if grain not in ov.GRAINS:
         raise HTTPException(422, f"grain must be one of {', '.join(ov.GRAINS)}")
-    end = parse_day(as_of)
+    end = parse_day(as_of, default=today)
     return ov.period_ending(end, days), grain, end
 
 
@@ -80,7 +81,7 @@ def _has_warehouse(access: WorkspaceAccess) -> bool:
 def overview(request: Request, access: Viewer, con: Db,
              days: Annotated[int, Query()] = 90, grain: Annotated[str, Query()] = "week",
              as_of: Annotated[str | None, Query()] = None) -> Response:
-    period, grain, end = _view(days, grain, as_of)
+    period, grain, end = _view(days, grain, as_of, get_clock(request)().date())
     ctx: dict[str, Any] = {"access": access, "period": period, "days": days, "grain": grain,
                            "as_of": end, "periods": PERIODS, "grains": ov.GRAINS,
                            "version": __version__, "query": request.url.query}
@@ -98,7 +99,7 @@ def chart_csv(request: Request, key: str, access: Viewer, con: Db,
               days: Annotated[int, Query()] = 90, grain: Annotated[str, Query()] = "week",
               as_of: Annotated[str | None, Query()] = None) -> Response:
     """The numbers of one overview chart as CSV (the same rows as its table)."""
-    period, grain, _ = _view(days, grain, as_of)
+    period, grain, _ = _view(days, grain, as_of, get_clock(request)().date())
     if not _has_warehouse(access):
         raise HTTPException(404, "no data yet")
     with access.warehouse.read() as cur:

@@ -16,6 +16,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -25,7 +26,7 @@ from pydantic import BaseModel, Field
 from cxlens.surveys import answers, followups, invitations, store
 from cxlens.surveys.definitions import LANGS, Survey, text
 from cxlens.web import i18n
-from cxlens.web.deps import Db, Pool, TokenScope
+from cxlens.web.deps import Db, Pool, ServerClock, TokenScope, get_clock
 from cxlens.web.templating import PRE_COOKIE, csrf_token, env
 from cxlens.web.warehouses import Warehouse
 from cxlens.web.workspaces import workspace_by_slug
@@ -105,6 +106,11 @@ def _invitation(con: sqlite3.Connection, pool: Any,
     return wh, inv, stored.survey
 
 
+def _now(request: Request) -> datetime:
+    """The moment of this request, from the server's one clock (``app.state.clock``)."""
+    return get_clock(request)()
+
+
 async def _form_data(request: Request) -> dict[str, str]:
     form = await request.form()
     return {k: v[:MAX_FIELD] for k, v in form.items() if isinstance(v, str)}
@@ -118,14 +124,15 @@ def answer_page(request: Request, token: str, con: Db, pool: Pool) -> Response:
     if found is None:
         return _closed(request, _visitor_lang(request), "unknown", 404)
     wh, inv, survey = found
+    now = _now(request)
     try:
         with wh.read() as cur:
-            answers.check_open(cur, inv)
+            answers.check_open(cur, inv, now)
     except answers.AnswerRefused as exc:
         if exc.reason == "expired" and inv.state != "expired":
             wh.write(lambda cur: invitations.set_state(cur, inv.invitation_id, "expired"))
         return _closed(request, inv.language, exc.reason, exc.status)
-    wh.write(lambda cur: invitations.mark_opened(cur, inv))
+    wh.write(lambda cur: invitations.mark_opened(cur, inv, now))
     return _form(request, survey, inv.language, f"/s/{token}", inv.draft,
                  optout=f"/s/{token}/optout")
 
@@ -149,6 +156,7 @@ def _answer_post(request: Request, token: str, form: dict[str, str], con: Db,
         return _closed(request, _visitor_lang(request), "unknown", 404)
     wh, inv, survey = found
     final = form.get("action") != "save"
+    now = _now(request)
     values, problems = answers.validate(survey, form, final=final)
     if problems:
         return _form(request, survey, inv.language, f"/s/{token}", {**inv.draft, **form},
@@ -158,13 +166,13 @@ def _answer_post(request: Request, token: str, form: dict[str, str], con: Db,
             def save(cur: Any) -> None:
                 fresh = invitations.by_id(cur, inv.invitation_id)
                 assert fresh is not None
-                answers.check_open(cur, fresh)
+                answers.check_open(cur, fresh, now)
                 invitations.save_draft(cur, inv.invitation_id, values)
 
             wh.write(save)
             return _form(request, survey, inv.language, f"/s/{token}", values, saved=True,
                          optout=f"/s/{token}/optout")
-        wh.write(lambda cur: answers.submit(cur, survey, inv, values))
+        wh.write(lambda cur: answers.submit(cur, survey, inv, values, now))
     except answers.AnswerRefused as exc:
         return _closed(request, inv.language, exc.reason, exc.status)
     return _render(request, "survey_message.html", inv.language,
@@ -178,7 +186,8 @@ def optout(request: Request, token: str, con: Db, pool: Pool) -> Response:
     if found is None:
         return _closed(request, _visitor_lang(request), "unknown", 404)
     wh, inv, _ = found
-    wh.write(lambda cur: answers.opt_out(cur, inv))
+    now = _now(request)
+    wh.write(lambda cur: answers.opt_out(cur, inv, now))
     return _render(request, "survey_message.html", inv.language,
                    {"title": i18n.translate(inv.language, "survey.optout_title"),
                     "message": i18n.translate(inv.language, "survey.optout_done")})
@@ -273,7 +282,8 @@ def _public_post(request: Request, public_id: str, form: dict[str, str], con: Db
         response = _closed(request, lang, "rate_limited", 429)
         response.headers["Retry-After"] = str(wait)
         return response
-    wh.write(lambda cur: answers.submit_public(cur, survey, values, language=lang,
+    now = _now(request)
+    wh.write(lambda cur: answers.submit_public(cur, survey, values, language=lang, now=now,
                                                store_id=tags.get("store"),
                                                team_id=tags.get("team")))
     return _render(request, "survey_message.html", lang,
@@ -323,13 +333,15 @@ def api_followups(access: TokenScope("read"), status: str | None = None) -> Foll
 
 @api_router.post("/followups/{followup_id}")
 def api_update_followup(followup_id: int, body: FollowupUpdate,
-                        access: TokenScope("write")) -> FollowupOut:
+                        access: TokenScope("write"), clock: ServerClock) -> FollowupOut:
     """Change an item's status (open → contacted → resolved), owner or note."""
+    now = clock()
+
     def change(cur: Any) -> followups.Followup | None:
         if not store.ready(cur):
             return None
-        return followups.update(cur, followup_id, status=body.status, owner=body.owner,
-                                note=body.note)
+        return followups.update(cur, followup_id, now=now, status=body.status,
+                                owner=body.owner, note=body.note)
 
     item = access.warehouse.write(change)
     if item is None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,7 +27,7 @@ from cxlens.surveys import definitions, delivery, store, triggers
 from cxlens.surveys.definitions import BUILTIN, LANGS, DefinitionError
 from cxlens.warehouse.store import db_path
 from cxlens.web import charts
-from cxlens.web.deps import Settings, WorkspaceAccess, WorkspaceRole
+from cxlens.web.deps import ServerClock, Settings, WorkspaceAccess, WorkspaceRole
 from cxlens.web.i18n import translate
 from cxlens.web.nav import EXPERIENCE, NavItem, register
 from cxlens.web.pages import see_other
@@ -131,7 +130,7 @@ def _form_error(exc: UserError, source: str) -> FormError:
 
 
 @router.post("/w/{slug}/surveys")
-def save_definition(request: Request, access: Analyst,
+def save_definition(request: Request, access: Analyst, clock: ServerClock,
                     definition: Annotated[str, Form(max_length=MAX_DEFINITION)] = ""
                     ) -> Response:
     """Check a definition and store it (one with the same id is replaced, its public link
@@ -139,7 +138,8 @@ def save_definition(request: Request, access: Analyst,
     source = definition.replace("\r\n", "\n")
     try:
         definitions.parse(source)  # refuse before taking the writer
-        saved = access.warehouse.write(lambda cur: store.save_survey(cur, source))
+        now = clock()
+        saved = access.warehouse.write(lambda cur: store.save_survey(cur, source, now=now))
     except UserError as exc:
         return _page(request, access, status=422, definition=source,
                      form_error=_form_error(exc, source))
@@ -147,33 +147,36 @@ def save_definition(request: Request, access: Analyst,
 
 
 @router.post("/w/{slug}/surveys/builtin")
-def add_builtin(request: Request, access: Analyst,
+def add_builtin(request: Request, access: Analyst, clock: ServerClock,
                 name: Annotated[str, Form(max_length=40)]) -> Response:
     """Store one of the shipped surveys (nps, csat, ces, enps) as it is."""
     if name not in BUILTIN:
         return _page(request, access, status=422,
                      error=f"no built-in survey {name!r}; use one of {', '.join(BUILTIN)}")
     source = definitions.builtin_source(name)
-    access.warehouse.write(lambda cur: store.save_survey(cur, source, f"builtin/{name}.yml"))
+    now = clock()
+    access.warehouse.write(lambda cur: store.save_survey(cur, source, f"builtin/{name}.yml",
+                                                         now=now))
     return see_other(f"/w/{access.workspace.slug}/surveys?saved={name}")
 
 
 @router.post("/w/{slug}/surveys/links.csv")
-def links(request: Request, access: Analyst, settings: Settings) -> Response:
+def links(request: Request, access: Analyst, settings: Settings,
+          clock: ServerClock) -> Response:
     """The personal links of the invitations not yet sent and of the reminders due, as CSV
     for another mailer. A POST because they count as sent once handed out (as with
     ``cxlens survey links``): the next download does not repeat them."""
     base = settings.link_base()[0]  # never the request's Host header
-    today = datetime.now(UTC).date()
+    now = clock()
 
     def write(cur: Any) -> str:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "links.csv"
-            delivery.links_csv(cur, access.workspace.path, base, today, out)
+            delivery.links_csv(cur, access.workspace.path, base, now, out)
             return out.read_text(encoding="utf-8")
 
     body = access.warehouse.write(write)
-    name = f"{access.workspace.slug}-survey-links-{today.isoformat()}.csv"
+    name = f"{access.workspace.slug}-survey-links-{now.date().isoformat()}.csv"
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"',
                              "Cache-Control": "no-store"})
