@@ -198,6 +198,16 @@ def check_conversion(f: Field, raw: str, typed: str) -> str:
     return f"CASE WHEN {raw} IS NOT NULL AND {typed} IS NULL THEN {lit(what)} END"
 
 
+def check_nul(column: str) -> str:
+    """A value holding U+0000 (a NUL byte: a damaged export, or binary data in a text
+    column) is refused, in any column, mapped or not: the row goes to the quarantine,
+    with the NUL shown as ␀ so that the value can be displayed."""
+    col = ident(column)
+    return (f"CASE WHEN contains({col}, chr(0)) THEN {{'column': {lit(column)}, "
+            f"'value': replace({col}, chr(0), '\u2400'), 'reason': 'contains a NUL byte "
+            f"(U+0000): a damaged export or binary data; export the file again'}} END")
+
+
 def check_required(f: Field, raw: str) -> str:
     return f"CASE WHEN {raw} IS NULL THEN 'missing (required)' END"
 
@@ -286,8 +296,9 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
     else:
         key = "NULL::VARCHAR"
     errors = "list_filter([" + ", ".join(
-        f"CASE WHEN ({reason}) IS NOT NULL THEN {{'column': {lit(sources.get(fn) or fn)}, "
-        f"'value': {raw}, 'reason': {reason}}} END" for fn, raw, reason in checks
+        [check_nul(c) for c in columns]
+        + [f"CASE WHEN ({reason}) IS NOT NULL THEN {{'column': {lit(sources.get(fn) or fn)}, "
+           f"'value': {raw}, 'reason': {reason}}} END" for fn, raw, reason in checks]
     ) + "], lambda x: x IS NOT NULL)"
     select = ", ".join(f"{e} AS {ident(n)}" for n, e in typed.items())
     extra_list = "[" + ", ".join(ident(c) for c in extra) + "]" if extra else "NULL::VARCHAR[]"

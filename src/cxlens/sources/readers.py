@@ -442,12 +442,14 @@ def _stage_json(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
 
 
 def _json_error_line(path: Path) -> int | None:
+    """The first NDJSON line Python cannot parse either; a line nested too deep for its
+    parser (a RecursionError) is such a line too."""
     with open(path, encoding="utf-8", errors="replace") as fh:
         for no, line in enumerate(fh, start=1):
             if line.strip():
                 try:
                     json.loads(line)
-                except ValueError:
+                except (ValueError, RecursionError):
                     return no
     return None
 
