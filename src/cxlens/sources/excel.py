@@ -95,12 +95,15 @@ def _precheck(path: Path, limits: ExcelLimits) -> None:
 
 
 def _run_child(path: Path, sheet: str | None, out: Path, limits: ExcelLimits) -> dict:
-    job = {"path": str(path), "sheet": sheet, "out": str(out),
+    job = {"path": os.path.abspath(path), "sheet": sheet, "out": str(out),
            "memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds,
            "output_bytes": limits.output_bytes, "package": asdict(limits.package)}
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (_SRC_ROOT, os.environ.get("PYTHONPATH")) if p)}
     env.pop("RUST_BACKTRACE", None)
+    # One thread for the numeric libraries: each of their threads reserves buffers that
+    # would count against the child's address space.
+    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     try:
         done = subprocess.run(
             [sys.executable, "-m", "cxlens.sources._excel_child", json.dumps(job)],
@@ -155,8 +158,9 @@ def _limit_of(answer: dict) -> str | None:
     """Which limit killed the child, from its exit status and last words."""
     status = answer.get("status")
     stderr = str(answer.get("stderr") or "")
-    if "memory allocation of" in stderr or "MemoryError" in stderr:
-        return "memory"
+    lowered = stderr.lower()
+    if "memory allocation" in lowered or "memoryerror" in lowered or "out of memory" in lowered:
+        return "memory"  # Rust's abort, Python's MemoryError, OpenBLAS giving up
     if status in (-signal.SIGXCPU, -signal.SIGKILL):
         return "cpu"
     if status == -signal.SIGXFSZ:
