@@ -72,8 +72,9 @@ def discard(path: Path | None) -> None:
 
 
 def _held() -> Iterator[list[Path]]:
-    """A request's list of stored uploads, deleted when the request ends (after the
-    answer, or the error answer, is built)."""
+    """A route's list of stored uploads, deleted when the route function ends — returned
+    or raised — and before the answer is sent (``scope="function"``), so a client that has
+    its answer never finds the file still there."""
     paths: list[Path] = []
     try:
         yield paths
@@ -82,8 +83,8 @@ def _held() -> Iterator[list[Path]]:
             discard(p)
 
 
-# A route parameter: ``held.append(path)`` and the upload goes when the request ends.
-Held = Annotated[list[Path], Depends(_held)]
+# A route parameter: ``held.append(path)`` and the upload goes when the route ends.
+Held = Annotated[list[Path], Depends(_held, scope="function")]
 
 
 def sweep(workspaces_dir: Path, max_age: float | None = MAX_AGE_SECONDS) -> int:
