@@ -145,3 +145,13 @@ def test_repeated_header_names_stay_apart(tmp_path: Path) -> None:
     s = stage(con, path, "_s", ReadOptions())
     assert s.columns == ["id", "id_2", "column3"]
     assert con.execute(f"SELECT * FROM {s.source}").fetchall() == [("a", "b", "c", 2)]
+
+
+def test_the_cpu_limit_is_named(tmp_path: Path) -> None:
+    """A workbook that needs several CPU-seconds to read, against a 1 s CPU limit: the
+    kernel stops the child (SIGXCPU) and the message names the limit."""
+    rows: list[list[object]] = [["order_id", "a", "b", "c"]]
+    rows += [[f"O{i}", i, f"t{i}", i * 0.5] for i in range(200_000)]
+    path = package(tmp_path / "slow.xlsx", rows, shared=False)
+    with pytest.raises(InputError, match="took more than the 1 s CPU-time limit"):
+        excel.read_workbook(path, None, limits(cpu_seconds=1))

@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -47,6 +48,10 @@ class ExcelLimits:
 
 
 LIMITS = ExcelLimits()
+# At most this many workbook children at once, whatever the number of uploads: each may use
+# up to ``memory_bytes``. Others wait their turn (each child ends within ``wall_seconds``).
+MAX_CHILDREN = 2
+_children = threading.BoundedSemaphore(MAX_CHILDREN)
 
 
 @dataclass
@@ -105,10 +110,11 @@ def _run_child(path: Path, sheet: str | None, out: Path, limits: ExcelLimits) ->
     # would count against the child's address space.
     env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "cxlens.sources._excel_child", json.dumps(job)],
-            capture_output=True, text=True, timeout=limits.wall_seconds, env=env,
-            cwd=out.parent, stdin=subprocess.DEVNULL)
+        with _children:
+            done = subprocess.run(
+                [sys.executable, "-m", "cxlens.sources._excel_child", json.dumps(job)],
+                capture_output=True, text=True, timeout=limits.wall_seconds, env=env,
+                cwd=out.parent, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return {"ok": False, "limit": "time"}
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
