@@ -101,6 +101,13 @@ def test_too_many_parts_and_a_broken_package(tmp_path: Path) -> None:
     broken.write_bytes(path.read_bytes()[:300])
     with pytest.raises(InputError, match=r"not a valid \.xlsx file"):
         excel.read_workbook(broken, None)
+    # Damage past what the pre-check reads: the child finds it and says so.
+    rows: list[list[object]] = [["order_id", "n"], *([f"O{i}", i] for i in range(20_000))]
+    data = bytearray(package(tmp_path / "crc.xlsx", rows, shared=False).read_bytes())
+    data[len(data) // 2:len(data) // 2 + 4] = b"\x00\x01\x02\x03"
+    broken.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="a damaged package"):
+        excel.read_workbook(broken, None)
 
 
 def test_cpu_and_output_limits_are_named(tmp_path: Path) -> None:

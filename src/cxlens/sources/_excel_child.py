@@ -194,12 +194,19 @@ def main(argv: list[str]) -> int:
             return 0
         raise
     except Exception as exc:
+        import zipfile
+        import zlib
+
         from cxlens.sources import xlsx
 
         if isinstance(exc, xlsx.PackageRefused):
             _say(_error(exc.message, exc.hint, limit=exc.limit))
             return 0
-        raise
+        if isinstance(exc, zipfile.BadZipFile | zlib.error | ParseError | EOFError):
+            _say(_error(f"cannot open the workbook: a damaged package ({exc})",
+                        "save it again as .xlsx"))
+            return 0
+        raise  # a bug: the traceback goes to stderr, the parent reports the exit status
     return 0
 
 
