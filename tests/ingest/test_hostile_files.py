@@ -72,3 +72,16 @@ def test_deep_nesting_is_an_input_error(con, write, unchanged, name: str) -> Non
         ingest(con, write(name, text), "orders")
     if name.endswith(".ndjson"):
         assert ei.value.line == 2
+
+
+def test_a_csv_that_breaks_the_parser_while_sniffing_is_an_input_error(con, write,
+                                                                       unchanged) -> None:
+    """Found by the fuzzing: quotes, a BOM and NULs in the last lines made DuckDB's CSV
+    state machine give up on the format-sniffing sample (``ignore_errors`` or not)."""
+    rows = "".join(f"O{i},2026-03-01 10:00:00,{i}.50,c{i}@x.fi\n" for i in range(120))
+    tail = ("ÄÄ',;\ufeffé€\"é'\x00\x00x,01.03.2026,`µd¿ä\n\r\ufeff\",9999,\ufeff;Ä\x00|é\","
+            "\ufeff\x00\n")
+    path = write("quotes.csv", "order_id,ts,amount,email\n" + rows + tail)
+    with unchanged(), pytest.raises(InputError, match="cannot read the file") as ei:
+        ingest(con, path, "orders")
+    assert "quoting" in (ei.value.hint or "")

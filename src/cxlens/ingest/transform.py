@@ -11,6 +11,8 @@ a loop over rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -228,6 +230,20 @@ def check_score(typed: dict[str, str]) -> str:
     )
 
 
+@contextmanager
+def _reading_sample(origin: str) -> Iterator[None]:
+    """Around a step that reads the file's sample (format sniffing). A file DuckDB's reader
+    gives up on (a CSV whose quoting breaks its parser even with ``ignore_errors``, found
+    by fuzzing) is an input error here, before the batch starts."""
+    try:
+        yield
+    except duckdb.InvalidInputException as exc:
+        raise InputError(
+            f"cannot read the file: {str(exc).strip().splitlines()[0]}", file=origin,
+            hint="check the quoting of the values (a quote inside a value must be doubled) "
+                 "and that the file is text; export it again") from None
+
+
 def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
                     origin: str) -> Compiled:
     """One SELECT over ``staged.source``; source columns are renamed ``_cN`` inside it so
@@ -270,7 +286,8 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
             continue
         raw = raws[f.name]
         rule = m.columns.get(f.name, Rule(value="x"))
-        typed[f.name] = typed_expr(f, raw, rule, m, con, staged.sample, notes)
+        with _reading_sample(origin):
+            typed[f.name] = typed_expr(f, raw, rule, m, con, staged.sample, notes)
         if f.required:
             checks.append((f.name, raw, check_required(f, raw)))
         if typed[f.name] != raw:
