@@ -191,3 +191,25 @@ def test_the_sweep_spares_held_and_young_files(tmp_path: Path) -> None:
         assert sorted(p.name for p in (ws / "uploads").iterdir()) == ["held.csv", "young.csv"]
     finally:
         uploads.discard(held)
+
+
+def test_a_shared_strings_blow_up_through_the_api_with_lowered_limits(
+        site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memory limit lowered so that a 60 MB shared-strings workbook exceeds it: the
+    child is stopped, the answer names the limit, and the upload is gone."""
+    import dataclasses
+
+    from cxlens.sources import excel
+
+    monkeypatch.setattr(excel, "LIMITS", dataclasses.replace(excel.LIMITS,
+                                                             memory_bytes=400 << 20))
+    rows: list[list[object]] = [["order_id", "note"]]
+    rows += [[f"O{i}", f"{i:06d}" + "x" * 2000] for i in range(30_000)]
+    book = package(tmp_path / "strings.xlsx", rows).read_bytes()
+    api = site.api(site.tokens["acme"]["ingest"])
+    r = api.post("/api/w/acme/ingest", data={"kind": "orders"},
+                 files={"file": ("strings.xlsx", book)})
+    assert r.status_code == 422, r.text
+    assert "more than the 400 MiB memory limit" in r.json()["error"]
+    assert _left(site.settings.workspaces_dir / "acme") == []
+    assert site.api(site.tokens["acme"]["read"]).get("/api/w/acme/batches").status_code == 200
