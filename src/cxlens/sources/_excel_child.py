@@ -99,7 +99,13 @@ def read(job: dict[str, Any]) -> dict[str, Any]:
             ref = scan.extent()
             if ref:
                 xlsx.check_area(name, ref, limits, declared=False)
-        return wb.get_sheet_by_name(name)
+        try:
+            return wb.get_sheet_by_name(name)
+        except MemoryError:
+            raise
+        except Exception as exc:  # calamine's own errors for a sheet it cannot parse
+            raise xlsx.PackageRefused(f"cannot read sheet {name!r}: {exc}", limit="",
+                                      hint="save the workbook again as .xlsx") from None
 
     chosen, sheet = wanted, None
     if wanted:
