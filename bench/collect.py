@@ -1,6 +1,8 @@
 """Collection benchmark: ``/v1/batch`` over loopback against a real ``cxlens serve``.
 
     python bench/collect.py [--seconds 20] [--connections 4] [--batch 100] [--no-doc]
+                            [--rate 2000] [--fair-seconds 30] [--answers 30]
+                            [--baseline REV] [--skip-throughput]
 
 1. Makes a temporary home with a user, a workspace and its write key (``cxlens admin``),
    and starts ``cxlens serve`` on a free loopback port in a subprocess.
@@ -12,10 +14,22 @@
 3. Stops the server with SIGINT (its final flush runs), opens the warehouse and checks by
    count: sent = stored + rejected (stored = inbox rows), no message pending, and every
    stored message is an ``events`` row or a quarantined row.
-4. Writes the figures, the machine, the load and the command to its section of
+4. **Writes while collecting** (issue 15): a new home whose workspace has the NPS survey
+   and ``--answers`` open invitations; a server; each customer opens their survey page
+   first. Then ``/v1/batch`` arrives at a steady ``--rate`` messages/s (batches of 100 from
+   two keep-alive connections on 127.0.0.1) for ``--fair-seconds``, and the customers send
+   their answers spread evenly over that time, each from its own thread. The time from
+   sending an answer to its reply is the wait of an interactive write (a survey answer is
+   one small ingest batch through the writer) plus its own work: the median, p95 and max
+   are reported, with how many answers came back while the traffic was still arriving.
+   With ``--baseline REV`` the same is measured first on the server code of git revision
+   REV (``git archive`` into a temporary folder), for a before/after in one run. Then every
+   acknowledged message must be an ``events`` row exactly once.
+5. Writes the figures, the machine, the load and the command to its section of
    ``docs/benchmarks.md`` (other sections are kept).
 
-Target (issue 3): >= 5,000 events/s sustained with zero loss.
+Targets: >= 5,000 events/s sustained with zero loss (issue 3); an interactive write waits
+about one flush chunk, not for the traffic to stop (issue 15).
 """
 
 from __future__ import annotations
@@ -33,9 +47,10 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
-from common import markers, not_quiet, wait_quiet, write_section
+from common import ROOT, markers, not_quiet, wait_quiet, write_section
 
 BEGIN, END = markers("collect.py")
 TARGET = 5000
@@ -147,17 +162,26 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def cli(*args: str, home: Path, stdin: str | None = None) -> str:
+def env_for(src: Path | None) -> dict[str, str]:
+    """The environment of a cxlens subprocess: ``src`` first on the path, if given."""
+    if src is None:
+        return dict(os.environ)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(src), *filter(None, [os.environ.get("PYTHONPATH")])])}
+
+
+def cli(*args: str, home: Path, stdin: str | None = None, src: Path | None = None) -> str:
     r = subprocess.run([*CXLENS, *args], input=stdin, capture_output=True, text=True,
-                       env={**os.environ, "CXLENS_HOME": str(home)}, timeout=600)
+                       env={**env_for(src), "CXLENS_HOME": str(home)}, timeout=600)
     if r.returncode != 0:
         raise SystemExit(f"cxlens {' '.join(args)} failed:\n{r.stdout}{r.stderr}")
     return r.stdout
 
 
-def start_server(home: Path, port: int, log: Path) -> subprocess.Popen:
+def start_server(home: Path, port: int, log: Path,
+                 src: Path | None = None) -> subprocess.Popen:
     proc = subprocess.Popen([*CXLENS, "serve", "--home", str(home), "--port", str(port)],
-                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+                            stdout=log.open("w"), stderr=subprocess.STDOUT, env=env_for(src))
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -225,7 +249,200 @@ def run(args: argparse.Namespace) -> dict:
             "tmp": str(tmp)}
 
 
-def section(res: dict, command: str) -> str:
+# ------------------------------------------------------------------- writes while collecting
+
+CSRF_FIELD = 'name="csrf_token" value="'
+
+
+def survey_links(workspace: Path, n: int) -> list[str]:
+    """Save the built-in NPS survey and ``n`` open invitations; their answer links."""
+    from importlib import resources
+
+    from cxlens.surveys import invitations, store
+    from cxlens.warehouse.store import open_warehouse
+
+    source = resources.files("cxlens.surveys").joinpath("builtin/nps.yml").read_text(
+        encoding="utf-8")
+    key = invitations.workspace_key(workspace)
+    with open_warehouse(workspace) as con:
+        store.save_survey(con, source)
+        invitations.insert(con, key, workspace.name,
+                           [{"survey_id": "nps", "language": "en",
+                             "email": f"customer{i}@example.fi"} for i in range(n)],
+                           date.today(), {})
+        nonces = [r[0] for r in con.execute(
+            "SELECT nonce FROM survey_invitations ORDER BY invitation_id").fetchall()]
+    return ["/s/" + invitations.make_token(key, workspace.name, x) for x in nonces]
+
+
+def paced(url: str, key: str, rate: float, seconds: float, halt: threading.Event) -> dict:
+    """``rate`` messages/s to /v1/batch in batches of 100 from two connections, for
+    ``seconds`` (or until ``halt``); what was acknowledged, and when the last one was."""
+    import httpx2 as httpx
+
+    auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+    size, conns = 100, 2
+    interval = conns * size / rate
+    lock = threading.Lock()
+    out: dict = {"acked": [], "failed": 0, "last_ack": 0.0}
+    t0 = time.monotonic()
+    deadline = t0 + seconds
+
+    def worker(tid: int) -> None:
+        acked: list[str] = []
+        failed, last, n = 0, 0.0, 0
+        due = t0 + tid * interval / conns
+        with httpx.Client(base_url=url, timeout=600,
+                          headers={"Authorization": auth,
+                                   "Content-Type": "application/json"}) as client:
+            while time.monotonic() < deadline and not halt.is_set():
+                now = dt.datetime.now(dt.UTC).isoformat()
+                batch = [message(tid, n, i, now) for i in range(size)]
+                for m in batch:
+                    m["messageId"] = "f-" + m["messageId"]
+                try:
+                    r = client.post("/v1/batch",
+                                    content=json.dumps({"batch": batch}, separators=(",", ":")))
+                    ok = r.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                if ok:
+                    acked += [m["messageId"] for m in batch]
+                    last = time.monotonic()
+                else:
+                    failed += size
+                n += 1
+                due = max(due + interval, time.monotonic() - 1.0)  # no burst after a stall
+                halt.wait(max(0.0, due - time.monotonic()))
+        with lock:
+            out["acked"] += acked
+            out["failed"] += failed
+            out["last_ack"] = max(out["last_ack"], last)
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(conns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out["seconds"] = time.monotonic() - t0
+    return out
+
+
+def fair_run(args: argparse.Namespace, src: Path, label: str) -> dict:
+    """Survey answers sent while ``args.rate`` messages/s arrive, on the server of ``src``."""
+    import httpx2 as httpx
+
+    tmp = Path(tempfile.mkdtemp(prefix=f"cxlens-bench-fair-{label.split()[0]}-"))
+    home = tmp / "home"
+    cli("admin", "create-user", "bench@acme.fi", "--password-stdin", home=home,
+        stdin="bench password 123\n", src=src)
+    key = json.loads(cli("admin", "create-workspace", "acme", "--owner", "bench@acme.fi",
+                         "--json", home=home, src=src))["write_key"]
+    workspace = home / "workspaces" / "acme"
+    links = survey_links(workspace, args.answers)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    load = wait_quiet(args.max_wait)
+    proc = start_server(home, port, tmp / "server.log", src)
+    answers: list[dict] = []
+    try:
+        customers = []
+        for link in links:  # each customer has the page open before the traffic starts
+            c = httpx.Client(base_url=url, timeout=args.fair_seconds + 600)
+            page = c.get(link).text
+            customers.append((c, link, page.split(CSRF_FIELD, 1)[1].split('"', 1)[0]))
+        halt = threading.Event()
+        traffic: dict = {}
+        driver = threading.Thread(target=lambda: traffic.update(
+            paced(url, key, args.rate, args.fair_seconds, halt)))
+        t0 = time.monotonic()
+        driver.start()
+        warm = min(3.0, args.fair_seconds / 5)
+        gap = (args.fair_seconds - warm - 2.0) / max(1, len(customers))
+
+        def answer(c: httpx.Client, link: str, csrf: str) -> None:
+            start = time.monotonic()
+            try:
+                r = c.post(link, data={"csrf_token": csrf, "score": "9", "action": "send"})
+                status = r.status_code
+            except httpx.HTTPError:
+                status = 0
+            answers.append({"start": start, "end": time.monotonic(), "status": status})
+
+        senders = []
+        for i, (c, link, csrf) in enumerate(customers):
+            time.sleep(max(0.0, t0 + warm + i * gap - time.monotonic()))
+            senders.append(threading.Thread(target=answer, args=(c, link, csrf)))
+            senders[-1].start()
+        driver.join()
+        for t in senders:
+            t.join(args.fair_seconds + 600)
+        for c, _, _ in customers:
+            c.close()
+    finally:
+        stop_seconds = stop_server(proc)
+    from cxlens.warehouse.store import open_warehouse
+
+    with open_warehouse(workspace, read_only=True) as con:
+        ids = [r[0] for r in con.execute(
+            "SELECT event_id FROM v_events WHERE source = 'collect'").fetchall()]
+        pending = con.execute("SELECT count(*) FROM inbox WHERE status = 'pending'"
+                              ).fetchall()[0][0]
+        feedback = con.execute("SELECT count(*) FROM v_feedback").fetchall()[0][0]
+    waits = sorted(a["end"] - a["start"] for a in answers)
+
+    def pct(p: float) -> float:
+        return waits[min(len(waits) - 1, int(p * len(waits)))] if waits else float("nan")
+
+    acked = traffic.get("acked", [])
+    return {"label": label, "load": load, "answers": len(answers),
+            "answered": sum(1 for a in answers if a["status"] == 200),
+            "during": sum(1 for a in answers if a["end"] < traffic.get("last_ack", 0)),
+            "p50": pct(0.5), "p95": pct(0.95), "max": waits[-1] if waits else float("nan"),
+            "rate": len(acked) / traffic["seconds"] if traffic.get("seconds") else 0.0,
+            "acked": len(acked), "failed": traffic.get("failed", 0),
+            "loaded_once": len(ids) == len(set(ids)) == len(acked) and set(ids) == set(acked),
+            "pending": pending, "feedback": feedback, "stop_seconds": stop_seconds,
+            "tmp": str(tmp)}
+
+
+def baseline_src(rev: str) -> Path:
+    """The ``src`` folder of git revision ``rev`` of this repository, in a temporary folder."""
+    dest = Path(tempfile.mkdtemp(prefix="cxlens-bench-baseline-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src"],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest / "src"
+
+
+def fair_section(rows: list[dict], args: argparse.Namespace) -> list[str]:
+    lines = [
+        "",
+        f"### Writes while collecting: survey answers while {args.rate:,} messages/s arrive",
+        "",
+        f"A new server per row; {args.answers} customers, each with the survey page already "
+        f"open, sent their answers spread evenly over {args.fair_seconds:.0f} s of "
+        f"`/v1/batch` traffic paced at {args.rate:,} messages/s (batches of 100, two "
+        "keep-alive connections). An answer's time is from sending it to its reply: its "
+        "wait for the workspace's writer plus its own small ingest batch. When answers only "
+        "come back after the traffic stopped (the flush looped while messages arrived and "
+        "held the writer), their times are set by the traffic's length, not by the code: "
+        "with a longer traffic they grow with it.",
+        "",
+        "| server code | answers while the traffic ran | answer p50 / p95 / max | "
+        "messages/s accepted | acknowledged | each loaded once | load at start |",
+        "| --- | ---: | ---: | ---: | ---: | --- | ---: |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['label']} | {r['during']} of {r['answers']} ({r['answered']} answered) | "
+            f"{r['p50']:.2f} / {r['p95']:.2f} / {r['max']:.2f} s | {r['rate']:,.0f} | "
+            f"{r['acked']:,} | {'yes' if r['loaded_once'] and not r['pending'] else 'NO'} | "
+            f"{r['load']:.2f} |")
+    return lines
+
+
+def section(res: dict, command: str, fair: list[dict], args: argparse.Namespace) -> str:
     d, c = res["drive"], res["counts"]
     st = c["status"]
     stored = c["inbox"]
@@ -271,6 +488,9 @@ def section(res: dict, command: str) -> str:
         f"row: {'yes' if processed == stored and ok else 'NO'}.",
     ]
     lines += not_quiet(res["load"], "the rate is a lower bound")
+    if fair:
+        lines += fair_section(fair, args)
+        lines += not_quiet(max(r["load"] for r in fair), "the times are upper bounds")
     lines += ["", END]
     return "\n".join(lines)
 
@@ -286,12 +506,34 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--max-wait", type=float, default=180,
                     help="seconds to wait for a quiet machine (load < 1.0) first")
+    ap.add_argument("--rate", type=int, default=2000,
+                    help="messages/s while the survey answers are sent")
+    ap.add_argument("--fair-seconds", type=float, default=30,
+                    help="seconds of paced traffic while the answers are sent")
+    ap.add_argument("--answers", type=int, default=30, help="survey answers sent meanwhile")
+    ap.add_argument("--baseline", metavar="REV",
+                    help="also measure the answers on the server code of this git revision")
+    ap.add_argument("--skip-throughput", action="store_true",
+                    help="only the answers while collecting (prints; writes no doc)")
     ap.add_argument("--no-doc", action="store_true", help="do not write docs/benchmarks.md")
     args = ap.parse_args()
+    fair = []
+    if args.baseline:
+        rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", args.baseline],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        fair.append(fair_run(args, baseline_src(rev), f"before (`{rev}`)"))
+        print(json.dumps(fair[-1]), flush=True)
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True).stdout.strip() or "this tree"
+    fair.append(fair_run(args, ROOT / "src", f"after (`{head}` + this tree)"))
+    print(json.dumps(fair[-1]), flush=True)
+    if args.skip_throughput:
+        print("\n".join(fair_section(fair, args)))
+        return
     res = run(args)
     res.update(connections=args.connections, batch=args.batch)
     command = "python bench/collect.py " + " ".join(sys.argv[1:])
-    text = section(res, command.strip())
+    text = section(res, command.strip(), fair, args)
     print(text)
     if not args.no_doc:
         write_section("collect.py", text)

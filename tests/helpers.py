@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import duckdb
 
@@ -42,3 +43,19 @@ def assert_balanced(con: duckdb.DuckDBPyConnection, result) -> dict[str, object]
     assert row["rows_in"] == row["loaded"] + row["quarantined"] + row["duplicates"]
     assert row["finished_at"] is not None
     return row
+
+
+def corrupt_parquet(path: Path, rows: int = 1000) -> Path:
+    """A feedback file whose first data page is overwritten (the footer stays valid)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"response_id": [f"r{i}" for i in range(rows)],
+                      "email": [f"a{i}@example.fi" for i in range(rows)],
+                      "ts": ["2026-01-01"] * rows, "score": [9] * rows,
+                      "metric": ["nps"] * rows})
+    pq.write_table(table, path, compression="snappy", use_dictionary=False)
+    data = bytearray(path.read_bytes())
+    data[100:400] = b"\xff" * 300
+    path.write_bytes(bytes(data))
+    return path

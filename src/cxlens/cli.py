@@ -238,7 +238,7 @@ def rollback(
 @quarantine_app.command("list")
 def quarantine_list(
     batch: Annotated[int | None, typer.Option(help="Only this batch.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
+    limit: Annotated[int, typer.Option(min=0, help="At most this many rows.")] = 50,
     workspace: Workspace = DEFAULT_WORKSPACE,
     as_json: AsJson = False,
 ) -> None:
@@ -309,7 +309,7 @@ def quarantine_retry(
 def customer_show(
     identifier: Annotated[str, typer.Argument(
         help="Any identifier: e-mail, phone, CRM id, loyalty number, cookie id or customer id.")],
-    limit: Annotated[int, typer.Option(help="Timeline entries to show.")] = 50,
+    limit: Annotated[int, typer.Option(min=0, help="Timeline entries to show.")] = 50,
     workspace: Workspace = DEFAULT_WORKSPACE,
     as_json: AsJson = False,
 ) -> None:
@@ -347,7 +347,7 @@ def sql(
     query: Annotated[str, typer.Argument(help="One read-only SELECT (DuckDB dialect).")],
     workspace: Workspace = DEFAULT_WORKSPACE,
     as_json: AsJson = False,
-    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 1000,
+    limit: Annotated[int, typer.Option(min=0, help="At most this many rows.")] = 1000,
 ) -> None:
     """Run a read-only query on the warehouse (tables: v_orders, v_events, customers …)."""
     from cxlens.warehouse.readonly import run_readonly
@@ -431,7 +431,13 @@ def _root(
 
 
 def main() -> None:
-    """Entry point: user errors become a message and an exit code, never a traceback."""
+    """Entry point: user errors become a message and an exit code, never a traceback.
+
+    Files it creates are private (0600, folders 0700): warehouses, the app database and
+    exports hold customer data (``store.PRIVATE_UMASK``)."""
+    from cxlens.warehouse.store import private_umask
+
+    private_umask()
     try:
         app(standalone_mode=False)
     except UserError as exc:

@@ -256,6 +256,79 @@ def test_flush_limit_takes_the_oldest_first(con) -> None:
     assert inbox.flush(con) and inbox.pending(con) == 0
 
 
+def test_flush_works_in_bounded_chunks(con) -> None:
+    inbox.append(con, [track(i) for i in range(1000)], received_at=NOW)
+    steps: list[int] = []
+
+    def turn(step):
+        steps.append(1)
+        return step(con)
+
+    results = inbox.flush(None, turn=turn, chunk_rows=300)
+    sizes = [r.rows_in for r in results]
+    assert sum(sizes) == 1000 and max(sizes) <= 300 and len(sizes) >= 4
+    assert len(steps) == len(sizes) + 1  # one writer turn per chunk, and one finding none
+    assert inbox.counts(con) == {"processed": 1000}
+    assert one(con, "SELECT count(*) FROM events") == 1000
+
+
+def test_flush_ends_while_messages_keep_arriving(con) -> None:
+    """The finding: ``flush(limit=None)`` looped as long as messages arrived, holding the
+    writer. Now a flush takes what was there when it began; the writer is free between its
+    chunks, where these appends (and any other write) go."""
+    inbox.append(con, [track(i) for i in range(600)], received_at=NOW)
+    arriving = iter(range(10_000, 10_000 + 200 * 50, 50))
+
+    def turn(step):
+        start = next(arriving)  # 50 new messages before every chunk
+        inbox.append(con, [track(i) for i in range(start, start + 50)], received_at=NOW)
+        return step(con)
+
+    results = inbox.flush(None, turn=turn, chunk_rows=100)
+    # the flush began in its first turn, after that turn's 50: those are its, no later ones
+    assert sum(r.rows_in for r in results) == 650
+    assert rows(con, "SELECT min(seq), max(seq) FROM inbox WHERE status = 'processed'") \
+        == [(1, 650)]
+    turns = len(results) + 1  # the last turn found nothing of the flush's left
+    assert inbox.pending(con) == 50 * (turns - 1)
+    # every message loaded once, the later ones by the next flush
+    inbox.flush(con)
+    assert inbox.counts(con) == {"processed": 600 + 50 * turns}
+    assert one(con, "SELECT count(*) FROM events") == one(con, "SELECT count(*) FROM inbox")
+    assert one(con, "SELECT count(DISTINCT event_id) FROM events") == one(
+        con, "SELECT count(*) FROM events")
+
+
+def test_a_flush_stopped_between_chunks_keeps_what_it_did_and_the_rest_pending(con) -> None:
+    inbox.append(con, [track(i) for i in range(1000)], received_at=NOW)
+    turns = {"n": 0}
+
+    class Stopped(Exception):
+        pass
+
+    def turn(step):
+        turns["n"] += 1
+        if turns["n"] == 3:  # the server stops (or the writer fails) before the third chunk
+            raise Stopped
+        return step(con)
+
+    with pytest.raises(Stopped):
+        inbox.flush(None, turn=turn, chunk_rows=300)
+    assert inbox.counts(con) == {"pending": 400, "processed": 600}
+    flush_balanced(con)
+    assert inbox.counts(con) == {"processed": 1000}
+    assert rows(con, "SELECT count(DISTINCT event_id), count(*) FROM events") == [(1000, 1000)]
+
+
+def test_the_next_chunk_is_sized_by_the_last_ones_rate() -> None:
+    assert inbox.next_chunk(8000, 0.25) == 16000  # fast: grows, at most twofold
+    assert inbox.next_chunk(8000, 0.1) == 16000
+    assert inbox.next_chunk(16000, 1.0) == 8000  # slow: as many as fit in half a second
+    assert inbox.next_chunk(8000, 60.0) == inbox.MIN_CHUNK  # but never below the floor
+    assert inbox.next_chunk(15_000, 0.1) == inbox.FLUSH_CHUNK
+    assert inbox.next_chunk(50, 0.01, most=100) == 100  # a smaller most wins over the floor
+
+
 def test_a_failed_flush_leaves_everything_pending(con, monkeypatch) -> None:
     inbox.append(con, [track(1), {"type": "identify", "userId": "u", "messageId": "i"}],
                  received_at=NOW)
@@ -298,8 +371,9 @@ def test_flush_of_20000_messages(con, capsys) -> None:
     took = time.perf_counter() - t
     with capsys.disabled():
         print(f"\nflush of 20,000 messages: {took:.2f} s ({20000 / took:,.0f} messages/s)")
-    events = next(r for r in results if r.kind == "events")
-    assert (events.rows_in, events.loaded) == (20000, 20000)
+    events = [r for r in results if r.kind == "events"]
+    assert len(events) > 1  # in bounded chunks
+    assert sum(r.rows_in for r in events) == sum(r.loaded for r in events) == 20000
     assert sum(r.rows_in for r in results if r.kind == "customers") == 2000
     assert inbox.counts(con) == {"processed": 20000}
     assert one(con, "SELECT count(DISTINCT customer_id) FROM identities") == 2000

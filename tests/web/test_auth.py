@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
 from web_helpers import CSRF, PASSWORD, Site, csrf_of, page_csrf, sign_in
 
-from cxlens.web import db
-from cxlens.web.templating import SESSION_COOKIE
+from cxlens.web import db, security
+from cxlens.web.templating import PRE_COOKIE, SESSION_COOKIE
 
 
 def test_sign_in_sets_a_safe_session_cookie(site: Site) -> None:
@@ -100,3 +104,58 @@ def test_password_change_needs_the_current_password(site: Site) -> None:
     assert other.get("/account", follow_redirects=False).status_code == 303  # others end
     sign_in(site.client(), "ann@acme.fi", expect=401)
     sign_in(site.client(), "ann@acme.fi", "a new long password")
+
+
+def _count_password_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Wrap the real password check to count it; a short pause stands for Argon2's real
+    cost (the tests use cheap hashes), the window in which concurrent attempts raced."""
+    calls: list[int] = []
+    real = security.verify_password
+    lock = threading.Lock()
+
+    def counted(password_hash: str | None, password: str) -> bool:
+        with lock:
+            calls.append(1)
+        time.sleep(0.05)
+        return real(password_hash, password)
+
+    monkeypatch.setattr(security, "verify_password", counted)
+    return calls
+
+
+def test_concurrent_wrong_passwords_get_at_most_the_limit_of_checks(
+        site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15: 60 concurrent wrong passwords for one account got 24 password checks
+    against a limit of 5. The count and the check are now one atomic step."""
+    calls = _count_password_checks(monkeypatch)
+    first = site.client()
+    token = csrf_of(first.get("/signin").text)
+    pre = first.cookies[PRE_COOKIE]
+
+    def attempt(i: int) -> int:
+        c = site.client()
+        c.cookies.set(PRE_COOKIE, pre)
+        r = c.post("/signin", data={"email": "ann@acme.fi", "password": f"wrong guess {i}",
+                                    "csrf_token": token})
+        return r.status_code
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        codes = list(pool.map(attempt, range(60)))
+    limit = site.settings.login_max_failures
+    assert len(calls) <= limit, f"{len(calls)} password checks for a limit of {limit}"
+    assert codes.count(401) == len(calls) and codes.count(429) == 60 - len(calls)
+    # the right password is throttled too now, and checked no more
+    sign_in(site.client(), "ann@acme.fi", expect=429)
+    assert len(calls) <= limit
+
+
+def test_a_right_password_after_failures_signs_in_and_clears_them(site: Site) -> None:
+    for _ in range(site.settings.login_max_failures - 1):
+        sign_in(site.client(), "ann@acme.fi", "wrong password!", expect=401)
+    sign_in(site.client(), "ann@acme.fi")
+    con = db.connect(site.settings.db_path)
+    rows = con.execute("SELECT ok FROM login_attempts WHERE email = 'ann@acme.fi'").fetchall()
+    assert [r["ok"] for r in rows] == [1]  # the success, recorded; the failures forgiven
+    for _ in range(site.settings.login_max_failures - 1):  # a fresh allowance
+        sign_in(site.client(), "ann@acme.fi", "wrong password!", expect=401)
+    sign_in(site.client(), "ann@acme.fi")

@@ -6,16 +6,20 @@ import re
 
 from web_helpers import PASSWORD, Site, csrf_of, page_csrf, sign_in
 
+# The links start with the server's configured address (CXLENS_PUBLIC_URL, else where it
+# listens: 127.0.0.1:8000 by default), never with the request's Host header.
+BASE = "http://127.0.0.1:8000"
+
 
 def invite(site: Site, email: str, role: str) -> str:
     ann = site.member("ann@acme.fi")
-    r = ann.post("/w/acme/settings/invitations",
+    r = ann.post("/w/acme/settings/invitations", headers={"Host": "evil.example"},
                  data={"email": email, "role": role,
                        "csrf_token": page_csrf(ann, "/w/acme/settings")})
-    assert r.status_code == 200
-    link = re.search(r"<code>(http://testserver/invite/[^<]+)</code>", r.text).group(1)
+    assert r.status_code == 200 and "evil.example" not in r.text
+    link = re.search(rf"<code>({re.escape(BASE)}/invite/[^<]+)</code>", r.text).group(1)
     assert link not in ann.get("/w/acme/settings").text  # shown once
-    return link.removeprefix("http://testserver")
+    return link.removeprefix(BASE)
 
 
 def test_a_new_person_accepts_and_becomes_a_member(site: Site) -> None:

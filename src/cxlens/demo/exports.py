@@ -13,7 +13,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cxlens.demo import company as co
-from cxlens.demo.behaviour import CAMPAIGNS, CHANNELS, DAY, Emails, Orders, Spend, Tickets
+from cxlens.demo.behaviour import (
+    CAMPAIGNS,
+    CHANNELS,
+    DAY,
+    END_EPOCH,
+    Emails,
+    Orders,
+    Spend,
+    Tickets,
+)
 from cxlens.demo.people import People
 from cxlens.demo.writers import (
     START_EPOCH,
@@ -82,7 +91,9 @@ def hubspot_deals(path: Path, rng: np.random.Generator, pp: People, birth: np.nd
     who = np.repeat(contacts, k)
     last = START_EPOCH + 685 * DAY
     created = birth[who] + rng.random(len(who)) * np.maximum(last - birth[who], DAY)
-    closed = created + rng.uniform(5, 40, len(who)) * DAY
+    # A deal closed after the data end would be a close date in the future: the last ones
+    # close on the last day of the window.
+    closed = np.minimum(created + rng.uniform(5, 40, len(who)) * DAY, END_EPOCH - 3600)
     won = rng.random(len(who)) < 0.65
     cents = np.round(rng.lognormal(np.log(2500), 0.7, len(who)) * 100).astype(np.int64)
     comp = rng.integers(0, len(COMPANIES), len(who))

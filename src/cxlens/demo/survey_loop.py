@@ -6,18 +6,21 @@ something to show: the built-in NPS and CES surveys, a trigger "NPS two days aft
 purchase" (90 quiet days), its invitations for the last week's purchases handed out as the
 CSV of personal links would, some opened, some answered (scores and comments in the
 customer's language, drawn with a seeded generator), two opt-outs, and the detractors'
-follow-ups, one contacted and one resolved. Answers are dated when the demo runs.
+follow-ups, one contacted and one resolved. It all happens on the demo company's own day
+(:data:`cxlens.demo.writers.TODAY`, the day after its data end), not on the calendar day it
+runs, so the demo gives the same results on any day.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
 import numpy as np
 
+from cxlens.demo.writers import TODAY
 from cxlens.surveys import answers, definitions, followups, invitations, store, triggers
 
 TRIGGER_DAYS = 2
@@ -65,7 +68,8 @@ def run(con: duckdb.DuckDBPyConnection, workspace: Path, seed: int,
     last = con.execute("SELECT max(ts)::DATE FROM v_orders").fetchall()[0][0]
     if last is None:
         return result
-    today = today or date.today()
+    today = today or TODAY
+    sent_at = datetime.combine(today, time(8, 0))
     # Invite for the last week's purchases, however long after the demo's data it runs.
     catch_up = max(7, (today - (last + timedelta(days=TRIGGER_DAYS))).days + 7)
     for name in ("nps", "ces"):
@@ -79,7 +83,7 @@ def run(con: duckdb.DuckDBPyConnection, workspace: Path, seed: int,
     created = invitations.select(con, "state = 'created'")
     result.invitations = len(created)
     for inv in created:
-        invitations.set_state(con, inv.invitation_id, "sent", "sent_at")
+        invitations.set_state(con, inv.invitation_id, "sent", "sent_at", sent_at)
     result.sent = len(created)
 
     rng = np.random.default_rng(seed)
@@ -94,7 +98,8 @@ def run(con: duckdb.DuckDBPyConnection, workspace: Path, seed: int,
             answers.opt_out(con, inv)
             result.opted_out += 1
             continue
-        invitations.mark_opened(con, inv)
+        at = sent_at + timedelta(minutes=30 + 7 * pos)  # the answers of the morning
+        invitations.mark_opened(con, inv, at)
         result.opened += 1
         if pos >= n_answer + 2:
             continue
@@ -102,7 +107,7 @@ def run(con: duckdb.DuckDBPyConnection, workspace: Path, seed: int,
         values, problems = answers.validate(
             survey, {"score": str(score), "comment": _comment(inv.language, score)}, final=True)
         assert not problems, problems
-        answers.submit(con, survey, inv, values)
+        answers.submit(con, survey, inv, values, now=at + timedelta(minutes=2))
         result.answered += 1
     items = followups.list_followups(con)
     result.followups = len(items)

@@ -22,7 +22,10 @@ import pyarrow.csv as pacsv
 
 START = datetime(2024, 12, 1, tzinfo=UTC)
 START_EPOCH = int(START.timestamp())
-DAYS = 726  # 2024-12-01 .. 2026-11-26 (today is 2026-11-27)
+DAYS = 726  # 2024-12-01 .. 2026-11-26
+# The demo company's "today": the day after its data end. The demo's own survey programme
+# runs on this day, so the demo loads the same answers on any calendar day.
+TODAY = (START + timedelta(days=DAYS)).date()
 _TABLE_DAYS = DAYS + 400  # days before/after the window (created dates, start dates)
 _TABLE_START = -3650
 TWO = pa.array([f"{i:02d}" for i in range(100)])

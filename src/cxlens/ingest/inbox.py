@@ -17,12 +17,23 @@ cannot supersede. identify messages also give one ``customer_records`` row per p
 the traits of every identify so far merged (later values win), as Segment merges traits.
 The inbox rows are marked processed in the same transaction as the events batch, so a
 crash leaves them pending and the next flush does the work again, loading nothing twice.
+
+**Bounded chunks.** A flush works in chunks of at most :data:`FLUSH_CHUNK` messages and
+about :data:`CHUNK_SECONDS` of work: the first chunk takes :data:`FIRST_CHUNK` messages,
+each next one is sized from the rate the previous one reached (never below
+:data:`MIN_CHUNK`). Each chunk is one call of ``turn`` — in the server, one background
+turn of the workspace's writer (:meth:`cxlens.web.warehouses.Warehouse.write`), so an
+ingest, a rollback or a survey answer waits for at most one chunk, not for the whole
+flush. A flush takes only the messages that were in the inbox when it began (up to the
+inbox sequence's value then): it ends even while messages keep arriving; those are the
+next flush's.
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,13 +51,22 @@ from cxlens.sources.readers import SAMPLE_ROWS, Staged
 
 SOURCE_FILE = "collect:segment"
 SOURCE = "collect"
-FLUSH_CHUNK = 50_000  # messages per batch: bounds the memory of one flush step
+FLUSH_CHUNK = 20_000  # messages per chunk at most: bounds its memory and its time
+FIRST_CHUNK = 5_000  # the first chunk of a flush, before its rate is known
+# A chunk is never sized below this: each chunk pays a fixed cost (two batches, their
+# transactions and identity resolution; 0.2-1 s, more on a large warehouse or a busy
+# machine) against ~25 us a message, so smaller chunks only make the flush fall behind the
+# traffic (500-message chunks loaded ~500 messages/s on a busy 2-core machine) without
+# shortening a chunk much.
+MIN_CHUNK = 5_000
+CHUNK_SECONDS = 0.5  # the work one chunk aims at: the bound on an interactive write's wait
 DEDUPE_IDS = 1_000_000  # newest inbox message ids kept in memory to skip retries
 FLUSH_EVERY_SECONDS = 2.0  # what the server should use
 FLUSH_WHEN_PENDING = 5_000
 COUNTRY = "FI"  # for phone numbers written without a country code
 _SEL = "_collect_sel"
-_flush_lock = threading.Lock()
+# runs one step of a flush as the warehouse's writer: turn(step) -> step(cursor)
+Turn = Callable[[Callable[[duckdb.DuckDBPyConnection], Any]], Any]
 
 # Trait keys that have their own customer field; the other traits are kept as properties.
 _TRAIT_FIELDS = ("email", "phone", "firstName", "first_name", "lastName", "last_name", "name",
@@ -143,7 +163,8 @@ class _Seen:
     window still load once: events are keyed by ``messageId`` (see :func:`flush`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, key: str) -> None:
+        self.key = key  # the database: its resolved path
         self.lock = threading.Lock()
         self.reset()
 
@@ -196,7 +217,7 @@ def _seen_for(con: duckdb.DuckDBPyConnection) -> _Seen:
                        "WHERE database_name = current_database()").fetchall()[0][0]
     key = str(Path(path).resolve()) if path else f"memory:{id(con)}"
     with _seen_lock:
-        seen = _seen_by_con[con] = _seen.setdefault(key, _Seen())
+        seen = _seen_by_con[con] = _seen.setdefault(key, _Seen(key))
     return seen
 
 
@@ -221,36 +242,94 @@ def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 # ------------------------------------------------------------------------ process
 
 
-def flush(con: duckdb.DuckDBPyConnection, limit: int | None = None, *,
-          progress: Progress | None = None) -> list[BatchResult]:
+def flush(con: duckdb.DuckDBPyConnection | None, limit: int | None = None, *,
+          progress: Progress | None = None, turn: Turn | None = None,
+          chunk_rows: int = FLUSH_CHUNK, chunk_seconds: float = CHUNK_SECONDS,
+          ) -> list[BatchResult]:
     """Load pending inbox messages (at most ``limit``) as ingest batches, oldest first.
 
-    Each step takes up to :data:`FLUSH_CHUNK` messages and gives an events batch (every
-    message) and, when it holds identify messages, a customers batch before it. Returns the
-    batch results in the order they were loaded; an empty list when nothing was pending.
-    Flushes of one process are serialised; do not flush one warehouse from two processes.
+    Works in bounded chunks (see the module docstring); each chunk gives an events batch
+    (every message of the chunk) and, when it holds identify messages, a customers batch
+    before it. Only messages already in the inbox when the flush began are taken. Returns
+    the batch results in the order they were loaded; an empty list when nothing was pending.
+
+    ``turn`` runs each chunk as the warehouse's writer and lets other writes go between
+    chunks (the server passes ``lambda step: warehouse.write(step, background=True)``);
+    without it the chunks run on ``con`` one after the other. Chunks of one database in
+    one process never overlap; do not flush one warehouse from two processes.
     """
+    if turn is None:
+        if con is None:
+            raise TypeError("flush needs a connection or a turn")
+        target = con
+
+        def turn(step: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+            return step(target)
+
     say = progress or (lambda step, frac: None)
+    run = _Flush(size=max(1, min(FIRST_CHUNK, chunk_rows)))
     results: list[BatchResult] = []
-    with _flush_lock:
-        con.execute("SET TimeZone = 'UTC'")
-        left = limit
-        while left is None or left > 0:
-            take = FLUSH_CHUNK if left is None else min(left, FLUSH_CHUNK)
-            n = _select(con, take)
-            if n == 0:
-                break
-            results += _flush_selected(con, say)
-            if left is not None:
-                left -= n
-        con.execute(f"DROP TABLE IF EXISTS {_SEL}")
+    left = limit
+    while left is None or left > 0:
+        take = run.size if left is None else min(run.size, left)
+        n, loaded, seconds = turn(lambda cur, take=take: _chunk(cur, run, take, say))
+        if n == 0:
+            break
+        results += loaded
+        if left is not None:
+            left -= n
+        run.size = next_chunk(n, seconds, chunk_rows, chunk_seconds)
     return results
 
 
-def _select(con: duckdb.DuckDBPyConnection, take: int) -> int:
+def next_chunk(n: int, seconds: float, most: int = FLUSH_CHUNK,
+               aim: float = CHUNK_SECONDS) -> int:
+    """The size of the next chunk after ``n`` messages took ``seconds``: as many as fit in
+    ``aim`` at that rate (growing at most twofold, so one odd fast chunk cannot make the next
+    one long), within [:data:`MIN_CHUNK`, ``most``].
+
+    >>> next_chunk(8000, 0.25), next_chunk(8000, 2.0), next_chunk(8000, 0.001, most=9000)
+    (16000, 5000, 9000)
+    """
+    fit = n * aim / max(seconds, 1e-6)
+    return int(max(min(MIN_CHUNK, most), min(most, 2 * n, fit)))
+
+
+@dataclass
+class _Flush:
+    """One flush's state across its chunks."""
+
+    size: int
+    upto: int | None = None  # the inbox sequence when the flush began
+
+
+_chunk_locks: dict[str, threading.Lock] = {}
+
+
+def _chunk(con: duckdb.DuckDBPyConnection, run: _Flush, take: int,
+           say: Progress) -> tuple[int, list[BatchResult], float]:
+    """Flush up to ``take`` of the oldest pending messages; (messages, batches, seconds)."""
+    start = time.monotonic()
+    seen = _seen_for(con)
+    with _seen_lock:
+        lock = _chunk_locks.setdefault(seen.key, threading.Lock())
+    with lock:
+        con.execute("SET TimeZone = 'UTC'")
+        if run.upto is None:
+            run.upto = _last_seq(con) or 0
+        n = _select(con, take, run.upto)
+        try:
+            loaded = _flush_selected(con, say) if n else []
+        finally:
+            for table in (_SEL, f"{_SEL}_customers", f"{_SEL}_events"):
+                con.execute(f"DROP TABLE IF EXISTS {table}")
+    return n, loaded, time.monotonic() - start
+
+
+def _select(con: duckdb.DuckDBPyConnection, take: int, upto: int) -> int:
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {_SEL} AS SELECT seq, message_id, type, raw FROM inbox "
-        f"WHERE status = 'pending' ORDER BY seq LIMIT {int(take)}")
+        f"WHERE status = 'pending' AND seq <= {int(upto)} ORDER BY seq LIMIT {int(take)}")
     return int(con.execute(f"SELECT count(*) FROM {_SEL}").fetchall()[0][0])
 
 
@@ -263,23 +342,35 @@ def _flush_selected(con: duckdb.DuckDBPyConnection, say: Progress) -> list[Batch
         out.append(load_staged(con, Plan(CUSTOMERS_MAPPING, staged, how="collect"),
                                SOURCE_FILE, None, say))
     staged = _staged(con, _events_sql(), EVENTS_MAPPING)
+    lo, hi = con.execute(f"SELECT min(seq), max(seq) FROM {_SEL}").fetchall()[0]
     out.append(load_staged(con, Plan(EVENTS_MAPPING, staged, how="collect"), SOURCE_FILE,
-                           None, say, after_load=_mark_processed(con)))
+                           None, say, after_load=_mark_processed(con, int(lo), int(hi))))
     return out
 
 
-def _mark_processed(con: duckdb.DuckDBPyConnection) -> Callable[[int], None]:
+def _mark_processed(con: duckdb.DuckDBPyConnection, lo: int, hi: int) -> Callable[[int], None]:
+    """Mark the selection's inbox rows; ``lo``..``hi`` (its seqs, as constants) lets DuckDB
+    skip the older row groups of a large inbox instead of scanning every row."""
     def mark(batch: int) -> None:
         con.execute(
             "UPDATE inbox SET batch_id = $1, processed_at = now()::TIMESTAMP, status = CASE "
             "WHEN seq IN (SELECT line FROM quarantine WHERE batch_id = $1) THEN 'quarantined' "
-            f"ELSE 'processed' END WHERE seq IN (SELECT seq FROM {_SEL})", [batch])
+            f"ELSE 'processed' END WHERE seq BETWEEN {lo} AND {hi} "
+            f"AND seq IN (SELECT seq FROM {_SEL})", [batch])
     return mark
 
 
 def _staged(con: duckdb.DuckDBPyConnection, select: str, m: Mapping) -> Staged:
-    rows = int(con.execute(f"SELECT count(*) FROM ({select})").fetchall()[0][0])
-    return Staged(source=f"({select})", sample=f"({select} LIMIT {SAMPLE_ROWS})",
+    """The chunk's rows for one mapping, computed once into a temporary table.
+
+    The loader reads its source several times (count, sample, format checks, the load);
+    as a subquery the JSON of every message was parsed, and the current records looked
+    up, each time.
+    """
+    table = f"{_SEL}_{m.kind}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {select}")
+    rows = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+    return Staged(source=table, sample=f"(FROM {table} LIMIT {SAMPLE_ROWS})",
                   columns=[c for c in m.columns], rows=rows, source_name=SOURCE_FILE)
 
 
@@ -375,5 +466,24 @@ def _customers_sql() -> str:
                                  lambda a, b: json_merge_patch(a, b)) AS properties,
                      max(seq) AS _line
               FROM ({keyed}) GROUP BY _k) m
-        LEFT JOIN v_customer_records c ON c._key = m._k
+        LEFT JOIN ({_current_records(f"SELECT DISTINCT _k FROM ({keyed})")}) c
+            ON c._key = m._k
+    """
+
+
+def _current_records(keys: str) -> str:
+    """The current ``customer_records`` rows of the given record keys, as ``v_customer_records``
+    shows them (its ``properties`` rule, see :func:`cxlens.warehouse.store.view_ddl`).
+
+    Not the view itself: it joins every record of the warehouse to ``identities`` for
+    ``customer_id``, which the merge does not need, in every chunk; here only the records
+    of the chunk's keys are read (a cost that no longer grows with the whole table).
+    """
+    return f"""
+        SELECT t._key, t.crm_id, t.email, t.phone, t.anonymous_id, t.first_name, t.last_name,
+               t.name, t.language, t.country, t.city, t.segment, t.created_at,
+               CASE WHEN t._extra IS NULL THEN t.properties
+                    ELSE to_json(map(b.extra_columns, t._extra))::VARCHAR END AS properties
+        FROM customer_records t LEFT JOIN batches b ON b.batch_id = t._batch
+        WHERE t._superseded_by IS NULL AND t._key IN ({keys})
     """

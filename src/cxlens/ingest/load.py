@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -167,7 +168,13 @@ def plan(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
                            sheet=opts.sheet or m.read.get("sheet"),
                            skip_rows=opts.skip_rows if opts.skip_rows is not None
                            else int(skip) if skip is not None else None)
-    staged = stage(con, path, STAGE, opts)
+    try:
+        staged = stage(con, path, STAGE, opts)
+    except RecursionError:  # a reader parsing a value nested thousands of levels deep
+        raise InputError("the file nests values too deeply to read (arrays or objects "
+                         "inside each other thousands of levels deep)", file=str(path),
+                         hint="flatten the nested values, or export the data as CSV"
+                         ) from None
     if m is None:
         m = detect_preset(staged.columns, kind_name)
         how = "detected preset"
@@ -283,10 +290,9 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
                     f"CASE WHEN len(_errors) > 0 THEN {INVALID} END, "
                     f"CASE WHEN len(_errors) > 0 THEN _errors END, _raw FROM ({compiled.sql})",
                     lambda frac: say("loading", 0.3 + 0.4 * frac))
-            except duckdb.InvalidInputError as exc:  # the file, read by this statement
-                raise InputError(f"cannot read the file: {str(exc).splitlines()[0]}",
-                                 file=source_file, hint="check that the file is complete and "
-                                 "in the format its name says; export it again") from None
+            except FILE_ERRORS as exc:  # the file, read by this statement
+                _rollback_quietly(con)  # so that the RESET below can run
+                raise unreadable(exc, source_file) from None
             if staged.line_offset is not None:
                 _number_lines(con, k.table, this, staged.line_offset)
             collect_rejects(con, staged)
@@ -294,7 +300,7 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
                 raise _NotUtf8
             renumber_lines(con, staged, k.table, this)
         finally:
-            con.execute("RESET preserve_insertion_order")
+            _reset_insertion_order(con)
         rows, invalid = con.execute(
             f"SELECT count(*), count(_errors) FROM {k.table} WHERE {this}").fetchall()[0]
         if rows == 0 and not staged.rejected:
@@ -354,6 +360,31 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
     return result
 
 
+# What DuckDB raises when the file it reads is broken or unreadable (a corrupt Parquet page,
+# a value that does not convert, a file that went away, more memory than the ingest limit).
+# A binder, catalog, parser or internal error is a bug in the SQL cxlens wrote: it raises.
+FILE_ERRORS: tuple[type[Exception], ...] = (
+    duckdb.InvalidInputException, duckdb.DataError, duckdb.IOException,
+    duckdb.OutOfMemoryException)
+_LINE = re.compile(r"\bline:?\s*(\d+)", re.IGNORECASE)
+
+
+def unreadable(exc: Exception, source_file: str) -> InputError:
+    """The :class:`InputError` for a DuckDB error met while reading ``source_file``: its
+    first line as the message, the line of the file when DuckDB names one."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    found = _LINE.search(text)
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return InputError(f"reading the file needs more memory than the limit: {first}",
+                          file=source_file, hint="split the file into smaller files, or "
+                          "convert it to Parquet, and load them one by one")
+    return InputError(f"cannot read the file: {first}", file=source_file,
+                      line=int(found.group(1)) if found else None,
+                      hint="check that the file is complete and in the format its name "
+                      "says; export it again")
+
+
 def _number_lines(con: duckdb.DuckDBPyConnection, table: str, this: str, offset: int) -> None:
     """Number the batch's rows by the order they were written, which is the file's.
 
@@ -373,6 +404,16 @@ def _drop_invalid(con: duckdb.DuckDBPyConnection, table: str) -> None:
     next batch of the kind deletes them.
     """
     con.execute(f"DELETE FROM {table} WHERE _superseded_by = {INVALID}")
+
+
+def _reset_insertion_order(con: duckdb.DuckDBPyConnection) -> None:
+    """RESET the setting even after a failed statement aborted the transaction (then roll
+    back first): a TransactionException here would hide the error that is on its way up."""
+    try:
+        con.execute("RESET preserve_insertion_order")
+    except duckdb.TransactionException:
+        _rollback_quietly(con)
+        con.execute("RESET preserve_insertion_order")
 
 
 def _rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from cxlens import safe_yaml
 from cxlens.errors import InputError, UserError
 from cxlens.schema import KINDS, kind
 
@@ -139,7 +140,7 @@ def load_mapping(path: Path) -> Mapping:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
+        data = safe_yaml.load(text)
     except FileNotFoundError:
         raise InputError("mapping file not found", file=str(path), hint="check the path") from None
     except yaml.YAMLError as exc:
@@ -161,7 +162,7 @@ def _key_lines(text: str) -> dict[tuple[str, ...], int]:
                 out.setdefault(sub, key.start_mark.line + 1)
                 walk(value, sub)
 
-    walk(yaml.compose(text), ())
+    walk(safe_yaml.compose(text), ())
     return out
 
 

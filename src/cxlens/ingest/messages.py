@@ -14,7 +14,12 @@ and stores nothing. The rules follow the Segment HTTP Tracking API
 - ``userId`` or ``anonymousId`` is present; ``event`` (at most 200 characters) for track,
   ``groupId`` for group, ``previousId`` and ``userId`` for alias;
 - ``properties``, ``traits``, ``context`` and ``integrations`` are JSON objects;
-- a message is at most 32 KB, a request at most 500 KB and 2,500 messages.
+- a message is at most 32 KB, a request at most 500 KB and 2,500 messages;
+- objects and lists nest at most :data:`MAX_DEPTH` levels inside a message;
+- text is Unicode that can be stored: a lone UTF-16 surrogate (``"\\ud800"`` without its
+  pair, which JSON allows but UTF-8 cannot hold) is refused, naming the field, rather than
+  replaced, so that what is stored is what the sender sent (the messageId is derived from
+  it) and a sender's encoding bug is seen.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ MAX_BATCH_MESSAGES = 2500
 MAX_MESSAGE_ID = 100
 MAX_EVENT_NAME = 200
 MAX_ID = 255  # userId, anonymousId, groupId, previousId
+MAX_DEPTH = 32  # objects and lists inside one message (properties.a.b … counts each level)
 MAX_FUTURE = timedelta(hours=24)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 OBJECT_FIELDS: tuple[str, ...] = ("properties", "traits", "context", "integrations")
@@ -125,6 +131,10 @@ def parse_body(body: bytes | str, endpoint: str) -> list[Any]:
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidMessages([MessageError(None, None, f"the body is not valid JSON ({exc})")]
                               ) from None
+    except RecursionError:
+        raise InvalidMessages([MessageError(
+            None, None, f"the body nests objects or lists too deeply (at most {MAX_DEPTH} "
+            "levels inside a message)")]) from None
     if not isinstance(data, dict):
         raise InvalidMessages([MessageError(None, None, "the body must be a JSON object")])
     if endpoint != "batch":
@@ -189,6 +199,10 @@ def validate_message(m: Any, index: int, received_at: datetime
 
     if not isinstance(m, dict):
         bad(None, f"a message must be a JSON object, not {_json_type(m)}")
+        return None, errs
+    problem = text_problem(m)
+    if problem is not None:
+        bad(*problem)
         return None, errs
     for f in sorted(set(m) - KNOWN_FIELDS):
         bad(f, "is not a field of the Segment spec; put custom data under properties "
@@ -283,6 +297,48 @@ def validate_message(m: Any, index: int, received_at: datetime
         bad(None, f"the message is {size:,} bytes; the limit is {MAX_MESSAGE_BYTES // 1024} KB")
         return None, errs
     return Message(message_id=message_id, type=kind, timestamp=ts, raw=raw), errs
+
+
+def text_problem(message: dict[str, Any]) -> tuple[str, str] | None:
+    """The first field (a dotted path) nested deeper than :data:`MAX_DEPTH` or holding
+    text UTF-8 cannot store (a lone surrogate), with the reason; None when all is well.
+
+    Walks without recursion, so no body can make it fail; keys are checked like values.
+    """
+    stack: list[tuple[str, Any, int]] = [("", message, 0)]
+    while stack:
+        path, value, depth = stack.pop()
+        if isinstance(value, dict):
+            if depth >= MAX_DEPTH:
+                return path, f"nests objects or lists more than {MAX_DEPTH} levels deep"
+            for key, item in value.items():
+                sub = f"{path}.{key}" if path else str(key)
+                if not _storable(key):
+                    return _printable(sub), ("a key holds a lone UTF-16 surrogate, which is "
+                                             "not valid Unicode text; send UTF-8 text")
+                stack.append((sub, item, depth + 1))
+        elif isinstance(value, list):
+            if depth >= MAX_DEPTH:
+                return path, f"nests objects or lists more than {MAX_DEPTH} levels deep"
+            stack.extend((f"{path}[{i}]", item, depth + 1) for i, item in enumerate(value))
+        elif isinstance(value, str) and not _storable(value):
+            return _printable(path), ("holds a lone UTF-16 surrogate (an escape such as "
+                                      "\\ud800 without its pair), which is not valid Unicode "
+                                      "text; send UTF-8 text")
+    return None
+
+
+def _storable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(path: str) -> str:
+    """A field path that can itself be put in a JSON answer (surrogates escaped)."""
+    return path.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def corrected_timestamp(times: dict[str, datetime], received_at: datetime

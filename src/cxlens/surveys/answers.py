@@ -102,7 +102,7 @@ def validate(survey: Survey, form: dict[str, str], *,
 def check_open(con: duckdb.DuckDBPyConnection, inv: Invitation,
                now: datetime | None = None) -> None:
     """Raise :class:`AnswerRefused` unless this invitation can still be answered."""
-    now = now or datetime.now(UTC).replace(tzinfo=None)
+    now = now or _utcnow()
     if inv.state == "answered":
         raise AnswerRefused("this survey was already answered with this link", "answered", 410)
     if inv.state == "opted_out" or store.is_opted_out(con, inv.customer_id, inv.identity_key):
@@ -111,9 +111,14 @@ def check_open(con: duckdb.DuckDBPyConnection, inv: Invitation,
         raise AnswerRefused("this survey link has expired", "expired", 410)
 
 
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 def _row(survey: Survey, values: dict[str, Any], *, response_id: str, language: str,
          touchpoint: str | None, channel: str, store_id: str | None, team_id: str | None,
-         identity_key: str | None, extra: dict[str, Any]) -> dict[str, str | None]:
+         identity_key: str | None, extra: dict[str, Any],
+         at: datetime | None = None) -> dict[str, str | None]:
     main, comment = survey.main, survey.comment
     lo, hi = survey.scale
     props = {q.id: values[q.id] for q in survey.questions
@@ -121,7 +126,7 @@ def _row(survey: Survey, values: dict[str, Any], *, response_id: str, language: 
     row: dict[str, str | None] = {c: None for c in _COLUMNS}
     row.update(
         response_id=response_id,
-        ts=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        ts=(at or _utcnow()).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         metric=survey.metric, score=str(values[main.id]), scale_max=str(hi),
         survey_id=survey.id, comment=values.get(comment.id) if comment else None,
         language=language, touchpoint=touchpoint, channel=channel, store_id=store_id,
@@ -156,24 +161,30 @@ def _load(con: duckdb.DuckDBPyConnection, row: dict[str, str | None],
 
 
 def submit(con: duckdb.DuckDBPyConnection, survey: Survey, inv: Invitation,
-           values: dict[str, Any]) -> str:
-    """Load the final answer of an invitation; returns its ``response_id``."""
+           values: dict[str, Any], now: datetime | None = None) -> str:
+    """Load the final answer of an invitation; returns its ``response_id``.
+
+    ``now`` (UTC, naive) is the moment of the answer; the server leaves it to the clock,
+    the demo gives its own day so that it loads the same answers on any calendar day.
+    """
     store.ensure(con)
+    now = now or _utcnow()
     fresh = invitations.by_id(con, inv.invitation_id)  # the state as the writer sees it
     if fresh is None:
         raise AnswerRefused("unknown survey link", "unknown", 404)
-    check_open(con, fresh)
+    check_open(con, fresh, now)
     response_id = f"inv-{inv.invitation_id}"
     row = _row(survey, values, response_id=response_id, language=inv.language,
                touchpoint=inv.touchpoint, channel="email", store_id=inv.store_id,
                team_id=None, identity_key=inv.identity_key,
                extra={"invitation_id": inv.invitation_id, "trigger_id": inv.trigger_id,
-                      "record_id": inv.record_id})
+                      "record_id": inv.record_id}, at=now)
 
     def after(batch: int) -> None:
-        con.execute("UPDATE survey_invitations SET state = 'answered', answered_at = "
-                    "now()::TIMESTAMP, response_id = ?, draft = ? WHERE invitation_id = ?",
-                    [response_id, json.dumps(values, ensure_ascii=False), inv.invitation_id])
+        con.execute("UPDATE survey_invitations SET state = 'answered', answered_at = ?, "
+                    "response_id = ?, draft = ? WHERE invitation_id = ?",
+                    [now, response_id, json.dumps(values, ensure_ascii=False),
+                     inv.invitation_id])
         followups.open_if_detractor(con, survey, values[survey.main.id], response_id=response_id,
                                     invitation_id=inv.invitation_id,
                                     customer_id=inv.customer_id, identity_key=inv.identity_key,

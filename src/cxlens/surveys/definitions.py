@@ -41,6 +41,7 @@ from typing import Any
 
 import yaml
 
+from cxlens import safe_yaml
 from cxlens.errors import UserError
 from cxlens.schema import METRIC_SCALES
 
@@ -177,7 +178,7 @@ def _kind(value: Any) -> str:
 def parse(source: str, file: str | None = None) -> tuple[Survey, list[str]]:
     """Read one definition from YAML text; returns the survey and the owner's warnings."""
     try:
-        data = yaml.safe_load(source)
+        data = safe_yaml.load(source)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise UserError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=file,
@@ -367,7 +368,7 @@ def line_of(source: str, key: str) -> int | None:
     that exists; text that is not YAML gives None.
     """
     try:
-        node = yaml.compose(source)
+        node = safe_yaml.compose(source)
     except yaml.YAMLError:
         return None
     if node is None:

@@ -19,7 +19,6 @@ Invitations without an e-mail address stay ``created`` for :func:`links_csv`.
 
 from __future__ import annotations
 
-import csv
 import html
 import os
 import smtplib
@@ -32,6 +31,7 @@ from typing import Any
 
 import duckdb
 
+from cxlens.csv_out import write_rows
 from cxlens.errors import UserError
 from cxlens.surveys import invitations, store, triggers
 from cxlens.surveys.definitions import Survey, text
@@ -188,19 +188,19 @@ def links_csv(con: duckdb.DuckDBPyConnection, workspace: Path, base_url: str, to
     key, slug = invitations.workspace_key(workspace), invitations.slug_of(workspace)
     work = _due(con, today)
     surveys: dict[str, Survey] = {}
+    rows = []
+    for inv, reminder in work:
+        if inv.survey_id not in surveys:
+            surveys[inv.survey_id] = store.require_survey(con, inv.survey_id).survey
+        subject = text(surveys[inv.survey_id].email_subject, inv.language)
+        if reminder:
+            subject = REMINDER_PREFIX.get(inv.language, "") + subject
+        rows.append([inv.invitation_id, "reminder" if reminder else "invitation",
+                     inv.survey_id, inv.customer_id, inv.email, inv.language,
+                     inv.touchpoint, inv.record_id, subject,
+                     inv.link(key, slug, base_url), inv.expires_at.isoformat()])
     with open(out, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(LINK_COLUMNS)
-        for inv, reminder in work:
-            if inv.survey_id not in surveys:
-                surveys[inv.survey_id] = store.require_survey(con, inv.survey_id).survey
-            subject = text(surveys[inv.survey_id].email_subject, inv.language)
-            if reminder:
-                subject = REMINDER_PREFIX.get(inv.language, "") + subject
-            w.writerow([inv.invitation_id, "reminder" if reminder else "invitation",
-                        inv.survey_id, inv.customer_id, inv.email, inv.language,
-                        inv.touchpoint, inv.record_id, subject,
-                        inv.link(key, slug, base_url), inv.expires_at.isoformat()])
+        write_rows(fh, LINK_COLUMNS, rows)
     for inv, reminder in work:
         if reminder:
             con.execute("UPDATE survey_invitations SET reminded_at = now()::TIMESTAMP "

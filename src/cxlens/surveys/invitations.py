@@ -151,17 +151,20 @@ def insert(con: duckdb.DuckDBPyConnection, key: bytes, slug: str,
 
 
 def set_state(con: duckdb.DuckDBPyConnection, invitation_id: int, state: str,
-              stamp: str | None = None) -> None:
+              stamp: str | None = None, at: datetime | None = None) -> None:
+    """Move an invitation to ``state``, writing the moment (``at``, else now) to ``stamp``."""
     assert state in STATES
-    extra = f", {stamp} = now()::TIMESTAMP" if stamp else ""
+    extra = f", {stamp} = coalesce(?, now()::TIMESTAMP)" if stamp else ""
+    params = [state, at] if stamp else [state]
     con.execute(f"UPDATE survey_invitations SET state = ?{extra} WHERE invitation_id = ?",
-                [state, invitation_id])
+                [*params, invitation_id])
 
 
-def mark_opened(con: duckdb.DuckDBPyConnection, inv: Invitation) -> None:
+def mark_opened(con: duckdb.DuckDBPyConnection, inv: Invitation,
+                at: datetime | None = None) -> None:
     """First view of the page: created/sent → opened (a link from the CSV may skip 'sent')."""
     if inv.state in ("created", "sent"):
-        set_state(con, inv.invitation_id, "opened", "opened_at")
+        set_state(con, inv.invitation_id, "opened", "opened_at", at)
 
 
 def save_draft(con: duckdb.DuckDBPyConnection, invitation_id: int,

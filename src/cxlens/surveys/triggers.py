@@ -36,6 +36,7 @@ from typing import Any
 import duckdb
 import yaml
 
+from cxlens import safe_yaml
 from cxlens.errors import UserError
 from cxlens.surveys import invitations, store
 from cxlens.surveys.definitions import ID, LANGS
@@ -64,7 +65,7 @@ class Trigger:
 def parse(source: str, file: str | None = None) -> list[Trigger]:
     """Read and check a triggers file; errors name the key path (``triggers[1].days``)."""
     try:
-        data = yaml.safe_load(source)
+        data = safe_yaml.load(source)
     except yaml.YAMLError as exc:
         raise UserError(f"not valid YAML: {exc}", file=file, hint="check the indentation"
                         ) from None

@@ -8,6 +8,7 @@ rollback can delete a batch's rows and revive exactly what it replaced. Analytic
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,27 @@ from cxlens.schema import KINDS, LINEAGE, SQL_TYPES, STAGING
 
 SCHEMA_VERSION = 4
 DB_NAME = "warehouse.duckdb"
+
+# Customer data is for its owner only: files 0600, folders 0700. ``cxlens`` (every command,
+# ``serve`` included) starts with this umask, so everything it and the libraries it drives
+# create — DuckDB's file and WAL, SQLite's journal files, uploads, proposals, exports — is
+# private; ``private`` below also tightens the files of an older install when they open.
+PRIVATE_UMASK = 0o077
+
+
+def private_umask() -> int:
+    """Make every file this process creates from now on private; the previous umask."""
+    return os.umask(PRIVATE_UMASK)
+
+
+def private(*paths: Path, mode: int = 0o600) -> None:
+    """chmod the paths that exist (and belong to this user) to ``mode``; others untouched."""
+    for path in paths:
+        try:
+            if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o777 != mode:
+                path.chmod(mode)
+        except (FileNotFoundError, PermissionError):
+            continue
 
 _BATCHES = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -213,7 +235,7 @@ def open_warehouse(workspace: Path, *,
             f"no warehouse in workspace {workspace}",
             hint="ingest a file first (cxlens ingest FILE --kind …) or pass --workspace",
         )
-    workspace.mkdir(parents=True, exist_ok=True)
+    workspace.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
@@ -225,6 +247,7 @@ def open_warehouse(workspace: Path, *,
         raise
     try:
         if not read_only:
+            private(path, path.with_name(path.name + ".wal"))
             migrate(con)
         yield con
     finally:

@@ -24,7 +24,8 @@ from cxlens.web.api import survey_runs as api_survey_runs
 from cxlens.web.api import workspace as api_workspace
 from cxlens.web.deps import csrf_guard
 from cxlens.web.flusher import Flusher
-from cxlens.web.pages import account, auth, customers, data, home, notes, overview
+from cxlens.web.headers import SecurityHeaders
+from cxlens.web.pages import account, apidocs, auth, customers, data, home, notes, overview
 from cxlens.web.pages import experience as experience_pages
 from cxlens.web.pages import followups as followup_pages
 from cxlens.web.pages import settings as settings_pages
@@ -37,6 +38,7 @@ STATIC = Path(__file__).parent / "static"
 
 # Every router of the app, in order. Later features append theirs here.
 ROUTERS = [
+    apidocs.router,
     auth.router,
     account.router,
     home.router,
@@ -100,7 +102,7 @@ class BodyLimit:
 def create_app(settings: WebSettings | None = None) -> FastAPI:
     """The cxlens web app for a home folder (created and migrated if needed)."""
     settings = settings or WebSettings.load()
-    settings.workspaces_dir.mkdir(parents=True, exist_ok=True)
+    settings.workspaces_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     db.migrate(settings.db_path)
     warehouses = Warehouses()
     flusher = Flusher(warehouses)
@@ -116,7 +118,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         warehouses.close()
 
     app = FastAPI(
-        title="cxlens", version=__version__, lifespan=lifespan, docs_url="/docs",
+        title="cxlens", version=__version__, lifespan=lifespan, docs_url=None,
         redoc_url=None, dependencies=[Depends(csrf_guard)],
         description="Customer-experience data: workspaces, ingest and analytics. Authenticate "
         "with `Authorization: Bearer cx_…` (an API token of the workspace). Errors are "
@@ -130,7 +132,12 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_body=settings.max_body_bytes,
                        max_upload=settings.max_upload_bytes)
     app.add_middleware(collect.CollectCors)
+    # Outside everything, Starlette's ServerErrorMiddleware included: every answer carries
+    # the security headers, 413s, CORS preflights and 500 pages too.
+    build_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeaders(build_stack())  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    apidocs.mount(app)  # /docs/assets: Swagger UI from its package (no CDN)
     for router in ROUTERS:
         app.include_router(router)
     return app

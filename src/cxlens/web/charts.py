@@ -11,8 +11,6 @@ Plotly.js itself is served by the app from the installed ``plotly`` package
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cxlens.analytics.overview import NpsResult, TrendRow
+from cxlens.csv_out import csv_text
 from cxlens.web.notes import Annotation
 
 Translate = Callable[..., str]
@@ -57,11 +56,8 @@ class Chart:
     note: str | None = None
 
     def csv(self) -> str:
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(self.columns)
-        w.writerows(self.rows)
-        return buf.getvalue()
+        """The table as CSV, through the one safe writer (no cell runs as a formula)."""
+        return csv_text(self.columns, self.rows)
 
 
 def _plain(text: str) -> str:

@@ -170,7 +170,7 @@ def write_key_in_body(raw: bytes, encoding: str | None, limit: int) -> str | Non
     """analytics.js sends ``writeKey`` in the JSON body instead of the header."""
     try:
         data = json.loads(decoded_body(raw, encoding, limit))
-    except (ValueError, _Unsupported):
+    except (ValueError, RecursionError, _Unsupported):
         return None
     key = data.get("writeKey") if isinstance(data, dict) else None
     if not isinstance(key, str) or not key.strip():

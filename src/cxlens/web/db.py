@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cxlens.warehouse.store import private
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema
     """
@@ -123,10 +125,13 @@ def connect(path: Path) -> sqlite3.Connection:
 
 def migrate(path: Path) -> int:
     """Create or upgrade the app database; returns its schema version."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     con = connect(path)
     try:
         con.execute("PRAGMA journal_mode = WAL")
+        # Owner only, also for a file an older version made 0644 (SQLite gives its -wal,
+        # -shm and -journal files the database file's mode).
+        private(*(Path(str(path) + suffix) for suffix in ("", "-wal", "-shm", "-journal")))
         con.execute("BEGIN IMMEDIATE")
         con.execute("CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, "
                     "applied_at TEXT NOT NULL)")

@@ -12,6 +12,14 @@
 Both workspace dependencies answer 404 for a workspace the caller cannot see — the same
 answer as for a workspace that does not exist — and 403 when the caller can see it but
 lacks the role or scope. ``csrf_guard`` runs for every route (it is an app dependency).
+
+Who authenticates a request is decided once, in :func:`token_auth`: a valid API token
+(``Bearer cx_…``) or the server's local token (``Bearer cxlocal_…`` from loopback) makes the
+request a token request — its cookies are then ignored (:func:`get_session` answers None) and
+it needs no CSRF token, since a browser never attaches a bearer token by itself. Every other
+request, whatever ``Authorization`` header it carries (browsers send Basic or Negotiate by
+themselves behind some proxies), is a cookie request and its unsafe methods need the CSRF
+token.
 """
 
 from __future__ import annotations
@@ -66,7 +74,43 @@ Db = Annotated[sqlite3.Connection, Depends(get_db)]
 Pool = Annotated[Warehouses, Depends(get_pool)]
 
 
+def bearer(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def is_local_token(request: Request, token: str) -> bool:
+    expected = getattr(request.app.state, "local_token_hash", None)
+    client = request.client.host if request.client else ""
+    return (token.startswith(security.LOCAL_TOKEN_PREFIX) and client in LOOPBACK
+            and security.same(security.sha256(token), expected))
+
+
+LOCAL = "local"  # token_auth's answer for the server's own local token
+
+
+def token_auth(request: Request, con: sqlite3.Connection) -> ApiToken | str | None:
+    """The API token (or ``LOCAL``) that authenticates this request; None for a cookie
+    request. Looked up once per request: the CSRF rule and the route must agree on it."""
+    if hasattr(request.state, "token_auth"):
+        return request.state.token_auth  # type: ignore[no-any-return]
+    token = bearer(request)
+    found: ApiToken | str | None = None
+    if token is not None and token.startswith(security.LOCAL_TOKEN_PREFIX):
+        found = LOCAL if is_local_token(request, token) else None
+    elif token is not None and token.startswith(security.API_TOKEN_PREFIX):
+        found = token_of(con, token)
+    request.state.token_auth = found
+    return found
+
+
 def get_session(request: Request, con: Db) -> Session | None:
+    """The cookie's session; None without one, and None for a request authenticated by a
+    bearer token (its cookies must not add a second, CSRF-free identity)."""
+    if token_auth(request, con) is not None:
+        request.state.session = None
+        return None
     session = session_of(con, request.cookies.get(SESSION_COOKIE))
     request.state.session = session
     return session
@@ -124,7 +168,7 @@ def WorkspaceRole(min_role: str) -> Any:
     def dependency(slug: str, request: Request, session: OptionalSession, con: Db,
                    pool: Pool) -> WorkspaceAccess:
         if session is None:
-            if request.headers.get("authorization"):
+            if bearer(request) is not None:  # Basic/Negotiate come from browsers: sign in
                 raise HTTPException(403, "pages need a signed-in session; API tokens work "
                                          "under /api/w/{slug}/")
             raise SignInRequired()
@@ -136,17 +180,11 @@ def WorkspaceRole(min_role: str) -> Any:
     return Annotated[WorkspaceAccess, Depends(dependency)]
 
 
-def bearer(request: Request) -> str | None:
-    auth = request.headers.get("authorization", "")
-    scheme, _, value = auth.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
-
-
-def is_local_token(request: Request, token: str) -> bool:
-    expected = getattr(request.app.state, "local_token_hash", None)
-    client = request.client.host if request.client else ""
-    return (token.startswith(security.LOCAL_TOKEN_PREFIX) and client in LOOPBACK
-            and security.same(security.sha256(token), expected))
+def _bad_token(token: str) -> HTTPException:
+    """401 for a bearer value that authenticates nothing."""
+    what = ("the local token is not valid here" if token.startswith(security.LOCAL_TOKEN_PREFIX)
+            else "the API token is not valid (unknown or revoked)")
+    return HTTPException(401, what, headers={"WWW-Authenticate": "Bearer"})
 
 
 def TokenScope(scope: str) -> Any:
@@ -159,17 +197,16 @@ def TokenScope(scope: str) -> Any:
         token = bearer(request)
         if token is not None and token.startswith(security.LOCAL_TOKEN_PREFIX):
             if not is_local_token(request, token):
-                raise HTTPException(401, "the local token is not valid here",
-                                    headers={"WWW-Authenticate": "Bearer"})
+                raise _bad_token(token)
             ws = workspace_by_slug(con, slug)
             if ws is None:
                 raise _not_found()
             return WorkspaceAccess(ws, scopes=frozenset(SCOPES), pool=pool, local=True)
         if token is not None:
-            api_token = token_of(con, token)
+            found = token_auth(request, con)
+            api_token = found if isinstance(found, ApiToken) else None
             if api_token is None:
-                raise HTTPException(401, "the API token is not valid (unknown or revoked)",
-                                    headers={"WWW-Authenticate": "Bearer"})
+                raise _bad_token(token)
             if api_token.workspace.slug != slug:
                 raise _not_found()
             access = WorkspaceAccess(api_token.workspace, token=api_token,
@@ -185,18 +222,25 @@ def TokenScope(scope: str) -> Any:
     return Annotated[WorkspaceAccess, Depends(dependency)]
 
 
-async def csrf_guard(request: Request, session: OptionalSession) -> None:
-    """Every unsafe request without an Authorization header carries the CSRF token.
+async def csrf_guard(request: Request, session: OptionalSession, con: Db) -> None:
+    """Every unsafe request carries the CSRF token unless a bearer token authenticates it.
 
     The token comes as the form field ``csrf_token`` or the header ``X-CSRF-Token``; it is
-    the session's secret, or before sign-in an HMAC of the ``cxlens_pre`` cookie. Requests
-    with ``Authorization`` (API tokens, write keys), and the collection API ``/v1`` (write key
-    in a header or the body), carry no ambient credential to forge.
+    the session's secret, or before sign-in an HMAC of the ``cxlens_pre`` cookie. Only a
+    request that a valid API token or the local token authenticates (:func:`token_auth`;
+    its cookies are then ignored), and the collection API ``/v1`` (write key in a header or
+    the body, never a cookie), skip it. Any other ``Authorization`` header — Basic or
+    Negotiate that a browser adds by itself, an unknown bearer value — changes nothing.
     """
-    if request.method not in UNSAFE or request.headers.get("authorization"):
+    if request.method not in UNSAFE:
         return
     if request.url.path.startswith("/v1/"):
         return  # collection uses no cookie: the write key is in a header or the body
+    if token_auth(request, con) is not None:
+        return
+    token = bearer(request)
+    if token is not None:  # a bearer value that authenticates nothing: say so (401)
+        raise _bad_token(token)
     sent = request.headers.get("x-csrf-token")
     ctype = request.headers.get("content-type", "")
     if sent is None and ctype.startswith(("application/x-www-form-urlencoded",

@@ -4,8 +4,12 @@ One asyncio task per server. It wakes every :data:`~cxlens.ingest.inbox.FLUSH_EV
 or at once when a workspace has :data:`~cxlens.ingest.inbox.FLUSH_WHEN_PENDING` or more
 messages appended since its last flush, and calls :func:`cxlens.ingest.inbox.flush` for each
 workspace that received messages — in a worker thread, through the workspace's single writer
-(``Warehouse.write``), so a flush never runs beside an append, an ingest or another flush of
-the same workspace. On shutdown it stops and flushes once more, before the warehouses close.
+(``Warehouse.write``), so a flush never runs beside an ingest or another flush of the same
+workspace. A flush takes the writer one bounded chunk at a time, as a *background* turn
+(about half a second of work each): an ingest, a rollback or a survey answer that arrives
+meanwhile goes before the next chunk, so steady collection never holds other writes back
+for longer than a chunk. On shutdown it stops and flushes once more, before the warehouses
+close.
 
 The flusher learns of workspaces from the collect routes (:meth:`Flusher.notify`) and,
 once at start, from the inboxes themselves (:meth:`Flusher.recover`): messages left pending
@@ -18,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from pathlib import Path
 
 from cxlens.ingest import inbox
@@ -28,13 +33,21 @@ log = logging.getLogger("cxlens.collect")
 
 
 def flush_warehouse(warehouse: Warehouse, label: str | None = None) -> list[BatchResult]:
-    """Flush one workspace's inbox as its only writer; logs each batch's counts."""
-    results = warehouse.write(lambda cur: inbox.flush(cur))
-    name = label or warehouse.path.name
-    for r in results:
-        log.info("collect flush %s: batch %s (%s) in %d, loaded %d, quarantined %d, "
-                 "duplicates %d", name, r.batch_id, r.kind, r.rows_in, r.loaded,
-                 r.quarantined, r.duplicates)
+    """Flush one workspace's inbox, one background writer turn per chunk; logs the counts.
+
+    Only the messages in the inbox when it begins are flushed, so it ends under steady
+    traffic; the rest are the next flush's.
+    """
+    start = time.monotonic()
+    results = inbox.flush(None, turn=lambda step: warehouse.write(step, background=True))
+    events = [r for r in results if r.kind == "events"]
+    if events:
+        log.info("collect flush %s: %d message(s) in %d chunk(s), batches %s-%s, loaded %d, "
+                 "quarantined %d, duplicates %d, customers batches %d, %.1f s",
+                 label or warehouse.path.name, sum(r.rows_in for r in events), len(events),
+                 results[0].batch_id, results[-1].batch_id, sum(r.loaded for r in events),
+                 sum(r.quarantined for r in events), sum(r.duplicates for r in events),
+                 len(results) - len(events), time.monotonic() - start)
     return results
 
 

@@ -15,6 +15,7 @@ from datetime import date
 
 from cxlens.errors import UserError
 from cxlens.web.db import iso, now
+from cxlens.web.params import DAY_RANGE, day_in_range
 from cxlens.web.workspaces import Workspace
 
 MAX_LABEL = 200
@@ -51,6 +52,9 @@ def _clean(day: str | date, label: str, channel: str | None,
         except ValueError:
             raise UserError(f"{day!r} is not a date", column="day",
                             hint="write the date as YYYY-MM-DD, e.g. 2026-11-27") from None
+    if not day_in_range(d):
+        raise UserError(f"{d.isoformat()} is not a day {DAY_RANGE}", column="day",
+                        hint="write the date as YYYY-MM-DD, e.g. 2026-11-27")
     text = (label or "").strip()
     if not text:
         raise UserError("the note is empty", column="label", hint="write what happened")

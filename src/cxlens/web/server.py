@@ -80,11 +80,25 @@ def _write_server_file(settings: WebSettings, token: str) -> Path:
     return path
 
 
+def proxy_options(settings: WebSettings) -> dict[str, Any]:
+    """Uvicorn's proxy-header options: X-Forwarded-* believed only from the configured
+    addresses. Uvicorn's own default believes 127.0.0.1 (and ``$FORWARDED_ALLOW_IPS``), so
+    anyone on the machine could pick the address the sign-in throttle counts: with the
+    setting empty the headers are not read at all."""
+    allowed = [a.strip() for a in settings.forwarded_allow_ips.split(",") if a.strip()]
+    if not allowed:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": allowed}
+
+
 def serve(settings: WebSettings) -> None:
     """Run the server in this process until interrupted (one process, one writer)."""
     import uvicorn
 
+    from cxlens.warehouse.store import private_umask
     from cxlens.web.app import create_app
+
+    private_umask()  # every file the server creates is its owner's only (cxlens main does too)
 
     other = read_server_file(settings.home)
     if other is not None and int(other["pid"]) != os.getpid():
@@ -96,7 +110,7 @@ def serve(settings: WebSettings) -> None:
     path = _write_server_file(settings, token)
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, workers=1,
-                    log_level="info", access_log=False)
+                    log_level="info", access_log=False, **proxy_options(settings))
     finally:
         info = read_server_file(settings.home)
         if info is not None and int(info["pid"]) == os.getpid():

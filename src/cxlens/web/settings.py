@@ -7,8 +7,10 @@ default: it is generated on first start and kept in ``<home>/secret.key`` (mode 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
+import socket
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -47,8 +49,16 @@ class WebSettings:
     invitation_max_age: int = field(default=7 * 24 * 3600, metadata=_help(
         "Seconds an invitation link stays valid."))
     public_url: str = field(default="", metadata=_help(
-        "The server's public address (https://cx.example.fi), the start of the personal "
-        "survey links in the Surveys page's CSV; when empty, the address of the request."))
+        "The server's public address (https://cx.example.fi), the start of the links it "
+        "hands out: invitations and the personal survey links of the Surveys page's CSV. "
+        "When empty, the address it listens on (a warning on those pages when that is not "
+        "a loopback address); never the Host header of the request, which anyone can forge."))
+
+    forwarded_allow_ips: str = field(default="", metadata=_help(
+        "Addresses of the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto "
+        "headers are believed, comma-separated (127.0.0.1, 10.0.0.0/8); empty (the default) "
+        "believes nobody, so the sign-in throttle sees the real peer address. Set it to the "
+        "proxy's address when cxlens runs behind one, or every user shares its address."))
 
     @classmethod
     def load(cls, **given: Any) -> WebSettings:
@@ -65,6 +75,27 @@ class WebSettings:
         if not values.get("secret_key"):
             values["secret_key"] = secret_key_of(values["home"])
         return cls(**values)
+
+    def link_base(self) -> tuple[str, bool]:
+        """The start of the links the server hands out, and whether it is only a guess.
+
+        ``public_url`` when set. Otherwise the configured listening address: right for a
+        server on loopback (the people using it are on this machine), a guess otherwise
+        (``True``: pages then ask for ``CXLENS_PUBLIC_URL``), with the machine's own name
+        for a wildcard address. Never the request's ``Host`` header: a forged one would put
+        an attacker's address in an invitation that an owner sends on in good faith.
+        """
+        if self.public_url.strip():
+            return self.public_url.strip().rstrip("/"), False
+        host = self.host.strip()
+        if host in ("", "0.0.0.0", "::"):
+            return f"http://{socket.getfqdn()}:{self.port}", True
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{self.port}", not loopback
 
     @property
     def db_path(self) -> Path:

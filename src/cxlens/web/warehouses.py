@@ -4,16 +4,30 @@ A DuckDB file takes one writing process. The server is that process for every wo
 serves: the first request that needs a workspace's warehouse opens it read-write (creating
 and migrating it) and keeps the connection until shutdown. Reads get their own cursor
 (``con.cursor()``: a connection of their own to the same database, so they run in parallel
-and see committed data). Writes — file ingest, collected events, rollbacks — go one at a time
-through the workspace's writer lock, so two batches never interleave. Routes are plain
-``def`` functions, which FastAPI runs in its thread pool; a waiting writer blocks only its
-own worker thread. ``cxlens ingest`` hands its file to the server instead of opening the
-file itself (see :mod:`cxlens.web.server`).
+and see committed data). Writes — file ingest, rollbacks, survey answers, collection
+flushes — go one at a time through the workspace's writer, so two batches never
+interleave. Routes are plain ``def`` functions, which FastAPI runs in its thread pool; a
+waiting writer blocks only its own worker thread. ``cxlens ingest`` hands its file to the
+server instead of opening the file itself (see :mod:`cxlens.web.server`).
+
+**The writer takes turns** (:class:`Turns`). A plain lock let one long holder — a flush that
+kept looping while ``/v1/batch`` traffic arrived — starve every other write for minutes.
+Now a write is either *interactive* (``write(fn)``: ingest, rollback, a survey answer, any
+route) or *background* (``write(fn, background=True)``: one chunk of a collection flush,
+bounded in messages and time by :func:`cxlens.ingest.inbox.flush`). When the writer comes
+free, the longest-waiting interactive write goes first; background chunks go in arrival
+order when no interactive write waits, and after :data:`MAX_PASSED` interactive turns in a
+row while a chunk waits, the chunk gets the next turn, so collection is never starved
+either. An interactive write therefore waits at most for the write in progress — one flush
+chunk (~0.5 s) or another interactive write — plus the interactive writes queued before it.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -25,6 +39,67 @@ from cxlens.warehouse.store import open_warehouse
 
 T = TypeVar("T")
 
+MAX_PASSED = 4  # interactive turns in a row while a background chunk waits, at most
+SLOW_WAIT = 5.0  # seconds: a write that waited longer for its turn is logged
+
+log = logging.getLogger("cxlens.writer")
+
+
+class Turns:
+    """A lock that grants turns fairly: interactive first, each class in arrival order.
+
+    Unlike ``threading.Lock`` (which wakes an arbitrary waiter, so a thread that releases
+    and at once re-acquires — a flush going from chunk to chunk — may win every time), each
+    waiter joins a queue and is woken by name. ``waits`` keeps the recent waits in seconds
+    per class (the server's logs and ``bench/collect.py`` read them).
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._busy = False
+        self._queues: dict[bool, deque[object]] = {False: deque(), True: deque()}
+        self._passed = 0  # interactive turns granted while a background one waited
+        self.waits: dict[str, deque[float]] = {"interactive": deque(maxlen=10_000),
+                                               "background": deque(maxlen=10_000)}
+
+    def _next(self) -> object | None:
+        fg, bg = self._queues[False], self._queues[True]
+        if bg and (not fg or self._passed >= MAX_PASSED):
+            return bg[0]
+        return fg[0] if fg else None
+
+    @contextmanager
+    def turn(self, background: bool = False) -> Iterator[None]:
+        """Wait for this caller's turn, hold the writer inside the block, then pass it on."""
+        me = object()
+        queue = self._queues[background]
+        start = time.monotonic()
+        with self._cond:
+            queue.append(me)
+            try:
+                while self._busy or self._next() is not me:
+                    self._cond.wait()
+            except BaseException:  # interrupted while waiting: leave the queue
+                queue.remove(me)
+                self._cond.notify_all()
+                raise
+            queue.popleft()
+            self._busy = True
+            if background:
+                self._passed = 0
+            elif self._queues[True]:
+                self._passed += 1
+            waited = time.monotonic() - start
+            self.waits["background" if background else "interactive"].append(waited)
+        if waited > SLOW_WAIT and not background:
+            log.warning("a write waited %.1f s for the warehouse's writer", waited)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+
 
 class Warehouse:
     """One workspace's warehouse inside the server."""
@@ -34,7 +109,7 @@ class Warehouse:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._stack = ExitStack()
         self._open_lock = threading.Lock()
-        self.writer = threading.Lock()
+        self.writer = Turns()
         self.appender = threading.Lock()
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
@@ -52,10 +127,16 @@ class Warehouse:
         finally:
             cur.close()
 
-    def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """Run ``fn(cursor)`` as the only writer of this warehouse; returns its result."""
+    def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *,
+              background: bool = False) -> T:
+        """Run ``fn(cursor)`` as the only writer of this warehouse; returns its result.
+
+        ``background`` marks one bounded step of background work (a flush chunk): it yields
+        to interactive writes that are waiting (see :class:`Turns`). Keep background steps
+        short — the wait of every interactive write is bounded by them.
+        """
         con = self._connection()
-        with self.writer:
+        with self.writer.turn(background):
             cur = con.cursor()
             try:
                 return fn(cur)
@@ -84,7 +165,7 @@ class Warehouse:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
-        with self.writer, self.appender, self._open_lock:
+        with self.writer.turn(), self.appender, self._open_lock:
             self._stack.close()
             self._con = None
 

@@ -19,6 +19,7 @@ from cxlens.analytics import experience as exp
 from cxlens.analytics import people as ppl
 from cxlens.analytics import weighting as wgt
 from cxlens.analytics._intervals import Estimate
+from cxlens.web.params import Day
 
 Metric = Literal["nps", "enps", "csat", "ces"]
 Grain = Literal["day", "week", "month", "quarter"]
@@ -36,8 +37,8 @@ GROUP_DIMENSIONS: tuple[str, ...] = get_args(Dimension)
 class _Query(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: date | None = Field(None, description="First day (YYYY-MM-DD), inclusive.")
-    end: date | None = Field(None, description="The day after the last (YYYY-MM-DD).")
+    start: Day | None = Field(None, description="First day (YYYY-MM-DD), inclusive.")
+    end: Day | None = Field(None, description="The day after the last (YYYY-MM-DD).")
 
 
 class WeightedQuery(_Query):
@@ -67,7 +68,7 @@ class ScoreQuery(WeightedQuery):
 class ChangesQuery(WeightedQuery):
     by: Dimension = Field("touchpoint", description="Test each group against the rest.")
     grain: Grain = Field("month", description="Compare this period with the one before.")
-    as_of: date | None = Field(None, description="A day in the current period (default: "
+    as_of: Day | None = Field(None, description="A day in the current period (default: "
                                                  "the day of the latest answer).")
     on: On = Field("value", description="What to compare: the headline value, the mean "
                                         "score or the share.")
@@ -93,7 +94,7 @@ class ValueQuery(BaseModel):
     days: list[Annotated[int, Field(ge=1, le=3650)]] = Field(
         default_factory=lambda: [90, 180], min_length=1, max_length=6,
         description="Horizons in days after the answer, repeatable.")
-    as_of: date | None = Field(None, description="Observed until this day (default: the "
+    as_of: Day | None = Field(None, description="Observed until this day (default: the "
                                                  "last order date in the data).")
     n_boot: int = Field(2000, ge=200, le=10000,
                         description="Bootstrap replicates of revenue per customer.")

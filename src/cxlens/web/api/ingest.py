@@ -4,7 +4,9 @@ The file comes as a multipart upload (``file``), kept under ``<workspace>/upload
 the request ends (then deleted, loaded or refused: :mod:`cxlens.web.uploads`), or —
 for ``cxlens ingest`` on the same machine, with the server's local token from loopback — as
 a ``path`` the server reads itself. The answer holds the batch counts of
-``BatchResult.as_dict()``.
+``BatchResult.as_dict()`` (``file`` is the file's own name, except for the local token).
+A dry run needs the ``read`` scope besides ``ingest``: it stores nothing, so its counts
+(``changed``, ``duplicates``) would only tell an ingest-only token what is stored.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from cxlens.schema import KINDS
 from cxlens.sources.readers import ReadOptions
 from cxlens.web import uploads
 from cxlens.web.deps import TokenScope
+from cxlens.web.errors import without_folders
 
 router = APIRouter(prefix="/api/w/{slug}", tags=["ingest"])
 
@@ -66,6 +69,11 @@ def ingest(
         raise HTTPException(422, f"unknown kind {kind!r}; use one of: {', '.join(KINDS)}")
     if (file is None) == (path is None):
         raise HTTPException(422, "send either a file (multipart) or a path")
+    if dry_run and not access.can("read"):
+        # A dry run changes nothing, so its counts (changed, duplicates) only tell what the
+        # warehouse holds: whether a record key exists. That is reading.
+        raise HTTPException(403, "a dry run needs the 'read' scope (its counts show what is "
+                                 "stored); use a token with read or write, or load for real")
     if (path is not None or mapping_path is not None) and not access.local:
         raise HTTPException(403, "a path is accepted only from cxlens on this machine; "
                                  "upload the file instead")
@@ -87,4 +95,8 @@ def ingest(
         result = access.warehouse.write(lambda cur: run_ingest(
             cur, source, kind, preset=preset, mapping_file=mapping_file, read=read,
             proposal_dir=proposal_dir, dry_run=dry_run))
-    return BatchOut(**result.as_dict())
+    out = result.as_dict()
+    if not access.local:  # the file's own name, not the server's folder it was kept in
+        out["file"] = Path(result.file).name
+        out["notes"] = [without_folders(n) for n in result.notes]
+    return BatchOut(**out)

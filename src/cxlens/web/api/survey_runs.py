@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from cxlens.surveys import delivery, triggers
 from cxlens.web.deps import TokenScope, WorkspaceAccess
+from cxlens.web.params import Day
 
 router = APIRouter(prefix="/api/w/{slug}/surveys", tags=["surveys"])
 Writer = TokenScope("write")
@@ -38,7 +39,7 @@ PublicUrl = Annotated[str, Field(min_length=8, max_length=500, pattern=r"^https?
 class RunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    today: date | None = Field(None, description="The day to plan for (default: today, UTC).")
+    today: Day | None = Field(None, description="The day to plan for (default: today, UTC).")
     dry_run: bool = Field(False, description="Plan only: nothing is stored.")
 
 
@@ -68,7 +69,7 @@ class SmtpIn(BaseModel):
 class SendIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    today: date | None = None
+    today: Day | None = None
     base_url: PublicUrl
     smtp: SmtpIn
 
@@ -84,7 +85,7 @@ class SendOut(BaseModel):
 class LinksIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    today: date | None = None
+    today: Day | None = None
     base_url: PublicUrl
     out: str = Field(min_length=1, max_length=4096,
                      description="Absolute path of the CSV to write on this machine.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
 from fastapi import APIRouter
@@ -49,6 +50,9 @@ def batches(access: TokenScope("read")) -> dict[str, Any]:
                           "ORDER BY batch_id")
         cols = [d[0] for d in rel.description]
         rows = [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
+    if not access.local:  # the file's own name, not a folder of the server (or of a laptop)
+        for r in rows:
+            r["source_file"] = PurePath(r["source_file"]).name if r["source_file"] else None
     return {"ok": True, "batches": rows}
 
 

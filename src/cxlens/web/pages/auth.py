@@ -64,8 +64,9 @@ def signin(request: Request, con: Db, settings: Settings,
 
 
 @router.post("/signout")
-def signout(request: Request, con: Db) -> Response:
-    accounts.end_session(con, request.cookies.get(SESSION_COOKIE))
+def signout(request: Request, con: Db, session: OptionalSession) -> Response:
+    if session is not None:  # None too for a bearer-token request: its cookie is not used
+        accounts.end_session(con, request.cookies.get(SESSION_COOKIE))
     response = see_other("/signin")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -43,6 +43,7 @@ from cxlens.sources.readers import ReadOptions
 from cxlens.warehouse.store import db_path
 from cxlens.web import uploads
 from cxlens.web.deps import TokenScope, WorkspaceAccess, WorkspaceRole
+from cxlens.web.errors import new_reference, public_fields, public_text
 from cxlens.web.nav import NavItem, register
 from cxlens.web.pages import see_other
 from cxlens.web.templating import render
@@ -275,7 +276,7 @@ def _preview_job(request: Request, access: WorkspaceAccess, job: Job) -> Respons
         return render(request, "upload_sheet.html", {"access": access, "job": job})
     except UserError as exc:
         uploads.discard(job.path)  # refused: nothing more will read it
-        return _page(request, access, status=400, error=str(exc))
+        return _page(request, access, status=400, error=public_text(exc))
     except BaseException:
         uploads.discard(job.path)
         raise
@@ -320,16 +321,19 @@ def _run(job: Job, access: WorkspaceAccess, mapping_text: str | None) -> None:
                 cur, job.path, job.kind, preset=job.preset if mapping_file is None else None,
                 mapping_file=mapping_file, read=job.read, progress=say,
                 proposal_dir=uploads.proposal_dir(access.workspace.path)))
-        job.result = result.as_dict()
+        job.result = {**result.as_dict(), "file": Path(result.file).name}
         if result.batch_id is not None and result.quarantined:
             with access.warehouse.read() as cur:
                 job.quarantine = quarantined(cur, batch=result.batch_id, limit=100)
         job.fraction, job.status = 1.0, "done"
     except UserError as exc:
-        job.error, job.status = exc.as_dict(), "failed"
-    except Exception as exc:  # a bug: keep the server up, show it, log the traceback
-        log.exception("upload %s failed", job.id)
-        job.error, job.status = {"error": f"internal error: {exc}"}, "failed"
+        job.error, job.status = public_fields(exc.as_dict()), "failed"
+    except Exception:  # a bug: keep the server up, log the traceback, show its reference
+        reference = new_reference()
+        log.exception("error %s: upload %s failed", reference, job.id)
+        job.error, job.status = {"error": "an unexpected error happened on the server "
+                                          f"(reference {reference}); it has been logged"
+                                 }, "failed"
     finally:
         uploads.discard(job.path)  # done or failed, the batch no longer needs the file
 

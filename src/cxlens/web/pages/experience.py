@@ -34,6 +34,7 @@ from cxlens.web.deps import Db, WorkspaceAccess, WorkspaceRole
 from cxlens.web.i18n import translate
 from cxlens.web.nav import EXPERIENCE, NavItem, register
 from cxlens.web.notes import list_annotations
+from cxlens.web.params import parse_day
 from cxlens.web.templating import lang_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -60,10 +61,7 @@ class Window:
     def __init__(self, months: int, as_of: str | None) -> None:
         if months not in MONTHS:
             raise HTTPException(422, f"months must be one of {', '.join(map(str, MONTHS))}")
-        try:
-            self.as_of = date.fromisoformat(as_of) if as_of else date.today()
-        except ValueError:
-            raise HTTPException(422, "as_of must be a date YYYY-MM-DD") from None
+        self.as_of = parse_day(as_of)
         self.explicit = bool(as_of)  # the reader chose the day (else: today)
         m = self.as_of.year * 12 + self.as_of.month - 1 - (months - 1)
         self.months = months

@@ -10,14 +10,13 @@ its functions (changes through the workspace's single writer), exactly as the JS
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 
+from cxlens.csv_out import csv_text
 from cxlens.errors import UserError
 from cxlens.surveys import followups
 from cxlens.surveys.followups import STATUSES
@@ -46,12 +45,6 @@ def _filters(status: str, owner: str) -> tuple[str | None, str | None]:
     if status and status not in STATUSES:
         raise HTTPException(422, f"status must be one of {', '.join(STATUSES)}")
     return status or None, ("" if owner == NOBODY else owner) if owner else None
-
-
-def _no_formula(value: str | None) -> str | None:
-    """Customers' and colleagues' text must not run as a spreadsheet formula when the CSV
-    is opened (CSV injection): a leading = + - @ gets an apostrophe, as OWASP advises."""
-    return "'" + value if value and value[0] in "=+-@\t\r" else value
 
 
 def _query(status: str, owner: str) -> str:
@@ -112,16 +105,12 @@ def change(request: Request, followup_id: int, access: Analyst,
 def followups_csv(access: Viewer, status: StatusQuery = "",
                   owner: OwnerQuery = "") -> Response:
     """The listed items (with the page's filters) as CSV, e.g. for a call list."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
+    rows = []
     for f in _items(access, status, owner)["items"]:
         d = f.as_dict()
         d["answered_at"] = d["created_at"]  # the item is opened with the answer
         d["score"] = f"{d['score']:g}"
-        for c in ("owner", "note", "comment"):
-            d[c] = _no_formula(d[c])
-        w.writerow(["" if d[c] is None else d[c] for c in CSV_COLUMNS])
+        rows.append([d[c] for c in CSV_COLUMNS])
     name = f"{access.workspace.slug}-followups.csv"
-    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+    return Response(csv_text(CSV_COLUMNS, rows), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

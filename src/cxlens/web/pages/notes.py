@@ -15,6 +15,7 @@ from cxlens.web import notes
 from cxlens.web.deps import Db, TokenScope, WorkspaceAccess, WorkspaceRole
 from cxlens.web.nav import NavItem, register
 from cxlens.web.pages import see_other
+from cxlens.web.params import DAY_PATTERN, DAY_RANGE
 from cxlens.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -75,7 +76,7 @@ def delete(note_id: int, access: Analyst, con: Db) -> Response:
 # ------------------------------------------------------------------------------ JSON API
 
 class AnnotationIn(BaseModel):
-    day: str = Field(description="YYYY-MM-DD")
+    day: str = Field(description=f"YYYY-MM-DD, {DAY_RANGE}", pattern=DAY_PATTERN)
     label: str = Field(max_length=notes.MAX_LABEL)
     channel: str | None = Field(None, max_length=notes.MAX_TAG)
     campaign: str | None = Field(None, max_length=notes.MAX_TAG)
@@ -106,7 +107,21 @@ def api_list(access: TokenScope("read"), con: Db) -> AnnotationList:
                                        notes.list_annotations(con, access.workspace)])
 
 
-@api_router.post("/annotations", status_code=201)
+def _link(method: str, description: str) -> dict[str, Any]:
+    """An OpenAPI link from a created annotation to ``method /annotations/{note_id}``."""
+    return {"operationRef": f"#/paths/~1api~1w~1{{slug}}~1annotations~1{{note_id}}/{method}",
+            "parameters": {"slug": "$request.path.slug", "note_id": "$response.body#/id"},
+            "description": description}
+
+
+# OpenAPI links: what a client (and Schemathesis's stateful tests) can do with the new id.
+_CREATED_LINKS = {"EditAnnotation": _link("put", "Change the annotation just added."),
+                  "DeleteAnnotation": _link("delete", "Delete the annotation just added.")}
+
+
+@api_router.post("/annotations", status_code=201,
+                 responses={201: {"description": "The annotation, with its id",
+                                  "links": _CREATED_LINKS}})
 def api_add(body: AnnotationIn, access: TokenScope("write"), con: Db) -> AnnotationOut:
     """Add a dated note; it appears on every time chart of the workspace."""
     user = access.user.id if access.user else None

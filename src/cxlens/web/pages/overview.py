@@ -23,6 +23,7 @@ from cxlens.web import charts
 from cxlens.web.deps import Db, WorkspaceAccess, WorkspaceRole
 from cxlens.web.i18n import translate
 from cxlens.web.notes import list_annotations
+from cxlens.web.params import parse_day
 from cxlens.web.templating import lang_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -42,10 +43,7 @@ def _view(days: int, grain: str, as_of: str | None) -> tuple[ov.Period, str, dat
         raise HTTPException(422, f"days must be one of {', '.join(map(str, PERIODS))}")
     if grain not in ov.GRAINS:
         raise HTTPException(422, f"grain must be one of {', '.join(ov.GRAINS)}")
-    try:
-        end = date.fromisoformat(as_of) if as_of else date.today()
-    except ValueError:
-        raise HTTPException(422, "as_of must be a date YYYY-MM-DD") from None
+    end = parse_day(as_of)
     return ov.period_ending(end, days), grain, end
 
 

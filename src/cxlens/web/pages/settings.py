@@ -16,6 +16,7 @@ from cxlens.errors import UserError
 from cxlens.web import workspaces as wss
 from cxlens.web.deps import Db, Settings, WorkspaceAccess, WorkspaceRole
 from cxlens.web.pages import see_other
+from cxlens.web.params import RowId
 from cxlens.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -25,7 +26,9 @@ Owner = WorkspaceRole("owner")
 def page(request: Request, con: sqlite3.Connection, access: WorkspaceAccess,
          status: int = 200, **extra: Any) -> Response:
     ws = access.workspace
+    base, guessed = request.app.state.settings.link_base()
     return render(request, "settings.html", {
+        "link_base": base, "link_base_guessed": guessed,
         "access": access, "members": wss.members(con, ws),
         "invitations": wss.invitations(con, ws), "tokens": wss.tokens(con, ws),
         "write_key_prefix": wss.write_key_prefix(con, ws), "roles": wss.ROLES,
@@ -50,20 +53,20 @@ def invite(request: Request, access: Owner, con: Db, settings: Settings,
                            settings.invitation_max_age)
     except UserError as exc:
         return page(request, con, access, status=400, error=exc.message)
-    link = str(request.base_url).rstrip("/") + f"/invite/{token}"
+    link = settings.link_base()[0] + f"/invite/{token}"  # never the request's Host header
     return page(request, con, access, new_invitation={"email": email.strip().lower(),
                                                       "link": link})
 
 
 @router.post("/w/{slug}/settings/invitations/{invitation_id}/revoke")
-def revoke_invitation(access: Owner, con: Db, invitation_id: int) -> Response:
+def revoke_invitation(access: Owner, con: Db, invitation_id: RowId) -> Response:
     if not wss.revoke_invitation(con, access.workspace, invitation_id):
         raise HTTPException(404, "no such open invitation")
     return back(access)
 
 
 @router.post("/w/{slug}/settings/members/{user_id}/remove")
-def remove_member(request: Request, access: Owner, con: Db, user_id: int) -> Response:
+def remove_member(request: Request, access: Owner, con: Db, user_id: RowId) -> Response:
     try:
         wss.remove_member(con, access.workspace, user_id)
     except UserError as exc:
@@ -83,7 +86,7 @@ def create_token(request: Request, access: Owner, con: Db,
 
 
 @router.post("/w/{slug}/settings/tokens/{token_id}/revoke")
-def revoke_token(access: Owner, con: Db, token_id: int) -> Response:
+def revoke_token(access: Owner, con: Db, token_id: RowId) -> Response:
     if not wss.revoke_token(con, access.workspace, token_id):
         raise HTTPException(404, "no such live token in this workspace")
     return back(access)

@@ -95,7 +95,9 @@ def _built(access: WorkspaceAccess, lang: str) -> dict[str, Any]:
 
 def _page(request: Request, access: WorkspaceAccess, status: int = 200,
           **extra: Any) -> Response:
+    base, guessed = request.app.state.settings.link_base()
     ctx: dict[str, Any] = {"access": access, "surveys": [], "charts": [], "triggers": [],
+                           "link_base": base, "link_base_guessed": guessed,
                            "summary": None, "missing_builtins": list(BUILTIN), "waiting": 0,
                            "can_write": access.can("write"), "langs": LANGS,
                            "max_definition": MAX_DEFINITION, **extra}
@@ -161,7 +163,7 @@ def links(request: Request, access: Analyst, settings: Settings) -> Response:
     """The personal links of the invitations not yet sent and of the reminders due, as CSV
     for another mailer. A POST because they count as sent once handed out (as with
     ``cxlens survey links``): the next download does not repeat them."""
-    base = settings.public_url or str(request.base_url)
+    base = settings.link_base()[0]  # never the request's Host header
     today = datetime.now(UTC).date()
 
     def write(cur: Any) -> str:
