@@ -437,6 +437,12 @@ def _stage_json(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
         return _stage_typed(con, f"{src}, columns={{{types}}})", "NULL::BIGINT", line_offset=1)
     except duckdb.Error as exc:
         line = _json_error_line(path) if fmt == "newline_delimited" else None
+        if "recursion depth" in str(exc):  # DuckDB's JSON reader stops at 128 levels
+            raise InputError(
+                "the file nests values too deeply to read (arrays or objects inside each "
+                f"other; at most 128 levels): {_first_sentence(exc)}", file=str(path),
+                line=line, hint="flatten the nested values, or export the data as CSV"
+            ) from None
         raise InputError(f"cannot read the JSON: {_first_sentence(exc)}", file=str(path),
                          line=line, hint="fix the record or export the file again") from None
 
