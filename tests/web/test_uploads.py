@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import PASSWORD, Site, csrf_of
+from web_helpers import PASSWORD, Site, csrf_of, sign_in
 
 from cxlens.web import db, uploads
 from cxlens.web.app import create_app
@@ -213,3 +213,22 @@ def test_a_shared_strings_blow_up_through_the_api_with_lowered_limits(
     assert "more than the 400 MiB memory limit" in r.json()["error"]
     assert _left(site.settings.workspaces_dir / "acme") == []
     assert site.api(site.tokens["acme"]["read"]).get("/api/w/acme/batches").status_code == 200
+
+
+def test_the_server_expires_unconfirmed_uploads_by_itself(
+        site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sweeper task of a running app, made quick: a preview nobody confirms loses its
+    file and its job without any further request."""
+    monkeypatch.setattr(data_page, "SWEEP_EVERY_SECONDS", 0.05)
+    monkeypatch.setattr(uploads, "MAX_AGE_SECONDS", 0)
+    app = create_app(site.settings)
+    workspace = site.settings.workspaces_dir / "acme"
+    with TestClient(app) as client:
+        ann = sign_in(client, "ann@acme.fi")
+        _preview(ann, "orders.csv", ORDERS.encode())
+        deadline = time.monotonic() + 30
+        while _left(workspace) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _left(workspace) == []
+        _, jobs = data_page._app_jobs(app)
+        assert jobs == {}

@@ -152,9 +152,12 @@ def _app_jobs(app: FastAPI) -> tuple[threading.Lock, dict[str, Job]]:
     return state.upload_jobs
 
 
-def expire_jobs(app: FastAPI, max_age: float = uploads.MAX_AGE_SECONDS) -> int:
-    """Forget jobs older than ``max_age`` that are not running, deleting their uploads (a
-    preview never confirmed holds its file until then), and delete stray old files."""
+def expire_jobs(app: FastAPI, max_age: float | None = None) -> int:
+    """Forget jobs older than ``max_age`` seconds (default :data:`uploads.MAX_AGE_SECONDS`)
+    that are not running, deleting their uploads (a preview never confirmed holds its file
+    until then), and delete stray old files. Returns how many jobs went."""
+    if max_age is None:
+        max_age = uploads.MAX_AGE_SECONDS
     lock, jobs = _app_jobs(app)
     now = time.monotonic()
     with lock:
