@@ -11,6 +11,8 @@ a loop over rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -198,6 +200,16 @@ def check_conversion(f: Field, raw: str, typed: str) -> str:
     return f"CASE WHEN {raw} IS NOT NULL AND {typed} IS NULL THEN {lit(what)} END"
 
 
+def check_nul(column: str) -> str:
+    """A value holding U+0000 (a NUL byte: a damaged export, or binary data in a text
+    column) is refused, in any column, mapped or not: the row goes to the quarantine,
+    with the NUL shown as ␀ so that the value can be displayed."""
+    col = ident(column)
+    return (f"CASE WHEN contains({col}, chr(0)) THEN {{'column': {lit(column)}, "
+            f"'value': replace({col}, chr(0), '\u2400'), 'reason': 'contains a NUL byte "
+            f"(U+0000): a damaged export or binary data; export the file again'}} END")
+
+
 def check_required(f: Field, raw: str) -> str:
     return f"CASE WHEN {raw} IS NULL THEN 'missing (required)' END"
 
@@ -216,6 +228,20 @@ def check_score(typed: dict[str, str]) -> str:
         f"'score ' || {score}::DOUBLE || ' is outside the ' || {lo} || '–' || {hi} || "
         f"' scale of ' || {metric} END"
     )
+
+
+@contextmanager
+def _reading_sample(origin: str) -> Iterator[None]:
+    """Around a step that reads the file's sample (format sniffing). A file DuckDB's reader
+    gives up on (a CSV whose quoting breaks its parser even with ``ignore_errors``, found
+    by fuzzing) is an input error here, before the batch starts."""
+    try:
+        yield
+    except duckdb.InvalidInputException as exc:
+        raise InputError(
+            f"cannot read the file: {str(exc).strip().splitlines()[0]}", file=origin,
+            hint="check the quoting of the values (a quote inside a value must be doubled) "
+                 "and that the file is text; export it again") from None
 
 
 def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
@@ -260,7 +286,8 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
             continue
         raw = raws[f.name]
         rule = m.columns.get(f.name, Rule(value="x"))
-        typed[f.name] = typed_expr(f, raw, rule, m, con, staged.sample, notes)
+        with _reading_sample(origin):
+            typed[f.name] = typed_expr(f, raw, rule, m, con, staged.sample, notes)
         if f.required:
             checks.append((f.name, raw, check_required(f, raw)))
         if typed[f.name] != raw:
@@ -286,8 +313,9 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
     else:
         key = "NULL::VARCHAR"
     errors = "list_filter([" + ", ".join(
-        f"CASE WHEN ({reason}) IS NOT NULL THEN {{'column': {lit(sources.get(fn) or fn)}, "
-        f"'value': {raw}, 'reason': {reason}}} END" for fn, raw, reason in checks
+        [check_nul(c) for c in columns]
+        + [f"CASE WHEN ({reason}) IS NOT NULL THEN {{'column': {lit(sources.get(fn) or fn)}, "
+           f"'value': {raw}, 'reason': {reason}}} END" for fn, raw, reason in checks]
     ) + "], lambda x: x IS NOT NULL)"
     select = ", ".join(f"{e} AS {ident(n)}" for n, e in typed.items())
     extra_list = "[" + ", ".join(ident(c) for c in extra) + "]" if extra else "NULL::VARCHAR[]"

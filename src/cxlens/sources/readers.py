@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from cxlens.errors import InputError, SheetChoice
+from cxlens.errors import InputError
 
 Con = duckdb.DuckDBPyConnection
 
@@ -379,37 +379,13 @@ def _reject_reason(reason: str) -> str:
 
 
 def _stage_excel(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
-    from python_calamine import CalamineWorkbook
+    """Checked, then parsed in a child process under limits (see :mod:`cxlens.sources.excel`)."""
+    from cxlens.sources.excel import read_workbook
 
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for broken workbooks
-        raise InputError(f"cannot open the workbook: {exc}", file=str(path),
-                         hint="save it again as .xlsx") from None
-    with_data = [n for n in wb.sheet_names if wb.get_sheet_by_name(n).to_python(nrows=2)]
-    if opts.sheet:
-        if opts.sheet not in wb.sheet_names:
-            raise InputError(f"no sheet named {opts.sheet!r}", file=str(path),
-                             hint=f"sheets in the workbook: {', '.join(wb.sheet_names)}")
-        sheet = opts.sheet
-    elif len(with_data) == 1:
-        sheet = with_data[0]
-    elif not with_data:
-        raise InputError("the workbook has no data", file=str(path), hint="export it again")
-    else:
-        raise SheetChoice(
-            f"the workbook has {len(with_data)} sheets with data: {', '.join(with_data)}",
-            sheets=with_data, file=str(path), hint="choose one with --sheet NAME",
-        )
-    rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=True)
-    header = [str(c).strip() if c not in (None, "") else f"column{i + 1}"
-              for i, c in enumerate(rows[0])] if rows else []
-    body = rows[1:]
-    data = {h: [_cell(r[i]) if i < len(r) else None for r in body] for i, h in enumerate(header)}
-    data["_line"] = list(range(2, len(body) + 2))
-    arrow = pa.table({k: pa.array(v, type=pa.int64() if k == "_line" else pa.string())
-                      for k, v in data.items()})
-    return stage_arrow(con, arrow, table, header, sheet=sheet)
+    book = read_workbook(path, opts.sheet)
+    staged = stage_arrow(con, book.arrow, table, book.columns, sheet=book.sheet)
+    staged.notes += book.notes
+    return staged
 
 
 def stage_arrow(con: duckdb.DuckDBPyConnection, arrow: pa.Table, table: str,
@@ -421,16 +397,6 @@ def stage_arrow(con: duckdb.DuckDBPyConnection, arrow: pa.Table, table: str,
     con.unregister(f"{table}_arrow")
     return Staged(source=table, sample=f"(SELECT * FROM {table} LIMIT {SAMPLE_ROWS})",
                   columns=columns, rows=arrow.num_rows, sheet=sheet, ordered=False)
-
-
-def _cell(value: object) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if hasattr(value, "isoformat"):
-        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
-    return str(value)
 
 
 # ------------------------------------------------------------------------ JSON / Parquet
@@ -471,17 +437,25 @@ def _stage_json(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
         return _stage_typed(con, f"{src}, columns={{{types}}})", "NULL::BIGINT", line_offset=1)
     except duckdb.Error as exc:
         line = _json_error_line(path) if fmt == "newline_delimited" else None
+        if "recursion depth" in str(exc):  # DuckDB's JSON reader stops at 128 levels
+            raise InputError(
+                "the file nests values too deeply to read (arrays or objects inside each "
+                f"other; at most 128 levels): {_first_sentence(exc)}", file=str(path),
+                line=line, hint="flatten the nested values, or export the data as CSV"
+            ) from None
         raise InputError(f"cannot read the JSON: {_first_sentence(exc)}", file=str(path),
                          line=line, hint="fix the record or export the file again") from None
 
 
 def _json_error_line(path: Path) -> int | None:
+    """The first NDJSON line Python cannot parse either; a line nested too deep for its
+    parser (a RecursionError) is such a line too."""
     with open(path, encoding="utf-8", errors="replace") as fh:
         for no, line in enumerate(fh, start=1):
             if line.strip():
                 try:
                     json.loads(line)
-                except ValueError:
+                except (ValueError, RecursionError):
                     return no
     return None
 

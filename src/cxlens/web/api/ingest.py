@@ -1,6 +1,7 @@
 """``POST /api/w/{slug}/ingest``: load one file as one batch, through the workspace's writer.
 
-The file comes as a multipart upload (``file``), kept under ``<workspace>/uploads/``, or —
+The file comes as a multipart upload (``file``), kept under ``<workspace>/uploads/`` until
+the request ends (then deleted, loaded or refused: :mod:`cxlens.web.uploads`), or —
 for ``cxlens ingest`` on the same machine, with the server's local token from loopback — as
 a ``path`` the server reads itself. The answer holds the batch counts of
 ``BatchResult.as_dict()`` (``file`` is the file's own name, except for the local token).
@@ -10,10 +11,7 @@ A dry run needs the ``read`` scope besides ``ingest``: it stores nothing, so its
 
 from __future__ import annotations
 
-import re
-import shutil
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +21,7 @@ from pydantic import BaseModel
 from cxlens.ingest.load import ingest as run_ingest
 from cxlens.schema import KINDS
 from cxlens.sources.readers import ReadOptions
+from cxlens.web import uploads
 from cxlens.web.deps import TokenScope
 from cxlens.web.errors import without_folders
 
@@ -47,19 +46,10 @@ class BatchOut(BaseModel):
     balanced: bool
 
 
-def _store_upload(upload: UploadFile, folder: Path) -> Path:
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(upload.filename or "upload").name)[-120:]
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{stamp}-{name.lstrip('.') or 'upload'}"
-    with open(target, "wb") as fh:
-        shutil.copyfileobj(upload.file, fh, 1 << 20)
-    return target
-
-
 @router.post("/ingest", response_model=BatchOut)
 def ingest(
     access: TokenScope("ingest"),
+    held: uploads.Held,
     kind: Annotated[str | None, Form(description=f"One of {', '.join(KINDS)}.")] = None,
     preset: Annotated[str | None, Form(description="A known export format.")] = None,
     mapping: Annotated[str | None, Form(description="Mapping YAML text (docs/mapping.md).")]
@@ -93,8 +83,9 @@ def ingest(
             raise HTTPException(422, "the path must be absolute")
         proposal_dir = None
     else:
-        source = _store_upload(file, access.workspace.path / "uploads")  # type: ignore[arg-type]
-        proposal_dir = source.parent
+        source = uploads.store(file, access.workspace.path)  # type: ignore[arg-type]
+        held.append(source)  # deleted when the request ends, loaded or refused
+        proposal_dir = uploads.proposal_dir(access.workspace.path)
     with tempfile.TemporaryDirectory() as tmp:
         mapping_file = Path(mapping_path) if mapping_path else None
         if mapping:

@@ -7,21 +7,28 @@ mapping and the first 10 rows → confirm → the ingest runs in a background th
 the workspace's single writer (``warehouse.write``) while the page polls
 ``/api/w/{slug}/jobs/{id}`` → the batch counts and the quarantined rows with their reasons.
 Jobs live in the server's memory (``app.state``) and are forgotten at restart; the batch
-itself is in the warehouse either way.
+itself is in the warehouse either way. The uploaded file is deleted when its job is done or
+failed, when the preview refuses it, and when a preview is never confirmed (after
+:data:`uploads.MAX_AGE_SECONDS`); at start the server deletes every upload of an earlier run.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
 import tempfile
 import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 import duckdb
-from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from cxlens.errors import SheetChoice, UserError
@@ -34,7 +41,7 @@ from cxlens.ingest.transform import ident
 from cxlens.schema import KINDS
 from cxlens.sources.readers import ReadOptions
 from cxlens.warehouse.store import db_path
-from cxlens.web.api.ingest import _store_upload
+from cxlens.web import uploads
 from cxlens.web.deps import TokenScope, WorkspaceAccess, WorkspaceRole
 from cxlens.web.errors import new_reference, public_fields, public_text
 from cxlens.web.nav import NavItem, register
@@ -42,7 +49,38 @@ from cxlens.web.pages import see_other
 from cxlens.web.templating import render
 
 log = logging.getLogger(__name__)
-router = APIRouter(include_in_schema=False)
+# Every this many seconds the server deletes expired uploads and forgets old jobs.
+SWEEP_EVERY_SECONDS = 300.0
+
+
+@asynccontextmanager
+async def _upload_sweeper(app: FastAPI) -> AsyncIterator[None]:
+    """At start, delete every upload of an earlier run (its jobs were in memory); while
+    serving, expire unconfirmed jobs and stray files (:data:`uploads.MAX_AGE_SECONDS`)."""
+    settings = getattr(app.state, "settings", None)
+    if settings is None:
+        yield
+        return
+    await asyncio.to_thread(uploads.sweep, settings.workspaces_dir, None)
+
+    async def every() -> None:
+        while True:
+            await asyncio.sleep(SWEEP_EVERY_SECONDS)
+            try:
+                await asyncio.to_thread(expire_jobs, app)
+            except Exception:  # a sweep that fails must not stop the next one
+                log.exception("upload sweep failed")
+
+    task = asyncio.create_task(every())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+router = APIRouter(include_in_schema=False, lifespan=_upload_sweeper)
 api_router = APIRouter(prefix="/api/w/{slug}", tags=["ingest"])
 register(NavItem("data", "nav.data", "/w/{slug}/data", "viewer", order=30))
 Analyst = WorkspaceRole("analyst")
@@ -95,6 +133,7 @@ class Job:
     detected: str | None = None  # the preset cxlens recognised from the header
     read: ReadOptions = field(default_factory=ReadOptions)
     sheets: list[str] = field(default_factory=list)  # offered when the workbook has several
+    created: float = field(default_factory=time.monotonic)
 
     def public(self) -> dict[str, Any]:
         return {"ok": True, "id": self.id, "status": self.status, "step": self.step,
@@ -103,10 +142,35 @@ class Job:
 
 
 def _jobs(request: Request) -> tuple[threading.Lock, dict[str, Job]]:
-    state = request.app.state
+    return _app_jobs(request.app)
+
+
+def _app_jobs(app: FastAPI) -> tuple[threading.Lock, dict[str, Job]]:
+    state = app.state
     if not hasattr(state, "upload_jobs"):
         state.upload_jobs = (threading.Lock(), {})
     return state.upload_jobs
+
+
+def expire_jobs(app: FastAPI, max_age: float | None = None) -> int:
+    """Forget jobs older than ``max_age`` seconds (default :data:`uploads.MAX_AGE_SECONDS`)
+    that are not running, deleting their uploads (a preview never confirmed holds its file
+    until then), and delete stray old files. Returns how many jobs went."""
+    if max_age is None:
+        max_age = uploads.MAX_AGE_SECONDS
+    lock, jobs = _app_jobs(app)
+    now = time.monotonic()
+    with lock:
+        old = [j for j in jobs.values()
+               if now - j.created > max_age and j.status not in ("queued", "running")]
+        for j in old:
+            del jobs[j.id]
+    for j in old:
+        uploads.discard(j.path)
+    settings = getattr(app.state, "settings", None)
+    if settings is not None:
+        uploads.sweep(settings.workspaces_dir, max_age)
+    return len(old)
 
 
 def _job(request: Request, access: WorkspaceAccess, job_id: str) -> Job:
@@ -193,7 +257,8 @@ def upload(request: Request, access: Analyst,
         raise HTTPException(422, f"unknown encoding {encoding!r}")
     if not file.filename:
         return _page(request, access, status=400, error="choose a file to upload")
-    path = _store_upload(file, access.workspace.path / "uploads")
+    expire_jobs(request.app)
+    path = uploads.store(file, access.workspace.path)
     job = Job(secrets.token_urlsafe(12), access.workspace.slug, file.filename,
               kind or None, preset or None, path=path,
               read=ReadOptions(delimiter=delimiter or None, encoding=encoding or None))
@@ -213,8 +278,11 @@ def _preview_job(request: Request, access: WorkspaceAccess, job: Job) -> Respons
         _keep(request, job)
         return render(request, "upload_sheet.html", {"access": access, "job": job})
     except UserError as exc:
-        job.path.unlink(missing_ok=True)
+        uploads.discard(job.path)  # refused: nothing more will read it
         return _page(request, access, status=400, error=public_text(exc))
+    except BaseException:
+        uploads.discard(job.path)
+        raise
     job.kind, job.mapping_yaml = shown["kind"], shown["yaml"]
     job.detected = shown["label"] if shown["how"] == "detected preset" else None
     _keep(request, job)
@@ -255,7 +323,7 @@ def _run(job: Job, access: WorkspaceAccess, mapping_text: str | None) -> None:
             result = access.warehouse.write(lambda cur: run_ingest(
                 cur, job.path, job.kind, preset=job.preset if mapping_file is None else None,
                 mapping_file=mapping_file, read=job.read, progress=say,
-                proposal_dir=job.path.parent))
+                proposal_dir=uploads.proposal_dir(access.workspace.path)))
         job.result = {**result.as_dict(), "file": Path(result.file).name}
         if result.batch_id is not None and result.quarantined:
             with access.warehouse.read() as cur:
@@ -269,6 +337,8 @@ def _run(job: Job, access: WorkspaceAccess, mapping_text: str | None) -> None:
         job.error, job.status = {"error": "an unexpected error happened on the server "
                                           f"(reference {reference}); it has been logged"
                                  }, "failed"
+    finally:
+        uploads.discard(job.path)  # done or failed, the batch no longer needs the file
 
 
 @router.post("/w/{slug}/data/upload/{job_id}")
