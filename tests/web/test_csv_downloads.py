@@ -90,19 +90,19 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 r = api.post("/api/w/shop/ingest", data={"kind": kind},
                              files={"file": (f"{kind}.csv", files[kind].read_bytes())})
                 assert r.status_code == 200 and r.json()["loaded"] > 0, r.text
-            today = datetime.now(UTC).date()
+            now = datetime.now(UTC).replace(tzinfo=None)  # the app's clock is the real one
 
             def surveys(cur: Any) -> None:
-                store.save_survey(cur, builtin_source("nps"))
+                store.save_survey(cur, builtin_source("nps"), now=now)
                 triggers.save(cur, triggers.parse(TRIGGERS))
-                triggers.run(cur, ws.path, today)
+                triggers.run(cur, ws.path, now.date(), now=now)
                 nps = store.require_survey(cur, "nps").survey
                 ids = [i for (i,) in cur.execute(
                     "SELECT invitation_id FROM survey_invitations ORDER BY 1").fetchall()]
                 for inv_id, comment in zip(ids[:3], PLANTED, strict=False):
                     inv = invitations.by_id(cur, inv_id)
-                    invitations.set_state(cur, inv_id, "sent", "sent_at")
-                    answers.submit(cur, nps, inv, {"score": 2, "comment": comment})
+                    invitations.set_state(cur, inv_id, "sent", "sent_at", now)
+                    answers.submit(cur, nps, inv, {"score": 2, "comment": comment}, now=now)
 
             app.state.warehouses.get(ws.path).write(surveys)
             items = api.get("/api/w/shop/followups").json()

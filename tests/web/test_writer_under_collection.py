@@ -18,7 +18,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -87,11 +87,12 @@ def home(tmp_path: Path) -> Iterator[dict[str, Any]]:
     source = resources.files("cxlens.surveys").joinpath("builtin/nps.yml").read_text(
         encoding="utf-8")
     key = invitations.workspace_key(workspace)
+    now = datetime.now(UTC).replace(tzinfo=None)  # a real server: the real clock
     with open_warehouse(workspace) as con:
-        store.save_survey(con, source)
+        store.save_survey(con, source, now=now)
         invitations.insert(con, key, "acme", [{"survey_id": "nps", "language": "en",
                                                "email": "ann@example.fi"}],
-                           date.today(), {})
+                           now.date(), {}, now=now)
         nonce = con.execute("SELECT nonce FROM survey_invitations").fetchall()[0][0]
     yield {"home": home, "workspace": workspace, "key": ws["write_key"],
            "link": "/s/" + invitations.make_token(key, "acme", nonce)}

@@ -138,8 +138,9 @@ def read(job: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, "sheet": chosen, "columns": columns, "rows": rows, "notes": notes}
 
 
-def _unique(names: list[str]) -> list[str]:
-    """Repeated header names get ``_2``, ``_3`` (as the CSV reader does)."""
+def unique_names(names: list[str]) -> list[str]:
+    """Repeated header names get ``_2``, ``_3``; the CSV reader uses this too, so both
+    formats name a repeated column the same way."""
     seen: dict[str, int] = {}
     out = []
     for name in names:
@@ -162,7 +163,7 @@ def _write_arrow(sheet: Any, out: str) -> tuple[list[str], int]:
     for _ in range(start[0] if start else 0):
         next(rows, None)
     first = next(rows, None)
-    header = _unique([str(c).strip() if c not in (None, "") else f"column{i + 1}"
+    header = unique_names([str(c).strip() if c not in (None, "") else f"column{i + 1}"
                       for i, c in enumerate(first or [])])
     schema = pa.schema([*(pa.field(h, pa.string()) for h in header),
                         pa.field("_line", pa.int64())])

@@ -22,6 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from cxlens.errors import InputError
+from cxlens.sources._excel_child import unique_names
 
 Con = duckdb.DuckDBPyConnection
 
@@ -329,17 +330,7 @@ def _csv_header(path: Path, delimiter: str, skip: int = 0) -> list[str]:
             fh.readline()
         first = fh.readline()
     cols = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
-    seen: dict[str, int] = {}
-    out = []
-    for i, c in enumerate(cols):
-        c = c.strip() or f"column{i + 1}"
-        if c in seen:
-            seen[c] += 1
-            c = f"{c}_{seen[c]}"
-        else:
-            seen[c] = 1
-        out.append(c)
-    return out
+    return unique_names([c.strip() or f"column{i + 1}" for i, c in enumerate(cols)])
 
 
 def _renumber_lines(con: duckdb.DuckDBPyConnection, table: str, where: str,
