@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from cxlens.demo import generate
 from cxlens.ingest.load import ingest
 from cxlens.warehouse.store import open_warehouse
+
+if TYPE_CHECKING:
+    from cxlens.warehouse.engine import DuckDBEngine
+    from cxlens.warehouse.spark import SparkEngine
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +26,36 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
         for f in manifest.files:
             ingest(con, f.path, f.kind, preset=f.preset)
     return root / "ws", manifest.truths
+
+
+@pytest.fixture(scope="session")
+def engines(demo, spark) -> Iterator[tuple[DuckDBEngine, SparkEngine]]:
+    """The S demo on both engines: (DuckDB on the warehouse file, Spark local with every
+    table and view of the warehouse registered), for the DuckDB/Spark parity tests.
+
+    Spark reads copies of the warehouse's tables and views (the views materialised), so both
+    engines answer the same SQL from the same rows. 128-bit integers (the content hash
+    ``_hash``) become text: Arrow gives them to Spark as decimal(38), which they overflow.
+    """
+    import duckdb
+
+    from cxlens.warehouse.engine import DuckDBEngine
+    from cxlens.warehouse.spark import SparkEngine
+
+    ws, _ = demo
+    con = duckdb.connect(str(ws / "warehouse.duckdb"), read_only=True)
+    con.execute("SET TimeZone = 'UTC'")
+    sparkeng = SparkEngine(spark)
+    names = [r[0] for r in con.sql(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+        "ORDER BY 1").fetchall()]
+    for name in names:
+        cols = con.sql(f'DESCRIBE SELECT * FROM "{name}"').fetchall()
+        exprs = [f'CAST("{c}" AS VARCHAR) AS "{c}"' if t in ("HUGEINT", "UHUGEINT")
+                 else f'"{c}"' for c, t, *_ in cols]
+        sparkeng.register(name, con.sql(f'SELECT {", ".join(exprs)} FROM "{name}"')
+                          .to_arrow_table())
+    try:
+        yield DuckDBEngine(con), sparkeng
+    finally:
+        con.close()

@@ -17,6 +17,7 @@ import duckdb
 
 from cxlens.errors import UserError
 from cxlens.schema import KINDS, LINEAGE, SQL_TYPES, STAGING
+from cxlens.warehouse.engine import DuckDBEngine
 
 SCHEMA_VERSION = 4
 DB_NAME = "warehouse.duckdb"
@@ -252,6 +253,14 @@ def open_warehouse(workspace: Path, *,
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def open_engine(workspace: Path) -> Iterator[DuckDBEngine]:
+    """The workspace's warehouse, read-only, as the :class:`Engine` that analytics read
+    through (the CLI's way in; the server's is ``Warehouse.engine()``)."""
+    with open_warehouse(workspace, read_only=True) as con:
+        yield DuckDBEngine(con)
 
 
 def summary(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -35,6 +35,7 @@ from typing import TypeVar
 
 import duckdb
 
+from cxlens.warehouse.engine import DuckDBEngine
 from cxlens.warehouse.store import open_warehouse
 
 T = TypeVar("T")
@@ -126,6 +127,12 @@ class Warehouse:
             yield cur
         finally:
             cur.close()
+
+    @contextmanager
+    def engine(self) -> Iterator[DuckDBEngine]:
+        """A read cursor as the :class:`Engine` that analytics functions read through."""
+        with self.read() as cur:
+            yield DuckDBEngine(cur)
 
     def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *,
               background: bool = False) -> T:
