@@ -132,3 +132,18 @@ def test_nps_and_its_monthly_trend(tiny: Path) -> None:
     assert now.too_small
     assert [(r.bucket, r.score, r.n) for r in trend] == [
         (date(2026, 10, 1), 0.0, 2), (date(2026, 11, 1), 30.0, 10)]
+
+
+def test_monthly_trend_starts_with_the_month_the_period_starts_in(tiny: Path) -> None:
+    """Buckets come from the period's calendar (not from the data): a month with nothing
+    in it is there with zeros, and the first bucket may start before the period."""
+    with open_engine(tiny) as eng:
+        monthly = trends(eng, Period(date(2026, 9, 15), date(2026, 12, 1)), "month")
+        empty = trends(eng, Period(date(2025, 1, 1), date(2025, 1, 8)), "week")
+    assert [r.bucket for r in monthly] == [date(2026, 9, 1), date(2026, 10, 1),
+                                           date(2026, 11, 1)]
+    assert [(r.orders, r.new_customers) for r in monthly] == [(0, 0), (1, 2), (3, 1)]
+    assert monthly[2].revenue == pytest.approx(85.5)
+    assert monthly[2].active_customers == 3  # c@x.fi too: a refunded order is a visit
+    assert [(r.bucket, r.orders, r.revenue) for r in empty] == [
+        (date(2024, 12, 30), 0, 0.0), (date(2025, 1, 6), 0, 0.0)]

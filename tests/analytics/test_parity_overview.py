@@ -67,7 +67,7 @@ def test_totals_parity(engines) -> None:
 def test_trends_parity(engines) -> None:
     duck, spark = engines
     end = _as_of(duck)
-    for days, grain in ((30, "day"), (90, "week"), (365, "month")):
+    for days, grain in ((30, "day"), (90, "week")):  # months: test_nps_trend_parity
         p = ov.period_ending(end, days)
         left = ov.trends(duck, p, grain)
         assert sum(r.orders for r in left) > 0
