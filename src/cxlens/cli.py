@@ -315,10 +315,10 @@ def customer_show(
 ) -> None:
     """The unified profile of one customer and their timeline across all sources."""
     from cxlens.analytics.profile import profile
-    from cxlens.warehouse.store import open_warehouse
+    from cxlens.warehouse.store import open_engine
 
-    with open_warehouse(workspace, read_only=True) as con:
-        p = profile(con, identifier, limit=limit)
+    with open_engine(workspace) as eng:
+        p = profile(eng, identifier, limit=limit)
     if as_json:
         emit_json(p)
         return

@@ -19,7 +19,7 @@ from cxlens.analytics.overview import (
     trends,
 )
 from cxlens.ingest.load import ingest
-from cxlens.warehouse.store import open_warehouse
+from cxlens.warehouse.store import open_engine, open_warehouse
 
 
 def adjusted(p: int, m: int, d: int) -> tuple[float, float, float]:
@@ -98,8 +98,8 @@ NOV = Period(date(2026, 11, 1), date(2026, 12, 1))
 
 
 def test_totals_against_the_previous_period(tiny: Path) -> None:
-    with open_warehouse(tiny, read_only=True) as con:
-        got = {c.name: c for c in totals(con, NOV)}
+    with open_engine(tiny) as eng:
+        got = {c.name: c for c in totals(eng, NOV)}
     assert (got["orders"].current, got["orders"].previous) == (3, 1)
     assert got["revenue"].current == pytest.approx(85.5)
     assert got["revenue"].previous == pytest.approx(100.0)
@@ -109,11 +109,11 @@ def test_totals_against_the_previous_period(tiny: Path) -> None:
 
 
 def test_trends_have_every_bucket(tiny: Path) -> None:
-    with open_warehouse(tiny, read_only=True) as con:
-        weekly = trends(con, NOV, "week")
-        daily = trends(con, Period(date(2026, 11, 1), date(2026, 11, 4)), "day")
+    with open_engine(tiny) as eng:
+        weekly = trends(eng, NOV, "week")
+        daily = trends(eng, Period(date(2026, 11, 1), date(2026, 11, 4)), "day")
         with pytest.raises(ValueError):
-            trends(con, NOV, "hour")
+            trends(eng, NOV, "hour")
     assert [r.bucket for r in daily] == [date(2026, 11, d) for d in (1, 2, 3)]
     assert [(r.orders, r.revenue) for r in daily] == [(0, 0.0), (1, 50.0), (1, 25.5)]
     assert [r.active_customers for r in daily] == [0, 1, 1]
@@ -123,12 +123,27 @@ def test_trends_have_every_bucket(tiny: Path) -> None:
 
 
 def test_nps_and_its_monthly_trend(tiny: Path) -> None:
-    with open_warehouse(tiny, read_only=True) as con:
-        now = nps(con, NOV)
-        trend = nps_trend(con, Period(date(2026, 10, 1), date(2026, 12, 1)))
+    with open_engine(tiny) as eng:
+        now = nps(eng, NOV)
+        trend = nps_trend(eng, Period(date(2026, 10, 1), date(2026, 12, 1)))
     assert (now.n, now.promoters, now.passives, now.detractors) == (10, 5, 3, 2)
     # adjusted: pP 6/13, pD 3/13: SE = 100·sqrt((9/13 - (3/13)²)/13) = 22.172
     assert now.score == pytest.approx(30.0) and now.se == pytest.approx(22.1716, abs=1e-4)
     assert now.too_small
     assert [(r.bucket, r.score, r.n) for r in trend] == [
         (date(2026, 10, 1), 0.0, 2), (date(2026, 11, 1), 30.0, 10)]
+
+
+def test_monthly_trend_starts_with_the_month_the_period_starts_in(tiny: Path) -> None:
+    """Buckets come from the period's calendar (not from the data): a month with nothing
+    in it is there with zeros, and the first bucket may start before the period."""
+    with open_engine(tiny) as eng:
+        monthly = trends(eng, Period(date(2026, 9, 15), date(2026, 12, 1)), "month")
+        empty = trends(eng, Period(date(2025, 1, 1), date(2025, 1, 8)), "week")
+    assert [r.bucket for r in monthly] == [date(2026, 9, 1), date(2026, 10, 1),
+                                           date(2026, 11, 1)]
+    assert [(r.orders, r.new_customers) for r in monthly] == [(0, 0), (1, 2), (3, 1)]
+    assert monthly[2].revenue == pytest.approx(85.5)
+    assert monthly[2].active_customers == 3  # c@x.fi too: a refunded order is a visit
+    assert [(r.bucket, r.orders, r.revenue) for r in empty] == [
+        (date(2024, 12, 30), 0, 0.0), (date(2025, 1, 6), 0, 0.0)]

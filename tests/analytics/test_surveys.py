@@ -12,6 +12,7 @@ import pytest
 from cxlens.analytics import surveys as srv
 from cxlens.analytics.surveys import response_rate, survey_activity
 from cxlens.surveys import answers, definitions, store
+from cxlens.warehouse.engine import DuckDBEngine
 from cxlens.warehouse.store import open_warehouse
 
 
@@ -64,7 +65,7 @@ INVITATIONS = [
 
 def test_survey_activity_counts_each_kind_of_invitation(tmp_path: Path) -> None:
     with open_warehouse(tmp_path / "ws") as con:
-        assert survey_activity(con) == srv.SurveysSummary()  # no survey tables yet
+        assert survey_activity(DuckDBEngine(con)) == srv.SurveysSummary()  # no survey tables yet
         for name in ("nps", "ces"):
             store.save_survey(con, definitions.builtin_source(name), now=T)
         con.executemany(
@@ -79,7 +80,7 @@ def test_survey_activity_counts_each_kind_of_invitation(tmp_path: Path) -> None:
                          ("email:b@x.fi", None)])
         nps = store.require_survey(con, "nps").survey
         answers.submit_public(con, nps, {"score": 9}, language="fi", now=T)
-        summary = survey_activity(con)
+        summary = survey_activity(DuckDBEngine(con))
     by_id = {s.survey_id: s for s in summary.surveys}
     assert list(by_id) == ["ces", "legacy", "nps"]
     n = by_id["nps"]

@@ -11,6 +11,7 @@ from cxlens.analytics.surveys import survey_activity
 from cxlens.demo import generate, survey_loop
 from cxlens.ingest.load import ingest
 from cxlens.surveys import followups, invitations
+from cxlens.warehouse.engine import DuckDBEngine
 from cxlens.warehouse.store import open_warehouse
 
 
@@ -33,7 +34,7 @@ def _run(loaded: Path, target: Path, monkeypatch: pytest.MonkeyPatch):
             "SELECT score FROM v_feedback WHERE response_id LIKE 'inv-%' ORDER BY response_id"
         ).fetchall()]
         return result, scores, invitations.counts(con), followups.list_followups(con), \
-            survey_activity(con)
+            survey_activity(DuckDBEngine(con))
 
 
 def test_the_loop_adds_up(loaded: Path, tmp_path: Path, monkeypatch) -> None:

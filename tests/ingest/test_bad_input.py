@@ -438,8 +438,9 @@ def test_identity_resolution_across_sources(con, write):
     # the Swedish 0709 number (+46? no: default FI) as its own, and anon-z.
     n = count(con, "SELECT count(*) FROM customers")
     from cxlens.analytics.profile import profile
+    from cxlens.warehouse.engine import DuckDBEngine
 
-    p = profile(con, "+358 40 1234567")
+    p = profile(DuckDBEngine(con), "+358 40 1234567")
     ids = set(p["identifiers"])
     assert {"crm_id:C-1", "email:anna@example.fi", "phone:+358401234567",
             "anonymous_id:anon-a"} <= ids

@@ -14,6 +14,7 @@ from cxlens.analytics.profile import profile
 from cxlens.ingest import inbox
 from cxlens.ingest.load import ingest
 from cxlens.ingest.messages import InvalidMessages
+from cxlens.warehouse.engine import DuckDBEngine
 from cxlens.warehouse.store import SCHEMA_VERSION, open_warehouse
 from helpers import assert_balanced
 
@@ -141,7 +142,7 @@ def test_flush_loads_identify_as_customer_record(con) -> None:
                     "Vaasa", datetime(2026, 11, 27, 9, 0), '{"plan":"gold"}', "collect")]
     assert rows(con, "SELECT event_type, crm_id, email, anonymous_id FROM v_events") == [
         ("identify", "crm-7", "bo@example.se", "a7")]
-    c = profile(con, "crm-7")["customer"]
+    c = profile(DuckDBEngine(con), "crm-7")["customer"]
     assert (c["name"], c["email"], c["phone"], c["language"]) == (
         "Bo Ek", "bo@example.se", "+358401234567", "sv")
 
@@ -162,7 +163,7 @@ def test_anonymous_visit_identify_and_later_order_are_one_customer(con, write) -
                             "sari@example.fi\n")
     assert_balanced(con, ingest(con, p, "orders"))
     assert one(con, "SELECT count(DISTINCT customer_id) FROM identities") == 1
-    prof = profile(con, "sari@example.fi")
+    prof = profile(DuckDBEngine(con), "sari@example.fi")
     assert prof["identifiers"] == ["anonymous_id:cookie-9", "crm_id:42", "email:sari@example.fi"]
     assert prof["summary"]["orders"] == 1 and prof["summary"]["events"] == 3
     whats = [t["what"] for t in prof["timeline"]]
@@ -402,8 +403,8 @@ def test_a_version_1_warehouse_is_upgraded_in_place(tmp_path: Path, write) -> No
         inbox.append(con, [track(1, context={"traits": {"email": "a@b.fi"}})], received_at=NOW)
         (r,) = flush_balanced(con)
         assert r.loaded == 1 and r.batch_id == 2
-        assert profile(con, "a@b.fi")["summary"] == {"orders": 1, "revenue": 10.0, "events": 1,
-                                                     "feedback": 0}
+        assert profile(DuckDBEngine(con), "a@b.fi")["summary"] == {
+            "orders": 1, "revenue": 10.0, "events": 1, "feedback": 0}
 
 
 def test_retries_are_recognised_across_connections_and_processes(tmp_path: Path) -> None:

@@ -1,8 +1,10 @@
 """The numbers of a workspace's overview: totals, trends and the latest NPS with its interval.
 
-Every function takes a DuckDB connection (or cursor) of a warehouse and returns a small
-dataclass or a list of rows; nothing here renders. The web pages, the API and reports call
-these same functions (see docs/methods.md for the NPS interval).
+Every function takes an :class:`~cxlens.warehouse.engine.Engine` (DuckDB or Spark) and
+returns a small dataclass or a list of rows; nothing here renders. The SQL is written once in
+DuckDB's dialect and follows the portable house rules of docs/engine.md, so both engines give
+the same numbers. The web pages, the API and reports call these same functions (see
+docs/methods.md for the NPS interval).
 
 Definitions used throughout:
 
@@ -22,9 +24,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import duckdb
-
 from cxlens.analytics._intervals import nps_interval
+from cxlens.warehouse.engine import Engine
 
 __all__ = [
     "GRAINS",
@@ -89,28 +90,29 @@ class Change:
         return None if self.previous == 0 else 100.0 * self.delta / self.previous
 
 
-def _totals_in(con: duckdb.DuckDBPyConnection, p: Period) -> dict[str, float]:
-    row = con.execute(
-        f"""
-        SELECT
-          (SELECT count(*) FROM customers WHERE first_seen >= $s AND first_seen < $e),
-          (SELECT count(*) FROM v_orders WHERE ts >= $s AND ts < $e AND {COUNTED_ORDER}),
-          (SELECT coalesce(sum(amount), 0) FROM v_orders
-             WHERE ts >= $s AND ts < $e AND {COUNTED_ORDER}),
-          (SELECT count(*) FROM v_events WHERE ts >= $s AND ts < $e),
-          (SELECT count(*) FROM v_feedback WHERE ts >= $s AND ts < $e AND metric <> 'enps')
-        """,
-        {"s": p.start, "e": p.end},
-    ).fetchall()[0]
-    return {name: float(v) for name, v in zip(TOTAL_NAMES, row, strict=True)}
+_TOTALS = f"""
+SELECT
+  (SELECT count(*) FROM customers WHERE first_seen >= $s AND first_seen < $e) AS customers,
+  (SELECT count(*) FROM v_orders WHERE ts >= $s AND ts < $e AND {COUNTED_ORDER}) AS orders,
+  (SELECT CAST(coalesce(sum(amount), 0) AS DOUBLE) FROM v_orders
+     WHERE ts >= $s AND ts < $e AND {COUNTED_ORDER}) AS revenue,
+  (SELECT count(*) FROM v_events WHERE ts >= $s AND ts < $e) AS events,
+  (SELECT count(*) FROM v_feedback WHERE ts >= $s AND ts < $e AND metric <> 'enps')
+     AS feedback
+"""
 
 
-def totals(con: duckdb.DuckDBPyConnection, period: Period) -> list[Change]:
+def _totals_in(engine: Engine, p: Period) -> dict[str, float]:
+    row = engine.query(_TOTALS, {"s": p.start, "e": p.end}).to_pylist()[0]
+    return {name: float(row[name]) for name in TOTAL_NAMES}
+
+
+def totals(engine: Engine, period: Period) -> list[Change]:
     """New customers, orders, revenue, events and feedback answers in ``period`` and before.
 
     ``customers`` counts customers first seen in the period (new customers).
     """
-    now, before = _totals_in(con, period), _totals_in(con, period.previous())
+    now, before = _totals_in(engine, period), _totals_in(engine, period.previous())
     return [Change(n, now[n], before[n]) for n in TOTAL_NAMES]
 
 
@@ -129,45 +131,72 @@ def _check_grain(grain: str) -> str:
     return grain
 
 
-def trends(con: duckdb.DuckDBPyConnection, period: Period, grain: str = "week") -> list[TrendRow]:
+def _bucket_of(d: date, grain: str) -> date:
+    """The first day of the day, week (Monday) or month that ``d`` falls in."""
+    if grain == "week":
+        return d - timedelta(days=d.weekday())
+    if grain == "month":
+        return d.replace(day=1)
+    return d
+
+
+def _buckets(period: Period, grain: str) -> list[date]:
+    """Every bucket that starts within, or contains the start of, ``period``, in order.
+
+    Computed here rather than in SQL: DuckDB's ``range()`` of timestamps has no Spark
+    translation, and the calendar of a period is no data to pull from the warehouse.
+    """
+    days = (period.start + timedelta(days=i) for i in range(period.days))
+    return sorted({_bucket_of(d, grain) for d in days})
+
+
+# One row per bucket that has something; trends() adds the empty buckets. The grain is one
+# of GRAINS (checked), the only text formatted into the SQL.
+_TRENDS = """
+WITH o AS (
+    SELECT CAST(date_trunc('{g}', ts) AS DATE) AS bucket, count(*) AS orders,
+           CAST(sum(amount) AS DOUBLE) AS revenue
+    FROM v_orders WHERE ts >= $s AND ts < $e AND {counted} GROUP BY 1
+),
+n AS (
+    SELECT CAST(date_trunc('{g}', first_seen) AS DATE) AS bucket, count(*) AS new
+    FROM customers WHERE first_seen >= $s AND first_seen < $e GROUP BY 1
+),
+a AS (
+    SELECT bucket, count(DISTINCT customer_id) AS active FROM (
+        SELECT CAST(date_trunc('{g}', ts) AS DATE) AS bucket, customer_id
+        FROM v_orders WHERE ts >= $s AND ts < $e AND customer_id IS NOT NULL
+        UNION ALL
+        SELECT CAST(date_trunc('{g}', ts) AS DATE) AS bucket, customer_id
+        FROM v_events WHERE ts >= $s AND ts < $e AND customer_id IS NOT NULL
+    ) AS touched GROUP BY bucket
+),
+b AS (SELECT bucket FROM o UNION SELECT bucket FROM n UNION SELECT bucket FROM a)
+SELECT b.bucket AS bucket, coalesce(o.orders, 0) AS orders,
+       coalesce(o.revenue, 0) AS revenue, coalesce(n.new, 0) AS new_customers,
+       coalesce(a.active, 0) AS active_customers
+FROM b
+LEFT JOIN o ON o.bucket = b.bucket LEFT JOIN n ON n.bucket = b.bucket
+LEFT JOIN a ON a.bucket = b.bucket
+ORDER BY b.bucket
+"""
+
+
+def trends(engine: Engine, period: Period, grain: str = "week") -> list[TrendRow]:
     """Orders, revenue, new and active customers per day, week (Monday) or month.
 
     Every bucket that starts within the period is present, with zeros where nothing happened.
     """
     g = _check_grain(grain)
-    rows = con.execute(
-        f"""
-        WITH buckets AS (
-            SELECT DISTINCT CAST(date_trunc('{g}', d) AS DATE) AS bucket
-            FROM range(CAST($s AS TIMESTAMP), CAST($e AS TIMESTAMP), INTERVAL 1 DAY) r(d)
-        ),
-        o AS (
-            SELECT CAST(date_trunc('{g}', ts) AS DATE) AS bucket, count(*) AS orders,
-                   CAST(sum(amount) AS DOUBLE) AS revenue
-            FROM v_orders WHERE ts >= $s AND ts < $e AND {COUNTED_ORDER} GROUP BY 1
-        ),
-        n AS (
-            SELECT CAST(date_trunc('{g}', first_seen) AS DATE) AS bucket, count(*) AS new
-            FROM customers WHERE first_seen >= $s AND first_seen < $e GROUP BY 1
-        ),
-        a AS (
-            SELECT bucket, count(DISTINCT customer_id) AS active FROM (
-                SELECT CAST(date_trunc('{g}', ts) AS DATE) AS bucket, customer_id
-                FROM v_orders WHERE ts >= $s AND ts < $e AND customer_id IS NOT NULL
-                UNION ALL
-                SELECT CAST(date_trunc('{g}', ts) AS DATE), customer_id
-                FROM v_events WHERE ts >= $s AND ts < $e AND customer_id IS NOT NULL
-            ) GROUP BY 1
-        )
-        SELECT b.bucket, coalesce(o.orders, 0), coalesce(o.revenue, 0),
-               coalesce(n.new, 0), coalesce(a.active, 0)
-        FROM buckets b
-        LEFT JOIN o USING (bucket) LEFT JOIN n USING (bucket) LEFT JOIN a USING (bucket)
-        ORDER BY b.bucket
-        """,
-        {"s": period.start, "e": period.end},
-    ).fetchall()
-    return [TrendRow(b, int(o), float(r), int(n), int(a)) for b, o, r, n, a in rows]
+    sql = _TRENDS.format(g=g, counted=COUNTED_ORDER)
+    got = {r["bucket"]: r for r in engine.query(sql, {"s": period.start, "e": period.end})
+           .to_pylist()}
+    out = []
+    for b in _buckets(period, g):
+        r = got.get(b)
+        out.append(TrendRow(b, int(r["orders"]), float(r["revenue"]), int(r["new_customers"]),
+                            int(r["active_customers"])) if r else TrendRow(b, 0, 0.0, 0, 0))
+    return out
 
 
 @dataclass(frozen=True)
@@ -213,34 +242,34 @@ def nps_from_counts(promoters: int, passives: int, detractors: int,
 
 
 _NPS_COUNTS = """
-SELECT count(*) FILTER (WHERE score >= 9),
-       count(*) FILTER (WHERE score > 6 AND score < 9),
-       count(*) FILTER (WHERE score <= 6)
+SELECT count(*) FILTER (WHERE score >= 9) AS promoters,
+       count(*) FILTER (WHERE score > 6 AND score < 9) AS passives,
+       count(*) FILTER (WHERE score <= 6) AS detractors
 FROM v_feedback
 WHERE metric = 'nps' AND score IS NOT NULL AND ts >= $s AND ts < $e
 """
 
 
-def nps(con: duckdb.DuckDBPyConnection, period: Period) -> NpsResult:
+def nps(engine: Engine, period: Period) -> NpsResult:
     """The NPS of the answers given in ``period``."""
-    p, m, d = con.execute(_NPS_COUNTS, {"s": period.start, "e": period.end}).fetchall()[0]
-    return nps_from_counts(int(p), int(m), int(d))
+    r = engine.query(_NPS_COUNTS, {"s": period.start, "e": period.end}).to_pylist()[0]
+    return nps_from_counts(int(r["promoters"]), int(r["passives"]), int(r["detractors"]))
 
 
-def nps_trend(con: duckdb.DuckDBPyConnection, period: Period,
-              grain: str = "month") -> list[NpsResult]:
+_NPS_TREND = """
+SELECT CAST(date_trunc('{g}', ts) AS DATE) AS bucket,
+       count(*) FILTER (WHERE score >= 9) AS promoters,
+       count(*) FILTER (WHERE score > 6 AND score < 9) AS passives,
+       count(*) FILTER (WHERE score <= 6) AS detractors
+FROM v_feedback
+WHERE metric = 'nps' AND score IS NOT NULL AND ts >= $s AND ts < $e
+GROUP BY 1 ORDER BY 1
+"""
+
+
+def nps_trend(engine: Engine, period: Period, grain: str = "month") -> list[NpsResult]:
     """NPS with its interval per bucket (months by default); buckets without answers skipped."""
     g = _check_grain(grain)
-    rows = con.execute(
-        f"""
-        SELECT CAST(date_trunc('{g}', ts) AS DATE) AS bucket,
-               count(*) FILTER (WHERE score >= 9),
-               count(*) FILTER (WHERE score > 6 AND score < 9),
-               count(*) FILTER (WHERE score <= 6)
-        FROM v_feedback
-        WHERE metric = 'nps' AND score IS NOT NULL AND ts >= $s AND ts < $e
-        GROUP BY 1 ORDER BY 1
-        """,
-        {"s": period.start, "e": period.end},
-    ).fetchall()
-    return [nps_from_counts(int(p), int(m), int(d), bucket=b) for b, p, m, d in rows]
+    rows = engine.query(_NPS_TREND.format(g=g), {"s": period.start, "e": period.end})
+    return [nps_from_counts(int(r["promoters"]), int(r["passives"]), int(r["detractors"]),
+                            bucket=r["bucket"]) for r in rows.to_pylist()]

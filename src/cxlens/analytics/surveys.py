@@ -12,6 +12,8 @@ coverage for the small n of a survey's first days and for rates near 0 or 100 %.
 
 Nothing here reads the survey definitions (YAML): only the warehouse tables that
 :mod:`cxlens.surveys.store` creates, so a workspace without surveys gives empty results.
+The tables are read through an :class:`~cxlens.warehouse.engine.Engine` (DuckDB or Spark)
+with portable SQL (docs/engine.md).
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import duckdb
-
 from cxlens.analytics._intervals import Estimate, wilson
+from cxlens.analytics._rows import plain
 from cxlens.analytics.experience import MIN_SAMPLE
+from cxlens.warehouse.engine import Engine
 
 __all__ = ["ResponseRate", "SurveyActivity", "SurveysSummary", "response_rate",
            "survey_activity"]
@@ -89,7 +91,7 @@ class SurveysSummary:
         return sum(s.waiting for s in self.surveys)
 
 
-_ACTIVITY = f"""
+_ACTIVITY = """
 WITH inv AS (
     SELECT survey_id, count(*) AS invitations,
            count(*) FILTER (WHERE state = 'created') AS waiting,
@@ -105,32 +107,38 @@ WITH inv AS (
 ),
 pub AS (
     SELECT survey_id, count(*) AS public_answers FROM v_feedback
-    WHERE source = '{SURVEY_SOURCE}' AND response_id LIKE 'pub-%' GROUP BY survey_id
+    WHERE source = $source AND response_id LIKE 'pub-%' GROUP BY survey_id
 ),
 ids AS (SELECT survey_id FROM surveys UNION SELECT survey_id FROM inv)
-SELECT ids.survey_id, coalesce(invitations, 0), coalesce(waiting, 0),
-       coalesce(delivered, 0), coalesce(reminders, 0), coalesce(opened, 0),
-       coalesce(answered, 0), coalesce(expired, 0), coalesce(opted_out, 0),
-       coalesce(public_answers, 0), last_sent
-FROM ids LEFT JOIN inv USING (survey_id) LEFT JOIN pub USING (survey_id)
+SELECT ids.survey_id AS survey_id, coalesce(inv.invitations, 0) AS invitations,
+       coalesce(inv.waiting, 0) AS waiting, coalesce(inv.delivered, 0) AS delivered,
+       coalesce(inv.reminders, 0) AS reminders, coalesce(inv.opened, 0) AS opened,
+       coalesce(inv.answered, 0) AS answered, coalesce(inv.expired, 0) AS expired,
+       coalesce(inv.opted_out, 0) AS opted_out,
+       coalesce(pub.public_answers, 0) AS public_answers, inv.last_sent AS last_sent
+FROM ids
+LEFT JOIN inv ON inv.survey_id = ids.survey_id
+LEFT JOIN pub ON pub.survey_id = ids.survey_id
 ORDER BY ids.survey_id
 """
 
+_OPTED_OUT = """
+SELECT count(DISTINCT coalesce(customer_id, identity_key)) AS customers FROM survey_optouts
+"""
 
-def _has_survey_tables(con: duckdb.DuckDBPyConnection) -> bool:
-    names = {r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE table_name IN "
-        "('surveys', 'survey_invitations', 'survey_optouts')").fetchall()}
-    return len(names) == 3
+_COUNTS = ("invitations", "waiting", "delivered", "reminders", "opened", "answered",
+           "expired", "opted_out", "public_answers")
+_SURVEY_TABLES = frozenset({"surveys", "survey_invitations", "survey_optouts"})
 
 
-def survey_activity(con: duckdb.DuckDBPyConnection) -> SurveysSummary:
+def survey_activity(engine: Engine) -> SurveysSummary:
     """Every stored survey (and any survey that has invitations), by survey id."""
-    if not _has_survey_tables(con):
+    if not set(engine.tables()) >= _SURVEY_TABLES:
         return SurveysSummary()
-    rows = con.execute(_ACTIVITY).fetchall()
-    out = [SurveyActivity(str(r[0]), *(int(v) for v in r[1:10]), r[10],
-                          response_rate(int(r[6]), int(r[3]))) for r in rows]
-    opted = con.execute("SELECT count(DISTINCT coalesce(customer_id, identity_key)) "
-                        "FROM survey_optouts").fetchall()[0][0]
+    out = []
+    for r in engine.query(_ACTIVITY, {"source": SURVEY_SOURCE}).to_pylist():
+        counts = [int(r[k]) for k in _COUNTS]
+        out.append(SurveyActivity(str(r["survey_id"]), *counts, plain(r["last_sent"]),
+                                  response_rate(int(r["answered"]), int(r["delivered"]))))
+    opted = engine.query(_OPTED_OUT).to_pylist()[0]["customers"]
     return SurveysSummary(out, int(opted))

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from cxlens.analytics.profile import profile
 from cxlens.errors import UserError
+from cxlens.warehouse.engine import DuckDBEngine
 from cxlens.warehouse.store import db_path
 from cxlens.web.deps import WorkspaceRole
 from cxlens.web.nav import NavItem, register
@@ -33,7 +34,7 @@ def customers_page(request: Request, access: WorkspaceRole("viewer"),
         with access.warehouse.read() as cur:
             if ctx["q"]:
                 try:
-                    ctx["found"] = profile(cur, ctx["q"])
+                    ctx["found"] = profile(DuckDBEngine(cur), ctx["q"])
                 except UserError as exc:
                     ctx["error"], ctx["hint"] = exc.message, exc.hint
             rel = cur.execute(_RECENT)

@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse, Response
 from cxlens import __version__
 from cxlens.analytics import overview as ov
 from cxlens.errors import UserError
+from cxlens.warehouse.engine import Engine
 from cxlens.warehouse.store import db_path
 from cxlens.web import charts
 from cxlens.web.deps import Db, WorkspaceAccess, WorkspaceRole, get_clock
@@ -48,7 +49,7 @@ def _view(days: int, grain: str, as_of: str | None,
     return ov.period_ending(end, days), grain, end
 
 
-def build(cur: Any, con: sqlite3.Connection, access: WorkspaceAccess, lang: str,
+def build(eng: Engine, con: sqlite3.Connection, access: WorkspaceAccess, lang: str,
           period: ov.Period, grain: str) -> dict[str, Any]:
     """Everything the overview shows, from the analytics functions."""
     def t(key: str, **values: object) -> str:
@@ -57,7 +58,7 @@ def build(cur: Any, con: sqlite3.Connection, access: WorkspaceAccess, lang: str,
     nps_period = period if period.days >= 365 else ov.period_ending(
         period.end - timedelta(days=1), 365)
     notes = list_annotations(con, access.workspace)
-    rows = ov.trends(cur, period, grain)
+    rows = ov.trends(eng, period, grain)
     chart_list = [
         charts.trend_chart("orders", t("chart.orders"), t, rows, ["orders"], notes,
                            period.start, period.end, bars=True),
@@ -66,10 +67,10 @@ def build(cur: Any, con: sqlite3.Connection, access: WorkspaceAccess, lang: str,
         charts.trend_chart("customers", t("chart.customers"), t, rows,
                            ["new_customers", "active_customers"], notes, period.start,
                            period.end),
-        charts.nps_chart("nps", t("chart.nps"), t, ov.nps_trend(cur, nps_period, "month"),
+        charts.nps_chart("nps", t("chart.nps"), t, ov.nps_trend(eng, nps_period, "month"),
                          notes, nps_period.start, nps_period.end),
     ]
-    return {"totals": ov.totals(cur, period), "nps": ov.nps(cur, period),
+    return {"totals": ov.totals(eng, period), "nps": ov.nps(eng, period),
             "charts": chart_list, "min_nps": ov.MIN_NPS_SAMPLE}
 
 
@@ -87,8 +88,8 @@ def overview(request: Request, access: Viewer, con: Db,
                            "version": __version__, "query": request.url.query}
     if _has_warehouse(access):
         try:
-            with access.warehouse.read() as cur:
-                ctx.update(build(cur, con, access, lang_of(request), period, grain))
+            with access.warehouse.engine() as eng:
+                ctx.update(build(eng, con, access, lang_of(request), period, grain))
         except UserError as exc:
             ctx["error"] = exc.message
     return render(request, "overview.html", ctx)
@@ -102,8 +103,8 @@ def chart_csv(request: Request, key: str, access: Viewer, con: Db,
     period, grain, _ = _view(days, grain, as_of, get_clock(request)().date())
     if not _has_warehouse(access):
         raise HTTPException(404, "no data yet")
-    with access.warehouse.read() as cur:
-        built = build(cur, con, access, lang_of(request), period, grain)
+    with access.warehouse.engine() as eng:
+        built = build(eng, con, access, lang_of(request), period, grain)
     chart = next((c for c in built["charts"] if c.key == key), None)
     if chart is None:
         raise HTTPException(404, "no such chart")

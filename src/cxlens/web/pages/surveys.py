@@ -25,6 +25,7 @@ from cxlens.analytics.surveys import survey_activity
 from cxlens.errors import UserError
 from cxlens.surveys import definitions, delivery, store, triggers
 from cxlens.surveys.definitions import BUILTIN, LANGS, DefinitionError
+from cxlens.warehouse.engine import DuckDBEngine
 from cxlens.warehouse.store import db_path
 from cxlens.web import charts
 from cxlens.web.deps import ServerClock, Settings, WorkspaceAccess, WorkspaceRole
@@ -82,7 +83,7 @@ def _built(access: WorkspaceAccess, lang: str) -> dict[str, Any]:
 
     with access.warehouse.read() as cur:
         rows = _definitions(cur, access.workspace.slug, lang)
-        summary = survey_activity(cur)
+        summary = survey_activity(DuckDBEngine(cur))
         steps = triggers.load(cur)
     chart = charts.response_rate_chart("rates", t("srv.rates_title"), t, summary.surveys,
                                        MIN_SAMPLE)

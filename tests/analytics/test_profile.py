@@ -1,0 +1,66 @@
+"""The customer profile: one customer's record, identifiers, counts and timeline.
+
+Things that happen in the same second are common in real exports (an order and its
+receipt event, a batch of feedback); the timeline must still come out in one order, so a
+limited timeline holds the same entries on every run and on every engine.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from cxlens.analytics.profile import find_customer, profile
+from cxlens.errors import UserError
+from cxlens.ingest.load import ingest
+from cxlens.warehouse.store import open_engine, open_warehouse
+
+TIE = "2026-11-02 10:00:00"
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("profile")
+    files = {
+        "orders": f"order_id,ts,amount,currency,email\no1,{TIE},12.50,EUR,a@x.fi\n",
+        # Two events in the same second, in file order b then a; one a day later.
+        "events": ("event_id,ts,event_type,channel,email\n"
+                   f"e1,{TIE},view_b,web,a@x.fi\n"
+                   f"e2,{TIE},view_a,app,a@x.fi\n"
+                   "e3,2026-11-03 08:00:00,signup,web,a@x.fi\n"),
+        "feedback": f"response_id,ts,metric,score,comment,email\nr1,{TIE},nps,9,hyvä,a@x.fi\n",
+    }
+    with open_warehouse(root / "ws") as con:
+        for kind, text in files.items():
+            path = root / f"{kind}.csv"
+            path.write_text(text, encoding="utf-8")
+            assert ingest(con, path, kind).quarantined == 0
+    return root / "ws"
+
+
+def test_timeline_ties_are_ordered_by_kind_then_file_line(ws: Path) -> None:
+    with open_engine(ws) as eng:
+        p = profile(eng, "a@x.fi")
+        first_two = profile(eng, "A@x.fi", limit=2)["timeline"]
+        none = profile(eng, "a@x.fi", limit=0)["timeline"]
+    whats = [e["what"] for e in p["timeline"]]
+    # newest first; at the tie: the order, the events in file order, then the feedback
+    assert whats == ["signup", "order o1", "view_b", "view_a", "nps 9.0"]
+    assert p["timeline"][1] == {"ts": datetime(2026, 11, 2, 10), "source": None,
+                                "what": "order o1", "detail": "12.5000 EUR"}
+    assert first_two == p["timeline"][:2] and none == []
+    assert p["summary"] == {"orders": 1, "revenue": 12.5, "events": 3, "feedback": 1}
+    assert p["identifiers"] == ["email:a@x.fi"]
+    assert p["customer"]["email"] == "a@x.fi"
+    assert p["customer"]["first_seen"] == datetime(2026, 11, 2, 10)  # naive UTC, as stored
+
+
+def test_find_customer_explains_what_to_type(ws: Path) -> None:
+    with open_engine(ws) as eng:
+        cid = find_customer(eng, "a@x.fi")
+        assert find_customer(eng, cid) == cid  # the customer id itself works too
+        with pytest.raises(UserError) as err:
+            find_customer(eng, "nobody@x.fi")
+    assert "no customer found" in err.value.message and "e-mail" in (err.value.hint or "")
