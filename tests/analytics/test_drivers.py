@@ -17,7 +17,8 @@ from cxlens.analytics.drivers import (
     relative_weights,
     shapley_r2,
 )
-from cxlens.warehouse.store import open_warehouse
+from cxlens.warehouse.engine import DuckDBEngine
+from cxlens.warehouse.store import open_engine
 
 
 def test_uncorrelated_predictors_get_their_squared_correlations() -> None:
@@ -60,7 +61,7 @@ def test_shapley_refuses_more_than_ten_attributes() -> None:
 
 
 @pytest.fixture
-def planted() -> duckdb.DuckDBPyConnection:
+def planted() -> DuckDBEngine:
     """2,000 CSAT answers drawn from y = .5a + .3b + .1c + noise on correlated ratings."""
     rng = np.random.default_rng(5)
     common = rng.normal(size=2000)
@@ -73,7 +74,7 @@ def planted() -> duckdb.DuckDBPyConnection:
     con.execute("CREATE TABLE v_feedback AS SELECT TIMESTAMP '2026-01-01' AS ts, "
                 "'csat' AS metric, CAST(score AS DECIMAL(18,4)) AS score, properties "
                 "FROM answers")
-    return con
+    return DuckDBEngine(con)
 
 
 def test_simulated_weights_are_recovered_in_order(planted) -> None:
@@ -100,8 +101,8 @@ def test_demo_planted_csat_weights_come_out_in_order(demo, method: str) -> None:
     planted = truths["csat_drivers"]
     by_weight = sorted(planted["weights"], key=planted["weights"].get, reverse=True)
     expected_keys = [planted["columns"][a] for a in by_weight]
-    with open_warehouse(ws, read_only=True) as con:
-        k = key_drivers(con, "csat", method=method)
+    with open_engine(ws) as eng:
+        k = key_drivers(eng, "csat", method=method)
     assert [d.key for d in k.drivers] == expected_keys  # delivery, product, staff, price
     assert k.r2.low < k.r2.value < k.r2.high
     assert {d.quadrant for d in k.drivers} <= set(QUADRANTS.values())
