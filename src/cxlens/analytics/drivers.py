@@ -181,12 +181,12 @@ def _json_path(engine: Engine, key: str) -> str:
 
     The path is a query parameter (a property key is data, never SQL text), and a
     parameter is not transpiled: DuckDB reads ``$."key"`` (with ``\"`` escapes), Spark's
-    ``get_json_object`` only ``$['key']`` and cannot reach a key holding ``'`` or ``?``.
+    ``get_json_object`` only ``$['key']`` and cannot reach a key holding ``'``.
     """
     if engine.name == "spark":
-        if "'" in key or "?" in key:
-            raise ValueError(f"the rating key {key!r} holds ' or ?, which Spark's JSON paths "
-                             "cannot address; rename the survey item or run on DuckDB")
+        if "'" in key:
+            raise ValueError(f"the rating key {key!r} holds an apostrophe, which Spark's JSON "
+                             "paths cannot address; rename the survey item or use DuckDB")
         return f"$['{key}']"
     return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
