@@ -110,3 +110,19 @@ def test_demo_planted_csat_weights_come_out_in_order(demo, method: str) -> None:
     for d in k.drivers:
         assert 1 <= d.performance.low < d.performance.value < d.performance.high <= 5
     assert [row["attribute"] for row in k.matrix()] == k.order()
+
+
+def test_odd_keys_and_malformed_properties(planted) -> None:
+    """Keys with quotes and an apostrophe are read through parameters (never SQL text), and
+    an answer whose properties are not JSON is an answer without ratings, not an error."""
+    con = planted.con
+    con.execute("""CREATE OR REPLACE TABLE v_feedback AS
+        SELECT ts, metric, score, replace(replace(properties, 'Q [A]', 'It''s \\"odd\\" [A]'),
+                                          'Q [B]', 'Q; DROP [B]') AS properties
+        FROM v_feedback UNION ALL
+        SELECT TIMESTAMP '2026-01-02', 'csat', 5, '{not json' UNION ALL
+        SELECT TIMESTAMP '2026-01-02', 'csat', 4, '[1, 2]'""")
+    found = find_rating_attributes(planted)
+    assert found == {"A": 'It\'s "odd" [A]', "B": "Q; DROP [B]", "C": "Q [C]"}
+    k = key_drivers(planted, seed=1)
+    assert k.order() == ["A", "B", "C"] and k.n == 2000

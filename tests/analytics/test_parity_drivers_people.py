@@ -91,3 +91,29 @@ def test_team_link_parity(engines, min_answers: int) -> None:
     left = people.team_link(duck, min_answers=min_answers)
     assert len(left.teams) == 10
     assert_same(left, people.team_link(spark, min_answers=min_answers))
+
+
+MALFORMED = """
+SELECT key FROM (
+  SELECT unnest(try(json_keys(p))) AS key
+  FROM (VALUES ('{"Q? [A]": 3}'), ('{not json'), ('[1, 2]'), (NULL)) AS v(p)
+) ORDER BY key
+"""
+
+
+def test_malformed_json_is_null_on_both_engines(engines) -> None:
+    """``try(json fn)``: DuckDB's NULL for malformed JSON is what Spark gives natively."""
+    duck, spark = engines
+    assert duck.query(MALFORMED).to_pylist() == spark.query(MALFORMED).to_pylist() \
+        == [{"key": "Q? [A]"}]
+    sql = ("SELECT try(json_extract_string(p, $path)) AS v "
+           "FROM (VALUES ('{\"Q? [A]\": 3}'), ('{not json')) AS v(p)")
+    for eng in engines:
+        path = drivers._json_path(eng, "Q? [A]")
+        assert eng.query(sql, {"path": path}).column("v").to_pylist() == ["3", None]
+
+
+def test_spark_refuses_a_key_it_cannot_address(engines) -> None:
+    _, spark = engines
+    with pytest.raises(ValueError, match="apostrophe"):
+        drivers.key_drivers(spark, "csat", attributes=["It's [A]", "Q [B]"])
