@@ -247,42 +247,52 @@ def _answers_sql(k: int, start: date | None, end: date | None) -> str:
             + " AND ".join(f"x{i} IS NOT NULL" for i in range(k)))
 
 
-def _read(engine: Engine, metric: str, keys: Sequence[str], start: date | None,
-          end: date | None) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+class _Reader:
     """The aggregates key drivers need, computed by the engine (no answer rows leave it).
 
-    Returns n, the sums S (1 + k; outcome first) and the sums of squares and cross-products
-    P (1 + k, 1 + k) of the answers carrying every rating, for the estimate; and the
-    distinct rating combinations (m, 1 + k) with their counts (m), in a total order, for
-    the bootstrap. There are at most (number of scale points)^(1 + k) combinations however
-    many answers there are, and both engines return them in the same order, so the same
-    seed draws the same replicates on either.
+    ``moments``: n, the sums S (1 + k; outcome first) and the sums of squares and
+    cross-products P (1 + k, 1 + k) of the answers carrying every rating, for the estimate.
+    ``combinations``: the distinct (outcome, ratings) combinations (m, 1 + k) with their
+    counts (m), in a total order, for the bootstrap. There are at most (number of scale
+    points)^(1 + k) of them however many answers there are, and both engines return them in
+    the same order, so the same seed draws the same replicates on either.
     """
-    k = len(keys)
-    params: dict[str, Any] = {"m": metric}
-    params.update({f"p{i}": _json_path(engine, key) for i, key in enumerate(keys)})
-    if start is not None:
-        params["s"] = start
-    if end is not None:
-        params["e"] = end
-    answers = _answers_sql(k, start, end)
-    names = ["y"] + [f"x{i}" for i in range(k)]
-    sums = [f"sum({c}) AS s_{c}" for c in names]
-    cross = [f"sum({a} * {b}) AS p_{a}_{b}" for i, a in enumerate(names) for b in names[i:]]
-    mom = engine.query(f"SELECT CAST(count(*) AS BIGINT) AS n, {', '.join(sums + cross)} "
-                       f"FROM ({answers})", params).to_pylist()[0]
-    n = float(mom["n"])
-    S = np.array([mom[f"s_{c}"] or 0.0 for c in names], dtype=float)
-    P = np.zeros((k + 1, k + 1))
-    for i, a in enumerate(names):
-        for j in range(i, k + 1):
-            P[i, j] = P[j, i] = mom[f"p_{a}_{names[j]}"] or 0.0
-    cols = ", ".join(names)
-    combos = engine.query(f"SELECT {cols}, CAST(count(*) AS BIGINT) AS c FROM ({answers}) "
-                          f"GROUP BY {cols} ORDER BY {cols}", params)
-    data = np.array([combos.column(c).to_numpy() for c in names], dtype=float).T
-    counts = combos.column("c").to_numpy().astype(float)
-    return n, S, P, data.reshape(-1, k + 1), counts
+
+    def __init__(self, engine: Engine, metric: str, keys: Sequence[str], start: date | None,
+                 end: date | None) -> None:
+        k = len(keys)
+        self.engine, self.k = engine, k
+        self.params: dict[str, Any] = {"m": metric}
+        self.params.update({f"p{i}": _json_path(engine, key) for i, key in enumerate(keys)})
+        if start is not None:
+            self.params["s"] = start
+        if end is not None:
+            self.params["e"] = end
+        self.answers = _answers_sql(k, start, end)
+        self.names = ["y"] + [f"x{i}" for i in range(k)]
+
+    def moments(self) -> tuple[float, np.ndarray, np.ndarray]:
+        names, k = self.names, self.k
+        sums = [f"sum({c}) AS s_{c}" for c in names]
+        cross = [f"sum({a} * {b}) AS p_{a}_{b}" for i, a in enumerate(names)
+                 for b in names[i:]]
+        mom = self.engine.query(f"SELECT CAST(count(*) AS BIGINT) AS n, "
+                                f"{', '.join(sums + cross)} FROM ({self.answers})",
+                                self.params).to_pylist()[0]
+        S = np.array([mom[f"s_{c}"] or 0.0 for c in names], dtype=float)
+        P = np.zeros((k + 1, k + 1))
+        for i, a in enumerate(names):
+            for j in range(i, k + 1):
+                P[i, j] = P[j, i] = mom[f"p_{a}_{names[j]}"] or 0.0
+        return float(mom["n"]), S, P
+
+    def combinations(self) -> tuple[np.ndarray, np.ndarray]:
+        cols = ", ".join(self.names)
+        t = self.engine.query(f"SELECT {cols}, CAST(count(*) AS BIGINT) AS c "
+                              f"FROM ({self.answers}) GROUP BY {cols} ORDER BY {cols}",
+                              self.params)
+        data = np.array([t.column(c).to_numpy() for c in self.names], dtype=float).T
+        return data.reshape(-1, self.k + 1), t.column("c").to_numpy().astype(float)
 
 
 def _moment_correlations(n: float, S: np.ndarray, P: np.ndarray,
@@ -322,12 +332,14 @@ def key_drivers(engine: Engine, overall_metric: str = "csat",
         raise ValueError(f"key drivers need at least two attribute ratings on "
                          f"{overall_metric!r} answers; found {list(found.values())}")
     labels, keys = list(found), list(found.values())
-    n_answers, S, P, data, counts = _read(engine, overall_metric, keys, start, end)
+    reader = _Reader(engine, overall_metric, keys, start, end)
+    n_answers, S, P = reader.moments()
     n = int(n_answers)
     k = len(keys)
     if n < k + 3:
         raise ValueError(f"only {n} {overall_metric!r} answers carry all of {labels}: "
                          "too few for key drivers")
+    data, counts = reader.combinations()
     decompose = relative_weights if method == "johnson" else shapley_r2
     R, r = _moment_correlations(n_answers, S, P)
     est = decompose(R, r)
