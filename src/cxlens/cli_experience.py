@@ -103,11 +103,11 @@ def drivers_cmd(
 ) -> None:
     """Which attribute ratings drive the overall score (importance, performance, quadrant)."""
     from cxlens.analytics.drivers import key_drivers
-    from cxlens.warehouse.store import open_warehouse
+    from cxlens.warehouse.store import open_engine
 
-    with open_warehouse(workspace, read_only=True) as con:
+    with open_engine(workspace) as eng:
         try:
-            k = key_drivers(con, metric, method=method, start=_day(start, "--start"),
+            k = key_drivers(eng, metric, method=method, start=_day(start, "--start"),
                             end=_day(end, "--end"))
         except ValueError as exc:
             raise UserError(str(exc), hint="the survey needs attribute ratings") from None
@@ -132,10 +132,10 @@ def people_cmd(
 ) -> None:
     """eNPS per team beside its customers' NPS, and their correlation across teams."""
     from cxlens.analytics.people import team_link
-    from cxlens.warehouse.store import open_warehouse
+    from cxlens.warehouse.store import open_engine
 
-    with open_warehouse(workspace, read_only=True) as con:
-        link = team_link(con, _day(start, "--start"), _day(end, "--end"))
+    with open_engine(workspace) as eng:
+        link = team_link(eng, _day(start, "--start"), _day(end, "--end"))
     if as_json:
         emit_json(asdict(link))
         return

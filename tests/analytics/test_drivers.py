@@ -17,7 +17,8 @@ from cxlens.analytics.drivers import (
     relative_weights,
     shapley_r2,
 )
-from cxlens.warehouse.store import open_warehouse
+from cxlens.warehouse.engine import DuckDBEngine
+from cxlens.warehouse.store import open_engine
 
 
 def test_uncorrelated_predictors_get_their_squared_correlations() -> None:
@@ -60,7 +61,7 @@ def test_shapley_refuses_more_than_ten_attributes() -> None:
 
 
 @pytest.fixture
-def planted() -> duckdb.DuckDBPyConnection:
+def planted() -> DuckDBEngine:
     """2,000 CSAT answers drawn from y = .5a + .3b + .1c + noise on correlated ratings."""
     rng = np.random.default_rng(5)
     common = rng.normal(size=2000)
@@ -73,7 +74,7 @@ def planted() -> duckdb.DuckDBPyConnection:
     con.execute("CREATE TABLE v_feedback AS SELECT TIMESTAMP '2026-01-01' AS ts, "
                 "'csat' AS metric, CAST(score AS DECIMAL(18,4)) AS score, properties "
                 "FROM answers")
-    return con
+    return DuckDBEngine(con)
 
 
 def test_simulated_weights_are_recovered_in_order(planted) -> None:
@@ -100,8 +101,8 @@ def test_demo_planted_csat_weights_come_out_in_order(demo, method: str) -> None:
     planted = truths["csat_drivers"]
     by_weight = sorted(planted["weights"], key=planted["weights"].get, reverse=True)
     expected_keys = [planted["columns"][a] for a in by_weight]
-    with open_warehouse(ws, read_only=True) as con:
-        k = key_drivers(con, "csat", method=method)
+    with open_engine(ws) as eng:
+        k = key_drivers(eng, "csat", method=method)
     assert [d.key for d in k.drivers] == expected_keys  # delivery, product, staff, price
     assert k.r2.low < k.r2.value < k.r2.high
     assert {d.quadrant for d in k.drivers} <= set(QUADRANTS.values())
@@ -109,3 +110,19 @@ def test_demo_planted_csat_weights_come_out_in_order(demo, method: str) -> None:
     for d in k.drivers:
         assert 1 <= d.performance.low < d.performance.value < d.performance.high <= 5
     assert [row["attribute"] for row in k.matrix()] == k.order()
+
+
+def test_odd_keys_and_malformed_properties(planted) -> None:
+    """Keys with quotes and an apostrophe are read through parameters (never SQL text), and
+    an answer whose properties are not JSON is an answer without ratings, not an error."""
+    con = planted.con
+    con.execute("""CREATE OR REPLACE TABLE v_feedback AS
+        SELECT ts, metric, score, replace(replace(properties, 'Q [A]', 'It''s \\"odd\\" [A]'),
+                                          'Q [B]', 'Q; DROP [B]') AS properties
+        FROM v_feedback UNION ALL
+        SELECT TIMESTAMP '2026-01-02', 'csat', 5, '{not json' UNION ALL
+        SELECT TIMESTAMP '2026-01-02', 'csat', 4, '[1, 2]'""")
+    found = find_rating_attributes(planted)
+    assert found == {"A": 'It\'s "odd" [A]', "B": "Q; DROP [B]", "C": "Q [C]"}
+    k = key_drivers(planted, seed=1)
+    assert k.order() == ["A", "B", "C"] and k.n == 2000

@@ -9,11 +9,12 @@ import pytest
 
 from cxlens.analytics import people
 from cxlens.analytics.experience import compare_segments
-from cxlens.warehouse.store import open_warehouse
+from cxlens.warehouse.engine import DuckDBEngine
+from cxlens.warehouse.store import open_engine
 
 
 @pytest.fixture
-def tiny() -> duckdb.DuckDBPyConnection:
+def tiny() -> DuckDBEngine:
     """Teams T1 (store S1), T2 and T3 (both store S2); T4 (store S4, no customers)."""
     con = duckdb.connect()
     con.execute("CREATE TABLE v_employees (employee_id VARCHAR, team_id VARCHAR, "
@@ -37,7 +38,7 @@ def tiny() -> duckdb.DuckDBPyConnection:
     ]
     con.executemany("INSERT INTO v_feedback (response_id, ts, metric, score, store_id, team_id)"
                     " VALUES (?, '2026-06-01', ?, ?, ?, ?)", rows)
-    return con
+    return DuckDBEngine(con)
 
 
 def test_customer_answers_are_tied_to_teams(tiny) -> None:
@@ -61,9 +62,9 @@ def people_demo(demo):
 
 def test_demo_low_enps_team_is_flagged_and_its_customers_score_lower(people_demo) -> None:
     ws, truth = people_demo
-    with open_warehouse(ws, read_only=True) as con:
-        link = people.team_link(con, min_answers=1)
-        stores = {t.group: t for t in compare_segments(con, "nps", by="store_id")}
+    with open_engine(ws) as eng:
+        link = people.team_link(eng, min_answers=1)
+        stores = {t.group: t for t in compare_segments(eng, "nps", by="store_id")}
     low = link.team(truth["low_enps_team"])
     assert link.low_enps_teams == [truth["low_enps_team"]]
     assert low.store_id == truth["low_enps_store"]
@@ -84,7 +85,7 @@ def test_demo_low_enps_team_is_flagged_and_its_customers_score_lower(people_demo
 
 def test_demo_correlation_needs_enough_answers_per_team(demo) -> None:
     ws, _ = demo
-    with open_warehouse(ws, read_only=True) as con:
-        link = people.team_link(con)  # min_answers = 30: only the webshop qualifies on S
+    with open_engine(ws) as eng:
+        link = people.team_link(eng)  # min_answers = 30: only the webshop qualifies on S
     assert link.n_teams == 1 and link.correlation.value is None and link.p_value is None
     assert len(link.teams) == 10

@@ -1,9 +1,11 @@
 """Key drivers: which attribute ratings drive the overall score, and how well each performs.
 
 ``key_drivers`` reads the attribute ratings that surveys carry in ``v_feedback.properties``
-(for example Google Forms' rating grid ``How would you rate us? [Delivery]``), compresses the
-answers to one row per distinct combination of ratings with a count, and decomposes the R²
-of the overall score on the attributes into one share per attribute:
+(for example Google Forms' rating grid ``How would you rate us? [Delivery]``) through an
+``Engine`` (DuckDB or Spark), which returns aggregates only: the sums, squares and
+cross-products of the ratings and the score (for the correlations), and one row per
+distinct combination of ratings with a count (for the bootstrap). It decomposes the R² of
+the overall score on the attributes into one share per attribute:
 
 * ``method="johnson"`` (default): Johnson's (2000) relative weights — regress the score on the
   orthogonal counterparts Z of the attributes (Z = X·R^{-1/2}), then share each Z's part of
@@ -28,11 +30,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import duckdb
 import numpy as np
 
 from cxlens.analytics._intervals import Estimate, mean_interval
 from cxlens.analytics.experience import MIN_SAMPLE
+from cxlens.warehouse.engine import Engine
 
 __all__ = [
     "MAX_SHAPLEY_ATTRIBUTES",
@@ -174,65 +176,140 @@ def _correlations(data: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.
 # --- reading the ratings -------------------------------------------------------------------
 
 
-def find_rating_attributes(con: duckdb.DuckDBPyConnection, metric: str = "csat",
-                           ) -> dict[str, str]:
+def _json_path(engine: Engine, key: str) -> str:
+    """The JSON path of a top-level ``key``, in the engine's own path syntax.
+
+    The path is a query parameter (a property key is data, never SQL text), and a
+    parameter is not transpiled: DuckDB reads ``$."key"`` (with ``\"`` escapes), Spark's
+    ``get_json_object`` only ``$['key']`` and cannot reach a key holding ``'``.
+    """
+    if engine.name == "spark":
+        if "'" in key:
+            raise ValueError(f"the rating key {key!r} holds an apostrophe, which Spark's JSON "
+                             "paths cannot address; rename the survey item or use DuckDB")
+        return f"$['{key}']"
+    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+_KEYS_SQL = r"""
+SELECT key FROM (
+  SELECT unnest(try(json_keys(properties))) AS key
+  FROM v_feedback WHERE metric = $m AND properties IS NOT NULL
+) WHERE regexp_matches(key, '\[.+\]\s*$') GROUP BY key ORDER BY key
+"""
+
+
+def _value(i: int) -> str:
+    """SQL for the text of property ``$p{i}`` (NULL when missing or malformed JSON)."""
+    return f"try(json_extract_string(properties, $p{i}))"
+
+
+def find_rating_attributes(engine: Engine, metric: str = "csat") -> dict[str, str]:
     """Rating-grid keys in the metric's ``properties``: label → key.
 
     A grid key looks like ``Question [Item]`` (Google Forms, Typeform matrices); it is kept
-    when at least half of the answers carrying it hold a number there. The label is the item.
+    when at least half of the answers holding a value there hold a number. The label is
+    the item. Two aggregate queries: the candidate keys, then each key's numeric share.
+    Malformed ``properties`` count as no keys (``try``: DuckDB raises on them, Spark not).
     """
-    rows = con.execute(
-        """
-        WITH k AS (
-          SELECT unnest(json_keys(properties)) AS key, properties
-          FROM v_feedback WHERE metric = $m AND properties IS NOT NULL
-                            AND json_valid(properties)
-        )
-        SELECT key FROM k WHERE regexp_matches(key, '\\[.+\\]\\s*$')
-        GROUP BY key
-        HAVING avg(CASE WHEN TRY_CAST(json_extract_string(properties, '$."' || replace(key, '"',
-                   '\\"') || '"') AS DOUBLE) IS NULL THEN 0 ELSE 1 END) >= 0.5
-        ORDER BY key
-        """, {"m": metric}).fetchall()
+    keys = engine.query(_KEYS_SQL, {"m": metric}).column("key").to_pylist()
+    if not keys:
+        return {}
+    shares = ", ".join(
+        f"avg(CASE WHEN {_value(i)} IS NULL THEN NULL WHEN TRY_CAST({_value(i)} AS DOUBLE) "
+        f"IS NULL THEN 0.0 ELSE 1.0 END) AS s{i}" for i in range(len(keys)))
+    params: dict[str, Any] = {"m": metric}
+    params.update({f"p{i}": _json_path(engine, k) for i, k in enumerate(keys)})
+    row = engine.query(f"SELECT {shares} FROM v_feedback WHERE metric = $m "
+                       "AND properties IS NOT NULL", params).to_pylist()[0]
+    return _labels([k for i, k in enumerate(keys)
+                    if row[f"s{i}"] is not None and row[f"s{i}"] >= 0.5])
+
+
+def _labels(keys: Sequence[str]) -> dict[str, str]:
     out: dict[str, str] = {}
-    for (key,) in rows:
+    for key in keys:
         m = _GRID.search(key)
         out[m.group(1).strip() if m else key] = key
     return out
 
 
-def _read(con: duckdb.DuckDBPyConnection, metric: str, keys: Sequence[str],
-          start: date | None, end: date | None) -> tuple[np.ndarray, np.ndarray]:
-    cols = ", ".join(
-        f"""TRY_CAST(json_extract_string(properties, '$."{k.replace('"', chr(92) + '"')
-        .replace("'", "''")}"') AS DOUBLE) AS x{i}""" for i, k in enumerate(keys))
+def _answers_sql(k: int, start: date | None, end: date | None) -> str:
+    """SQL of the answers that carry the score and all ``k`` ratings: y, x0 … x{k-1}."""
     where = ["metric = $m", "score IS NOT NULL"]
-    params: dict[str, Any] = {"m": metric}
     if start is not None:
         where.append("ts >= $s")
-        params["s"] = start
     if end is not None:
         where.append("ts < $e")
-        params["e"] = end
-    xs = " AND ".join(f"x{i} IS NOT NULL" for i in range(len(keys)))
-    rows = con.execute(
-        f"""
-        SELECT * FROM (
-          SELECT y, {', '.join(f'x{i}' for i in range(len(keys)))}, count(*) AS c FROM (
-            SELECT CAST(score AS DOUBLE) AS y, {cols} FROM v_feedback
-            WHERE {' AND '.join(where)})
-          WHERE {xs} GROUP BY ALL) ORDER BY ALL
-        """, params).fetchall()
-    if not rows:
-        return np.zeros((0, len(keys) + 1)), np.zeros(0)
-    arr = np.array(rows, dtype=float)
-    return arr[:, :-1], arr[:, -1]
+    cols = ", ".join(f"TRY_CAST({_value(i)} AS DOUBLE) AS x{i}" for i in range(k))
+    return (f"SELECT * FROM (SELECT CAST(score AS DOUBLE) AS y, {cols} FROM v_feedback "
+            f"WHERE {' AND '.join(where)}) WHERE "
+            + " AND ".join(f"x{i} IS NOT NULL" for i in range(k)))
+
+
+class _Reader:
+    """The aggregates key drivers need, computed by the engine (no answer rows leave it).
+
+    ``moments``: n, the sums S (1 + k; outcome first) and the sums of squares and
+    cross-products P (1 + k, 1 + k) of the answers carrying every rating, for the estimate.
+    ``combinations``: the distinct (outcome, ratings) combinations (m, 1 + k) with their
+    counts (m), in a total order, for the bootstrap. There are at most (number of scale
+    points)^(1 + k) of them however many answers there are, and both engines return them in
+    the same order, so the same seed draws the same replicates on either.
+    """
+
+    def __init__(self, engine: Engine, metric: str, keys: Sequence[str], start: date | None,
+                 end: date | None) -> None:
+        k = len(keys)
+        self.engine, self.k = engine, k
+        self.params: dict[str, Any] = {"m": metric}
+        self.params.update({f"p{i}": _json_path(engine, key) for i, key in enumerate(keys)})
+        if start is not None:
+            self.params["s"] = start
+        if end is not None:
+            self.params["e"] = end
+        self.answers = _answers_sql(k, start, end)
+        self.names = ["y"] + [f"x{i}" for i in range(k)]
+
+    def moments(self) -> tuple[float, np.ndarray, np.ndarray]:
+        names, k = self.names, self.k
+        sums = [f"sum({c}) AS s_{c}" for c in names]
+        cross = [f"sum({a} * {b}) AS p_{a}_{b}" for i, a in enumerate(names)
+                 for b in names[i:]]
+        mom = self.engine.query(f"SELECT CAST(count(*) AS BIGINT) AS n, "
+                                f"{', '.join(sums + cross)} FROM ({self.answers})",
+                                self.params).to_pylist()[0]
+        S = np.array([mom[f"s_{c}"] or 0.0 for c in names], dtype=float)
+        P = np.zeros((k + 1, k + 1))
+        for i, a in enumerate(names):
+            for j in range(i, k + 1):
+                P[i, j] = P[j, i] = mom[f"p_{a}_{names[j]}"] or 0.0
+        return float(mom["n"]), S, P
+
+    def combinations(self) -> tuple[np.ndarray, np.ndarray]:
+        cols = ", ".join(self.names)
+        t = self.engine.query(f"SELECT {cols}, CAST(count(*) AS BIGINT) AS c "
+                              f"FROM ({self.answers}) GROUP BY {cols} ORDER BY {cols}",
+                              self.params)
+        data = np.array([t.column(c).to_numpy() for c in self.names], dtype=float).T
+        return data.reshape(-1, self.k + 1), t.column("c").to_numpy().astype(float)
+
+
+def _moment_correlations(n: float, S: np.ndarray, P: np.ndarray,
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """R (k, k) among predictors and r (k) with the outcome from n, sums and cross-sums."""
+    mean = S / n
+    cov = P / n - np.outer(mean, mean)
+    sd = np.sqrt(np.clip(np.diagonal(cov), 0.0, None))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = cov / np.outer(sd, sd)
+    return corr[1:, 1:], corr[1:, 0]
 
 
 # --- the analysis ----------------------------------------------------------------------------
 
 
-def key_drivers(con: duckdb.DuckDBPyConnection, overall_metric: str = "csat",
+def key_drivers(engine: Engine, overall_metric: str = "csat",
                 attributes: Sequence[str] | Mapping[str, str] | None = None, *,
                 start: date | None = None, end: date | None = None,
                 method: str = "johnson", n_boot: int = 500, seed: int = 0) -> KeyDrivers:
@@ -246,7 +323,7 @@ def key_drivers(con: duckdb.DuckDBPyConnection, overall_metric: str = "csat",
     if method not in ("johnson", "shapley"):
         raise ValueError(f"method must be 'johnson' or 'shapley', not {method!r}")
     if attributes is None:
-        found = find_rating_attributes(con, overall_metric)
+        found = find_rating_attributes(engine, overall_metric)
     elif isinstance(attributes, Mapping):
         found = dict(attributes)
     else:
@@ -255,14 +332,16 @@ def key_drivers(con: duckdb.DuckDBPyConnection, overall_metric: str = "csat",
         raise ValueError(f"key drivers need at least two attribute ratings on "
                          f"{overall_metric!r} answers; found {list(found.values())}")
     labels, keys = list(found), list(found.values())
-    data, counts = _read(con, overall_metric, keys, start, end)
-    n = int(counts.sum())
+    reader = _Reader(engine, overall_metric, keys, start, end)
+    n_answers, S, P = reader.moments()
+    n = int(n_answers)
     k = len(keys)
     if n < k + 3:
         raise ValueError(f"only {n} {overall_metric!r} answers carry all of {labels}: "
                          "too few for key drivers")
+    data, counts = reader.combinations()
     decompose = relative_weights if method == "johnson" else shapley_r2
-    R, r = _correlations(data, counts)
+    R, r = _moment_correlations(n_answers, S, P)
     est = decompose(R, r)
     rng = np.random.default_rng(seed)
     boot_counts = rng.multinomial(n, counts / n, size=n_boot).astype(float)
@@ -279,9 +358,8 @@ def key_drivers(con: duckdb.DuckDBPyConnection, overall_metric: str = "csat",
 
     means, perf = [], []
     for i in range(k):
-        x = data[:, 1 + i]
-        m = float(counts @ x / n)
-        v = float(counts @ (x - m) ** 2 / (n - 1))
+        m = float(S[1 + i] / n)
+        v = max(float(P[1 + i, 1 + i] - n * m * m), 0.0) / (n - 1)
         means.append(m)
         perf.append(mean_interval(m, v, n))
     imp_line, perf_line = r2 / k, float(np.mean(means))

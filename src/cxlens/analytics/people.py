@@ -3,8 +3,9 @@
 Employee answers are ``v_feedback`` rows with ``metric = 'enps'`` and a ``team_id``. A
 customer NPS answer belongs to a team by its own ``team_id`` when it has one, otherwise by
 its ``store_id`` when exactly one team works in that store (``v_employees``); answers of a
-store shared by several teams, or of none, are left out of the link. Methods:
-docs/methods.md ("People and customers").
+store shared by several teams, or of none, are left out of the link. Everything is read
+through an ``Engine`` (DuckDB or Spark) as per-team aggregates. Methods: docs/methods.md
+("People and customers").
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import duckdb
 import numpy as np
 
 from cxlens.analytics._intervals import Estimate, fisher_z_interval
@@ -28,15 +28,16 @@ from cxlens.analytics.experience import (
     compare_segments,
     score,
 )
+from cxlens.warehouse.engine import Engine
 
 __all__ = ["PeopleLink", "TeamLink", "enps_by_team", "team_link"]
 
 
-def enps_by_team(con: duckdb.DuckDBPyConnection, start: date | None = None,
+def enps_by_team(engine: Engine, start: date | None = None,
                  end: date | None = None,
                  weights: str | Mapping[str, float] | None = None) -> list[Score]:
     """eNPS with its adjusted Wald interval per ``team_id`` (``group``) in ``[start, end)``."""
-    return [s for s in score(con, "enps", by="team_id", start=start, end=end, weights=weights)
+    return [s for s in score(engine, "enps", by="team_id", start=start, end=end, weights=weights)
             if s.group is not None]
 
 
@@ -87,8 +88,26 @@ class PeopleLink:
         return [t.team_id for t in self.teams if t.low_enps]
 
 
-def _customer_nps(con: duckdb.DuckDBPyConnection, start: date | None,
-                  end: date | None) -> dict[str, _Agg]:
+_CUSTOMER_NPS_SQL = """
+WITH sole AS (
+  SELECT store_id, min(team_id) AS team_id FROM v_employees
+  WHERE store_id IS NOT NULL AND team_id IS NOT NULL
+  GROUP BY store_id HAVING count(DISTINCT team_id) = 1
+),
+a AS (
+  SELECT coalesce(f.team_id, sole.team_id) AS team_id, CAST(f.score AS DOUBLE) AS x
+  FROM v_feedback f LEFT JOIN sole ON f.team_id IS NULL AND sole.store_id = f.store_id
+  WHERE {where}
+)
+SELECT team_id, CAST(count(*) AS BIGINT) AS n,
+       CAST(count(*) FILTER (WHERE x >= 9) AS BIGINT) AS good,
+       CAST(count(*) FILTER (WHERE x <= 6) AS BIGINT) AS bad,
+       sum(x) AS sx, sum(x * x) AS sxx
+FROM a WHERE team_id IS NOT NULL GROUP BY team_id ORDER BY team_id
+"""
+
+
+def _customer_nps(engine: Engine, start: date | None, end: date | None) -> dict[str, _Agg]:
     where, params = ["f.metric = 'nps'", "f.score IS NOT NULL"], {}
     if start is not None:
         where.append("f.ts >= $s")
@@ -96,27 +115,31 @@ def _customer_nps(con: duckdb.DuckDBPyConnection, start: date | None,
     if end is not None:
         where.append("f.ts < $e")
         params["e"] = end
-    rows = con.execute(
-        f"""
-        WITH sole AS (
-          SELECT store_id, min(team_id) AS team_id FROM v_employees
-          WHERE store_id IS NOT NULL AND team_id IS NOT NULL
-          GROUP BY store_id HAVING count(DISTINCT team_id) = 1
-        ),
-        a AS (
-          SELECT coalesce(f.team_id, sole.team_id) AS team_id, CAST(f.score AS DOUBLE) AS x
-          FROM v_feedback f LEFT JOIN sole ON f.team_id IS NULL AND sole.store_id = f.store_id
-          WHERE {' AND '.join(where)}
-        )
-        SELECT team_id, count(*), count(*) FILTER (WHERE x >= 9),
-               count(*) FILTER (WHERE x <= 6), sum(x), sum(x * x)
-        FROM a WHERE team_id IS NOT NULL GROUP BY team_id
-        """, params).fetchall()
-    return {t: _Agg(int(n), float(n), float(n), float(g), float(b), float(sx), float(sxx))
-            for t, n, g, b, sx, sxx in rows}
+    rows = engine.query(_CUSTOMER_NPS_SQL.format(where=" AND ".join(where)), params)
+    return {r["team_id"]: _Agg(int(r["n"]), float(r["n"]), float(r["n"]), float(r["good"]),
+                               float(r["bad"]), float(r["sx"]), float(r["sxx"]))
+            for r in rows.to_pylist()}
 
 
-def team_link(con: duckdb.DuckDBPyConnection, start: date | None = None,
+# One row per team: a name (the smallest, if employees disagree) and the store most of its
+# employees work in (ties to the smallest id), so both engines pick the same.
+_TEAMS_SQL = """
+WITH e AS (
+  SELECT team_id, team_name, store_id FROM v_employees WHERE team_id IS NOT NULL
+),
+s AS (
+  SELECT team_id, store_id, row_number() OVER (
+           PARTITION BY team_id ORDER BY count(*) DESC, store_id) AS rk
+  FROM e WHERE store_id IS NOT NULL GROUP BY team_id, store_id
+)
+SELECT t.team_id AS team_id, t.team_name AS team_name, s.store_id AS store_id
+FROM (SELECT team_id, min(team_name) AS team_name FROM e GROUP BY team_id) t
+LEFT JOIN s ON s.team_id = t.team_id AND s.rk = 1
+ORDER BY t.team_id
+"""
+
+
+def team_link(engine: Engine, start: date | None = None,
               end: date | None = None, *, min_answers: int = MIN_SAMPLE,
               alpha: float = ALPHA) -> PeopleLink:
     """For each team in ``v_employees`` (or with eNPS answers): eNPS, customers' NPS, the
@@ -125,13 +148,12 @@ def team_link(con: duckdb.DuckDBPyConnection, start: date | None = None,
     Teams whose customer NPS rests on fewer than ``min_answers`` answers (default
     MIN_SAMPLE) are shown but left out of the correlation.
     """
-    teams = {t: (name, store) for t, name, store in con.execute(
-        """SELECT team_id, any_value(team_name), mode(store_id) FROM v_employees
-           WHERE team_id IS NOT NULL GROUP BY team_id ORDER BY team_id""").fetchall()}
-    enps = {s.group: s for s in enps_by_team(con, start, end)}
-    tests = {t.group: t for t in compare_segments(con, "enps", by="team_id", start=start,
+    teams = {r["team_id"]: (r["team_name"], r["store_id"])
+             for r in engine.query(_TEAMS_SQL).to_pylist()}
+    enps = {s.group: s for s in enps_by_team(engine, start, end)}
+    tests = {t.group: t for t in compare_segments(engine, "enps", by="team_id", start=start,
                                                   end=end, alpha=alpha)}
-    nps = _customer_nps(con, start, end)
+    nps = _customer_nps(engine, start, end)
     out = []
     for tid in sorted(set(teams) | set(enps)):
         name, store = teams.get(tid, (None, None))

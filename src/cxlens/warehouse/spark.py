@@ -101,6 +101,18 @@ _SILENTLY_WRONG: tuple[tuple[Any, str], ...] = (
 )
 
 
+# DuckDB's JSON functions raise on malformed JSON, so portable SQL wraps them in try();
+# Spark's return NULL on malformed JSON already and SQLGlot has no Spark form of try().
+_NULL_ON_BAD_JSON = (exp.JSONKeys, exp.JSONExtract, exp.JSONExtractScalar)
+
+
+def _unwrap_json_try(node: exp.Expression) -> exp.Expression:
+    """``try(json_fn(x))`` becomes ``json_fn(x)`` on Spark (same meaning, see above)."""
+    if isinstance(node, exp.Try) and isinstance(node.this, _NULL_ON_BAD_JSON):
+        return node.this
+    return node
+
+
 def check_portable(tree: exp.Expression) -> None:
     """Raise ``UnsupportedError`` for constructs whose Spark translation changes meaning."""
     for node in tree.walk():
@@ -129,6 +141,7 @@ def to_spark_sql(sql: str) -> str:
             f"Engine.query runs read-only queries, not {type(tree).__name__.upper()}"
         )
     check_portable(tree)
+    tree = tree.transform(_unwrap_json_try)
     return tree.sql(dialect="spark", pretty=True, unsupported_level=ErrorLevel.RAISE)
 
 

@@ -182,9 +182,9 @@ def drivers(access: Reader, q: Annotated[DriversQuery, Query()]) -> DriversOut:
     relative weights or the Shapley decomposition of R²), each with its bootstrap interval,
     its mean rating (performance) and its quadrant of the priority matrix."""
     _window(q.start, q.end)
-    with access.warehouse.read() as cur:
+    with access.warehouse.engine() as eng:
         try:
-            kd = drv.key_drivers(cur, q.metric, start=q.start, end=q.end, method=q.method,
+            kd = drv.key_drivers(eng, q.metric, start=q.start, end=q.end, method=q.method,
                                  n_boot=q.n_boot, seed=q.seed)
         except ValueError as exc:  # too few ratings: the data, not the request
             return DriversOut(metric=q.metric, method=q.method, available=False,
@@ -197,8 +197,8 @@ def people(access: Reader, q: Annotated[PeopleQuery, Query()]) -> PeopleOut:
     """eNPS per team beside its customers' NPS, each team's eNPS against the other teams
     (BH-adjusted), and the correlation across teams with Fisher's interval."""
     _window(q.start, q.end)
-    with access.warehouse.read() as cur:
-        link = ppl.team_link(cur, q.start, q.end, min_answers=q.min_answers)
+    with access.warehouse.engine() as eng:
+        link = ppl.team_link(eng, q.start, q.end, min_answers=q.min_answers)
     return people_out(link, q.start, q.end)
 
 

@@ -28,6 +28,7 @@ from cxlens.analytics import experience as exp
 from cxlens.analytics import people as ppl
 from cxlens.analytics import weighting as wgt
 from cxlens.errors import UserError
+from cxlens.warehouse.engine import Engine
 from cxlens.warehouse.store import db_path
 from cxlens.web import charts
 from cxlens.web.deps import Db, WorkspaceAccess, WorkspaceRole, get_clock
@@ -183,14 +184,15 @@ def build_experience(cur: Any, con: sqlite3.Connection, access: WorkspaceAccess,
             "weighting": weighting, **build_value(cur, t, w)}
 
 
-def build_drivers(cur: Any, t: Callable[..., str], w: Window, c: Choices) -> dict[str, Any]:
-    kd = drv.key_drivers(cur, start=w.start, end=w.end, method=c.method)
+def build_drivers(eng: Engine, t: Callable[..., str], w: Window, c: Choices,
+                  ) -> dict[str, Any]:
+    kd = drv.key_drivers(eng, start=w.start, end=w.end, method=c.method)
     return {"charts": [charts.drivers_chart("matrix", t("drv.matrix_title"), t, kd)],
             "kd": kd, "min_sample": exp.MIN_SAMPLE}
 
 
-def build_people(cur: Any, t: Callable[..., str], w: Window) -> dict[str, Any]:
-    link = ppl.team_link(cur, w.start, w.end)
+def build_people(eng: Engine, t: Callable[..., str], w: Window) -> dict[str, Any]:
+    link = ppl.team_link(eng, w.start, w.end)
     return {"charts": [charts.people_chart("teams", t("ppl.teams_title"), t, link.teams)],
             "link": link, "low_teams": [tm for tm in link.teams if tm.low_enps]}
 
@@ -201,9 +203,10 @@ def _built(request: Request, access: WorkspaceAccess, con: sqlite3.Connection, p
     with access.warehouse.read() as cur:
         if page == "experience":
             return build_experience(cur, con, access, t, c, w)
+    with access.warehouse.engine() as eng:
         if page == "drivers":
-            return build_drivers(cur, t, w, c)
-        return build_people(cur, t, w)
+            return build_drivers(eng, t, w, c)
+        return build_people(eng, t, w)
 
 
 def _page(request: Request, access: WorkspaceAccess, con: sqlite3.Connection, page: str,
