@@ -416,6 +416,24 @@ def test_named_parameters(duck: Engine, sparkeng: Engine) -> None:
     assert duck.query(sql, params)["n"][0].as_py() > 0
 
 
+@pytest.mark.spark
+def test_list_parameter_and_days_from_a_column(duck: Engine, sparkeng: Engine) -> None:
+    """A list parameter unnested into rows (``EXPLODE(:days)`` on Spark), and a number of
+    days from a column added to a timestamp (``d * INTERVAL 1 DAY``): what
+    ``value_by_group`` uses for its horizons."""
+    sql = """
+        WITH h AS (SELECT unnest($days) AS d)
+        SELECT h.d AS d, count(*) AS n, max(o.ts + h.d * INTERVAL 1 DAY) AS last_end
+        FROM orders AS o CROSS JOIN h
+        WHERE o.ts + h.d * INTERVAL 1 DAY <= $until
+        GROUP BY h.d ORDER BY d
+    """
+    params = {"days": [1, 30, 90], "until": dt.datetime(2025, 9, 1, 12, 30)}
+    left = duck.query(sql, params)
+    assert_same_result(left, sparkeng.query(sql, params), ordered=True)
+    assert left["d"].to_pylist() == [1, 30, 90] and left["n"][2].as_py() > 0
+
+
 # ---------------------------------------------------------------------------------------
 # Constructs SQLGlot translates without error into something else: refused
 # ---------------------------------------------------------------------------------------
