@@ -18,6 +18,7 @@ import itertools
 import math
 import os
 import random
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -432,6 +433,25 @@ def test_list_parameter_and_days_from_a_column(duck: Engine, sparkeng: Engine) -
     left = duck.query(sql, params)
     assert_same_result(left, sparkeng.query(sql, params), ordered=True)
     assert left["d"].to_pylist() == [1, 30, 90] and left["n"][2].as_py() > 0
+
+
+@pytest.mark.spark
+def test_naive_datetime_parameters_mean_utc_in_any_local_zone(
+        duck: Engine, sparkeng: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A naive datetime parameter is UTC on both engines whatever the process's TZ is
+    (PySpark alone would read it in the local zone: 10:00 became 07:00 in Helsinki)."""
+    sql = "SELECT $at AS at, $days AS days"
+    params = {"at": dt.datetime(2026, 4, 1, 10), "days": [dt.datetime(2026, 7, 1, 0, 30)]}
+    monkeypatch.setenv("TZ", "Europe/Helsinki")
+    time.tzset()
+    try:
+        right = sparkeng.query(sql, params)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert_same_result(duck.query(sql, params), right)
+    assert right["at"][0].as_py() == dt.datetime(2026, 4, 1, 10, tzinfo=dt.UTC)
+    assert right["days"][0].as_py() == [dt.datetime(2026, 7, 1, 0, 30, tzinfo=dt.UTC)]
 
 
 # ---------------------------------------------------------------------------------------
