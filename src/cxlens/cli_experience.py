@@ -164,11 +164,11 @@ def value_cmd(
     the worth of one detractor turned promoter (an association, not an effect): the
     difference of their revenue per customer and of their repurchase rates."""
     from cxlens.analytics.experience import value_by_group
-    from cxlens.warehouse.store import open_warehouse
+    from cxlens.warehouse.store import open_engine
 
-    with open_warehouse(workspace, read_only=True) as con:
+    with open_engine(workspace) as eng:
         try:
-            v = value_by_group(con, days=days or (90, 180), as_of=_day(as_of, "--as-of"),
+            v = value_by_group(eng, days=days or (90, 180), as_of=_day(as_of, "--as-of"),
                                now=clock.system())
         except ValueError as exc:
             raise UserError(str(exc), hint="give --days as positive whole numbers") from None

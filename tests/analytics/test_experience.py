@@ -24,6 +24,7 @@ from cxlens.analytics._intervals import (
     welch_difference,
     wilson,
 )
+from cxlens.warehouse.engine import DuckDBEngine
 from cxlens.warehouse.store import open_warehouse
 
 # --- intervals: known answers ------------------------------------------------------------
@@ -286,7 +287,7 @@ def test_value_by_group_hand_computed() -> None:
         ("o3", "c2", "2026-02-01", 20, None), ("o5", "c5", "2026-03-01", 40, None),
         ("o4", "c3", "2026-10-05", 70, None),
     ])
-    v = ex.value_by_group(con, days=(90, 180), as_of=date(2026, 11, 26))
+    v = ex.value_by_group(DuckDBEngine(con), days=(90, 180), as_of=date(2026, 11, 26))
     p90, d90, m90 = (v.get(90, g) for g in ("promoter", "detractor", "passive"))
     assert (p90.n, p90.revenue.value, p90.repurchase.value) == (2, 50.0, 50.0)
     assert (d90.n, d90.revenue.value, d90.repurchase.value) == (2, 30.0, 100.0)
@@ -341,7 +342,7 @@ def test_demo_scores_by_every_kind_of_dimension(demo) -> None:
 def test_demo_value_by_group_uses_only_fully_observed_windows(demo) -> None:
     ws, _ = demo
     with open_warehouse(ws, read_only=True) as con:
-        v = ex.value_by_group(con, days=(90, 180))
+        v = ex.value_by_group(DuckDBEngine(con), days=(90, 180))
         last_answer = con.execute(
             "SELECT max(ts) FROM v_feedback WHERE metric = 'nps'").fetchall()[0][0]
         first = con.execute("""

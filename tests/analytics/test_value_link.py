@@ -19,7 +19,8 @@ from cxlens.analytics._bootstrap import (
     resample_means,
 )
 from cxlens.analytics._intervals import mean_interval, newcombe_difference, welch_difference
-from cxlens.warehouse.store import open_warehouse
+from cxlens.warehouse.engine import DuckDBEngine
+from cxlens.warehouse.store import open_engine
 
 
 def _revenue(rng: np.random.Generator, n: int, p_buy: float) -> np.ndarray:
@@ -96,7 +97,7 @@ def test_two_customers_give_two_exact_bootstrap_bounds() -> None:
 
 
 def _warehouse(answers: list[tuple[str, str, int]],
-               orders: list[tuple[str, str, str, float]]) -> duckdb.DuckDBPyConnection:
+               orders: list[tuple[str, str, str, float]]) -> DuckDBEngine:
     con = duckdb.connect()
     con.execute("CREATE TABLE v_feedback (response_id VARCHAR, ts TIMESTAMP, metric VARCHAR, "
                 "score DECIMAL(18,4), customer_id VARCHAR)")
@@ -105,7 +106,7 @@ def _warehouse(answers: list[tuple[str, str, int]],
     con.executemany("INSERT INTO v_feedback VALUES (?, ?, 'nps', ?, ?)",
                     [(f"r-{c}", ts, s, c) for c, ts, s in answers])
     con.executemany("INSERT INTO v_orders VALUES (?, ?, ?, ?, NULL)", orders)
-    return con
+    return DuckDBEngine(con)
 
 
 def test_value_by_group_hand_built_intervals_stay_above_zero() -> None:
@@ -194,8 +195,8 @@ def test_demo_planted_value_link_points_the_right_way(demo) -> None:
     assert f["promoter"] < f["passive"] < 1 < f["detractor"]
     before = planted["without_the_link"]["90"]
     assert before["promoter"]["bought_again_pct"] < before["detractor"]["bought_again_pct"]
-    with open_warehouse(ws, read_only=True) as con:
-        v = ex.value_by_group(con)
+    with open_engine(ws) as eng:
+        v = ex.value_by_group(eng)
     for days in (90, 180):
         p, d = v.get(days, "promoter"), v.get(days, "detractor")
         real = planted["realised"][str(days)]

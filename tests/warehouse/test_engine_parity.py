@@ -18,6 +18,7 @@ import itertools
 import math
 import os
 import random
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -414,6 +415,43 @@ def test_named_parameters(duck: Engine, sparkeng: Engine) -> None:
     params = {"ch": "myymälä", "since": dt.datetime(2025, 6, 1)}
     assert_same_result(duck.query(sql, params), sparkeng.query(sql, params))
     assert duck.query(sql, params)["n"][0].as_py() > 0
+
+
+@pytest.mark.spark
+def test_list_parameter_and_days_from_a_column(duck: Engine, sparkeng: Engine) -> None:
+    """A list parameter unnested into rows (``EXPLODE(:days)`` on Spark), and a number of
+    days from a column added to a timestamp (``d * INTERVAL 1 DAY``): what
+    ``value_by_group`` uses for its horizons."""
+    sql = """
+        WITH h AS (SELECT unnest($days) AS d)
+        SELECT h.d AS d, count(*) AS n, max(o.ts + h.d * INTERVAL 1 DAY) AS last_end
+        FROM orders AS o CROSS JOIN h
+        WHERE o.ts + h.d * INTERVAL 1 DAY <= $until
+        GROUP BY h.d ORDER BY d
+    """
+    params = {"days": [1, 30, 90], "until": dt.datetime(2025, 9, 1, 12, 30)}
+    left = duck.query(sql, params)
+    assert_same_result(left, sparkeng.query(sql, params), ordered=True)
+    assert left["d"].to_pylist() == [1, 30, 90] and left["n"][2].as_py() > 0
+
+
+@pytest.mark.spark
+def test_naive_datetime_parameters_mean_utc_in_any_local_zone(
+        duck: Engine, sparkeng: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A naive datetime parameter is UTC on both engines whatever the process's TZ is
+    (PySpark alone would read it in the local zone: 10:00 became 07:00 in Helsinki)."""
+    sql = "SELECT $at AS at, $days AS days"
+    params = {"at": dt.datetime(2026, 4, 1, 10), "days": [dt.datetime(2026, 7, 1, 0, 30)]}
+    monkeypatch.setenv("TZ", "Europe/Helsinki")
+    time.tzset()
+    try:
+        right = sparkeng.query(sql, params)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert_same_result(duck.query(sql, params), right)
+    assert right["at"][0].as_py() == dt.datetime(2026, 4, 1, 10, tzinfo=dt.UTC)
+    assert right["days"][0].as_py() == [dt.datetime(2026, 7, 1, 0, 30, tzinfo=dt.UTC)]
 
 
 # ---------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import duckdb
 import numpy as np
 
 from cxlens.analytics._bootstrap import N_BOOT, bootstrap_mean
@@ -22,6 +21,7 @@ from cxlens.analytics._intervals import (
     wilson,
 )
 from cxlens.clock import utc_naive
+from cxlens.warehouse.engine import Engine
 
 NPS_GROUPS = ("promoter", "passive", "detractor")
 COUNTED_ORDER = "coalesce(o.status, '') NOT IN ('refunded', 'lost')"
@@ -105,21 +105,64 @@ class ValueByGroup:
                 for d, e in sorted(self.promoter_minus_detractor.items())]
 
 
-def _observed_until(con: duckdb.DuckDBPyConnection, as_of: date | datetime | None,
+def _observed_until(engine: Engine, as_of: date | datetime | None,
                     now: datetime | None) -> datetime | None:
+    """The end of the order data used: ``as_of``, else the last counted order not after
+    ``now`` (or the last counted order at all without ``now``); naive UTC like the
+    warehouse's timestamps."""
     if isinstance(as_of, datetime):
-        return as_of
+        return utc_naive(as_of)
     if as_of is not None:
         return datetime(as_of.year, as_of.month, as_of.day)
     if now is None:
-        return con.execute(f"SELECT max(o.ts) FROM v_orders o WHERE {COUNTED_ORDER}"
-                           ).fetchall()[0][0]
-    return con.execute(
-        f"SELECT max(o.ts) FROM v_orders o WHERE {COUNTED_ORDER} AND o.ts <= $now",
-        {"now": utc_naive(now)}).fetchall()[0][0]
+        table = engine.query(
+            f"SELECT max(o.ts) AS until FROM v_orders AS o WHERE {COUNTED_ORDER}")
+    else:
+        table = engine.query(
+            f"SELECT max(o.ts) AS until FROM v_orders AS o "
+            f"WHERE {COUNTED_ORDER} AND o.ts <= $now", {"now": utc_naive(now)})
+    until = table.column("until")[0].as_py()
+    return None if until is None else utc_naive(until)
 
 
-def value_by_group(con: duckdb.DuckDBPyConnection, days: Sequence[int] = (90, 180),
+# Each group's distinct revenues per customer with how many customers had each (most have
+# 0, so a group is a handful of rows) and how many of them bought again: the aggregate the
+# bootstrap resamples. Revenue is summed as the warehouse's DECIMAL (exact, so the engines
+# agree to the cent on every distinct value and group alike) and only then made a DOUBLE.
+# "answer + d days" is ``ts + d * INTERVAL 1 DAY``: calendar days of 24 h on UTC times on
+# both engines (docs/engine.md).
+VALUE_SQL = f"""
+WITH ans AS (
+  SELECT customer_id, ts,
+         CASE WHEN score >= 9 THEN 'promoter' WHEN score >= 7 THEN 'passive'
+              ELSE 'detractor' END AS grp
+  FROM (
+    SELECT customer_id, ts, score, row_number() OVER (
+             PARTITION BY customer_id ORDER BY ts, response_id) AS rn
+    FROM v_feedback
+    WHERE metric = 'nps' AND score IS NOT NULL AND customer_id IS NOT NULL) AS f
+  WHERE rn = 1
+),
+h AS (SELECT unnest($days) AS d),
+x AS (
+  SELECT h.d AS d, a.customer_id AS customer_id, a.grp AS grp,
+         coalesce(sum(o.amount), 0) AS rev,
+         CASE WHEN count(o.order_id) > 0 THEN 1 ELSE 0 END AS rep
+  FROM ans AS a CROSS JOIN h
+  LEFT JOIN v_orders AS o ON o.customer_id = a.customer_id AND o.ts > a.ts
+       AND o.ts <= a.ts + h.d * INTERVAL 1 DAY AND {COUNTED_ORDER}
+  WHERE a.ts + h.d * INTERVAL 1 DAY <= $until
+  GROUP BY h.d, a.customer_id, a.grp
+)
+SELECT x.d AS days, x.grp AS grp, CAST(x.rev AS DOUBLE) AS revenue,
+       count(*) AS customers, CAST(sum(x.rep) AS BIGINT) AS repurchased
+FROM x
+GROUP BY x.d, x.grp, x.rev
+ORDER BY days, grp, revenue
+"""
+
+
+def value_by_group(engine: Engine, days: Sequence[int] = (90, 180),
                    as_of: date | datetime | None = None, n_boot: int = N_BOOT,
                    seed: int = 0, now: datetime | None = None) -> ValueByGroup:
     """Revenue and repurchase of promoters, passives and detractors after they answered.
@@ -143,39 +186,14 @@ def value_by_group(con: duckdb.DuckDBPyConnection, days: Sequence[int] = (90, 18
         raise ValueError("days must be positive numbers of days")
     if n_boot < 100:
         raise ValueError("n_boot must be at least 100 bootstrap replicates")
-    until = _observed_until(con, as_of, now)
+    until = _observed_until(engine, as_of, now)
     if until is None:
         return ValueByGroup(None, [], {d: empty("welch-t") for d in horizons},
                             dict.fromkeys(horizons), {d: empty("newcombe") for d in horizons},
                             dict.fromkeys(horizons), n_boot, seed)
-    rows = con.execute(
-        f"""
-        WITH ans AS (
-          SELECT customer_id, ts, score FROM (
-            SELECT customer_id, ts, score, row_number() OVER (
-                     PARTITION BY customer_id ORDER BY ts, response_id) AS rn
-            FROM v_feedback
-            WHERE metric = 'nps' AND score IS NOT NULL AND customer_id IS NOT NULL)
-          WHERE rn = 1
-        ),
-        h AS (SELECT unnest($days) AS d),
-        x AS (
-          SELECT h.d, a.customer_id,
-                 CASE WHEN a.score >= 9 THEN 'promoter' WHEN a.score >= 7 THEN 'passive'
-                      ELSE 'detractor' END AS grp,
-                 coalesce(sum(CAST(o.amount AS DOUBLE)), 0) AS rev,
-                 CAST(count(o.order_id) > 0 AS INTEGER) AS rep
-          FROM ans a CROSS JOIN h
-          LEFT JOIN v_orders o ON o.customer_id = a.customer_id AND o.ts > a.ts
-               AND o.ts <= a.ts + to_days(CAST(h.d AS INTEGER)) AND {COUNTED_ORDER}
-          WHERE a.ts + to_days(CAST(h.d AS INTEGER)) <= $until
-          GROUP BY h.d, a.customer_id, grp
-        )
-        SELECT d, grp, rev, count(*), sum(rep) FROM x GROUP BY d, grp, rev
-        ORDER BY d, grp, rev
-        """,
-        {"days": horizons, "until": until},
-    ).fetchall()
+    table = engine.query(VALUE_SQL, {"days": horizons, "until": until})
+    rows = zip(*(table.column(c).to_pylist()
+                 for c in ("days", "grp", "revenue", "customers", "repurchased")), strict=True)
     sample: dict[tuple[int, str], list[tuple[float, int, int]]] = {}
     for d, g, rev, c, r in rows:
         sample.setdefault((int(d), g), []).append((float(rev), int(c), int(r)))

@@ -17,6 +17,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -145,6 +146,18 @@ def to_spark_sql(sql: str) -> str:
     return tree.sql(dialect="spark", pretty=True, unsupported_level=ErrorLevel.RAISE)
 
 
+def _utc(value: Any) -> Any:
+    """A parameter with its naive datetimes marked UTC, as the warehouse means them (and as
+    DuckDB binds them): PySpark reads a naive datetime in the Python process's local time
+    zone, which would shift it by that zone's offset (e.g. 10:00 becomes 07:00 under
+    ``TZ=Europe/Helsinki``)."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    if isinstance(value, list | tuple):
+        return [_utc(v) for v in value]
+    return value
+
+
 class SparkEngine:
     """Runs cxlens SQL on a SparkSession, transpiled from DuckDB's dialect.
 
@@ -166,7 +179,8 @@ class SparkEngine:
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         """Translate, run and return the rows as a normalised Arrow table."""
-        df = self.spark.sql(to_spark_sql(sql), args=dict(params) if params else None)
+        args = {k: _utc(v) for k, v in params.items()} if params else None
+        df = self.spark.sql(to_spark_sql(sql), args=args)
         return normalize_arrow(df.toArrow())
 
     def register(self, name: str, table: pa.Table) -> None:

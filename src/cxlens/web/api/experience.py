@@ -213,7 +213,7 @@ def value(access: Reader, q: Annotated[ValueQuery, Query()], clock: ServerClock)
     Only answers whose whole window is observed count: by ``as_of`` when given, else by the
     last order date in the data (not in the future).
     """
-    with access.warehouse.read() as cur, unprocessable():
-        v = exp.value_by_group(cur, days=q.days, as_of=q.as_of, n_boot=q.n_boot,
+    with access.warehouse.engine() as eng, unprocessable():
+        v = exp.value_by_group(eng, days=q.days, as_of=q.as_of, n_boot=q.n_boot,
                                seed=q.seed, now=clock())
     return value_out(v)

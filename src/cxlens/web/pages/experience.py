@@ -28,7 +28,7 @@ from cxlens.analytics import experience as exp
 from cxlens.analytics import people as ppl
 from cxlens.analytics import weighting as wgt
 from cxlens.errors import UserError
-from cxlens.warehouse.engine import Engine
+from cxlens.warehouse.engine import DuckDBEngine, Engine
 from cxlens.warehouse.store import db_path
 from cxlens.web import charts
 from cxlens.web.deps import Db, WorkspaceAccess, WorkspaceRole, get_clock
@@ -150,7 +150,8 @@ def _weights(cur: Any, t: Callable[..., str], c: Choices, w: Window,
 def build_value(cur: Any, t: Callable[..., str], w: Window) -> dict[str, Any]:
     """Experience → value: revenue and repurchase by NPS group, the detractor→promoter worth.
     Observed until the window's day when the reader chose one, else the data's last order."""
-    v = exp.value_by_group(cur, as_of=w.as_of if w.explicit else None, now=w.now)
+    v = exp.value_by_group(DuckDBEngine(cur), as_of=w.as_of if w.explicit else None,
+                           now=w.now)
     worth = v.worth()
     return {"value": v, "worth": worth, "linked": any(g.n for g in v.groups),
             "value_charts": [
