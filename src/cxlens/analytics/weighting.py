@@ -15,7 +15,8 @@ in one of two ways (docs/methods.md, "Response weights"):
   ``score(weights=…)`` and, for showing, the cells it was built from.
 
 Nothing here renders or reads files; the weighting is computed from the same answers the
-scores use (same window, metric and filters).
+scores use (same window, metric and filters), through an :class:`~cxlens.warehouse.engine.Engine`
+(DuckDB or Spark) in the portable SQL of docs/engine.md.
 """
 
 from __future__ import annotations
@@ -26,9 +27,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import duckdb
-
-from cxlens.analytics.experience import _answers_where, _bucket, _check_metric, _dimension
+from cxlens.analytics.experience import (
+    _answers_where,
+    _bucket,
+    _check_metric,
+    _dimension,
+    _json_path,
+)
+from cxlens.warehouse.engine import Engine
 
 __all__ = ["WEIGHT_NAMES", "Cell", "Weighting", "poststratify", "weight_keys"]
 
@@ -36,27 +42,36 @@ WEIGHT_NAMES = ("weight", "paino", "vikt")
 """A properties key whose name contains one of these (any case) may hold response weights."""
 
 
-def weight_keys(con: duckdb.DuckDBPyConnection, metric: str) -> list[str]:
+def weight_keys(engine: Engine, metric: str) -> list[str]:
     """Keys of the metric's ``properties`` that hold response weights.
 
     A key qualifies when its name contains one of :data:`WEIGHT_NAMES` and at least half of
     the answers carrying it hold a positive number there. The name rule keeps ordinary
     numbers (order numbers, attribute ratings) from being offered as weights.
+
+    Two queries: the keys named like weights, then the share of positive numbers under
+    each of them. A JSON path cannot come from a column portably (Spark's path syntax
+    differs from DuckDB's), so each candidate's path is written into the second query as a
+    literal that SQLGlot rewrites for Spark.
     """
     _check_metric(metric)
-    rows = con.execute(
-        """
-        WITH k AS (
-          SELECT unnest(json_keys(properties)) AS key, properties FROM v_feedback
-          WHERE metric = $m AND properties IS NOT NULL AND json_valid(properties)
-        )
+    answers = ("FROM v_feedback WHERE metric = $m AND properties IS NOT NULL "
+               "AND json_valid(properties)")
+    names = engine.query(
+        f"""
+        WITH k AS (SELECT unnest(json_keys(properties)) AS key {answers})
         SELECT key FROM k WHERE regexp_matches(lower(key), $names)
-        GROUP BY key
-        HAVING avg(CASE WHEN TRY_CAST(json_extract_string(properties, '$."' || replace(key,
-                   '"', '\\"') || '"') AS DOUBLE) > 0 THEN 1 ELSE 0 END) >= 0.5
-        ORDER BY key
-        """, {"m": metric, "names": "|".join(WEIGHT_NAMES)}).fetchall()
-    return [r[0] for r in rows]
+        GROUP BY key ORDER BY key
+        """, {"m": metric, "names": "|".join(WEIGHT_NAMES)}).column("key").to_pylist()
+    if not names:
+        return []
+    shares = ", ".join(
+        f"CAST(avg(CASE WHEN TRY_CAST(json_extract_string(properties, {_json_path(k)}) "
+        f"AS DOUBLE) > 0 THEN 1 ELSE 0 END) FILTER (WHERE list_contains("
+        f"json_keys(properties), $k{i})) AS DOUBLE) AS s{i}" for i, k in enumerate(names))
+    row = engine.query(f"SELECT {shares} {answers}",
+                       {"m": metric, **{f"k{i}": k for i, k in enumerate(names)}}).to_pylist()[0]
+    return [k for i, k in enumerate(names) if (row[f"s{i}"] or 0.0) >= 0.5]
 
 
 @dataclass(frozen=True)
@@ -97,22 +112,30 @@ class Weighting:
     weights: dict[str, float] = field(repr=False)
 
 
-def _population(con: duckdb.DuckDBPyConnection, expr: str, by: str,
-                shares: Mapping[str, float] | None) -> tuple[str, dict[str, Any]]:
-    """SQL of the population's shares (``g``, ``p``; p sums to 1) and its parameters."""
+def _population(expr: str, shares: Mapping[str, float] | None) -> tuple[str, dict[str, Any]]:
+    """SQL of the population's shares (``g``, ``p``; p sums to 1) and its parameters.
+
+    Given shares are one ``SELECT $g, $p`` per group joined by UNION ALL: a list parameter
+    would need two ``unnest`` side by side, which Spark refuses (one generator per SELECT).
+    """
     if shares is None:
-        return (f"SELECT CAST({expr} AS VARCHAR) AS g, count(*) / sum(count(*)) OVER () AS p "
+        return (f"SELECT CAST({expr} AS VARCHAR) AS g, "
+                f"CAST(count(*) AS DOUBLE) / sum(count(*)) OVER () AS p "
                 f"FROM customers c WHERE {expr} IS NOT NULL GROUP BY 1"), {}
     clean = {str(k): float(v) for k, v in shares.items()}
     if not clean or any(not math.isfinite(v) or v <= 0 for v in clean.values()):
         raise ValueError("population shares must be positive numbers, e.g. "
                          "{'FI': 0.6, 'SE': 0.4}")
     total = sum(clean.values())
-    return "SELECT unnest($pg) AS g, unnest($ps) AS p", {
-        "pg": list(clean), "ps": [v / total for v in clean.values()]}
+    sql = " UNION ALL ".join(f"SELECT CAST($pg{i} AS VARCHAR) AS g, CAST($ps{i} AS DOUBLE) AS p"
+                             for i in range(len(clean)))
+    params: dict[str, Any] = {}
+    for i, (g, v) in enumerate(clean.items()):
+        params[f"pg{i}"], params[f"ps{i}"] = g, v / total
+    return sql, params
 
 
-def poststratify(con: duckdb.DuckDBPyConnection, metric: str, by: str,
+def poststratify(engine: Engine, metric: str, by: str,
                  start: date | None = None, end: date | None = None, *,
                  shares: Mapping[str, float] | None = None,
                  filters: Mapping[str, Any] | None = None,
@@ -127,12 +150,12 @@ def poststratify(con: duckdb.DuckDBPyConnection, metric: str, by: str,
     ``grain`` (``day`` … ``quarter``) n_g and n are counted per bucket.
     """
     _check_metric(metric)
-    expr, customer = _dimension(con, by)
+    expr, customer = _dimension(engine, by)
     if not customer:
         raise ValueError(f"weights need a customer attribute (segment, country, city or "
                          f"customer.<column>), not the answer's {by!r}")
-    pop_sql, pop_params = _population(con, expr, by, shares)
-    where, params, _ = _answers_where(con, metric, start, end, filters)
+    pop_sql, pop_params = _population(expr, shares)
+    where, params, _ = _answers_where(engine, metric, start, end, filters)
     params = {**params, **pop_params}
     answers = f"""
         pop AS ({pop_sql}),
@@ -142,13 +165,14 @@ def poststratify(con: duckdb.DuckDBPyConnection, metric: str, by: str,
           FROM v_feedback f LEFT JOIN customers c ON c.customer_id = f.customer_id
           WHERE {' AND '.join(where)}
         )"""
-    cells = con.execute(f"""
+    cells = [(r["g"], r["p"], r["n"]) for r in engine.query(f"""
         WITH {answers}
-        SELECT pop.g, pop.p, count(a.r) FROM pop LEFT JOIN a ON a.g = pop.g
-        GROUP BY pop.g, pop.p ORDER BY pop.p DESC, pop.g""", params).fetchall()
+        SELECT pop.g AS g, pop.p AS p, count(a.r) AS n FROM pop LEFT JOIN a ON a.g = pop.g
+        GROUP BY pop.g, pop.p ORDER BY pop.p DESC, pop.g""", params).to_pylist()]
     if not cells:
         raise ValueError(f"no customer has a {by}: the answers cannot be weighted by it")
-    total = con.execute(f"WITH {answers} SELECT count(*) FROM a", params).fetchall()[0][0]
+    total = engine.query(f"WITH {answers} SELECT count(*) AS n FROM a",
+                         params).column("n")[0].as_py()
     weighted = sum(int(n) for _, _, n in cells)
     if total and not weighted:
         raise ValueError(f"none of the {total} {metric} answers belongs to a customer with a "
@@ -158,16 +182,19 @@ def poststratify(con: duckdb.DuckDBPyConnection, metric: str, by: str,
                 100.0 * int(n) / weighted if weighted else 0.0,
                 (float(p) / covered) / (int(n) / weighted) if n else None)
            for g, p, n in cells]
-    rows = con.execute(f"""
+    rows = engine.query(f"""
         WITH {answers},
         k AS (
           SELECT a.r, a.b, a.g, pop.p, count(*) OVER (PARTITION BY a.b, a.g) AS n_bg,
                  count(*) OVER (PARTITION BY a.b) AS n_b
           FROM a JOIN pop ON pop.g = a.g
         ),
-        cov AS (SELECT b, sum(p) AS covered FROM (SELECT DISTINCT b, g, p FROM k) GROUP BY b)
-        SELECT k.r, (k.p / cov.covered) * k.n_b / k.n_bg FROM k JOIN cov ON cov.b = k.b
-        """, params).fetchall()
+        cov AS (SELECT b, sum(p) AS covered FROM (SELECT DISTINCT b, g, p FROM k) AS d
+                GROUP BY b)
+        SELECT k.r AS r, (k.p / cov.covered) * k.n_b / k.n_bg AS w
+        FROM k JOIN cov ON cov.b = k.b
+        """, params)
     return Weighting(by, "customers" if shares is None else "given", int(total),
                      int(total) - weighted, 100.0 * (1.0 - covered), out,
-                     {str(r): float(w) for r, w in rows})
+                     dict(zip(rows.column("r").to_pylist(),
+                              (float(w) for w in rows.column("w").to_pylist()), strict=True)))

@@ -109,6 +109,16 @@ def check_portable(tree: exp.Expression) -> None:
                 raise UnsupportedError(f"not portable to Spark: {why}: {node.sql('duckdb')}")
 
 
+def _json_valid(node: exp.Expression) -> exp.Expression:
+    """DuckDB's ``json_valid(s)`` (Spark has none) as ``try_parse_json(s) IS NOT NULL``:
+    Spark ≥ 4.0 parses valid JSON text to a VARIANT and gives NULL for anything else."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "json_valid" \
+            and len(node.expressions) == 1:
+        return exp.Is(this=exp.func("try_parse_json", node.expressions[0].copy()),
+                      expression=exp.Not(this=exp.Null()))
+    return node
+
+
 @functools.lru_cache(maxsize=512)
 def to_spark_sql(sql: str) -> str:
     """Translate one read-only DuckDB-dialect statement to Spark SQL.
@@ -129,6 +139,7 @@ def to_spark_sql(sql: str) -> str:
             f"Engine.query runs read-only queries, not {type(tree).__name__.upper()}"
         )
     check_portable(tree)
+    tree = tree.transform(_json_valid)
     return tree.sql(dialect="spark", pretty=True, unsupported_level=ErrorLevel.RAISE)
 
 
@@ -159,6 +170,10 @@ class SparkEngine:
     def register(self, name: str, table: pa.Table) -> None:
         """Load ``table`` into Spark and expose it as temporary view ``name``."""
         self.spark.createDataFrame(table).createOrReplaceTempView(name)
+
+    def unregister(self, name: str) -> None:
+        """Drop a temporary view made by :meth:`register` (a per-query input)."""
+        self.spark.catalog.dropTempView(name)
 
     def tables(self) -> list[str]:
         """Tables and temporary views of the current database, sorted by name."""
