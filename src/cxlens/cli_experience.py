@@ -60,20 +60,20 @@ def score_cmd(
     """The metric overall or by group and period, each with n and its 95 % interval."""
     from cxlens.analytics.experience import score
     from cxlens.analytics.weighting import poststratify, weight_keys
-    from cxlens.warehouse.store import open_warehouse
+    from cxlens.warehouse.store import open_engine
 
     if weights and weight_by:
         raise UserError("give --weights or --weight-by, not both")
     first, last = _day(start, "--start"), _day(end, "--end")
-    with open_warehouse(workspace, read_only=True) as con:
+    with open_engine(workspace) as eng:
         try:
             w: Any = weights
-            if weights and weights not in (keys := weight_keys(con, metric)):
+            if weights and weights not in (keys := weight_keys(eng, metric)):
                 raise ValueError(f"no {metric} answer carries response weights under "
                                  f"{weights!r}; keys that do: {', '.join(keys) or 'none'}")
             if weight_by:
-                w = poststratify(con, metric, weight_by, first, last, grain=period).weights
-            scores = score(con, metric, by=by, period=period, start=first, end=last,
+                w = poststratify(eng, metric, weight_by, first, last, grain=period).weights
+            scores = score(eng, metric, by=by, period=period, start=first, end=last,
                            weights=w)
         except ValueError as exc:
             raise UserError(str(exc), hint="see `cxlens experience score --help`") from None

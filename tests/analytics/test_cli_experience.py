@@ -42,14 +42,14 @@ def test_people_and_a_bad_date(demo) -> None:
 def test_score_weighted_to_the_customers(demo) -> None:
     from cxlens.analytics import weighting
     from cxlens.analytics.experience import score
-    from cxlens.warehouse.store import open_warehouse
+    from cxlens.warehouse.store import open_engine
 
     ws, _ = demo
     r = runner.invoke(app, ["experience", "score", "nps", "--weight-by", "country", "-w",
                             str(ws), "--json"])
     assert r.exit_code == 0, r.output
-    with open_warehouse(ws, read_only=True) as con:
-        ref = score(con, "nps", weights=weighting.poststratify(con, "nps", "country").weights)
+    with open_engine(ws) as eng:
+        ref = score(eng, "nps", weights=weighting.poststratify(eng, "nps", "country").weights)
     assert json.loads(r.output)[0]["value"]["value"] == ref[0].value.value
     both = runner.invoke(app, ["experience", "score", "nps", "--weights", "w",
                                "--weight-by", "country", "-w", str(ws)])

@@ -237,9 +237,10 @@ def test_compare_periods_without_answers_uses_the_given_day_not_the_clock() -> N
     con = duckdb.connect()
     con.execute("CREATE TABLE v_feedback (response_id VARCHAR, ts TIMESTAMP, metric VARCHAR, "
                 "score DECIMAL(18,4), scale_max BIGINT, customer_id VARCHAR)")
-    c = ex.compare_periods(DuckDBEngine(con), "nps", today=date(2031, 5, 17))
+    eng = DuckDBEngine(con)
+    c = ex.compare_periods(eng, "nps", today=date(2031, 5, 17))
     assert c.current_period == (date(2031, 5, 1), date(2031, 6, 1))
-    assert ex.compare_periods(DuckDBEngine(con), "nps").current_period == (date(1970, 1, 1), date(1970, 2, 1))
+    assert ex.compare_periods(eng, "nps").current_period == (date(1970, 1, 1), date(1970, 2, 1))
 
 
 def test_compare_periods_month_over_month(tiny) -> None:

@@ -93,7 +93,8 @@ def test_what_cannot_be_weighted_is_a_clear_error(con) -> None:
 
 
 def test_weight_keys_are_named_as_weights_and_hold_numbers(con) -> None:
-    assert W.weight_keys(DuckDBEngine(con), "nps") == ["weight"]  # not 'Order number', not 'Paino' = "x"
+    # not 'Order number', not 'Paino' = "x"
+    assert W.weight_keys(DuckDBEngine(con), "nps") == ["weight"]
     s = ex.score(DuckDBEngine(con), "nps", weights="weight")[0]
     assert s.n == 4  # r4 carries no weight: left out
 

@@ -228,8 +228,8 @@ def test_the_same_numbers_as_the_analytics_and_the_page(site, demo) -> None:
     api = get(demo, "/api/w/demo/experience/score?by=store_id&start=2024-12-01"
                     "&end=2026-11-28")["scores"]
     wh = site["app"].state.warehouses.get(site["hand_path"].parent / "demo")
-    with wh.read() as cur:
-        ref = exp.score(cur, "nps", by="store_id", start=date(2024, 12, 1),
+    with wh.engine() as eng:
+        ref = exp.score(eng, "nps", by="store_id", start=date(2024, 12, 1),
                         end=date(2026, 11, 28))
     assert [(s["group"], s["n"], s["value"]["value"]) for s in api] == [
         (r.group, r.n, pytest.approx(r.value.value)) for r in ref]

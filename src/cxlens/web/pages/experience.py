@@ -126,6 +126,16 @@ def _translator(request: Request) -> Callable[..., str]:
 
 # --- what each page shows (from the analytics functions) ---------------------------------------
 
+def _engine(cur: Any) -> Any:
+    """The Engine the experience analytics read through: ``cur`` itself once the route
+    hands the builders an engine (``access.warehouse.engine()``), else a wrapped cursor."""
+    import duckdb
+
+    from cxlens.warehouse.engine import DuckDBEngine
+
+    return DuckDBEngine(cur) if isinstance(cur, duckdb.DuckDBPyConnection) else cur
+
+
 def _weights(cur: Any, t: Callable[..., str], c: Choices, w: Window,
              keys: list[str]) -> tuple[Any, wgt.Weighting | None]:
     """The analytics' ``weights`` for the choices, and the post-stratification to show.
@@ -140,7 +150,7 @@ def _weights(cur: Any, t: Callable[..., str], c: Choices, w: Window,
                                metric=t(f"exp.metric.{c.metric}")))
         return c.weights, None
     if c.weight_by is not None:
-        weighting = wgt.poststratify(cur, c.metric, c.weight_by, w.start, w.end,
+        weighting = wgt.poststratify(_engine(cur), c.metric, c.weight_by, w.start, w.end,
                                      grain="month")
         return weighting.weights, weighting
     return None, None
@@ -163,13 +173,14 @@ def build_experience(cur: Any, con: sqlite3.Connection, access: WorkspaceAccess,
     metric, by = c.metric, c.by
     name = t(f"exp.metric.{metric}")
     group = t(f"exp.by.{by}")
-    keys = wgt.weight_keys(cur, metric)
-    weights, weighting = _weights(cur, t, c, w, keys)
+    eng = _engine(cur)
+    keys = wgt.weight_keys(eng, metric)
+    weights, weighting = _weights(eng, t, c, w, keys)
     window = {"start": w.start, "end": w.end, "weights": weights}
-    trend = exp.score(cur, metric, period="month", **window)
-    groups = exp.score(cur, metric, by=by, **window)
-    tests = exp.compare_segments(cur, metric, by=by, **window)
-    overall = exp.score(cur, metric, **window)[0]
+    trend = exp.score(eng, metric, period="month", **window)
+    groups = exp.score(eng, metric, by=by, **window)
+    tests = exp.compare_segments(eng, metric, by=by, **window)
+    overall = exp.score(eng, metric, **window)[0]
     chart_list = [
         charts.score_trend_chart("trend", t("exp.trend_title", metric=name), t, metric, trend,
                                  notes, w.start, w.end),
