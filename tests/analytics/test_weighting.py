@@ -102,3 +102,22 @@ def test_weight_keys_are_named_as_weights_and_hold_numbers(con) -> None:
 def test_a_weights_key_with_a_quote_is_only_a_name(con) -> None:
     s = ex.score(DuckDBEngine(con), "nps", weights="it's")[0]
     assert s.n == 0
+
+
+def test_answers_without_a_response_id_carry_their_weight() -> None:
+    """A form export without answer ids (the S demo's Google Forms CSAT) is keyed by the
+    record's content hash: its answers are weighted and counted, not silently dropped."""
+    c = duckdb.connect()
+    c.execute("CREATE TABLE customers (customer_id VARCHAR, country VARCHAR)")
+    c.executemany("INSERT INTO customers VALUES (?, ?)", [("c1", "FI"), ("c2", "SE")])
+    c.execute("CREATE TABLE v_feedback (response_id VARCHAR, ts TIMESTAMP, metric VARCHAR, "
+              "score DECIMAL(18,4), scale_max INTEGER, customer_id VARCHAR, "
+              "properties VARCHAR, _hash UHUGEINT)")
+    c.executemany("INSERT INTO v_feedback VALUES (?, ?, 'csat', ?, NULL, ?, NULL, ?)", [
+        (None, "2026-01-05", 5, "c1", 11), (None, "2026-01-06", 1, "c1", 12),
+        ("r3", "2026-01-07", 5, "c2", 13)])
+    eng = DuckDBEngine(c)
+    w = W.poststratify(eng, "csat", "country")
+    assert w.weights == pytest.approx({"content:11": 0.75, "content:12": 0.75, "r3": 1.5})
+    (s,) = ex.score(eng, "csat", weights=w.weights)
+    assert s.n == 3 and s.value.value == pytest.approx(100 * (0.75 + 1.5) / 3)

@@ -224,6 +224,15 @@ def _json_path(key: str) -> str:
     return "'$.\"" + key.replace('"', '\\"').replace("'", "''") + "\"'"
 
 
+def _answer_key(engine: Engine) -> str:
+    """SQL of the key a weights mapping uses for an answer: its ``response_id``, or for an
+    answer without one (a form export without ids) ``content:`` and its content hash, the
+    warehouse's own identity of such a record — so these answers can carry weights too."""
+    if "_hash" in _columns(engine, "v_feedback"):
+        return "coalesce(f.response_id, 'content:' || CAST(f._hash AS VARCHAR))"
+    return "f.response_id"
+
+
 def _weight_expr(engine: Engine, weights: Any) -> tuple[str, str | None]:
     """SQL of the weight and the name of a registered temporary relation (joined as ``wt``,
     to drop afterwards)."""
@@ -315,7 +324,8 @@ def _aggregate(engine: Engine, metric: str, keys: Sequence[str],
                  CAST({good} AS INTEGER) AS g, CAST({bad} AS INTEGER) AS b
           FROM v_feedback f
           {'LEFT JOIN customers c ON c.customer_id = f.customer_id' if join else ''}
-          {f'LEFT JOIN {registered} wt ON wt.response_id = f.response_id' if registered else ''}
+          {f'LEFT JOIN {registered} wt ON wt.response_id = {_answer_key(engine)}'
+           if registered else ''}
           WHERE {' AND '.join(where)}
         )
         SELECT {kcols + ',' if kcols else ''} count(*) AS n, sum(w) AS sw, sum(w * w) AS sw2,
@@ -353,7 +363,8 @@ def score(engine: Engine, metric: str, by: str | None = None,
     ``period``: ``day``, ``week`` (Monday), ``month`` or ``quarter`` buckets (``bucket``).
     ``filters``: dimension → value or list of values, e.g. ``{"segment": "B2B"}``.
     ``weights``: a ``v_feedback`` column or ``properties`` key holding the weight, or a
-    mapping ``response_id → weight``.
+    mapping ``response_id → weight`` (an answer without a ``response_id`` is keyed
+    ``content:<its content hash>``, as :func:`cxlens.analytics.weighting.poststratify` does).
 
     Without ``by`` and ``period`` the list has one Score (n = 0 when there are no answers).
     Groups without answers are absent.

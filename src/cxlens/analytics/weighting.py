@@ -28,6 +28,7 @@ from datetime import date
 from typing import Any
 
 from cxlens.analytics.experience import (
+    _answer_key,
     _answers_where,
     _bucket,
     _check_metric,
@@ -95,9 +96,9 @@ class Cell:
 class Weighting:
     """Post-stratification weights and the cells they come from.
 
-    ``weights`` maps ``response_id`` to its weight, for ``score(weights=…)``. With a
-    ``grain`` the weights are made within each bucket (each month's answers match the
-    population), while ``cells`` always describe the whole window. ``left_out`` answers have
+    ``weights`` maps ``response_id`` (``content:<hash>`` for an answer without one) to its
+    weight, for ``score(weights=…)``. With a ``grain`` the weights are made within each
+    bucket (each month's answers match the population), while ``cells`` always describe the whole window. ``left_out`` answers have
     no value of ``by`` in the population (no customer, an empty attribute, or a group the
     given shares lack): they get no weight and are not counted. ``uncovered`` is the % of the
     population in groups without any answer — a part the weighted result cannot represent.
@@ -160,7 +161,7 @@ def poststratify(engine: Engine, metric: str, by: str,
     answers = f"""
         pop AS ({pop_sql}),
         a AS (
-          SELECT f.response_id AS r, {_bucket(grain) if grain else '0'} AS b,
+          SELECT {_answer_key(engine)} AS r, {_bucket(grain) if grain else '0'} AS b,
                  CAST({expr} AS VARCHAR) AS g
           FROM v_feedback f LEFT JOIN customers c ON c.customer_id = f.customer_id
           WHERE {' AND '.join(where)}
@@ -192,7 +193,7 @@ def poststratify(engine: Engine, metric: str, by: str,
         cov AS (SELECT b, sum(p) AS covered FROM (SELECT DISTINCT b, g, p FROM k) AS d
                 GROUP BY b)
         SELECT k.r AS r, (k.p / cov.covered) * k.n_b / k.n_bg AS w
-        FROM k JOIN cov ON cov.b = k.b
+        FROM k JOIN cov ON cov.b = k.b ORDER BY k.r
         """, params)
     return Weighting(by, "customers" if shares is None else "given", int(total),
                      int(total) - weighted, 100.0 * (1.0 - covered), out,
