@@ -98,9 +98,10 @@ class Weighting:
 
     ``weights`` maps ``response_id`` (``content:<hash>`` for an answer without one) to its
     weight, for ``score(weights=…)``. With a ``grain`` the weights are made within each
-    bucket (each month's answers match the population), while ``cells`` always describe the whole window. ``left_out`` answers have
-    no value of ``by`` in the population (no customer, an empty attribute, or a group the
-    given shares lack): they get no weight and are not counted. ``uncovered`` is the % of the
+    bucket (each month's answers match the population), while ``cells`` always describe
+    the whole window. ``left_out`` answers have no value of ``by`` in the population (no
+    customer, an empty attribute, or a group the given shares lack): they get no weight
+    and are not counted. ``uncovered`` is the % of the
     population in groups without any answer — a part the weighted result cannot represent.
     """
 
