@@ -118,7 +118,7 @@ def score_cmd(
                                  f"{weights!r}; keys that do: {', '.join(keys) or 'none'}")
             if weight_by:
                 w = poststratify(eng, metric, weight_by, first, last, grain=period,
-                                 shares=_shares(shares), filters=filters).weights
+                                 shares=_shares(shares), filters=filters)
             scores = score(eng, metric, by=by, period=period, start=first, end=last,
                            weights=w, filters=filters)
         except ValueError as exc:
@@ -201,7 +201,7 @@ def changes_cmd(
             if weight_by:  # every grain bucket to the population, as the API does
                 weighting = poststratify(eng, metric, weight_by, grain=grain,
                                          shares=_shares(shares), filters=filters)
-                w = weighting.weights
+                w = weighting
             change = None if period is None else exp.compare_periods(
                 eng, metric, grain, day, on=on, weights=w, filters=filters,
                 today=clock.system().date())

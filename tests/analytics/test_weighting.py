@@ -50,6 +50,8 @@ def test_weights_to_the_customer_base(con) -> None:
     assert s.n == 4 and s.n_eff == pytest.approx(16 / 5)  # (Σw)² / Σw²
     # r5 counts unweighted
     assert ex.score(DuckDBEngine(con), "nps")[0].value.value == pytest.approx(20.0)
+    # the Weighting itself: the same weights, joined inside the score's query
+    assert ex.score(DuckDBEngine(con), "nps", weights=w) == [s]
 
 
 def test_given_shares_and_an_uncovered_group(con) -> None:
@@ -72,6 +74,13 @@ def test_weights_per_bucket_with_a_grain(con) -> None:
     trend = ex.score(DuckDBEngine(con), "nps", period="month", weights=w.weights)
     assert [s.bucket for s in trend] == [date(2026, 1, 1), date(2026, 2, 1)]
     assert trend[0].value.value == pytest.approx(100 * (1.125 + 0.75 - 1.125) / 3)
+    # a score with its own window and filters, weighted by a whole-window Weighting
+    assert ex.score(DuckDBEngine(con), "nps", period="month", weights=w) == trend
+    feb = ex.score(DuckDBEngine(con), "nps", start=date(2026, 2, 1), weights=w,
+                   filters={"country": "SE"})
+    assert feb == ex.score(DuckDBEngine(con), "nps", start=date(2026, 2, 1),
+                           weights=w.weights, filters={"country": "SE"})
+    assert feb[0].n == 1
 
 
 def test_weights_follow_the_window_and_filters(con) -> None:
@@ -121,3 +130,4 @@ def test_answers_without_a_response_id_carry_their_weight() -> None:
     assert w.weights == pytest.approx({"content:11": 0.75, "content:12": 0.75, "r3": 1.5})
     (s,) = ex.score(eng, "csat", weights=w.weights)
     assert s.n == 3 and s.value.value == pytest.approx(100 * (0.75 + 1.5) / 3)
+    assert ex.score(eng, "csat", weights=w) == [s]

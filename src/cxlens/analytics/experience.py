@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -47,6 +47,9 @@ from cxlens.analytics._intervals import (
 )
 from cxlens.analytics._value_link import GroupValue, ValueByGroup, Worth, value_by_group
 from cxlens.warehouse.engine import Engine
+
+if TYPE_CHECKING:
+    from cxlens.analytics.weighting import Weighting
 
 __all__ = [
     "ALPHA",
@@ -235,9 +238,14 @@ def _answer_key(engine: Engine) -> str:
 
 def _weight_expr(engine: Engine, weights: Any) -> tuple[str, str | None]:
     """SQL of the weight and the name of a registered temporary relation (joined as ``wt``,
-    to drop afterwards)."""
+    to drop afterwards). A :class:`~cxlens.analytics.weighting.Weighting` is joined from its
+    own CTEs instead (see ``_aggregate``)."""
+    from cxlens.analytics.weighting import Weighting
+
     if weights is None:
         return "1.0", None
+    if isinstance(weights, Weighting):
+        return "wt.w", None
     if isinstance(weights, str):
         if weights in _columns(engine, "v_feedback"):
             return f'TRY_CAST(f."{weights}" AS DOUBLE)', None
@@ -249,7 +257,7 @@ def _weight_expr(engine: Engine, weights: Any) -> tuple[str, str | None]:
                         "w": pa.array([float(v) for v in weights.values()], pa.float64())})
         engine.register(name, tbl)
         return "wt.w", name
-    raise TypeError("weights must be a column or property name, or a mapping "
+    raise TypeError("weights must be a column or property name, a Weighting, or a mapping "
                     "response_id → weight")
 
 
@@ -261,21 +269,24 @@ def _bucket(grain: str) -> str:
 
 
 def _answers_where(engine: Engine, metric: str, start: date | None,
-                   end: date | None, filters: Mapping[str, Any] | None,
+                   end: date | None, filters: Mapping[str, Any] | None, prefix: str = "",
                    ) -> tuple[list[str], dict[str, Any], bool]:
     """Conditions (on ``v_feedback f``, maybe ``customers c``) that select the metric's answers
     in ``[start, end)`` matching ``filters``; their parameters; whether ``c`` is needed.
-    Shared by the scores and the weighting, so both see exactly the same answers."""
+    Shared by the scores and the weighting, so both see exactly the same answers.
+    ``prefix`` starts every parameter's name, so that two sets of conditions (a score's and
+    its weighting's) can share one query."""
     _check_metric(metric)
-    where = ["f.metric = $m", "f.score IS NOT NULL"]
-    params: dict[str, Any] = {"m": metric}
+    x = prefix
+    where = [f"f.metric = ${x}m", "f.score IS NOT NULL"]
+    params: dict[str, Any] = {f"{x}m": metric}
     join = False
     if start is not None:
-        where.append("f.ts >= $s")
-        params["s"] = start
+        where.append(f"f.ts >= ${x}s")
+        params[f"{x}s"] = start
     if end is not None:
-        where.append("f.ts < $e")
-        params["e"] = end
+        where.append(f"f.ts < ${x}e")
+        params[f"{x}e"] = end
     for i, (k, v) in enumerate((filters or {}).items()):
         e, j = _dimension(engine, k)
         join |= j
@@ -284,12 +295,12 @@ def _answers_where(engine: Engine, metric: str, start: date | None,
             if not values:
                 where.append("false")
             else:  # one parameter per value: IN (...) reads the same on both engines
-                names = [f"f{i}_{n}" for n in range(len(values))]
+                names = [f"{x}f{i}_{n}" for n in range(len(values))]
                 where.append(f"{e} IN ({', '.join('$' + m for m in names)})")
                 params.update(zip(names, values, strict=True))
         else:
-            where.append(f"{e} = $f{i}")
-            params[f"f{i}"] = str(v)
+            where.append(f"{e} = ${x}f{i}")
+            params[f"{x}f{i}"] = str(v)
     return where, params, join
 
 
@@ -318,14 +329,20 @@ def _aggregate(engine: Engine, metric: str, keys: Sequence[str],
     wexpr, registered = _weight_expr(engine, weights)
     sel = ", ".join(f"{e} AS k{i}" for i, e in enumerate(exprs))
     kcols = ", ".join(f"k{i}" for i in range(len(exprs)))
+    ctes, wjoin = "", ""
+    if registered:
+        wjoin = f"LEFT JOIN {registered} wt ON wt.response_id = {_answer_key(engine)}"
+    elif wexpr == "wt.w":  # a Weighting: its weights are computed in the same query
+        ctes = weights.sql + ","
+        params = {**params, **weights.params}
+        wjoin = f"LEFT JOIN _wts wt ON wt.r = {_answer_key(engine)}"
     sql = f"""
-        WITH a AS (
+        WITH {ctes} a AS (
           SELECT {sel + ',' if sel else ''} CAST(f.score AS DOUBLE) AS x, {wexpr} AS w,
                  CAST({good} AS INTEGER) AS g, CAST({bad} AS INTEGER) AS b
           FROM v_feedback f
           {'LEFT JOIN customers c ON c.customer_id = f.customer_id' if join else ''}
-          {f'LEFT JOIN {registered} wt ON wt.response_id = {_answer_key(engine)}'
-           if registered else ''}
+          {wjoin}
           WHERE {' AND '.join(where)}
         )
         SELECT {kcols + ',' if kcols else ''} count(*) AS n, sum(w) AS sw, sum(w * w) AS sw2,
@@ -353,7 +370,7 @@ def _aggregate(engine: Engine, metric: str, keys: Sequence[str],
 
 def score(engine: Engine, metric: str, by: str | None = None,
           period: str | None = None, start: date | None = None, end: date | None = None,
-          weights: str | Mapping[str, float] | None = None,
+          weights: str | Weighting | Mapping[str, float] | None = None,
           filters: Mapping[str, Any] | None = None) -> list[Score]:
     """The metric overall, or per group of ``by`` and/or per ``period`` bucket.
 
@@ -362,9 +379,11 @@ def score(engine: Engine, metric: str, by: str | None = None,
     ``customer.<column>``); answers whose group is NULL form the group ``None``.
     ``period``: ``day``, ``week`` (Monday), ``month`` or ``quarter`` buckets (``bucket``).
     ``filters``: dimension → value or list of values, e.g. ``{"segment": "B2B"}``.
-    ``weights``: a ``v_feedback`` column or ``properties`` key holding the weight, or a
-    mapping ``response_id → weight`` (an answer without a ``response_id`` is keyed
-    ``content:<its content hash>``, as :func:`cxlens.analytics.weighting.poststratify` does).
+    ``weights``: a ``v_feedback`` column or ``properties`` key holding the weight, a
+    :class:`~cxlens.analytics.weighting.Weighting` (computed in the same query, nothing
+    per answer leaves the engine), or a mapping ``response_id → weight`` (an answer
+    without a ``response_id`` is keyed ``content:<its content hash>``, as
+    :func:`cxlens.analytics.weighting.poststratify` does).
 
     Without ``by`` and ``period`` the list has one Score (n = 0 when there are no answers).
     Groups without answers are absent.
@@ -441,7 +460,7 @@ def compare_periods(engine: Engine, metric: str, grain: str = "month",
                     as_of: date | None = None, *, on: str = "value",
                     current: tuple[date, date] | None = None,
                     previous: tuple[date, date] | None = None,
-                    weights: str | Mapping[str, float] | None = None,
+                    weights: str | Weighting | Mapping[str, float] | None = None,
                     filters: Mapping[str, Any] | None = None,
                     today: date | None = None) -> Comparison:
     """Is this period different from the last? ``current − previous`` with interval and p.
@@ -494,7 +513,8 @@ class SegmentTest:
 
 def compare_segments(engine: Engine, metric: str, by: str = "store_id",
                      start: date | None = None, end: date | None = None, *,
-                     on: str = "value", weights: str | Mapping[str, float] | None = None,
+                     on: str = "value",
+                     weights: str | Weighting | Mapping[str, float] | None = None,
                      filters: Mapping[str, Any] | None = None,
                      alpha: float = ALPHA) -> list[SegmentTest]:
     """Each group of ``by`` against the rest, with Benjamini–Hochberg control of the FDR.

@@ -102,7 +102,7 @@ def parse_shares(text: str) -> dict[str, float]:
 
 def weights_for(eng: Any, q: WeightedQuery, start: date | None, end: date | None,
                 filters: dict[str, list[str]], grain: str | None,
-                ) -> tuple[str | dict[str, float] | None, WeightingOut | None]:
+                ) -> tuple[str | wgt.Weighting | None, WeightingOut | None]:
     """The ``weights`` argument of the analytics for the query, and what to report of it.
 
     A properties key must be one :func:`weighting.weight_keys` finds for the metric (so a
@@ -127,7 +127,7 @@ def weights_for(eng: Any, q: WeightedQuery, start: date | None, end: date | None
         with unprocessable():
             w = wgt.poststratify(eng, q.metric, q.weight_by, start, end, shares=shares,
                                  filters=filters, grain=grain)
-        return w.weights, weighting_out(None, w)
+        return w, weighting_out(None, w)
     return None, None
 
 

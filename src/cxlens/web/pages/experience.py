@@ -152,7 +152,7 @@ def _weights(cur: Any, t: Callable[..., str], c: Choices, w: Window,
     if c.weight_by is not None:
         weighting = wgt.poststratify(_engine(cur), c.metric, c.weight_by, w.start, w.end,
                                      grain="month")
-        return weighting.weights, weighting
+        return weighting, weighting
     return None, None
 
 
