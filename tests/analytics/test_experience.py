@@ -231,6 +231,8 @@ def test_weights_use_the_effective_sample_size(tiny) -> None:
     # answers without a weight are left out
     (part,) = ex.score(tiny, "nps", weights={"a0": 1.0, "b0": 1.0})
     assert part.n == 2
+    # the mapping was registered for the query only
+    assert not [t for t in tiny.tables() if t.startswith("_cx_w_")]
 
 
 def test_compare_periods_without_answers_uses_the_given_day_not_the_clock() -> None:

@@ -75,6 +75,7 @@ def test_score_with_poststratified_weights_parity(engines) -> None:
     w = W.poststratify(duck, "nps", "country", grain="month")
     assert w.weights
     mapped = both(engines, ex.score, "nps", by="store_id", weights=w.weights)
+    assert not [t for t in engines[1].tables() if t.startswith("_cx_w_")]  # dropped again
     # the Weighting itself (its weights computed inside the score's query), with a window
     joined = both(engines, ex.score, "nps", by="store_id", weights=w)
     assert_same(joined, mapped)
