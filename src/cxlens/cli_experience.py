@@ -7,7 +7,7 @@ Only presentation lives here: every number comes from :mod:`cxlens.analytics.exp
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -40,6 +40,45 @@ def _interval(e: Any, digits: int = 1) -> str:
     return f"{e.value:{f}}" + (f"  [{e.low:{f}}, {e.high:{f}}]" if e.low is not None else "")
 
 
+Filter = Annotated[list[str] | None, typer.Option(
+    "--filter", help="Only answers with dimension:value, e.g. country:FI (repeatable; values "
+                     "of one dimension are alternatives).")]
+Shares = Annotated[str | None, typer.Option(
+    help="The population's shares for --weight-by, e.g. FI:60,SE:40 (default: the shares "
+         "among the workspace's customers).")]
+
+
+def _filters(items: list[str]) -> dict[str, list[str]]:
+    """``["country:FI", "country:SE"]`` → ``{"country": ["FI", "SE"]}``, as the API reads
+    its ``filter`` parameters."""
+    out: dict[str, list[str]] = {}
+    for item in items:
+        name, sep, value = item.partition(":")
+        if not sep or not name or not value:
+            raise UserError(f"--filter {item!r} is not dimension:value",
+                            hint="e.g. --filter country:FI --filter segment:B2B")
+        out.setdefault(name, []).append(value)
+    return out
+
+
+def _shares(text: str | None) -> dict[str, float] | None:
+    """``"FI:60,SE:40"`` → ``{"FI": 60.0, "SE": 40.0}`` (normalised by the analytics)."""
+    if text is None:
+        return None
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        group, sep, value = part.strip().rpartition(":")
+        try:
+            share = float(value)
+        except ValueError:
+            share = -1.0
+        if not sep or not group or not 0 < share < float("inf"):
+            raise UserError(f"--shares {part.strip()!r} is not group:share with a positive "
+                            "number", hint="e.g. --shares FI:60,SE:40")
+        out[group] = share
+    return out
+
+
 @experience_app.command("score")
 def score_cmd(
     metric: Annotated[str, typer.Argument(help="nps, csat, ces or enps.")],
@@ -54,27 +93,34 @@ def score_cmd(
     weight_by: Annotated[str | None, typer.Option(
         help="Weight the answers to the customers' mix of segment, country, city or "
              "customer.<column>.")] = None,
+    shares: Shares = None,
+    filter_: Filter = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
     as_json: AsJson = False,
 ) -> None:
     """The metric overall or by group and period, each with n and its 95 % interval."""
     from cxlens.analytics.experience import score
     from cxlens.analytics.weighting import poststratify, weight_keys
-    from cxlens.warehouse.store import open_warehouse
+    from cxlens.warehouse.store import open_engine
 
     if weights and weight_by:
         raise UserError("give --weights or --weight-by, not both")
+    if shares and not weight_by:
+        raise UserError("--shares are the population's shares of --weight-by: "
+                        "give --weight-by too")
     first, last = _day(start, "--start"), _day(end, "--end")
-    with open_warehouse(workspace, read_only=True) as con:
+    filters = _filters(filter_ or [])
+    with open_engine(workspace) as eng:
         try:
             w: Any = weights
-            if weights and weights not in (keys := weight_keys(con, metric)):
+            if weights and weights not in (keys := weight_keys(eng, metric)):
                 raise ValueError(f"no {metric} answer carries response weights under "
                                  f"{weights!r}; keys that do: {', '.join(keys) or 'none'}")
             if weight_by:
-                w = poststratify(con, metric, weight_by, first, last, grain=period).weights
-            scores = score(con, metric, by=by, period=period, start=first, end=last,
-                           weights=w)
+                w = poststratify(eng, metric, weight_by, first, last, grain=period,
+                                 shares=_shares(shares), filters=filters)
+            scores = score(eng, metric, by=by, period=period, start=first, end=last,
+                           weights=w, filters=filters)
         except ValueError as exc:
             raise UserError(str(exc), hint="see `cxlens experience score --help`") from None
     if as_json:
@@ -90,6 +136,121 @@ def score_cmd(
                   "" if v.low is None else f"{v.low:.1f} … {v.high:.1f}",
                   "too small" if s.too_small else "")
     out.print(t)
+
+
+@experience_app.command("changes")
+def changes_cmd(
+    metric: Annotated[str, typer.Argument(help="nps, csat, ces or enps.")],
+    by: Annotated[str | None, typer.Option(
+        help="Test each group of this dimension against the rest (touchpoint, store_id, "
+             "segment, country …).")] = None,
+    period: Annotated[str | None, typer.Option(
+        help="Compare the latest day, week, month or quarter with the one before.")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        help="A day in the current period, YYYY-MM-DD (default: the latest answer's).")]
+    = None,
+    on: Annotated[str, typer.Option(
+        help="value (the headline), mean (the mean score) or share.")] = "value",
+    start: Start = None,
+    end: End = None,
+    weights: Annotated[str | None, typer.Option(
+        help="A properties key holding each answer's weight (named weight, paino, vikt …).")]
+    = None,
+    weight_by: Annotated[str | None, typer.Option(
+        help="Weight each period's answers to the customers' mix of segment, country, city "
+             "or customer.<column>.")] = None,
+    shares: Shares = None,
+    filter_: Filter = None,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    as_json: AsJson = False,
+) -> None:
+    """Did the metric change, and where does it differ: --by DIM tests each group against
+    the rest (difference, p, Benjamini–Hochberg q, significant at q < 0.05); --period
+    compares the latest period with the one before. The same numbers, and with --json the
+    same JSON, as GET /api/w/<slug>/experience/changes."""
+    from cxlens.analytics import experience as exp
+    from cxlens.analytics.weighting import poststratify, weight_keys
+    from cxlens.warehouse.store import open_engine
+    from cxlens.web.api.experience_models import (
+        period_change_out,
+        segment_test_out,
+        weighting_out,
+    )
+
+    if by is None and period is None:
+        raise UserError("say what to compare: --by DIM (each group against the rest) or "
+                        "--period GRAIN (the latest period against the one before)",
+                        hint="e.g. cxlens experience changes nps --by store_id")
+    if weights and weight_by:
+        raise UserError("give --weights or --weight-by, not both")
+    if shares and not weight_by:
+        raise UserError("--shares are the population's shares of --weight-by: "
+                        "give --weight-by too")
+    first, last, day = _day(start, "--start"), _day(end, "--end"), _day(as_of, "--as-of")
+    if first is not None and last is not None and first >= last:
+        raise UserError("--start must be before --end (--end is the day after the last)")
+    filters = _filters(filter_ or [])
+    grain = period or "month"  # the API's default grain, also that of its weighting
+    with open_engine(workspace) as eng:
+        try:
+            w: Any = weights
+            weighting = None
+            if weights and weights not in (keys := weight_keys(eng, metric)):
+                raise ValueError(f"no {metric} answer carries response weights under "
+                                 f"{weights!r}; keys that do: {', '.join(keys) or 'none'}")
+            if weight_by:  # every grain bucket to the population, as the API does
+                weighting = poststratify(eng, metric, weight_by, grain=grain,
+                                         shares=_shares(shares), filters=filters)
+                w = weighting
+            change = None if period is None else exp.compare_periods(
+                eng, metric, grain, day, on=on, weights=w, filters=filters,
+                today=clock.system().date())
+            tests = None if by is None else exp.compare_segments(
+                eng, metric, by, first, last, on=on, weights=w, filters=filters)
+        except ValueError as exc:
+            raise UserError(str(exc), hint="see `cxlens experience changes --help`") from None
+    if as_json:
+        body: dict[str, Any] = {
+            "ok": True, "metric": metric, "on": on, "by": by, "grain": period,
+            "start": first, "end": last, "filters": filters,
+            "weighting": None if not (weights or weight_by)
+            else weighting_out(weights, weighting).model_dump(mode="json"),
+            "alpha": exp.ALPHA, "min_sample": exp.MIN_SAMPLE}
+        if change is not None:
+            body["periods"] = period_change_out(change).model_dump(mode="json")
+        if tests is not None:
+            body["segments"] = [segment_test_out(t).model_dump(mode="json") for t in tests]
+        emit_json(body)
+        return
+    if change is not None:
+        t = Table("period", "n", metric, "95 % interval", "", title_justify="left",
+                  title=f"{metric.upper()} ({on}): this {period} against the one before")
+        for label, (s, e), sc in (("current", change.current_period, change.current),
+                                  ("previous", change.previous_period, change.previous)):
+            v = sc.value if on == "value" else getattr(sc, on)
+            t.add_row(f"{label} {s} … {e - timedelta(days=1)}", f"{sc.n:,}",
+                      "" if v.value is None else f"{v.value:.1f}",
+                      "" if v.low is None else f"{v.low:.1f} … {v.high:.1f}",
+                      "too small" if sc.too_small else "")
+        out.print(t)
+        p = "—" if change.p_value is None else f"{change.p_value:.3f}"
+        out.print(f"difference (current − previous): {_interval(change.difference) or '—'}, "
+                  f"p {p} ({change.difference.method})")
+    if tests is not None:
+        t = Table(by or "", "n", metric, "difference [95 %]", "p", "q", "",
+                  title=f"{metric.upper()} ({on}) by {by}: each group against the rest "
+                        f"(significant: q < {exp.ALPHA})", title_justify="left")
+        for r in tests:
+            v = r.segment.value if on == "value" else getattr(r.segment, on)
+            t.add_row(str(r.group), f"{r.segment.n:,}", _interval(v),
+                      _interval(r.difference),
+                      "" if r.p_value is None else f"{r.p_value:.3f}",
+                      "" if r.q_value is None else f"{r.q_value:.3f}",
+                      "significant" if r.significant else
+                      ("too small" if r.segment.too_small else ""))
+        out.print(t)
+        if not tests:
+            out.print(f"fewer than two groups of {by} have answers: nothing to compare")
 
 
 @experience_app.command("drivers")

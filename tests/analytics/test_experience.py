@@ -25,7 +25,7 @@ from cxlens.analytics._intervals import (
     wilson,
 )
 from cxlens.warehouse.engine import DuckDBEngine
-from cxlens.warehouse.store import open_warehouse
+from cxlens.warehouse.store import open_engine, open_warehouse
 
 # --- intervals: known answers ------------------------------------------------------------
 
@@ -147,7 +147,7 @@ def test_nps_interval_coverage_by_simulation(p: tuple[float, float, float], n: i
 
 
 @pytest.fixture
-def tiny() -> duckdb.DuckDBPyConnection:
+def tiny() -> DuckDBEngine:
     """NPS: store A 6 promoters, 2 passives, 2 detractors in Nov; store B 1/2/7 in Oct.
     CSAT (1–5): 4, 5, 5, 3, 1 and one on a 1–7 scale (6 = top-two-box). CES: 7, 5, 2."""
     con = duckdb.connect()
@@ -175,7 +175,7 @@ def tiny() -> duckdb.DuckDBPyConnection:
     con.executemany("INSERT INTO customers VALUES (?, ?, 'FI', NULL, 'fi')",
                     [(f"c{i}", "B2B" if i < 5 else "B2C") for i in range(10)]
                     + [(f"d{i}", "B2C") for i in range(10)])
-    return con
+    return DuckDBEngine(con)
 
 
 def test_score_overall_and_by_store(tiny) -> None:
@@ -231,15 +231,18 @@ def test_weights_use_the_effective_sample_size(tiny) -> None:
     # answers without a weight are left out
     (part,) = ex.score(tiny, "nps", weights={"a0": 1.0, "b0": 1.0})
     assert part.n == 2
+    # the mapping was registered for the query only
+    assert not [t for t in tiny.tables() if t.startswith("_cx_w_")]
 
 
 def test_compare_periods_without_answers_uses_the_given_day_not_the_clock() -> None:
     con = duckdb.connect()
     con.execute("CREATE TABLE v_feedback (response_id VARCHAR, ts TIMESTAMP, metric VARCHAR, "
                 "score DECIMAL(18,4), scale_max BIGINT, customer_id VARCHAR)")
-    c = ex.compare_periods(con, "nps", today=date(2031, 5, 17))
+    eng = DuckDBEngine(con)
+    c = ex.compare_periods(eng, "nps", today=date(2031, 5, 17))
     assert c.current_period == (date(2031, 5, 1), date(2031, 6, 1))
-    assert ex.compare_periods(con, "nps").current_period == (date(1970, 1, 1), date(1970, 2, 1))
+    assert ex.compare_periods(eng, "nps").current_period == (date(1970, 1, 1), date(1970, 2, 1))
 
 
 def test_compare_periods_month_over_month(tiny) -> None:
@@ -319,9 +322,9 @@ def test_value_by_group_hand_computed() -> None:
 
 def test_demo_low_enps_team_is_the_only_one_significantly_below(demo) -> None:
     ws, truths = demo
-    with open_warehouse(ws, read_only=True) as con:
-        tests = ex.compare_segments(con, "enps", by="team_id")
-        (overall,) = ex.score(con, "enps")
+    with open_engine(ws) as eng:
+        tests = ex.compare_segments(eng, "enps", by="team_id")
+        (overall,) = ex.score(eng, "enps")
     below = [t.group for t in tests if t.significant and t.difference.value < 0]
     assert below == [truths["people_link"]["low_enps_team"]]
     assert overall.n == 725 and not overall.too_small
@@ -329,13 +332,13 @@ def test_demo_low_enps_team_is_the_only_one_significantly_below(demo) -> None:
 
 def test_demo_scores_by_every_kind_of_dimension(demo) -> None:
     ws, _ = demo
-    with open_warehouse(ws, read_only=True) as con:
+    with open_engine(ws) as eng:
         for by in ("touchpoint", "store_id", "country", "segment", "customer.language"):
-            rows = ex.score(con, "nps", by=by)
-            assert sum(r.n for r in rows) == ex.score(con, "nps")[0].n, by
-        q = ex.score(con, "csat", period="quarter")
+            rows = ex.score(eng, "nps", by=by)
+            assert sum(r.n for r in rows) == ex.score(eng, "nps")[0].n, by
+        q = ex.score(eng, "csat", period="quarter")
         assert all(r.bucket.month in (1, 4, 7, 10) for r in q)
-        c = ex.compare_periods(con, "nps", grain="quarter")
+        c = ex.compare_periods(eng, "nps", grain="quarter")
         assert c.current.n > 0 and c.previous.n > 0 and 0 <= c.p_value <= 1
 
 

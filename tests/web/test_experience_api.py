@@ -164,6 +164,42 @@ def test_changes_periods_and_segments(hand) -> None:
     assert body["alpha"] == 0.05
 
 
+@pytest.mark.parametrize("query, args", [
+    ("by=touchpoint&grain=month", ["--by", "touchpoint", "--period", "month"]),
+    ("by=store_id&grain=quarter&on=mean&weights=weight&start=2026-01-01",
+     ["--by", "store_id", "--period", "quarter", "--on", "mean", "--weights", "weight",
+      "--start", "2026-01-01"]),
+    ("by=touchpoint&grain=month&weight_by=country&shares=FI:60,SE:40&filter=store_id:WEB"
+     "&filter=store_id:S1",
+     ["--by", "touchpoint", "--period", "month", "--weight-by", "country",
+      "--shares", "FI:60,SE:40", "--filter", "store_id:WEB", "--filter", "store_id:S1"]),
+])
+def test_cli_changes_gives_the_api_json(site, hand, query: str, args: list[str]) -> None:
+    """``cxlens experience changes`` is the /changes endpoint from a shell: the same
+    parameters give the same JSON (issue 8: every API result is also a CLI command)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from cxlens.cli import app
+
+    api = get(hand, f"{API}/changes?{query}")
+    # the server holds the warehouse open for writing; the CLI opens it read-only after it
+    site["app"].state.warehouses.get(site["hand_path"]).close()
+    r = CliRunner().invoke(app, ["experience", "changes", "nps", *args,
+                                 "-w", str(site["hand_path"]), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output) == api
+    i = args.index("--period")
+    no_period = args[:i] + args[i + 2:]  # the weighting keeps the API's default month
+    r = CliRunner().invoke(app, ["experience", "changes", "nps", *no_period,
+                                 "-w", str(site["hand_path"]), "--json"])
+    body = json.loads(r.output)
+    assert "periods" not in body and body["grain"] is None
+    if "--weight-by" not in args or args[i + 1] == "month":
+        assert body["segments"] == api["segments"]
+
+
 def test_value_by_promoter_group(hand) -> None:
     body = get(hand, f"{API}/value?as_of=2026-08-01")
     g = {(x["days"], x["group"]): x for x in body["groups"]}
@@ -228,8 +264,8 @@ def test_the_same_numbers_as_the_analytics_and_the_page(site, demo) -> None:
     api = get(demo, "/api/w/demo/experience/score?by=store_id&start=2024-12-01"
                     "&end=2026-11-28")["scores"]
     wh = site["app"].state.warehouses.get(site["hand_path"].parent / "demo")
-    with wh.read() as cur:
-        ref = exp.score(cur, "nps", by="store_id", start=date(2024, 12, 1),
+    with wh.engine() as eng:
+        ref = exp.score(eng, "nps", by="store_id", start=date(2024, 12, 1),
                         end=date(2026, 11, 28))
     assert [(s["group"], s["n"], s["value"]["value"]) for s in api] == [
         (r.group, r.n, pytest.approx(r.value.value)) for r in ref]

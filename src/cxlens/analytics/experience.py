@@ -1,8 +1,10 @@
 """Experience metrics — NPS, CSAT, CES and eNPS — with intervals, change tests and value.
 
-Every function takes a DuckDB connection (or cursor) of a warehouse, aggregates in SQL to a
-few sums per group, and computes the statistics on those sums; nothing here reads files or
-renders. Formulas and references: docs/methods.md ("Experience metrics" onwards).
+Every function takes an :class:`~cxlens.warehouse.engine.Engine` (DuckDB or Spark), aggregates
+in SQL to a few sums per group, and computes the statistics on those sums; nothing here reads
+files or renders. The SQL is written once in DuckDB's dialect and keeps to the portable subset
+of docs/engine.md, so both engines give the same numbers. Formulas and references:
+docs/methods.md ("Experience metrics" onwards).
 
 Scales (``v_feedback.metric``; ``scale_max`` overrides the top for CSAT and CES):
 
@@ -26,10 +28,10 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import numpy as np
+import pyarrow as pa
 
 from cxlens.analytics._intervals import (
     Estimate,
@@ -44,6 +46,10 @@ from cxlens.analytics._intervals import (
     wilson,
 )
 from cxlens.analytics._value_link import GroupValue, ValueByGroup, Worth, value_by_group
+from cxlens.warehouse.engine import Engine
+
+if TYPE_CHECKING:
+    from cxlens.analytics.weighting import Weighting
 
 __all__ = [
     "ALPHA",
@@ -188,17 +194,19 @@ def _check_metric(metric: str) -> str:
     return metric
 
 
-def _customer_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE customers)").fetchall()}
+def _columns(engine: Engine, table: str) -> set[str]:
+    """Column names of a warehouse table or view (from an empty result: portable, unlike
+    DESCRIBE)."""
+    return set(engine.query(f"SELECT * FROM {table} LIMIT 0").column_names)
 
 
-def _dimension(con: duckdb.DuckDBPyConnection, name: str) -> tuple[str, bool]:
+def _dimension(engine: Engine, name: str) -> tuple[str, bool]:
     """SQL expression of a grouping or filter dimension and whether it needs ``customers``."""
     if name in FEEDBACK_DIMENSIONS:
         return f"f.{name}", False
     col = name.removeprefix("customer.") if name.startswith("customer.") else name
     if (name in CUSTOMER_SHORTCUTS or name.startswith("customer.")) \
-            and col in _customer_columns(con):
+            and col in _columns(engine, "customers"):
         return f'c."{col}"', True
     raise ValueError(f"unknown dimension {name!r}: use one of {DIMENSIONS} "
                      "or customer.<column of customers>")
@@ -214,27 +222,42 @@ def _categories(metric: str) -> tuple[str, str]:
     return good, "false"
 
 
-def _weight_expr(con: duckdb.DuckDBPyConnection, weights: Any) -> tuple[str, str | None]:
+def _json_path(key: str) -> str:
+    """A JSON path literal selecting the top-level ``key`` (SQLGlot rewrites it for Spark)."""
+    return "'$.\"" + key.replace('"', '\\"').replace("'", "''") + "\"'"
+
+
+def _answer_key(engine: Engine) -> str:
+    """SQL of the key a weights mapping uses for an answer: its ``response_id``, or for an
+    answer without one (a form export without ids) ``content:`` and its content hash, the
+    warehouse's own identity of such a record — so these answers can carry weights too."""
+    if "_hash" in _columns(engine, "v_feedback"):
+        return "coalesce(f.response_id, 'content:' || CAST(f._hash AS VARCHAR))"
+    return "f.response_id"
+
+
+def _weight_expr(engine: Engine, weights: Any) -> tuple[str, str | None]:
     """SQL of the weight and the name of a registered temporary relation (joined as ``wt``,
-    to drop afterwards)."""
+    to drop afterwards). A :class:`~cxlens.analytics.weighting.Weighting` is joined from its
+    own CTEs instead (see ``_aggregate``)."""
+    from cxlens.analytics.weighting import Weighting
+
     if weights is None:
         return "1.0", None
+    if isinstance(weights, Weighting):
+        return "wt.w", None
     if isinstance(weights, str):
-        cols = {r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE v_feedback)")
-                .fetchall()}
-        if weights in cols:
+        if weights in _columns(engine, "v_feedback"):
             return f'TRY_CAST(f."{weights}" AS DOUBLE)', None
-        key = weights.replace('"', '\\"').replace("'", "''")  # a JSON path in a SQL string
-        return f"TRY_CAST(json_extract_string(f.properties, '$.\"{key}\"') AS DOUBLE)", None
+        return f"TRY_CAST(json_extract_string(f.properties, {_json_path(weights)}) AS DOUBLE)", \
+            None
     if isinstance(weights, Mapping):
-        import pyarrow as pa
-
         name = "_cx_w_" + uuid.uuid4().hex[:12]
         tbl = pa.table({"response_id": pa.array([str(k) for k in weights], pa.string()),
                         "w": pa.array([float(v) for v in weights.values()], pa.float64())})
-        con.register(name, tbl)
+        engine.register(name, tbl)
         return "wt.w", name
-    raise TypeError("weights must be a column or property name, or a mapping "
+    raise TypeError("weights must be a column or property name, a Weighting, or a mapping "
                     "response_id → weight")
 
 
@@ -245,35 +268,51 @@ def _bucket(grain: str) -> str:
     return f"CAST(date_trunc('{grain}', f.ts) AS DATE)"
 
 
-def _answers_where(con: duckdb.DuckDBPyConnection, metric: str, start: date | None,
-                   end: date | None, filters: Mapping[str, Any] | None,
+def _answers_where(engine: Engine, metric: str, start: date | None,
+                   end: date | None, filters: Mapping[str, Any] | None, prefix: str = "",
                    ) -> tuple[list[str], dict[str, Any], bool]:
     """Conditions (on ``v_feedback f``, maybe ``customers c``) that select the metric's answers
     in ``[start, end)`` matching ``filters``; their parameters; whether ``c`` is needed.
-    Shared by the scores and the weighting, so both see exactly the same answers."""
+    Shared by the scores and the weighting, so both see exactly the same answers.
+    ``prefix`` starts every parameter's name, so that two sets of conditions (a score's and
+    its weighting's) can share one query."""
     _check_metric(metric)
-    where = ["f.metric = $m", "f.score IS NOT NULL"]
-    params: dict[str, Any] = {"m": metric}
+    x = prefix
+    where = [f"f.metric = ${x}m", "f.score IS NOT NULL"]
+    params: dict[str, Any] = {f"{x}m": metric}
     join = False
     if start is not None:
-        where.append("f.ts >= $s")
-        params["s"] = start
+        where.append(f"f.ts >= ${x}s")
+        params[f"{x}s"] = start
     if end is not None:
-        where.append("f.ts < $e")
-        params["e"] = end
+        where.append(f"f.ts < ${x}e")
+        params[f"{x}e"] = end
     for i, (k, v) in enumerate((filters or {}).items()):
-        e, j = _dimension(con, k)
+        e, j = _dimension(engine, k)
         join |= j
         if isinstance(v, (list, tuple, set, frozenset)):
-            where.append(f"list_contains($f{i}, {e})")
-            params[f"f{i}"] = [str(x) for x in v]
+            values = sorted({str(x) for x in v})
+            if not values:
+                where.append("false")
+            else:  # one parameter per value: IN (...) reads the same on both engines
+                names = [f"{x}f{i}_{n}" for n in range(len(values))]
+                where.append(f"{e} IN ({', '.join('$' + m for m in names)})")
+                params.update(zip(names, values, strict=True))
         else:
-            where.append(f"{e} = $f{i}")
-            params[f"f{i}"] = str(v)
+            where.append(f"{e} = ${x}f{i}")
+            params[f"{x}f{i}"] = str(v)
     return where, params, join
 
 
-def _aggregate(con: duckdb.DuckDBPyConnection, metric: str, keys: Sequence[str],
+def _drop(engine: Engine, name: str) -> None:
+    """Forget a relation registered for one query (engines without ``unregister`` keep it
+    until their connection or session ends)."""
+    unregister = getattr(engine, "unregister", None)
+    if unregister is not None:
+        unregister(name)
+
+
+def _aggregate(engine: Engine, metric: str, keys: Sequence[str],
                start: date | None, end: date | None, weights: Any,
                filters: Mapping[str, Any] | None, grain: str | None = None,
                ) -> list[tuple[tuple[Any, ...], _Agg]]:
@@ -281,48 +320,57 @@ def _aggregate(con: duckdb.DuckDBPyConnection, metric: str, keys: Sequence[str],
     exprs: list[str] = []
     if grain is not None:
         exprs.append(_bucket(grain))
-    where, params, join = _answers_where(con, metric, start, end, filters)
+    where, params, join = _answers_where(engine, metric, start, end, filters)
     for k in keys:
-        e, j = _dimension(con, k)
+        e, j = _dimension(engine, k)
         exprs.append(e)
         join |= j
     good, bad = _categories(metric)
-    wexpr, registered = _weight_expr(con, weights)
+    wexpr, registered = _weight_expr(engine, weights)
     sel = ", ".join(f"{e} AS k{i}" for i, e in enumerate(exprs))
     kcols = ", ".join(f"k{i}" for i in range(len(exprs)))
+    ctes, wjoin = "", ""
+    if registered:
+        wjoin = f"LEFT JOIN {registered} wt ON wt.response_id = {_answer_key(engine)}"
+    elif wexpr == "wt.w":  # a Weighting: its weights are computed in the same query
+        ctes = weights.sql + ","
+        params = {**params, **weights.params}
+        wjoin = f"LEFT JOIN _wts wt ON wt.r = {_answer_key(engine)}"
     sql = f"""
-        WITH a AS (
+        WITH {ctes} a AS (
           SELECT {sel + ',' if sel else ''} CAST(f.score AS DOUBLE) AS x, {wexpr} AS w,
                  CAST({good} AS INTEGER) AS g, CAST({bad} AS INTEGER) AS b
           FROM v_feedback f
           {'LEFT JOIN customers c ON c.customer_id = f.customer_id' if join else ''}
-          {f'LEFT JOIN {registered} wt ON wt.response_id = f.response_id' if registered else ''}
+          {wjoin}
           WHERE {' AND '.join(where)}
         )
-        SELECT {kcols + ',' if kcols else ''} count(*), sum(w), sum(w * w), sum(w * g),
-               sum(w * b), sum(w * x), sum(w * x * x)
-        FROM a WHERE w > 0 AND isfinite(w)
+        SELECT {kcols + ',' if kcols else ''} count(*) AS n, sum(w) AS sw, sum(w * w) AS sw2,
+               sum(w * g) AS good, sum(w * b) AS bad, sum(w * x) AS sx, sum(w * x * x) AS sxx
+        FROM a WHERE w > 0 AND w < CAST('Infinity' AS DOUBLE)
         {'GROUP BY ' + kcols + ' ORDER BY ' + kcols + ' NULLS LAST' if kcols else ''}
     """
+    # w < Infinity also drops NaN: both engines order NaN above every other double.
     try:
-        rows = con.execute(sql, params).fetchall()
+        rows = engine.query(sql, params).to_pylist()
     finally:
         if registered:
-            con.unregister(registered)
+            _drop(engine, registered)
     k = len(exprs)
     out = []
     for r in rows:
-        n = int(r[k])
-        vals = [0.0 if v is None else float(v) for v in r[k + 1:]]
-        out.append((tuple(r[:k]), _Agg(n, *vals)))
+        n = int(r["n"])
+        vals = [0.0 if r[c] is None else float(r[c])
+                for c in ("sw", "sw2", "good", "bad", "sx", "sxx")]
+        out.append((tuple(r[f"k{i}"] for i in range(k)), _Agg(n, *vals)))
     return out
 
 
 # --- scores ----------------------------------------------------------------------------------
 
-def score(con: duckdb.DuckDBPyConnection, metric: str, by: str | None = None,
+def score(engine: Engine, metric: str, by: str | None = None,
           period: str | None = None, start: date | None = None, end: date | None = None,
-          weights: str | Mapping[str, float] | None = None,
+          weights: str | Weighting | Mapping[str, float] | None = None,
           filters: Mapping[str, Any] | None = None) -> list[Score]:
     """The metric overall, or per group of ``by`` and/or per ``period`` bucket.
 
@@ -331,14 +379,17 @@ def score(con: duckdb.DuckDBPyConnection, metric: str, by: str | None = None,
     ``customer.<column>``); answers whose group is NULL form the group ``None``.
     ``period``: ``day``, ``week`` (Monday), ``month`` or ``quarter`` buckets (``bucket``).
     ``filters``: dimension → value or list of values, e.g. ``{"segment": "B2B"}``.
-    ``weights``: a ``v_feedback`` column or ``properties`` key holding the weight, or a
-    mapping ``response_id → weight``.
+    ``weights``: a ``v_feedback`` column or ``properties`` key holding the weight, a
+    :class:`~cxlens.analytics.weighting.Weighting` (computed in the same query, nothing
+    per answer leaves the engine), or a mapping ``response_id → weight`` (an answer
+    without a ``response_id`` is keyed ``content:<its content hash>``, as
+    :func:`cxlens.analytics.weighting.poststratify` does).
 
     Without ``by`` and ``period`` the list has one Score (n = 0 when there are no answers).
     Groups without answers are absent.
     """
     keys = [by] if by else []
-    rows = _aggregate(con, metric, keys, start, end, weights, filters, grain=period)
+    rows = _aggregate(engine, metric, keys, start, end, weights, filters, grain=period)
     if not keys and period is None:
         agg = rows[0][1] if rows else _Agg(0, 0, 0, 0, 0, 0, 0)
         return [_score(metric, agg)]
@@ -405,11 +456,11 @@ def _shift(d: date, grain: str, steps: int) -> date:
     return date(m // 12, m % 12 + 1, 1)
 
 
-def compare_periods(con: duckdb.DuckDBPyConnection, metric: str, grain: str = "month",
+def compare_periods(engine: Engine, metric: str, grain: str = "month",
                     as_of: date | None = None, *, on: str = "value",
                     current: tuple[date, date] | None = None,
                     previous: tuple[date, date] | None = None,
-                    weights: str | Mapping[str, float] | None = None,
+                    weights: str | Weighting | Mapping[str, float] | None = None,
                     filters: Mapping[str, Any] | None = None,
                     today: date | None = None) -> Comparison:
     """Is this period different from the last? ``current − previous`` with interval and p.
@@ -427,8 +478,8 @@ def compare_periods(con: duckdb.DuckDBPyConnection, metric: str, grain: str = "m
     _check_on(on)
     if current is None:
         if as_of is None:
-            last = con.execute("SELECT max(ts) FROM v_feedback WHERE metric = $m",
-                               {"m": metric}).fetchall()[0][0]
+            last = engine.query("SELECT max(ts) AS last FROM v_feedback WHERE metric = $m",
+                                {"m": metric}).column("last")[0].as_py()
             as_of = ((last.date() if isinstance(last, datetime) else last) or today
                      or date(1970, 1, 1))
         s = _grain_start(as_of, grain)
@@ -440,7 +491,7 @@ def compare_periods(con: duckdb.DuckDBPyConnection, metric: str, grain: str = "m
     zero = _Agg(0, 0, 0, 0, 0, 0, 0)
     aggs = []
     for s, e in (current, previous):
-        rows = _aggregate(con, metric, [], s, e, weights, filters)
+        rows = _aggregate(engine, metric, [], s, e, weights, filters)
         aggs.append(rows[0][1] if rows else zero)
     diff, p = _difference(metric, on, aggs[0], aggs[1])
     return Comparison(metric, on, current, previous, _score(metric, aggs[0]),
@@ -460,9 +511,10 @@ class SegmentTest:
     significant: bool
 
 
-def compare_segments(con: duckdb.DuckDBPyConnection, metric: str, by: str = "store_id",
+def compare_segments(engine: Engine, metric: str, by: str = "store_id",
                      start: date | None = None, end: date | None = None, *,
-                     on: str = "value", weights: str | Mapping[str, float] | None = None,
+                     on: str = "value",
+                     weights: str | Weighting | Mapping[str, float] | None = None,
                      filters: Mapping[str, Any] | None = None,
                      alpha: float = ALPHA) -> list[SegmentTest]:
     """Each group of ``by`` against the rest, with Benjamini–Hochberg control of the FDR.
@@ -475,7 +527,7 @@ def compare_segments(con: duckdb.DuckDBPyConnection, metric: str, by: str = "sto
     """
     _check_metric(metric)
     _check_on(on)
-    rows = [(k[0], a) for k, a in _aggregate(con, metric, [by], start, end, weights, filters)
+    rows = [(k[0], a) for k, a in _aggregate(engine, metric, [by], start, end, weights, filters)
             if k[0] is not None]
     if len(rows) < 2:
         return []

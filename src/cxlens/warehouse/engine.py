@@ -142,6 +142,10 @@ class DuckDBEngine:
         """Expose ``table`` as a (temporary) view ``name`` without copying it."""
         self.con.register(name, table)
 
+    def unregister(self, name: str) -> None:
+        """Forget a table registered with :meth:`register` (a per-query input)."""
+        self.con.unregister(name)
+
     def tables(self) -> list[str]:
         """Names of the tables and views in the current schema, plus registered tables."""
         rows = self.con.sql(

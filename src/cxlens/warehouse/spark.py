@@ -122,6 +122,39 @@ def check_portable(tree: exp.Expression) -> None:
                 raise UnsupportedError(f"not portable to Spark: {why}: {node.sql('duckdb')}")
 
 
+def _json_valid(node: exp.Expression) -> exp.Expression:
+    """DuckDB's ``json_valid(s)`` (Spark has none) as ``try_parse_json(s) IS NOT NULL``:
+    Spark ≥ 4.0 parses valid JSON text to a VARIANT and gives NULL for anything else."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "json_valid" \
+            and len(node.expressions) == 1:
+        return exp.Is(this=exp.func("try_parse_json", node.expressions[0].copy()),
+                      expression=exp.Not(this=exp.Null()))
+    return node
+
+
+def _spark_json_path(node: exp.Expression) -> exp.Expression:
+    """A JSON path whose keys Spark's bracket form cannot hold, in its dot form.
+
+    SQLGlot writes ``$."k"`` as ``$['k']``; Spark's path parser reads no ``'`` or ``?``
+    inside brackets and silently returns NULL. The dot form ``$.k`` reads any key without
+    ``.`` or ``[``; a key with both kinds of character cannot be addressed on Spark at all.
+    """
+    if not isinstance(node, exp.JSONPath):
+        return node
+    keys = node.expressions[1:]
+    if not keys or not all(isinstance(k, exp.JSONPathKey) and isinstance(k.this, str)
+                           for k in keys):
+        return node
+    names = [k.this for k in keys]
+    if not any("'" in n or "?" in n for n in names):
+        return node
+    if any(c in n for n in names for c in ".[]"):
+        raise UnsupportedError(f"not portable to Spark: the JSON key {names!r} has both a "
+                               "quote or '?' and a '.' or bracket, which Spark's JSON paths "
+                               "cannot address")
+    return exp.Literal.string("$." + ".".join(names))
+
+
 @functools.lru_cache(maxsize=512)
 def to_spark_sql(sql: str) -> str:
     """Translate one read-only DuckDB-dialect statement to Spark SQL.
@@ -142,7 +175,7 @@ def to_spark_sql(sql: str) -> str:
             f"Engine.query runs read-only queries, not {type(tree).__name__.upper()}"
         )
     check_portable(tree)
-    tree = tree.transform(_unwrap_json_try)
+    tree = tree.transform(_unwrap_json_try).transform(_json_valid).transform(_spark_json_path)
     return tree.sql(dialect="spark", pretty=True, unsupported_level=ErrorLevel.RAISE)
 
 
@@ -186,6 +219,10 @@ class SparkEngine:
     def register(self, name: str, table: pa.Table) -> None:
         """Load ``table`` into Spark and expose it as temporary view ``name``."""
         self.spark.createDataFrame(table).createOrReplaceTempView(name)
+
+    def unregister(self, name: str) -> None:
+        """Drop a temporary view made by :meth:`register` (a per-query input)."""
+        self.spark.catalog.dropTempView(name)
 
     def tables(self) -> list[str]:
         """Tables and temporary views of the current database, sorted by name."""

@@ -100,9 +100,9 @@ def parse_shares(text: str) -> dict[str, float]:
     return out
 
 
-def weights_for(cur: Any, q: WeightedQuery, start: date | None, end: date | None,
+def weights_for(eng: Any, q: WeightedQuery, start: date | None, end: date | None,
                 filters: dict[str, list[str]], grain: str | None,
-                ) -> tuple[str | dict[str, float] | None, WeightingOut | None]:
+                ) -> tuple[str | wgt.Weighting | None, WeightingOut | None]:
     """The ``weights`` argument of the analytics for the query, and what to report of it.
 
     A properties key must be one :func:`weighting.weight_keys` finds for the metric (so a
@@ -116,7 +116,7 @@ def weights_for(cur: Any, q: WeightedQuery, start: date | None, end: date | None
         raise HTTPException(422, "shares are the population's shares of weight_by: "
                                  "give weight_by too")
     if q.weights is not None:
-        keys = wgt.weight_keys(cur, q.metric)
+        keys = wgt.weight_keys(eng, q.metric)
         if q.weights not in keys:
             raise HTTPException(422, f"no {q.metric} answer carries response weights under "
                                      f"the key {q.weights!r}; keys that do: "
@@ -125,9 +125,9 @@ def weights_for(cur: Any, q: WeightedQuery, start: date | None, end: date | None
     if q.weight_by is not None:
         shares = parse_shares(q.shares) if q.shares is not None else None
         with unprocessable():
-            w = wgt.poststratify(cur, q.metric, q.weight_by, start, end, shares=shares,
+            w = wgt.poststratify(eng, q.metric, q.weight_by, start, end, shares=shares,
                                  filters=filters, grain=grain)
-        return w.weights, weighting_out(None, w)
+        return w, weighting_out(None, w)
     return None, None
 
 
@@ -139,10 +139,10 @@ def score(access: Reader, q: Annotated[ScoreQuery, Query()]) -> ScoresOut:
     """
     _window(q.start, q.end)
     filters = parse_filters(q.filter)
-    with access.warehouse.read() as cur:
-        weights, weighting = weights_for(cur, q, q.start, q.end, filters, q.period)
+    with access.warehouse.engine() as eng:
+        weights, weighting = weights_for(eng, q, q.start, q.end, filters, q.period)
         with unprocessable():
-            scores = exp.score(cur, q.metric, by=q.by, period=q.period, start=q.start,
+            scores = exp.score(eng, q.metric, by=q.by, period=q.period, start=q.start,
                                end=q.end, weights=weights, filters=filters)
     return ScoresOut(metric=q.metric, by=q.by, period=q.period, start=q.start, end=q.end,
                      filters=filters, weighting=weighting, min_sample=exp.MIN_SAMPLE,
@@ -162,13 +162,13 @@ def changes(access: Reader, q: Annotated[ChangesQuery, Query()],
     """
     _window(q.start, q.end)
     filters = parse_filters(q.filter)
-    with access.warehouse.read() as cur:
-        weights, weighting = weights_for(cur, q, None, None, filters, q.grain)
+    with access.warehouse.engine() as eng:
+        weights, weighting = weights_for(eng, q, None, None, filters, q.grain)
         with unprocessable():
-            period = exp.compare_periods(cur, q.metric, q.grain, q.as_of, on=q.on,
+            period = exp.compare_periods(eng, q.metric, q.grain, q.as_of, on=q.on,
                                          weights=weights, filters=filters,
                                          today=clock().date())
-            tests = exp.compare_segments(cur, q.metric, q.by, q.start, q.end, on=q.on,
+            tests = exp.compare_segments(eng, q.metric, q.by, q.start, q.end, on=q.on,
                                          weights=weights, filters=filters)
     return ChangesOut(metric=q.metric, on=q.on, by=q.by, grain=q.grain, start=q.start,
                       end=q.end, filters=filters, weighting=weighting, alpha=exp.ALPHA,

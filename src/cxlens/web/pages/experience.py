@@ -28,7 +28,7 @@ from cxlens.analytics import experience as exp
 from cxlens.analytics import people as ppl
 from cxlens.analytics import weighting as wgt
 from cxlens.errors import UserError
-from cxlens.warehouse.engine import DuckDBEngine, Engine
+from cxlens.warehouse.engine import Engine
 from cxlens.warehouse.store import db_path
 from cxlens.web import charts
 from cxlens.web.deps import Db, WorkspaceAccess, WorkspaceRole, get_clock
@@ -127,7 +127,7 @@ def _translator(request: Request) -> Callable[..., str]:
 
 # --- what each page shows (from the analytics functions) ---------------------------------------
 
-def _weights(cur: Any, t: Callable[..., str], c: Choices, w: Window,
+def _weights(eng: Engine, t: Callable[..., str], c: Choices, w: Window,
              keys: list[str]) -> tuple[Any, wgt.Weighting | None]:
     """The analytics' ``weights`` for the choices, and the post-stratification to show.
 
@@ -141,16 +141,16 @@ def _weights(cur: Any, t: Callable[..., str], c: Choices, w: Window,
                                metric=t(f"exp.metric.{c.metric}")))
         return c.weights, None
     if c.weight_by is not None:
-        weighting = wgt.poststratify(cur, c.metric, c.weight_by, w.start, w.end,
+        weighting = wgt.poststratify(eng, c.metric, c.weight_by, w.start, w.end,
                                      grain="month")
-        return weighting.weights, weighting
+        return weighting, weighting
     return None, None
 
 
-def build_value(cur: Any, t: Callable[..., str], w: Window) -> dict[str, Any]:
+def build_value(eng: Engine, t: Callable[..., str], w: Window) -> dict[str, Any]:
     """Experience → value: revenue and repurchase by NPS group, the detractor→promoter worth.
     Observed until the window's day when the reader chose one, else the data's last order."""
-    v = exp.value_by_group(DuckDBEngine(cur), as_of=w.as_of if w.explicit else None,
+    v = exp.value_by_group(eng, as_of=w.as_of if w.explicit else None,
                            now=w.now)
     worth = v.worth()
     return {"value": v, "worth": worth, "linked": any(g.n for g in v.groups),
@@ -159,19 +159,19 @@ def build_value(cur: Any, t: Callable[..., str], w: Window) -> dict[str, Any]:
         charts.worth_chart("worth", t("val.worth_title"), t, worth)]}
 
 
-def build_experience(cur: Any, con: sqlite3.Connection, access: WorkspaceAccess,
+def build_experience(eng: Engine, con: sqlite3.Connection, access: WorkspaceAccess,
                      t: Callable[..., str], c: Choices, w: Window) -> dict[str, Any]:
     notes = list_annotations(con, access.workspace)
     metric, by = c.metric, c.by
     name = t(f"exp.metric.{metric}")
     group = t(f"exp.by.{by}")
-    keys = wgt.weight_keys(cur, metric)
-    weights, weighting = _weights(cur, t, c, w, keys)
+    keys = wgt.weight_keys(eng, metric)
+    weights, weighting = _weights(eng, t, c, w, keys)
     window = {"start": w.start, "end": w.end, "weights": weights}
-    trend = exp.score(cur, metric, period="month", **window)
-    groups = exp.score(cur, metric, by=by, **window)
-    tests = exp.compare_segments(cur, metric, by=by, **window)
-    overall = exp.score(cur, metric, **window)[0]
+    trend = exp.score(eng, metric, period="month", **window)
+    groups = exp.score(eng, metric, by=by, **window)
+    tests = exp.compare_segments(eng, metric, by=by, **window)
+    overall = exp.score(eng, metric, **window)[0]
     chart_list = [
         charts.score_trend_chart("trend", t("exp.trend_title", metric=name), t, metric, trend,
                                  notes, w.start, w.end),
@@ -182,7 +182,7 @@ def build_experience(cur: Any, con: sqlite3.Connection, access: WorkspaceAccess,
     ]
     return {"charts": chart_list, "overall": overall, "min_sample": exp.MIN_SAMPLE,
             "n_significant": sum(1 for s in tests if s.significant), "weight_keys": keys,
-            "weighting": weighting, **build_value(cur, t, w)}
+            "weighting": weighting, **build_value(eng, t, w)}
 
 
 def build_drivers(eng: Engine, t: Callable[..., str], w: Window, c: Choices,
@@ -201,10 +201,9 @@ def build_people(eng: Engine, t: Callable[..., str], w: Window) -> dict[str, Any
 def _built(request: Request, access: WorkspaceAccess, con: sqlite3.Connection, page: str,
            w: Window, c: Choices) -> dict[str, Any]:
     t = _translator(request)
-    with access.warehouse.read() as cur:
-        if page == "experience":
-            return build_experience(cur, con, access, t, c, w)
     with access.warehouse.engine() as eng:
+        if page == "experience":
+            return build_experience(eng, con, access, t, c, w)
         if page == "drivers":
             return build_drivers(eng, t, w, c)
         return build_people(eng, t, w)
