@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -59,3 +62,28 @@ def corrupt_parquet(path: Path, rows: int = 1000) -> Path:
     data[100:400] = b"\xff" * 300
     path.write_bytes(bytes(data))
     return path
+
+
+def assert_same(left: Any, right: Any, path: str = "result") -> None:
+    """The DuckDB/Spark parity rule: equal structure, types and values all the way down
+    (dataclasses field by field, except fields with ``compare=False``), floats to 1e-9
+    relative, NaN equal to NaN."""
+    if dataclasses.is_dataclass(left) and not isinstance(left, type):
+        assert type(left) is type(right), path
+        for f in dataclasses.fields(left):
+            if f.compare:  # not the engine a result was made on, nor its SQL
+                assert_same(getattr(left, f.name), getattr(right, f.name), f"{path}.{f.name}")
+    elif isinstance(left, dict):
+        assert isinstance(right, dict) and list(left) == list(right), path
+        for k in left:
+            assert_same(left[k], right[k], f"{path}[{k!r}]")
+    elif isinstance(left, list | tuple):
+        assert type(left) is type(right) and len(left) == len(right), path
+        for i, (a, b) in enumerate(zip(left, right, strict=True)):
+            assert_same(a, b, f"{path}[{i}]")
+    elif isinstance(left, float) and not isinstance(right, bool):
+        assert isinstance(right, float | int), (path, left, right)
+        assert (math.isnan(left) and math.isnan(right)) or math.isclose(
+            left, right, rel_tol=1e-9, abs_tol=1e-12), (path, left, right)
+    else:
+        assert left == right and type(left) is type(right), (path, left, right)

@@ -8,41 +8,16 @@ whole result is compared (numbers to 1e-9 relative).
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from datetime import date
 from typing import Any
 
 import pytest
 
 from cxlens.analytics import drivers, people
+from helpers import assert_same
 
 pytestmark = pytest.mark.spark
 
-
-def assert_same(left: Any, right: Any, where: str = "result") -> None:
-    """Equal structure and values; floats equal to 1e-9 relative (NaN equals NaN)."""
-    if dataclasses.is_dataclass(left) and not isinstance(left, type):
-        assert type(left) is type(right), where
-        for f in dataclasses.fields(left):
-            assert_same(getattr(left, f.name), getattr(right, f.name), f"{where}.{f.name}")
-    elif isinstance(left, dict):
-        assert isinstance(right, dict) and list(left) == list(right), where
-        for key in left:
-            assert_same(left[key], right[key], f"{where}[{key!r}]")
-    elif isinstance(left, list | tuple):
-        assert type(left) is type(right) and len(left) == len(right), where
-        for i, (a, b) in enumerate(zip(left, right, strict=True)):
-            assert_same(a, b, f"{where}[{i}]")
-    elif isinstance(left, float) and not isinstance(left, bool):
-        assert isinstance(right, float | int), where
-        if math.isnan(left):
-            assert math.isnan(right), f"{where}: {left} != {right}"
-        else:
-            assert math.isclose(left, right, rel_tol=1e-9, abs_tol=1e-12), \
-                f"{where}: {left} != {right}"
-    else:
-        assert left == right and type(left) is type(right), f"{where}: {left!r} != {right!r}"
 
 
 def test_assert_same_catches_differences() -> None:

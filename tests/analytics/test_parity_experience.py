@@ -9,8 +9,6 @@ carry no weight-like keys and the function's second query would otherwise never 
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from datetime import date
 from typing import Any
 
@@ -22,31 +20,10 @@ from cxlens.analytics import experience as ex
 from cxlens.analytics import weighting as W
 from cxlens.warehouse.engine import DuckDBEngine
 from cxlens.warehouse.spark import SparkEngine
+from helpers import assert_same
 
 pytestmark = pytest.mark.spark
 
-
-def assert_same(left: Any, right: Any, path: str = "result") -> None:
-    """Equal structure and values; floats to 1e-9 relative (NaN equals NaN)."""
-    if dataclasses.is_dataclass(left) and not isinstance(left, type):
-        assert type(left) is type(right), path
-        for f in dataclasses.fields(left):
-            if f.compare:  # not the engine a result was made on, nor its SQL
-                assert_same(getattr(left, f.name), getattr(right, f.name), f"{path}.{f.name}")
-    elif isinstance(left, dict):
-        assert isinstance(right, dict) and list(left) == list(right), path
-        for k in left:
-            assert_same(left[k], right[k], f"{path}[{k!r}]")
-    elif isinstance(left, list | tuple):
-        assert type(left) is type(right) and len(left) == len(right), path
-        for i, (a, b) in enumerate(zip(left, right, strict=True)):
-            assert_same(a, b, f"{path}[{i}]")
-    elif isinstance(left, float) and not isinstance(right, bool):
-        assert isinstance(right, float | int), (path, left, right)
-        assert (math.isnan(left) and math.isnan(right)) or math.isclose(
-            left, right, rel_tol=1e-9, abs_tol=1e-12), (path, left, right)
-    else:
-        assert left == right and type(left) is type(right), (path, left, right)
 
 
 def both(engines, fn, *args: Any, **kwargs: Any) -> Any:

@@ -9,12 +9,9 @@ runs on a small hand-built survey workspace on DuckDB and on a Spark session of 
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -25,28 +22,10 @@ from cxlens.errors import UserError
 from cxlens.surveys import answers, definitions, store
 from cxlens.warehouse.engine import DuckDBEngine, Engine
 from cxlens.warehouse.store import open_warehouse
+from helpers import assert_same
 
 pytestmark = pytest.mark.spark
 
-
-def assert_same(left: Any, right: Any, where: str = "result") -> None:
-    """``left`` and ``right`` equal all the way down; floats to 1e-9 relative."""
-    if dataclasses.is_dataclass(left) and not isinstance(left, type):
-        assert type(left) is type(right), where
-        for f in dataclasses.fields(left):
-            assert_same(getattr(left, f.name), getattr(right, f.name), f"{where}.{f.name}")
-    elif isinstance(left, dict):
-        assert isinstance(right, dict) and list(left) == list(right), where
-        for k in left:
-            assert_same(left[k], right[k], f"{where}[{k!r}]")
-    elif isinstance(left, list | tuple):
-        assert type(left) is type(right) and len(left) == len(right), where
-        for i, (a, b) in enumerate(zip(left, right, strict=True)):
-            assert_same(a, b, f"{where}[{i}]")
-    elif isinstance(left, float) and isinstance(right, float):
-        assert math.isclose(left, right, rel_tol=1e-9, abs_tol=1e-12), (where, left, right)
-    else:
-        assert type(left) is type(right) and left == right, (where, left, right)
 
 
 def _as_of(duck: Engine) -> date:

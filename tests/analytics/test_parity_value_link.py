@@ -7,32 +7,16 @@ bootstrap is seeded from the same ``seed``, so NumPy draws the same replicates.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict
 from datetime import UTC, date, datetime
-from typing import Any
 
 import pytest
 
 from cxlens.analytics import experience as ex
+from helpers import assert_same
 
 pytestmark = pytest.mark.spark
 
-
-def assert_same(left: Any, right: Any, where: str = "result") -> None:
-    """Equal structure and values; floats to 1e-9 relative (the parity rule)."""
-    if isinstance(left, float) and isinstance(right, float):
-        assert math.isclose(left, right, rel_tol=1e-9, abs_tol=1e-12), (where, left, right)
-    elif isinstance(left, dict):
-        assert isinstance(right, dict) and list(left) == list(right), (where, left, right)
-        for k in left:
-            assert_same(left[k], right[k], f"{where}[{k!r}]")
-    elif isinstance(left, list | tuple):
-        assert type(left) is type(right) and len(left) == len(right), (where, left, right)
-        for i, (a, b) in enumerate(zip(left, right, strict=True)):
-            assert_same(a, b, f"{where}[{i}]")
-    else:
-        assert type(left) is type(right) and left == right, (where, left, right)
 
 
 @pytest.mark.parametrize("params", [
