@@ -341,16 +341,17 @@ def lake_engine(spark: SparkSession, lake: Path) -> SparkEngine:
 
 
 def engine_for(workspace: Path, spec: str | None = None, *,
-               session: SparkSession | None = None) -> SparkEngine:
+               session: SparkSession | None = None,
+               conf: Mapping[str, str] | None = None) -> SparkEngine:
     """The workspace on Spark: the lake brought up to date (written when it is missing,
     behind the warehouse or lacks a table), then read by ``session`` or a new session for
-    ``spec`` (default ``$CXLENS_SPARK``, else ``local[2]``)."""
+    ``spec`` (default ``$CXLENS_SPARK``, else ``local[2]``) with the settings ``conf``."""
     require_pyspark()
     from cxlens.warehouse import lake as lk
 
     lake = lk.lake_path(workspace)
     ensure_lake(workspace, lake)
-    spark = session or session_for(spec or os.environ.get(SPARK_ENV) or "local[2]")
+    spark = session or session_for(spec or os.environ.get(SPARK_ENV) or "local[2]", conf=conf)
     return lake_engine(spark, lake)
 
 
