@@ -230,7 +230,8 @@ def test_spark_connect_equals_duckdb(workspace: Path, queries, duck_results, clu
     pytest.importorskip("grpc", reason="Spark Connect's client needs pyspark[connect]")
     home = spark_home()
     port = free_port()
-    env = {**os.environ, **{k: v for k, v in cluster.items() if k.startswith("SPARK")}}
+    env = {**os.environ, **{k: v for k, v in cluster.items() if k.startswith("SPARK")
+                            and k != "SPARK_DAEMON_MEMORY"}}  # it would cap the driver too
     log = Path(cluster["tmp"]) / "connect.log"
     server = start([str(home / "bin" / "spark-submit"), "--class",
                     "org.apache.spark.sql.connect.service.SparkConnectServer",

@@ -292,7 +292,10 @@ def session_for(spec: str, app_name: str = "cxlens", *,
         session = SparkSession.builder.remote(spec).getOrCreate()
         session.conf.set("spark.sql.session.timeZone", "UTC")
         for key, value in (conf or {}).items():
-            session.conf.set(key, value)
+            # Cluster settings (executor memory, cores) belong to the Connect server,
+            # which refuses them from a client; SQL settings apply to this session.
+            if session.conf.isModifiable(key):
+                session.conf.set(key, value)
         return session
     if not (spec.startswith("local") or spec.startswith("spark://")):
         raise UserError(f"unknown Spark master {spec!r}",
