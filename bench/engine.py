@@ -21,6 +21,7 @@ import platform
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -61,14 +62,27 @@ def main() -> None:
     ws = root / "ws"
     lake_dir = lake.lake_path(ws)
     rows = []
+    # The after-commit hook mirrors each batch (the lake exists from the first sync on);
+    # its syncs are timed apart from the ingest around them.
+    syncs: list[lake.SyncResult] = []
+    real_sync = lake.sync
+
+    def timed_sync(*a: Any, **kw: Any) -> lake.SyncResult:
+        result = real_sync(*a, **kw)
+        syncs.append(result)
+        return result
+
+    lake.sync = timed_sync  # type: ignore[assignment]
     with open_warehouse(ws) as con:
+        lake.sync(con, lake_dir)  # the empty warehouse: the lake exists from here on
         for f in manifest.files:
+            syncs.clear()
             t0 = time.perf_counter()
             r = ingest(con, f.path, f.kind, preset=f.preset)
-            t1 = time.perf_counter()
-            s = lake.sync(con, lake_dir, kind=f.kind, batch=r.batch_id)
-            t2 = time.perf_counter()
-            rows.append((f.path.name, f.kind, r.loaded, t1 - t0, t2 - t1, s.full))
+            total = time.perf_counter() - t0
+            (s,) = syncs
+            rows.append((f.path.name, f.kind, r.loaded, total - s.seconds, s.seconds, s.full))
+        lake.sync = real_sync  # type: ignore[assignment]
         t0 = time.perf_counter()
         lake.sync(con, lake_dir, full=True)
         full_sync = time.perf_counter() - t0
@@ -111,7 +125,7 @@ def main() -> None:
     ]
     for name, kind, loaded, ing, mir, full in rows:
         lines.append(f"| {name} | {kind} | {loaded:,} | {ing:.2f} | {mir:.2f}"
-                     f"{' (first: full)' if full else ''} | {mir / ing:.0%} |")
+                     f"{' (full)' if full else ''} | {mir / ing:.0%} |")
     lines += [f"| **all** | | | **{ingest_s:.1f}** | **{mirror_s:.1f}** | "
               f"**{mirror_s / ingest_s:.0%}** |", "",
               f"A full rewrite (`cxlens lake sync --full`) of the same warehouse: "

@@ -265,6 +265,11 @@ def sync(con: duckdb.DuckDBPyConnection, lake: Path, *, kind: str | None = None,
     incremental = (not full and kind is not None and prev is not None
                    and prev.get("state") == expected and prev.get("schema") == schema
                    and not missing_tables(lake, prev))
+    if (not full and prev is not None and prev.get("state") == state
+            and prev.get("schema") == schema and not missing_tables(lake, prev)):
+        # already current (a second sync of the same batch, or nothing happened since)
+        return SyncResult(str(lake), int(prev["version"]), False,
+                          seconds=time.perf_counter() - started)
     version = (int(prev["version"]) + 1) if prev is not None else 1
     dest = version_dir(lake, version)
     result = SyncResult(str(lake), version, not incremental)
