@@ -96,15 +96,16 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "ws"
 
 
-def view_sql(workspace: Path) -> dict[str, str]:
-    """``SELECT`` of every column of each view, the 128-bit hash as text (as in the lake)."""
+def view_sql(workspace: Path, *, duckdb: bool) -> dict[str, str]:
+    """``SELECT`` of every column of each view; on DuckDB the 128-bit hash as the lake's
+    hex text (the lake, and so Spark, has it as text already)."""
     with open_warehouse(workspace, read_only=True) as con:
         out = {}
         for v in VIEWS:
             cols = con.execute(f"DESCRIBE {v}").fetchall()
             out[v] = "SELECT " + ", ".join(
-                f"CAST({c} AS VARCHAR) AS {c}" if t in ("UHUGEINT", "HUGEINT") else c
-                for c, t, *_ in cols) + f" FROM {v}"
+                f"{lake.hash_text(c)} AS {c}" if duckdb and t in ("UHUGEINT", "HUGEINT")
+                else c for c, t, *_ in cols) + f" FROM {v}"
     return out
 
 
@@ -112,14 +113,16 @@ def view_sql(workspace: Path) -> dict[str, str]:
 def queries(workspace: Path) -> dict[str, tuple[str, dict | None]]:
     """name -> (SQL, parameters): the reference queries on the views, and each view."""
     todo = {n: (lake.on_views(q), lake.REFERENCE_PARAMS.get(n)) for n, q in QUERIES.items()}
-    todo.update({v: (sql, None) for v, sql in view_sql(workspace).items()})
+    todo.update({v: (sql, None) for v, sql in view_sql(workspace, duckdb=False).items()})
     return todo
 
 
 @pytest.fixture(scope="module")
 def duck_results(workspace: Path, queries) -> dict[str, pa.Table]:
+    todo = {**queries, **{v: (sql, None) for v, sql in
+                          view_sql(workspace, duckdb=True).items()}}
     with open_engine(workspace) as eng:
-        return {n: eng.query(sql, params) for n, (sql, params) in queries.items()}
+        return {n: eng.query(sql, params) for n, (sql, params) in todo.items()}
 
 
 def assert_same(left: pa.Table, right: pa.Table, what: str) -> None:
