@@ -17,8 +17,9 @@ What is mirrored, and why not the views themselves:
 * ``identities``, ``customers``, ``batches`` in full (small, and rewritten by most batches).
 
 128-bit integers (the content hash ``_hash``) become hex text (``hash_text``): Arrow hands
-them to Spark as ``decimal(38)``, which they overflow. Naive timestamps (UTC in the warehouse) are written as
-UTC instants, which Spark reads as its ``TIMESTAMP`` in the UTC session zone.
+them to Spark as ``decimal(38)``, which they overflow. Naive timestamps (UTC in the
+warehouse) are written as UTC instants, which Spark reads as its ``TIMESTAMP`` in the UTC
+session zone.
 
 Atomicity: every sync writes a new version folder ``versions/<n>/`` (the untouched tables
 and months hard-linked from the previous version, the touched ones written anew) and then
