@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from cxlens import __version__
@@ -33,6 +34,7 @@ from cxlens.cli_common import (
 )
 from cxlens.cli_demo import demo_app
 from cxlens.cli_experience import experience_app
+from cxlens.cli_lake import lake_app
 from cxlens.cli_survey import survey_app
 from cxlens.config import DEFAULT_WORKSPACE
 from cxlens.errors import MappingUnsure, UserError
@@ -55,6 +57,7 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(experience_app, name="experience")
 app.add_typer(collect_app, name="collect")
 app.add_typer(survey_app, name="survey")
+app.add_typer(lake_app, name="lake")
 
 
 # ----------------------------------------------------------------------------- ingest
@@ -446,9 +449,12 @@ def main() -> None:
                        **({"proposal": exc.proposal_path} if isinstance(exc, MappingUnsure)
                           else {})})
         else:
-            err.print(f"[bold red]error:[/] {exc.where + ': ' if exc.where else ''}{exc.message}")
+            # escape: a message or hint may hold brackets ("pip install 'cxlens[spark]'", a
+            # file name) that rich would otherwise take for markup and drop
+            where = escape(exc.where + ": ") if exc.where else ""
+            err.print(f"[bold red]error:[/] {where}{escape(exc.message)}")
             if exc.hint:
-                err.print(f"[yellow]how to fix:[/] {exc.hint}")
+                err.print(f"[yellow]how to fix:[/] {escape(exc.hint)}")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted: nothing of the unfinished batch was kept")

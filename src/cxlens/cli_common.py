@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -60,3 +62,38 @@ def hand_over(server: Any, method: str, path: str,
     data = call_api(server, method, path, body)
     data.pop("ok", None)
     return data
+
+
+# The engine analytics commands read through (docs/engine.md). Default: Spark when
+# $CXLENS_SPARK names a master, else DuckDB on the warehouse file.
+EngineName = Annotated[str | None, typer.Option(
+    "--engine", help="duckdb (the warehouse file) or spark (the lake, on the master "
+    "$CXLENS_SPARK names, default local[2]).", show_default="spark if $CXLENS_SPARK is set, "
+    "else duckdb")]
+
+
+@contextmanager
+def engine_for(workspace: Path, engine: str | None = None) -> Iterator[Any]:
+    """The :class:`~cxlens.warehouse.engine.Engine` a command reads through: DuckDB on the
+    warehouse, read-only; or Spark on the workspace's lake (brought up to date first), its
+    session stopped when the command ends."""
+    import os
+
+    name = (engine or ("spark" if os.environ.get("CXLENS_SPARK") else "duckdb")).lower()
+    if name == "duckdb":
+        from cxlens.warehouse.store import open_engine
+
+        with open_engine(workspace) as eng:
+            yield eng
+        return
+    if name != "spark":
+        from cxlens.errors import UserError
+
+        raise UserError(f"unknown engine {engine!r}", hint="use --engine duckdb or spark")
+    from cxlens.warehouse.spark import engine_for as spark_engine_for
+
+    eng = spark_engine_for(workspace)
+    try:
+        yield eng
+    finally:
+        eng.spark.stop()

@@ -10,4 +10,12 @@ DEFAULT_WORKSPACE = Path("cxlens-data")
 SETTINGS = {
     "CXLENS_WORKSPACE": "Folder of the workspace used when --workspace is not given "
                         "(default ./cxlens-data). One workspace holds one company's data.",
+    "CXLENS_LAKE": "Root folder of the lakes (Parquet mirrors for Spark): a workspace's lake is "
+                   "$CXLENS_LAKE/<workspace folder name>; default <workspace>/lake. Setting it "
+                   "also makes every batch keep the lake current (docs/engine.md).",
+    "CXLENS_SPARK": "The Spark that --engine spark uses, and the default engine when set: "
+                    "local[N], spark://host:port (standalone master) or sc://host:port "
+                    "(Spark Connect); see docs/engine.md.",
+    "CXLENS_SPARK_DRIVER_HOST": "Address a standalone cluster's executors reach this process "
+                                "at (default 127.0.0.1: cluster on this machine only).",
 }

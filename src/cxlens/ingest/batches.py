@@ -16,6 +16,7 @@ from cxlens.ingest.load import STAGE, BatchResult, Plan, load_staged
 from cxlens.ingest.mapping import load_mapping, parse_mapping
 from cxlens.schema import KINDS
 from cxlens.sources.readers import stage_arrow
+from cxlens.warehouse import lake
 
 
 def _batch_row(con: duckdb.DuckDBPyConnection, batch: int) -> tuple[Any, ...]:
@@ -47,7 +48,9 @@ def rollback(con: duckdb.DuckDBPyConnection, batch: int) -> dict[str, int]:
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return {"batch": batch, "removed": int(removed), "restored": int(restored)}
+    notes = lake.after_commit(con, kind_name, None)  # the Parquet mirror for Spark
+    return {"batch": batch, "removed": int(removed), "restored": int(restored),
+            **({"notes": notes} if notes else {})}
 
 
 def quarantined(con: duckdb.DuckDBPyConnection, *, batch: int | None = None,

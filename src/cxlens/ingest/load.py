@@ -37,6 +37,7 @@ from cxlens.sources.readers import (
     renumber_lines,
     stage,
 )
+from cxlens.warehouse import lake
 
 Progress = Callable[[str, float], None]
 # A file's SHA-256, or a call that waits for it (it is taken in a thread while DuckDB reads).
@@ -356,6 +357,7 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
         raise
     if invalid:
         _drop_invalid(con, k.table)
+    result.notes += lake.after_commit(con, k.name, batch)  # the Parquet mirror for Spark
     say("done", 1.0)
     return result
 

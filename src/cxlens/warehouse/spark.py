@@ -15,9 +15,12 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import shutil
+import socket
 import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -25,6 +28,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
+from cxlens.errors import UserError
 from cxlens.warehouse.engine import ReadOnlyError, normalize_arrow
 
 if TYPE_CHECKING:
@@ -290,3 +294,148 @@ def local_session(
     PySparkLogger.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     PySparkLogger.getLogger("DataFrameQueryContextLogger").setLevel(logging.CRITICAL)
     return spark
+
+
+# ---------------------------------------------------------------------------------------
+# Spark for real: a session for CXLENS_SPARK, and an engine over the workspace's lake
+# ---------------------------------------------------------------------------------------
+
+SPARK_ENV = "CXLENS_SPARK"
+DRIVER_HOST_ENV = "CXLENS_SPARK_DRIVER_HOST"
+PROBE_SECONDS = 3.0
+INSTALL_HINT = "install the Spark extra: pip install 'cxlens[spark]' (and Java 17 for Spark)"
+
+
+def require_pyspark() -> None:
+    """Raise a ``UserError`` saying how to install PySpark when it is missing."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise UserError("the Spark engine needs PySpark, which is not installed",
+                        hint=INSTALL_HINT) from None
+
+
+def _probe(url: str, default_port: int) -> None:
+    """Connect to every host:port of a master or Connect URL within ``PROBE_SECONDS``.
+
+    Spark itself retries an unreachable master for minutes (and a Connect client its gRPC
+    channel); a plain TCP connect first turns "nobody answers" into an error within seconds
+    that names the URL."""
+    rest = url.split("://", 1)[1].split("/", 1)[0].split(";", 1)[0]
+    for hostport in rest.split(","):
+        host, _, port = hostport.rpartition(":")
+        if not host:
+            host, port = hostport, str(default_port)
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)),
+                                          timeout=PROBE_SECONDS):
+                pass
+        except (OSError, ValueError) as exc:
+            raise UserError(
+                f"the Spark {'Connect server' if url.startswith('sc:') else 'master'} "
+                f"at {url} does not answer ({exc.__class__.__name__}: {exc})",
+                hint=f"check that it runs and that this machine reaches {host}:{port}, or "
+                     f"unset ${SPARK_ENV} / use --engine duckdb") from None
+
+
+def session_for(spec: str, app_name: str = "cxlens", *,
+                conf: Mapping[str, str] | None = None) -> SparkSession:
+    """The SparkSession that ``spec`` names: ``local[N]``, a standalone master
+    ``spark://host:port`` or a Spark Connect server ``sc://host:port``.
+
+    Masters and Connect servers are probed first (see ``_probe``). A cluster's executors
+    must reach the driver (this process): it binds to 127.0.0.1 unless
+    ``$CXLENS_SPARK_DRIVER_HOST`` names the address they reach it at.
+    """
+    require_pyspark()
+    spec = spec.strip()
+    if spec.startswith("sc://"):
+        _probe(spec, 15002)
+        from pyspark.sql import SparkSession
+
+        session = SparkSession.builder.remote(spec).getOrCreate()
+        session.conf.set("spark.sql.session.timeZone", "UTC")
+        for key, value in (conf or {}).items():
+            # Cluster settings (executor memory, cores) belong to the Connect server,
+            # which refuses them from a client; SQL settings apply to this session.
+            if session.conf.isModifiable(key):
+                session.conf.set(key, value)
+        return session
+    if not (spec.startswith("local") or spec.startswith("spark://")):
+        raise UserError(f"unknown Spark master {spec!r}",
+                        hint="use local[N], spark://host:port or sc://host:port")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise UserError("Spark needs Java 17, and 'java' is not on PATH",
+                        hint="install a Java 17 runtime (e.g. apt-get install openjdk-17-jre)")
+    extra = dict(conf or {})
+    if spec.startswith("spark://"):
+        _probe(spec, 7077)
+        host = os.environ.get(DRIVER_HOST_ENV)
+        if host:
+            extra.setdefault("spark.driver.host", host)
+            extra.setdefault("spark.driver.bindAddress", "0.0.0.0")
+    return local_session(app_name, master=spec, extra_conf=extra)
+
+
+def lake_engine(spark: SparkSession, lake: Path) -> SparkEngine:
+    """A ``SparkEngine`` whose tables are the lake's current version: ``identities``,
+    ``customers``, ``batches`` and each ``v_<kind>`` view (the mirrored rows joined with
+    ``identities`` for ``customer_id``, as the warehouse's view does).
+
+    The version is resolved once, here: the engine keeps reading it even if batches move
+    the lake on (the version before stays on disk). Make an engine per request or command.
+    """
+    from cxlens.warehouse import lake as lk
+
+    pointer = lk.current(lake)
+    missing = lk.missing_tables(lake, pointer)
+    if pointer is None or missing:
+        raise UserError(f"the lake at {lake} lacks the tables {', '.join(missing)}",
+                        hint="run `cxlens lake sync` to write them")
+    base = lk.version_dir(lake, int(pointer["version"]))
+    # The plain tables first: the views join identities.
+    for m in sorted(lk.mirrored(), key=lambda m: m.base is not None):
+        df = spark.read.option("recursiveFileLookup", "true").parquet(str(base / m.name))
+        if m.base is None:
+            df.createOrReplaceTempView(m.name)
+            continue
+        rows = f"lake_{m.name}"
+        df.createOrReplaceTempView(rows)
+        join = ("SELECT r.*, i.customer_id FROM {rows} r LEFT JOIN identities i "
+                "ON i.identity_key = r._idkey" if m.identity else "SELECT * FROM {rows}")
+        spark.sql(f"CREATE OR REPLACE TEMP VIEW v_{m.name} AS " + join.format(rows=rows))
+    return SparkEngine(spark)
+
+
+def engine_for(workspace: Path, spec: str | None = None, *,
+               session: SparkSession | None = None,
+               conf: Mapping[str, str] | None = None) -> SparkEngine:
+    """The workspace on Spark: the lake brought up to date (written when it is missing,
+    behind the warehouse or lacks a table), then read by ``session`` or a new session for
+    ``spec`` (default ``$CXLENS_SPARK``, else ``local[2]``) with the settings ``conf``."""
+    require_pyspark()
+    from cxlens.warehouse import lake as lk
+
+    lake = lk.lake_path(workspace)
+    ensure_lake(workspace, lake)
+    spark = session or session_for(spec or os.environ.get(SPARK_ENV) or "local[2]", conf=conf)
+    return lake_engine(spark, lake)
+
+
+def ensure_lake(workspace: Path, lake: Path) -> None:
+    """Sync the lake when it is missing, behind the warehouse or lacks a table. When the
+    warehouse is busy (another writer holds it) a complete lake is read as it is."""
+    from cxlens.warehouse import lake as lk
+    from cxlens.warehouse.store import open_warehouse
+
+    pointer = lk.current(lake)
+    try:
+        with open_warehouse(workspace, read_only=True) as con:
+            if (pointer is None or lk.missing_tables(lake, pointer)
+                    or pointer.get("state") != lk.warehouse_state(con)
+                    or pointer.get("schema") != lk.schema_version(con)):
+                lk.sync(con, lake)
+    except UserError as exc:
+        if "in use" not in exc.message or pointer is None or lk.missing_tables(lake, pointer):
+            raise
+        logging.getLogger(__name__).warning("the warehouse is busy; reading the lake as it is")

@@ -1,0 +1,262 @@
+"""The lake (warehouse/lake.py): the Parquet mirror Spark reads, and its bad inputs.
+
+No Spark here: the mirror is read back with DuckDB. tests/warehouse/test_spark_lake.py runs
+it on Spark (local, a standalone cluster, Spark Connect).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cxlens.demo import generate
+from cxlens.errors import UserError
+from cxlens.ingest.batches import rollback
+from cxlens.ingest.load import ingest
+from cxlens.warehouse import lake
+from cxlens.warehouse.store import open_warehouse
+
+CLI = [sys.executable, "-m", "cxlens.cli"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
+    """The S demo (seed 3) loaded without its last orders file, and that file, to load later."""
+    root = tmp_path_factory.mktemp("lake")
+    manifest = generate(root / "files", size="S", seed=3)
+    files = list(manifest.files)
+    later = [f for f in files if f.kind == "orders"][-1]
+    with open_warehouse(root / "ws") as con:
+        for f in files:
+            if f is not later:
+                ingest(con, f.path, f.kind, preset=f.preset)
+    return root / "ws", [later]
+
+
+@pytest.fixture
+def ws(built: tuple[Path, list], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the built workspace (tests change it), lake settings unset."""
+    monkeypatch.delenv(lake.LAKE_ENV, raising=False)
+    monkeypatch.delenv("CXLENS_SPARK", raising=False)
+    copy = tmp_path / "ws"
+    shutil.copytree(built[0], copy)
+    return copy
+
+
+def mirror_of(con: duckdb.DuckDBPyConnection, lake_dir: Path, table: str) -> str:
+    """SQL reading a lake table of the current version back, as Spark's view would."""
+    base = lake.version_dir(lake_dir, int(lake.current(lake_dir)["version"]))
+    return f"read_parquet('{base / table}/**/*.parquet', hive_partitioning = false)"
+
+
+def assert_mirror_equals_views(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> None:
+    """Every v_<kind> equals its mirrored rows joined with the mirrored identities, and the
+    small tables equal theirs (hash as text, timestamps as UTC instants)."""
+    con.execute("SET TimeZone = 'UTC'")
+    ids = mirror_of(con, lake_dir, "identities")
+    for m in lake.mirrored():
+        src = mirror_of(con, lake_dir, m.name)
+        got = (f"SELECT r.*, i.customer_id FROM {src} r LEFT JOIN {ids} i "
+               "ON i.identity_key = r._idkey" if m.identity else f"SELECT * FROM {src}")
+        view = f"v_{m.name}" if m.base else m.name
+        cols = con.execute(f"DESCRIBE {view}").fetchall()
+        want = ", ".join(
+            f'{lake.hash_text(c)} AS "{c}"' if t in ("UHUGEINT", "HUGEINT")
+            else f'CAST("{c}" AS TIMESTAMPTZ) AS "{c}"' if t == "TIMESTAMP" else f'"{c}"'
+            for c, t, *_ in cols)
+        names = [c for c, *_ in cols]
+        assert [c for c, *_ in con.execute(f"DESCRIBE {got}").fetchall()] == names, m.name
+        diff = con.execute(f"SELECT count(*) FROM ((SELECT {want} FROM {view}) "
+                           f"EXCEPT ALL ({got})) UNION ALL SELECT count(*) FROM (({got}) "
+                           f"EXCEPT ALL (SELECT {want} FROM {view}))").fetchall()
+        assert diff == [(0,), (0,)], f"{m.name}: {diff}"
+
+
+def test_sync_mirrors_what_the_views_show_partitioned_by_month(ws: Path) -> None:
+    with open_warehouse(ws) as con:
+        result = lake.sync(con, lake.lake_path(ws))
+        assert result.full and result.version == 1
+        assert_mirror_equals_views(con, ws / "lake")
+    base = lake.version_dir(ws / "lake", 1)
+    months = sorted(p.name for p in (base / "events").iterdir())
+    assert months[0].startswith("_month=20") and len(months) > 3
+    assert [p.name for p in (base / "customers").iterdir()] == ["all.parquet"]
+    hash_type = duckdb.sql(f"SELECT typeof(_hash) FROM read_parquet('{base}/orders/**/*.parquet')"
+                           " LIMIT 1").fetchall()[0][0]
+    assert hash_type == "VARCHAR"
+
+
+def test_a_batch_rewrites_only_the_months_it_touched(ws: Path, built) -> None:
+    (later,) = built[1]
+    with open_warehouse(ws) as con:
+        lake.sync(con, lake.lake_path(ws))
+        result = ingest(con, later.path, later.kind, preset=later.preset)
+        assert result.notes == [n for n in result.notes if "lake" not in n]
+        pointer = lake.current(ws / "lake")
+        assert pointer["version"] == 2 and pointer["state"] == lake.warehouse_state(con)
+        assert_mirror_equals_views(con, ws / "lake")
+        touched = {f"_month={m}" for m in lake._touched_months(
+            con, next(m for m in lake.mirrored() if m.name == "orders"), result.batch_id)}
+    old, new = lake.version_dir(ws / "lake", 1), lake.version_dir(ws / "lake", 2)
+    assert touched
+    for path in (new / "orders").rglob("*.parquet"):
+        linked = path.stat().st_ino == (old / path.relative_to(new)).stat().st_ino \
+            if (old / path.relative_to(new)).exists() else False
+        assert linked == (path.parent.name not in touched), path
+    # the events were not touched at all: every file is the previous version's
+    for path in (new / "events").rglob("*.parquet"):
+        assert path.stat().st_ino == (old / path.relative_to(new)).stat().st_ino
+
+
+def test_a_rollback_updates_the_lake_and_old_versions_go(ws: Path) -> None:
+    with open_warehouse(ws) as con:
+        lake.sync(con, lake.lake_path(ws))
+        last = con.execute("SELECT max(batch_id) FROM batches WHERE kind = 'orders'").fetchall()
+        rollback(con, last[0][0])
+        assert lake.current(ws / "lake")["state"] == lake.warehouse_state(con)
+        assert_mirror_equals_views(con, ws / "lake")
+        assert lake.sync(con, lake.lake_path(ws)).version == 2  # current: nothing to do
+        lake.sync(con, lake.lake_path(ws), full=True)
+    kept = sorted(p.name for p in (ws / "lake" / "versions").iterdir())
+    assert kept == ["00000002", "00000003"]
+
+
+def test_no_lake_no_cost(ws: Path, built) -> None:
+    """A workspace that never asked for a lake gets none from its batches."""
+    (later,) = built[1]
+    with open_warehouse(ws) as con:
+        ingest(con, later.path, later.kind, preset=later.preset)
+    assert not (ws / "lake").exists()
+
+
+def test_lake_path_setting_is_a_root_for_many_workspaces(ws: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(lake.LAKE_ENV, str(tmp_path / "shared"))
+    assert lake.lake_path(ws) == tmp_path / "shared" / "ws"
+    assert lake.enabled(ws)
+
+
+# ------------------------------------------------------------------------- bad input
+
+
+def test_unwritable_lake_is_a_clear_error_and_the_old_version_stays(ws: Path,
+                                                                    tmp_path: Path) -> None:
+    """As root chmod does not stop writes, so the lake is put under a regular file."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    with open_warehouse(ws) as con, pytest.raises(UserError) as caught:
+        lake.sync(con, blocker / "lake")
+    assert str(blocker / "lake") in caught.value.message
+    assert "CXLENS_LAKE" in caught.value.hint
+
+
+def test_unwritable_lake_does_not_fail_the_committed_batch(ws: Path, built, tmp_path: Path,
+                                                           monkeypatch) -> None:
+    (later,) = built[1]
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv(lake.LAKE_ENV, str(blocker))
+    with open_warehouse(ws) as con:
+        result = ingest(con, later.path, later.kind, preset=later.preset)
+        assert result.batch_id is not None
+        assert any("lake was not updated" in n and "cxlens lake sync" in n for n in result.notes)
+
+
+def test_a_table_missing_from_the_lake_is_mirrored_again(ws: Path) -> None:
+    from cxlens.warehouse.spark import ensure_lake
+
+    with open_warehouse(ws) as con:
+        lake.sync(con, lake.lake_path(ws))
+    shutil.rmtree(lake.version_dir(ws / "lake", 1) / "identities")
+    assert lake.missing_tables(ws / "lake") == ["identities"]
+    ensure_lake(ws, ws / "lake")
+    assert lake.missing_tables(ws / "lake") == []
+    assert lake.current(ws / "lake")["version"] == 2
+
+
+def test_a_stale_lake_is_brought_up_to_date(ws: Path, built) -> None:
+    from cxlens.warehouse.spark import ensure_lake
+
+    (later,) = built[1]
+    with open_warehouse(ws) as con:
+        lake.sync(con, lake.lake_path(ws))
+    os.environ["CXLENS_LAKE"] = str(ws / "elsewhere")  # the batch misses the lake
+    try:
+        with open_warehouse(ws) as con:
+            ingest(con, later.path, later.kind, preset=later.preset)
+    finally:
+        del os.environ["CXLENS_LAKE"]
+    ensure_lake(ws, ws / "lake")
+    with open_warehouse(ws, read_only=True) as con:
+        assert lake.current(ws / "lake")["state"] == lake.warehouse_state(con)
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # closed again when the block ends: nobody listens
+
+
+@pytest.mark.parametrize("scheme", ["spark", "sc"])
+def test_a_master_that_does_not_answer_is_a_clear_error_within_seconds(scheme: str) -> None:
+    from cxlens.warehouse.spark import session_for
+
+    url = f"{scheme}://127.0.0.1:{closed_port()}"
+    started = time.monotonic()
+    with pytest.raises(UserError) as caught:
+        session_for(url)
+    assert url in caught.value.message and "does not answer" in caught.value.message
+    assert time.monotonic() - started < 30  # generous: the probe gives up after 3 s
+
+
+def test_unknown_master_and_engine_are_clear_errors(ws: Path) -> None:
+    from cxlens.warehouse.spark import session_for
+
+    with pytest.raises(UserError, match="unknown Spark master"):
+        session_for("yarn")
+    r = subprocess.run([*CLI, "lake", "query", "SELECT 1 AS x", "--engine", "oracle",
+                        "-w", str(ws)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "unknown engine 'oracle'" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_engine_spark_without_pyspark_says_how_to_install(ws: Path) -> None:
+    """PySpark made unimportable in the child (``sys.modules[name] = None`` makes
+    ``import`` raise ImportError, as when the package is absent)."""
+    code = ("import sys; sys.modules['pyspark'] = None; sys.argv = ['cxlens'] + sys.argv[1:]; "
+            "from cxlens.cli import main; main()")
+    r = subprocess.run([sys.executable, "-c", code, "lake", "query", "SELECT 1 AS x",
+                        "--engine", "spark", "-w", str(ws)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert "pip install 'cxlens[spark]'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_lake_sync_command(ws: Path) -> None:
+    import json
+
+    r = subprocess.run([*CLI, "lake", "sync", "-w", str(ws), "--json"], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["version"] == 1
+    assert lake.missing_tables(ws / "lake") == []
+
+
+@pytest.mark.parametrize("sql", ["SELECT * FROM read_text('/etc/passwd')",
+                                 "SELECT * FROM glob('/root/*')",
+                                 "SELECT * FROM no_such_table"])
+def test_a_typed_query_reads_no_other_files_and_fails_clearly(ws: Path, sql: str) -> None:
+    """As `cxlens sql`: a query typed on the DuckDB engine cannot read local files."""
+    r = subprocess.run([*CLI, "lake", "query", sql, "--engine", "duckdb", "-w", str(ws)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "the query failed" in r.stderr and "Traceback" not in r.stderr
+    assert "root:" not in r.stdout
