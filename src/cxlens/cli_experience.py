@@ -62,21 +62,12 @@ def _filters(items: list[str]) -> dict[str, list[str]]:
 
 
 def _shares(text: str | None) -> dict[str, float] | None:
-    """``"FI:60,SE:40"`` → ``{"FI": 60.0, "SE": 40.0}`` (normalised by the analytics)."""
-    if text is None:
-        return None
-    out: dict[str, float] = {}
-    for part in text.split(","):
-        group, sep, value = part.strip().rpartition(":")
-        try:
-            share = float(value)
-        except ValueError:
-            share = -1.0
-        if not sep or not group or not 0 < share < float("inf"):
-            raise UserError(f"--shares {part.strip()!r} is not group:share with a positive "
-                            "number", hint="e.g. --shares FI:60,SE:40")
-        out[group] = share
-    return out
+    from cxlens.analytics.weighting import parse_shares
+
+    try:
+        return None if text is None else parse_shares(text)
+    except ValueError as exc:
+        raise UserError(f"--shares {exc}", hint="e.g. --shares FI:60,SE:40") from None
 
 
 @experience_app.command("score")

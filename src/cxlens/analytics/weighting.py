@@ -46,6 +46,24 @@ WEIGHT_NAMES = ("weight", "paino", "vikt")
 """A properties key whose name contains one of these (any case) may hold response weights."""
 
 
+def parse_shares(text: str) -> dict[str, float]:
+    """``"FI:60,SE:40"`` → ``{"FI": 60.0, "SE": 40.0}``: the given population shares as the
+    API (``shares=``) and the CLI (``--shares``) take them; normalised by poststratify.
+    Raises ValueError naming the part that is not ``group:positive number``."""
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        group, sep, value = part.strip().rpartition(":")
+        try:
+            share = float(value)
+        except ValueError:
+            share = -1.0
+        if not sep or not group or not 0 < share < math.inf:
+            raise ValueError(f"{part.strip()!r} is not group:share with a positive number "
+                             "(e.g. FI:60,SE:40)")
+        out[group] = share
+    return out
+
+
 def weight_keys(engine: Engine, metric: str) -> list[str]:
     """Keys of the metric's ``properties`` that hold response weights.
 

@@ -84,20 +84,11 @@ def parse_filters(items: list[str]) -> dict[str, list[str]]:
     return out
 
 
-def parse_shares(text: str) -> dict[str, float]:
-    """``"FI:60,SE:40"`` → ``{"FI": 60.0, "SE": 40.0}`` (normalised by the analytics)."""
-    out: dict[str, float] = {}
-    for part in text.split(","):
-        group, sep, value = part.strip().rpartition(":")
-        try:
-            share = float(value)
-        except ValueError:
-            share = -1.0
-        if not sep or not group or not share > 0 or share == float("inf"):
-            raise HTTPException(422, f"shares {part.strip()!r} is not group:share with a "
-                                     "positive number (e.g. shares=FI:60,SE:40)")
-        out[group] = share
-    return out
+def _shares(text: str) -> dict[str, float]:
+    try:
+        return wgt.parse_shares(text)
+    except ValueError as exc:
+        raise HTTPException(422, f"shares {exc}") from None
 
 
 def weights_for(eng: Any, q: WeightedQuery, start: date | None, end: date | None,
@@ -123,7 +114,7 @@ def weights_for(eng: Any, q: WeightedQuery, start: date | None, end: date | None
                                      f"{', '.join(keys) or 'none'}")
         return q.weights, weighting_out(q.weights, None)
     if q.weight_by is not None:
-        shares = parse_shares(q.shares) if q.shares is not None else None
+        shares = _shares(q.shares) if q.shares is not None else None
         with unprocessable():
             w = wgt.poststratify(eng, q.metric, q.weight_by, start, end, shares=shares,
                                  filters=filters, grain=grain)
