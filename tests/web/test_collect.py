@@ -23,6 +23,7 @@ from cxlens.web import db
 from cxlens.web.workspaces import rotate_write_key, workspace_by_slug
 
 TS = "2026-11-27T09:30:00.000Z"
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)  # when the messages of TS arrive
 
 
 def basic(key: str) -> dict[str, str]:
@@ -363,7 +364,7 @@ def test_messages_left_pending_are_flushed_after_a_restart(settings) -> None:
         con.close()
     with open_warehouse(ws.path) as wh:  # as if acknowledged, then the server died
         inbox.append(wh, [{**MESSAGES["track"], "type": "track"},
-                          {**MESSAGES["page"], "type": "page"}])
+                          {**MESSAGES["page"], "type": "page"}], received_at=NOW)
     with TestClient(app):
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -388,7 +389,7 @@ def test_cli_collect_flush_and_status_without_a_server(tmp_path) -> None:
 
     ws = tmp_path / "ws"
     with open_warehouse(ws) as con:
-        inbox.append(con, [{**m, "type": k} for k, m in MESSAGES.items()])
+        inbox.append(con, [{**m, "type": k} for k, m in MESSAGES.items()], received_at=NOW)
     runner = CliRunner()
     r = runner.invoke(app, ["collect", "status", "--workspace", str(ws), "--json"])
     assert r.exit_code == 0, r.output

@@ -109,7 +109,7 @@ class AppendResult:
 
 
 def append(con: duckdb.DuckDBPyConnection, messages: list[Any], *,
-           received_at: datetime | None = None) -> AppendResult:
+           received_at: datetime) -> AppendResult:
     """Check the messages of one request and store them all, or none.
 
     Raises :class:`~cxlens.ingest.messages.InvalidMessages` (nothing stored) when any

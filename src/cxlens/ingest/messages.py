@@ -170,10 +170,13 @@ def parse_body(body: bytes | str, endpoint: str) -> list[Any]:
 # ------------------------------------------------------------------------ messages
 
 
-def validate(messages: list[Any], received_at: datetime | None = None
+def validate(messages: list[Any], received_at: datetime
              ) -> tuple[list[Message], list[MessageError]]:
-    """Check every message; return the good ones and every error (index, field, reason)."""
-    now = received_at or datetime.now(UTC)
+    """Check every message; return the good ones and every error (index, field, reason).
+
+    ``received_at`` is the moment the request arrived, from the server's clock (the edge):
+    timestamps are corrected against it, so it is never read here."""
+    now = received_at
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     good: list[Message] = []
@@ -383,7 +386,7 @@ def derived_message_id(m: dict[str, Any]) -> str:
     return "cx-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
 
 
-def check(messages: list[Any], received_at: datetime | None = None) -> list[Message]:
+def check(messages: list[Any], received_at: datetime) -> list[Message]:
     """The messages, all valid, or :class:`InvalidMessages` naming every bad one."""
     good, errors = validate(messages, received_at)
     if errors:

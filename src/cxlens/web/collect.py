@@ -196,7 +196,7 @@ def accept(app: Any, headers: Headers, raw: bytes, endpoint: str) -> JSONRespons
         return unauthorized("the write key is not valid (unknown or rotated)")
     try:
         body = decoded_body(raw, headers.get("content-encoding"), limit)
-        valid = messages.check(messages.parse_body(body, endpoint))
+        valid = messages.check(messages.parse_body(body, endpoint), app.state.clock())
     except _Unsupported as exc:
         return refused(415, "unsupported_encoding", f"Content-Encoding {exc} is not supported "
                        "(send gzip or an uncompressed body)")
