@@ -6,6 +6,7 @@ it on Spark (local, a standalone cluster, Spark Connect).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -94,7 +95,7 @@ def test_sync_mirrors_what_the_views_show_partitioned_by_month(ws: Path) -> None
     assert hash_type == "VARCHAR"
 
 
-def test_a_batch_rewrites_only_the_months_it_touched(ws: Path, built) -> None:
+def test_a_batch_writes_only_its_own_segments(ws: Path, built) -> None:
     (later,) = built[1]
     with open_warehouse(ws) as con:
         lake.sync(con, lake.lake_path(ws))
@@ -103,14 +104,21 @@ def test_a_batch_rewrites_only_the_months_it_touched(ws: Path, built) -> None:
         pointer = lake.current(ws / "lake")
         assert pointer["version"] == 2 and pointer["state"] == lake.warehouse_state(con)
         assert_mirror_equals_views(con, ws / "lake")
-        touched = {f"_month={m}" for m in lake._touched_months(
-            con, next(m for m in lake.mirrored() if m.name == "orders"), result.batch_id)}
+        months = {r[0] for r in con.execute(
+            "SELECT DISTINCT strftime(ts, '%Y-%m') FROM orders WHERE _batch = ?",
+            [result.batch_id]).fetchall()}
     old, new = lake.version_dir(ws / "lake", 1), lake.version_dir(ws / "lake", 2)
-    assert touched
+    assert months
+    written = {f"_month={m}/_seg={result.batch_id}" for m in months}
+    assert written <= {f"{p.parent.parent.name}/{p.parent.name}"
+                       for p in (new / "orders").rglob("*.parquet")}
     for path in (new / "orders").rglob("*.parquet"):
-        linked = path.stat().st_ino == (old / path.relative_to(new)).stat().st_ino \
-            if (old / path.relative_to(new)).exists() else False
-        assert linked == (path.parent.name not in touched), path
+        rel = path.relative_to(new)
+        folder = f"{rel.parts[1]}/{rel.parts[2]}"
+        if folder in written:
+            assert not (old / rel).exists(), rel  # the batch's own rows: a new folder
+        else:  # every other file is the previous version's, linked
+            assert path.stat().st_ino == (old / rel).stat().st_ino, rel
     # the events were not touched at all: every file is the previous version's
     for path in (new / "events").rglob("*.parquet"):
         assert path.stat().st_ino == (old / path.relative_to(new)).stat().st_ino
@@ -260,3 +268,74 @@ def test_a_typed_query_reads_no_other_files_and_fails_clearly(ws: Path, sql: str
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert "the query failed" in r.stderr and "Traceback" not in r.stderr
     assert "root:" not in r.stdout
+
+
+def _orders(tmp: Path, name: str, rows: list[tuple[str, str, float]]) -> Path:
+    path = tmp / name
+    path.write_text("order_id;ts;amount;email\n" + "".join(
+        f"{o};{ts} 12:00:00;{a:.2f};{o.lower()}@example.fi\n" for o, ts, a in rows),
+        encoding="utf-8")
+    return path
+
+
+def _folders(version: Path, table: str) -> set[str]:
+    return {f"{p.parent.parent.name}/{p.parent.name}"
+            for p in (version / table).rglob("*.parquet")}
+
+
+def test_a_change_rewrites_only_the_segments_holding_the_rows_it_supersedes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch that changes one January order rewrites January's segment of the batch that
+    loaded it (and adds its own); February and March stay linked. When a month gathers more
+    than _MAX_SEGMENTS segments it is compacted into one, and later changes to its rows
+    rewrite that one."""
+    monkeypatch.delenv(lake.LAKE_ENV, raising=False)
+    monkeypatch.delenv("CXLENS_SPARK", raising=False)
+    monkeypatch.setattr(lake, "_MAX_SEGMENTS", 2)
+    ws, lk = tmp_path / "ws", tmp_path / "ws" / "lake"
+    with open_warehouse(ws) as con:
+        lake.sync(con, lk)
+        first = [("A1", "2026-01-05", 10), ("A2", "2026-01-06", 20),
+                 ("A3", "2026-02-07", 30), ("A4", "2026-03-08", 40)]
+        b1 = ingest(con, _orders(tmp_path, "a.csv", first), "orders").batch_id
+        v = lake.version_dir(lk, 2)
+        assert _folders(v, "orders") == {f"_month=2026-0{m}/_seg={b1}" for m in (1, 2, 3)}
+        b2 = ingest(con, _orders(tmp_path, "b.csv", [("A1", "2026-01-05", 11),
+                                                     ("A5", "2026-04-09", 50)]), "orders").batch_id
+        old, v = v, lake.version_dir(lk, 3)
+        assert _folders(v, "orders") == {
+            f"_month=2026-01/_seg={b1}", f"_month=2026-01/_seg={b2}",
+            f"_month=2026-02/_seg={b1}", f"_month=2026-03/_seg={b1}", f"_month=2026-04/_seg={b2}"}
+        jan = f"_month=2026-01/_seg={b1}"
+        assert next((v / "orders" / jan).glob("*.parquet")).stat().st_ino != \
+            next((old / "orders" / jan).glob("*.parquet")).stat().st_ino  # rewritten: A2 only
+        feb = f"_month=2026-02/_seg={b1}"
+        assert next((v / "orders" / feb).glob("*.parquet")).stat().st_ino == \
+            next((old / "orders" / feb).glob("*.parquet")).stat().st_ino  # linked
+        assert_mirror_equals_views(con, lk)
+
+        # A third January segment: January is compacted into one segment
+        b3 = ingest(con, _orders(tmp_path, "c.csv", [("A6", "2026-01-10", 60)]), "orders").batch_id
+        v = lake.version_dir(lk, 4)
+        assert {f for f in _folders(v, "orders") if "2026-01" in f} == {"_month=2026-01/_seg=c"}
+        assert lake.current(lk)["compacted"]["orders"]["2026-01"] == b3
+        assert_mirror_equals_views(con, lk)
+        # a change to a compacted row rewrites the compacted segment (and adds the batch's)
+        b4 = ingest(con, _orders(tmp_path, "d.csv", [("A2", "2026-01-06", 21)]), "orders").batch_id
+        v = lake.version_dir(lk, 5)
+        assert {f for f in _folders(v, "orders") if "2026-01" in f} == {
+            "_month=2026-01/_seg=c", f"_month=2026-01/_seg={b4}"}
+        assert_mirror_equals_views(con, lk)
+        rollback(con, b4)
+        assert_mirror_equals_views(con, lk)
+
+
+def test_a_lake_of_the_former_layout_is_rewritten_whole(ws: Path) -> None:
+    with open_warehouse(ws) as con:
+        lake.sync(con, lake.lake_path(ws))
+        pointer = lake.current(ws / "lake")
+        (ws / "lake" / "CURRENT").write_text(
+            json.dumps({**pointer, "format": 1}), encoding="utf-8")
+        result = lake.sync(con, lake.lake_path(ws))
+        assert result.full and result.version == 1 and lake.current(ws / "lake")["format"] == 2
+        assert_mirror_equals_views(con, ws / "lake")

@@ -6,15 +6,20 @@ analytics read is written as Parquet under the lake path, where a Spark cluster 
 
 What is mirrored, and why not the views themselves:
 
-* each kind's **current rows** — its ``v_<table>`` view without ``customer_id`` — in a folder
-  per month of the kind's time column. ``customer_id`` is left out because identity
+* each kind's **current rows** — its ``v_<table>`` view without ``customer_id`` — in
+  ``<table>/_month=<YYYY-MM>/_seg=<batch>/``: a folder per month of the kind's time column
+  and per batch that loaded the rows. ``customer_id`` is left out because identity
   resolution after any batch can change it on rows of *every* kind in *every* month; it is
-  joined back on Spark from the mirrored ``identities`` (``SparkLake.engine`` defines each
-  ``v_<table>`` as that join, the same join the DuckDB view makes). Without it a batch
-  touches only its own kind's rows and only the months they fall in, so the mirror is
-  incremental. The view's other non-portable part (``properties`` built with DuckDB's
-  ``to_json(map(...))``) is materialised: it depends only on the row and its batch.
-* ``identities``, ``customers``, ``batches`` in full (small, and rewritten by most batches).
+  joined back on Spark from the mirrored ``identities`` (``spark.lake_engine`` defines each
+  ``v_<table>`` as that join, the same join the DuckDB view makes). Without it a batch writes
+  only its own rows, plus the segments holding rows it superseded (a changed record), so the
+  mirror costs in proportion to the batch, not to the table (docs/benchmarks.md). Segments
+  of older batches are compacted per month (``_MAX_SEGMENTS``), so that small batches (the
+  collection inbox's) do not leave Spark thousands of tiny files. The view's other
+  non-portable part (``properties`` built with DuckDB's ``to_json(map(...))``) is
+  materialised: it depends only on the row and its batch.
+* ``identities``, ``customers``, ``batches`` in full (small; the first two only after
+  batches of kinds that resolve identities).
 
 128-bit integers (the content hash ``_hash``) become hex text (``hash_text``): Arrow hands
 them to Spark as ``decimal(38)``, which they overflow. Naive timestamps (UTC in the
@@ -25,7 +30,7 @@ Atomicity: every sync writes a new version folder ``versions/<n>/`` (the untouch
 and months hard-linked from the previous version, the touched ones written anew) and then
 replaces the pointer file ``CURRENT`` with ``os.replace``. A reader resolves ``CURRENT`` once
 and reads only that version, so it never sees half a batch; the version before stays on disk
-for readers still on it, older ones are deleted.
+for readers still on it, older ones are deleted (in the background: ``_clean``).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import logging
 import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -49,7 +55,7 @@ from cxlens.schema import KINDS
 log = logging.getLogger(__name__)
 
 LAKE_ENV = "CXLENS_LAKE"
-FORMAT = 1  # bump when the layout of a version changes: a lake of another format is rewritten
+FORMAT = 2  # bump when the layout of a version changes: a lake of another format is rewritten
 _EMPTY = "_empty"  # partition folder holding a 0-row file, so Spark knows an empty table's schema
 _KEEP_VERSIONS = 2  # the current one and the one before (readers may still be on it)
 
@@ -188,38 +194,132 @@ def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _write_table(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path,
-                 months: set[str] | None) -> None:
-    """Write ``m`` (all of it, or only ``months``) as Parquet under ``dest``."""
-    select = _select_list(con, m.source)
+def _write_small(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path) -> None:
+    """A table without a time column, whole, as one file."""
     dest.mkdir(parents=True, exist_ok=True)
-    if m.month_of is None:
-        con.execute(f"COPY (SELECT {select} FROM ({m.source})) TO "
-                    f"{_sql_str(str(dest / 'all.parquet'))} (FORMAT parquet)")
-        return
-    where = ""
-    if months is not None:
-        if not months:
+    con.execute(f"COPY (SELECT {_select_list(con, m.source)} FROM ({m.source})) TO "
+                f"{_sql_str(str(dest / 'all.parquet'))} (FORMAT parquet)")
+
+
+def _properties(con: duckdb.DuckDBPyConnection, m: Mirrored) -> str:
+    """The view's ``properties`` for a kind's rows, faster: a batch's unmapped columns are
+    one list of names for all its rows, so their JSON is built from a struct whose names are
+    fixed in the SQL (``to_json({'a': x[1], ...})``), not from a ``map`` of names and values
+    built per row, which costs 4× more (3.5 s of the M demo's 6 s events mirror). The text is
+    the same (tests/warehouse/test_lake.py compares the mirror with the views)."""
+    assert m.base is not None
+    signatures: dict[tuple[str, ...], list[int]] = {}
+    for batch, cols in con.execute(
+            "SELECT batch_id, extra_columns FROM batches WHERE extra_columns IS NOT NULL "
+            "AND batch_id IN (SELECT DISTINCT _batch FROM " + m.base + " WHERE _extra IS NOT "
+            "NULL) ORDER BY batch_id").fetchall():
+        signatures.setdefault(tuple(cols), []).append(batch)
+    cases = []
+    for cols, batches in signatures.items():
+        struct = "{" + ", ".join(f"{_sql_str(c)}: t._extra[{i}]"
+                                 for i, c in enumerate(cols, start=1)) + "}"
+        cases.append(f"WHEN t._batch IN ({', '.join(map(str, batches))}) "
+                     f"THEN to_json({struct})::VARCHAR")
+    return f"CASE WHEN t._extra IS NULL THEN t.properties {' '.join(cases)} END"
+
+
+def _kind_source(con: duckdb.DuckDBPyConnection, m: Mirrored) -> str:
+    """The kind's current rows with the columns of its ``v_`` view but ``customer_id``."""
+    assert m.base is not None
+    names = {r[0] for r in con.execute(f"DESCRIBE {m.base}").fetchall()}
+    replace = f" REPLACE ({_properties(con, m)} AS properties)" if "properties" in names else ""
+    return (f"SELECT t.* EXCLUDE (_errors, _raw, _extra){replace} FROM {m.base} t "
+            "WHERE t._superseded_by IS NULL")
+
+
+# A kind's rows sit in ``<table>/_month=<YYYY-MM>/_seg=<s>/``: the segment ``s`` is the
+# batch that loaded them, so that a batch writes only its own rows, and a batch that
+# supersedes rows rewrites only the segments holding them. Rows of batches up to a month's
+# watermark (``compacted`` in the pointer) sit together in segment ``c``: a full write puts
+# everything there, and a month that gathers more than ``_MAX_SEGMENTS`` segments (small
+# batches, e.g. the collection inbox's) is compacted into it, so Spark never lists thousands
+# of tiny files.
+_MAX_SEGMENTS = 32
+
+
+@dataclass
+class _Segments:
+    """What to (re)write of one kind table: per month, the segments (``'c'`` or a batch)."""
+
+    months: dict[str, set[str]] = field(default_factory=dict)
+
+    def add(self, month: str, seg: str) -> None:
+        self.months.setdefault(month, set()).add(seg)
+
+    def folders(self) -> list[str]:
+        return sorted(f"_month={mo}/_seg={s}" for mo, segs in self.months.items() for s in segs)
+
+
+def _write_segments(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path,
+                    marks: dict[str, int], only: _Segments | None) -> None:
+    """Write the current rows of ``m`` (all of them, or the segments in ``only``) under
+    ``dest``, each in its month and segment folder by the watermarks ``marks``."""
+    assert m.month_of is not None
+    source = _kind_source(con, m)
+    mark = ("CASE _month " + " ".join(f"WHEN {_sql_str(mo)} THEN {w}"
+                                      for mo, w in sorted(marks.items())) + " ELSE 0 END"
+            if marks else "0")
+    where = "true"
+    if only is not None:
+        conds = []
+        for mo, segs in sorted(only.months.items()):
+            batches = sorted(int(s) for s in segs if s != "c")
+            if "c" in segs:
+                conds.append(f"(_month = {_sql_str(mo)} AND _batch <= {marks.get(mo, 0)})")
+            if batches:
+                conds.append(f"(_month = {_sql_str(mo)} AND _batch IN "
+                             f"({', '.join(map(str, batches))}))")
+        if not conds:
             return
-        where = (f" WHERE {_month_expr(m.month_of)} IN "
-                 f"({', '.join(_sql_str(x) for x in sorted(months))})")
+        where = " OR ".join(conds)
+    dest.mkdir(parents=True, exist_ok=True)
     con.execute(
-        f"COPY (SELECT {select}, {_month_expr(m.month_of)} AS _month FROM ({m.source}){where}) "
-        f"TO {_sql_str(str(dest))} (FORMAT parquet, PARTITION_BY (_month), "
+        f"COPY (SELECT {_select_list(con, source)}, _month, "
+        f"CASE WHEN _batch <= {mark} THEN 'c' ELSE _batch::VARCHAR END AS _seg "
+        f"FROM (SELECT *, {_month_expr(m.month_of)} AS _month FROM ({source})) WHERE {where}) "
+        f"TO {_sql_str(str(dest))} (FORMAT parquet, PARTITION_BY (_month, _seg), "
         "OVERWRITE_OR_IGNORE true)")
-    if not any(dest.rglob("*.parquet")):
-        (dest / _EMPTY).mkdir(exist_ok=True)
-        con.execute(f"COPY (SELECT {select} FROM ({m.source}) LIMIT 0) TO "
-                    f"{_sql_str(str(dest / _EMPTY / 'data_0.parquet'))} (FORMAT parquet)")
+
+
+def _write_empty(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path) -> None:
+    """A 0-row file for a kind without rows, so that Spark knows the table's schema."""
+    source = _kind_source(con, m)
+    (dest / _EMPTY).mkdir(parents=True, exist_ok=True)
+    con.execute(f"COPY (SELECT {_select_list(con, source)} FROM ({source}) LIMIT 0) TO "
+                f"{_sql_str(str(dest / _EMPTY / 'data_0.parquet'))} (FORMAT parquet)")
+
+
+def _write_kind(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path,
+                marks: dict[str, int], only: _Segments | None = None) -> None:
+    """A kind table (all of it, or the segments in ``only``), with the 0-row file exactly
+    when it holds no rows at all."""
+    if m.month_of is None:
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.mkdir(parents=True)
+        con.execute(f"COPY (SELECT {_select_list(con, _kind_source(con, m))} FROM "
+                    f"({_kind_source(con, m)})) TO {_sql_str(str(dest / 'all.parquet'))} "
+                    "(FORMAT parquet)")
+        return
+    _write_segments(con, m, dest, marks, only)
+    has_rows = any(p.parent.name != _EMPTY for p in dest.rglob("*.parquet"))
+    if has_rows:
+        shutil.rmtree(dest / _EMPTY, ignore_errors=True)
+    elif not (dest / _EMPTY).exists():
+        _write_empty(con, m, dest)
 
 
 def _link_tree(src: Path, dest: Path, skip: Iterable[str] = ()) -> None:
     """Hard-link (or, across file systems, copy) every file under ``src`` into ``dest``,
-    leaving out the top-level folders named in ``skip``."""
-    skip = set(skip)
+    leaving out the folders (relative paths) named in ``skip``."""
+    skip = {Path(s) for s in skip}
     for path in src.rglob("*"):
         rel = path.relative_to(src)
-        if rel.parts[0] in skip or path.is_dir():
+        if path.is_dir() or any(rel.is_relative_to(s) for s in skip):
             continue
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -229,12 +329,36 @@ def _link_tree(src: Path, dest: Path, skip: Iterable[str] = ()) -> None:
             shutil.copy2(path, target)
 
 
-def _touched_months(con: duckdb.DuckDBPyConnection, m: Mirrored, batch: int) -> set[str]:
-    """Months of the rows a batch loaded or superseded (the only ones whose mirror changes)."""
+def _segments_of(folder: Path) -> dict[str, list[str]]:
+    """The month and segment folders a kind table holds on disk."""
+    out: dict[str, list[str]] = {}
+    for month in folder.glob("_month=*"):
+        out[month.name.removeprefix("_month=")] = [
+            s.name.removeprefix("_seg=") for s in month.glob("_seg=*")]
+    return out
+
+
+def _batch_segments(con: duckdb.DuckDBPyConnection, m: Mirrored, batch: int,
+                    marks: dict[str, int], old: Path) -> _Segments:
+    """The segments a committed batch changes: its own rows' (new), the ones holding rows
+    it superseded, and every segment of a month that now gathers too many (compacted: the
+    caller raises that month's watermark to ``batch``)."""
     assert m.base is not None and m.month_of is not None
-    rows = con.execute(f"SELECT DISTINCT {_month_expr(m.month_of)} FROM {m.base} "
-                       "WHERE _batch = ? OR _superseded_by = ?", [batch, batch]).fetchall()
-    return {r[0] for r in rows}
+    todo = _Segments()
+    rows = con.execute(
+        f"SELECT DISTINCT {_month_expr(m.month_of)}, _batch, _batch = ? FROM {m.base} "
+        "WHERE _batch = ? OR _superseded_by = ?", [batch, batch, batch]).fetchall()
+    on_disk = _segments_of(old)
+    for month, b, new in rows:
+        if new:
+            todo.add(month, str(b))
+        else:
+            todo.add(month, "c" if b <= marks.get(month, 0) else str(b))
+    for month in list(todo.months):
+        if len(set(on_disk.get(month, [])) | todo.months[month]) > _MAX_SEGMENTS:
+            marks[month] = batch
+            todo.months[month] = {"c", *on_disk.get(month, [])}
+    return todo
 
 
 def _unwritable(lake: Path, exc: OSError) -> UserError:
@@ -248,10 +372,11 @@ def sync(con: duckdb.DuckDBPyConnection, lake: Path, *, kind: str | None = None,
          batch: int | None = None, full: bool = False) -> SyncResult:
     """Bring the lake up to the warehouse's committed state and return what was written.
 
-    With ``kind`` and ``batch`` (a batch just committed) only that kind's touched months and
-    the small tables are rewritten, provided the lake was current just before the batch;
-    with ``kind`` alone (a rollback) that kind's whole table; otherwise (or with ``full``,
-    or when the lake is behind, of another format or schema, or lacks a table) everything.
+    With ``kind`` and ``batch`` (a batch just committed) only that kind's segments the batch
+    changed and the small tables are rewritten, provided the lake was current just before the
+    batch; with ``kind`` alone (a rollback) that kind's whole table; otherwise (or with
+    ``full``, or when the lake is behind, of another format or schema, or lacks a table)
+    everything.
     """
     started = time.perf_counter()
     lake = Path(lake)
@@ -281,36 +406,40 @@ def sync(con: duckdb.DuckDBPyConnection, lake: Path, *, kind: str | None = None,
     version = (int(prev["version"]) + 1) if prev is not None else 1
     dest = version_dir(lake, version)
     result = SyncResult(str(lake), version, not incremental)
+    compacted: dict[str, dict[str, int]] = (
+        {t: dict(ms) for t, ms in prev.get("compacted", {}).items()} if incremental else {})
     try:
         if dest.exists():  # left by a sync that died before its pointer was written
             shutil.rmtree(dest)
         tmp = dest.with_name(dest.name + ".tmp")
         if tmp.exists():
             shutil.rmtree(tmp)
+        old_base = version_dir(lake, int(prev["version"])) if prev is not None else None
         for m in mirrored():
             out = tmp / m.name
-            if not incremental or m.base is None:
-                _write_table(con, m, out, None)
+            if m.base is None and incremental and m.name != "batches" and \
+                    not KINDS[kind].needs_identity:  # type: ignore[index]
+                _link_tree(old_base / m.name, out)  # type: ignore[operator]  # not resolved
+            elif m.base is None:
+                _write_small(con, m, out)
                 result.written[m.name] = "all"
-            elif m.base != KINDS[kind].table:  # type: ignore[index]
-                _link_tree(version_dir(lake, int(prev["version"])) / m.name, out)  # type: ignore[index]
-            elif batch is None or m.month_of is None:
-                _write_table(con, m, out, None)
+            elif incremental and m.base != KINDS[kind].table:  # type: ignore[index]
+                _link_tree(old_base / m.name, out)  # type: ignore[operator]
+            elif not incremental or batch is None or m.month_of is None:
+                # everything (a full sync, a rollback): every month in one segment
+                marks = {mo: state[0] for mo in _months(con, m)} if m.month_of else {}
+                compacted[m.name] = marks
+                _write_kind(con, m, out, marks)
                 result.written[m.name] = "all"
             else:
-                months = _touched_months(con, m, batch)
-                old = version_dir(lake, int(prev["version"])) / m.name  # type: ignore[index]
-                _link_tree(old, out, skip=[f"_month={x}" for x in months])
-                _write_table(con, m, out, months)
-                if (out / _EMPTY).exists() and any(
-                        p.parent.name != _EMPTY for p in out.rglob("*.parquet")):
-                    shutil.rmtree(out / _EMPTY)
-                if not any(out.rglob("*.parquet")):
-                    _write_table(con, m, out, None)
-                result.written[m.name] = sorted(months)
+                marks = compacted.setdefault(m.name, {})
+                todo = _batch_segments(con, m, batch, marks, old_base / m.name)  # type: ignore[operator]
+                _link_tree(old_base / m.name, out, skip=todo.folders())  # type: ignore[operator]
+                _write_kind(con, m, out, marks, todo)
+                result.written[m.name] = todo.folders()
         tmp.rename(dest)
         pointer = {"format": FORMAT, "version": version, "state": state, "schema": schema,
-                   "tables": [m.name for m in mirrored()],
+                   "tables": [m.name for m in mirrored()], "compacted": compacted,
                    "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         staged = lake / "CURRENT.tmp"
         staged.write_text(json.dumps(pointer, indent=1), encoding="utf-8")
@@ -325,13 +454,39 @@ def sync(con: duckdb.DuckDBPyConnection, lake: Path, *, kind: str | None = None,
     return result
 
 
-def _clean(lake: Path, version: int) -> None:
-    """Delete versions older than the ones kept (and leftovers of failed syncs)."""
+def _months(con: duckdb.DuckDBPyConnection, m: Mirrored) -> list[str]:
+    assert m.base is not None and m.month_of is not None
+    return [r[0] for r in con.execute(
+        f"SELECT DISTINCT {_month_expr(m.month_of)} FROM {m.base} "
+        "WHERE _superseded_by IS NULL").fetchall()]
+
+
+def _clean(lake: Path, version: int) -> threading.Thread:
+    """Retire versions older than the ones kept (and leftovers of failed syncs): each is
+    renamed into ``trash/`` at once, and deleted by a background thread. Deleting a version's
+    hundreds of folders takes seconds on some file systems (1.4 s of a 2 s sync measured on
+    the M demo), which no batch should wait for; a process that exits first leaves the rest
+    to the next sync. Returns the thread (tests join it)."""
+    trash = lake / "trash"
     for path in (lake / "versions").iterdir():
         name = path.name.removesuffix(".tmp")
         if not name.isdigit():
             continue
-        if int(name) <= version - _KEEP_VERSIONS or (path.name.endswith(".tmp")):
+        if int(name) <= version - _KEEP_VERSIONS or path.name.endswith(".tmp"):
+            trash.mkdir(exist_ok=True)
+            try:
+                path.rename(trash / f"{path.name}-{time.time_ns()}")
+            except OSError:
+                shutil.rmtree(path, ignore_errors=True)
+    worker = threading.Thread(target=_empty_trash, args=(trash,), daemon=True,
+                              name="cxlens-lake-clean")
+    worker.start()
+    return worker
+
+
+def _empty_trash(trash: Path) -> None:
+    if trash.exists():
+        for path in trash.iterdir():
             shutil.rmtree(path, ignore_errors=True)
 
 
