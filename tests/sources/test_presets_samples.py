@@ -24,6 +24,13 @@ REQUIRED = {
     "google_ads", "typeform_responses", "google_forms_responses", "zendesk_tickets",
     "google_reviews", "trustpilot_reviews", "pos_sales", "mailchimp_activity",
     "enps_responses", "hr_employees",
+    # issue 9: presets made from real exports' headers
+    "meta_ads_period", "linkedin_ads", "microsoft_ads", "tiktok_ads", "ga4_transactions",
+    "stripe_payments", "woocommerce_orders", "klaviyo_profiles", "mailchimp_audience",
+    "freshdesk_tickets", "intercom_conversations", "typeform_nps", "google_forms_nps",
+    "surveymonkey_nps", "webropol_nps", "op_statement", "nordea_fi", "nordea_se",
+    "s_pankki_statement", "handelsbanken_statement", "seb_statement", "visma_sales_invoices",
+    "procountor_sales_invoices", "fortnox_invoices", "mycashflow_orders", "klarna_settlement",
 }
 
 
@@ -80,6 +87,8 @@ def test_preset_is_well_formed(name: str) -> None:
     for req in KINDS[p["kind"]].required:
         assert req in p["columns"], f"required field {req} not mapped"
     assert p.get("properties", "rest") in ("rest", "none")
+    for f in p.get("key", []):  # the natural key of a record (see docs/mapping.md)
+        assert f in p["columns"], f"key field {f} is not mapped"
 
 
 @pytest.mark.parametrize("name", NAMES)
