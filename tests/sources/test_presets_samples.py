@@ -120,3 +120,9 @@ def test_one_sample_is_nordic_style() -> None:
     assert "Päivämäärä" in text and ";" in text
     row = next(csv.DictReader(io.StringIO(text), delimiter=";"))
     assert "," in row["Summa"] and row["Päivämäärä"][2] == "."
+
+
+def test_every_preset_is_listed_in_the_docs() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "mapping.md").read_text(encoding="utf-8")
+    missing = [n for n in NAMES if f"| `{n}` |" not in doc]
+    assert not missing, f"add {missing} to the table of presets in docs/mapping.md"
