@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -195,13 +196,35 @@ def all_presets() -> list[Mapping]:
     return [load_preset(n) for n in preset_names()]
 
 
+def wildcard(pattern: str) -> re.Pattern[str] | None:
+    """The regular expression of a column name with ``*`` in it, or None without one.
+
+    A ``*`` stands for any text, so that one preset reads the same export in every currency
+    or language of its question texts (``Amount spent (*)`` matches ``Amount spent (SEK)``);
+    each ``*`` is a group, so the text it matched can be taken as a value (``format: header``).
+    Matched case-insensitively, as plain column names are.
+    """
+    if "*" not in pattern:
+        return None
+    parts = [re.escape(p) for p in pattern.strip().split("*")]
+    return re.compile("(.*?)".join(parts[:-1]) + "(.*)" + parts[-1], re.IGNORECASE)
+
+
+def column_matches(pattern: str, header: str) -> bool:
+    """Whether a header is the column a mapping names: the same name in any case, or a
+    match of its ``*`` wildcard."""
+    rx = wildcard(pattern)
+    if rx is None:
+        return pattern.strip().lower() == header.strip().lower()
+    return rx.fullmatch(header.strip()) is not None
+
+
 def detect_preset(columns: list[str], kind_name: str | None) -> Mapping | None:
     """The preset whose named columns are all in the header; the most specific one wins."""
-    header = {c.strip().lower() for c in columns}
     fits = [
         m for m in all_presets()
         if (kind_name is None or m.kind == kind_name)
         and m.source_columns()
-        and all(c.strip().lower() in header for c in m.source_columns())
+        and all(any(column_matches(c, h) for h in columns) for c in m.source_columns())
     ]
     return max(fits, key=lambda m: len(m.source_columns()), default=None)

@@ -20,7 +20,7 @@ import phonenumbers
 from rapidfuzz import process
 
 from cxlens.errors import InputError
-from cxlens.ingest.mapping import Mapping, Rule
+from cxlens.ingest.mapping import Mapping, Rule, wildcard
 from cxlens.schema import IDENTITY_TYPES, METRIC_SCALES, Field, kind
 from cxlens.sources.readers import Staged
 
@@ -56,6 +56,10 @@ def resolve_column(rule: Rule, columns: list[str], field: str, origin: str) -> s
     lower = {c.strip().lower(): c for c in columns}
     if rule.column.strip().lower() in lower:
         return lower[rule.column.strip().lower()]
+    rx = wildcard(rule.column)
+    found = [c for c in columns if rx is not None and rx.fullmatch(c.strip())]
+    if found:
+        return found[0]
     best = process.extractOne(rule.column, columns) if columns else None
     closest = f"; the closest header is {best[0]!r}" if best and best[1] >= 50 else ""
     raise InputError(
@@ -68,8 +72,13 @@ def resolve_column(rule: Rule, columns: list[str], field: str, origin: str) -> s
 
 def raw_expr(rule: Rule, column: str | None, trim: bool = True) -> str:
     """The source value as text; trimmed only where a conversion or a key needs it."""
+    rx = wildcard(rule.column or "")
     if rule.value is not None:
         base = lit(rule.value)
+    elif rule.format == "header" and rx is not None and column is not None:
+        # The value is in the header itself: the currency of "Amount spent (SEK)".
+        found = rx.fullmatch(column.strip())
+        base = lit(found.group(1).strip() if found else None)
     elif trim:
         base = f"nullif(trim({ident(column)}), '')"
     else:
