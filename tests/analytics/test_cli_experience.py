@@ -17,7 +17,7 @@ def test_score_by_month_as_json_has_n_and_intervals(demo) -> None:
     r = runner.invoke(app, ["experience", "score", "nps", "--period", "month", "-w", str(ws),
                             "--json"])
     assert r.exit_code == 0, r.output
-    rows = json.loads(r.output)
+    rows = json.loads(r.output)["scores"]
     assert rows and all(row["n"] > 0 and "low" in row["value"] for row in rows)
     assert all(row["too_small"] == (row["n_eff"] < 30) for row in rows)
 
@@ -51,7 +51,7 @@ def test_score_weighted_to_the_customers(demo) -> None:
     assert r.exit_code == 0, r.output
     with open_engine(ws) as eng:
         ref = score(eng, "nps", weights=weighting.poststratify(eng, "nps", "country").weights)
-    assert json.loads(r.output)[0]["value"]["value"] == ref[0].value.value
+    assert json.loads(r.output)["scores"][0]["value"]["value"] == ref[0].value.value
     both = runner.invoke(app, ["experience", "score", "nps", "--weights", "w",
                                "--weight-by", "country", "-w", str(ws)])
     assert both.exit_code != 0
@@ -105,4 +105,4 @@ def test_score_with_filters(demo) -> None:
     fi = runner.invoke(app, ["experience", "score", "nps", "--json", "-w", str(ws),
                              "--filter", "country:FI"])
     assert both.exit_code == 0 and fi.exit_code == 0, both.output + fi.output
-    assert 0 < json.loads(fi.output)[0]["n"] < json.loads(both.output)[0]["n"]
+    assert 0 < json.loads(fi.output)["scores"][0]["n"] < json.loads(both.output)["scores"][0]["n"]
