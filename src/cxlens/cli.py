@@ -357,8 +357,11 @@ def overview(
     engine: EngineName = None,
     as_json: AsJson = False,
 ) -> None:
-    """The Overview page's numbers: totals against the period before, the NPS with its
-    interval, and the trends (orders, revenue, new and active customers; NPS per month)."""
+    """The Overview page's numbers: totals, NPS and trends.
+
+    Totals against the period before, the NPS with its interval, and the trends (orders,
+    revenue, new and active customers; NPS per month over a year), as the page shows them.
+    """
     from dataclasses import asdict
     from datetime import date, timedelta
 

@@ -8,10 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import assert_same
 from typer.testing import CliRunner
 
 from cxlens.cli import app
+from helpers import assert_same
 
 pytestmark = pytest.mark.spark
 
