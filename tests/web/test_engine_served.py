@@ -51,10 +51,13 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def home_with(root: Path, warehouse: Path, slugs: tuple[str, ...]) -> Path:
+    """A home with workspace ``slugs[0]`` on the server's engine and the others set to
+    DuckDB, each holding a copy of ``warehouse``."""
     home = root / "home"
     make_home(home, PASSWORD, slug=slugs[0])
     for slug in slugs[1:]:
-        r = cli("admin", "create-workspace", slug, "--owner", "ops@acme.fi", home=home)
+        r = cli("admin", "create-workspace", slug, "--owner", "ops@acme.fi", "--engine",
+                "duckdb", home=home)
         assert r.returncode == 0, r.stderr
     for slug in slugs:
         shutil.copy2(warehouse, home / "workspaces" / slug / "warehouse.duckdb")
@@ -96,16 +99,10 @@ def servers(warehouse: Path, tmp_path_factory: pytest.TempPathFactory,
             ) -> Iterator[tuple[Server, Server]]:
     """(a server on Spark local[1] with workspaces acme and plain — plain set to DuckDB —,
     a server on DuckDB with workspace acme)."""
-    from cxlens.web import db
-    from cxlens.web.workspaces import set_engine, workspace_by_slug
-
     if shutil.which("java") is None:
         pytest.skip("Spark needs Java 17 ('java' is not on PATH)")
     root = tmp_path_factory.mktemp("servers")
     spark_home = home_with(root / "spark", warehouse, ("acme", "plain"))
-    con = db.connect(spark_home / "app.sqlite3")
-    set_engine(con, workspace_by_slug(con, "plain"), "duckdb")
-    con.close()
     duck_home = home_with(root / "duck", warehouse, ("acme",))
     with serve(spark_home, root / "spark.log", env={"CXLENS_SPARK": "local[1]"}) as (s_url, _), \
             serve(duck_home, root / "duck.log", env={"CXLENS_SPARK": ""}) as (d_url, _):

@@ -115,3 +115,20 @@ def test_a_lake_that_cannot_be_written_is_a_503(acme: Site, tmp_path: Path,
     c = acme.member("ann@acme.fi")
     r = c.get("/w/acme/customers?q=a@x.fi")  # the profile reads through the engine too
     assert r.status_code == 503 and "cannot write the lake" in r.text
+
+
+def test_create_workspace_takes_the_engine(tmp_path: Path) -> None:
+    from served import cli, make_home
+
+    home = tmp_path / "home"
+    make_home(home, "engine setting password")
+    r = cli("admin", "create-workspace", "sparky", "--owner", "ops@acme.fi", "--engine",
+            "spark", "--json", home=home)
+    assert r.returncode == 0, r.stderr
+    con = db.connect(home / "app.sqlite3")
+    assert workspace_by_slug(con, "sparky").engine == "spark"
+    assert workspace_by_slug(con, "acme").engine is None  # the server's default
+    con.close()
+    r = cli("admin", "create-workspace", "odd", "--owner", "ops@acme.fi", "--engine",
+            "oracle", home=home)
+    assert r.returncode == 2 and "unknown engine 'oracle'" in r.stderr
