@@ -140,3 +140,31 @@ def test_a_table_missing_from_the_lake_is_mirrored_again(servers) -> None:
     assert spark.status_code == 200, spark.text[:2000]
     assert_same(spark.json(), on_duckdb.api.get(f"/api/w/acme/experience/{q}").json())
     assert not lk.missing_tables(lake)
+
+
+RESTART = """
+from cxlens.web.warehouses import SharedSpark
+
+shared = SharedSpark()
+with shared.session() as s:
+    first = s.sql("SELECT 1 AS x").collect()[0].x
+shared._started().sparkContext.stop()  # the cluster went away under the server
+with shared.session() as s:  # a new session, not an error on every later request
+    again = s.sql("SELECT 2 AS x").collect()[0].x
+shared.stop()
+print(first, again)
+"""
+
+
+def test_a_stopped_spark_session_is_started_again(tmp_path: Path) -> None:
+    """In a child process: this one holds the tests' session, and a JVM has one context."""
+    import os
+    import subprocess
+    import sys
+
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs Java 17 ('java' is not on PATH)")
+    r = subprocess.run([sys.executable, "-c", RESTART], capture_output=True, text=True,
+                       timeout=300, env={**os.environ, "CXLENS_SPARK": "local[1]"})
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.split() == ["1", "2"]

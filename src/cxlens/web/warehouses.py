@@ -128,6 +128,19 @@ def _unavailable(exc: UserError) -> EngineUnavailable:
                              "the DuckDB engine in the workspace's settings")
 
 
+def _is_connect(session: SparkSession) -> bool:
+    return type(session).__module__.startswith("pyspark.sql.connect")
+
+
+def _stopped(session: SparkSession) -> bool:
+    """Whether a classic session's SparkContext has stopped (a Connect client reconnects
+    by itself)."""
+    if _is_connect(session):
+        return False
+    jsc = session.sparkContext._jsc  # None once stopped from Python
+    return jsc is None or bool(jsc.sc().isStopped())
+
+
 class SharedSpark:
     """The server's one Spark session, started by the first request that computes on Spark.
 
@@ -136,11 +149,11 @@ class SharedSpark:
     (``newSession``): the same executors, but temporary views of its own, so requests
     reading two workspaces' lakes — or two versions of one — never see each other's
     ``v_<kind>``. A Spark Connect client has no child sessions: there requests take turns.
-    A start that fails (a master that does not answer) is tried again by the next request.
+    A start that fails (a master that does not answer) is tried again by the next request,
+    and so is a session whose SparkContext has stopped (its cluster went away).
     """
 
-    def __init__(self, spec: str | None = None) -> None:
-        self.spec = spec
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._turns = threading.Lock()
         self._root: SparkSession | None = None
@@ -149,8 +162,10 @@ class SharedSpark:
         from cxlens.warehouse.spark import session_for
 
         with self._lock:
+            if self._root is not None and _stopped(self._root):
+                self._root = None
             if self._root is None:
-                spec = self.spec or os.environ.get(SPARK_ENV) or "local[2]"
+                spec = os.environ.get(SPARK_ENV) or "local[2]"
                 try:
                     self._root = session_for(spec, "cxlens-server")
                 except UserError as exc:
@@ -161,7 +176,7 @@ class SharedSpark:
     def session(self) -> Iterator[SparkSession]:
         """A session for one request; its temporary views are dropped afterwards."""
         root = self._started()
-        if type(root).__module__.startswith("pyspark.sql.connect"):
+        if _is_connect(root):
             with self._turns:
                 yield root
             return
@@ -172,10 +187,6 @@ class SharedSpark:
             for t in session.catalog.listTables():
                 if t.isTemporary:
                     session.catalog.dropTempView(t.name)
-
-    @property
-    def started(self) -> bool:
-        return self._root is not None
 
     def stop(self) -> None:
         with self._lock:
