@@ -62,13 +62,16 @@ def stop(proc: subprocess.Popen[str]) -> None:
 
 
 @contextmanager
-def serve(home: Path, log: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """``cxlens serve --home HOME`` on a free port, its output in ``log``; yields the base
-    URL once the sign-in page answers, and the process."""
+def serve(home: Path, log: Path, env: dict[str, str] | None = None,
+          ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``cxlens serve --home HOME`` on a free port, its output in ``log``, with ``env``
+    added to the environment; yields the base URL once the sign-in page answers, and the
+    process."""
     port = free_port()
     with log.open("w") as out:
         proc = subprocess.Popen([*CXLENS, "serve", "--home", str(home), "--port", str(port)],
-                                stdout=out, stderr=subprocess.STDOUT, text=True)
+                                stdout=out, stderr=subprocess.STDOUT, text=True,
+                                env={**os.environ, **(env or {})})
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:

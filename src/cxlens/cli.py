@@ -23,9 +23,11 @@ from cxlens.cli_admin import admin_app
 from cxlens.cli_collect import collect_app
 from cxlens.cli_common import (
     AsJson,
+    EngineName,
     Home,
     Workspace,
     emit_json,
+    engine_for,
     err,
     hand_over,
     out,
@@ -314,13 +316,13 @@ def customer_show(
         help="Any identifier: e-mail, phone, CRM id, loyalty number, cookie id or customer id.")],
     limit: Annotated[int, typer.Option(min=0, help="Timeline entries to show.")] = 50,
     workspace: Workspace = DEFAULT_WORKSPACE,
+    engine: EngineName = None,
     as_json: AsJson = False,
 ) -> None:
     """The unified profile of one customer and their timeline across all sources."""
     from cxlens.analytics.profile import profile
-    from cxlens.warehouse.store import open_engine
 
-    with open_engine(workspace) as eng:
+    with engine_for(workspace, engine) as eng:
         p = profile(eng, identifier, limit=limit)
     if as_json:
         emit_json(p)
@@ -339,6 +341,74 @@ def customer_show(
               title_justify="left")
     for e in p["timeline"]:
         t.add_row(str(e["ts"]), str(e["source"] or ""), str(e["what"]), str(e["detail"] or ""))
+    out.print(t)
+
+
+# --------------------------------------------------------------------------- overview
+
+
+@app.command()
+def overview(
+    days: Annotated[int, typer.Option(help="The period: 30, 90 or 365 days.")] = 90,
+    grain: Annotated[str, typer.Option(help="Trend buckets: day, week or month.")] = "week",
+    as_of: Annotated[str | None, typer.Option(
+        help="Last day of the period, YYYY-MM-DD (default: today).")] = None,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    engine: EngineName = None,
+    as_json: AsJson = False,
+) -> None:
+    """The Overview page's numbers: totals, NPS and trends.
+
+    Totals against the period before, the NPS with its interval, and the trends (orders,
+    revenue, new and active customers; NPS per month over a year), as the page shows them.
+    """
+    from dataclasses import asdict
+    from datetime import date, timedelta
+
+    from cxlens import clock
+    from cxlens.analytics import overview as ov
+
+    if days not in (30, 90, 365):
+        raise UserError(f"--days must be 30, 90 or 365, not {days}")
+    if grain not in ov.GRAINS:
+        raise UserError(f"--grain must be one of {', '.join(ov.GRAINS)}, not {grain!r}")
+    try:
+        end = date.fromisoformat(as_of) if as_of else clock.system().date()
+    except ValueError:
+        raise UserError(f"--as-of {as_of!r} is not a date", hint="write YYYY-MM-DD") from None
+    period = ov.period_ending(end, days)
+    # as on the page: the NPS trend covers a year even when the period is shorter
+    nps_period = period if days >= 365 else ov.period_ending(
+        period.end - timedelta(days=1), 365)
+    with engine_for(workspace, engine) as eng:
+        totals = ov.totals(eng, period)
+        nps = ov.nps(eng, period)
+        trends = ov.trends(eng, period, grain)
+        nps_trend = ov.nps_trend(eng, nps_period, "month")
+    if as_json:
+        emit_json({
+            "start": period.start, "end": period.end, "days": days, "grain": grain,
+            "totals": [{"name": c.name, "current": c.current, "previous": c.previous,
+                        "delta": c.delta, "pct": c.pct} for c in totals],
+            "nps": nps.as_dict(), "min_nps": ov.MIN_NPS_SAMPLE,
+            "trends": [asdict(r) for r in trends],
+            "nps_trend": [r.as_dict() for r in nps_trend]})
+        return
+    out.print(f"[bold]{period.start} … {period.end - timedelta(days=1)}[/] "
+              f"(against the {days} days before)")
+    for c in totals:
+        pct = "—" if c.pct is None else f"{c.pct:+.1f} %"
+        out.print(f"  {c.name:<11} {c.current:>14,.0f}  {pct:>9}")
+    if nps.score is None:
+        out.print("  NPS         no answers")
+    else:
+        out.print(f"  NPS         {nps.score:>14.1f}  [{nps.low:.1f}, {nps.high:.1f}], "
+                  f"n {nps.n:,}" + ("  (too small)" if nps.too_small else ""))
+    t = Table(grain, "orders", "revenue", "new customers", "active customers",
+              title="trends", title_justify="left")
+    for r in trends:
+        t.add_row(str(r.bucket), f"{r.orders:,}", f"{r.revenue:,.2f}", f"{r.new_customers:,}",
+                  f"{r.active_customers:,}")
     out.print(t)
 
 

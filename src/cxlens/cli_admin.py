@@ -57,12 +57,16 @@ def admin_create_workspace(
     slug: Annotated[str, typer.Argument(help="Short name in URLs: lower-case, digits, dashes.")],
     owner: Annotated[str, typer.Option(help="E-mail of an existing user who will own it.")],
     name: Annotated[str | None, typer.Option(help="Display name [default: the slug].")] = None,
+    engine: Annotated[str | None, typer.Option(
+        help="What its pages and API compute on: duckdb or spark [default: the server's, "
+             "spark when $CXLENS_SPARK is set]; owners change it on the Settings page.")]
+    = None,
     home: Home = None,
     as_json: AsJson = False,
 ) -> None:
     """Create a workspace (its folder, warehouse and write key) owned by a user."""
     from cxlens.web.accounts import user_by_email
-    from cxlens.web.workspaces import create_workspace
+    from cxlens.web.workspaces import ENGINES, create_workspace, set_engine
 
     settings, con = _app_db(home)
     try:
@@ -70,12 +74,16 @@ def admin_create_workspace(
         if user is None:
             raise UserError(f"no user {owner}",
                             hint=f"create it first: cxlens admin create-user {owner}")
+        if engine is not None and engine not in ENGINES:
+            raise UserError(f"unknown engine {engine!r}", hint="use --engine duckdb or spark")
         ws, key = create_workspace(con, settings.workspaces_dir, slug, name or slug, user)
+        if engine is not None:
+            set_engine(con, ws, engine)
     finally:
         con.close()
     if as_json:
         emit_json({"ok": True, "slug": ws.slug, "name": ws.name, "path": str(ws.path),
-                   "write_key": key})
+                   "engine": engine, "write_key": key})
     else:
         out.print(f"workspace {ws.slug} created at {ws.path}")
         out.print(f"write key (shown once): {key}")

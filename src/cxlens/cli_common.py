@@ -76,7 +76,7 @@ EngineName = Annotated[str | None, typer.Option(
 def engine_for(workspace: Path, engine: str | None = None) -> Iterator[Any]:
     """The :class:`~cxlens.warehouse.engine.Engine` a command reads through: DuckDB on the
     warehouse, read-only; or Spark on the workspace's lake (brought up to date first), its
-    session stopped when the command ends."""
+    session stopped when the command ends if the command started it."""
     import os
 
     name = (engine or ("spark" if os.environ.get("CXLENS_SPARK") else "duckdb")).lower()
@@ -91,9 +91,17 @@ def engine_for(workspace: Path, engine: str | None = None) -> Iterator[Any]:
 
         raise UserError(f"unknown engine {engine!r}", hint="use --engine duckdb or spark")
     from cxlens.warehouse.spark import engine_for as spark_engine_for
+    from cxlens.warehouse.spark import require_pyspark
 
+    require_pyspark()
+    from pyspark.sql import SparkSession
+
+    # A session this process already runs (a host program, the tests' shared one) is not
+    # this command's to stop; one the command started is stopped with it.
+    before = SparkSession.getActiveSession()
     eng = spark_engine_for(workspace)
     try:
         yield eng
     finally:
-        eng.spark.stop()
+        if before is None:
+            eng.spark.stop()

@@ -6,7 +6,6 @@ Only presentation lives here: every number comes from :mod:`cxlens.analytics.exp
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -14,7 +13,7 @@ import typer
 from rich.table import Table
 
 from cxlens import clock
-from cxlens.cli_common import AsJson, Workspace, emit_json, out
+from cxlens.cli_common import AsJson, EngineName, Workspace, emit_json, engine_for, out
 from cxlens.config import DEFAULT_WORKSPACE
 from cxlens.errors import UserError
 
@@ -43,20 +42,35 @@ def _interval(e: Any, digits: int = 1) -> str:
 Filter = Annotated[list[str] | None, typer.Option(
     "--filter", help="Only answers with dimension:value, e.g. country:FI (repeatable; values "
                      "of one dimension are alternatives).")]
+NBoot = Annotated[int, typer.Option(min=50, max=2000, help="Bootstrap replicates.")]
+Seed = Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Seed of the bootstrap.")]
 Shares = Annotated[str | None, typer.Option(
     help="The population's shares for --weight-by, e.g. FI:60,SE:40 (default: the shares "
          "among the workspace's customers).")]
 
 
+def _window(start: str | None, end: str | None) -> tuple[date | None, date | None]:
+    """``--start`` and ``--end`` as days, the first before the second (as the API checks)."""
+    first, last = _day(start, "--start"), _day(end, "--end")
+    if first is not None and last is not None and first >= last:
+        raise UserError("--start must be before --end (--end is the day after the last)")
+    return first, last
+
+
 def _filters(items: list[str]) -> dict[str, list[str]]:
     """``["country:FI", "country:SE"]`` → ``{"country": ["FI", "SE"]}``, as the API reads
-    its ``filter`` parameters."""
+    its ``filter`` parameters (and refuses a dimension it does not know)."""
+    from cxlens.web.api.experience_models import GROUP_DIMENSIONS
+
     out: dict[str, list[str]] = {}
     for item in items:
         name, sep, value = item.partition(":")
         if not sep or not name or not value:
             raise UserError(f"--filter {item!r} is not dimension:value",
                             hint="e.g. --filter country:FI --filter segment:B2B")
+        if name not in GROUP_DIMENSIONS:
+            raise UserError(f"--filter {item!r}: {name!r} is not a dimension",
+                            hint=f"use one of {', '.join(GROUP_DIMENSIONS)}")
         out.setdefault(name, []).append(value)
     return out
 
@@ -87,21 +101,23 @@ def score_cmd(
     shares: Shares = None,
     filter_: Filter = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
+    engine: EngineName = None,
     as_json: AsJson = False,
 ) -> None:
-    """The metric overall or by group and period, each with n and its 95 % interval."""
-    from cxlens.analytics.experience import score
+    """The metric overall or by group and period, each with n and its 95 % interval. With
+    --json the same JSON as GET /api/w/<slug>/experience/score with the same parameters."""
+    from cxlens.analytics.experience import MIN_SAMPLE, score
     from cxlens.analytics.weighting import poststratify, weight_keys
-    from cxlens.warehouse.store import open_engine
+    from cxlens.web.api.experience_models import ScoresOut, score_out, weighting_out
 
     if weights and weight_by:
         raise UserError("give --weights or --weight-by, not both")
     if shares and not weight_by:
         raise UserError("--shares are the population's shares of --weight-by: "
                         "give --weight-by too")
-    first, last = _day(start, "--start"), _day(end, "--end")
+    first, last = _window(start, end)
     filters = _filters(filter_ or [])
-    with open_engine(workspace) as eng:
+    with engine_for(workspace, engine) as eng:
         try:
             w: Any = weights
             if weights and weights not in (keys := weight_keys(eng, metric)):
@@ -115,7 +131,12 @@ def score_cmd(
         except ValueError as exc:
             raise UserError(str(exc), hint="see `cxlens experience score --help`") from None
     if as_json:
-        emit_json([s.as_dict() for s in scores])
+        emit_json(ScoresOut(
+            metric=metric, by=by, period=period, start=first, end=last, filters=filters,
+            weighting=None if not (weights or weight_by)
+            else weighting_out(weights, w if weight_by else None),
+            min_sample=MIN_SAMPLE, scores=[score_out(s) for s in scores],
+        ).model_dump(mode="json"))
         return
     t = Table("period", by or "", "n", metric, "95 % interval", "",
               title=f"{metric.upper()} (too small to act on: fewer than 30 answers)",
@@ -153,6 +174,7 @@ def changes_cmd(
     shares: Shares = None,
     filter_: Filter = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
+    engine: EngineName = None,
     as_json: AsJson = False,
 ) -> None:
     """Did the metric change, and where does it differ: --by DIM tests each group against
@@ -161,7 +183,6 @@ def changes_cmd(
     same JSON, as GET /api/w/<slug>/experience/changes."""
     from cxlens.analytics import experience as exp
     from cxlens.analytics.weighting import poststratify, weight_keys
-    from cxlens.warehouse.store import open_engine
     from cxlens.web.api.experience_models import (
         period_change_out,
         segment_test_out,
@@ -177,12 +198,10 @@ def changes_cmd(
     if shares and not weight_by:
         raise UserError("--shares are the population's shares of --weight-by: "
                         "give --weight-by too")
-    first, last, day = _day(start, "--start"), _day(end, "--end"), _day(as_of, "--as-of")
-    if first is not None and last is not None and first >= last:
-        raise UserError("--start must be before --end (--end is the day after the last)")
+    (first, last), day = _window(start, end), _day(as_of, "--as-of")
     filters = _filters(filter_ or [])
     grain = period or "month"  # the API's default grain, also that of its weighting
-    with open_engine(workspace) as eng:
+    with engine_for(workspace, engine) as eng:
         try:
             w: Any = weights
             weighting = None
@@ -250,21 +269,28 @@ def drivers_cmd(
     method: Annotated[str, typer.Option(help="johnson or shapley.")] = "johnson",
     start: Start = None,
     end: End = None,
+    n_boot: NBoot = 500,
+    seed: Seed = 0,
     workspace: Workspace = DEFAULT_WORKSPACE,
+    engine: EngineName = None,
     as_json: AsJson = False,
 ) -> None:
-    """Which attribute ratings drive the overall score (importance, performance, quadrant)."""
+    """Which attribute ratings drive the overall score (importance, performance, quadrant).
+    With --json the same JSON as GET /api/w/<slug>/experience/drivers."""
     from cxlens.analytics.drivers import key_drivers
-    from cxlens.warehouse.store import open_engine
+    from cxlens.web.api.experience_models import drivers_out
 
-    with open_engine(workspace) as eng:
+    if method not in ("johnson", "shapley"):
+        raise UserError(f"--method {method!r} is not johnson or shapley")
+    first, last = _window(start, end)
+    with engine_for(workspace, engine) as eng:
         try:
-            k = key_drivers(eng, metric, method=method, start=_day(start, "--start"),
-                            end=_day(end, "--end"))
+            k = key_drivers(eng, metric, method=method, start=first, end=last, n_boot=n_boot,
+                            seed=seed)
         except ValueError as exc:
             raise UserError(str(exc), hint="the survey needs attribute ratings") from None
     if as_json:
-        emit_json(asdict(k))
+        emit_json(drivers_out(k).model_dump(mode="json"))
         return
     t = Table("attribute", "importance [95 %]", "share %", "performance [95 %]", "quadrant",
               title=f"key drivers of {metric} ({method}, n {k.n:,}, R² {k.r2.value:.2f})",
@@ -279,17 +305,23 @@ def drivers_cmd(
 def people_cmd(
     start: Start = None,
     end: End = None,
+    min_answers: Annotated[int, typer.Option(
+        min=1, max=1_000_000, help="Answers a team needs for its eNPS to be tested and "
+        "correlated.")] = 30,
     workspace: Workspace = DEFAULT_WORKSPACE,
+    engine: EngineName = None,
     as_json: AsJson = False,
 ) -> None:
-    """eNPS per team beside its customers' NPS, and their correlation across teams."""
+    """eNPS per team beside its customers' NPS, and their correlation across teams. With
+    --json the same JSON as GET /api/w/<slug>/experience/people."""
     from cxlens.analytics.people import team_link
-    from cxlens.warehouse.store import open_engine
+    from cxlens.web.api.experience_models import people_out
 
-    with open_engine(workspace) as eng:
-        link = team_link(eng, _day(start, "--start"), _day(end, "--end"))
+    first, last = _window(start, end)
+    with engine_for(workspace, engine) as eng:
+        link = team_link(eng, first, last, min_answers=min_answers)
     if as_json:
-        emit_json(asdict(link))
+        emit_json(people_out(link, first, last).model_dump(mode="json"))
         return
     t = Table("team", "store", "eNPS [95 %]", "customers' NPS [95 %]", "",
               title_justify="left", title="staff and customers")
@@ -309,24 +341,30 @@ def value_cmd(
     = None,
     as_of: Annotated[str | None, typer.Option(
         help="Observed until this day, YYYY-MM-DD (default: the last order date).")] = None,
+    n_boot: Annotated[int, typer.Option(
+        min=200, max=10_000, help="Bootstrap replicates of the revenue intervals.")] = 2000,
+    seed: Seed = 0,
     workspace: Workspace = DEFAULT_WORKSPACE,
+    engine: EngineName = None,
     as_json: AsJson = False,
 ) -> None:
     """Revenue and repurchase of promoters, passives and detractors after their answer, and
     the worth of one detractor turned promoter (an association, not an effect): the
-    difference of their revenue per customer and of their repurchase rates."""
+    difference of their revenue per customer and of their repurchase rates. With --json the
+    same JSON as GET /api/w/<slug>/experience/value."""
     from cxlens.analytics.experience import value_by_group
-    from cxlens.warehouse.store import open_engine
+    from cxlens.web.api.experience_models import value_out
 
-    with open_engine(workspace) as eng:
+    if any(not 1 <= d <= 3650 for d in days or ()) or len(days or ()) > 6:
+        raise UserError(f"--days must be between 1 and 3650, at most 6 of them, not {days}")
+    with engine_for(workspace, engine) as eng:
         try:
-            v = value_by_group(eng, days=days or (90, 180), as_of=_day(as_of, "--as-of"),
-                               now=clock.system())
+            v = value_by_group(eng, days=days or [90, 180], as_of=_day(as_of, "--as-of"),
+                               n_boot=n_boot, seed=seed, now=clock.system())
         except ValueError as exc:
             raise UserError(str(exc), hint="give --days as positive whole numbers") from None
     if as_json:
-        emit_json({**asdict(v), "worth": [{**asdict(w), "too_small": w.too_small}
-                                          for w in v.worth()]})
+        emit_json(value_out(v).model_dump(mode="json"))
         return
     t = Table("days", "group", "n", "revenue per customer [95 %]", "% bought again [95 %]", "",
               title=f"experience → value (orders until {v.observed_until or '—'})",

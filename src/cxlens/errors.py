@@ -4,7 +4,8 @@
      └── UserError            bad input or a bad request: shown as a message, never a traceback
           ├── InputError      a file that cannot be read or mapped (carries file, line, column)
           │    └── SheetChoice   a workbook with several sheets: which one? (carries the names)
-          └── MappingUnsure   no confident column mapping; a proposal was written for editing
+          ├── MappingUnsure   no confident column mapping; a proposal was written for editing
+          └── EngineUnavailable  the engine chosen cannot run (no Spark master, no PySpark)
 
 Programming errors are ordinary exceptions and still raise with a traceback.
 """
@@ -85,3 +86,9 @@ class MappingUnsure(UserError):
     def __init__(self, message: str, *, proposal_path: str, **kw: object) -> None:
         super().__init__(message, **kw)  # type: ignore[arg-type]
         self.proposal_path = proposal_path
+
+
+class EngineUnavailable(UserError):
+    """The engine a result is computed on cannot run now: a Spark master that does not
+    answer, PySpark or Java missing, a lake that cannot be written. Not the request's fault:
+    the server answers 503 (the operator fixes it, or chooses DuckDB)."""

@@ -20,3 +20,16 @@ def test_the_extension_points_are_documented() -> None:
     for needle in ("ROUTERS", "WorkspaceRole", "TokenScope", "NavItem", "csrf_field",
                    "warehouse.write"):
         assert needle in text, needle
+
+
+def test_the_workspace_engine_setting_is_documented() -> None:
+    """The workspace's own setting (``workspaces.engine``) and each of its values, in
+    docs/web.md and in docs/engine.md, which says how the server runs Spark."""
+    from cxlens.web.workspaces import ENGINES
+
+    web = DOC.read_text(encoding="utf-8")
+    engine = (DOC.parent / "engine.md").read_text(encoding="utf-8")
+    assert "### The workspace's engine" in web and "### The dashboard on Spark" in engine
+    for value in ENGINES:
+        assert f"`engine` = `{value}`" in web, value
+    assert "503" in web and "EngineUnavailable" in engine

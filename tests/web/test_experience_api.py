@@ -56,7 +56,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     def extra(con, ws, owner) -> dict:
         hand, _ = create_workspace(con, ws.path.parent, "hand", "Hand Oy", owner)
         tokens = {s: create_token(con, ws, s, s, owner) for s in ("read", "write", "ingest")}
-        return {"hand_path": hand.path, "tokens": tokens,
+        return {"hand_path": hand.path, "demo_path": ws.path, "tokens": tokens,
                 "hand_read": create_token(con, hand, "read", "read", owner)}
 
     with quick_argon2():
@@ -198,6 +198,38 @@ def test_cli_changes_gives_the_api_json(site, hand, query: str, args: list[str])
     assert "periods" not in body and body["grain"] is None
     if "--weight-by" not in args or args[i + 1] == "month":
         assert body["segments"] == api["segments"]
+
+
+@pytest.mark.parametrize("endpoint, query, args", [
+    ("score", "metric=csat&by=store_id&period=quarter&start=2025-01-01&filter=country:FI",
+     ["score", "csat", "--by", "store_id", "--period", "quarter", "--start", "2025-01-01",
+      "--filter", "country:FI"]),
+    ("score", "metric=nps&by=touchpoint&weight_by=country&shares=FI:50,SE:50",
+     ["score", "nps", "--by", "touchpoint", "--weight-by", "country", "--shares",
+      "FI:50,SE:50"]),
+    ("drivers", "metric=csat&method=shapley&n_boot=60&seed=9",
+     ["drivers", "csat", "--method", "shapley", "--n-boot", "60", "--seed", "9"]),
+    ("people", "min_answers=12&start=2025-06-01",
+     ["people", "--min-answers", "12", "--start", "2025-06-01"]),
+    ("value", "days=30&days=200&n_boot=250&seed=4&as_of=2026-06-01",
+     ["value", "--days", "30", "--days", "200", "--n-boot", "250", "--seed", "4",
+      "--as-of", "2026-06-01"]),
+])
+def test_cli_gives_the_api_json(site, demo, endpoint: str, query: str,
+                                args: list[str]) -> None:
+    """Every experience endpoint is also a command: ``cxlens experience ENDPOINT`` with the
+    same parameters as options prints the endpoint's JSON (issue 8)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from cxlens.cli import app
+
+    api = get(demo, f"/api/w/demo/experience/{endpoint}?{query}")
+    site["app"].state.warehouses.get(site["demo_path"]).close()  # the CLI opens it read-only
+    r = CliRunner().invoke(app, ["experience", *args, "-w", str(site["demo_path"]), "--json"])
+    assert r.exit_code == 0, (r.output, r.exception)
+    assert json.loads(r.output) == api
 
 
 def test_value_by_promoter_group(hand) -> None:

@@ -422,6 +422,17 @@ def engine_for(workspace: Path, spec: str | None = None, *,
     return lake_engine(spark, lake)
 
 
+def lake_behind(con: Any, lake: Path) -> bool:
+    """Whether the lake must be written before Spark reads it: missing, lacking a table,
+    behind the warehouse ``con`` (batches or rollbacks) or of another schema version."""
+    from cxlens.warehouse import lake as lk
+
+    pointer = lk.current(lake)
+    return bool(pointer is None or lk.missing_tables(lake, pointer)
+                or pointer.get("state") != lk.warehouse_state(con)
+                or pointer.get("schema") != lk.schema_version(con))
+
+
 def ensure_lake(workspace: Path, lake: Path) -> None:
     """Sync the lake when it is missing, behind the warehouse or lacks a table. When the
     warehouse is busy (another writer holds it) a complete lake is read as it is."""
@@ -431,9 +442,7 @@ def ensure_lake(workspace: Path, lake: Path) -> None:
     pointer = lk.current(lake)
     try:
         with open_warehouse(workspace, read_only=True) as con:
-            if (pointer is None or lk.missing_tables(lake, pointer)
-                    or pointer.get("state") != lk.warehouse_state(con)
-                    or pointer.get("schema") != lk.schema_version(con)):
+            if lake_behind(con, lake):
                 lk.sync(con, lake)
     except UserError as exc:
         if "in use" not in exc.message or pointer is None or lk.missing_tables(lake, pointer):

@@ -103,6 +103,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX annotations_workspace ON annotations(workspace_id, day);
     """,
+    # 3: the engine a workspace's pages and API compute on (NULL: $CXLENS_SPARK decides)
+    """
+    ALTER TABLE workspaces ADD COLUMN engine TEXT CHECK (engine IN ('duckdb', 'spark'))
+    """,
 )
 
 

@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 
 from cxlens.clock import Clock
+from cxlens.warehouse.engine import Engine
 from cxlens.web import db, security
 from cxlens.web.accounts import Session, User, session_of
 from cxlens.web.errors import SignInRequired
@@ -153,6 +155,11 @@ class WorkspaceAccess:
     def warehouse(self) -> Warehouse:
         """The workspace's warehouse as the server holds it (see web/warehouses.py)."""
         return self.pool.get(self.workspace.path)
+
+    def engine(self) -> AbstractContextManager[Engine]:
+        """The engine the workspace's analytics read through: its setting, else the
+        server's default (``Warehouse.engine``)."""
+        return self.warehouse.engine(self.workspace.engine)
 
     def can(self, scope: str) -> bool:
         return scope_allows(self.scopes, scope)

@@ -34,7 +34,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cxlens.errors import InputError, MappingUnsure, UserError
+from cxlens.errors import EngineUnavailable, InputError, MappingUnsure, UserError
 
 log = logging.getLogger("cxlens.web")
 
@@ -117,6 +117,8 @@ def error_response(request: Request, status: int, error: str,
 
 
 def user_error_status(exc: UserError) -> int:
+    if isinstance(exc, EngineUnavailable):
+        return 503
     return 422 if isinstance(exc, InputError | MappingUnsure) else 400
 
 

@@ -20,23 +20,35 @@ order when no interactive write waits, and after :data:`MAX_PASSED` interactive 
 row while a chunk waits, the chunk gets the next turn, so collection is never starved
 either. An interactive write therefore waits at most for the write in progress — one flush
 chunk (~0.5 s) or another interactive write — plus the interactive writes queued before it.
+
+**The engine** (docs/engine.md, "The dashboard on Spark"). Analytics read through
+:meth:`Warehouse.engine`: DuckDB on a read cursor, or — when the workspace's setting or
+``$CXLENS_SPARK`` chooses it — Spark on the workspace's lake. The server starts one Spark
+session (:class:`SharedSpark`) when the first request needs it and keeps it until shutdown;
+before each Spark read the lake is checked against the warehouse and, when behind, synced
+as a write (in the writer's turn, so it never races a batch's own sync).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
-from cxlens.warehouse.engine import DuckDBEngine
+from cxlens.errors import EngineUnavailable, UserError
+from cxlens.warehouse.engine import DuckDBEngine, Engine
 from cxlens.warehouse.store import open_warehouse
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 T = TypeVar("T")
 
@@ -102,11 +114,93 @@ class Turns:
                 self._cond.notify_all()
 
 
+SPARK_ENV = "CXLENS_SPARK"  # the same variable as warehouse.spark.SPARK_ENV
+
+
+def engine_name(choice: str | None) -> str:
+    """The engine a workspace computes on: its setting, else Spark when ``$CXLENS_SPARK``
+    names one, else DuckDB."""
+    return choice or ("spark" if os.environ.get(SPARK_ENV) else "duckdb")
+
+
+def _unavailable(exc: UserError) -> EngineUnavailable:
+    return EngineUnavailable(exc.message, hint=exc.hint or "see docs/engine.md, or choose "
+                             "the DuckDB engine in the workspace's settings")
+
+
+def _is_connect(session: SparkSession) -> bool:
+    return type(session).__module__.startswith("pyspark.sql.connect")
+
+
+def _stopped(session: SparkSession) -> bool:
+    """Whether a classic session's SparkContext has stopped (a Connect client reconnects
+    by itself)."""
+    if _is_connect(session):
+        return False
+    jsc = session.sparkContext._jsc  # None once stopped from Python
+    return jsc is None or bool(jsc.sc().isStopped())
+
+
+class SharedSpark:
+    """The server's one Spark session, started by the first request that computes on Spark.
+
+    Starting Spark costs seconds and a JVM holds one SparkContext, so the server keeps one
+    for its whole life (stopped at shutdown). Each request gets a child session
+    (``newSession``): the same executors, but temporary views of its own, so requests
+    reading two workspaces' lakes — or two versions of one — never see each other's
+    ``v_<kind>``. A Spark Connect client has no child sessions: there requests take turns.
+    A start that fails (a master that does not answer) is tried again by the next request,
+    and so is a session whose SparkContext has stopped (its cluster went away).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._turns = threading.Lock()
+        self._root: SparkSession | None = None
+
+    def _started(self) -> SparkSession:
+        from cxlens.warehouse.spark import session_for
+
+        with self._lock:
+            if self._root is not None and _stopped(self._root):
+                self._root = None
+            if self._root is None:
+                spec = os.environ.get(SPARK_ENV) or "local[2]"
+                try:
+                    self._root = session_for(spec, "cxlens-server")
+                except UserError as exc:
+                    raise _unavailable(exc) from None
+            return self._root
+
+    @contextmanager
+    def session(self) -> Iterator[SparkSession]:
+        """A session for one request; its temporary views are dropped afterwards."""
+        root = self._started()
+        if _is_connect(root):
+            with self._turns:
+                yield root
+            return
+        session = root.newSession()
+        try:
+            yield session
+        finally:
+            for t in session.catalog.listTables():
+                if t.isTemporary:
+                    session.catalog.dropTempView(t.name)
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._root is not None:
+                self._root.stop()
+                self._root = None
+
+
 class Warehouse:
     """One workspace's warehouse inside the server."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, spark: SharedSpark | None = None) -> None:
         self.path = Path(path)
+        self.spark = spark or SharedSpark()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._stack = ExitStack()
         self._open_lock = threading.Lock()
@@ -129,10 +223,48 @@ class Warehouse:
             cur.close()
 
     @contextmanager
-    def engine(self) -> Iterator[DuckDBEngine]:
-        """A read cursor as the :class:`Engine` that analytics functions read through."""
+    def engine(self, choice: str | None = None) -> Iterator[Engine]:
+        """The :class:`Engine` analytics functions read through: a read cursor, or Spark on
+        the workspace's lake when ``choice`` (the workspace's setting) or, without one,
+        ``$CXLENS_SPARK`` says so (:func:`engine_name`).
+
+        On Spark the lake is brought up to date first and the engine reads the version
+        current then. Spark that cannot start, PySpark missing or a lake that cannot be
+        written raise :class:`EngineUnavailable` (a 503 with the reason), within seconds.
+        """
+        if engine_name(choice) == "duckdb":
+            with self.read() as cur:
+                yield DuckDBEngine(cur)
+            return
+        from cxlens.warehouse.spark import lake_engine, require_pyspark
+
+        with ExitStack() as stack:
+            try:
+                require_pyspark()
+                lake = self._current_lake()
+                eng = lake_engine(stack.enter_context(self.spark.session()), lake)
+            except EngineUnavailable:
+                raise
+            except UserError as exc:  # the set-up's trouble; the analytics' errors pass
+                raise _unavailable(exc) from None
+            yield eng
+
+    def _current_lake(self) -> Path:
+        """The workspace's lake, synced first when it is behind the warehouse. The check
+        reads; the sync runs as a write, so it takes turns with batches (whose commit
+        syncs the lake too) and two requests never write one version at once."""
+        from cxlens.warehouse import lake as lk
+        from cxlens.warehouse.spark import lake_behind
+
+        lake = lk.lake_path(self.path)
         with self.read() as cur:
-            yield DuckDBEngine(cur)
+            behind = lake_behind(cur, lake)
+        if behind:
+            def sync(cur: duckdb.DuckDBPyConnection) -> Any:
+                return lk.sync(cur, lake) if lake_behind(cur, lake) else None
+
+            self.write(sync)
+        return lake
 
     def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *,
               background: bool = False) -> T:
@@ -183,12 +315,13 @@ class Warehouses:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_path: dict[Path, Warehouse] = {}
+        self.spark = SharedSpark()  # one for every workspace of the server
 
     def get(self, path: Path) -> Warehouse:
         path = Path(path).resolve()
         with self._lock:
             if path not in self._by_path:
-                self._by_path[path] = Warehouse(path)
+                self._by_path[path] = Warehouse(path, self.spark)
             return self._by_path[path]
 
     def close(self) -> None:
@@ -196,3 +329,4 @@ class Warehouses:
             for wh in self._by_path.values():
                 wh.close()
             self._by_path.clear()
+        self.spark.stop()

@@ -46,16 +46,32 @@ def scope_allows(held: frozenset[str] | set[str], needed: str) -> bool:
     return bool(set(held) & SCOPE_GRANTS[needed])
 
 
+ENGINES: tuple[str, ...] = ("duckdb", "spark")
+
+
 @dataclass(frozen=True)
 class Workspace:
     id: int
     slug: str
     name: str
     path: Path
+    # What its pages and API compute on (docs/engine.md): "duckdb", "spark", or None for
+    # the server's default (Spark when $CXLENS_SPARK is set, else DuckDB).
+    engine: str | None = None
 
 
 def _ws(row: sqlite3.Row) -> Workspace:
-    return Workspace(row["id"], row["slug"], row["name"], Path(row["path"]))
+    return Workspace(row["id"], row["slug"], row["name"], Path(row["path"]), row["engine"])
+
+
+def set_engine(con: sqlite3.Connection, ws: Workspace, engine: str | None) -> None:
+    """Choose the engine of the workspace's pages and API; ``None`` (or "") follows the
+    server's default."""
+    engine = engine or None
+    if engine is not None and engine not in ENGINES:
+        raise UserError(f"unknown engine {engine!r}",
+                        hint=f"use {' or '.join(ENGINES)}, or the server's default")
+    con.execute("UPDATE workspaces SET engine = ? WHERE id = ?", [engine, ws.id])
 
 
 def create_workspace(con: sqlite3.Connection, workspaces_dir: Path, slug: str, name: str,

@@ -130,7 +130,7 @@ def score(access: Reader, q: Annotated[ScoreQuery, Query()]) -> ScoresOut:
     """
     _window(q.start, q.end)
     filters = parse_filters(q.filter)
-    with access.warehouse.engine() as eng:
+    with access.engine() as eng:
         weights, weighting = weights_for(eng, q, q.start, q.end, filters, q.period)
         with unprocessable():
             scores = exp.score(eng, q.metric, by=q.by, period=q.period, start=q.start,
@@ -153,7 +153,7 @@ def changes(access: Reader, q: Annotated[ChangesQuery, Query()],
     """
     _window(q.start, q.end)
     filters = parse_filters(q.filter)
-    with access.warehouse.engine() as eng:
+    with access.engine() as eng:
         weights, weighting = weights_for(eng, q, None, None, filters, q.grain)
         with unprocessable():
             period = exp.compare_periods(eng, q.metric, q.grain, q.as_of, on=q.on,
@@ -173,7 +173,7 @@ def drivers(access: Reader, q: Annotated[DriversQuery, Query()]) -> DriversOut:
     relative weights or the Shapley decomposition of R²), each with its bootstrap interval,
     its mean rating (performance) and its quadrant of the priority matrix."""
     _window(q.start, q.end)
-    with access.warehouse.engine() as eng:
+    with access.engine() as eng:
         try:
             kd = drv.key_drivers(eng, q.metric, start=q.start, end=q.end, method=q.method,
                                  n_boot=q.n_boot, seed=q.seed)
@@ -188,7 +188,7 @@ def people(access: Reader, q: Annotated[PeopleQuery, Query()]) -> PeopleOut:
     """eNPS per team beside its customers' NPS, each team's eNPS against the other teams
     (BH-adjusted), and the correlation across teams with Fisher's interval."""
     _window(q.start, q.end)
-    with access.warehouse.engine() as eng:
+    with access.engine() as eng:
         link = ppl.team_link(eng, q.start, q.end, min_answers=q.min_answers)
     return people_out(link, q.start, q.end)
 
@@ -204,7 +204,7 @@ def value(access: Reader, q: Annotated[ValueQuery, Query()], clock: ServerClock)
     Only answers whose whole window is observed count: by ``as_of`` when given, else by the
     last order date in the data (not in the future).
     """
-    with access.warehouse.engine() as eng, unprocessable():
+    with access.engine() as eng, unprocessable():
         v = exp.value_by_group(eng, days=q.days, as_of=q.as_of, n_boot=q.n_boot,
                                seed=q.seed, now=clock())
     return value_out(v)

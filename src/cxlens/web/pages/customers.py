@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from cxlens.analytics.profile import profile
-from cxlens.errors import UserError
-from cxlens.warehouse.engine import DuckDBEngine
+from cxlens.errors import EngineUnavailable, UserError
 from cxlens.warehouse.store import db_path
 from cxlens.web.deps import WorkspaceRole
 from cxlens.web.nav import NavItem, register
@@ -31,12 +30,15 @@ def customers_page(request: Request, access: WorkspaceRole("viewer"),
                    q: Annotated[str, Query(max_length=300)] = "") -> Response:
     ctx: dict[str, Any] = {"access": access, "q": q.strip(), "recent": [], "found": None}
     if db_path(access.workspace.path).exists():
+        if ctx["q"]:
+            try:
+                with access.engine() as eng:
+                    ctx["found"] = profile(eng, ctx["q"])
+            except EngineUnavailable:  # the server's trouble, not the query's: 503 page
+                raise
+            except UserError as exc:
+                ctx["error"], ctx["hint"] = exc.message, exc.hint
         with access.warehouse.read() as cur:
-            if ctx["q"]:
-                try:
-                    ctx["found"] = profile(DuckDBEngine(cur), ctx["q"])
-                except UserError as exc:
-                    ctx["error"], ctx["hint"] = exc.message, exc.hint
             rel = cur.execute(_RECENT)
             cols = [d[0] for d in rel.description]
             ctx["recent"] = [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]

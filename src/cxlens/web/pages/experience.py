@@ -201,7 +201,7 @@ def build_people(eng: Engine, t: Callable[..., str], w: Window) -> dict[str, Any
 def _built(request: Request, access: WorkspaceAccess, con: sqlite3.Connection, page: str,
            w: Window, c: Choices) -> dict[str, Any]:
     t = _translator(request)
-    with access.warehouse.engine() as eng:
+    with access.engine() as eng:
         if page == "experience":
             return build_experience(eng, con, access, t, c, w)
         if page == "drivers":

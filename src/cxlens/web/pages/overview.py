@@ -88,7 +88,7 @@ def overview(request: Request, access: Viewer, con: Db,
                            "version": __version__, "query": request.url.query}
     if _has_warehouse(access):
         try:
-            with access.warehouse.engine() as eng:
+            with access.engine() as eng:
                 ctx.update(build(eng, con, access, lang_of(request), period, grain))
         except UserError as exc:
             ctx["error"] = exc.message
@@ -103,7 +103,7 @@ def chart_csv(request: Request, key: str, access: Viewer, con: Db,
     period, grain, _ = _view(days, grain, as_of, get_clock(request)().date())
     if not _has_warehouse(access):
         raise HTTPException(404, "no data yet")
-    with access.warehouse.engine() as eng:
+    with access.engine() as eng:
         built = build(eng, con, access, lang_of(request), period, grain)
     chart = next((c for c in built["charts"] if c.key == key), None)
     if chart is None:

@@ -1,4 +1,5 @@
-"""Workspace settings (owners): members, invitations, API tokens and the write key.
+"""Workspace settings (owners): members, invitations, API tokens, the write key and the
+engine the pages and API compute on.
 
 A new token, write key or invitation link is rendered once in the response to the POST
 that made it and never again: the database keeps only its hash.
@@ -18,6 +19,7 @@ from cxlens.web.deps import Db, Settings, WorkspaceAccess, WorkspaceRole
 from cxlens.web.pages import see_other
 from cxlens.web.params import RowId
 from cxlens.web.templating import render
+from cxlens.web.warehouses import engine_name
 
 router = APIRouter(include_in_schema=False)
 Owner = WorkspaceRole("owner")
@@ -32,7 +34,8 @@ def page(request: Request, con: sqlite3.Connection, access: WorkspaceAccess,
         "access": access, "members": wss.members(con, ws),
         "invitations": wss.invitations(con, ws), "tokens": wss.tokens(con, ws),
         "write_key_prefix": wss.write_key_prefix(con, ws), "roles": wss.ROLES,
-        "scopes": wss.SCOPES, **extra}, status=status)
+        "scopes": wss.SCOPES, "engines": wss.ENGINES, "engine_default": engine_name(None),
+        **extra}, status=status)
 
 
 def back(access: WorkspaceAccess) -> Response:
@@ -96,3 +99,15 @@ def revoke_token(access: Owner, con: Db, token_id: RowId) -> Response:
 def rotate_write_key(request: Request, access: Owner, con: Db) -> Response:
     key = wss.rotate_write_key(con, access.workspace)
     return page(request, con, access, new_write_key=key)
+
+
+@router.post("/w/{slug}/settings/engine")
+def set_engine(request: Request, access: Owner, con: Db,
+               engine: Annotated[str, Form(max_length=20)] = "") -> Response:
+    """DuckDB, Spark, or "" for the server's default ($CXLENS_SPARK): from the next request
+    on, every page and API result of the workspace is computed there (docs/engine.md)."""
+    try:
+        wss.set_engine(con, access.workspace, engine)
+    except UserError as exc:
+        return page(request, con, access, status=400, error=exc.message)
+    return back(access)
