@@ -24,7 +24,7 @@ import duckdb
 from cxlens.errors import InputError, MappingUnsure
 from cxlens.ingest import identity
 from cxlens.ingest.mapping import Mapping, detect_preset, load_mapping, load_preset
-from cxlens.ingest.propose import Proposal, propose
+from cxlens.ingest.propose import Proposal, profile_columns, propose
 from cxlens.ingest.transform import compile_mapping, ident, lit
 from cxlens.schema import kind
 from cxlens.sources.readers import (
@@ -170,12 +170,20 @@ def plan(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
                            skip_rows=opts.skip_rows if opts.skip_rows is not None
                            else int(skip) if skip is not None else None)
     try:
-        staged = stage(con, path, STAGE, opts)
+        with _database_errors(str(path)):
+            staged = stage(con, path, STAGE, opts)
     except RecursionError:  # a reader parsing a value nested thousands of levels deep
         raise InputError("the file nests values too deeply to read (arrays or objects "
                          "inside each other thousands of levels deep)", file=str(path),
                          hint="flatten the nested values, or export the data as CSV"
                          ) from None
+    except UnicodeError as exc:  # the encoding a preset or mapping names does not fit
+        named = (m.read.get("encoding") if m else None) or opts.encoding
+        raise InputError(
+            f"the file cannot be read as {named or 'its sniffed encoding'}: {exc}",
+            file=str(path), line=1,
+            hint=(f"this file does not fit {how} {preset or mapping_file}; check that it is "
+                  "that export, or pass --encoding" if m else "pass --encoding")) from None
     if m is None:
         m = detect_preset(staged.columns, kind_name)
         how = "detected preset"
@@ -184,7 +192,9 @@ def plan(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
         if kind_name is None:
             raise InputError("no preset matches this file's header", file=str(path), line=1,
                              hint="say what the file holds with --kind")
-        proposal = propose(staged.columns, kind_name)
+        with _database_errors(str(path)):
+            proposal = propose(staged.columns, kind_name, profile=profile_columns(
+                con, staged.sample, staged.columns))
         m, how = proposal.mapping, "proposed"
         if not proposal.confident and not accept_unsure:
             out = (proposal_dir or path.parent) / f"{path.stem}.mapping.yml"
@@ -228,7 +238,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str, file_
                 retrying: int | None = None) -> BatchResult:
     """Validate and load a staged file; ``retrying`` names a batch whose quarantine is retried."""
     try:
-        with memory_cap(con):
+        with memory_cap(con), _database_errors(source_file):
             try:
                 return _load_staged(con, p, source_file, file_sha, say, dry_run=dry_run,
                                     after_load=after_load, retrying=retrying)
@@ -369,6 +379,27 @@ FILE_ERRORS: tuple[type[Exception], ...] = (
     duckdb.InvalidInputException, duckdb.DataError, duckdb.IOException,
     duckdb.OutOfMemoryException)
 _LINE = re.compile(r"\bline:?\s*(\d+)", re.IGNORECASE)
+
+
+@contextmanager
+def _database_errors(source_file: str) -> Iterator[None]:
+    """Any DuckDB error met while a file is staged, mapped or loaded ends as an
+    :class:`InputError` (exit code 3) with a message, never a traceback. Errors of reading
+    the file are said so (:func:`unreadable`); any other class (a binder or conversion
+    error on an unusual file) names the step and says that nothing was loaded: the batch's
+    transaction was rolled back before this runs."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        if isinstance(exc, FILE_ERRORS):
+            raise unreadable(exc, source_file) from None
+        text = str(exc).strip()
+        first = text.splitlines()[0] if text else type(exc).__name__
+        raise InputError(
+            f"the file could not be loaded ({type(exc).__name__}: {first}); nothing was "
+            "loaded", file=source_file,
+            hint="check the header (repeated or empty column names) and the mapping; if "
+                 "the file looks right, report this message with the header line") from None
 
 
 def unreadable(exc: Exception, source_file: str) -> InputError:
