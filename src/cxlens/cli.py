@@ -47,7 +47,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-quarantine_app = typer.Typer(help="Rows that failed validation: list, show, retry.",
+quarantine_app = typer.Typer(help="Rows that failed validation: list, show, retry; and field warnings.",
                              no_args_is_help=True)
 customer_app = typer.Typer(help="Look up one customer.", no_args_is_help=True)
 app.add_typer(quarantine_app, name="quarantine")
@@ -159,6 +159,15 @@ def show_result(r: Any) -> None:
         out.print(f"  customers    {r.customers:>12,} in the workspace")
     for note in r.notes:
         out.print(f"  [dim]note: {note}[/]")
+    if r.field_warnings:
+        out.print(f"  field warnings {sum(r.field_warnings.values()):>10,}  (records kept; "
+                  "these values were set empty)")
+        for col, n in r.field_warnings.items():
+            out.print(f"    {col}: {n:,}")
+        out.print("  first ones (`cxlens quarantine warnings` for all):")
+        for w in r.field_warning_sample[:5]:
+            out.print(f"    line {w['line']}: {w['column']}: {w['reason']} "
+                      f"(value {w['value']!r})")
     if r.quarantine_sample:
         out.print("  quarantined rows (first ones; `cxlens quarantine list` for all):")
         for q in r.quarantine_sample[:5]:
@@ -258,6 +267,29 @@ def quarantine_list(
     for r in rows:
         t.add_row(str(r["batch"]), Path(str(r["file"])).name, str(r["line"]),
                   str(r["column"] or ""), str(r["value"] or ""), str(r["reason"]))
+    out.print(t)
+
+
+@quarantine_app.command("warnings")
+def quarantine_warnings(
+    batch: Annotated[int | None, typer.Option(help="Only this batch.")] = None,
+    limit: Annotated[int, typer.Option(min=0, help="At most this many rows.")] = 50,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    as_json: AsJson = False,
+) -> None:
+    """Optional values that were invalid and set empty; their records were loaded."""
+    from cxlens.ingest.batches import field_warnings
+    from cxlens.warehouse.store import open_warehouse
+
+    with open_warehouse(workspace, read_only=True) as con:
+        rows = field_warnings(con, batch=batch, limit=limit)
+    if as_json:
+        emit_json(rows)
+        return
+    t = Table("batch", "file", "line", "column", "value", "reason")
+    for r in rows:
+        t.add_row(str(r["batch"]), Path(str(r["file"])).name, str(r["line"]),
+                  str(r["column"]), str(r["value"] or ""), str(r["reason"]))
     out.print(t)
 
 

@@ -70,6 +70,10 @@ class BatchResult:
     notes: list[str] = field(default_factory=list)
     quarantine_sample: list[dict[str, object]] = field(default_factory=list)
     dry_run: bool = False
+    # Optional values set empty in loaded records, per source column (kept for review in
+    # ``field_warnings``; the records were loaded), and the first few of them.
+    field_warnings: dict[str, int] = field(default_factory=dict)
+    field_warning_sample: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def balanced(self) -> bool:
@@ -296,10 +300,11 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
                 run_with_progress(
                     con,
                     f"INSERT INTO {k.table} ({', '.join(fields)}, _key, _hash, _idkey, _extra, "
-                    f"_batch, _line, _superseded_by, _errors, _raw) SELECT "
+                    f"_batch, _line, _superseded_by, _errors, _raw, _warnings) SELECT "
                     f"{', '.join(fields)}, _key, _hash, _idkey, _extra, {batch}, _line, "
                     f"CASE WHEN len(_errors) > 0 THEN {INVALID} END, "
-                    f"CASE WHEN len(_errors) > 0 THEN _errors END, _raw FROM ({compiled.sql})",
+                    f"CASE WHEN len(_errors) > 0 THEN _errors END, _raw, _warnings "
+                    f"FROM ({compiled.sql})",
                     lambda frac: say("loading", 0.3 + 0.4 * frac))
             except FILE_ERRORS as exc:  # the file, read by this statement
                 _rollback_quietly(con)  # so that the RESET below can run
@@ -334,6 +339,8 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
         result.batch_id = None if dry_run else batch
         say("quarantine", 0.75)
         _write_quarantine(con, batch, k.table, k.name, source_file, staged, rejects)
+        result.field_warnings, result.field_warning_sample = _write_field_warnings(
+            con, batch, k.table, k.name, source_file)
         if counts.get("dup_file") or counts.get("dup_existing"):
             con.execute(
                 f"DELETE FROM {k.table} WHERE {this} AND _line IN "
@@ -515,6 +522,30 @@ def _conflicting_keys_note(con: duckdb.DuckDBPyConnection, table: str, this: str
         return []
     return [f"{keys:,} key(s) appear on several rows with different content; the first row "
             f"of each was kept (e.g. line {line}) and the others counted as duplicates"]
+
+
+def _write_field_warnings(con: duckdb.DuckDBPyConnection, batch: int, table: str,
+                          kind_name: str, source_file: str
+                          ) -> tuple[dict[str, int], list[dict[str, object]]]:
+    """Copy the warnings of the batch's loaded rows (not its duplicates) to
+    ``field_warnings``; their counts per column, and the first ones."""
+    con.execute(f"""
+        INSERT INTO field_warnings (batch_id, kind, source_file, line, "column", value, reason)
+        SELECT {batch}, {lit(kind_name)}, {lit(source_file)}, _line, w.column, w.value,
+               w.reason
+        FROM (SELECT _line, unnest(_warnings) AS w FROM {table}
+              WHERE _batch = {batch} AND _warnings IS NOT NULL AND _errors IS NULL
+                AND _line NOT IN (SELECT _line FROM _class
+                                  WHERE status IN ('dup_file', 'dup_existing')))
+    """)
+    counts = dict(con.execute(
+        'SELECT "column", count(*) FROM field_warnings WHERE batch_id = ? GROUP BY ALL '
+        'ORDER BY count(*) DESC, "column"', [batch]).fetchall())
+    first = con.execute(
+        'SELECT line, "column", value, reason FROM field_warnings WHERE batch_id = ? '
+        "ORDER BY line, \"column\" LIMIT 10", [batch]).fetchall()
+    return ({str(c): int(n) for c, n in counts.items()},
+            [{"line": r[0], "column": r[1], "value": r[2], "reason": r[3]} for r in first])
 
 
 def _reject_hash(r: Rejected) -> str:

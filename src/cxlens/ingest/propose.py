@@ -30,6 +30,8 @@ CAREFUL = ID_FIELDS | {"email", "phone", "campaign", "store_id", "channel", "amo
                        "currency", "date", "ts", "created_at"}
 # Placeholders exports write for "no value"; they are empty values, not values of a shape.
 NULL_WORDS = "'', 'null', 'n/a', 'na', 'none', 'nan', '-', '--', '#n/a'"
+# The values take part in the match from this many non-empty sample values on.
+MIN_VALUES = 10
 _DATES = frozenset({"date", "ts", "created_at", "start_date"})
 
 # Names per field, any language; normalised before matching.
@@ -182,7 +184,7 @@ def profile_columns(con: duckdb.DuckDBPyConnection, sample: str,
 def value_verdict(field_name: str, p: Profile) -> str | None:
     """``'drop'`` when the values contradict the field, ``'doubt'`` when they make the
     match doubtful (asked about), None when they fit or say nothing."""
-    if p.values == 0:
+    if p.values < MIN_VALUES:  # too few values to say anything
         return None
     if field_name in ID_FIELDS:
         if p.person_name > 0.5:  # names are not ids
@@ -243,11 +245,13 @@ def propose(columns: list[str], kind_name: str, *,
         names = (f.name.replace("_", " "), *SYNONYMS.get(f.name, ()))
         for col in columns:
             s = _score(col, names)
-            verdict = value_verdict(f.name, profile[col]) if profile and col in profile \
-                else None
-            if s >= 100.0 and (verdict == "doubt" or f.name not in ID_FIELDS):
+            prof = profile.get(col) if profile else None
+            verdict = value_verdict(f.name, prof) if prof else None
+            if s >= 100.0 and not (prof and f.name in ID_FIELDS and prof.person_name > 0.5
+                                   and prof.values >= MIN_VALUES):
                 # The header names the field exactly: its bad values are quarantined, or
-                # kept with a warning, which tells more than a silently dropped column.
+                # kept with a warning, which tells more than a silently dropped column;
+                # only names are never taken for ids.
                 verdict = None
             if verdict == "drop":
                 continue

@@ -1,0 +1,123 @@
+"""Canonical values: currencies (ISO 4217), countries (ISO 3166 alpha-2), and the status
+and channel vocabularies, so that Stripe's ``gbp`` / ``Paid`` and Shopify's ``GBP`` /
+``paid`` are stored as one value each.
+
+The currency list and the default vocabularies are shipped with the package (nothing is
+fetched at run time). A workspace may extend or change the vocabularies with its own
+``vocabulary.yml`` next to its warehouse file (docs/mapping.md, "Canonical values").
+Everything here becomes SQL expressions: no Python runs per row.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import phonenumbers
+import yaml
+
+from cxlens import safe_yaml
+from cxlens.errors import InputError
+
+VOCABULARY_FILE = "vocabulary.yml"
+VOCABULARY_FIELDS = ("status", "channel")
+# Placeholders exports write for "no value" (HubSpot's ``null``, ``N/A``): an empty value,
+# not a bad one, in the fields that are checked (phone, e-mail, country, currency, ids).
+NULL_WORDS = ("null", "n/a", "na", "none", "nan", "-", "--", "#n/a")
+
+
+def _sql_list(values: list[str] | tuple[str, ...] | frozenset[str]) -> str:
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(values)) + "]"
+
+
+@cache
+def currencies() -> frozenset[str]:
+    text = (resources.files("cxlens.ingest") / "values" / "iso4217.txt").read_text("utf-8")
+    return frozenset(w for line in text.splitlines() if not line.startswith("#")
+                     for w in line.split())
+
+
+@cache
+def countries() -> frozenset[str]:
+    """ISO 3166 alpha-2 codes: the regions phonenumbers knows, plus a few without phones."""
+    return frozenset(phonenumbers.SUPPORTED_REGIONS) | {"AQ", "BV", "GS", "HM", "PN", "TF",
+                                                        "UM"}
+
+
+def calling_codes() -> dict[str, str]:
+    return {r: str(phonenumbers.country_code_for_region(r))
+            for r in phonenumbers.SUPPORTED_REGIONS}
+
+
+def not_null_word(raw: str) -> str:
+    """``raw``, or NULL when it is a placeholder for no value."""
+    return f"CASE WHEN lower({raw}) IN ({', '.join(repr(w) for w in NULL_WORDS)}) " \
+           f"THEN NULL ELSE {raw} END"
+
+
+def currency_expr(raw: str) -> str:
+    """Upper-cased and checked against ISO 4217; NULL (a warning) when not a code."""
+    up = f"upper(trim({raw}))"
+    return f"CASE WHEN list_contains({_sql_list(currencies())}, {up}) THEN {up} END"
+
+
+def country_expr(raw: str) -> str:
+    up = f"upper(trim({raw}))"
+    return f"CASE WHEN list_contains({_sql_list(countries())}, {up}) THEN {up} END"
+
+
+def vocabulary_expr(raw: str, vocab: dict[str, str]) -> str:
+    """The vocabulary's word for the value (matched case-insensitively), else the value
+    lower-cased."""
+    low = f"lower(trim({raw}))"
+    if not vocab:
+        return low
+    keys = list(vocab)
+    return (f"coalesce(map_extract_value(MAP {{{', '.join(_pair(k, vocab[k]) for k in keys)}}}, "
+            f"{low}), {low})")
+
+
+def _pair(k: str, v: str) -> str:
+    return "'" + k.replace("'", "''") + "': '" + v.replace("'", "''") + "'"
+
+
+def _shipped() -> dict[str, dict[str, str]]:
+    text = (resources.files("cxlens.ingest") / "values" / VOCABULARY_FILE).read_text("utf-8")
+    return _parse(yaml.safe_load(text), "the shipped vocabulary")
+
+
+def _parse(data: object, origin: str) -> dict[str, dict[str, str]]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or any(
+            k not in VOCABULARY_FIELDS or not isinstance(v, dict | None) for k, v in data.items()):
+        raise InputError("a vocabulary must map status: and channel: to dictionaries of "
+                         "value: canonical value", file=origin,
+                         hint=f"see docs/mapping.md; fields: {', '.join(VOCABULARY_FIELDS)}")
+    return {f: {str(a).strip().casefold(): str(b) for a, b in (words or {}).items()}
+            for f, words in data.items()}
+
+
+def workspace_of(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The folder of the warehouse file ``con`` has open (None for an in-memory one)."""
+    rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = "
+                       "current_database()").fetchall()
+    return Path(rows[0][0]).parent if rows and rows[0][0] else None
+
+
+def vocabulary(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
+    """The shipped vocabularies, extended by the workspace's ``vocabulary.yml`` if any."""
+    out = _shipped()
+    ws = workspace_of(con)
+    path = ws / VOCABULARY_FILE if ws else None
+    if path is not None and path.is_file():
+        try:
+            data = safe_yaml.load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise InputError(f"the vocabulary is not valid YAML: {exc}", file=str(path),
+                             hint="fix the YAML syntax") from None
+        for f, words in _parse(data, str(path)).items():
+            out[f] = {**out.get(f, {}), **words}
+    return out
