@@ -47,8 +47,8 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-quarantine_app = typer.Typer(help="Rows that failed validation: list, show, retry; and field warnings.",
-                             no_args_is_help=True)
+quarantine_app = typer.Typer(help="Rows that failed validation (list, show, retry), and "
+                             "field warnings.", no_args_is_help=True)
 customer_app = typer.Typer(help="Look up one customer.", no_args_is_help=True)
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(customer_app, name="customer")
