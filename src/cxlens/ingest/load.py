@@ -323,6 +323,11 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
             raise header_only(Path(source_file))
         say("deduplicating", 0.7)
         _classify(con, k.table, k.name, batch, retrying)
+        conflicts = _quarantine_conflicts(con, k.table, this, compiled.fields,
+                                          compiled.key_fields)
+        if conflicts:
+            invalid += conflicts
+            result.notes += _conflicting_keys_note(con, k.table, this)
         counts = dict(con.execute("SELECT status, count(*) FROM _class GROUP BY ALL").fetchall())
         rejects, held_rejects = _new_rejects(con, k.name, staged, retrying)
         skipped_invalid = counts.get("dup_file_invalid", 0) + counts.get("dup_quarantined", 0)
@@ -334,8 +339,6 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
         result.duplicates = (sum(counts.get(x, 0) for x in ("dup_file", "dup_existing"))
                              + skipped_invalid + held_rejects)
         result.quarantine_sample = _quarantine_preview(con, k.table, this, staged)
-        if counts.get("dup_file"):
-            result.notes += _conflicting_keys_note(con, k.table, this)
         result.batch_id = None if dry_run else batch
         say("quarantine", 0.75)
         _write_quarantine(con, batch, k.table, k.name, source_file, staged, rejects)
@@ -466,7 +469,9 @@ def _classify(con: duckdb.DuckDBPyConnection, table: str, kind_name: str, batch:
     """Small table ``_class`` of this batch's rows that are NOT plainly new and valid.
 
     Statuses: ``dup_file`` / ``dup_file_invalid`` (a later row of a record seen earlier in
-    the file), ``dup_existing`` (the same record and content already loaded), ``changed``
+    the file with the same content), ``conflict`` (a later row whose key repeats an earlier
+    row's with different content: quarantined by :func:`_quarantine_conflicts`),
+    ``dup_existing`` (the same record and content already loaded), ``changed``
     (same key, new content), ``dup_quarantined`` (an invalid row already held in the open
     quarantine). A record is its key, or its content hash when it has no key. Only the
     exceptions are materialised, so a 10 M-row file of new rows stays cheap.
@@ -478,13 +483,22 @@ def _classify(con: duckdb.DuckDBPyConnection, table: str, kind_name: str, batch:
             SELECT _line, _key, _hash, _errors IS NOT NULL AS bad
             FROM {table} WHERE _batch = {batch}
         ), again_key AS (
-            SELECT _key, min(_line) AS first_line FROM b WHERE _key IS NOT NULL
-            GROUP BY _key HAVING count(*) > 1
+            SELECT _key, min(_line) AS first_line, arg_min(_hash, _line) AS first_hash
+            FROM b WHERE _key IS NOT NULL GROUP BY _key HAVING count(*) > 1
         ), again_hash AS (
             SELECT _hash, min(_line) AS first_line FROM b WHERE _key IS NULL
             GROUP BY _hash HAVING count(*) > 1
+        ), held_hash AS (
+            SELECT row_hash FROM quarantine WHERE kind = {lit(kind_name)}
+            AND status = 'open' AND row_hash IS NOT NULL
+            AND batch_id IS DISTINCT FROM {held}
         ), dup_file AS (
-            SELECT b._line, CASE WHEN b.bad THEN 'dup_file_invalid' ELSE 'dup_file' END AS status
+            SELECT b._line, CASE WHEN b.bad THEN 'dup_file_invalid'
+                                 WHEN b._hash = a.first_hash THEN 'dup_file'
+                                 -- a conflict already held in the open quarantine
+                                 WHEN b._hash::VARCHAR IN (SELECT row_hash FROM held_hash)
+                                 THEN 'dup_file'
+                                 ELSE 'conflict' END AS status
             FROM b JOIN again_key a ON a._key = b._key AND b._line <> a.first_line
             UNION ALL
             SELECT b._line, CASE WHEN b.bad THEN 'dup_file_invalid' ELSE 'dup_file' END
@@ -501,10 +515,7 @@ def _classify(con: duckdb.DuckDBPyConnection, table: str, kind_name: str, batch:
               AND c._superseded_by IS NULL
         ), held AS (
             SELECT b._line, 'dup_quarantined' AS status FROM b
-            WHERE b.bad AND b._hash::VARCHAR IN (
-                SELECT row_hash FROM quarantine WHERE kind = {lit(kind_name)}
-                AND status = 'open' AND row_hash IS NOT NULL
-                AND batch_id IS DISTINCT FROM {held})
+            WHERE b.bad AND b._hash::VARCHAR IN (SELECT row_hash FROM held_hash)
         )
         SELECT * FROM dup_file
         UNION ALL SELECT * FROM existing WHERE _line NOT IN (SELECT _line FROM dup_file)
@@ -512,16 +523,47 @@ def _classify(con: duckdb.DuckDBPyConnection, table: str, kind_name: str, batch:
     """)
 
 
+def _quarantine_conflicts(con: duckdb.DuckDBPyConnection, table: str, this: str,
+                          fields: list[str], key_fields: list[str]) -> int:
+    """Turn the batch's ``conflict`` rows into quarantined rows, and say how many.
+
+    A later row whose key repeats an earlier row's with different content is not a
+    duplicate: one of the two is wrong (a 700 € bank line was lost this way). The first
+    row is loaded; the later one is quarantined with a reason naming both lines, so that
+    the user decides. These rows are few; their ``_raw`` holds their mapped values.
+    """
+    n = con.execute("SELECT count(*) FROM _class WHERE status = 'conflict'").fetchall()[0][0]
+    if not n:
+        return 0
+    column = lit(", ".join(key_fields) or "key")
+    raw = "to_json({" + ", ".join(f"{lit(f)}: t.{ident(f)}" for f in fields) + "})::VARCHAR"
+    con.execute(f"""
+        UPDATE {table} t SET _superseded_by = {INVALID}, _raw = {raw},
+            _errors = [{{'column': {column}, 'value': t._key,
+                        'reason': 'the key ' || t._key || ' is also on line ' || f.first_line
+                                  || ' with different content (lines ' || f.first_line
+                                  || ' and ' || t._line || '); line ' || f.first_line
+                                  || ' was loaded: check which is right'}}]
+        FROM (SELECT y._line, y._key FROM _class c JOIN {table} y
+              ON y._line = c._line AND y.{this} WHERE c.status = 'conflict') c,
+             (SELECT _key, min(_line) AS first_line FROM {table} WHERE {this}
+              AND _key IS NOT NULL GROUP BY _key) f
+        WHERE t.{this} AND t._line = c._line AND f._key = c._key
+    """)
+    con.execute("DELETE FROM _class WHERE status = 'conflict'")
+    return int(n)
+
+
 def _conflicting_keys_note(con: duckdb.DuckDBPyConnection, table: str, this: str) -> list[str]:
     keys, line = con.execute(
-        f"SELECT count(*), min(first_line) FROM (SELECT min(_line) AS first_line FROM {table} "
-        f"WHERE {this} AND _errors IS NULL AND _key IS NOT NULL GROUP BY _key "
-        f"HAVING count(DISTINCT _hash) > 1)"
+        f"SELECT count(DISTINCT _key), min(_line) FROM {table} WHERE {this} "
+        f"AND _superseded_by = {INVALID} AND _errors[1].reason LIKE 'the key % is also on line %'"
     ).fetchall()[0]
     if not keys:
         return []
     return [f"{keys:,} key(s) appear on several rows with different content; the first row "
-            f"of each was kept (e.g. line {line}) and the others counted as duplicates"]
+            f"of each was loaded and the later ones quarantined (e.g. line {line}) with "
+            "both lines named: check which is right"]
 
 
 def _write_field_warnings(con: duckdb.DuckDBPyConnection, batch: int, table: str,

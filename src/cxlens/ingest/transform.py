@@ -14,6 +14,7 @@ a loop over rows.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ class Compiled:
     fields: list[str]
     notes: list[str]
     extra_columns: list[str]  # the names of the values in ``_extra``, in order
+    key_fields: list[str] = dataclasses.field(default_factory=list)  # that make ``_key``
 
 
 def lit(value: str | None) -> str:
@@ -280,7 +282,7 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
     for fname, rule in m.columns.items():
         col = resolve_column(rule, columns, fname, origin) if rule.column else None
         f = k.get(fname)
-        plain = f.type == "text" and not f.is_identity and fname not in k.key
+        plain = f.type == "text" and not f.is_identity and fname not in (m.key or k.key)
         raws[fname] = raw_expr(rule, col, trim=not plain)
         if col and (f.is_identity or fname in ("country", "currency")):
             raws[fname] = canonical.not_null_word(raws[fname])
@@ -322,7 +324,7 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
         if typed[f.name] != raw and f.name not in canonical.VOCABULARY_FIELDS:
             # A required field or the key decides whether the record can be stored; any
             # other value that fails is set empty and the record kept, with a warning.
-            keyed = f.name in k.key and k.name != "customers"
+            keyed = f.name in (m.key or k.key) and k.name != "customers"
             (checks if f.required or keyed else warns).append(
                 (f.name, raw, check_conversion(f, raw, typed[f.name])))
     typed = {f.name: typed[f.name] for f in k.fields if f.name in typed}  # schema order
@@ -338,7 +340,7 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
     content = "concat_ws(chr(31), " + ", ".join(
         [f"coalesce({raws[n]}, chr(30))" for n in sorted(raws)]
         + [f"coalesce({ident(c)}, chr(30))" for c in extra]) + ")"
-    key_fields = [n for n in k.key if n in typed]
+    key_fields = list(m.key) if m.key else [n for n in k.key if n in typed]
     if k.name == "customers":
         key = idkey
     elif key_fields:
@@ -368,4 +370,5 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
         f"SELECT * EXCLUDE ({', '.join(f'_c{i}' for i in range(len(columns)))}), "
         f"CASE WHEN len(_errors) > 0 THEN {raw_json}::VARCHAR END AS _raw FROM ({inner})"
     )
-    return Compiled(sql=sql, fields=list(typed), notes=notes, extra_columns=extra)
+    return Compiled(sql=sql, fields=list(typed), notes=notes, extra_columns=extra,
+                    key_fields=key_fields if k.name != "customers" else list(IDENTITY_TYPES))
