@@ -365,8 +365,11 @@ def customer_show(
             out.print(f"  {k:<11} {c[k]}")
     out.print("  identifiers " + ", ".join(p["identifiers"]))
     s = p["summary"]
-    out.print(f"  orders      {s['orders']:,} for {s['revenue']:,.2f}  events {s['events']:,}  "
-              f"feedback {s['feedback']:,}")
+    out.print(f"  orders      {s['orders']:,} for {s['revenue']:,.2f} {s['currency']}  "
+              f"events {s['events']:,}  feedback {s['feedback']:,}")
+    if s["other_currency_orders"]:
+        out.print(f"  [dim]{s['other_currency_orders']:,} order(s) in other currencies are "
+                  "not in that sum (no conversion)[/]")
     t = Table("when", "source", "what", "detail", title="timeline (newest first)",
               title_justify="left")
     for e in p["timeline"]:
