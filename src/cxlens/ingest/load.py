@@ -25,7 +25,7 @@ from cxlens.errors import InputError, MappingUnsure
 from cxlens.ingest import identity
 from cxlens.ingest.mapping import Mapping, detect_preset, load_mapping, load_preset
 from cxlens.ingest.propose import Proposal, profile_columns, propose
-from cxlens.ingest.transform import compile_mapping, ident, lit
+from cxlens.ingest.transform import _reading_sample, compile_mapping, ident, lit
 from cxlens.schema import kind
 from cxlens.sources.readers import (
     ReadOptions,
@@ -196,7 +196,7 @@ def plan(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
         if kind_name is None:
             raise InputError("no preset matches this file's header", file=str(path), line=1,
                              hint="say what the file holds with --kind")
-        with _database_errors(str(path)):
+        with _reading_sample(str(path)), _database_errors(str(path)):
             proposal = propose(staged.columns, kind_name, profile=profile_columns(
                 con, staged.sample, staged.columns))
         m, how = proposal.mapping, "proposed"
