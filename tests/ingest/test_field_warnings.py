@@ -91,11 +91,13 @@ def test_currency_codes_and_vocabularies_are_canonical(con, write) -> None:
 
 def test_the_workspace_vocabulary_extends_the_shipped_one(con, write, tmp_path) -> None:
     (tmp_path / "ws" / "vocabulary.yml").write_text(
-        "channel:\n  kiosk: store\nstatus:\n  paid: settled\n", encoding="utf-8")
-    text = "order_id,ts,amount,status,channel\nS1,2024-01-01,10,Paid,Kiosk\n"
+        "channel:\n  kiosk: store\n  \"l'atelier\": \"d'or\"\nstatus:\n  paid: settled\n",
+        encoding="utf-8")
+    text = ("order_id,ts,amount,status,channel\nS1,2024-01-01,10,Paid,Kiosk\n"
+            "S2,2024-01-01,10,paid,L'Atelier\nS3,2024-01-01,10,settled,d'or\n")
     ingest(con, write("o.csv", text), "orders")
-    assert con.execute("SELECT status, channel FROM v_orders").fetchall() == [
-        ("settled", "store")]
+    assert con.execute("SELECT status, channel FROM v_orders ORDER BY order_id").fetchall() == [
+        ("settled", "store"), ("settled", "d'or"), ("settled", "d'or")]
 
 
 def test_the_cli_shows_the_warnings_and_lists_them(tmp_path) -> None:
