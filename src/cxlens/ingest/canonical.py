@@ -10,6 +10,7 @@ Everything here becomes SQL expressions: no Python runs per row.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -47,10 +48,16 @@ def calling_codes() -> dict[str, str]:
             for r in phonenumbers.SUPPORTED_REGIONS}
 
 
+# Per-row tests against a set of constants are written as one regular expression or
+# ``list_contains``, never ``x IN (a, b, c, …)``: DuckDB rewrites an IN list of more than a
+# few constants into a join, which costs more and loses the file's row order that the
+# loader's line numbers rely on (``load._number_lines``).
+_NULL_RX = "(?i)" + "|".join(re.escape(w) for w in NULL_WORDS)
+
+
 def not_null_word(raw: str) -> str:
     """``raw``, or NULL when it is a placeholder for no value."""
-    return f"CASE WHEN lower({raw}) IN ({', '.join(repr(w) for w in NULL_WORDS)}) " \
-           f"THEN NULL ELSE {raw} END"
+    return f"CASE WHEN regexp_full_match({raw}, '{_NULL_RX}') THEN NULL ELSE {raw} END"
 
 
 def _code_expr(raw: str, codes: frozenset[str]) -> str:
@@ -87,8 +94,8 @@ def vocabulary_expr(raw: str, vocab: dict[str, str]) -> str:
     same = sorted({v for v in vocab.values()} - {k for k, v in vocab.items() if k != v})
     if not same:
         return looked_up
-    return f"CASE WHEN {raw} IN ({', '.join(_quote(v) for v in same)}) THEN {raw} " \
-           f"ELSE {looked_up} END"
+    return (f"CASE WHEN list_contains([{', '.join(_quote(v) for v in same)}], {raw}) "
+            f"THEN {raw} ELSE {looked_up} END")
 
 
 def _quote(v: str) -> str:

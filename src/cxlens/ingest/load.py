@@ -196,7 +196,7 @@ def plan(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
         if kind_name is None:
             raise InputError("no preset matches this file's header", file=str(path), line=1,
                              hint="say what the file holds with --kind")
-        with _reading_sample(str(path)), _database_errors(str(path)):
+        with _database_errors(str(path)), _reading_sample(str(path)):
             proposal = propose(staged.columns, kind_name, profile=profile_columns(
                 con, staged.sample, staged.columns))
         m, how = proposal.mapping, "proposed"
