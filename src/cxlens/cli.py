@@ -137,6 +137,10 @@ def show_plan(p: Any) -> None:
         src = repr(r.column) if r.column else f"= {r.value!r}"
         t.add_row(f, src, f"{scores[f]:.0f}" if f in scores else "")
     err.print(t)
+    used = {r.column for r in m.columns.values() if r.column}
+    rest = [c for c in p.staged.columns if c not in used]
+    if rest:  # repeated headers appear here with their suffix (Company name_2), mappable
+        err.print("not mapped (kept as properties): " + escape(", ".join(rest)))
     read = [f"encoding {p.staged.encoding}" if p.staged.encoding else "",
             f"delimiter {p.staged.delimiter!r}" if p.staged.delimiter else "",
             f"sheet {p.staged.sheet!r}" if p.staged.sheet else ""]

@@ -56,3 +56,5 @@ def test_the_cli_loads_it_without_a_traceback(tmp_path) -> None:
     assert "Traceback" not in text and "BinderException" not in text
     assert r.returncode == 0, text
     assert "loaded 25" in text
+    # The plan shows the suffixed names, so that the user can map either.
+    assert "Company name_2" in text and "Phone Number_2" in text
