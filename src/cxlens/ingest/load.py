@@ -342,8 +342,9 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
         result.batch_id = None if dry_run else batch
         say("quarantine", 0.75)
         _write_quarantine(con, batch, k.table, k.name, source_file, staged, rejects)
-        result.field_warnings, result.field_warning_sample = _write_field_warnings(
-            con, batch, k.table, k.name, source_file)
+        if compiled.warns:  # else no row has any: no scan
+            result.field_warnings, result.field_warning_sample = _write_field_warnings(
+                con, batch, k.table, k.name, source_file)
         if counts.get("dup_file") or counts.get("dup_existing"):
             con.execute(
                 f"DELETE FROM {k.table} WHERE {this} AND _line IN "

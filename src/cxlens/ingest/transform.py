@@ -44,6 +44,7 @@ class Compiled:
     notes: list[str]
     extra_columns: list[str]  # the names of the values in ``_extra``, in order
     key_fields: list[str] = dataclasses.field(default_factory=list)  # that make ``_key``
+    warns: bool = False  # whether any row can have ``_warnings``
 
 
 def lit(value: str | None) -> str:
@@ -371,4 +372,5 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
         f"CASE WHEN len(_errors) > 0 THEN {raw_json}::VARCHAR END AS _raw FROM ({inner})"
     )
     return Compiled(sql=sql, fields=list(typed), notes=notes, extra_columns=extra,
-                    key_fields=key_fields if k.name != "customers" else list(IDENTITY_TYPES))
+                    key_fields=key_fields if k.name != "customers" else list(IDENTITY_TYPES),
+                    warns=bool(warns))
