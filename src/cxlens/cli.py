@@ -49,8 +49,8 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-quarantine_app = typer.Typer(help="Rows that failed validation: list, show, retry.",
-                             no_args_is_help=True)
+quarantine_app = typer.Typer(help="Rows that failed validation (list, show, retry), and "
+                             "field warnings.", no_args_is_help=True)
 customer_app = typer.Typer(help="Look up one customer.", no_args_is_help=True)
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(customer_app, name="customer")
@@ -139,6 +139,10 @@ def show_plan(p: Any) -> None:
         src = repr(r.column) if r.column else f"= {r.value!r}"
         t.add_row(f, src, f"{scores[f]:.0f}" if f in scores else "")
     err.print(t)
+    used = {r.column for r in m.columns.values() if r.column}
+    rest = [c for c in p.staged.columns if c not in used]
+    if rest:  # repeated headers appear here with their suffix (Company name_2), mappable
+        err.print("not mapped (kept as properties): " + escape(", ".join(rest)))
     read = [f"encoding {p.staged.encoding}" if p.staged.encoding else "",
             f"delimiter {p.staged.delimiter!r}" if p.staged.delimiter else "",
             f"sheet {p.staged.sheet!r}" if p.staged.sheet else ""]
@@ -161,6 +165,15 @@ def show_result(r: Any) -> None:
         out.print(f"  customers    {r.customers:>12,} in the workspace")
     for note in r.notes:
         out.print(f"  [dim]note: {note}[/]")
+    if r.field_warnings:
+        out.print(f"  field warnings {sum(r.field_warnings.values()):>10,}  (records kept; "
+                  "these values were set empty)")
+        for col, n in r.field_warnings.items():
+            out.print(f"    {col}: {n:,}")
+        out.print("  first ones (`cxlens quarantine warnings` for all):")
+        for w in r.field_warning_sample[:5]:
+            out.print(f"    line {w['line']}: {w['column']}: {w['reason']} "
+                      f"(value {w['value']!r})")
     if r.quarantine_sample:
         out.print("  quarantined rows (first ones; `cxlens quarantine list` for all):")
         for q in r.quarantine_sample[:5]:
@@ -263,6 +276,29 @@ def quarantine_list(
     out.print(t)
 
 
+@quarantine_app.command("warnings")
+def quarantine_warnings(
+    batch: Annotated[int | None, typer.Option(help="Only this batch.")] = None,
+    limit: Annotated[int, typer.Option(min=0, help="At most this many rows.")] = 50,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    as_json: AsJson = False,
+) -> None:
+    """Optional values that were invalid and set empty; their records were loaded."""
+    from cxlens.ingest.batches import field_warnings
+    from cxlens.warehouse.store import open_warehouse
+
+    with open_warehouse(workspace, read_only=True) as con:
+        rows = field_warnings(con, batch=batch, limit=limit)
+    if as_json:
+        emit_json(rows)
+        return
+    t = Table("batch", "file", "line", "column", "value", "reason")
+    for r in rows:
+        t.add_row(str(r["batch"]), Path(str(r["file"])).name, str(r["line"]),
+                  str(r["column"]), str(r["value"] or ""), str(r["reason"]))
+    out.print(t)
+
+
 @quarantine_app.command("show")
 def quarantine_show(
     batch: Annotated[int, typer.Argument()],
@@ -335,8 +371,11 @@ def customer_show(
             out.print(f"  {k:<11} {c[k]}")
     out.print("  identifiers " + ", ".join(p["identifiers"]))
     s = p["summary"]
-    out.print(f"  orders      {s['orders']:,} for {s['revenue']:,.2f}  events {s['events']:,}  "
-              f"feedback {s['feedback']:,}")
+    out.print(f"  orders      {s['orders']:,} for {s['revenue']:,.2f} {s['currency']}  "
+              f"events {s['events']:,}  feedback {s['feedback']:,}")
+    if s["other_currency_orders"]:
+        out.print(f"  [dim]{s['other_currency_orders']:,} order(s) in other currencies are "
+                  "not in that sum (no conversion)[/]")
     t = Table("when", "source", "what", "detail", title="timeline (newest first)",
               title_justify="left")
     for e in p["timeline"]:

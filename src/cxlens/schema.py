@@ -236,6 +236,9 @@ LINEAGE: tuple[tuple[str, str, str], ...] = (
 STAGING: tuple[tuple[str, str], ...] = (
     ("_errors", 'STRUCT("column" VARCHAR, value VARCHAR, reason VARCHAR)[]'),
     ("_raw", "VARCHAR"),
+    # Optional values of a loaded row that were invalid and set empty; copied to
+    # ``field_warnings`` with the batch (kept here for the rows that stay, NULL for most).
+    ("_warnings", 'STRUCT("column" VARCHAR, value VARCHAR, reason VARCHAR)[]'),
 )
 
 # Default top of the scale per feedback metric.

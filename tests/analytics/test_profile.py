@@ -51,7 +51,8 @@ def test_timeline_ties_are_ordered_by_kind_then_file_line(ws: Path) -> None:
     assert p["timeline"][1] == {"ts": datetime(2026, 11, 2, 10), "source": None,
                                 "what": "order o1", "detail": "12.5000 EUR"}
     assert first_two == p["timeline"][:2] and none == []
-    assert p["summary"] == {"orders": 1, "revenue": 12.5, "events": 3, "feedback": 1}
+    assert p["summary"] == {"orders": 1, "revenue": 12.5, "currency": "EUR",
+                            "other_currency_orders": 0, "events": 3, "feedback": 1}
     assert p["identifiers"] == ["email:a@x.fi"]
     assert p["customer"]["email"] == "a@x.fi"
     assert p["customer"]["first_seen"] == datetime(2026, 11, 2, 10)  # naive UTC, as stored

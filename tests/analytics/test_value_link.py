@@ -102,10 +102,10 @@ def _warehouse(answers: list[tuple[str, str, int]],
     con.execute("CREATE TABLE v_feedback (response_id VARCHAR, ts TIMESTAMP, metric VARCHAR, "
                 "score DECIMAL(18,4), customer_id VARCHAR)")
     con.execute("CREATE TABLE v_orders (order_id VARCHAR, customer_id VARCHAR, ts TIMESTAMP, "
-                "amount DECIMAL(18,2), status VARCHAR)")
+                "amount DECIMAL(18,2), status VARCHAR, currency VARCHAR DEFAULT 'EUR')")
     con.executemany("INSERT INTO v_feedback VALUES (?, ?, 'nps', ?, ?)",
                     [(f"r-{c}", ts, s, c) for c, ts, s in answers])
-    con.executemany("INSERT INTO v_orders VALUES (?, ?, ?, ?, NULL)", orders)
+    con.executemany("INSERT INTO v_orders VALUES (?, ?, ?, ?, NULL, 'EUR')", orders)
     return DuckDBEngine(con)
 
 

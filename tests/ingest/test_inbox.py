@@ -221,15 +221,19 @@ def test_group_and_alias_are_events(con) -> None:
     assert one(con, "SELECT count(DISTINCT customer_id) FROM identities") == 1
 
 
-def test_invalid_values_go_to_quarantine_and_the_inbox_says_so(con) -> None:
+def test_an_invalid_optional_value_is_a_field_warning_and_the_event_is_kept(con) -> None:
+    """An invalid e-mail on a message used to quarantine the whole event; it is an optional
+    value, so the event is loaded without it and the warning names the message's line."""
     inbox.append(con, [track(1), track(2, context={"traits": {"email": "not-an-email"}})],
                  received_at=NOW)
     (r,) = flush_balanced(con)
-    assert (r.rows_in, r.loaded, r.quarantined) == (2, 1, 1)
+    assert (r.rows_in, r.loaded, r.quarantined) == (2, 2, 0)
+    assert r.field_warnings == {"email": 1}
     seq = one(con, "SELECT seq FROM inbox WHERE message_id = 'm-2'")
-    q = rows(con, 'SELECT line, "column", value, reason FROM quarantine')
-    assert q == [(seq, "email", "not-an-email", "email: not an e-mail address")]
-    assert inbox.counts(con) == {"processed": 1, "quarantined": 1}
+    w = rows(con, 'SELECT line, "column", value, reason FROM field_warnings')
+    assert w == [(seq, "email", "not-an-email", "not an e-mail address")]
+    assert rows(con, "SELECT count(*) FROM quarantine") == [(0,)]
+    assert inbox.counts(con) == {"processed": 2}
 
 
 def test_clock_skew_corrected_timestamp_is_stored(con) -> None:
@@ -404,7 +408,8 @@ def test_a_version_1_warehouse_is_upgraded_in_place(tmp_path: Path, write) -> No
         (r,) = flush_balanced(con)
         assert r.loaded == 1 and r.batch_id == 2
         assert profile(DuckDBEngine(con), "a@b.fi")["summary"] == {
-            "orders": 1, "revenue": 10.0, "events": 1, "feedback": 0}
+            "orders": 1, "revenue": 10.0, "currency": "EUR", "other_currency_orders": 0,
+            "events": 1, "feedback": 0}
 
 
 def test_retries_are_recognised_across_connections_and_processes(tmp_path: Path) -> None:

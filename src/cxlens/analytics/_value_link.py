@@ -20,6 +20,7 @@ from cxlens.analytics._intervals import (
     welch_difference,
     wilson,
 )
+from cxlens.analytics._money import CURRENCY
 from cxlens.clock import utc_naive
 from cxlens.warehouse.engine import Engine
 
@@ -88,6 +89,10 @@ class ValueByGroup:
     repurchase_p_values: dict[int, float | None]
     n_boot: int = N_BOOT
     seed: int = 0
+    # Revenue is summed in one currency; counted orders up to ``observed_until`` in other
+    # currencies are not added (they still count as repurchases), and are counted here.
+    currency: str = CURRENCY
+    other_currency_orders: int = 0
 
     def get(self, days: int, group: str) -> GroupValue:
         for g in self.groups:
@@ -146,7 +151,7 @@ WITH ans AS (
 h AS (SELECT unnest($days) AS d),
 x AS (
   SELECT h.d AS d, a.customer_id AS customer_id, a.grp AS grp,
-         coalesce(sum(o.amount), 0) AS rev,
+         coalesce(sum(CASE WHEN o.currency = $currency THEN o.amount END), 0) AS rev,
          CASE WHEN count(o.order_id) > 0 THEN 1 ELSE 0 END AS rep
   FROM ans AS a CROSS JOIN h
   LEFT JOIN v_orders AS o ON o.customer_id = a.customer_id AND o.ts > a.ts
@@ -164,7 +169,8 @@ ORDER BY days, grp, revenue
 
 def value_by_group(engine: Engine, days: Sequence[int] = (90, 180),
                    as_of: date | datetime | None = None, n_boot: int = N_BOOT,
-                   seed: int = 0, now: datetime | None = None) -> ValueByGroup:
+                   seed: int = 0, now: datetime | None = None,
+                   currency: str = CURRENCY) -> ValueByGroup:
     """Revenue and repurchase of promoters, passives and detractors after they answered.
 
     The unit is a customer: each customer's **first** NPS answer (so nobody counts twice).
@@ -190,8 +196,12 @@ def value_by_group(engine: Engine, days: Sequence[int] = (90, 180),
     if until is None:
         return ValueByGroup(None, [], {d: empty("welch-t") for d in horizons},
                             dict.fromkeys(horizons), {d: empty("newcombe") for d in horizons},
-                            dict.fromkeys(horizons), n_boot, seed)
-    table = engine.query(VALUE_SQL, {"days": horizons, "until": until})
+                            dict.fromkeys(horizons), n_boot, seed, currency)
+    table = engine.query(VALUE_SQL, {"days": horizons, "until": until, "currency": currency})
+    other = engine.query(
+        f"SELECT count(*) AS n FROM v_orders AS o WHERE {COUNTED_ORDER} AND o.ts <= $until "
+        "AND NOT coalesce(o.currency = $currency, false)",
+        {"until": until, "currency": currency}).column("n")[0].as_py()
     rows = zip(*(table.column(c).to_pylist()
                  for c in ("days", "grp", "revenue", "customers", "repurchased")), strict=True)
     sample: dict[tuple[int, str], list[tuple[float, int, int]]] = {}
@@ -226,4 +236,5 @@ def value_by_group(engine: Engine, days: Sequence[int] = (90, 180),
             rep_diffs[d], rep_ps[d] = empty("newcombe"), None
         else:
             rep_diffs[d], rep_ps[d] = newcombe_difference(r1 / n1, n1, r2 / n2, n2)
-    return ValueByGroup(until, groups, diffs, ps, rep_diffs, rep_ps, n_boot, seed)
+    return ValueByGroup(until, groups, diffs, ps, rep_diffs, rep_ps, n_boot, seed, currency,
+                        int(other))

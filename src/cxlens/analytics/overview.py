@@ -9,7 +9,10 @@ docs/methods.md for the NPS interval).
 Definitions used throughout:
 
 * an **order** is a row of ``v_orders`` whose status is not ``refunded`` or ``lost``
-  (open CRM deals and receipts without a status count); **revenue** is their ``amount``;
+  (open CRM deals and receipts without a status count); **revenue** is their ``amount`` in
+  the workspace's currency (``currency``, EUR by default): orders in other currencies are
+  never added to it, and are counted instead (``Change.left_out``,
+  ``TrendRow.other_currency_orders``);
 * **new customers** in a bucket are customers whose ``first_seen`` falls in it;
 * **active customers** are distinct customers with an order or an event in the bucket;
 * **feedback answers** are customer feedback (``v_feedback`` rows other than ``enps``);
@@ -25,6 +28,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from cxlens.analytics._intervals import nps_interval
+from cxlens.analytics._money import CURRENCY, IN_CURRENCY
 from cxlens.warehouse.engine import Engine
 
 __all__ = [
@@ -79,6 +83,9 @@ class Change:
     name: str
     current: float
     previous: float
+    # Rows of the current period left out of the total: for revenue, the counted orders in
+    # other currencies than the one summed.
+    left_out: int = 0
 
     @property
     def delta(self) -> float:
@@ -95,25 +102,32 @@ SELECT
   (SELECT count(*) FROM customers WHERE first_seen >= $s AND first_seen < $e) AS customers,
   (SELECT count(*) FROM v_orders WHERE ts >= $s AND ts < $e AND {COUNTED_ORDER}) AS orders,
   (SELECT CAST(coalesce(sum(amount), 0) AS DOUBLE) FROM v_orders
-     WHERE ts >= $s AND ts < $e AND {COUNTED_ORDER}) AS revenue,
+     WHERE ts >= $s AND ts < $e AND {COUNTED_ORDER} AND {IN_CURRENCY}) AS revenue,
+  (SELECT count(*) FROM v_orders WHERE ts >= $s AND ts < $e AND {COUNTED_ORDER}
+     AND NOT coalesce({IN_CURRENCY}, false)) AS other_currency_orders,
   (SELECT count(*) FROM v_events WHERE ts >= $s AND ts < $e) AS events,
   (SELECT count(*) FROM v_feedback WHERE ts >= $s AND ts < $e AND metric <> 'enps')
      AS feedback
 """
 
 
-def _totals_in(engine: Engine, p: Period) -> dict[str, float]:
-    row = engine.query(_TOTALS, {"s": p.start, "e": p.end}).to_pylist()[0]
-    return {name: float(row[name]) for name in TOTAL_NAMES}
+def _totals_in(engine: Engine, p: Period, currency: str) -> dict[str, float]:
+    row = engine.query(_TOTALS, {"s": p.start, "e": p.end, "currency": currency}
+                       ).to_pylist()[0]
+    return {name: float(row[name]) for name in (*TOTAL_NAMES, "other_currency_orders")}
 
 
-def totals(engine: Engine, period: Period) -> list[Change]:
+def totals(engine: Engine, period: Period, currency: str = CURRENCY) -> list[Change]:
     """New customers, orders, revenue, events and feedback answers in ``period`` and before.
 
-    ``customers`` counts customers first seen in the period (new customers).
+    ``customers`` counts customers first seen in the period (new customers). Revenue is in
+    ``currency`` only; its ``left_out`` counts the period's orders in other currencies.
     """
-    now, before = _totals_in(engine, period), _totals_in(engine, period.previous())
-    return [Change(n, now[n], before[n]) for n in TOTAL_NAMES]
+    now = _totals_in(engine, period, currency)
+    before = _totals_in(engine, period.previous(), currency)
+    return [Change(n, now[n], before[n],
+                   int(now["other_currency_orders"]) if n == "revenue" else 0)
+            for n in TOTAL_NAMES]
 
 
 @dataclass(frozen=True)
@@ -123,6 +137,7 @@ class TrendRow:
     revenue: float
     new_customers: int
     active_customers: int
+    other_currency_orders: int = 0  # counted orders left out of revenue (other currency)
 
 
 def _check_grain(grain: str) -> str:
@@ -155,7 +170,8 @@ def _buckets(period: Period, grain: str) -> list[date]:
 _TRENDS = """
 WITH o AS (
     SELECT CAST(date_trunc('{g}', ts) AS DATE) AS bucket, count(*) AS orders,
-           CAST(sum(amount) AS DOUBLE) AS revenue
+           CAST(sum(CASE WHEN {in_currency} THEN amount END) AS DOUBLE) AS revenue,
+           count(*) - count(CASE WHEN {in_currency} THEN 1 END) AS other
     FROM v_orders WHERE ts >= $s AND ts < $e AND {counted} GROUP BY 1
 ),
 n AS (
@@ -174,7 +190,7 @@ a AS (
 b AS (SELECT bucket FROM o UNION SELECT bucket FROM n UNION SELECT bucket FROM a)
 SELECT b.bucket AS bucket, coalesce(o.orders, 0) AS orders,
        coalesce(o.revenue, 0) AS revenue, coalesce(n.new, 0) AS new_customers,
-       coalesce(a.active, 0) AS active_customers
+       coalesce(a.active, 0) AS active_customers, coalesce(o.other, 0) AS other
 FROM b
 LEFT JOIN o ON o.bucket = b.bucket LEFT JOIN n ON n.bucket = b.bucket
 LEFT JOIN a ON a.bucket = b.bucket
@@ -182,20 +198,23 @@ ORDER BY b.bucket
 """
 
 
-def trends(engine: Engine, period: Period, grain: str = "week") -> list[TrendRow]:
+def trends(engine: Engine, period: Period, grain: str = "week",
+           currency: str = CURRENCY) -> list[TrendRow]:
     """Orders, revenue, new and active customers per day, week (Monday) or month.
 
     Every bucket that starts within the period is present, with zeros where nothing happened.
+    Revenue is in ``currency`` only; ``other_currency_orders`` counts the orders left out.
     """
     g = _check_grain(grain)
-    sql = _TRENDS.format(g=g, counted=COUNTED_ORDER)
-    got = {r["bucket"]: r for r in engine.query(sql, {"s": period.start, "e": period.end})
-           .to_pylist()}
+    sql = _TRENDS.format(g=g, counted=COUNTED_ORDER, in_currency=IN_CURRENCY)
+    got = {r["bucket"]: r for r in engine.query(
+        sql, {"s": period.start, "e": period.end, "currency": currency}).to_pylist()}
     out = []
     for b in _buckets(period, g):
         r = got.get(b)
         out.append(TrendRow(b, int(r["orders"]), float(r["revenue"]), int(r["new_customers"]),
-                            int(r["active_customers"])) if r else TrendRow(b, 0, 0.0, 0, 0))
+                            int(r["active_customers"]), int(r["other"]))
+                   if r else TrendRow(b, 0, 0.0, 0, 0))
     return out
 
 

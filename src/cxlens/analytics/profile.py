@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cxlens.analytics._money import CURRENCY, IN_CURRENCY
 from cxlens.analytics._rows import plain_rows
 from cxlens.errors import UserError
 from cxlens.ingest.identity import lookup_key
@@ -60,11 +61,13 @@ FROM customers WHERE customer_id = $cid
 
 _IDENTIFIERS = "SELECT identity_key FROM identities WHERE customer_id = $cid ORDER BY identity_key"
 
-_SUMMARY = """
+_SUMMARY = f"""
 SELECT
   (SELECT count(*) FROM v_orders WHERE customer_id = $cid) AS orders,
-  (SELECT CAST(coalesce(sum(amount), 0) AS DOUBLE) FROM v_orders WHERE customer_id = $cid)
-     AS revenue,
+  (SELECT CAST(coalesce(sum(amount), 0) AS DOUBLE) FROM v_orders WHERE customer_id = $cid
+     AND {IN_CURRENCY}) AS revenue,
+  (SELECT count(*) FROM v_orders WHERE customer_id = $cid
+     AND NOT coalesce({IN_CURRENCY}, false)) AS other_currency_orders,
   (SELECT count(*) FROM v_events WHERE customer_id = $cid) AS events,
   (SELECT count(*) FROM v_feedback WHERE customer_id = $cid) AS feedback
 """
@@ -82,19 +85,24 @@ def find_customer(engine: Engine, identifier: str) -> str:
     return str(rows[0]["customer_id"])
 
 
-def profile(engine: Engine, identifier: str, limit: int = 50) -> dict[str, Any]:
+def profile(engine: Engine, identifier: str, limit: int = 50,
+            currency: str = CURRENCY) -> dict[str, Any]:
     """The customer behind ``identifier``: their record, identifiers, counts and the newest
-    ``limit`` entries of their timeline (orders, events, feedback, customer records)."""
+    ``limit`` entries of their timeline (orders, events, feedback, customer records).
+    The summary's revenue is in ``currency`` only; ``other_currency_orders`` counts the
+    orders in other currencies, which are not added to it."""
     cid = find_customer(engine, identifier)
     params = {"cid": cid}
     customer = plain_rows(engine.query(_CUSTOMER, params))[0]
     ids = [r["identity_key"] for r in engine.query(_IDENTIFIERS, params).to_pylist()]
-    s = engine.query(_SUMMARY, params).to_pylist()[0]
+    s = engine.query(_SUMMARY, {**params, "currency": currency}).to_pylist()[0]
     timeline = plain_rows(engine.query(_TIMELINE, {"cid": cid, "limit": max(int(limit), 0)}))
     return {
         "customer": customer,
         "identifiers": ids,
         "summary": {"orders": int(s["orders"]), "revenue": float(s["revenue"]),
+                    "currency": currency,
+                    "other_currency_orders": int(s["other_currency_orders"]),
                     "events": int(s["events"]), "feedback": int(s["feedback"])},
         "timeline": timeline,
     }

@@ -41,6 +41,7 @@ def rollback(con: duckdb.DuckDBPyConnection, batch: int) -> dict[str, int]:
             f"UPDATE {table} SET _superseded_by = NULL WHERE _superseded_by = ?", [batch]
         ).fetchall()[0][0]
         con.execute("UPDATE quarantine SET status = 'rolled_back' WHERE batch_id = ?", [batch])
+        con.execute("DELETE FROM field_warnings WHERE batch_id = ?", [batch])  # rows gone
         con.execute("UPDATE batches SET status = 'rolled_back' WHERE batch_id = ?", [batch])
         if KINDS[kind_name].needs_identity:
             identity.resolve(con)
@@ -67,6 +68,36 @@ def quarantined(con: duckdb.DuckDBPyConnection, *, batch: int | None = None,
         f"WHERE {' AND '.join(where)} ORDER BY batch_id, line LIMIT {int(limit)}", params
     ).fetchall()
     keys = ["batch", "kind", "file", "line", "column", "value", "reason", "raw"]
+    return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def field_warnings(con: duckdb.DuckDBPyConnection, *, batch: int | None = None,
+                   limit: int = 50) -> list[dict[str, Any]]:
+    """Optional values that were invalid and set empty in loaded records (the records were
+    kept), newest batch first. A warehouse older than schema 5 has none."""
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = "
+                         "'field_warnings'").fetchall()[0][0]
+    if not exists:
+        return []
+    where, params = ("WHERE batch_id = ?", [batch]) if batch is not None else ("", [])
+    rows = con.execute(
+        'SELECT batch_id, kind, source_file, line, "column", value, reason FROM field_warnings '
+        f'{where} ORDER BY batch_id DESC, line, "column" LIMIT {int(limit)}', params
+    ).fetchall()
+    keys = ["batch", "kind", "file", "line", "column", "value", "reason"]
+    return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def field_warning_counts(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Field warnings per batch and source column, for the Data page."""
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = "
+                         "'field_warnings'").fetchall()[0][0]
+    if not exists:
+        return []
+    rows = con.execute(
+        'SELECT batch_id, source_file, "column", count(*), min(reason) FROM field_warnings '
+        'GROUP BY ALL ORDER BY batch_id DESC, count(*) DESC, "column"').fetchall()
+    keys = ["batch", "file", "column", "count", "reason"]
     return [dict(zip(keys, r, strict=True)) for r in rows]
 
 

@@ -24,8 +24,8 @@ import duckdb
 from cxlens.errors import InputError, MappingUnsure
 from cxlens.ingest import identity
 from cxlens.ingest.mapping import Mapping, detect_preset, load_mapping, load_preset
-from cxlens.ingest.propose import Proposal, propose
-from cxlens.ingest.transform import compile_mapping, ident, lit
+from cxlens.ingest.propose import Proposal, profile_columns, propose
+from cxlens.ingest.transform import _reading_sample, compile_mapping, ident, lit
 from cxlens.schema import kind
 from cxlens.sources.readers import (
     ReadOptions,
@@ -70,6 +70,10 @@ class BatchResult:
     notes: list[str] = field(default_factory=list)
     quarantine_sample: list[dict[str, object]] = field(default_factory=list)
     dry_run: bool = False
+    # Optional values set empty in loaded records, per source column (kept for review in
+    # ``field_warnings``; the records were loaded), and the first few of them.
+    field_warnings: dict[str, int] = field(default_factory=dict)
+    field_warning_sample: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def balanced(self) -> bool:
@@ -170,12 +174,20 @@ def plan(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
                            skip_rows=opts.skip_rows if opts.skip_rows is not None
                            else int(skip) if skip is not None else None)
     try:
-        staged = stage(con, path, STAGE, opts)
+        with _database_errors(str(path)):
+            staged = stage(con, path, STAGE, opts)
     except RecursionError:  # a reader parsing a value nested thousands of levels deep
         raise InputError("the file nests values too deeply to read (arrays or objects "
                          "inside each other thousands of levels deep)", file=str(path),
                          hint="flatten the nested values, or export the data as CSV"
                          ) from None
+    except UnicodeError as exc:  # the encoding a preset or mapping names does not fit
+        named = (m.read.get("encoding") if m else None) or opts.encoding
+        raise InputError(
+            f"the file cannot be read as {named or 'its sniffed encoding'}: {exc}",
+            file=str(path), line=1,
+            hint=(f"this file does not fit {how} {preset or mapping_file}; check that it is "
+                  "that export, or pass --encoding" if m else "pass --encoding")) from None
     if m is None:
         m = detect_preset(staged.columns, kind_name)
         how = "detected preset"
@@ -184,7 +196,9 @@ def plan(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
         if kind_name is None:
             raise InputError("no preset matches this file's header", file=str(path), line=1,
                              hint="say what the file holds with --kind")
-        proposal = propose(staged.columns, kind_name)
+        with _database_errors(str(path)), _reading_sample(str(path)):
+            proposal = propose(staged.columns, kind_name, profile=profile_columns(
+                con, staged.sample, staged.columns))
         m, how = proposal.mapping, "proposed"
         if not proposal.confident and not accept_unsure:
             out = (proposal_dir or path.parent) / f"{path.stem}.mapping.yml"
@@ -228,7 +242,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str, file_
                 retrying: int | None = None) -> BatchResult:
     """Validate and load a staged file; ``retrying`` names a batch whose quarantine is retried."""
     try:
-        with memory_cap(con):
+        with memory_cap(con), _database_errors(source_file):
             try:
                 return _load_staged(con, p, source_file, file_sha, say, dry_run=dry_run,
                                     after_load=after_load, retrying=retrying)
@@ -286,10 +300,11 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
                 run_with_progress(
                     con,
                     f"INSERT INTO {k.table} ({', '.join(fields)}, _key, _hash, _idkey, _extra, "
-                    f"_batch, _line, _superseded_by, _errors, _raw) SELECT "
+                    f"_batch, _line, _superseded_by, _errors, _raw, _warnings) SELECT "
                     f"{', '.join(fields)}, _key, _hash, _idkey, _extra, {batch}, _line, "
                     f"CASE WHEN len(_errors) > 0 THEN {INVALID} END, "
-                    f"CASE WHEN len(_errors) > 0 THEN _errors END, _raw FROM ({compiled.sql})",
+                    f"CASE WHEN len(_errors) > 0 THEN _errors END, _raw, _warnings "
+                    f"FROM ({compiled.sql})",
                     lambda frac: say("loading", 0.3 + 0.4 * frac))
             except FILE_ERRORS as exc:  # the file, read by this statement
                 _rollback_quietly(con)  # so that the RESET below can run
@@ -308,6 +323,11 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
             raise header_only(Path(source_file))
         say("deduplicating", 0.7)
         _classify(con, k.table, k.name, batch, retrying)
+        conflicts = _quarantine_conflicts(con, k.table, this, compiled.fields,
+                                          compiled.key_fields)
+        if conflicts:
+            invalid += conflicts
+            result.notes += _conflicting_keys_note(con, k.table, this)
         counts = dict(con.execute("SELECT status, count(*) FROM _class GROUP BY ALL").fetchall())
         rejects, held_rejects = _new_rejects(con, k.name, staged, retrying)
         skipped_invalid = counts.get("dup_file_invalid", 0) + counts.get("dup_quarantined", 0)
@@ -319,11 +339,12 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
         result.duplicates = (sum(counts.get(x, 0) for x in ("dup_file", "dup_existing"))
                              + skipped_invalid + held_rejects)
         result.quarantine_sample = _quarantine_preview(con, k.table, this, staged)
-        if counts.get("dup_file"):
-            result.notes += _conflicting_keys_note(con, k.table, this)
         result.batch_id = None if dry_run else batch
         say("quarantine", 0.75)
         _write_quarantine(con, batch, k.table, k.name, source_file, staged, rejects)
+        if compiled.warns:  # else no row has any: no scan
+            result.field_warnings, result.field_warning_sample = _write_field_warnings(
+                con, batch, k.table, k.name, source_file)
         if counts.get("dup_file") or counts.get("dup_existing"):
             con.execute(
                 f"DELETE FROM {k.table} WHERE {this} AND _line IN "
@@ -369,6 +390,27 @@ FILE_ERRORS: tuple[type[Exception], ...] = (
     duckdb.InvalidInputException, duckdb.DataError, duckdb.IOException,
     duckdb.OutOfMemoryException)
 _LINE = re.compile(r"\bline:?\s*(\d+)", re.IGNORECASE)
+
+
+@contextmanager
+def _database_errors(source_file: str) -> Iterator[None]:
+    """Any DuckDB error met while a file is staged, mapped or loaded ends as an
+    :class:`InputError` (exit code 3) with a message, never a traceback. Errors of reading
+    the file are said so (:func:`unreadable`); any other class (a binder or conversion
+    error on an unusual file) names the step and says that nothing was loaded: the batch's
+    transaction was rolled back before this runs."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        if isinstance(exc, FILE_ERRORS):
+            raise unreadable(exc, source_file) from None
+        text = str(exc).strip()
+        first = text.splitlines()[0] if text else type(exc).__name__
+        raise InputError(
+            f"the file could not be loaded ({type(exc).__name__}: {first}); nothing was "
+            "loaded", file=source_file,
+            hint="check the header (repeated or empty column names) and the mapping; if "
+                 "the file looks right, report this message with the header line") from None
 
 
 def unreadable(exc: Exception, source_file: str) -> InputError:
@@ -428,7 +470,9 @@ def _classify(con: duckdb.DuckDBPyConnection, table: str, kind_name: str, batch:
     """Small table ``_class`` of this batch's rows that are NOT plainly new and valid.
 
     Statuses: ``dup_file`` / ``dup_file_invalid`` (a later row of a record seen earlier in
-    the file), ``dup_existing`` (the same record and content already loaded), ``changed``
+    the file with the same content), ``conflict`` (a later row whose key repeats an earlier
+    row's with different content: quarantined by :func:`_quarantine_conflicts`),
+    ``dup_existing`` (the same record and content already loaded), ``changed``
     (same key, new content), ``dup_quarantined`` (an invalid row already held in the open
     quarantine). A record is its key, or its content hash when it has no key. Only the
     exceptions are materialised, so a 10 M-row file of new rows stays cheap.
@@ -440,13 +484,22 @@ def _classify(con: duckdb.DuckDBPyConnection, table: str, kind_name: str, batch:
             SELECT _line, _key, _hash, _errors IS NOT NULL AS bad
             FROM {table} WHERE _batch = {batch}
         ), again_key AS (
-            SELECT _key, min(_line) AS first_line FROM b WHERE _key IS NOT NULL
-            GROUP BY _key HAVING count(*) > 1
+            SELECT _key, min(_line) AS first_line, arg_min(_hash, _line) AS first_hash
+            FROM b WHERE _key IS NOT NULL GROUP BY _key HAVING count(*) > 1
         ), again_hash AS (
             SELECT _hash, min(_line) AS first_line FROM b WHERE _key IS NULL
             GROUP BY _hash HAVING count(*) > 1
+        ), held_hash AS (
+            SELECT row_hash FROM quarantine WHERE kind = {lit(kind_name)}
+            AND status = 'open' AND row_hash IS NOT NULL
+            AND batch_id IS DISTINCT FROM {held}
         ), dup_file AS (
-            SELECT b._line, CASE WHEN b.bad THEN 'dup_file_invalid' ELSE 'dup_file' END AS status
+            SELECT b._line, CASE WHEN b.bad THEN 'dup_file_invalid'
+                                 WHEN b._hash = a.first_hash THEN 'dup_file'
+                                 -- a conflict already held in the open quarantine
+                                 WHEN b._hash::VARCHAR IN (SELECT row_hash FROM held_hash)
+                                 THEN 'dup_file'
+                                 ELSE 'conflict' END AS status
             FROM b JOIN again_key a ON a._key = b._key AND b._line <> a.first_line
             UNION ALL
             SELECT b._line, CASE WHEN b.bad THEN 'dup_file_invalid' ELSE 'dup_file' END
@@ -463,10 +516,7 @@ def _classify(con: duckdb.DuckDBPyConnection, table: str, kind_name: str, batch:
               AND c._superseded_by IS NULL
         ), held AS (
             SELECT b._line, 'dup_quarantined' AS status FROM b
-            WHERE b.bad AND b._hash::VARCHAR IN (
-                SELECT row_hash FROM quarantine WHERE kind = {lit(kind_name)}
-                AND status = 'open' AND row_hash IS NOT NULL
-                AND batch_id IS DISTINCT FROM {held})
+            WHERE b.bad AND b._hash::VARCHAR IN (SELECT row_hash FROM held_hash)
         )
         SELECT * FROM dup_file
         UNION ALL SELECT * FROM existing WHERE _line NOT IN (SELECT _line FROM dup_file)
@@ -474,16 +524,71 @@ def _classify(con: duckdb.DuckDBPyConnection, table: str, kind_name: str, batch:
     """)
 
 
+def _quarantine_conflicts(con: duckdb.DuckDBPyConnection, table: str, this: str,
+                          fields: list[str], key_fields: list[str]) -> int:
+    """Turn the batch's ``conflict`` rows into quarantined rows, and say how many.
+
+    A later row whose key repeats an earlier row's with different content is not a
+    duplicate: one of the two is wrong (a 700 € bank line was lost this way). The first
+    row is loaded; the later one is quarantined with a reason naming both lines, so that
+    the user decides. These rows are few; their ``_raw`` holds their mapped values.
+    """
+    n = con.execute("SELECT count(*) FROM _class WHERE status = 'conflict'").fetchall()[0][0]
+    if not n:
+        return 0
+    column = lit(", ".join(key_fields) or "key")
+    raw = "to_json({" + ", ".join(f"{lit(f)}: t.{ident(f)}" for f in fields) + "})::VARCHAR"
+    con.execute(f"""
+        UPDATE {table} t SET _superseded_by = {INVALID}, _raw = {raw},
+            _errors = [{{'column': {column}, 'value': t._key,
+                        'reason': 'the key ' || t._key || ' is also on line ' || f.first_line
+                                  || ' with different content (lines ' || f.first_line
+                                  || ' and ' || t._line || '); line ' || f.first_line
+                                  || ' was loaded: check which is right'}}]
+        FROM (SELECT y._line, y._key FROM _class c JOIN {table} y
+              ON y._line = c._line AND y.{this} WHERE c.status = 'conflict') c,
+             (SELECT _key, min(_line) AS first_line FROM {table} WHERE {this}
+              AND _key IS NOT NULL GROUP BY _key) f
+        WHERE t.{this} AND t._line = c._line AND f._key = c._key
+    """)
+    con.execute("DELETE FROM _class WHERE status = 'conflict'")
+    return int(n)
+
+
 def _conflicting_keys_note(con: duckdb.DuckDBPyConnection, table: str, this: str) -> list[str]:
     keys, line = con.execute(
-        f"SELECT count(*), min(first_line) FROM (SELECT min(_line) AS first_line FROM {table} "
-        f"WHERE {this} AND _errors IS NULL AND _key IS NOT NULL GROUP BY _key "
-        f"HAVING count(DISTINCT _hash) > 1)"
+        f"SELECT count(DISTINCT _key), min(_line) FROM {table} WHERE {this} "
+        f"AND _superseded_by = {INVALID} AND _errors[1].reason LIKE 'the key % is also on line %'"
     ).fetchall()[0]
     if not keys:
         return []
     return [f"{keys:,} key(s) appear on several rows with different content; the first row "
-            f"of each was kept (e.g. line {line}) and the others counted as duplicates"]
+            f"of each was loaded and the later ones quarantined (e.g. line {line}) with "
+            "both lines named: check which is right"]
+
+
+def _write_field_warnings(con: duckdb.DuckDBPyConnection, batch: int, table: str,
+                          kind_name: str, source_file: str
+                          ) -> tuple[dict[str, int], list[dict[str, object]]]:
+    """Copy the warnings of the batch's loaded rows (not its duplicates) to
+    ``field_warnings``; their counts per column, and the first ones."""
+    con.execute(f"""
+        INSERT INTO field_warnings (batch_id, kind, source_file, line, "column", value, reason)
+        SELECT {batch}, {lit(kind_name)}, {lit(source_file)}, _line, w.column, w.value,
+               w.reason
+        FROM (SELECT _line, unnest(_warnings) AS w FROM {table}
+              WHERE _batch = {batch} AND _warnings IS NOT NULL AND _errors IS NULL
+                AND _line NOT IN (SELECT _line FROM _class
+                                  WHERE status IN ('dup_file', 'dup_existing')))
+    """)
+    counts = dict(con.execute(
+        'SELECT "column", count(*) FROM field_warnings WHERE batch_id = ? GROUP BY ALL '
+        'ORDER BY count(*) DESC, "column"', [batch]).fetchall())
+    first = con.execute(
+        'SELECT line, "column", value, reason FROM field_warnings WHERE batch_id = ? '
+        "ORDER BY line, \"column\" LIMIT 10", [batch]).fetchall()
+    return ({str(c): int(n) for c, n in counts.items()},
+            [{"line": r[0], "column": r[1], "value": r[2], "reason": r[3]} for r in first])
 
 
 def _reject_hash(r: Rejected) -> str:

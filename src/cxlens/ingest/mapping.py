@@ -48,6 +48,10 @@ class Mapping:
     read: dict[str, str] = field(default_factory=dict)
     country: str = "FI"
     properties: str = "rest"
+    # The fields that identify a record when the kind's own key is absent or not stable
+    # (a ticket export without an id): a row with the same values is a change of the
+    # same record, not a new one (docs/mapping.md, "key").
+    key: list[str] | None = None
 
     @property
     def label(self) -> str:
@@ -65,6 +69,8 @@ class Mapping:
             out["read"] = dict(self.read)
         out["country"] = self.country
         out["columns"] = {f: r.to_yaml() for f, r in self.columns.items()}
+        if self.key:
+            out["key"] = list(self.key)
         out["properties"] = self.properties
         return out
 
@@ -123,6 +129,20 @@ def parse_mapping(data: Any, origin: str,
         else:
             raise InputError(f"field {fname!r} must be a column name or a rule", file=origin,
                              line=line, hint="see docs/mapping.md")
+    key = data.get("key")
+    if key is not None:
+        key = [key] if isinstance(key, str) else key
+        if not isinstance(key, list) or not key or any(
+                not isinstance(f, str) or f not in rules for f in key):
+            raise InputError(
+                "key: must list fields of this mapping (e.g. key: [email, ts])",
+                file=origin, line=at.get(("key",)),
+                hint="name the mapped fields that together identify a record; mapped: "
+                     f"{', '.join(rules)}")
+        if canonical.name == "customers":
+            raise InputError("key: does not apply to customers (a customer is identified "
+                             "by its crm_id, email, loyalty_id or phone)", file=origin,
+                             line=at.get(("key",)), hint="remove key:")
     props = str(data.get("properties", "rest"))
     if props not in ("rest", "none"):
         raise InputError("properties: must be rest or none", file=origin,
@@ -132,6 +152,7 @@ def parse_mapping(data: Any, origin: str,
         name=_opt_str(data.get("name")), description=_opt_str(data.get("description")),
         read={str(a): str(b) for a, b in (data.get("read") or {}).items()},
         country=str(data.get("country") or "FI").upper(), properties=props,
+        key=[str(f) for f in key] if key else None,
     )
 
 

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+import duckdb
 from rapidfuzz import fuzz
 
 from cxlens.ingest.mapping import Mapping, Rule
@@ -19,6 +20,19 @@ from cxlens.schema import kind
 
 SURE = 90.0
 MAYBE = 75.0
+
+# Identifiers: a wrong match merges different people (or orders) into one.
+ID_FIELDS = frozenset({"crm_id", "anonymous_id", "loyalty_id", "order_id", "event_id",
+                       "response_id", "employee_id"})
+# Fields that link identities or change what a row means: below SURE they are asked about,
+# like required fields, never applied without confirmation.
+CAREFUL = ID_FIELDS | {"email", "phone", "campaign", "store_id", "channel", "amount",
+                       "currency", "date", "ts", "created_at"}
+# Placeholders exports write for "no value"; they are empty values, not values of a shape.
+NULL_WORDS = "'', 'null', 'n/a', 'na', 'none', 'nan', '-', '--', '#n/a'"
+# The values take part in the match from this many non-empty sample values on.
+MIN_VALUES = 10
+_DATES = frozenset({"date", "ts", "created_at", "start_date"})
 
 # Names per field, any language; normalised before matching.
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -149,6 +163,100 @@ class Proposal:
         return not self.missing_required and not self.unsure
 
 
+@dataclass(frozen=True)
+class Profile:
+    """What a column's values look like, as shares of its non-empty sample values."""
+
+    values: int = 0  # non-empty values in the sample
+    distinct: int = 0
+    numeric: float = 0.0  # plain numbers, with separators or a currency sign
+    small_int: float = 0.0  # whole numbers 0..10: a rating or a count, not an id
+    person_name: float = 0.0  # two or three capitalised words
+    email: float = 0.0
+    phone: float = 0.0
+    url: float = 0.0
+    date: float = 0.0
+    code3: float = 0.0  # three letters: a currency or a country code
+
+    @property
+    def few_values(self) -> bool:
+        """A handful of values repeated over many rows: a category or a grade."""
+        return self.values >= 20 and self.distinct <= 10
+
+
+# One regular expression per shape; each is counted over the sample in one SQL pass.
+_SHAPES = {
+    "numeric": r"^[-+−]?[^0-9A-Za-z]{0,3}[0-9][0-9 .,'\x{00a0}\x{202f}]*[^0-9A-Za-z]{0,4}$",
+    "small_int": r"^(10|[0-9])$",
+    "person_name": r"^[A-ZÅÄÖÉÜ][a-zåäöéüß'\-]+( [A-ZÅÄÖÉÜ][a-zåäöéüß'\-]+){1,2}$",
+    "email": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+    "phone": r"^\+?[0-9(][0-9 ()\-./\x{00a0}]{5,20}$",
+    "url": r"^(https?://|www\.)",
+    "date": (r"^([0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}|[0-9]{1,2}[-/.][0-9]{1,2}[-/.]"
+             r"[0-9]{2,4}|[0-9]{8}|[0-9]{10}|[0-9]{13})([ T].*)?$"),
+    "code3": r"^[A-Za-z]{3}$",
+}
+
+
+def profile_columns(con: duckdb.DuckDBPyConnection, sample: str,
+                    columns: list[str]) -> dict[str, Profile]:
+    """Profile every column of the staged sample in one SQL pass (no Python per row)."""
+    if not columns:
+        return {}
+    parts = []
+    for i, c in enumerate(columns):
+        t = f"trim(\"{c.replace(chr(34), chr(34) * 2)}\")"
+        v = f"CASE WHEN lower({t}) NOT IN ({NULL_WORDS}) THEN {t} END"
+        parts.append(f"count({v}) AS n{i}, count(DISTINCT {v}) AS d{i}")
+        parts += [f"count(*) FILTER (WHERE regexp_matches({v}, '{rx.replace(chr(39), chr(39) * 2)}'"
+                  f")) AS {name}{i}" for name, rx in _SHAPES.items()]
+    row = con.execute(f"SELECT {', '.join(parts)} FROM {sample}").fetchall()[0]
+    width = 2 + len(_SHAPES)
+    out: dict[str, Profile] = {}
+    for i, c in enumerate(columns):
+        n, d, *shapes = row[i * width:(i + 1) * width]
+        share = {name: (k / n if n else 0.0) for name, k in zip(_SHAPES, shapes, strict=True)}
+        out[c] = Profile(values=n, distinct=d, **share)
+    return out
+
+
+def value_verdict(field_name: str, p: Profile) -> str | None:
+    """``'drop'`` when the values contradict the field, ``'doubt'`` when they make the
+    match doubtful (asked about), None when they fit or say nothing."""
+    if p.values < MIN_VALUES:  # too few values to say anything
+        return None
+    if field_name in ID_FIELDS:
+        if p.person_name > 0.5:  # names are not ids
+            return "drop"
+        if p.small_int > 0.8 and p.distinct <= 11:  # a 1–10 rating is not an id
+            return "drop"
+        if p.few_values or p.date > 0.8 or p.email > 0.8:
+            return "drop"
+        if p.values >= 20 and p.distinct / p.values < 0.05:
+            return "doubt"
+        return None
+    if field_name == "email":
+        return "drop" if p.email < 0.5 else None
+    if field_name == "phone":
+        return "drop" if p.phone < 0.5 and p.email + p.person_name > 0.3 else (
+            "doubt" if p.phone < 0.5 else None)
+    if field_name in _DATES:
+        return "drop" if p.date < 0.3 and p.numeric < 0.5 else (
+            "doubt" if p.date < 0.5 else None)
+    if field_name == "amount":
+        return "drop" if p.numeric < 0.3 else "doubt" if p.numeric < 0.8 else None
+    if field_name == "currency":
+        return "drop" if p.code3 < 0.3 and p.numeric > 0.5 else (
+            "doubt" if p.code3 < 0.8 else None)
+    if field_name in ("campaign", "channel", "store_id"):
+        if p.email > 0.5 or (p.phone > 0.8 and p.numeric < 0.5) or p.date > 0.8:
+            return "drop"
+        return "doubt" if p.person_name > 0.5 else None
+    if field_name == "score" and p.values and p.numeric < 0.5:
+        return "doubt"
+    return None
+
+
 def _score(header: str, names: tuple[str, ...]) -> float:
     h = normalise(header)
     best = 0.0
@@ -161,8 +269,13 @@ def _score(header: str, names: tuple[str, ...]) -> float:
     return best
 
 
-def propose(columns: list[str], kind_name: str) -> Proposal:
-    """Assign each canonical field the best unused header, best scores first."""
+def propose(columns: list[str], kind_name: str, *,
+            profile: dict[str, Profile] | None = None) -> Proposal:
+    """Assign each canonical field the best unused header, best scores first.
+
+    With a ``profile`` of the columns' values, a pairing the values contradict is not a
+    candidate and one they make doubtful scores below ``SURE`` (see :func:`value_verdict`).
+    """
     k = kind(kind_name)
     candidates: list[tuple[float, str, str]] = []
     for f in k.fields:
@@ -171,6 +284,18 @@ def propose(columns: list[str], kind_name: str) -> Proposal:
         names = (f.name.replace("_", " "), *SYNONYMS.get(f.name, ()))
         for col in columns:
             s = _score(col, names)
+            prof = profile.get(col) if profile else None
+            verdict = value_verdict(f.name, prof) if prof else None
+            if s >= 100.0 and not (prof and f.name in ID_FIELDS and prof.person_name > 0.5
+                                   and prof.values >= MIN_VALUES):
+                # The header names the field exactly: its bad values are quarantined, or
+                # kept with a warning, which tells more than a silently dropped column;
+                # only names are never taken for ids.
+                verdict = None
+            if verdict == "drop":
+                continue
+            if verdict == "doubt":
+                s = min(s, SURE - 1.0)
             if s >= MAYBE:
                 # Required fields win ties, so 'Date' goes to ts rather than created_at.
                 candidates.append((s + (0.5 if f.required else 0.0), f.name, col))
@@ -184,7 +309,8 @@ def propose(columns: list[str], kind_name: str) -> Proposal:
     matches = [taken_f[f.name] for f in k.fields if f.name in taken_f]
     rules = {m.field: Rule(column=m.column) for m in matches}
     missing = [r for r in k.required if r not in taken_f]
-    unsure = [m for m in matches if m.score < SURE and m.field in k.required]
+    unsure = [m for m in matches if m.score < SURE and (m.field in k.required
+                                                        or m.field in CAREFUL)]
     mapping = Mapping(kind=kind_name, columns=rules, name=None,
                       description="proposed from the header; edit and pass with --mapping")
     return Proposal(mapping=mapping, matches=matches, missing_required=missing, unsure=unsure)

@@ -3,14 +3,18 @@
 The result has, per row: the canonical fields (typed), the lineage columns ``_key`` (the
 record's key, NULL when the record is identified by its content), ``_hash`` (the MD5 of the
 content as a 128-bit number: 16 bytes instead of 32 hex characters on every stored row),
-``_idkey`` and ``_extra`` (the values of the unmapped columns), and ``_errors``: a list of
-``(column, value, reason)`` structs, empty when the row is valid. Each check is a small
+``_idkey`` and ``_extra`` (the values of the unmapped columns), ``_errors``: a list of
+``(column, value, reason)`` structs, empty when the row is valid, and ``_warnings`` in the
+same form: optional values that were invalid and set empty (a phone, an e-mail, a country,
+a currency, a non-key optional number or date). A row is quarantined only for its errors —
+a required field or the key that fails; a warning keeps the record (issue 9). Each check is a small
 function returning a SQL expression, so adding a rule means adding a function, not editing
 a loop over rows.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +24,7 @@ import phonenumbers
 from rapidfuzz import process
 
 from cxlens.errors import InputError
+from cxlens.ingest import canonical
 from cxlens.ingest.mapping import Mapping, Rule, wildcard
 from cxlens.schema import IDENTITY_TYPES, METRIC_SCALES, Field, kind
 from cxlens.sources.readers import Staged
@@ -38,6 +43,8 @@ class Compiled:
     fields: list[str]
     notes: list[str]
     extra_columns: list[str]  # the names of the values in ``_extra``, in order
+    key_fields: list[str] = dataclasses.field(default_factory=list)  # that make ``_key``
+    warns: bool = False  # whether any row can have ``_warnings``
 
 
 def lit(value: str | None) -> str:
@@ -160,19 +167,30 @@ def email_expr(raw: str) -> str:
     return f"CASE WHEN regexp_full_match({low}, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+') THEN {low} END"
 
 
-def phone_expr(raw: str, country: str) -> str:
-    cc = str(phonenumbers.country_code_for_region(country) or 358)
+def phone_expr(raw: str, country: str, row_country: str | None = None) -> str:
+    """E.164 from the forms exports write: ``+358 40 …``, ``00358 …``, a national number
+    with its trunk 0 (``040 123 4567``), or a North American one without it
+    (``(407) 261-8908``). A national number is read with the row's own country (the mapped
+    ``country`` column, ``row_country``) when it has one, else the mapping's ``country``."""
+    default = str(phonenumbers.country_code_for_region(country) or 358)
+    cc = f"'{default}'"
+    if row_country is not None:
+        codes = ", ".join(f"'{r}': '{c}'" for r, c in sorted(canonical.calling_codes().items()))
+        cc = f"coalesce(map_extract_value(MAP {{{codes}}}, {row_country}), '{default}')"
     p = f"regexp_replace({raw}, '[\\s\\-().\\x{{00a0}}/]', '', 'g')"
     e164 = (
         f"CASE WHEN {p} LIKE '+%' THEN {p} WHEN {p} LIKE '00%' THEN '+' || substr({p}, 3) "
-        f"WHEN {p} LIKE '0%' THEN '+{cc}' || substr({p}, 2) "
-        f"WHEN {p} LIKE '{cc}%' AND length({p}) > 9 THEN '+' || {p} END"
+        f"WHEN {cc} = '1' AND length({p}) = 10 AND {p} NOT LIKE '0%' THEN '+1' || {p} "
+        f"WHEN {cc} = '1' AND length({p}) = 11 AND {p} LIKE '1%' THEN '+' || {p} "
+        f"WHEN {p} LIKE '0%' THEN '+' || {cc} || substr({p}, 2) "
+        f"WHEN starts_with({p}, {cc}) AND length({p}) > 9 THEN '+' || {p} END"
     )
     return f"CASE WHEN regexp_full_match({e164}, '\\+[1-9][0-9]{{6,14}}') THEN {e164} END"
 
 
 def typed_expr(f: Field, raw: str, rule: Rule, m: Mapping, con: duckdb.DuckDBPyConnection,
-               sample: str, notes: list[str]) -> str:
+               sample: str, notes: list[str], row_country: str | None = None,
+               vocabulary: dict[str, dict[str, str]] | None = None) -> str:
     if f.type in ("timestamp", "date"):
         fmts = [x.strip() for x in rule.format.split("|")] if rule.format else None
         if fmts is None and rule.column:
@@ -188,11 +206,15 @@ def typed_expr(f: Field, raw: str, rule: Rule, m: Mapping, con: duckdb.DuckDBPyC
     if f.name == "email":
         return email_expr(raw)
     if f.name == "phone":
-        return phone_expr(raw, m.country)
+        return phone_expr(raw, m.country, row_country)
     if f.name in ("metric", "language"):
         return f"lower({raw})"
     if f.name == "country":
-        return f"upper({raw})"
+        return canonical.country_expr(raw)
+    if f.name == "currency":
+        return canonical.currency_expr(raw)
+    if f.name in canonical.VOCABULARY_FIELDS and vocabulary is not None:
+        return canonical.vocabulary_expr(raw, vocabulary.get(f.name, {}))
     return raw
 
 
@@ -206,6 +228,10 @@ def check_conversion(f: Field, raw: str, typed: str) -> str:
         what = "not an e-mail address"
     elif f.name == "phone":
         what = "not a phone number"
+    elif f.name == "country":
+        what = "not a country code (ISO 3166, e.g. FI; add a map: for names)"
+    elif f.name == "currency":
+        what = "not a currency code (ISO 4217, e.g. EUR)"
     return f"CASE WHEN {raw} IS NOT NULL AND {typed} IS NULL THEN {lit(what)} END"
 
 
@@ -266,8 +292,10 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
     for fname, rule in m.columns.items():
         col = resolve_column(rule, columns, fname, origin) if rule.column else None
         f = k.get(fname)
-        plain = f.type == "text" and not f.is_identity and fname not in k.key
+        plain = f.type == "text" and not f.is_identity and fname not in (m.key or k.key)
         raws[fname] = raw_expr(rule, col, trim=not plain)
+        if col and (f.is_identity or fname in ("country", "currency")):
+            raws[fname] = canonical.not_null_word(raws[fname])
         sources[fname] = col
     missing = [r for r in k.required if r not in raws]
     if missing:
@@ -289,18 +317,27 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
     extra = rest if "properties" not in raws and m.properties == "rest" else []
 
     typed: dict[str, str] = {}
-    checks: list[tuple[str, str, str]] = []  # (field, raw, reason expr)
-    for f in k.fields:
+    checks: list[tuple[str, str, str]] = []  # (field, raw, reason expr): quarantine the row
+    warns: list[tuple[str, str, str]] = []  # the same for optional values set empty
+    vocabulary = canonical.vocabulary(con)
+    for f in sorted(k.fields, key=lambda f: f.name != "country"):  # country first: phone
         if f.name not in raws:
             continue
         raw = raws[f.name]
         rule = m.columns.get(f.name, Rule(value="x"))
         with _reading_sample(origin):
-            typed[f.name] = typed_expr(f, raw, rule, m, con, staged.sample, notes)
+            typed[f.name] = typed_expr(f, raw, rule, m, con, staged.sample, notes,
+                                       typed.get("country") if sources.get("country")
+                                       else None, vocabulary)
         if f.required:
             checks.append((f.name, raw, check_required(f, raw)))
-        if typed[f.name] != raw:
-            checks.append((f.name, raw, check_conversion(f, raw, typed[f.name])))
+        if typed[f.name] != raw and f.name not in canonical.VOCABULARY_FIELDS:
+            # A required field or the key decides whether the record can be stored; any
+            # other value that fails is set empty and the record kept, with a warning.
+            keyed = f.name in (m.key or k.key) and k.name != "customers"
+            (checks if f.required or keyed else warns).append(
+                (f.name, raw, check_conversion(f, raw, typed[f.name])))
+    typed = {f.name: typed[f.name] for f in k.fields if f.name in typed}  # schema order
     if k.name == "feedback":
         checks.append(("score", raws.get("score", "NULL"), check_score(typed)))
     ids = [t for t in IDENTITY_TYPES if t in typed]
@@ -313,7 +350,7 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
     content = "concat_ws(chr(31), " + ", ".join(
         [f"coalesce({raws[n]}, chr(30))" for n in sorted(raws)]
         + [f"coalesce({ident(c)}, chr(30))" for c in extra]) + ")"
-    key_fields = [n for n in k.key if n in typed]
+    key_fields = list(m.key) if m.key else [n for n in k.key if n in typed]
     if k.name == "customers":
         key = idkey
     elif key_fields:
@@ -321,17 +358,21 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
         key = f"nullif({key}, '')"
     else:
         key = "NULL::VARCHAR"
-    errors = "list_filter([" + ", ".join(
-        [check_nul(c) for c in columns]
-        + [f"CASE WHEN ({reason}) IS NOT NULL THEN {{'column': {lit(sources.get(fn) or fn)}, "
-           f"'value': {raw}, 'reason': {reason}}} END" for fn, raw, reason in checks]
-    ) + "], lambda x: x IS NOT NULL)"
+    def problems(found: list[tuple[str, str, str]], first: list[str]) -> str:
+        return "list_filter([" + ", ".join(
+            first + [f"CASE WHEN ({reason}) IS NOT NULL THEN {{'column': "
+                     f"{lit(sources.get(fn) or fn)}, 'value': {raw}, 'reason': {reason}}} END"
+                     for fn, raw, reason in found]) + "], lambda x: x IS NOT NULL)"
+
+    errors = problems(checks, [check_nul(c) for c in columns])
+    warnings = f"nullif({problems(warns, [])}, [])" if warns else "NULL"
     select = ", ".join(f"{e} AS {ident(n)}" for n, e in typed.items())
     extra_list = "[" + ", ".join(ident(c) for c in extra) + "]" if extra else "NULL::VARCHAR[]"
     inner = (
         f"SELECT _line, {select}, {key} AS _key, md5_number({content}) AS _hash, "
         f"{idkey} AS _idkey, {extra_list} AS _extra, "
-        f"{errors} AS _errors, {', '.join(f'{ident(c)} AS _c{i}' for i, c in enumerate(columns))}"
+        f"{errors} AS _errors, {warnings} AS _warnings, "
+        f"{', '.join(f'{ident(c)} AS _c{i}' for i, c in enumerate(columns))}"
         f" FROM {staged.source}"
     )
     raw_json = "to_json({" + ", ".join(f"{lit(c)}: _c{i}" for i, c in enumerate(columns)) + "})"
@@ -339,4 +380,6 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
         f"SELECT * EXCLUDE ({', '.join(f'_c{i}' for i in range(len(columns)))}), "
         f"CASE WHEN len(_errors) > 0 THEN {raw_json}::VARCHAR END AS _raw FROM ({inner})"
     )
-    return Compiled(sql=sql, fields=list(typed), notes=notes, extra_columns=extra)
+    return Compiled(sql=sql, fields=list(typed), notes=notes, extra_columns=extra,
+                    key_fields=key_fields if k.name != "customers" else list(IDENTITY_TYPES),
+                    warns=bool(warns))

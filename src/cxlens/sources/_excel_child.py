@@ -140,15 +140,25 @@ def read(job: dict[str, Any]) -> dict[str, Any]:
 
 def unique_names(names: list[str]) -> list[str]:
     """Repeated header names get ``_2``, ``_3``; the CSV reader uses this too, so both
-    formats name a repeated column the same way."""
-    seen: dict[str, int] = {}
+    formats name a repeated column the same way. Names that differ only in case
+    (``Company Name`` and ``Company name``: a contact and a company property in a HubSpot
+    export) count as repeated, because DuckDB's column names ignore case: the second
+    becomes ``Company name_2``, and the user sees that name and can map either."""
+    seen: set[str] = set()
+    count: dict[str, int] = {}
     out = []
     for name in names:
-        if name in seen:
-            seen[name] += 1
-            name = f"{name}_{seen[name]}"
-        else:
-            seen[name] = 1
+        key = name.casefold()
+        if key in seen:
+            n = count.get(key, 1)
+            while True:
+                n += 1
+                candidate = f"{name}_{n}"
+                if candidate.casefold() not in seen:
+                    break
+            count[key] = n
+            name = candidate
+        seen.add(name.casefold())
         out.append(name)
     return out
 

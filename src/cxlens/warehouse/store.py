@@ -19,7 +19,7 @@ from cxlens.errors import UserError
 from cxlens.schema import KINDS, LINEAGE, SQL_TYPES, STAGING
 from cxlens.warehouse.engine import DuckDBEngine
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DB_NAME = "warehouse.duckdb"
 
 # Customer data is for its owner only: files 0600, folders 0700. ``cxlens`` (every command,
@@ -100,6 +100,20 @@ CREATE TABLE IF NOT EXISTS customers (
 )"""
 
 
+# Version 5: field warnings, one row per optional value of a loaded record that was
+# invalid and set empty (a phone, an e-mail, a country …): kept for review with its batch,
+# line (the file's physical line), source column, value and reason (docs/ingest.md).
+_FIELD_WARNINGS = """
+CREATE TABLE IF NOT EXISTS field_warnings (
+    batch_id INTEGER NOT NULL,
+    kind VARCHAR NOT NULL,
+    source_file VARCHAR NOT NULL,
+    line BIGINT NOT NULL,
+    "column" VARCHAR NOT NULL,
+    value VARCHAR,
+    reason VARCHAR NOT NULL
+)"""
+
 # Version 2: the inbox of collected tracking messages (see cxlens.ingest.inbox). ``seq``
 # is the arrival order and becomes the ``_line`` of the message in its ingest batch.
 # ``message_id`` has no unique index on purpose: checkpointing one slows appends down as
@@ -136,7 +150,7 @@ def view_ddl(kind_name: str) -> str:
     k = KINDS[kind_name]
     props = (f" REPLACE ({_PROPERTIES} AS properties)"
              if any(f.name == "properties" for f in k.fields) else "")
-    cols = f"t.* EXCLUDE (_errors, _raw, _extra){props}"
+    cols = f"t.* EXCLUDE (_errors, _raw, _extra, _warnings){props}"
     joins = "LEFT JOIN batches b ON b.batch_id = t._batch" if props else ""
     if k.needs_identity:
         cols += ", i.customer_id"
@@ -172,6 +186,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         _to_v3(con)
     if 0 < version < 4:
         _to_v4(con)
+    if version < 5:
+        _to_v5(con, fresh=version == 0)
     con.execute(
         "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
     )
@@ -218,6 +234,18 @@ def _to_v4(con: duckdb.DuckDBPyConnection) -> None:
     for k in KINDS.values():
         con.execute(f"DROP VIEW IF EXISTS v_{k.table}")
         con.execute(f"ALTER TABLE {k.table} ADD COLUMN IF NOT EXISTS _extra VARCHAR[]")
+    # The views are made again by _to_v5, which always follows (they name _warnings).
+
+
+def _to_v5(con: duckdb.DuckDBPyConnection, *, fresh: bool) -> None:
+    """4 -> 5: the field warnings table and each kind table's ``_warnings`` column."""
+    con.execute(_FIELD_WARNINGS)
+    if fresh:  # table_ddl made the column already
+        return
+    for k in KINDS.values():
+        con.execute(f"DROP VIEW IF EXISTS v_{k.table}")
+        con.execute(f"ALTER TABLE {k.table} ADD COLUMN IF NOT EXISTS _warnings "
+                    'STRUCT("column" VARCHAR, value VARCHAR, reason VARCHAR)[]')
         con.execute(view_ddl(k.name))
 
 

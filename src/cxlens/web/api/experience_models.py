@@ -279,8 +279,12 @@ class ValueOut(BaseModel):
     min_sample: int
     n_boot: int = Field(description="Bootstrap replicates behind the revenue intervals")
     seed: int
-    note: str = ("Amounts are summed as recorded (currencies are not converted). The worth "
-                 "is an association, not the effect of changing a customer's mind.")
+    currency: str = Field("EUR", description="The currency revenue is summed in")
+    other_currency_orders: int = Field(
+        0, description="Orders in other currencies, not added to revenue (no conversion)")
+    note: str = ("Revenue is summed in one currency (orders in other currencies are left "
+                 "out and counted, not converted). The worth is an association, not the "
+                 "effect of changing a customer's mind.")
     groups: list[GroupValueOut]
     worth: list[WorthOut]
 
@@ -372,4 +376,5 @@ def value_out(v: exp.ValueByGroup) -> ValueOut:
                       repurchase_p_value=_num(w.repurchase_p_value), n_promoters=w.n_promoters,
                       n_detractors=w.n_detractors, too_small=w.too_small) for w in v.worth()]
     return ValueOut(observed_until=v.observed_until, min_sample=exp.MIN_SAMPLE,
-                    n_boot=v.n_boot, seed=v.seed, groups=groups, worth=worth)
+                    n_boot=v.n_boot, seed=v.seed, currency=v.currency,
+                    other_currency_orders=v.other_currency_orders, groups=groups, worth=worth)

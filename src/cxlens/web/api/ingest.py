@@ -43,6 +43,9 @@ class BatchOut(BaseModel):
     notes: list[str]
     quarantine_sample: list[dict[str, object]]
     dry_run: bool
+    # Optional values set empty in loaded records, per source column (docs/ingest.md).
+    field_warnings: dict[str, int] = {}
+    field_warning_sample: list[dict[str, object]] = []
     balanced: bool
 
 

@@ -32,7 +32,7 @@ from fastapi import APIRouter, FastAPI, File, Form, HTTPException, Query, Reques
 from fastapi.responses import Response
 
 from cxlens.errors import SheetChoice, UserError
-from cxlens.ingest.batches import quarantined
+from cxlens.ingest.batches import field_warning_counts, quarantined
 from cxlens.ingest.batches import rollback as do_rollback
 from cxlens.ingest.load import ingest as run_ingest
 from cxlens.ingest.load import plan
@@ -187,6 +187,7 @@ def _page(request: Request, access: WorkspaceAccess, status: int = 200,
     """``source`` narrows the batch list to one source (survey answers, for one, arrive as
     a batch each and would crowd out the files)."""
     ctx: dict[str, Any] = {"access": access, "sources": [], "batches": [], "quarantine": [],
+                           "field_warnings": [],
                            "source": source, "delimiters": DELIMITERS, "encodings": ENCODINGS,
                            "kinds": list(KINDS), "presets": preset_names(),
                            "can_upload": access.can("ingest"),
@@ -196,6 +197,7 @@ def _page(request: Request, access: WorkspaceAccess, status: int = 200,
             ctx["sources"] = _dicts(cur, _SOURCES)
             ctx["batches"] = _dicts(cur, _BATCHES, {"source": source})
             ctx["quarantine"] = quarantined(cur, limit=100)
+            ctx["field_warnings"] = field_warning_counts(cur)[:100]
     return render(request, "data.html", ctx, status=status)
 
 
