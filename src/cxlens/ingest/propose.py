@@ -60,6 +60,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
            "tapahtumapäivä", "tapahtumapaiva", "laskun päivämäärä", "laskun paivamaara",
            "laskun pvm", "laskupäivä", "laskupaiva", "tositepäivä", "tositepaiva",
            "bokföringsdag", "bokforingsdag", "bokföringsdatum", "bokforingsdatum",
+           "valutadag", "valutadatum",
            "transaktionsdag", "transaktionsdatum", "valutadag", "valutadatum",
            "reskontradatum", "fakturadatum", "verifikationsdatum", "betalningsdag",
            "booking date", "transaction date", "value date", "invoice date"),
@@ -299,6 +300,10 @@ def propose(columns: list[str], kind_name: str, *,
             if s >= MAYBE:
                 # Required fields win ties, so 'Date' goes to ts rather than created_at.
                 candidates.append((s + (0.5 if f.required else 0.0), f.name, col))
+    # A header that is exactly a known name of one field is not a near match of another
+    # ('Valutadag', the value date, is not the currency 'Valuta').
+    exact = {col for s, _, col in candidates if s >= 100.0}
+    candidates = [c for c in candidates if c[0] >= 100.0 or c[2] not in exact]
     taken_f: dict[str, Match] = {}
     taken_c: set[str] = set()
     for s, fname, col in sorted(candidates, key=lambda t: -t[0]):
