@@ -276,21 +276,25 @@ def test_value_by_group_hand_computed() -> None:
     con.execute("CREATE TABLE v_feedback (response_id VARCHAR, ts TIMESTAMP, metric VARCHAR, "
                 "score DECIMAL(18,4), customer_id VARCHAR)")
     con.execute("CREATE TABLE v_orders (order_id VARCHAR, customer_id VARCHAR, ts TIMESTAMP, "
-                "amount DECIMAL(18,2), status VARCHAR)")
+                "amount DECIMAL(18,2), currency VARCHAR, status VARCHAR)")
     con.executemany("INSERT INTO v_feedback VALUES (?, ?, 'nps', ?, ?)", [
         ("r1", "2026-01-01", 10, "c1"), ("r1b", "2026-02-01", 0, "c1"),  # only the first counts
         ("r2", "2026-01-01", 3, "c2"), ("r5", "2026-01-02", 5, "c5"),
         ("r3", "2026-10-01", 8, "c3"),  # its 90 days are not observed by 2026-11-26
         ("r4", "2026-01-01", 9, "c4"),  # a promoter who never buys again
     ])
-    con.executemany("INSERT INTO v_orders VALUES (?, ?, ?, ?, ?)", [
+    con.executemany("INSERT INTO v_orders VALUES (?, ?, ?, ?, 'EUR', ?)", [
         ("o0", "c1", "2025-12-31", 500, None),  # before the answer
         ("o1", "c1", "2026-01-15", 100, "paid"), ("o2", "c1", "2026-05-15", 50, None),
         ("o9", "c1", "2026-01-20", 999, "refunded"),
         ("o3", "c2", "2026-02-01", 20, None), ("o5", "c5", "2026-03-01", 40, None),
         ("o4", "c3", "2026-10-05", 70, None),
     ])
+    # an order in another currency is not summed with the euros (c1's revenue stays 100), only
+    # counted; it is still an order, so it counts as a repurchase
+    con.execute("INSERT INTO v_orders VALUES ('o6', 'c1', '2026-01-10', 300, 'SEK', NULL)")
     v = ex.value_by_group(DuckDBEngine(con), days=(90, 180), as_of=date(2026, 11, 26))
+    assert v.currency == "EUR" and v.other_currency_orders == 1
     p90, d90, m90 = (v.get(90, g) for g in ("promoter", "detractor", "passive"))
     assert (p90.n, p90.revenue.value, p90.repurchase.value) == (2, 50.0, 50.0)
     assert (d90.n, d90.revenue.value, d90.repurchase.value) == (2, 30.0, 100.0)

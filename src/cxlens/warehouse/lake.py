@@ -55,7 +55,7 @@ from cxlens.schema import KINDS
 log = logging.getLogger(__name__)
 
 LAKE_ENV = "CXLENS_LAKE"
-FORMAT = 2  # bump when the layout of a version changes: a lake of another format is rewritten
+FORMAT = 3  # bump when the layout of a version changes: a lake of another format is rewritten
 _EMPTY = "_empty"  # partition folder holding a 0-row file, so Spark knows an empty table's schema
 _KEEP_VERSIONS = 2  # the current one and the one before (readers may still be on it)
 
@@ -228,7 +228,7 @@ def _kind_source(con: duckdb.DuckDBPyConnection, m: Mirrored) -> str:
     assert m.base is not None
     names = {r[0] for r in con.execute(f"DESCRIBE {m.base}").fetchall()}
     replace = f" REPLACE ({_properties(con, m)} AS properties)" if "properties" in names else ""
-    return (f"SELECT t.* EXCLUDE (_errors, _raw, _extra){replace} FROM {m.base} t "
+    return (f"SELECT t.* EXCLUDE (_errors, _raw, _extra, _warnings){replace} FROM {m.base} t "
             "WHERE t._superseded_by IS NULL")
 
 
