@@ -62,3 +62,32 @@ def test_switch_to_finnish(page, server) -> None:
     page.goto(server.url + "/w/demo/data")  # the choice is remembered
     assert "Lähteet" in page.inner_text("body")
     shot(page, "data-fi-laptop")
+
+
+def test_the_chart_toolbar_offers_no_link_out(page, server) -> None:
+    """Download as PNG and reset axes only: no Plotly Cloud, no Chart Studio, no lasso."""
+    page.goto(server.url + "/w/demo/?as_of=2026-11-27")
+    page.wait_for_selector("div.chart .plotly svg.main-svg")
+    chart = page.locator("div.chart").first
+    chart.hover()
+    buttons = chart.locator(".modebar-btn")
+    titles = {buttons.nth(i).get_attribute("data-title") for i in range(buttons.count())}
+    assert titles == {"Download plot as a PNG", "Reset axes"}, titles
+    assert page.locator(".modebar a[href]:not([href^='javascript'])").count() == 0
+    links = page.eval_on_selector_all("div.chart a[href]", "els => els.map(e => e.href)")
+    assert all(h.startswith(server.url) for h in links), links
+
+
+def test_charts_speak_the_page_language(page, server) -> None:
+    """Finnish month names on the time axis and Finnish words in the toolbar."""
+    page.goto(server.url + "/w/demo/?as_of=2026-11-27&days=365&grain=month&lang=fi")
+    page.wait_for_selector("div.chart .plotly svg.main-svg")
+    chart = page.locator("div.chart").first
+    ticks = " ".join(chart.locator(".xtick text").evaluate_all(
+        "els => els.map(e => e.textContent)")).lower()
+    assert any(m in ticks for m in ("tammi", "helmi", "maalis", "huhti", "touko", "kesä",
+                                    "heinä", "elo", "syys", "loka", "marras", "joulu")), ticks
+    chart.hover()
+    titles = chart.locator(".modebar-btn").evaluate_all(
+        "els => els.map(e => e.getAttribute('data-title'))")
+    assert "Lataa kuvana (PNG)" in titles, titles

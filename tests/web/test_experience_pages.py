@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web_helpers import csrf_of, demo_home, figure, quick_argon2, sign_in, table_rows, text
 
+from cxlens.web.assets import asset
 from cxlens.web.workspaces import create_workspace
 
 AS_OF = "2026-11-27"
@@ -77,7 +78,7 @@ def test_each_page_renders_for_a_viewer(path: str, viewer) -> None:
     assert r.status_code == 200, (path, r.text[:2000])
     assert "Demo Oy" in r.text
     assert 'class="error"' not in r.text, text(r.text)[:2000]
-    assert '<script src="/assets/plotly.min.js' in r.text
+    assert f'<script src="{asset("plotly.min.js")}"' in r.text
 
 
 def test_nav_lists_the_three_pages(viewer) -> None:

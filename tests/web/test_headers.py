@@ -12,6 +12,7 @@ from pathlib import Path
 
 from web_helpers import Site
 
+from cxlens.web.assets import asset
 from cxlens.web.headers import CSP
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "cxlens" / "web" / "templates"
@@ -35,7 +36,7 @@ def test_every_kind_of_answer_carries_the_headers(site: Site) -> None:
         "page": member.get("/w/acme/"),
         "sign-in": site.client().get("/signin"),
         "api": site.api(site.tokens["acme"]["read"]).get("/api/w/acme"),
-        "static": site.client().get("/static/cxlens.css"),
+        "static": site.client().get(asset("cxlens.css")),
         "not found": site.client().get("/no/such/page"),
         "too large": site.client().post("/v1/track", content=b"x" * 2_000_000,
                                         headers={"Content-Type": "application/json"}),
@@ -81,7 +82,7 @@ def test_the_rollback_form_asks_through_the_static_script(site: Site) -> None:
     html = (TEMPLATES / "data.html").read_text(encoding="utf-8")
     assert "data-confirm=" in html and "onsubmit" not in html
     assert "cxlens-confirm.js" in (TEMPLATES / "base.html").read_text(encoding="utf-8")
-    assert site.client().get("/static/cxlens-confirm.js").status_code == 200
+    assert site.client().get(asset("cxlens-confirm.js")).status_code == 200
 
 
 def test_api_docs_come_from_this_server(site: Site) -> None:

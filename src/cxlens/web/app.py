@@ -9,15 +9,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import Depends, FastAPI
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cxlens import __version__, clock
-from cxlens.web import collect, db, errors
+from cxlens.web import assets, collect, db, errors
 from cxlens.web.api import experience as api_experience
 from cxlens.web.api import ingest as api_ingest
 from cxlens.web.api import survey_runs as api_survey_runs
@@ -34,10 +33,9 @@ from cxlens.web.pages import surveys as surveys_page
 from cxlens.web.settings import WebSettings
 from cxlens.web.warehouses import Warehouses
 
-STATIC = Path(__file__).parent / "static"
-
 # Every router of the app, in order. Later features append theirs here.
 ROUTERS = [
+    assets.router,
     apidocs.router,
     auth.router,
     account.router,
@@ -133,11 +131,13 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_body=settings.max_body_bytes,
                        max_upload=settings.max_upload_bytes)
     app.add_middleware(collect.CollectCors)
+    # Pages, API answers and CSVs compressed as they go (assets come compressed already:
+    # web/assets.py sets their Content-Encoding, which this middleware leaves alone).
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     # Outside everything, Starlette's ServerErrorMiddleware included: every answer carries
     # the security headers, 413s, CORS preflights and 500 pages too.
     build_stack = app.build_middleware_stack
     app.build_middleware_stack = lambda: SecurityHeaders(build_stack())  # type: ignore[method-assign]
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     apidocs.mount(app)  # /docs/assets: Swagger UI from its package (no CDN)
     for router in ROUTERS:
         app.include_router(router)

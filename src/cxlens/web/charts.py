@@ -6,7 +6,7 @@ same numbers as a table under it and as CSV (``chart.csv()``). Cells are formatt
 draws the workspace's annotations as dotted vertical lines with their labels.
 
 Plotly.js itself is served by the app from the installed ``plotly`` package
-(``/assets/plotly.min.js``): no CDN, works offline.
+(web/assets.py): no CDN, works offline.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from cxlens.analytics.overview import NpsResult, TrendRow
@@ -24,13 +23,6 @@ from cxlens.web.notes import Annotation
 Translate = Callable[..., str]
 PALETTE = ("#1f6feb", "#11753a", "#b35c00", "#7b3fbf")
 NOTE_COLOUR = "#b42318"
-
-
-def plotly_js() -> Path:
-    """The minified Plotly.js bundled with the ``plotly`` Python package."""
-    import plotly
-
-    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
 def cell(value: Any) -> str:

@@ -2,7 +2,7 @@
 no framing, no MIME sniffing, no referrer.
 
 The policy allows scripts only from this server (``script-src 'self'``): templates load
-``/static/*.js`` and Plotly from ``/assets/plotly.min.js``, and hand data to them in
+their scripts and Plotly from ``/assets/`` (web/assets.py), and hand data to them in
 ``<script type="application/json">`` blocks, which are never run. Inline event handlers
 (``onsubmit=…``) are not allowed either: ``static/cxlens-confirm.js`` asks for confirmation
 from a ``data-confirm`` attribute instead. Styles allow ``'unsafe-inline'``: Plotly and

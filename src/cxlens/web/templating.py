@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from cxlens import __version__
-from cxlens.web import db, i18n, nav, security
+from cxlens.web import assets, db, i18n, nav, security
 from cxlens.web.workspaces import workspaces_of
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -29,6 +29,7 @@ PRE_COOKIE = "cxlens_pre"  # before sign-in: the CSRF token is an HMAC of this r
 
 env = Environment(loader=FileSystemLoader(TEMPLATES),
                   autoescape=select_autoescape(default=True, default_for_string=True))
+env.globals["asset"] = assets.asset  # {{ asset("cxlens.css") }}: the content-hashed URL
 
 
 def lang_of(request: Request) -> str:

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 
 from cxlens import __version__
 from cxlens.analytics import overview as ov
@@ -30,13 +30,6 @@ from cxlens.web.templating import lang_of, render
 router = APIRouter(include_in_schema=False)
 PERIODS = (30, 90, 365)
 Viewer = WorkspaceRole("viewer")
-
-
-@router.get("/assets/plotly.min.js")
-def plotly_js() -> Response:
-    """Plotly.js from the installed plotly package (no CDN)."""
-    return FileResponse(charts.plotly_js(), media_type="text/javascript",
-                        headers={"Cache-Control": "public, max-age=86400"})
 
 
 def _view(days: int, grain: str, as_of: str | None,
