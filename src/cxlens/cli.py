@@ -391,7 +391,8 @@ def overview(
     days: Annotated[int, typer.Option(help="The period: 30, 90 or 365 days.")] = 90,
     grain: Annotated[str, typer.Option(help="Trend buckets: day, week or month.")] = "week",
     as_of: Annotated[str | None, typer.Option(
-        help="Last day of the period, YYYY-MM-DD (default: today).")] = None,
+        help="Last day of the period, YYYY-MM-DD (default: yesterday, or the last day "
+             "with data if the data stop earlier, as on the page).")] = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
     engine: EngineName = None,
     as_json: AsJson = False,
@@ -412,14 +413,16 @@ def overview(
     if grain not in ov.GRAINS:
         raise UserError(f"--grain must be one of {', '.join(ov.GRAINS)}, not {grain!r}")
     try:
-        end = date.fromisoformat(as_of) if as_of else clock.system().date()
+        chosen = date.fromisoformat(as_of) if as_of else None
     except ValueError:
         raise UserError(f"--as-of {as_of!r} is not a date", hint="write YYYY-MM-DD") from None
-    period = ov.period_ending(end, days)
-    # as on the page: the NPS trend covers a year even when the period is shorter
-    nps_period = period if days >= 365 else ov.period_ending(
-        period.end - timedelta(days=1), 365)
     with engine_for(workspace, engine) as eng:
+        end = (ov.DefaultEnd(chosen, None, False) if chosen
+               else ov.default_end(eng, clock.system().date()))
+        period = ov.period_ending(end.end, days)
+        # as on the page: the NPS trend covers a year even when the period is shorter
+        nps_period = period if days >= 365 else ov.period_ending(
+            period.end - timedelta(days=1), 365)
         totals = ov.totals(eng, period)
         nps = ov.nps(eng, period)
         trends = ov.trends(eng, period, grain)
@@ -427,6 +430,7 @@ def overview(
     if as_json:
         emit_json({
             "start": period.start, "end": period.end, "days": days, "grain": grain,
+            "data_until": end.data_until if end.stale else None,
             "totals": [{"name": c.name, "current": c.current, "previous": c.previous,
                         "delta": c.delta, "pct": c.pct} for c in totals],
             "nps": nps.as_dict(), "min_nps": ov.MIN_NPS_SAMPLE,
@@ -435,6 +439,9 @@ def overview(
         return
     out.print(f"[bold]{period.start} … {period.end - timedelta(days=1)}[/] "
               f"(against the {days} days before)")
+    if end.stale:
+        out.print(f"  the data end on {end.data_until}: the period ends on the last day with "
+                  "data")
     for c in totals:
         pct = "—" if c.pct is None else f"{c.pct:+.1f} %"
         out.print(f"  {c.name:<11} {c.current:>14,.0f}  {pct:>9}")
@@ -446,7 +453,8 @@ def overview(
     t = Table(grain, "orders", "revenue", "new customers", "active customers",
               title="trends", title_justify="left")
     for r in trends:
-        t.add_row(str(r.bucket), f"{r.orders:,}", f"{r.revenue:,.2f}", f"{r.new_customers:,}",
+        t.add_row(str(r.bucket) + ("" if r.complete else f" ({r.days} d, partial)"),
+                  f"{r.orders:,}", f"{r.revenue:,.2f}", f"{r.new_customers:,}",
                   f"{r.active_customers:,}")
     out.print(t)
 

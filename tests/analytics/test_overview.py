@@ -11,6 +11,8 @@ import pytest
 
 from cxlens.analytics.overview import (
     Period,
+    data_until,
+    default_end,
     nps,
     nps_from_counts,
     nps_trend,
@@ -118,6 +120,10 @@ def test_trends_have_every_bucket(tiny: Path) -> None:
     assert [(r.orders, r.revenue) for r in daily] == [(0, 0.0), (1, 50.0), (1, 25.5)]
     assert [r.active_customers for r in daily] == [0, 1, 1]
     assert weekly[0].bucket == date(2026, 10, 26)  # the Monday of the week of 1 Nov
+    # November 2026 starts on a Sunday and ends on a Monday: both end weeks are partial
+    assert [(r.days, r.complete) for r in weekly] == [
+        (1, False), (7, True), (7, True), (7, True), (7, True), (1, False)]
+    assert all(r.complete and r.days == 1 for r in daily)
     assert sum(r.orders for r in weekly) == 3
     assert sum(r.revenue for r in weekly) == pytest.approx(85.5)
 
@@ -147,3 +153,35 @@ def test_monthly_trend_starts_with_the_month_the_period_starts_in(tiny: Path) ->
     assert monthly[2].active_customers == 3  # c@x.fi too: a refunded order is a visit
     assert [(r.bucket, r.orders, r.revenue) for r in empty] == [
         (date(2024, 12, 30), 0, 0.0), (date(2025, 1, 6), 0, 0.0)]
+
+
+def test_partial_months_say_how_many_days_they_have(tiny: Path) -> None:
+    with open_engine(tiny) as eng:
+        monthly = trends(eng, period_ending(date(2026, 11, 10), 90), "month")
+    # 13 Aug .. 10 Nov: 19 days of August, September and October whole, 10 of November
+    assert [(r.bucket.month, r.days, r.complete) for r in monthly] == [
+        (8, 19, False), (9, 30, True), (10, 31, True), (11, 10, False)]
+
+
+def test_the_default_end_is_yesterday_or_the_last_day_with_data(tiny: Path) -> None:
+    """Days nobody has loaded yet must not read as a collapse: when the data stop before
+    yesterday, the period ends on their last day, and says so."""
+    with open_engine(tiny) as eng:
+        assert data_until(eng) == date(2026, 11, 11)  # the last order
+        stale = default_end(eng, date(2026, 12, 7))
+        current = default_end(eng, date(2026, 11, 12))
+        early = default_end(eng, date(2026, 11, 5))
+    assert (stale.end, stale.stale, stale.data_until) == (date(2026, 11, 11), True,
+                                                          date(2026, 11, 11))
+    assert (current.end, current.stale) == (date(2026, 11, 11), False)
+    # data after "today" (a clock behind the data): yesterday, never a day in the future
+    assert (early.end, early.stale) == (date(2026, 11, 4), False)
+
+
+def test_an_empty_warehouse_ends_yesterday(tmp_path: Path) -> None:
+    with open_warehouse(tmp_path / "ws"):
+        pass
+    with open_engine(tmp_path / "ws") as eng:
+        assert data_until(eng) is None
+        got = default_end(eng, date(2026, 12, 7))
+    assert (got.end, got.stale, got.data_until) == (date(2026, 12, 6), False, None)

@@ -43,6 +43,14 @@ def test_totals_parity(engines) -> None:
         assert_same(left, ov.totals(spark, p), f"totals {days} days")
 
 
+def test_data_until_parity(engines) -> None:
+    duck, spark = engines
+    last = ov.data_until(duck)
+    assert last is not None and last == ov.data_until(spark)
+    assert_same(ov.default_end(duck, date(2030, 1, 1)), ov.default_end(spark, date(2030, 1, 1)),
+                "default_end")
+
+
 def test_trends_parity(engines) -> None:
     duck, spark = engines
     end = _as_of(duck)

@@ -319,3 +319,35 @@ def test_upload_of_an_unreadable_file_says_why(analyst) -> None:
 def test_jobs_are_not_visible_from_other_workspaces(demo: dict) -> None:
     assert TestClient(demo["app"], headers={"Authorization": f"Bearer {demo['read']}"}).get(
         "/api/w/demo/jobs/nope").status_code == 404
+
+
+def test_the_default_period_ends_on_the_last_day_with_data(demo, owner) -> None:
+    """Weeks after the data stop would read as a collapse: the default period ends on the
+    data's last day and says so; the partial last week is marked, not shown as a drop."""
+    from datetime import date, timedelta
+
+    from cxlens import clock
+    from cxlens.demo.writers import TODAY
+
+    app = demo["app"]
+    try:
+        app.state.clock = clock.fixed(TODAY + timedelta(days=40))
+        r = owner.get("/w/demo/?days=90&grain=week")
+        page = text(r.text)
+        assert "The data end on 2026-11-26" in page
+        assert "2026-08-29 – 2026-11-26 (90 days)" in page
+        rows = table_rows(r.text, "orders")
+        assert rows[0][-1] == "days in the period"
+        assert rows[-1][0] == "2026-11-23" and rows[-1][-1] == "4"  # Mon 23 .. Thu 26 Nov
+        assert all(row[-1] == "" for row in rows[2:-1])  # the weeks between are whole
+        # the same page a clock-day later than the data: no notice, the same period
+        app.state.clock = clock.fixed(TODAY)
+        r2 = owner.get("/w/demo/?days=90&grain=week")
+        assert "The data end on" not in text(r2.text)
+        assert table_rows(r2.text, "orders") == rows
+        # a chosen day is kept as it is, even past the data
+        r3 = owner.get("/w/demo/?days=30&grain=week&as_of=2027-01-01")
+        assert "The data end on" not in text(r3.text) and "2027-01-01" in text(r3.text)
+    finally:
+        app.state.clock = clock.fixed(TODAY)
+    assert date(2026, 11, 26) == TODAY - timedelta(days=1)

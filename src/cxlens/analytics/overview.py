@@ -38,6 +38,8 @@ __all__ = [
     "NpsResult",
     "Period",
     "TrendRow",
+    "data_until",
+    "default_end",
     "nps",
     "nps_from_counts",
     "nps_trend",
@@ -74,6 +76,45 @@ def period_ending(as_of: date, days: int) -> Period:
     """The ``days`` days up to and including ``as_of``."""
     end = as_of + timedelta(days=1)
     return Period(end - timedelta(days=days), end)
+
+
+_DATA_UNTIL = """
+SELECT CAST(max(ts) AS DATE) AS last FROM (
+    SELECT max(ts) AS ts FROM v_orders UNION ALL SELECT max(ts) AS ts FROM v_events
+    UNION ALL SELECT max(ts) AS ts FROM v_feedback) AS m
+"""
+
+
+def data_until(engine: Engine) -> date | None:
+    """The last day with an order, an event or a feedback answer; None with no data."""
+    last: date | None = engine.query(_DATA_UNTIL).column("last")[0].as_py()
+    return last
+
+
+@dataclass(frozen=True)
+class DefaultEnd:
+    """The last day a period shows when the user has not chosen one, and why.
+
+    ``stale`` is true when the data stop before yesterday: the period then ends on the last
+    day with data, so that days nobody has loaded yet do not look like a collapse.
+    """
+
+    end: date
+    data_until: date | None
+    stale: bool
+
+
+def default_end(engine: Engine, today: date) -> DefaultEnd:
+    """Yesterday (the last complete day), or the last day with data if that is earlier.
+
+    Today is left out: its data are still arriving, and a half day beside whole ones reads
+    as a drop.
+    """
+    yesterday = today - timedelta(days=1)
+    last = data_until(engine)
+    if last is not None and last < yesterday:
+        return DefaultEnd(last, last, True)
+    return DefaultEnd(yesterday, last, False)
 
 
 @dataclass(frozen=True)
@@ -138,6 +179,10 @@ class TrendRow:
     new_customers: int
     active_customers: int
     other_currency_orders: int = 0  # counted orders left out of revenue (other currency)
+    # The bucket's days inside the period, and whether that is all of them: the first and
+    # last week or month of a period are often partial and must not read as a drop.
+    days: int = 1
+    complete: bool = True
 
 
 def _check_grain(grain: str) -> str:
@@ -153,6 +198,15 @@ def _bucket_of(d: date, grain: str) -> date:
     if grain == "month":
         return d.replace(day=1)
     return d
+
+
+def _bucket_end(b: date, grain: str) -> date:
+    """The first day after the bucket starting on ``b``."""
+    if grain == "week":
+        return b + timedelta(days=7)
+    if grain == "month":
+        return (b.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return b + timedelta(days=1)
 
 
 def _buckets(period: Period, grain: str) -> list[date]:
@@ -202,8 +256,9 @@ def trends(engine: Engine, period: Period, grain: str = "week",
            currency: str = CURRENCY) -> list[TrendRow]:
     """Orders, revenue, new and active customers per day, week (Monday) or month.
 
-    Every bucket that starts within the period is present, with zeros where nothing happened.
-    Revenue is in ``currency`` only; ``other_currency_orders`` counts the orders left out.
+    Every bucket that starts within the period is present, with zeros where nothing happened;
+    a bucket only partly inside the period says so (``days``, ``complete``). Revenue is in
+    ``currency`` only; ``other_currency_orders`` counts the orders left out.
     """
     g = _check_grain(grain)
     sql = _TRENDS.format(g=g, counted=COUNTED_ORDER, in_currency=IN_CURRENCY)
@@ -212,9 +267,11 @@ def trends(engine: Engine, period: Period, grain: str = "week",
     out = []
     for b in _buckets(period, g):
         r = got.get(b)
-        out.append(TrendRow(b, int(r["orders"]), float(r["revenue"]), int(r["new_customers"]),
-                            int(r["active_customers"]), int(r["other"]))
-                   if r else TrendRow(b, 0, 0.0, 0, 0))
+        end = _bucket_end(b, g)
+        inside = (min(end, period.end) - max(b, period.start)).days
+        counts = ((int(r["orders"]), float(r["revenue"]), int(r["new_customers"]),
+                   int(r["active_customers"]), int(r["other"])) if r else (0, 0.0, 0, 0, 0))
+        out.append(TrendRow(b, *counts, days=inside, complete=inside == (end - b).days))
     return out
 
 

@@ -92,8 +92,9 @@ def hubspot_deals(path: Path, rng: np.random.Generator, pp: People, birth: np.nd
     last = START_EPOCH + 685 * DAY
     created = birth[who] + rng.random(len(who)) * np.maximum(last - birth[who], DAY)
     # A deal closed after the data end would be a close date in the future: the last ones
-    # close on the last day of the window.
-    closed = np.minimum(created + rng.uniform(5, 40, len(who)) * DAY, END_EPOCH - 3600)
+    # close on the last day of the window, in Helsinki's time too (its wall clock, which
+    # the export writes, is 2 hours ahead of UTC in winter).
+    closed = np.minimum(created + rng.uniform(5, 40, len(who)) * DAY, END_EPOCH - 3 * 3600)
     won = rng.random(len(who)) < 0.65
     cents = np.round(rng.lognormal(np.log(2500), 0.7, len(who)) * 100).astype(np.int64)
     comp = rng.integers(0, len(COMPANIES), len(who))

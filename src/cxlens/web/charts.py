@@ -94,19 +94,36 @@ def _layout(y_title: str, notes: Sequence[Annotation], start: date | None,
 def trend_chart(key: str, title: str, t: Translate, rows: Sequence[TrendRow],
                 series: Sequence[str], notes: Sequence[Annotation], start: date,
                 end: date, y_title: str = "", bars: bool = False) -> Chart:
-    """One line (or bar) per named field of :class:`TrendRow`, over its buckets."""
+    """One line (or bar) per named field of :class:`TrendRow`, over its buckets.
+
+    A bucket only partly inside the period (the first or last week or month) is drawn pale
+    (bars) or hollow (lines) and its days are in the table, so that it does not read as a
+    drop.
+    """
     x = [r.bucket.isoformat() for r in rows]
     data = []
     for i, name in enumerate(series):
         values = [getattr(r, name) for r in rows]
-        trace: dict[str, Any] = {"x": x, "y": values, "name": t(f"metric.{name}"),
-                                 "marker": {"color": PALETTE[i % len(PALETTE)]}}
-        trace.update({"type": "bar"} if bars else {"type": "scatter", "mode": "lines+markers"})
+        colour = PALETTE[i % len(PALETTE)]
+        trace: dict[str, Any] = {"x": x, "y": values, "name": t(f"metric.{name}")}
+        if bars:
+            trace.update(type="bar", marker={"color": colour, "opacity": [
+                1.0 if r.complete else 0.4 for r in rows]})
+        else:
+            trace.update(type="scatter", mode="lines+markers", marker={
+                "color": colour, "size": 7,
+                "symbol": ["circle" if r.complete else "circle-open" for r in rows]})
         data.append(trace)
+    partial = any(not r.complete for r in rows)
     columns = [t("chart.bucket"), *(t(f"metric.{s}") for s in series)]
     table = [[cell(r.bucket), *(cell(getattr(r, s)) for s in series)] for r in rows]
+    if partial:
+        columns.append(t("chart.days_in_period"))
+        for row, r in zip(table, rows, strict=True):
+            row.append("" if r.complete else cell(r.days))
     return Chart(key, title, columns, table,
-                 {"data": data, "layout": _layout(y_title, notes, start, end)})
+                 {"data": data, "layout": _layout(y_title, notes, start, end)},
+                 note=t("chart.partial_note") if partial else None)
 
 
 def nps_chart(key: str, title: str, t: Translate, rows: Sequence[NpsResult],

@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from cxlens import __version__
-from cxlens.web import assets, db, i18n, nav, security
+from cxlens.web import assets, db, formats, i18n, nav, security
 from cxlens.web.workspaces import workspaces_of
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -60,6 +60,9 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
         request=request, lang=lang, languages=i18n.LANGUAGES, user=user, csrf_token=token,
         version=__version__,
         t=lambda key, **values: i18n.translate(lang, key, **values),
+        num=lambda value, digits=0, sign=False: formats.num(value, lang, digits, sign),
+        money=lambda value, currency=formats.CURRENCY, digits=0, sign=False: formats.money(
+            value, lang, currency, digits, sign),
         csrf_field=lambda: Markup('<input type="hidden" name="csrf_token" value="{}">')
         .format(escape(token)),
     )

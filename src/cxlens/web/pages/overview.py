@@ -3,7 +3,9 @@ annotations, and the latest NPS with its interval, n and the small-sample flag.
 
 Every chart's numbers are also a table on the page and a CSV download
 (``/w/{slug}/charts/{key}.csv`` with the page's query), built by the same code.
-Plotly.js is served from the installed ``plotly`` package at ``/assets/plotly.min.js``.
+When no day is chosen the period ends yesterday, or on the last day with data if the data stop
+earlier (``overview.default_end``), and the page says so: empty days nobody has loaded yet
+must not read as a collapse. Partial weeks and months are drawn pale and named in the table.
 """
 
 from __future__ import annotations
@@ -32,14 +34,18 @@ PERIODS = (30, 90, 365)
 Viewer = WorkspaceRole("viewer")
 
 
-def _view(days: int, grain: str, as_of: str | None,
-          today: date) -> tuple[ov.Period, str, date]:
+def _check(days: int, grain: str) -> None:
     if days not in PERIODS:
         raise HTTPException(422, f"days must be one of {', '.join(map(str, PERIODS))}")
     if grain not in ov.GRAINS:
         raise HTTPException(422, f"grain must be one of {', '.join(ov.GRAINS)}")
-    end = parse_day(as_of, default=today)
-    return ov.period_ending(end, days), grain, end
+
+
+def _end(eng: Engine, as_of: str | None, today: date) -> ov.DefaultEnd:
+    """The chosen last day, or the default one (yesterday, or the last day with data)."""
+    if as_of:
+        return ov.DefaultEnd(parse_day(as_of, default=today), None, False)
+    return ov.default_end(eng, today)
 
 
 def build(eng: Engine, con: sqlite3.Connection, access: WorkspaceAccess, lang: str,
@@ -75,16 +81,22 @@ def _has_warehouse(access: WorkspaceAccess) -> bool:
 def overview(request: Request, access: Viewer, con: Db,
              days: Annotated[int, Query()] = 90, grain: Annotated[str, Query()] = "week",
              as_of: Annotated[str | None, Query()] = None) -> Response:
-    period, grain, end = _view(days, grain, as_of, get_clock(request)().date())
-    ctx: dict[str, Any] = {"access": access, "period": period, "days": days, "grain": grain,
-                           "as_of": end, "periods": PERIODS, "grains": ov.GRAINS,
+    _check(days, grain)
+    today = get_clock(request)().date()
+    ctx: dict[str, Any] = {"access": access, "days": days, "grain": grain,
+                           "periods": PERIODS, "grains": ov.GRAINS,
                            "version": __version__, "query": request.url.query}
+    chosen = ov.DefaultEnd(parse_day(as_of, default=today - timedelta(days=1)), None, False)
     if _has_warehouse(access):
         try:
             with access.engine() as eng:
+                chosen = _end(eng, as_of, today)
+                period = ov.period_ending(chosen.end, days)
                 ctx.update(build(eng, con, access, lang_of(request), period, grain))
         except UserError as exc:
             ctx["error"] = exc.message
+    ctx.update(period=ov.period_ending(chosen.end, days), as_of=chosen.end,
+               data_until=chosen.data_until if chosen.stale else None)
     return render(request, "overview.html", ctx)
 
 
@@ -93,10 +105,11 @@ def chart_csv(request: Request, key: str, access: Viewer, con: Db,
               days: Annotated[int, Query()] = 90, grain: Annotated[str, Query()] = "week",
               as_of: Annotated[str | None, Query()] = None) -> Response:
     """The numbers of one overview chart as CSV (the same rows as its table)."""
-    period, grain, _ = _view(days, grain, as_of, get_clock(request)().date())
+    _check(days, grain)
     if not _has_warehouse(access):
         raise HTTPException(404, "no data yet")
     with access.engine() as eng:
+        period = ov.period_ending(_end(eng, as_of, get_clock(request)().date()).end, days)
         built = build(eng, con, access, lang_of(request), period, grain)
     chart = next((c for c in built["charts"] if c.key == key), None)
     if chart is None:
