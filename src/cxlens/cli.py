@@ -459,6 +459,59 @@ def overview(
     out.print(t)
 
 
+@app.command()
+def insights(
+    days: Annotated[int, typer.Option(help="The period: 30, 90 or 365 days.")] = 90,
+    as_of: Annotated[str | None, typer.Option(
+        help="Last day of the period, YYYY-MM-DD (default: yesterday, or the last day "
+             "with data if the data stop earlier, as on the page).")] = None,
+    lang: Annotated[str, typer.Option(help="Language of the sentences: en, fi or sv.")] = "en",
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    engine: EngineName = None,
+    as_json: AsJson = False,
+) -> None:
+    """What stands out, strongest first: the Overview's first section.
+
+    Groups significantly better or worse than the rest, significant changes since the period
+    before, the driver that matters most and scores low, the worth of a detractor turned
+    promoter, open follow-ups. ``--json`` is ``GET /api/w/{slug}/insights``.
+    """
+    from datetime import date, timedelta
+
+    from cxlens import clock
+    from cxlens.surveys import followups
+    from cxlens.warehouse.store import open_warehouse
+    from cxlens.web.api.insights import insights_out
+
+    if days not in (30, 90, 365):
+        raise UserError(f"--days must be 30, 90 or 365, not {days}")
+    if lang not in ("en", "fi", "sv"):
+        raise UserError(f"--lang must be en, fi or sv, not {lang!r}")
+    try:
+        chosen = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise UserError(f"--as-of {as_of!r} is not a date", hint="write YYYY-MM-DD") from None
+    with open_warehouse(workspace, read_only=True) as con:
+        open_items = followups.counts(con)["open"]
+    with engine_for(workspace, engine) as eng:
+        found = insights_out(eng, workspace.name, days, chosen, clock.system().date(), lang,
+                             open_items)
+    if as_json:
+        emit_json(found.model_dump(mode="json"))
+        return
+    end = found.end - timedelta(days=1)
+    out.print(f"[bold]{found.start} … {end}[/]")
+    if found.data_until:
+        out.print(f"  the data end on {found.data_until}: the period ends there")
+    if not found.insights and not found.open_followups:
+        out.print("  nothing stands out from the noise of the samples")
+    for n, i in enumerate(found.insights, start=1):
+        out.print(f"{n}. {escape(i.text)}", highlight=False)
+    if found.open_followups:
+        out.print(f"{len(found.insights) + 1}. {found.open_followups:,} follow-ups of unhappy "
+                  "customers are open.")
+
+
 # -------------------------------------------------------------------------------- sql
 
 

@@ -51,6 +51,16 @@ def test_data_until_parity(engines) -> None:
                 "default_end")
 
 
+def test_insights_parity(engines) -> None:
+    from cxlens.analytics.insights import insights
+
+    duck, spark = engines
+    p = ov.period_ending(date(2026, 9, 27), 365)  # a year of the S demo with a finding
+    left = insights(duck, p)
+    assert left, "the S demo's year to 27 Sep 2026 has a finding"
+    assert_same(left, insights(spark, p), "insights")
+
+
 def test_trends_parity(engines) -> None:
     duck, spark = engines
     end = _as_of(duck)

@@ -91,3 +91,16 @@ def test_charts_speak_the_page_language(page, server) -> None:
     titles = chart.locator(".modebar-btn").evaluate_all(
         "els => els.map(e => e.getAttribute('data-title'))")
     assert "Lataa kuvana (PNG)" in titles, titles
+
+
+@pytest.mark.parametrize("lang", ["en", "fi"])
+def test_the_overview_opens_with_what_stands_out(page, server, lang: str) -> None:
+    page.goto(server.url + f"/w/demo/?as_of=2026-09-27&days=365&lang={lang}")
+    page.wait_for_selector("#insights[data-loaded=yes]")
+    items = page.locator("#insights .insight-list li")
+    assert items.count() >= 1
+    first = items.first.inner_text()
+    assert "95 %" in first and "n " in first, first
+    assert page.locator("#insights .insight-list li a").first.get_attribute("href").startswith(
+        "/w/demo/")
+    shot(page, f"overview-insights-{lang}-laptop")

@@ -351,3 +351,48 @@ def test_the_default_period_ends_on_the_last_day_with_data(demo, owner) -> None:
     finally:
         app.state.clock = clock.fixed(TODAY)
     assert date(2026, 11, 26) == TODAY - timedelta(days=1)
+
+
+def test_insights_are_the_same_on_the_page_in_the_api_and_the_cli(demo, owner,
+                                                                   tmp_path) -> None:
+    """The Overview's findings: one function, one sentence, wherever they are read."""
+    import json
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from cxlens.cli import app as cli
+
+    query = "days=365&as_of=2026-09-27"  # a year of the S demo with a finding
+    page = owner.get(f"/w/demo/?{query}").text
+    assert 'data-src="/w/demo/insights?days=365&amp;as_of=2026-09-27"' in page
+    fragment = owner.get(f"/w/demo/insights?{query}")
+    assert fragment.status_code == 200
+    shown = [unescape(s) for s in re.findall(r'<span class="insight">(.*?)</span>', fragment.text)]
+    api = TestClient(demo["app"], headers={"Authorization": f"Bearer {demo['read']}"})
+    got = api.get(f"/api/w/demo/insights?{query}")
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert body["insights"], "the S demo's year to 27 Sep 2026 has findings"
+    assert [i["text"] for i in body["insights"]] == shown[:len(body["insights"])]
+    for i in body["insights"]:
+        assert i["effect"]["low"] is not None and i["n"] > 0
+        assert f'href="{i["evidence"]}"' in fragment.text.replace("&amp;", "&")
+    # the CLI on a copy: the server in this process holds the warehouse open
+    ws = tmp_path / "demo"
+    shutil.copytree(demo["app"].state.settings.workspaces_dir / "demo", ws)
+    r = CliRunner().invoke(cli, ["insights", "--days", "365", "--as-of", "2026-09-27",
+                                 "-w", str(ws), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output) == body
+    # in Finnish, the same findings in Finnish
+    fi = api.get(f"/api/w/demo/insights?{query}&lang=fi").json()
+    assert [i["strength"] for i in fi["insights"]] == [i["strength"] for i in body["insights"]]
+    assert all(a["text"] != b["text"] for a, b in zip(fi["insights"], body["insights"],
+                                                      strict=True))
+    assert api.get("/api/w/demo/insights?days=7").status_code == 422
+
+
+def test_a_period_where_nothing_stands_out_says_so(owner) -> None:
+    r = owner.get("/w/demo/insights?days=90&as_of=2026-11-26")
+    assert "Nothing in this period stands out" in text(r.text)

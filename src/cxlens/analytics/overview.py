@@ -78,16 +78,32 @@ def period_ending(as_of: date, days: int) -> Period:
     return Period(end - timedelta(days=days), end)
 
 
-_DATA_UNTIL = """
-SELECT CAST(max(ts) AS DATE) AS last FROM (
-    SELECT max(ts) AS ts FROM v_orders UNION ALL SELECT max(ts) AS ts FROM v_events
-    UNION ALL SELECT max(ts) AS ts FROM v_feedback) AS m
+# The rows per day of the last 29 days with data (orders, events and feedback together).
+_DAILY = """
+SELECT day, count(*) AS n FROM (
+    SELECT CAST(ts AS DATE) AS day FROM v_orders WHERE ts IS NOT NULL
+    UNION ALL SELECT CAST(ts AS DATE) AS day FROM v_events WHERE ts IS NOT NULL
+    UNION ALL SELECT CAST(ts AS DATE) AS day FROM v_feedback WHERE ts IS NOT NULL) AS d
+GROUP BY day ORDER BY day DESC LIMIT 29
 """
+PARTIAL_DAY = 0.5  # a last day with less than this share of a usual day's rows is partial
 
 
 def data_until(engine: Engine) -> date | None:
-    """The last day with an order, an event or a feedback answer; None with no data."""
-    last: date | None = engine.query(_DATA_UNTIL).column("last")[0].as_py()
+    """The last complete day with data (orders, events, feedback answers); None with none.
+
+    An export taken in the morning ends with a few hours of its last day; drawn beside whole
+    days, that day reads as a collapse. So a last day holding less than half the median rows
+    of the (up to) 28 days with data before it counts as partial, and the day before it is
+    the last complete one.
+    """
+    rows = engine.query(_DAILY).to_pylist()
+    if not rows:
+        return None
+    last: date = rows[0]["day"]
+    usual = sorted(int(r["n"]) for r in rows[1:])
+    if usual and rows[0]["n"] < PARTIAL_DAY * usual[len(usual) // 2]:
+        return last - timedelta(days=1)
     return last
 
 

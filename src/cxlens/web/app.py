@@ -19,6 +19,7 @@ from cxlens import __version__, clock
 from cxlens.web import assets, collect, db, errors
 from cxlens.web.api import experience as api_experience
 from cxlens.web.api import ingest as api_ingest
+from cxlens.web.api import insights as api_insights
 from cxlens.web.api import survey_runs as api_survey_runs
 from cxlens.web.api import workspace as api_workspace
 from cxlens.web.deps import csrf_guard
@@ -44,6 +45,7 @@ ROUTERS = [
     api_workspace.router,
     api_ingest.router,
     api_experience.router,
+    api_insights.router,
     overview.router,
     experience_pages.router,
     customers.router,

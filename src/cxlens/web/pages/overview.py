@@ -20,9 +20,11 @@ from fastapi.responses import Response
 from cxlens import __version__
 from cxlens.analytics import overview as ov
 from cxlens.errors import UserError
+from cxlens.surveys import followups
 from cxlens.warehouse.engine import Engine
 from cxlens.warehouse.store import db_path
 from cxlens.web import charts
+from cxlens.web.api.insights import insights_out
 from cxlens.web.deps import Db, WorkspaceAccess, WorkspaceRole, get_clock
 from cxlens.web.i18n import translate
 from cxlens.web.notes import list_annotations
@@ -71,6 +73,27 @@ def build(eng: Engine, con: sqlite3.Connection, access: WorkspaceAccess, lang: s
     ]
     return {"totals": ov.totals(eng, period), "nps": ov.nps(eng, period),
             "charts": chart_list, "min_nps": ov.MIN_NPS_SAMPLE}
+
+
+@router.get("/w/{slug}/insights")
+def insights_fragment(request: Request, access: Viewer,
+                      days: Annotated[int, Query()] = 90,
+                      as_of: Annotated[str | None, Query()] = None) -> Response:
+    """The Overview's first section, fetched by the page after it has drawn (the findings
+    take a second or two on a large workspace; the numbers below them should not wait).
+    The same answer as ``GET /api/w/{slug}/insights``."""
+    _check(days, "week")
+    if not _has_warehouse(access):
+        return render(request, "_insights.html", {"found": None})
+    today = get_clock(request)().date()
+    day = parse_day(as_of, default=today) if as_of else None
+    with access.warehouse.read() as cur:
+        open_items = followups.counts(cur)["open"]
+    with access.engine() as eng:
+        found = insights_out(eng, access.workspace.slug, days, day, today,
+                             lang_of(request), open_items)
+    return render(request, "_insights.html", {"found": found,
+                                              "slug": access.workspace.slug})
 
 
 def _has_warehouse(access: WorkspaceAccess) -> bool:
