@@ -80,6 +80,20 @@ def test_a_period_without_differences_has_no_findings(planted: Path) -> None:
     assert [i for i in found if i.kind == "group"] == []
 
 
+def test_pages_open_on_the_grouping_that_differs(planted: Path) -> None:
+    from cxlens.analytics.experience import most_informative
+
+    with open_engine(planted) as eng:
+        p = period_ending(END, 90)
+        assert most_informative(eng, "nps", ["touchpoint", "store_id"], p.start,
+                                p.end) == "store_id"
+        # nothing differs in the earlier period: the first grouping with two groups
+        q = period_ending(END - timedelta(days=90), 90)
+        assert most_informative(eng, "nps", ["touchpoint", "store_id"], q.start,
+                                q.end) == "store_id"  # touchpoint has no groups at all
+        assert most_informative(eng, "nps", ["touchpoint"], p.start, p.end) is None
+
+
 def test_strength_is_the_interval_end_nearest_zero_over_the_reference() -> None:
     assert _strength(Estimate(-30.0, 5.0, -40.0, -20.0, "x"), 20.0) == 1.0
     assert _strength(Estimate(10.0, 2.0, 6.0, 14.0, "x"), 20.0) == 0.3

@@ -75,6 +75,12 @@ def test_compare_segments_parity(engines) -> None:
          on="share")
 
 
+def test_most_informative_parity(engines) -> None:
+    assert both(engines, ex.most_informative, "enps", ["language", "team_id"]) == "team_id"
+    both(engines, ex.most_informative, "nps", ["touchpoint", "store_id", "segment"],
+         date(2025, 6, 1), date(2026, 6, 1))
+
+
 def test_poststratify_parity(engines) -> None:
     _, spark = engines
     w = both(engines, W.poststratify, "nps", "country")

@@ -308,3 +308,18 @@ def test_new_labels_in_finnish_and_swedish(viewer) -> None:
     sv = text(viewer.get(f"/w/demo/drivers?{Q}&lang=sv").text)
     assert "Metod" in sv and "Shapley-värdet av R²" in sv
     viewer.get("/w/demo/?lang=en")
+
+
+def test_experience_opens_on_the_grouping_that_differs_most(viewer) -> None:
+    """Not on a grouping with one value (one dot on the chart): on the one with the most
+    groups significantly different from the rest, said on the page; a chosen one is kept."""
+    r = viewer.get("/w/demo/experience?metric=enps&months=24&as_of=2026-11-27")
+    assert r.status_code == 200
+    page = text(r.text)
+    assert "Grouped by" in page
+    selected = re.search(r'<select name="by">.*?<option value="(\w+)" selected', r.text, re.S)
+    assert selected and selected.group(1) != "touchpoint"
+    assert f"by={selected.group(1)}" in r.text  # the CSV links follow the choice
+    chosen = viewer.get("/w/demo/experience?metric=enps&by=touchpoint&months=24"
+                        "&as_of=2026-11-27")
+    assert "Grouped by" not in text(chosen.text)

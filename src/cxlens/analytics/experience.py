@@ -66,6 +66,7 @@ __all__ = [
     "Worth",
     "compare_periods",
     "compare_segments",
+    "most_informative",
     "score",
     "value_by_group",
 ]
@@ -550,3 +551,28 @@ def compare_segments(engine: Engine, metric: str, by: str = "store_id",
     out.sort(key=lambda t: (t.p_value is None, t.p_value if t.p_value is not None else 0.0,
                             str(t.group)))
     return out
+
+
+def most_informative(engine: Engine, metric: str, dimensions: Sequence[str],
+                     start: date | None = None, end: date | None = None) -> str | None:
+    """The grouping to open a page on: the dimension with the most groups significantly
+    different from the rest (ties: the smallest q, then the order given); among dimensions
+    without any, the first with two groups or more; None when no dimension has two groups.
+
+    A page grouped by a dimension with one value shows one dot; one grouped where nothing
+    differs shows nothing to act on.
+    """
+    best: tuple[int, float, int] | None = None
+    chosen = None
+    for i, dim in enumerate(dimensions):
+        try:
+            tests = compare_segments(engine, metric, by=dim, start=start, end=end)
+        except ValueError:
+            continue
+        if not tests:
+            continue
+        significant = [t.q_value for t in tests if t.significant and t.q_value is not None]
+        key = (-len(significant), min(significant, default=1.0), i)
+        if best is None or key < best:
+            best, chosen = key, dim
+    return chosen

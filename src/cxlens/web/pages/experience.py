@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -88,18 +88,19 @@ class Choices:
     customer base) on Experience, the method on Drivers."""
 
     metric: str = "nps"
-    by: str = "touchpoint"
+    by: str | None = None  # None: the most informative grouping (experience.most_informative)
     weights: str | None = None
     weight_by: str | None = None
     method: str = "johnson"
 
     @classmethod
-    def checked(cls, metric: str = "nps", by: str = "touchpoint", weights: str | None = None,
+    def checked(cls, metric: str = "nps", by: str | None = None, weights: str | None = None,
                 weight_by: str | None = None, method: str = "johnson") -> Choices:
         weights, weight_by = weights or None, weight_by or None  # "" is the form's "none"
         if weights is not None and len(weights) > 120:
             raise HTTPException(422, "weights must be a key of at most 120 characters")
-        return cls(_choice("metric", metric, METRICS), _choice("by", by, GROUPINGS), weights,
+        return cls(_choice("metric", metric, METRICS),
+                   None if not by else _choice("by", by, GROUPINGS), weights,
                    None if weight_by is None else _choice("weight_by", weight_by, WEIGHT_BY),
                    _choice("method", method, METHODS))
 
@@ -163,6 +164,9 @@ def build_experience(eng: Engine, con: sqlite3.Connection, access: WorkspaceAcce
                      t: Callable[..., str], c: Choices, w: Window) -> dict[str, Any]:
     notes = list_annotations(con, access.workspace)
     metric, by = c.metric, c.by
+    auto = by is None
+    if by is None:
+        by = exp.most_informative(eng, metric, GROUPINGS, w.start, w.end) or GROUPINGS[0]
     name = t(f"exp.metric.{metric}")
     group = t(f"exp.by.{by}")
     keys = wgt.weight_keys(eng, metric)
@@ -181,6 +185,7 @@ def build_experience(eng: Engine, con: sqlite3.Connection, access: WorkspaceAcce
                                    tests),
     ]
     return {"charts": chart_list, "overall": overall, "min_sample": exp.MIN_SAMPLE,
+            "by": by, "auto_by": auto, "choices": replace(c, by=by),
             "n_significant": sum(1 for s in tests if s.significant), "weight_keys": keys,
             "weighting": weighting, **build_value(eng, t, w)}
 
@@ -212,18 +217,18 @@ def _built(request: Request, access: WorkspaceAccess, con: sqlite3.Connection, p
 def _page(request: Request, access: WorkspaceAccess, con: sqlite3.Connection, page: str,
           w: Window, c: Choices | None = None) -> Response:
     c = c or Choices()
-    extra = c.query(page)
     ctx: dict[str, Any] = {"access": access, "window": w, "months_options": MONTHS,
                            "metric": c.metric, "by": c.by, "metrics": METRICS,
                            "groupings": GROUPINGS, "version": __version__, "choices": c,
                            "weight_by_options": WEIGHT_BY, "methods": METHODS,
-                           "csv_base": f"/w/{access.workspace.slug}/{page}/",
-                           "csv_query": w.query() + (f"&{extra}" if extra else "")}
+                           "csv_base": f"/w/{access.workspace.slug}/{page}/"}
     if _has_warehouse(access):
         try:
             ctx.update(_built(request, access, con, page, w, c))
         except (UserError, ValueError) as exc:
             ctx["error"] = getattr(exc, "message", None) or str(exc)
+    extra = ctx["choices"].query(page)  # with the grouping the page chose, if it chose
+    ctx["csv_query"] = w.query() + (f"&{extra}" if extra else "")
     return render(request, f"{page}.html", ctx)
 
 
@@ -236,7 +241,7 @@ Method = Annotated[str, Query()]
 @router.get("/w/{slug}/experience")
 def experience(request: Request, access: Viewer, con: Db,
                metric: Annotated[str, Query()] = "nps",
-               by: Annotated[str, Query()] = "touchpoint",
+               by: Annotated[str | None, Query()] = None,
                months: Months = DEFAULT_MONTHS, as_of: AsOf = None,
                weights: Text = None, weight_by: Text = None) -> Response:
     w = Window(months, as_of, get_clock(request)())
@@ -278,7 +283,7 @@ def _csv(request: Request, access: WorkspaceAccess, con: sqlite3.Connection, pag
 @router.get("/w/{slug}/experience/{key}.csv")
 def experience_csv(request: Request, key: str, access: Viewer, con: Db,
                    metric: Annotated[str, Query()] = "nps",
-                   by: Annotated[str, Query()] = "touchpoint",
+                   by: Annotated[str | None, Query()] = None,
                    months: Months = DEFAULT_MONTHS, as_of: AsOf = None,
                    weights: Text = None, weight_by: Text = None) -> Response:
     w = Window(months, as_of, get_clock(request)())
