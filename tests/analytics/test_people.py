@@ -81,6 +81,14 @@ def test_demo_low_enps_team_is_flagged_and_its_customers_score_lower(people_demo
     r = link.correlation
     assert r.low < r.value < r.high and r.value > 0
     assert r.se == pytest.approx(1 / np.sqrt(9 - 3))
+    # nine teams are few: the range of r with each one left out, by hand, and the caveat
+    pairs = {t.team_id: (t.enps.value.value, t.customer_nps.value.value) for t in link.teams
+             if t.enps and t.customer_nps and t.customer_nps.n >= 1}
+    by_hand = {tid: float(np.corrcoef(*np.array([p for k, p in pairs.items() if k != tid]).T
+                                      )[0, 1]) for tid in pairs}
+    assert link.leave_one_out == pytest.approx((min(by_hand.values()), max(by_hand.values())))
+    assert link.influential_team == max(by_hand, key=lambda k: abs(by_hand[k] - r.value))
+    assert link.fragile
 
 
 def test_demo_correlation_needs_enough_answers_per_team(demo) -> None:
@@ -88,4 +96,5 @@ def test_demo_correlation_needs_enough_answers_per_team(demo) -> None:
     with open_engine(ws) as eng:
         link = people.team_link(eng)  # min_answers = 30: only the webshop qualifies on S
     assert link.n_teams == 1 and link.correlation.value is None and link.p_value is None
+    assert link.leave_one_out is None and not link.fragile  # no r, nothing to caveat
     assert len(link.teams) == 10

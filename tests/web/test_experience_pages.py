@@ -323,3 +323,13 @@ def test_experience_opens_on_the_grouping_that_differs_most(viewer) -> None:
     chosen = viewer.get("/w/demo/experience?metric=enps&by=touchpoint&months=24"
                         "&as_of=2026-11-27")
     assert "Grouped by" not in text(chosen.text)
+
+
+def test_the_priority_matrix_names_its_quadrants_and_its_scale(viewer) -> None:
+    html = viewer.get("/w/demo/drivers?months=24&as_of=2026-11-27").text
+    fig = figure(html, "matrix")
+    names = {a["text"] for a in fig["layout"]["annotations"]}
+    assert names == {"<b>improve first</b>", "<b>keep up</b>", "<b>monitor</b>",
+                     "<b>possibly over-served</b>"}
+    assert fig["layout"]["xaxis"]["title"]["text"] == "performance (mean rating, 1–5)"
+    assert fig["data"][0]["textposition"] == "top right"  # clear of the error bars

@@ -104,6 +104,14 @@ class KeyDrivers:
         """Fewer than MIN_SAMPLE answers carry every rating: too uncertain to act on."""
         return self.n < MIN_SAMPLE
 
+    @property
+    def scale_max(self) -> int | None:
+        """The top of the rating scale the attributes are asked on: the overall metric's
+        (CSAT 1–5, CES 1–7), as the rating grids of those surveys are."""
+        from cxlens.analytics.experience import METRICS
+
+        return METRICS.get(self.metric) if self.metric in ("csat", "ces") else None
+
     def order(self) -> list[str]:
         return [d.attribute for d in self.drivers]
 

@@ -76,6 +76,21 @@ class PeopleLink:
     p_value: float | None
     n_teams: int
     min_answers: int
+    # r again without each team in turn: its lowest and highest value and the team whose
+    # absence moves r the most. A correlation over a handful of teams can rest on one.
+    leave_one_out: tuple[float, float] | None = None
+    influential_team: str | None = None
+
+    @property
+    def fragile(self) -> bool:
+        """Too few teams to lean on (under 10), or dropping one team moves r by more than
+        0.3 or across zero."""
+        if self.correlation.value is None:
+            return False
+        if self.n_teams < FEW_TEAMS or self.leave_one_out is None:
+            return True
+        lo, hi = self.leave_one_out
+        return hi - lo > 0.3 or (lo < 0 < hi)
 
     def team(self, team_id: str) -> TeamLink:
         for t in self.teams:
@@ -139,6 +154,9 @@ ORDER BY t.team_id
 """
 
 
+FEW_TEAMS = 10  # below this many teams a correlation across teams is shown with a caveat
+
+
 def team_link(engine: Engine, start: date | None = None,
               end: date | None = None, *, min_answers: int = MIN_SAMPLE,
               alpha: float = ALPHA) -> PeopleLink:
@@ -161,12 +179,27 @@ def team_link(engine: Engine, start: date | None = None,
         out.append(TeamLink(tid, name, store, enps.get(tid),
                             None if agg is None else _score("nps", agg, group=tid),
                             tests.get(tid)))
-    pairs = [(t.enps.value.value, t.customer_nps.value.value) for t in out
-             if t.enps is not None and t.customer_nps is not None
-             and t.enps.value.value is not None and t.customer_nps.value.value is not None
-             and t.customer_nps.n >= min_answers]
+    entered = [t for t in out
+               if t.enps is not None and t.customer_nps is not None
+               and t.enps.value.value is not None and t.customer_nps.value.value is not None
+               and t.customer_nps.n >= min_answers]
+    pairs = [(t.enps.value.value, t.customer_nps.value.value) for t in entered]  # type: ignore[union-attr]
     r, p = _pearson(pairs)
-    return PeopleLink(out, r, p, len(pairs), min_answers)
+    loo, influential = _leave_one_out(pairs, [t.team_id for t in entered], r.value)
+    return PeopleLink(out, r, p, len(pairs), min_answers, loo, influential)
+
+
+def _leave_one_out(pairs: list[tuple[Any, Any]], ids: list[str], r: float | None
+                   ) -> tuple[tuple[float, float] | None, str | None]:
+    """The range of r with each team left out, and the team that moves it the most."""
+    if r is None or len(pairs) < 4:
+        return None, None
+    rs = [_pearson(pairs[:i] + pairs[i + 1:])[0].value for i in range(len(pairs))]
+    if any(x is None for x in rs):
+        return None, None
+    vals = [float(x) for x in rs]  # type: ignore[arg-type]
+    worst = max(range(len(vals)), key=lambda i: (abs(vals[i] - r), -i))
+    return (min(vals), max(vals)), str(ids[worst])
 
 
 def _pearson(pairs: list[tuple[Any, Any]]) -> tuple[Estimate, float | None]:

@@ -273,7 +273,8 @@ def drivers_chart(key: str, title: str, t: Translate, kd: Any) -> Chart:
     data = [{
         "type": "scatter", "mode": "markers+text", "name": t("drv.attribute"),
         "x": [e.value for e in perf], "y": [e.value for e in imp],
-        "text": [_plain(dr.attribute) for dr in ds], "textposition": "top center",
+        # above and to the right of the point: clear of both error bars through it
+        "text": [_plain(dr.attribute) for dr in ds], "textposition": "top right",
         "marker": {"color": PALETTE[0], "size": 10},
         "error_x": {"type": "data", "symmetric": False, "color": "#8a94a6",
                     "array": [_up(e.value, e.high) for e in perf],
@@ -291,9 +292,18 @@ def drivers_chart(key: str, title: str, t: Translate, kd: Any) -> Chart:
         {"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1,
          "y0": kd.importance_line, "y1": kd.importance_line, "line": line},
     ]
+    # The quadrants named in their corners: top left is where to act first.
+    corners = [("improve", 0.01, 0.99, "left", "top"), ("maintain", 0.99, 0.99, "right", "top"),
+               ("monitor", 0.01, 0.01, "left", "bottom"),
+               ("overinvest?", 0.99, 0.01, "right", "bottom")]
+    labels = [{"xref": "paper", "yref": "paper", "x": x, "y": y, "xanchor": xa, "yanchor": ya,
+               "text": f"<b>{_plain(t(f'drv.q.{q}'))}</b>", "showarrow": False,
+               "font": {"color": "#5b6472", "size": 12}} for q, x, y, xa, ya in corners]
+    scale = t("drv.performance_scale", max=kd.scale_max) if kd.scale_max else \
+        t("drv.performance")
     layout = {"margin": {"l": 60, "r": 10, "t": 10, "b": 50}, "height": 420,
-              "showlegend": False, "shapes": shapes,
-              "xaxis": {"title": {"text": t("drv.performance")}},
+              "showlegend": False, "shapes": shapes, "annotations": labels,
+              "xaxis": {"title": {"text": scale}},
               "yaxis": {"title": {"text": t("drv.importance")}, "rangemode": "tozero"},
               "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
     columns = [t("drv.rank"), t("drv.attribute"), t("drv.importance"), t("nps.low"),
@@ -320,7 +330,8 @@ def people_chart(key: str, title: str, t: Translate, teams: Sequence[Any]) -> Ch
     data = [{
         "type": "scatter", "mode": "markers+text", "name": t("ppl.team"),
         "x": [e.value for e in ex], "y": [e.value for e in cy],
-        "text": [_plain(tm.team_id) for tm in both], "textposition": "top center",
+        "text": [_plain(tm.team_name or tm.team_id) for tm in both],
+        "textposition": "top right", "textfont": {"size": 11},
         "marker": {"size": 10, "color": [NOTE_COLOUR if tm.low_enps else PALETTE[0]
                                          for tm in both]},
         "error_x": {"type": "data", "symmetric": False, "color": "#8a94a6",

@@ -247,6 +247,12 @@ class PeopleOut(BaseModel):
     n_teams: int
     too_small: bool = Field(description="Too few teams for an interval")
     low_enps_teams: list[str]
+    leave_one_out: list[float] | None = Field(
+        None, description="The lowest and highest r with each team left out in turn")
+    influential_team: str | None = Field(
+        None, description="The team whose absence moves r the most")
+    fragile: bool = Field(False, description="Under 10 teams, or one team moves r by more "
+                                             "than 0.3 or across zero")
 
 
 class GroupValueOut(BaseModel):
@@ -363,7 +369,10 @@ def people_out(link: ppl.PeopleLink, start: date | None, end: date | None) -> Pe
                      min_sample=exp.MIN_SAMPLE, teams=teams,
                      correlation=estimate_out(link.correlation), p_value=_num(link.p_value),
                      n_teams=link.n_teams, too_small=link.correlation.low is None,
-                     low_enps_teams=link.low_enps_teams)
+                     low_enps_teams=link.low_enps_teams,
+                     leave_one_out=None if link.leave_one_out is None
+                     else list(link.leave_one_out),
+                     influential_team=link.influential_team, fragile=link.fragile)
 
 
 def value_out(v: exp.ValueByGroup) -> ValueOut:
