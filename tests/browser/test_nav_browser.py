@@ -30,7 +30,8 @@ FOCUS = """() => {
   return {tag: e.tagName.toLowerCase(), href: e.getAttribute("href"),
           inHeader: !!e.closest("header.top"),
           summaryOfClosed: e.tagName === "SUMMARY" && !details.open,
-          group: e.tagName === "SUMMARY" && details.classList.contains("navgroup")};
+          group: e.tagName === "SUMMARY" && (details.classList.contains("navgroup")
+                                             || details.classList.contains("mainnav"))};
 }"""
 
 
@@ -146,6 +147,7 @@ def test_the_experience_group_is_a_disclosure_used_by_keyboard(page, server) -> 
 def test_the_phone_menu_holds_the_group(page, server) -> None:
     page.set_viewport_size(PHONE)
     page.goto(server.url + "/w/demo/surveys")
+    page.locator("details.mainnav > summary").click()  # the menu starts closed on a phone
     group = page.locator("details.navgroup")
     assert group.locator("summary.current").is_visible()
     group.locator("summary").click()
@@ -153,3 +155,19 @@ def test_the_phone_menu_holds_the_group(page, server) -> None:
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1, overflow
     shot(page, "header-group-open-phone", full_page=False)
+
+
+def test_the_phone_menu_starts_closed_and_the_content_comes_first(page, server) -> None:
+    page.set_viewport_size(PHONE)
+    page.goto(server.url + PAGE)
+    nav = page.locator("details.mainnav nav")
+    assert not nav.is_visible()
+    assert page.locator("main h1").bounding_box()["y"] < 160  # not below the navigation
+    page.locator("details.mainnav > summary").click()
+    assert nav.is_visible() and nav.locator("a").first.is_visible()
+    page.locator("details.mainnav > summary").click()
+    assert not nav.is_visible()
+    # at laptop width the navigation is always there
+    page.set_viewport_size(LAPTOP)
+    page.goto(server.url + PAGE)
+    assert nav.is_visible()

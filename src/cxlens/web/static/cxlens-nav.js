@@ -19,5 +19,14 @@
     });
   });
   document.addEventListener("click", function (e) { closeOthers(e.target); });
+  // On a phone the navigation starts closed (CSS hides it until .shown): the page's content
+  // comes first, and the Menu button opens it. The server renders it open, so that it
+  // works without this file (base.html's <noscript> style shows it).
+  var main = document.querySelector("details.mainnav");
+  if (main) {
+    if (window.matchMedia("(max-width: 700px)").matches) { main.open = false; }
+    main.classList.toggle("shown", main.open && !window.matchMedia("(max-width: 700px)").matches);
+    main.addEventListener("toggle", function () { main.classList.toggle("shown", main.open); });
+  }
   document.addEventListener("focusin", function (e) { closeOthers(e.target); });
 })();
