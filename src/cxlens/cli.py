@@ -383,6 +383,36 @@ def customer_show(
     out.print(t)
 
 
+@customer_app.command("search")
+def customer_search(
+    text: Annotated[str, typer.Argument(
+        help="Part of a name, an e-mail address, a phone number or an identifier "
+             "(at least 3 characters).")],
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="Matches to list.")] = 50,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    engine: EngineName = None,
+    as_json: AsJson = False,
+) -> None:
+    """Customers whose name, e-mail, phone or an identifier holds TEXT, latest seen first
+    (the Customers page's search)."""
+    from cxlens.analytics.profile import MIN_SEARCH, search_customers
+
+    if len(text.strip()) < MIN_SEARCH:
+        raise UserError(f"type at least {MIN_SEARCH} characters to search",
+                        hint="or give a whole identifier to `cxlens customer show`")
+    with engine_for(workspace, engine) as eng:
+        found = search_customers(eng, text, limit=limit)
+    if as_json:
+        emit_json(found)
+        return
+    t = Table("customer", "name", "email", "phone", "city", "last seen",
+              title=f"{len(found):,} match(es)", title_justify="left")
+    for r in found:
+        t.add_row(*(escape(str(r[k] or "")) for k in ("customer_id", "name", "email", "phone",
+                                                      "city", "last_seen")))
+    out.print(t)
+
+
 # --------------------------------------------------------------------------- overview
 
 

@@ -111,6 +111,16 @@ def test_find_customer_parity(engines) -> None:
             find_customer(eng, "nobody@nowhere.invalid")
 
 
+def test_search_customers_parity(engines) -> None:
+    from cxlens.analytics.profile import search_customers
+
+    duck, spark = engines
+    for text in ("nen", "@gmail", "040 1", "crm_id:"):
+        left = search_customers(duck, text, limit=15)
+        assert left, text
+        assert_same(left, search_customers(spark, text, limit=15), f"search {text}")
+
+
 def test_profile_parity(engines) -> None:
     duck, spark = engines
     busiest = duck.query(_BUSIEST).to_pylist()[0]

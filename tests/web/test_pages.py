@@ -190,6 +190,30 @@ def test_customers_find_profile_and_timeline(viewer) -> None:
     assert missing.status_code == 404 and "no customer found" in unescape(missing.text)
 
 
+def test_customers_are_found_by_part_of_a_name(viewer) -> None:
+    """"nieminen" finds the Niemisen, not only an exact identifier; event names read as
+    people say them; the header says whether the customer is a promoter."""
+    r = viewer.get("/w/demo/customers?q=nen")
+    assert r.status_code == 200
+    names = re.findall(r'<table class="matches">.*?</table>', r.text, re.S)
+    assert names and "nen" in names[0].lower()
+    assert "customers match" in text(r.text)
+    link = re.search(r'/w/demo/customers\?q=(C[0-9a-f]{16})', names[0])
+    one = viewer.get(f"/w/demo/customers?q={link.group(1)}")
+    assert "Timeline" in one.text
+    page = text(one.text)
+    assert "page_view" not in page and "session_start" not in page
+    # a customer with an NPS answer carries its group and score in the header
+    for cid in re.findall(r'/w/demo/customers\?q=(C[0-9a-f]{16})', names[0]):
+        html = viewer.get(f"/w/demo/customers?q={cid}").text
+        if "<td>nps " in html:
+            badge = re.search(r'class="badge nps-(\w+)"[^>]*>([^<]+)<', html)
+            assert badge and badge.group(2).lower().startswith(badge.group(1))
+            break
+    else:
+        pytest.fail("no customer matching 'nen' answered an NPS survey")
+
+
 BAD_ORDERS = ("order_id,ts,amount,email\n"
               "W-1,2026-11-20 10:00:00,19.90,web1@example.fi\n"
               "W-2,2026-11-21 11:00:00,not-a-number,web2@example.fi\n"

@@ -22,7 +22,7 @@ from cxlens.warehouse.engine import Engine
 _TIMELINE = """
 WITH t AS (
     SELECT ts, source, 'order ' || order_id AS what,
-           CAST(amount AS VARCHAR) || ' ' || coalesce(currency, '')
+           CAST(CAST(amount AS DECIMAL(18, 2)) AS VARCHAR) || ' ' || coalesce(currency, '')
                || coalesce(' · ' || channel, '') AS detail,
            1 AS kind, _batch, _line
     FROM v_orders WHERE customer_id = $cid
@@ -59,6 +59,14 @@ SELECT customer_id, first_seen, last_seen, name, email, phone, language, country
 FROM customers WHERE customer_id = $cid
 """
 
+# The customer's latest NPS answer (ties: the later batch and line), for the profile's
+# header: promoter, passive or detractor.
+_LATEST_NPS = """
+SELECT CAST(score AS DOUBLE) AS score, ts FROM v_feedback
+WHERE customer_id = $cid AND metric = 'nps' AND score IS NOT NULL
+ORDER BY ts DESC NULLS LAST, _batch DESC, _line DESC LIMIT 1
+"""
+
 _IDENTIFIERS = "SELECT identity_key FROM identities WHERE customer_id = $cid ORDER BY identity_key"
 
 _SUMMARY = f"""
@@ -71,6 +79,39 @@ SELECT
   (SELECT count(*) FROM v_events WHERE customer_id = $cid) AS events,
   (SELECT count(*) FROM v_feedback WHERE customer_id = $cid) AS feedback
 """
+
+
+# Customers whose name, e-mail or any identifier holds the text, or whose phone holds the
+# digits typed: "nieminen", "@acme.fi", "40 123". instr() is in both engines' dialects.
+_SEARCH = """
+SELECT c.customer_id, c.name, c.email, c.phone, c.city, c.last_seen
+FROM customers c
+WHERE instr(lower(coalesce(c.name, '')), $text) > 0
+   OR instr(lower(coalesce(c.email, '')), $text) > 0
+   OR ($digits <> '' AND instr(regexp_replace(coalesce(c.phone, ''), '[^0-9]', '', 'g'),
+                              $digits) > 0)
+   OR c.customer_id IN (SELECT customer_id FROM identities
+                        WHERE instr(lower(identity_key), $text) > 0)
+ORDER BY c.last_seen DESC NULLS LAST, c.customer_id
+LIMIT $limit
+"""
+MIN_SEARCH = 3  # characters: fewer would match a large share of any customer base
+
+
+def search_customers(engine: Engine, text: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Customers matching part of a name, an e-mail address, a phone number or an
+    identifier, most recently seen first; at most ``limit``. Text shorter than
+    ``MIN_SEARCH`` characters matches nobody."""
+    needle = text.strip().lower()
+    if len(needle) < MIN_SEARCH:
+        return []
+    digits = "".join(ch for ch in needle if ch.isdigit())
+    if digits.startswith("0"):
+        digits = digits[1:]  # a national number's trunk 0: stored numbers are E.164
+    if len(digits) < MIN_SEARCH:
+        digits = ""
+    return plain_rows(engine.query(_SEARCH, {"text": needle, "digits": digits,
+                                            "limit": max(int(limit), 0)}))
 
 
 def find_customer(engine: Engine, identifier: str) -> str:
@@ -97,6 +138,13 @@ def profile(engine: Engine, identifier: str, limit: int = 50,
     ids = [r["identity_key"] for r in engine.query(_IDENTIFIERS, params).to_pylist()]
     s = engine.query(_SUMMARY, {**params, "currency": currency}).to_pylist()[0]
     timeline = plain_rows(engine.query(_TIMELINE, {"cid": cid, "limit": max(int(limit), 0)}))
+    nps = plain_rows(engine.query(_LATEST_NPS, params))
+    latest = None
+    if nps:
+        score = float(nps[0]["score"])
+        latest = {"score": score, "ts": nps[0]["ts"],
+                  "group": "promoter" if score >= 9 else "passive" if score >= 7
+                  else "detractor"}
     return {
         "customer": customer,
         "identifiers": ids,
@@ -105,4 +153,5 @@ def profile(engine: Engine, identifier: str, limit: int = 50,
                     "other_currency_orders": int(s["other_currency_orders"]),
                     "events": int(s["events"]), "feedback": int(s["feedback"])},
         "timeline": timeline,
+        "latest_nps": latest,
     }

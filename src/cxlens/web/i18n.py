@@ -51,6 +51,15 @@ def translate(lang: str, key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def event_label(lang: str, event_type: str) -> str:
+    """An event type as people say it ("added to cart" for GA4's ``add_to_cart``); a type
+    without a label reads with spaces for its underscores."""
+    key = f"event.{event_type}"
+    if key in EN:
+        return translate(lang, key)
+    return event_type.replace("_", " ")
+
+
 def pick(query: str | None, cookie: str | None, accept_language: str | None) -> str:
     for candidate in (query, cookie):
         if candidate in LANGUAGES:

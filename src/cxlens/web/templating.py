@@ -61,6 +61,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
         version=__version__,
         t=lambda key, **values: i18n.translate(lang, key, **values),
         num=lambda value, digits=0, sign=False: formats.num(value, lang, digits, sign),
+        event_label=lambda event_type: i18n.event_label(lang, event_type),
         money=lambda value, currency=formats.CURRENCY, digits=0, sign=False: formats.money(
             value, lang, currency, digits, sign),
         csrf_field=lambda: Markup('<input type="hidden" name="csrf_token" value="{}">')
