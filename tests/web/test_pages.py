@@ -305,6 +305,10 @@ def test_upload_end_to_end(analyst, owner) -> None:
     for name, n in (("rows_in", 3), ("loaded", 2), ("quarantined", 1), ("duplicates", 0)):
         assert re.search(rf'id="{name}">{n}<', html), name
     assert "not a number" in page and "W-2" in page  # the reason and the raw row
+    # the row as a table, the failing cell marked with its reason beside it
+    bad_cell = re.search(r'<tr class="bad"><th>amount</th><td><code>not-a-number</code> '
+                         r'<span class="why">([^<]+)</span>', html)
+    assert bad_cell and "not a number" in bad_cell.group(1)
     data = owner.get("/w/demo/data").text
     assert "web_orders.csv" in data and "not a number" in text(data)
     # The batch list narrowed to one source (each source row links there).

@@ -32,6 +32,23 @@ env = Environment(loader=FileSystemLoader(TEMPLATES),
 env.globals["asset"] = assets.asset  # {{ asset("cxlens.css") }}: the content-hashed URL
 
 
+def raw_cells(raw: str | None) -> list[tuple[str | None, str]]:
+    """A quarantined row's raw JSON as (column, value) pairs for a table; text that is not
+    a JSON object stays one cell."""
+    import json
+
+    try:
+        row = json.loads(raw) if raw else None
+    except ValueError:
+        row = None
+    if not isinstance(row, dict):
+        return [(None, raw or "")]
+    return [(str(k), "" if v is None else str(v)) for k, v in row.items()]
+
+
+env.filters["raw_cells"] = raw_cells
+
+
 def lang_of(request: Request) -> str:
     return i18n.pick(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE),
                      request.headers.get("accept-language"))
