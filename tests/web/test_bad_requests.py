@@ -94,7 +94,7 @@ def test_a_write_key_in_a_deep_body_is_no_500(site: Site) -> None:
 
 # ------------------------------------------------------------------------ days in range
 
-DAY_PAGES = ["/w/acme/", "/w/acme/charts/orders.csv", "/w/acme/experience",
+DAY_PAGES = ["/w/acme/", "/w/acme/charts/orders.csv", "/w/acme/insights", "/w/acme/experience",
              "/w/acme/drivers", "/w/acme/people", "/w/acme/experience/trend.csv",
              "/w/acme/drivers/matrix.csv", "/w/acme/people/teams.csv"]
 

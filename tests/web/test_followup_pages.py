@@ -8,11 +8,20 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import datetime, timedelta
 from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import SCRIPT_COMMENT, Site, csrf_of, sign_in, survey_page_fixtures, text
+from web_helpers import (
+    SCRIPT_COMMENT,
+    SURVEY_DAY,
+    Site,
+    csrf_of,
+    sign_in,
+    survey_page_fixtures,
+    text,
+)
 
 home, owner, analyst, viewer = survey_page_fixtures("followup_pages")
 
@@ -45,7 +54,9 @@ def test_lists_the_detractors_items_for_every_role(owner, analyst, viewer) -> No
     one, two = listed["1"], listed["2"]
     assert one[:4] == ["1", "open", "3 NPS", SCRIPT_COMMENT]
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", one[4])
-    assert one[5:9] == ["email:bert@shop.se", "nps", "", ""]
+    answered = datetime.strptime(one[4], "%Y-%m-%d %H:%M")
+    assert one[5].startswith((answered + timedelta(days=2)).strftime("%Y-%m-%d %H:%M"))
+    assert one[6:10] == ["email:bert@shop.se", "nps", "", ""]
     assert two[1:4] == ["open", "0 NPS", "Never again"]
     for s, n in (("open", 2), ("contacted", 0), ("resolved", 0)):
         assert f'id="count-{s}">{n}<' in html
@@ -102,7 +113,7 @@ def test_an_analyst_works_an_item_through(analyst, viewer) -> None:
     assert r.headers["location"] == "/w/shop/followups?status=open#item-1"
     html = viewer.get("/w/shop/followups").text
     one = items(html)["1"]
-    assert one[1] == "contacted" and one[7:9] == ["Aino", "<b>Called</b>, sends a voucher"]
+    assert one[1] == "contacted" and one[8:10] == ["Aino", "<b>Called</b>, sends a voucher"]
     assert "<b>Called" not in html and "&lt;b&gt;Called&lt;/b&gt;" in html
     assert 'id="count-open">1<' in html and 'id="count-contacted">1<' in html
     r = change(analyst, 1, token, status="resolved", owner="Aino", note="Voucher sent")
@@ -171,3 +182,35 @@ def test_a_workspace_without_data_renders(site: Site) -> None:
     assert r.status_code == 200 and "No follow-up items." in r.text
     csv_text = client.get("/w/acme/followups.csv").text
     assert csv_text.startswith("followup_id,status,owner,note")
+
+
+def test_items_left_open_past_two_days_are_overdue(home, analyst, viewer) -> None:
+    """Due two days after the answer; an open item past that is highlighted and counted,
+    one somebody has contacted is not. The owner is chosen among the workspace's people."""
+    from cxlens import clock
+
+    app = home["app"]
+    token = csrf_of(analyst.get("/w/shop/followups").text)
+    for fid in (1, 2):
+        assert change(analyst, fid, token, status="open").status_code == 303
+    html = viewer.get("/w/shop/followups").text
+    assert 'id="count-overdue">0<' in html and "overdue" not in items(html)["1"][5]
+    before = app.state.clock
+    try:
+        app.state.clock = clock.fixed(SURVEY_DAY + timedelta(days=5))
+        assert change(analyst, 2, token, status="contacted").status_code == 303
+        html = viewer.get("/w/shop/followups").text
+        assert 'id="count-overdue">1<' in html
+        assert "overdue" in items(html)["1"][5] and "overdue" not in items(html)["2"][5]
+        assert '<tr id="item-1" class="status-open overdue">' in html
+        rows = list(csv.DictReader(io.StringIO(viewer.get("/w/shop/followups.csv").text)))
+        assert {x["followup_id"]: x["overdue"] for x in rows} == {"1": "True", "2": "False"}
+    finally:
+        app.state.clock = before
+    form = analyst.get("/w/shop/followups").text
+    edit = form.split('<form method="post"', 1)[1]
+    owners = re.findall(r'<select name="owner"><option value="">[^<]*</option>(.*?)</select>',
+                        edit, re.S)[0]
+    offered = re.findall(r'<option value="([^"]+)"', owners)
+    assert set(offered) >= {"analyst@shop.fi", "owner@shop.fi"}
+    assert "viewer@shop.fi" not in offered  # a viewer cannot work an item

@@ -9,7 +9,9 @@ Detractors (:func:`is_detractor`), each on its metric's standard scale:
     enps    none: employee answers are anonymous, there is nobody to call back
 
 An item moves ``open → contacted → resolved`` (it may be set back, e.g. reopened), has an
-owner (who calls) and a note, and keeps when it was created, contacted and resolved.
+owner (who calls) and a note, and keeps when it was created, contacted and resolved. It is
+due ``DUE_DAYS`` after the answer — close the loop within two days, while the customer
+still remembers — and is overdue while still ``open`` after that.
 Items are opened in the transaction that loads the answer, so an answer never exists
 without its item.
 """
@@ -17,7 +19,7 @@ without its item.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -30,6 +32,7 @@ from cxlens.surveys.definitions import Survey
 STATUSES: tuple[str, ...] = ("open", "contacted", "resolved")
 MAX_OWNER = 200
 MAX_NOTE = 4000
+DUE_DAYS = 2
 
 
 def is_detractor(metric: str, score: float) -> bool:
@@ -62,11 +65,23 @@ class Followup:
     contacted_at: datetime | None
     resolved_at: datetime | None
 
-    def as_dict(self) -> dict[str, Any]:
+    @property
+    def due_at(self) -> datetime:
+        return self.created_at + timedelta(days=DUE_DAYS)
+
+    def overdue(self, now: datetime) -> bool:
+        """Nobody has contacted the customer yet and the item is past due (``now``: the
+        edge's clock)."""
+        return self.status == "open" and utc_naive(now) > self.due_at
+
+    def as_dict(self, now: datetime | None = None) -> dict[str, Any]:
         d = asdict(self)
-        for k in ("created_at", "updated_at", "contacted_at", "resolved_at"):
+        d["due_at"] = self.due_at
+        for k in ("created_at", "updated_at", "contacted_at", "resolved_at", "due_at"):
             d[k] = d[k].isoformat() if d[k] else None
         d["score"] = float(self.score)
+        if now is not None:
+            d["overdue"] = self.overdue(now)
         return d
 
 
@@ -124,12 +139,19 @@ def owners(con: duckdb.DuckDBPyConnection) -> list[str]:
                                       "owner IS NOT NULL ORDER BY owner").fetchall()]
 
 
-def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Items per status (every status present, zero when none)."""
+def counts(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> dict[str, int]:
+    """Items per status (every status present, zero when none); with ``now``, also the
+    ``overdue`` ones (open past their due time)."""
     found: dict[str, int] = dict.fromkeys(STATUSES, 0)
     if store.ready(con):
         found |= {s: int(n) for s, n in con.execute(
             "SELECT status, count(*) FROM survey_followups GROUP BY status").fetchall()}
+    if now is not None:
+        found["overdue"] = 0
+        if store.ready(con):
+            found["overdue"] = int(con.execute(
+                "SELECT count(*) FROM survey_followups WHERE status = 'open' AND created_at "
+                f"+ INTERVAL {DUE_DAYS} DAY < ?", [utc_naive(now)]).fetchall()[0][0])
     return found
 
 

@@ -10,21 +10,25 @@ its functions (changes through the workspace's single writer), exactly as the JS
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 
+from cxlens.clock import utc_naive
 from cxlens.csv_out import csv_text
 from cxlens.errors import UserError
 from cxlens.surveys import followups
 from cxlens.surveys.followups import STATUSES
 from cxlens.warehouse.store import db_path
-from cxlens.web.deps import ServerClock, WorkspaceAccess, WorkspaceRole
+from cxlens.web import db
+from cxlens.web.deps import ServerClock, WorkspaceAccess, WorkspaceRole, get_clock
 from cxlens.web.nav import EXPERIENCE, NavItem, register
 from cxlens.web.pages import see_other
 from cxlens.web.templating import render
+from cxlens.web.workspaces import members, role_at_least
 
 router = APIRouter(include_in_schema=False)
 register(NavItem("followups", "nav.followups", "/w/{slug}/followups", "viewer", order=16,
@@ -37,7 +41,7 @@ StatusQuery = Annotated[str, Query(max_length=20)]
 OwnerQuery = Annotated[str, Query(max_length=followups.MAX_OWNER)]
 CSV_COLUMNS = ("followup_id", "status", "owner", "note", "survey_id", "metric", "score",
                "comment", "language", "customer_id", "identity_key", "answered_at",
-               "contacted_at", "resolved_at")
+               "due_at", "overdue", "contacted_at", "resolved_at")
 
 
 def _filters(status: str, owner: str) -> tuple[str | None, str | None]:
@@ -52,22 +56,37 @@ def _query(status: str, owner: str) -> str:
     return f"?{q}" if q else ""
 
 
-def _items(access: WorkspaceAccess, status: str, owner: str) -> dict[str, Any]:
+def _items(access: WorkspaceAccess, status: str, owner: str,
+           now: datetime) -> dict[str, Any]:
     by_status, by_owner = _filters(status, owner)
     if not db_path(access.workspace.path).exists():
-        return {"items": [], "owners": [], "counts": dict.fromkeys(STATUSES, 0)}
+        return {"items": [], "owners": [], "counts": {**dict.fromkeys(STATUSES, 0),
+                                                      "overdue": 0}}
     with access.warehouse.read() as cur:
         return {"items": followups.list_followups(cur, by_status, owner=by_owner),
-                "owners": followups.owners(cur), "counts": followups.counts(cur)}
+                "owners": followups.owners(cur), "counts": followups.counts(cur, now)}
+
+
+def _assignees(request: Request, access: WorkspaceAccess) -> list[str]:
+    """The workspace's members who can work an item (analysts and owners), by e-mail."""
+    con = db.connect(request.app.state.settings.db_path)
+    try:
+        return [str(m["email"]) for m in members(con, access.workspace)
+                if role_at_least(str(m["role"]), "analyst")]
+    finally:
+        con.close()
 
 
 def _page(request: Request, access: WorkspaceAccess, status: str = "", owner: str = "",
           code: int = 200, **extra: Any) -> Response:
+    now = get_clock(request)()
     ctx: dict[str, Any] = {"access": access, "statuses": STATUSES, "status": status,
                            "owner": owner, "nobody": NOBODY, "can_write": access.can("write"),
                            "query": _query(status, owner), "max_owner": followups.MAX_OWNER,
-                           "max_note": followups.MAX_NOTE, **_items(access, status, owner),
-                           **extra}
+                           "max_note": followups.MAX_NOTE, "now": utc_naive(now),
+                           "due_days": followups.DUE_DAYS,
+                           "assignees": _assignees(request, access),
+                           **_items(access, status, owner, now), **extra}
     return render(request, "followups.html", ctx, status=code)
 
 
@@ -105,12 +124,13 @@ def change(request: Request, followup_id: int, access: Analyst, clock: ServerClo
 
 
 @router.get("/w/{slug}/followups.csv")
-def followups_csv(access: Viewer, status: StatusQuery = "",
+def followups_csv(access: Viewer, clock: ServerClock, status: StatusQuery = "",
                   owner: OwnerQuery = "") -> Response:
     """The listed items (with the page's filters) as CSV, e.g. for a call list."""
     rows = []
-    for f in _items(access, status, owner)["items"]:
-        d = f.as_dict()
+    now = clock()
+    for f in _items(access, status, owner, now)["items"]:
+        d = f.as_dict(now)
         d["answered_at"] = d["created_at"]  # the item is opened with the answer
         d["score"] = f"{d['score']:g}"
         rows.append([d[c] for c in CSV_COLUMNS])

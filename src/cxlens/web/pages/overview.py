@@ -43,11 +43,14 @@ def _check(days: int, grain: str) -> None:
         raise HTTPException(422, f"grain must be one of {', '.join(ov.GRAINS)}")
 
 
-def _end(eng: Engine, as_of: str | None, today: date) -> ov.DefaultEnd:
+def _end(eng: Engine, day: date | None, today: date) -> ov.DefaultEnd:
     """The chosen last day, or the default one (yesterday, or the last day with data)."""
-    if as_of:
-        return ov.DefaultEnd(parse_day(as_of, default=today), None, False)
-    return ov.default_end(eng, today)
+    return ov.DefaultEnd(day, None, False) if day else ov.default_end(eng, today)
+
+
+def _day(as_of: str | None, today: date) -> date | None:
+    """The day the reader chose, checked (a 422 names the format or the range)."""
+    return parse_day(as_of, default=today) if as_of else None
 
 
 def build(eng: Engine, con: sqlite3.Connection, access: WorkspaceAccess, lang: str,
@@ -83,10 +86,10 @@ def insights_fragment(request: Request, access: Viewer,
     take a second or two on a large workspace; the numbers below them should not wait).
     The same answer as ``GET /api/w/{slug}/insights``."""
     _check(days, "week")
+    today = get_clock(request)().date()
+    day = _day(as_of, today)
     if not _has_warehouse(access):
         return render(request, "_insights.html", {"found": None})
-    today = get_clock(request)().date()
-    day = parse_day(as_of, default=today) if as_of else None
     with access.warehouse.read() as cur:
         open_items = followups.counts(cur)["open"]
     with access.engine() as eng:
@@ -106,14 +109,15 @@ def overview(request: Request, access: Viewer, con: Db,
              as_of: Annotated[str | None, Query()] = None) -> Response:
     _check(days, grain)
     today = get_clock(request)().date()
+    day = _day(as_of, today)
     ctx: dict[str, Any] = {"access": access, "days": days, "grain": grain,
                            "periods": PERIODS, "grains": ov.GRAINS,
                            "version": __version__, "query": request.url.query}
-    chosen = ov.DefaultEnd(parse_day(as_of, default=today - timedelta(days=1)), None, False)
+    chosen = ov.DefaultEnd(day or today - timedelta(days=1), None, False)
     if _has_warehouse(access):
         try:
             with access.engine() as eng:
-                chosen = _end(eng, as_of, today)
+                chosen = _end(eng, day, today)
                 period = ov.period_ending(chosen.end, days)
                 ctx.update(build(eng, con, access, lang_of(request), period, grain))
         except UserError as exc:
@@ -129,10 +133,12 @@ def chart_csv(request: Request, key: str, access: Viewer, con: Db,
               as_of: Annotated[str | None, Query()] = None) -> Response:
     """The numbers of one overview chart as CSV (the same rows as its table)."""
     _check(days, grain)
+    today = get_clock(request)().date()
+    day = _day(as_of, today)
     if not _has_warehouse(access):
         raise HTTPException(404, "no data yet")
     with access.engine() as eng:
-        period = ov.period_ending(_end(eng, as_of, get_clock(request)().date()).end, days)
+        period = ov.period_ending(_end(eng, day, today).end, days)
         built = build(eng, con, access, lang_of(request), period, grain)
     chart = next((c for c in built["charts"] if c.key == key), None)
     if chart is None:
