@@ -55,10 +55,14 @@ def test_insights_parity(engines) -> None:
     from cxlens.analytics.insights import insights
 
     duck, spark = engines
-    p = ov.period_ending(date(2026, 9, 27), 365)  # a year of the S demo with a finding
+    # the S demo's two years: its only finding there is the driver to improve (Delivery)
+    p = ov.period_ending(_as_of(duck), 730)
     left = insights(duck, p)
-    assert left, "the S demo's year to 27 Sep 2026 has a finding"
+    assert [(i.kind, i.subject) for i in left] == [("driver", "Delivery")]
     assert_same(left, insights(spark, p), "insights")
+    # a year without findings is empty on both
+    year = ov.period_ending(_as_of(duck), 365)
+    assert insights(duck, year) == insights(spark, year)
 
 
 def test_trends_parity(engines) -> None:

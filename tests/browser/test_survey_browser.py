@@ -101,13 +101,13 @@ def test_answer_by_keyboard_and_the_nps_moves(page, browser, server, tmp_path: P
     shot(page, "followups-laptop")
     item.locator("details summary").click()
     item.locator('select[name="status"]').select_option("contacted")
-    item.locator('input[name="owner"]').fill("Aino")
+    item.locator('select[name="owner"]').select_option("ann@demo.fi")  # a member
     item.locator('textarea[name="note"]').fill("Soitettu, hyvitys sovittu")
     item.locator("form button").click()
     page.wait_for_url(re.compile(r"/w/demo/followups\?status=open"))
     page.goto(server.url + "/w/demo/followups?status=contacted")
     done = page.locator("table.followups tbody tr", has_text="Toimitus myöhästyi")
-    assert done.locator("td.owner").inner_text() == "Aino"
+    assert done.locator("td.owner").inner_text() == "ann@demo.fi"
     assert done.locator("td.note").inner_text() == "Soitettu, hyvitys sovittu"
 
 
