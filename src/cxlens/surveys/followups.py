@@ -4,7 +4,7 @@ Detractors (:func:`is_detractor`), each on its metric's standard scale:
 
     nps     0–6 on 0–10
     csat    1–2 on 1–5
-    ces     5–7 on 1–7 (a high score is a hard experience)
+    ces     1–3 on 1–7 (7 is the easiest, as the analytics read it)
     rating  1–2 on 1–5 (custom surveys)
     enps    none: employee answers are anonymous, there is nobody to call back
 
@@ -41,7 +41,7 @@ def is_detractor(metric: str, score: float) -> bool:
     if metric in ("csat", "rating"):
         return score <= 2
     if metric == "ces":
-        return score >= 5
+        return score <= 3
     return False
 
 
