@@ -146,7 +146,7 @@ def test_drivers_lists_delivery_first(viewer) -> None:
     ("experience", "breakdown", f"metric=csat&by=store_id&{Q}"),
     ("experience", "tests", f"metric=nps&by=store_id&{Q}"),
     ("experience", "trend", f"metric=nps&by=store_id&weight_by=country&{Q}"),
-    ("experience", "value", f"metric=csat&{Q}"),
+    ("experience", "value", f"metric=nps&{Q}"),
     ("experience", "worth", Q),
     ("drivers", "matrix", Q),
     ("drivers", "matrix", f"method=shapley&{Q}"),
@@ -333,3 +333,10 @@ def test_the_priority_matrix_names_its_quadrants_and_its_scale(viewer) -> None:
                      "<b>possibly over-served</b>"}
     assert fig["layout"]["xaxis"]["title"]["text"] == "performance (mean rating, 1–5)"
     assert fig["data"][0]["textposition"] == "top right"  # clear of the error bars
+
+
+def test_the_value_block_shows_under_nps_only(viewer) -> None:
+    """Experience → value compares NPS groups: under CES it would mislead."""
+    ces = viewer.get("/w/demo/experience?metric=ces&by=store_id&months=24&as_of=2026-11-27")
+    assert "measured on their NPS answers" in text(ces.text)
+    assert "value.csv" not in ces.text and "?metric=nps&amp;months=24" in ces.text
