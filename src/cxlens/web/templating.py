@@ -47,6 +47,8 @@ def raw_cells(raw: str | None) -> list[tuple[str | None, str]]:
 
 
 env.filters["raw_cells"] = raw_cells
+# A canonical field by its label in the page's language: {{ fields|map('field_label', t) }}
+env.filters["field_label"] = lambda name, t: f"{t('field.' + name)} ({name})"
 
 
 def lang_of(request: Request) -> str:
