@@ -224,3 +224,12 @@ def test_a_workspace_without_data_renders(site: Site) -> None:
     assert r.status_code == 200 and "No surveys yet." in r.text and "No triggers yet." in r.text
     assert "Add NPS" in r.text
     assert client.get("/w/acme/surveys/rates.csv").status_code == 404
+
+
+def test_the_public_survey_page_names_the_company_asking(viewer) -> None:
+    rows = {r[0]: r for r in rows_of(viewer.get("/w/shop/surveys").text, "surveys")[1:]}
+    link = rows["nps"][5].split()[0]
+    page = TestClient(viewer.app).get(link)  # a respondent: nobody signed in
+    assert page.status_code == 200
+    assert '<p class="company">Shop Oy</p>' in page.text
+    assert "Other Ab" not in page.text

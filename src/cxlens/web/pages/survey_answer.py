@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 
 from cxlens.surveys import answers, followups, invitations, store
 from cxlens.surveys.definitions import LANGS, Survey, text
-from cxlens.web import i18n
+from cxlens.web import db, i18n
 from cxlens.web.deps import Db, Pool, ServerClock, TokenScope, get_clock
 from cxlens.web.templating import PRE_COOKIE, csrf_token, env
 from cxlens.web.warehouses import Warehouse
@@ -41,11 +41,26 @@ MAX_FIELD = 4000
 
 # ------------------------------------------------------------------------ rendering
 
+def _company(request: Request) -> str | None:
+    """The name of the company asking (its workspace's), from the link's ``<slug>.`` part:
+    a respondent should see who asks before answering."""
+    link = request.path_params.get("token") or request.path_params.get("public_id") or ""
+    slug, dot, _ = str(link).partition(".")
+    if not dot:
+        return None
+    con = db.connect(request.app.state.settings.db_path)
+    try:
+        ws = workspace_by_slug(con, slug)
+    finally:
+        con.close()
+    return ws.name if ws is not None else None
+
+
 def _render(request: Request, name: str, lang: str, ctx: dict[str, Any],
             status: int = 200) -> HTMLResponse:
     token = csrf_token(request)
     html = env.get_template(name).render(
-        request=request, lang=lang, csrf_token=token,
+        request=request, lang=lang, csrf_token=token, company=_company(request),
         t=lambda key, **v: i18n.translate(lang, key, **v), txt=lambda x: text(x, lang), **ctx)
     response = HTMLResponse(html, status_code=status)
     if getattr(request.state, "new_pre", None):
