@@ -122,8 +122,8 @@ def size_of(result: Any) -> str:
     if isinstance(result, pa.Table):
         return f"{result.num_rows:,} rows"
     if isinstance(result, list):
-        return f"{len(result):,} items"
-    return "1"
+        return f"{len(result):,} item{'' if len(result) == 1 else 's'}"
+    return type(result).__name__
 
 
 def timed(fn: Call, eng: Engine) -> tuple[Any, float | None, str | None]:
@@ -291,11 +291,13 @@ def main() -> None:
     if ana_rows:
         lines += result_lines("### The pages' analytics: DuckDB (warehouse) vs Spark "
                               "local[2] (lake)", ana_rows, "page: function")
-    lines += not_quiet(load, "the times are upper bounds")
     busiest = max([load] + [r["load"] for r in ref_rows + ana_rows])
-    if busiest >= QUIET_LOAD and busiest > load:
-        lines += ["", f"The load rose to {busiest:.2f} during the run (other helpers' tests "
-                      "on the same 2 cores): the times are upper bounds."]
+    if load >= QUIET_LOAD:
+        lines += not_quiet(load, f"the times are upper bounds (highest load during the run "
+                                 f"{busiest:.2f})")
+    elif busiest >= QUIET_LOAD:
+        lines += ["", f"**The load rose to {busiest:.2f} during the run** (other work on the "
+                      "same 2 cores): the times are upper bounds."]
     script = f"engine.py --size {size}"
     begin, end = markers(script)
     section = "\n".join([begin, *lines, end])
