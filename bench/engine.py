@@ -83,6 +83,11 @@ def page_calls(today: date) -> list[tuple[str, str, Call]]:
         ("Experience", "compare_segments(nps, touchpoint)",
          lambda e: exp.compare_segments(e, "nps", by="touchpoint", **window)),
         ("Experience", "score(nps)", lambda e: exp.score(e, "nps", **window)[0]),
+        # the demo's NPS answers carry no touchpoint: one more grouping the page offers
+        ("Experience", "score(nps, by store_id)",
+         lambda e: exp.score(e, "nps", by="store_id", **window)),
+        ("Experience", "compare_segments(nps, store_id)",
+         lambda e: exp.compare_segments(e, "nps", by="store_id", **window)),
         ("Experience", "value_by_group(90, 180 days)",
          lambda e: exp.value_by_group(e, as_of=None, now=w.now)),
         ("Drivers", "key_drivers(csat, johnson)",
@@ -300,6 +305,7 @@ def main() -> None:
                       "same 2 cores): the times are upper bounds."]
     script = f"engine.py --size {size}"
     begin, end = markers(script)
+    lines = [x for i, x in enumerate(lines) if x or (i and lines[i - 1])]  # no double blanks
     section = "\n".join([begin, *lines, end])
     print(section)
     if not args.no_write:
