@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from _engine_prep import ingested, prepare, saved
 from common import QUIET_LOAD, ROOT, markers, not_quiet, wait_quiet, write_section
@@ -103,21 +104,48 @@ def reference_calls() -> list[tuple[str, str, Call]]:
     return [("reference", name, run(name)) for name in QUERIES]
 
 
-def comparable(result: Any) -> Any:
-    """An Arrow table as (schema, columns) for ``assert_same``; anything else as it is."""
-    if isinstance(result, pa.Table):
-        return (str(result.schema), result.to_pydict())
-    return result
+def table_difference(a: pa.Table, b: pa.Table) -> str | None:
+    """Where two Arrow tables differ, by the parity tests' rule (the same schema and rows in
+    the same order, floats to 1e-9 relative or 1e-12 absolute, NaN equal to NaN), computed
+    in Arrow: ``assert_same`` on Python lists takes 15 GB for the L demo's 10 M events."""
+    if a.schema != b.schema:
+        return f"schema {a.schema} != {b.schema}"
+    if a.num_rows != b.num_rows:
+        return f"{a.num_rows:,} != {b.num_rows:,} rows"
+    for name in a.column_names:
+        x, y = a[name], b[name]
+        if pa.types.is_floating(x.type):
+            x, y = x.combine_chunks(), y.combine_chunks()
+            tol = pc.max_element_wise(
+                pc.multiply(pc.max_element_wise(pc.abs(x), pc.abs(y)), 1e-9), 1e-12)
+            ok = pc.or_(pc.or_(pc.less_equal(pc.abs(pc.subtract(x, y)), tol).fill_null(False),
+                               pc.equal(x, y).fill_null(False)),  # inf = inf
+                        pc.or_(pc.and_(pc.is_nan(x), pc.is_nan(y)).fill_null(False),
+                               pc.and_(pc.is_null(x), pc.is_null(y))))
+            if not pc.all(ok).as_py():
+                row = pc.index(ok, False).as_py()
+                return f"column {name!r} row {row}: {x[row]} != {y[row]}"
+        elif not x.equals(y):
+            row: Any = "?"
+            if not pa.types.is_nested(x.type):
+                ne = pc.or_(pc.not_equal(x, y).fill_null(False),
+                            pc.xor(pc.is_null(x), pc.is_null(y)))
+                row = pc.index(ne, True).as_py()
+            return f"column {name!r} differs (row {row})"
+    return None
 
 
 def parity(left: Any, right: Any) -> str:
     """'yes', or where the two results first differ (by the parity tests' own rule)."""
+    if isinstance(left, pa.Table) and isinstance(right, pa.Table):
+        diff = table_difference(left, right)
+        return "yes" if diff is None else f"**NO** ({diff[:120]})"
     if str(ROOT / "tests") not in sys.path:
         sys.path.insert(0, str(ROOT / "tests"))
     from helpers import assert_same
 
     try:
-        assert_same(comparable(left), comparable(right))
+        assert_same(left, right)
     except AssertionError as exc:
         return f"**NO** ({str(exc)[:120]})"
     return "yes"
@@ -141,9 +169,10 @@ def timed(fn: Call, eng: Engine) -> tuple[Any, float | None, str | None]:
     return result, time.perf_counter() - t0, None
 
 
-def measure(calls: list[tuple[str, str, Call]], duck: Engine,
-            spark: Engine) -> list[dict[str, Any]]:
-    rows = []
+def measure(calls: list[tuple[str, str, Call]], duck: Engine, spark: Engine,
+            rows: list[dict[str, Any]], after: Callable[[], None]) -> None:
+    """Run each call on both engines, appending a row to ``rows`` and calling ``after``
+    (which writes the figures so far: an L run takes long, and may be stopped)."""
     for group, name, fn in calls:
         a, d, d_err = timed(fn, duck)
         b, s1, s1_err = timed(fn, spark)
@@ -155,7 +184,8 @@ def measure(calls: list[tuple[str, str, Call]], duck: Engine,
         print(f"  {group:10} {name:36} duck {_s(d)}  spark {_s(s1)} / {_s(s2)}  {ok}"
               f"{'  ' + row['error'] if row['error'] else ''}", flush=True)
         rows.append(row)
-    return rows
+        del a, b
+        after()
 
 
 def _s(x: float | None) -> str:
@@ -263,53 +293,61 @@ def main() -> None:
     ref_rows: list[dict[str, Any]] = []
     ana_rows: list[dict[str, Any]] = []
     spark_note = ""
+    command = "PYTHONPATH=src .venv/bin/python bench/engine.py " + " ".join(sys.argv[1:])
+
+    def report(done: bool = False) -> None:
+        """Write the section with the figures so far (and print it at the end)."""
+        lines = [
+            f"## Spark for real, {size} demo: the lake, the reference queries and the "
+            f"analytics ({time.strftime('%Y-%m-%d')})", "",
+            f"`{command.strip()}` — the {size} demo (seed 7: {counts['events']:,} events, "
+            f"{counts['orders']:,} orders, {counts['feedback']:,} answers), today "
+            f"{args.today}, {platform.machine()}, {os.cpu_count()} cores, 1-minute load "
+            f"{load} at the start (each row below: the load when it ended). Lake: "
+            f"{lake_size(ws)}.", ""]
+        if not done:
+            lines += ["*Partial: written while the run went on.*", ""]
+        if spark_note:
+            lines += [f"Spark `local[2]` on the lake ({spark_note}"
+                      + (", settings " + ", ".join(f"`{k}={v}`" for k, v in conf.items())
+                         if conf else "") + "); DuckDB on the warehouse file.", ""]
+        if not args.skip_mirror and figures:
+            lines += mirror_lines(figures)
+        if ana_rows:
+            lines += result_lines("### The pages' analytics: DuckDB (warehouse) vs Spark "
+                                  "local[2] (lake)", ana_rows, "page: function")
+        if ref_rows:
+            lines += result_lines("### Reference queries: DuckDB (warehouse) vs Spark "
+                                  "local[2] (lake)", ref_rows, "query")
+        busiest = max([load] + [r["load"] for r in ref_rows + ana_rows])
+        if load >= QUIET_LOAD:
+            lines += not_quiet(load, f"the times are upper bounds (highest load during the "
+                                     f"run {busiest:.2f})")
+        elif busiest >= QUIET_LOAD:
+            lines += ["", f"**The load rose to {busiest:.2f} during the run** (other work on "
+                          "the same 2 cores): the times are upper bounds."]
+        script = f"engine.py --size {size}"
+        begin, end = markers(script)
+        lines = [x for i, x in enumerate(lines) if x or (i and lines[i - 1])]  # no 2 blanks
+        section = "\n".join([begin, *lines, end])
+        if done:
+            print(section)
+        if not args.no_write:
+            write_section(script, section)
+
     if not (args.skip_reference and args.skip_analytics):
         session, sp, spark_note = spark_engine(ws, conf)
         try:
             with open_engine(ws) as duck:
-                if not args.skip_reference:
-                    print("reference queries:", flush=True)
-                    ref_rows = measure(reference_calls(), duck, sp)
                 if not args.skip_analytics:
                     print(f"analytics (today {args.today}):", flush=True)
-                    ana_rows = measure(page_calls(args.today), duck, sp)
+                    measure(page_calls(args.today), duck, sp, ana_rows, report)
+                if not args.skip_reference:
+                    print("reference queries:", flush=True)
+                    measure(reference_calls(), duck, sp, ref_rows, report)
         finally:
             session.stop()
-
-    command = "PYTHONPATH=src .venv/bin/python bench/engine.py " + " ".join(sys.argv[1:])
-    lines = [
-        f"## Spark for real, {size} demo: the lake, the reference queries and the analytics "
-        f"({time.strftime('%Y-%m-%d')})", "",
-        f"`{command.strip()}` — the {size} demo (seed 7: {counts['events']:,} events, "
-        f"{counts['orders']:,} orders, {counts['feedback']:,} answers), today "
-        f"{args.today}, {platform.machine()}, {os.cpu_count()} cores, 1-minute load {load} "
-        f"at the start (each row below: the load when it ended). Lake: {lake_size(ws)}.", ""]
-    if spark_note:
-        lines += [f"Spark `local[2]` on the lake ({spark_note}"
-                  + (", settings " + ", ".join(f"`{k}={v}`" for k, v in conf.items())
-                     if conf else "") + "); DuckDB on the warehouse file.", ""]
-    if not args.skip_mirror and figures:
-        lines += mirror_lines(figures)
-    if ref_rows:
-        lines += result_lines("### Reference queries: DuckDB (warehouse) vs Spark local[2] "
-                              "(lake)", ref_rows, "query")
-    if ana_rows:
-        lines += result_lines("### The pages' analytics: DuckDB (warehouse) vs Spark "
-                              "local[2] (lake)", ana_rows, "page: function")
-    busiest = max([load] + [r["load"] for r in ref_rows + ana_rows])
-    if load >= QUIET_LOAD:
-        lines += not_quiet(load, f"the times are upper bounds (highest load during the run "
-                                 f"{busiest:.2f})")
-    elif busiest >= QUIET_LOAD:
-        lines += ["", f"**The load rose to {busiest:.2f} during the run** (other work on the "
-                      "same 2 cores): the times are upper bounds."]
-    script = f"engine.py --size {size}"
-    begin, end = markers(script)
-    lines = [x for i, x in enumerate(lines) if x or (i and lines[i - 1])]  # no double blanks
-    section = "\n".join([begin, *lines, end])
-    print(section)
-    if not args.no_write:
-        write_section(script, section)
+    report(done=True)
 
 
 if __name__ == "__main__":
