@@ -220,9 +220,11 @@ def mirror_lines(figures: dict[str, Any]) -> list[str]:
     rows = figures["batches"]
     ingest_s = sum(r["ingest_s"] for r in rows)
     mirror_s = sum(r["mirror_s"] for r in rows)
+    load = figures.get("load")
     lines = [
-        f"### The lake mirror per batch (measured {figures['measured']}, 1-minute load "
-        f"{figures.get('load', '?')} at its start)", "",
+        f"### The lake mirror per batch (measured {figures['measured']}, "
+        + (f"1-minute load {load} at its start)" if load is not None else "load not recorded)"),
+        "",
         "Each file one batch; the after-commit hook mirrors the batch's own rows (its "
         "`_seg=<batch>` segments), the segments holding rows it superseded, and "
         "`identities`, `customers`, `batches`.", "",
