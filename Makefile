@@ -63,6 +63,7 @@ bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/collect.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/engine.py --size M
 
 clean:
 	rm -rf $(VENV) demo-data build *.egg-info

@@ -273,11 +273,14 @@ def test_compare_segments_each_against_the_rest(tiny) -> None:
 
 def test_value_by_group_hand_computed() -> None:
     con = duckdb.connect()
+    con.execute("CREATE SEQUENCE line START 2")  # the answers' lines in their file
     con.execute("CREATE TABLE v_feedback (response_id VARCHAR, ts TIMESTAMP, metric VARCHAR, "
-                "score DECIMAL(18,4), customer_id VARCHAR)")
+                "score DECIMAL(18,4), customer_id VARCHAR, _batch INTEGER DEFAULT 1, "
+                "_line BIGINT DEFAULT nextval('line'))")
     con.execute("CREATE TABLE v_orders (order_id VARCHAR, customer_id VARCHAR, ts TIMESTAMP, "
                 "amount DECIMAL(18,2), currency VARCHAR, status VARCHAR)")
-    con.executemany("INSERT INTO v_feedback VALUES (?, ?, 'nps', ?, ?)", [
+    con.executemany("INSERT INTO v_feedback (response_id, ts, metric, score, customer_id) "
+                    "VALUES (?, ?, 'nps', ?, ?)", [
         ("r1", "2026-01-01", 10, "c1"), ("r1b", "2026-02-01", 0, "c1"),  # only the first counts
         ("r2", "2026-01-01", 3, "c2"), ("r5", "2026-01-02", 5, "c5"),
         ("r3", "2026-10-01", 8, "c3"),  # its 90 days are not observed by 2026-11-26

@@ -100,11 +100,12 @@ def _warehouse(answers: list[tuple[str, str, int]],
                orders: list[tuple[str, str, str, float]]) -> DuckDBEngine:
     con = duckdb.connect()
     con.execute("CREATE TABLE v_feedback (response_id VARCHAR, ts TIMESTAMP, metric VARCHAR, "
-                "score DECIMAL(18,4), customer_id VARCHAR)")
+                "score DECIMAL(18,4), customer_id VARCHAR, _batch INTEGER, _line BIGINT)")
     con.execute("CREATE TABLE v_orders (order_id VARCHAR, customer_id VARCHAR, ts TIMESTAMP, "
                 "amount DECIMAL(18,2), status VARCHAR, currency VARCHAR DEFAULT 'EUR')")
-    con.executemany("INSERT INTO v_feedback VALUES (?, ?, 'nps', ?, ?)",
-                    [(f"r-{c}", ts, s, c) for c, ts, s in answers])
+    con.executemany("INSERT INTO v_feedback VALUES (?, ?, 'nps', ?, ?, 1, ?)",
+                    [(f"r-{c}", ts, s, c, line)
+                     for line, (c, ts, s) in enumerate(answers, start=2)])
     con.executemany("INSERT INTO v_orders VALUES (?, ?, ?, ?, NULL, 'EUR')", orders)
     return DuckDBEngine(con)
 

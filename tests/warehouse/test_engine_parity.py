@@ -54,8 +54,9 @@ GAPS = (0, 0, 1, 59, 300, 1799, 1800, 1801, 3600, 86400, 3 * 86400)
 def make_dataset(seed: int = SEED) -> dict[str, pa.Table]:
     """Synthetic ``events`` and ``orders`` tables, deterministic for a seed.
 
-    Rows are shuffled so that physical order tells nothing; event ids are random so that
-    the ``event_id`` tie-breaker is not the insertion order either.
+    Rows are shuffled so that physical order tells nothing; event ids are random, and each
+    event's arrival (``_batch``, ``_line``: the reference queries' tie-breaker, unique per
+    row) is a random permutation, so that neither is the insertion order either.
     """
     rng = random.Random(seed)
     start = dt.datetime(2025, 1, 1)
@@ -94,6 +95,8 @@ def make_dataset(seed: int = SEED) -> dict[str, pa.Table]:
         ev["ts"].append(start + dt.timedelta(minutes=17 * i))
         ev["event_type"].append(rng.choice(EVENT_TYPES))
         ev["channel"].append(rng.choice(CHANNELS))
+    lines = list(range(2, len(ev["event_id"]) + 2))  # line 1 is a file's header
+    rng.shuffle(lines)
     events = pa.table(
         {
             "event_id": pa.array(ev["event_id"], pa.string()),
@@ -101,6 +104,8 @@ def make_dataset(seed: int = SEED) -> dict[str, pa.Table]:
             "ts": pa.array(ev["ts"], pa.timestamp("us")),
             "event_type": pa.array(ev["event_type"], pa.string()),
             "channel": pa.array(ev["channel"], pa.string()),
+            "_batch": pa.array([line % 3 + 1 for line in lines], pa.int32()),
+            "_line": pa.array(lines, pa.int64()),
         }
     )
     orders = pa.table(
@@ -205,15 +210,22 @@ def test_sessions_parameter_is_bound_on_both(duck: Engine, sparkeng: Engine) -> 
     assert_same_result(five, queries.sessions(sparkeng, gap_minutes=5))
 
 
-def test_ties_are_resolved_by_event_id(duck: Engine) -> None:
+def test_ties_are_resolved_by_arrival(duck: Engine, dataset: dict[str, pa.Table]) -> None:
+    """Events of one customer at the same moment follow each other in arrival order
+    (``_batch``, ``_line``), whatever their event ids say."""
+    arrival = {r["event_id"]: (r["_batch"], r["_line"])
+               for r in dataset["events"].select(["event_id", "_batch", "_line"]).to_pylist()}
     gaps = queries.event_gaps(duck)
     tied = [s for s in gaps["seconds_since_prev"].to_pylist() if s == 0]
     assert tied, "the data set should contain events at the same second"
     rows = gaps.to_pylist()
+    against_ids = 0
     for prev, cur in itertools.pairwise(rows):
         if prev["customer_id"] == cur["customer_id"] and prev["ts"] == cur["ts"]:
-            assert prev["event_id"] < cur["event_id"]
+            assert arrival[prev["event_id"]] < arrival[cur["event_id"]]
             assert cur["prev_event_type"] == prev["event_type"]
+            against_ids += prev["event_id"] > cur["event_id"]
+    assert against_ids, "some ties should go against the event ids' order"
 
 
 def test_session_gap_is_exclusive(duck: DuckDBEngine) -> None:
@@ -232,6 +244,8 @@ def test_session_gap_is_exclusive(duck: DuckDBEngine) -> None:
                     pa.timestamp("us"),
                 ),
                 "event_type": ["x", "y", "z"],
+                "_batch": [1, 1, 1],
+                "_line": [2, 3, 4],
             }
         ),
     )
@@ -240,6 +254,37 @@ def test_session_gap_is_exclusive(duck: DuckDBEngine) -> None:
         (1, 2, "x > y"),
         (2, 1, "z"),
     ]
+
+
+@pytest.mark.spark
+def test_ties_without_event_ids_are_the_same_on_both(spark) -> None:
+    """Two events of one customer at the same moment, neither with an ``event_id`` (as GA4
+    and Mailchimp send them): both engines put them in arrival order (``_batch``, ``_line``),
+    which here is neither the rows' physical order nor the order of their types."""
+    t0 = dt.datetime(2025, 5, 1, 12)
+    events = pa.table({
+        "event_id": pa.array([None] * 5, pa.string()),
+        "customer_id": ["Åsa", "Åsa", "Åsa", "Bo", "Bo"],
+        "ts": pa.array([t0, t0, t0 + dt.timedelta(minutes=1), t0, t0], pa.timestamp("us")),
+        "event_type": ["b", "a", "c", "y", "x"],
+        "channel": ["web", "email", None, "app", "web"],
+        "_batch": pa.array([2, 1, 2, 3, 3], pa.int32()),
+        "_line": pa.array([5, 9, 3, 7, 4], pa.int64()),
+    })
+    duck_eng = DuckDBEngine(duckdb.connect())
+    spark_eng = SparkEngine(spark.newSession())  # the shared session's views stay as they are
+    for eng in (duck_eng, spark_eng):
+        eng.register("events", events)
+    paths = queries.event_paths(duck_eng).to_pylist()
+    assert [(r["customer_id"], r["path"], r["first_event_type"]) for r in paths] == [
+        ("Bo", "x > y", "x"), ("Åsa", "a > b > c", "a")]
+    gaps = queries.event_gaps(duck_eng).to_pylist()
+    assert [(r["event_type"], r["prev_event_type"], r["prev_channel"]) for r in gaps] == [
+        ("x", None, "none"), ("y", "x", "web"),
+        ("a", None, "none"), ("b", "a", "email"), ("c", "b", "web")]
+    assert [r["path"] for r in queries.sessions(duck_eng).to_pylist()] == ["x > y", "a > b > c"]
+    for fn in (queries.event_gaps, queries.event_paths, queries.sessions):
+        assert_same_result(fn(duck_eng), fn(spark_eng), ordered=True)
 
 
 @pytest.mark.parametrize("name", sorted(queries.QUERIES))

@@ -95,6 +95,24 @@ def test_sync_mirrors_what_the_views_show_partitioned_by_month(ws: Path) -> None
     assert hash_type == "VARCHAR"
 
 
+def test_arrival_is_a_unique_tie_breaker_in_the_views_and_the_lake(ws: Path) -> None:
+    """The analytics' last tie-breaker (docs/engine.md, house rule 2): ``_batch, _line`` is
+    unique per current row of every view, and the lake holds both as the same integers
+    (the values themselves: test_sync_mirrors_what_the_views_show…)."""
+    with open_warehouse(ws) as con:
+        lake.sync(con, lake.lake_path(ws))
+        for m in lake.mirrored():
+            if m.base is None:
+                continue
+            n, distinct = con.execute(f"SELECT count(*), count(DISTINCT (_batch, _line)) "
+                                      f"FROM v_{m.name}").fetchall()[0]
+            assert n == distinct, m.name
+            src = mirror_of(con, ws / "lake", m.name)
+            types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE "
+                                     f"SELECT _batch, _line FROM {src})").fetchall())
+            assert types == {"_batch": "INTEGER", "_line": "BIGINT"}, m.name
+
+
 def test_a_batch_writes_only_its_own_segments(ws: Path, built) -> None:
     (later,) = built[1]
     with open_warehouse(ws) as con:

@@ -143,7 +143,7 @@ WITH ans AS (
               ELSE 'detractor' END AS grp
   FROM (
     SELECT customer_id, ts, score, row_number() OVER (
-             PARTITION BY customer_id ORDER BY ts, response_id) AS rn
+             PARTITION BY customer_id ORDER BY ts, _batch, _line) AS rn
     FROM v_feedback
     WHERE metric = 'nps' AND score IS NOT NULL AND customer_id IS NOT NULL) AS f
   WHERE rn = 1

@@ -9,10 +9,13 @@ constant, so it is translated once (SparkEngine caches translations) and can be 
 House rules the queries follow (docs/engine.md explains each):
 
 * every computed column has an alias;
-* every ordered window and ordered aggregate ends with a unique tie-breaker
-  (``ts, event_id``), so equal timestamps give the same answer on every engine and run;
-  ``arg_min``/``arg_max`` take a struct ``struct_pack(t := ts, id := event_id)`` for the
-  same reason;
+* every ordered window and ordered aggregate ends with a tie-breaker unique per row that
+  both engines order alike: the row's arrival, ``_batch, _line`` (integers; a current row's
+  pair is unique). Not ``event_id``: GA4 and Mailchimp events have none, and equal
+  timestamps without it came out in different orders on Spark and DuckDB (the L demo).
+  ``arg_min``/``arg_max`` take a struct ``struct_pack(t := ts, b := _batch, l := _line)``
+  for the same reason. A result's own ``ORDER BY`` is unique too (``event_seq``,
+  ``session_no``), so both engines return the same rows in the same order;
 * seconds between timestamps are ``CAST(floor(epoch(ts)) AS BIGINT)`` differences, never
   ``date_diff`` on timestamps (DuckDB counts boundaries, Spark elapsed units);
 * aggregates whose result type differs between engines carry an explicit ``CAST``
@@ -45,7 +48,7 @@ ORDER BY customer_id
 
 EVENT_GAPS = """
 WITH e AS (
-    SELECT customer_id, event_id, ts, event_type, channel,
+    SELECT customer_id, event_id, ts, event_type, channel, _batch, _line,
            CAST(floor(epoch(ts)) AS BIGINT) AS ts_s
     FROM events
     WHERE customer_id IS NOT NULL
@@ -61,8 +64,8 @@ SELECT
     ts_s - lag(ts_s) OVER w AS seconds_since_prev,
     lead(event_type) OVER w AS next_event_type
 FROM e
-WINDOW w AS (PARTITION BY customer_id ORDER BY ts, event_id)
-ORDER BY customer_id, ts, event_id
+WINDOW w AS (PARTITION BY customer_id ORDER BY ts, _batch, _line)
+ORDER BY customer_id, event_seq
 """
 
 EVENT_PATHS = """
@@ -70,8 +73,8 @@ SELECT
     customer_id,
     count(*) AS events,
     count(DISTINCT event_type) AS distinct_event_types,
-    string_agg(event_type, ' > ' ORDER BY ts, event_id) AS path,
-    arg_min(event_type, struct_pack(t := ts, id := event_id)) AS first_event_type,
+    string_agg(event_type, ' > ' ORDER BY ts, _batch, _line) AS path,
+    arg_min(event_type, struct_pack(t := ts, b := _batch, l := _line)) AS first_event_type,
     min(ts) AS first_event_at,
     max(ts) AS last_event_at
 FROM events
@@ -82,7 +85,7 @@ ORDER BY customer_id
 
 SESSIONS = """
 WITH e AS (
-    SELECT customer_id, event_id, ts, event_type,
+    SELECT customer_id, ts, event_type, _batch, _line,
            CAST(floor(epoch(ts)) AS BIGINT) AS ts_s
     FROM events
     WHERE customer_id IS NOT NULL
@@ -90,7 +93,7 @@ WITH e AS (
 flagged AS (
     SELECT *,
            CASE
-               WHEN ts_s - lag(ts_s) OVER (PARTITION BY customer_id ORDER BY ts, event_id)
+               WHEN ts_s - lag(ts_s) OVER (PARTITION BY customer_id ORDER BY ts, _batch, _line)
                     <= $gap_seconds THEN 0
                ELSE 1
            END AS starts_session
@@ -99,7 +102,7 @@ flagged AS (
 numbered AS (
     SELECT *,
            CAST(sum(starts_session) OVER (
-               PARTITION BY customer_id ORDER BY ts, event_id
+               PARTITION BY customer_id ORDER BY ts, _batch, _line
                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
            ) AS BIGINT) AS session_no
     FROM flagged
@@ -111,7 +114,7 @@ SELECT
     max(ts) AS session_end,
     max(ts_s) - min(ts_s) AS duration_s,
     count(*) AS events,
-    string_agg(event_type, ' > ' ORDER BY ts, event_id) AS path
+    string_agg(event_type, ' > ' ORDER BY ts, _batch, _line) AS path
 FROM numbered
 GROUP BY customer_id, session_no
 ORDER BY customer_id, session_no

@@ -5,6 +5,8 @@ WITH e AS (
     ts,
     event_type,
     channel,
+    _batch,
+    _line,
     CAST(FLOOR(UNIX_TIMESTAMP(ts)) AS BIGINT) AS ts_s
   FROM events
   WHERE
@@ -21,8 +23,10 @@ SELECT
   ts_s - LAG(ts_s) OVER w AS seconds_since_prev,
   LEAD(event_type) OVER w AS next_event_type
 FROM e
-WINDOW w AS (PARTITION BY customer_id ORDER BY ts NULLS LAST, event_id NULLS LAST)
+WINDOW w AS (
+  PARTITION BY customer_id
+  ORDER BY ts NULLS LAST, _batch NULLS LAST, _line NULLS LAST
+)
 ORDER BY
   customer_id NULLS LAST,
-  ts NULLS LAST,
-  event_id NULLS LAST
+  event_seq NULLS LAST

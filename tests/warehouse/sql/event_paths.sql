@@ -4,8 +4,9 @@ SELECT
   COUNT(DISTINCT event_type) AS distinct_event_types,
   LISTAGG(event_type, ' > ') WITHIN GROUP (ORDER BY
     ts NULLS LAST,
-    event_id NULLS LAST) AS path,
-  MIN_BY(event_type, STRUCT(ts AS t, event_id AS id)) AS first_event_type,
+    _batch NULLS LAST,
+    _line NULLS LAST) AS path,
+  MIN_BY(event_type, STRUCT(ts AS t, _batch AS b, _line AS l)) AS first_event_type,
   MIN(ts) AS first_event_at,
   MAX(ts) AS last_event_at
 FROM events

@@ -1,9 +1,10 @@
 WITH e AS (
   SELECT
     customer_id,
-    event_id,
     ts,
     event_type,
+    _batch,
+    _line,
     CAST(FLOOR(UNIX_TIMESTAMP(ts)) AS BIGINT) AS ts_s
   FROM events
   WHERE
@@ -12,7 +13,10 @@ WITH e AS (
   SELECT
     *,
     CASE
-      WHEN ts_s - LAG(ts_s) OVER (PARTITION BY customer_id ORDER BY ts NULLS LAST, event_id NULLS LAST) <= :gap_seconds
+      WHEN ts_s - LAG(ts_s) OVER (
+        PARTITION BY customer_id
+        ORDER BY ts NULLS LAST, _batch NULLS LAST, _line NULLS LAST
+      ) <= :gap_seconds
       THEN 0
       ELSE 1
     END AS starts_session
@@ -22,7 +26,7 @@ WITH e AS (
     *,
     CAST(SUM(starts_session) OVER (
       PARTITION BY customer_id
-      ORDER BY ts NULLS LAST, event_id NULLS LAST
+      ORDER BY ts NULLS LAST, _batch NULLS LAST, _line NULLS LAST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS BIGINT) AS session_no
   FROM flagged
@@ -36,7 +40,8 @@ SELECT
   COUNT(*) AS events,
   LISTAGG(event_type, ' > ') WITHIN GROUP (ORDER BY
     ts NULLS LAST,
-    event_id NULLS LAST) AS path
+    _batch NULLS LAST,
+    _line NULLS LAST) AS path
 FROM numbered
 GROUP BY
   customer_id,
