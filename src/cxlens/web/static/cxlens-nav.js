@@ -19,14 +19,13 @@
     });
   });
   document.addEventListener("click", function (e) { closeOthers(e.target); });
-  // On a phone the navigation starts closed (CSS hides it until .shown): the page's content
-  // comes first, and the Menu button opens it. The server renders it open, so that it
-  // works without this file (base.html's <noscript> style shows it).
+  // On a phone the navigation starts closed: the page's content comes first, and the Menu
+  // button opens it. The server renders it open (so it works without this file; base.html's
+  // <noscript> style shows it) and marked data-phone-closed, which hides it until here.
   var main = document.querySelector("details.mainnav");
   if (main) {
     if (window.matchMedia("(max-width: 700px)").matches) { main.open = false; }
-    main.classList.toggle("shown", main.open && !window.matchMedia("(max-width: 700px)").matches);
-    main.addEventListener("toggle", function () { main.classList.toggle("shown", main.open); });
+    main.removeAttribute("data-phone-closed");
   }
   document.addEventListener("focusin", function (e) { closeOthers(e.target); });
 })();
