@@ -2,8 +2,9 @@
 
 Everything that changes the warehouse happens in one transaction, so a batch that fails or
 whose process is killed leaves the warehouse exactly as it was. Every batch accounts for
-every row: ``rows_in = loaded + quarantined + duplicates`` (``changed`` rows are loaded rows
-that replace an older version of the same record).
+every row: ``rows_in = loaded + quarantined + duplicates + skipped`` (``changed`` rows are
+loaded rows that replace an older version of the same record; ``skipped`` rows are the
+totals, notes and footers of a report export, left out by :mod:`cxlens.ingest.report_rows`).
 """
 
 from __future__ import annotations
@@ -22,11 +23,18 @@ from pathlib import Path
 import duckdb
 
 from cxlens.errors import InputError, MappingUnsure
-from cxlens.ingest import identity
+from cxlens.ingest import identity, report_rows
 from cxlens.ingest.mapping import Mapping, detect_preset, load_mapping, load_preset
 from cxlens.ingest.propose import Proposal, profile_columns, propose
-from cxlens.ingest.transform import _reading_sample, compile_mapping, ident, lit
+from cxlens.ingest.transform import (
+    _reading_sample,
+    compile_mapping,
+    detect_formats,
+    ident,
+    lit,
+)
 from cxlens.schema import kind
+from cxlens.sources import lines
 from cxlens.sources.readers import (
     ReadOptions,
     Rejected,
@@ -45,6 +53,9 @@ FileSha = str | None | Callable[[], str]
 # ``_superseded_by`` of a row that failed validation while its batch loads: hidden from the
 # views at once, deleted right after COMMIT (see _load_staged for why not before).
 INVALID = 0
+# ``_superseded_by`` of a row left out as a total, a note or a footer: hidden and deleted the
+# same way, but counted as skipped, never quarantined.
+SKIPPED = -1
 STAGE = "_stage"
 # While a file is read and loaded, DuckDB may use at most this much memory (if its own limit
 # is not lower already): the text of a 10 M-row CSV is several GB uncompressed, and above the
@@ -66,6 +77,7 @@ class BatchResult:
     changed: int = 0
     quarantined: int = 0
     duplicates: int = 0
+    skipped: int = 0  # totals, notes, footers: left out (lines in ``skipped_sample``)
     customers: int | None = None
     notes: list[str] = field(default_factory=list)
     quarantine_sample: list[dict[str, object]] = field(default_factory=list)
@@ -74,10 +86,11 @@ class BatchResult:
     # ``field_warnings``; the records were loaded), and the first few of them.
     field_warnings: dict[str, int] = field(default_factory=dict)
     field_warning_sample: list[dict[str, object]] = field(default_factory=list)
+    skipped_sample: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def balanced(self) -> bool:
-        return self.rows_in == self.loaded + self.quarantined + self.duplicates
+        return self.rows_in == self.loaded + self.quarantined + self.duplicates + self.skipped
 
     def as_dict(self) -> dict[str, object]:
         return {**asdict(self), "balanced": self.balanced}
@@ -91,6 +104,8 @@ class Plan:
     staged: Staged
     how: str  # 'preset', 'mapping', 'detected preset', 'proposed'
     proposal: Proposal | None = None
+    # How each number and date column is read: "amount ('Summa'): thousands '.' decimal ','".
+    formats: list[str] = field(default_factory=list)
 
 
 def run_with_progress(con: duckdb.DuckDBPyConnection, sql: str,
@@ -212,7 +227,19 @@ def plan(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
                 proposal_path=str(out),
                 hint=f"edit {out} and run again with --mapping {out}",
             )
-    return Plan(mapping=m, staged=staged, how=how, proposal=proposal)
+    with _database_errors(str(path)), _reading_sample(str(path)):
+        found = detect_formats(con, m, staged, str(path))
+    if found.unsure and not accept_unsure:
+        out = (proposal_dir or path.parent) / f"{path.stem}.mapping.yml"
+        out.write_text(found.mapping.to_yaml(), encoding="utf-8")
+        staged.cleanup()
+        raise MappingUnsure(
+            "could not tell how a column writes its numbers or dates: "
+            + "; ".join(found.unsure), file=str(path), line=1, proposal_path=str(out),
+            hint=f"{out} has the guesses filled in: check them and run again with "
+                 f"--mapping {out} (docs/mapping.md, \"Numbers and dates\")")
+    return Plan(mapping=found.mapping, staged=staged, how=how, proposal=proposal,
+                formats=found.chosen)
 
 
 def ingest(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
@@ -281,6 +308,7 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
     result.notes += compiled.notes
     fields = [ident(f) for f in compiled.fields]
     _drop_invalid(con, k.table)  # left over by a process killed after its COMMIT
+    scans = ThreadPoolExecutor(1)
     con.execute("BEGIN TRANSACTION")
     try:
         batch = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchall()[0][0]
@@ -296,14 +324,20 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
                 # rows may be written in any order: faster, and 2.0 instead of 3.4 GB peak
                 # on 8 M Parquet rows.
                 con.execute("SET preserve_insertion_order = false")
+            # The empty lines DuckDB skips, found in a thread while it reads the file.
+            blanks = (scans.submit(lines.blank_lines, staged.read_path, staged.skip_rows + 1)
+                      if staged.read_path is not None and staged.line_offset is not None
+                      else None)
             try:
                 run_with_progress(
                     con,
                     f"INSERT INTO {k.table} ({', '.join(fields)}, _key, _hash, _idkey, _extra, "
                     f"_batch, _line, _superseded_by, _errors, _raw, _warnings) SELECT "
                     f"{', '.join(fields)}, _key, _hash, _idkey, _extra, {batch}, _line, "
-                    f"CASE WHEN len(_errors) > 0 THEN {INVALID} END, "
-                    f"CASE WHEN len(_errors) > 0 THEN _errors END, _raw, _warnings "
+                    f"CASE WHEN _skipped IS NOT NULL THEN {SKIPPED} "
+                    f"WHEN len(_errors) > 0 THEN {INVALID} END, "
+                    f"coalesce(_skipped, CASE WHEN len(_errors) > 0 THEN _errors END), _raw, "
+                    f"_warnings "
                     f"FROM ({compiled.sql})",
                     lambda frac: say("loading", 0.3 + 0.4 * frac))
             except FILE_ERRORS as exc:  # the file, read by this statement
@@ -311,16 +345,21 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
                 raise unreadable(exc, source_file) from None
             if staged.line_offset is not None:
                 _number_lines(con, k.table, this, staged.line_offset)
+            if blanks is not None:
+                staged.blank_lines = blanks.result()
             collect_rejects(con, staged)
             if not_utf8(staged) and staged.reread is not None:
                 raise _NotUtf8
             renumber_lines(con, staged, k.table, this)
         finally:
             _reset_insertion_order(con)
-        rows, invalid = con.execute(
-            f"SELECT count(*), count(_errors) FROM {k.table} WHERE {this}").fetchall()[0]
+        rows, invalid, skipped = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE _superseded_by = {INVALID}), "
+            f"count(*) FILTER (WHERE _superseded_by = {SKIPPED}) FROM {k.table} WHERE {this}"
+        ).fetchall()[0]
         if rows == 0 and not staged.rejected:
             raise header_only(Path(source_file))
+        footers = _footer_lines(con, k.table, this, staged)
         say("deduplicating", 0.7)
         _classify(con, k.table, k.name, batch, retrying)
         conflicts = _quarantine_conflicts(con, k.table, this, compiled.fields,
@@ -331,14 +370,18 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
         counts = dict(con.execute("SELECT status, count(*) FROM _class GROUP BY ALL").fetchall())
         rejects, held_rejects = _new_rejects(con, k.name, staged, retrying)
         skipped_invalid = counts.get("dup_file_invalid", 0) + counts.get("dup_quarantined", 0)
-        result.rows_in = rows + len(staged.rejected)
+        result.rows_in = rows + len(staged.rejected) + len(footers)
         result.changed = counts.get("changed", 0)
-        result.loaded = (rows - invalid - counts.get("dup_file", 0)
+        result.skipped = skipped + len(footers)
+        result.loaded = (rows - invalid - skipped - counts.get("dup_file", 0)
                          - counts.get("dup_existing", 0))
         result.quarantined = invalid - skipped_invalid + len(rejects)
         result.duplicates = (sum(counts.get(x, 0) for x in ("dup_file", "dup_existing"))
                              + skipped_invalid + held_rejects)
         result.quarantine_sample = _quarantine_preview(con, k.table, this, staged)
+        result.skipped_sample = _skipped_rows(con, k.table, this, footers)
+        if result.skipped:
+            result.notes.append(_skipped_note(result.skipped_sample, result.skipped))
         result.batch_id = None if dry_run else batch
         say("quarantine", 0.75)
         _write_quarantine(con, batch, k.table, k.name, source_file, staged, rejects)
@@ -368,15 +411,18 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
             result.customers = info["customers"]
         con.execute(
             "UPDATE batches SET finished_at = now(), rows_in = ?, loaded = ?, changed = ?, "
-            "quarantined = ?, duplicates = ?, file_sha256 = ? WHERE batch_id = ?",
+            "quarantined = ?, duplicates = ?, skipped = ?, file_sha256 = ? WHERE batch_id = ?",
             [result.rows_in, result.loaded, result.changed, result.quarantined,
-             result.duplicates, file_sha() if callable(file_sha) else file_sha, batch],
+             result.duplicates, result.skipped,
+             file_sha() if callable(file_sha) else file_sha, batch],
         )
         con.execute("COMMIT")
     except BaseException:
         _rollback_quietly(con)
         raise
-    if invalid:
+    finally:
+        scans.shutdown(wait=True)
+    if invalid or skipped:
         _drop_invalid(con, k.table)
     result.notes += lake.after_commit(con, k.name, batch)  # the Parquet mirror for Spark
     say("done", 1.0)
@@ -447,7 +493,7 @@ def _drop_invalid(con: duckdb.DuckDBPyConnection, table: str) -> None:
     marks rows. A process killed in between leaves them hidden from every view, and the
     next batch of the kind deletes them.
     """
-    con.execute(f"DELETE FROM {table} WHERE _superseded_by = {INVALID}")
+    con.execute(f"DELETE FROM {table} WHERE _superseded_by IN ({INVALID}, {SKIPPED})")
 
 
 def _reset_insertion_order(con: duckdb.DuckDBPyConnection) -> None:
@@ -482,7 +528,7 @@ def _classify(con: duckdb.DuckDBPyConnection, table: str, kind_name: str, batch:
         CREATE OR REPLACE TEMP TABLE _class AS
         WITH b AS (
             SELECT _line, _key, _hash, _errors IS NOT NULL AS bad
-            FROM {table} WHERE _batch = {batch}
+            FROM {table} WHERE _batch = {batch} AND _superseded_by IS DISTINCT FROM {SKIPPED}
         ), again_key AS (
             SELECT _key, min(_line) AS first_line, arg_min(_hash, _line) AS first_hash
             FROM b WHERE _key IS NOT NULL GROUP BY _key HAVING count(*) > 1
@@ -548,7 +594,8 @@ def _quarantine_conflicts(con: duckdb.DuckDBPyConnection, table: str, this: str,
         FROM (SELECT y._line, y._key FROM _class c JOIN {table} y
               ON y._line = c._line AND y.{this} WHERE c.status = 'conflict') c,
              (SELECT _key, min(_line) AS first_line FROM {table} WHERE {this}
-              AND _key IS NOT NULL GROUP BY _key) f
+              AND _key IS NOT NULL AND _superseded_by IS DISTINCT FROM {SKIPPED}
+              GROUP BY _key) f
         WHERE t.{this} AND t._line = c._line AND f._key = c._key
     """)
     con.execute("DELETE FROM _class WHERE status = 'conflict'")
@@ -591,6 +638,45 @@ def _write_field_warnings(con: duckdb.DuckDBPyConnection, batch: int, table: str
             [{"line": r[0], "column": r[1], "value": r[2], "reason": r[3]} for r in first])
 
 
+def _footer_lines(con: duckdb.DuckDBPyConnection, table: str, this: str,
+                  staged: Staged) -> list[Rejected]:
+    """Take the lines that could not be split into columns but are footers or totals of a
+    report (:func:`report_rows.footer_reason`) out of ``staged.rejected``; return them with
+    their reason. Runs only when some line was rejected."""
+    if not staged.rejected:
+        return []
+    last = con.execute(f"SELECT coalesce(max(_line), 0) FROM {table} WHERE {this} "
+                       f"AND _superseded_by IS DISTINCT FROM {SKIPPED}").fetchall()[0][0]
+    footers, kept = [], []
+    for r in staged.rejected:
+        why = report_rows.footer_reason(r, int(last), staged.delimiter)
+        if why:
+            footers.append(replace(r, reason=why))
+        else:
+            kept.append(r)
+    staged.rejected = kept
+    return footers
+
+
+def _skipped_rows(con: duckdb.DuckDBPyConnection, table: str, this: str,
+                  footers: list[Rejected], limit: int = 20) -> list[dict[str, object]]:
+    """The first skipped rows and footer lines: line, why, and the first value."""
+    rows = con.execute(
+        f"SELECT _line, _errors[1].reason, _errors[1].value FROM {table} "
+        f"WHERE {this} AND _superseded_by = {SKIPPED} ORDER BY _line LIMIT {limit}").fetchall()
+    out = [{"line": int(a), "reason": b, "value": c} for a, b, c in rows]
+    out += [{"line": r.line, "reason": r.reason, "value": r.raw.strip()[:80]} for r in footers]
+    return sorted(out, key=lambda d: int(d["line"]))[:limit]  # type: ignore[arg-type]
+
+
+def _skipped_note(sample: list[dict[str, object]], total: int) -> str:
+    lines = ", ".join(str(s["line"]) for s in sample[:10])
+    more = " …" if total > len(sample[:10]) else ""
+    kinds = sorted({str(s["reason"]) for s in sample})
+    return (f"left out {total:,} row(s) that are not data ({', '.join(kinds)}): "
+            f"line(s) {lines}{more}")
+
+
 def _reject_hash(r: Rejected) -> str:
     return "raw:" + hashlib.md5(r.raw.encode("utf-8")).hexdigest()
 
@@ -620,7 +706,7 @@ def _write_quarantine(con: duckdb.DuckDBPyConnection, batch: int, table: str, ki
                                 row_hash)
         SELECT {batch}, {lit(kind_name)}, {lit(source_file)}, t._line, t._errors[1].column,
                t._errors[1].value, {REASONS}, t._raw, t._hash::VARCHAR
-        FROM {table} t WHERE t._batch = {batch} AND t._errors IS NOT NULL
+        FROM {table} t WHERE t._batch = {batch} AND t._superseded_by = {INVALID}
           AND t._line NOT IN (SELECT _line FROM _class)
     """)
     if rejects:
@@ -637,7 +723,7 @@ def _quarantine_preview(con: duckdb.DuckDBPyConnection, table: str, this: str, s
                         limit: int = 10) -> list[dict[str, object]]:
     rows = con.execute(f"""
         SELECT t._line, t._errors[1].column, t._errors[1].value, {REASONS}
-        FROM {table} t WHERE t.{this} AND t._errors IS NOT NULL
+        FROM {table} t WHERE t.{this} AND t._superseded_by = {INVALID}
           AND t._line NOT IN (SELECT _line FROM _class)
         ORDER BY t._line LIMIT {limit}
     """).fetchall()

@@ -1,0 +1,85 @@
+"""Rows of a report export that are not data: totals, subtotals, report notes and footers,
+and SurveyMonkey's second header line. They are left out — never loaded — and counted as
+``skipped`` with their lines (issue 9: Google Ads' ``Total: Account`` rows were loaded as
+campaigns and its spend counted three times).
+
+A row is left out when
+
+- its first column is a total word (:data:`TOTAL_WORDS`, alone or followed by ``:``, ``-``
+  or ``(``: ``Total: Account``, ``Yhteensä``, ``Summa totalt``), or
+- it would fail validation anyway (a required field or the key missing or unreadable) and
+  any of its columns is such a total word, or its first value is a report note
+  (:data:`NOTE_RX`: ``Report generated…``, ``Raportti luotu…``, ``©…``), or one of its
+  values is an answer-type label of a survey export's second header line (``Response``,
+  ``Open-Ended Response``), or it has no value at all (a line of delimiters);
+- a line after the last data row that could not be split into the header's columns and
+  has one field, or any such line that is a total or a note (a footer).
+
+Title lines above the header are found by the reader (``sniff_title_lines``). Everything
+here is one SQL expression over the staged row plus a look at the few rejected lines, so
+a file without such rows costs one regular-expression match of its first column a row.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cxlens.sources.readers import Rejected
+
+TOTAL_WORDS = ("grand total", "sub-total", "subtotal", "totals", "total", "summa totalt",
+               "totalt", "summa", "yhteensä", "yhteensa", "kaikki yhteensä", "välisumma",
+               "delsumma", "kokonaissumma")
+TOTAL_RX = ("(?i)\\s*(?:" + "|".join(re.escape(w) for w in TOTAL_WORDS)
+            + ")\\s*(?:[:(\\-–].*)?")
+NOTE_RX = ("(?i)^\\s*(?:report generated|generated (?:on|at|by)|created (?:on|at|by)"
+           "|exported (?:on|at|by)|downloaded (?:on|at)|raportti luotu|raportti on luotu"
+           "|luotu |rapport (?:skapad|genererad)|skapad |©|\\(c\\) ?[0-9]{4}|copyright"
+           "|all rights reserved|kaikki oikeudet)")
+SECOND_HEADER = ("Response", "Open-Ended Response", "Other (please specify)")
+_TOTAL = re.compile(TOTAL_RX.replace("(?i)", ""), re.IGNORECASE)
+_NOTE = re.compile(NOTE_RX.replace("(?i)", ""), re.IGNORECASE)
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def skip_expr(columns: list[str], errors: str) -> str:
+    """SQL: why the staged row (its columns named ``_c0``… ``_cN``) is left out, or NULL.
+    ``errors`` is the row's list of validation errors."""
+    cells = [f"nullif(trim(_c{i}), '')" for i in range(len(columns))]
+    first = cells[0]
+    any_total = " OR ".join(f"regexp_full_match({c}, {_lit(TOTAL_RX)})" for c in cells)
+    first_value = f"coalesce({', '.join(cells)})"
+    labels = ", ".join(_lit(s) for s in SECOND_HEADER)
+    header = " OR ".join(f"{c} IN ({labels})" for c in cells)
+    return (
+        f"CASE WHEN regexp_full_match({first}, {_lit(TOTAL_RX)}) THEN 'total row' "
+        f"WHEN len({errors}) > 0 THEN CASE "
+        f"WHEN {first_value} IS NULL THEN 'empty line' "
+        f"WHEN {any_total} THEN 'total row' "
+        f"WHEN regexp_matches({first_value}, {_lit(NOTE_RX)}) THEN 'report note' "
+        f"WHEN {header} THEN 'second header line' END END"
+    )
+
+
+def first_value_expr(columns: list[str]) -> str:
+    """SQL: the row's first non-empty value (shown for a skipped row)."""
+    return "coalesce(" + ", ".join(f"nullif(trim(_c{i}), '')" for i in range(len(columns))) + ")"
+
+
+def footer_reason(r: Rejected, last_line: int, delimiter: str | None) -> str | None:
+    """Why a line that could not be split into columns is a footer or total, or None when
+    it is a broken data line (quarantined)."""
+    text = r.raw.strip().strip('"').strip()
+    if not text:
+        return "empty line"
+    first = text.split(delimiter or ",")[0].strip().strip('"') if delimiter else text
+    if _TOTAL.fullmatch(first):
+        return "total row"
+    if _NOTE.match(first) or _NOTE.match(text):
+        return "report note"
+    fewer = r.reason.startswith("too few columns")
+    if r.line > last_line and fewer and (delimiter is None or delimiter not in r.raw):
+        return "footer"
+    return None
