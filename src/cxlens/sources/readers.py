@@ -22,6 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from cxlens.errors import InputError
+from cxlens.sources import lines
 from cxlens.sources._excel_child import unique_names
 
 Con = duckdb.DuckDBPyConnection
@@ -81,6 +82,11 @@ class Staged:
     line_offset: int | None = None
     # Reads the same file again with another encoding (a UTF-8 read that met other bytes).
     reread: Callable[[str], Staged] | None = None
+    # The CSV file DuckDB reads (the export, or its UTF-8 copy), and the empty lines after
+    # its header that DuckDB skips without a trace (set by the loader, see
+    # :func:`cxlens.sources.lines.blank_lines`): lines to count when numbering rows.
+    read_path: Path | None = None
+    blank_lines: list[int] = field(default_factory=list)
 
     def cleanup(self) -> None:
         for f in self.temp_files:
@@ -199,17 +205,25 @@ def sniff_title_lines(text: str, delimiter: str) -> int:
     return first if all(c < typical for c in counts[:first]) else 0
 
 
-def _transcode(path: Path, encoding: str) -> tuple[Path, list[int]]:
-    """Write a UTF-8 copy; with ``utf-8-mixed`` each line that is not UTF-8 is read as cp1252."""
+def _transcode(path: Path, encoding: str,
+               newlines: bool = False) -> tuple[Path, list[int]]:
+    """Write a UTF-8 copy; with ``utf-8-mixed`` each line that is not UTF-8 is read as cp1252;
+    with ``newlines`` every ``\r\n`` becomes ``\n`` (a file whose line endings change
+    half-way, which DuckDB reads as no rows)."""
     fd, name = tempfile.mkstemp(prefix="cxlens-", suffix=".csv")
     out = Path(name)
     repaired: list[int] = []
     with open(path, "rb") as src, open(fd, "w", encoding="utf-8", newline="") as dst:
         if encoding != "utf-8-mixed":
             dec = codecs.getincrementaldecoder(encoding)(errors="replace")
+            held = ""  # a \r at the end of a chunk, whose \n may start the next one
             for chunk in iter(lambda: src.read(1 << 22), b""):
-                dst.write(dec.decode(chunk))
-            dst.write(dec.decode(b"", final=True))
+                text = held + dec.decode(chunk)
+                if newlines:
+                    held = "\r" if text.endswith("\r") else ""
+                    text = (text[:-1] if held else text).replace("\r\n", "\n")
+                dst.write(text)
+            dst.write(held + dec.decode(b"", final=True))
         else:
             for no, raw in enumerate(src, start=1):
                 try:
@@ -264,8 +278,12 @@ def _stage_csv(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
         shown = ", ".join(map(str, repaired[:5])) + (" …" if len(repaired) > 5 else "")
         notes.append(f"{len(repaired)} line(s) were not UTF-8 and were read as Windows-1252 "
                      f"(lines {shown}); check those characters")
-    elif encoding != "utf-8":
-        target, _ = _transcode(path, encoding)
+    elif encoding != "utf-8" or lines.mixed_newlines(head):
+        target, _ = _transcode(path, "utf-8-sig" if encoding == "utf-8" else encoding,
+                               newlines=lines.mixed_newlines(head))
+        if lines.mixed_newlines(head):
+            notes.append("the line endings change within the file (\\n and \\r\\n); "
+                         "read as one kind")
     if target != path:
         temp.append(target)
     cols = _csv_header(target, delimiter, skip)
@@ -288,7 +306,7 @@ def _stage_csv(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
                 f"rejects_table='{rej}', rejects_scan='{table}_scan'))"),
         sample=f"(SELECT * FROM {read}) LIMIT {SAMPLE_ROWS})",
         columns=cols, rejects_table=rej, encoding=encoding, delimiter=delimiter,
-        notes=notes, temp_files=temp, skip_rows=skip, line_offset=2 + skip,
+        notes=notes, temp_files=temp, skip_rows=skip, line_offset=2 + skip, read_path=target,
         reread=lambda enc: _stage_csv(con, path, table, replace(opts, encoding=enc)),
     )
 
@@ -320,8 +338,9 @@ def renumber_lines(con: duckdb.DuckDBPyConnection, staged: Staged, table: str,
                    where: str = "true") -> None:
     """Give the good rows (of ``table`` matching ``where``) their physical line numbers,
     which the rejected lines shifted."""
-    if staged.rejected:
-        _renumber_lines(con, table, where, [r.line for r in staged.rejected], staged.skip_rows)
+    gaps = [r.line for r in staged.rejected] + staged.blank_lines
+    if gaps:  # an empty line is a line without a row, as a rejected one is
+        _renumber_lines(con, table, where, gaps, staged.skip_rows)
 
 
 def _csv_header(path: Path, delimiter: str, skip: int = 0) -> list[str]:
