@@ -243,11 +243,13 @@ def detect_formats(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
     rules = dict(m.columns)
     chosen: list[str] = []
     unsure: list[str] = []
+    cols = {fname: resolve_column(rule, staged.columns, fname, origin)  # the first missing
+            for fname, rule in m.columns.items() if rule.column}  # one is named, in order
     for fname, rule in m.columns.items():
         f = k.get(fname)
         if not rule.column or f.type not in ("timestamp", "date", "decimal", "integer"):
             continue
-        col = resolve_column(rule, staged.columns, fname, origin)
+        col = cols[fname]
         raw = formats.no_placeholder(raw_expr(rule, col))
         where = f"{fname} ({col!r})"
         if f.type in ("decimal", "integer"):
