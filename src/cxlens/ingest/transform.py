@@ -105,7 +105,8 @@ def _sniff_ts(con: duckdb.DuckDBPyConnection, sample: str, raw: str,
     found = formats.decide_date(formats.date_stats(con, sample, raw), country=country)
     if found is not None:
         return found
-    tests = {"iso": f"try_cast({raw} AS TIMESTAMPTZ)"}
+    tests = {"iso": f"CASE WHEN regexp_matches({raw}, '^[0-9]{{4}}-') THEN "
+                    f"try_cast({raw} AS TIMESTAMPTZ) END"}  # as ts_expr reads it
     tests.update({f: f"try_strptime({raw}, {lit(f)})" for f in TS_FORMATS})
     epoch = "'[0-9]{10}|[0-9]{13}|[0-9]{16}'"
     tests["epoch"] = f"CASE WHEN regexp_full_match({raw}, {epoch}) THEN 1 END"
