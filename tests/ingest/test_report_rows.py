@@ -180,3 +180,18 @@ def test_the_chosen_formats_are_in_the_plan_and_stored_with_the_batch(tmp_path: 
         assert stored["columns"]["amount"]["decimal"] == "."
     finally:
         cm.__exit__(None, None, None)
+
+
+def test_a_ga4_ui_export_reports_a_bad_row_at_its_physical_line(tmp_path: Path) -> None:
+    head = ("# ----------------------------------------\n# Ecommerce purchases\n"
+            "# Account: Example Oy\n#\n# Start date: 20241001\n# End date: 20241003\n"
+            "# ----------------------------------------\n")
+    text = (head + "Transaction ID,Date,Purchase revenue,Ecommerce purchases\n"
+            "T1,20241001,347.19,1\nT2,20241002,oops,1\n\nT3,20241003,39.63,1\n")
+    con, cm, r = load(tmp_path, text, kind="orders", name="ga4.csv")
+    try:
+        assert (r.loaded, r.quarantined) == (2, 1)
+        assert r.quarantine_sample[0]["line"] == 10  # the header is on line 8
+        assert con.execute("SELECT _line FROM orders ORDER BY 1").fetchall() == [(9,), (12,)]
+    finally:
+        cm.__exit__(None, None, None)

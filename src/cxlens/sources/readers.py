@@ -191,14 +191,17 @@ def _first_line(text: str) -> str:
 def sniff_title_lines(text: str, delimiter: str) -> int:
     """Lines above the header (report titles, date ranges), as Google Ads and others write.
 
-    The header is the first line with as many fields as most of the following lines; only
-    lines with fewer fields before it count as titles. Fields are counted quote-aware.
+    The header is the first line with as many fields as most of the non-empty lines of the
+    lower half of the sniffed text (the data: a short export can have more title lines than
+    data rows, as a GA4 report with ten ``#`` lines); only lines with fewer fields before it
+    count as titles. Fields are counted quote-aware.
     """
     lines = text.splitlines()[:30]
     if len(lines) < 3:
         return 0
     counts = [len(next(csv.reader([ln], delimiter=delimiter), [])) for ln in lines[:-1]]
-    typical = max(set(counts[1:]), key=counts[1:].count)
+    data = [c for c in counts[max(1, len(counts) // 2):] if c > 0] or counts[1:]
+    typical = max(set(data), key=data.count)
     if typical <= 1 or counts[0] >= typical:
         return 0
     first = next((i for i, c in enumerate(counts) if c == typical), 0)
