@@ -259,3 +259,15 @@ def test_dates_written_in_a_locale_style_read_back(con, dates, style) -> None:
     from cxlens.ingest.transform import ts_expr
     got = con.execute(f"SELECT {ts_expr('v', list(found.formats))} FROM s").fetchall()
     assert [g[0].date() for g in got] == dates, (texts, found)
+
+
+@pytest.mark.fuzz
+@FUZZ
+@given(values=st.lists(st.integers(min_value=0, max_value=10**12), min_size=1, max_size=8),
+       style=st.sampled_from(sorted(STYLES)))
+def test_counts_written_in_a_locale_style_read_back(con, values, style) -> None:
+    thousands, _ = STYLES[style]
+    texts = [write_number(Decimal(v), thousands, "").removesuffix("00") for v in values]
+    # A count has no decimals: 1.234 and 1,234 are thousands in an integer field.
+    _, got = read_numbers(con, texts, integer=True)
+    assert got == [Decimal(v).normalize() for v in values], texts

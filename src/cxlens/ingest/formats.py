@@ -302,7 +302,9 @@ def decide_date(s: DateStats, *, country: str | None = None) -> DateFormat | Non
     if parsed + s.iso < 0.5 * s.values or parsed == 0:
         return None
     rest = s.numeric - s.year_first4
-    if rest == 0:
+    if s.numeric == 0:  # only month names: the parser reads them in any order
+        order, why = "day-first", "month names"
+    elif rest == 0:
         order, why = "year-first", ""
     elif s.max_first > 31 or (s.dashed == rest and s.short_year_last == rest
                                and s.max_third <= 31 and s.max_second <= 12
