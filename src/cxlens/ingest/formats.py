@@ -49,8 +49,10 @@ def lit(value: str) -> str:
 
 
 def no_placeholder(raw: str) -> str:
-    """``raw``, or NULL when it is a placeholder such as ``--`` or ``n/a``."""
-    return f"CASE WHEN regexp_full_match({raw}, {lit(_PLACEHOLDER_RX)}) THEN NULL ELSE {raw} END"
+    """``raw``, or NULL when it is a placeholder such as ``--`` or ``n/a``. Placeholders are
+    at most 4 bytes, and ``strlen`` is the stored length: most values skip the match."""
+    return (f"CASE WHEN strlen({raw}) <= 4 AND regexp_full_match({raw}, "
+            f"{lit(_PLACEHOLDER_RX)}) THEN NULL ELSE {raw} END")
 
 
 # --------------------------------------------------------------------------- numbers

@@ -324,10 +324,10 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
                 # rows may be written in any order: faster, and 2.0 instead of 3.4 GB peak
                 # on 8 M Parquet rows.
                 con.execute("SET preserve_insertion_order = false")
-            # The empty lines DuckDB skips, found in a thread while it reads the file.
-            blanks = (scans.submit(lines.blank_lines, staged.read_path, staged.skip_rows + 1)
-                      if staged.read_path is not None and staged.line_offset is not None
-                      else None)
+            # The file's lines, counted in a thread while DuckDB reads it (empty lines below).
+            counted = (scans.submit(lines.count_lines, staged.read_path)
+                       if staged.read_path is not None and staged.line_offset is not None
+                       else None)
             try:
                 run_with_progress(
                     con,
@@ -345,11 +345,12 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
                 raise unreadable(exc, source_file) from None
             if staged.line_offset is not None:
                 _number_lines(con, k.table, this, staged.line_offset)
-            if blanks is not None:
-                staged.blank_lines = blanks.result()
+
             collect_rejects(con, staged)
             if not_utf8(staged) and staged.reread is not None:
                 raise _NotUtf8
+            if counted is not None:
+                _find_blank_lines(con, k.table, this, staged, counted.result())
             renumber_lines(con, staged, k.table, this)
         finally:
             _reset_insertion_order(con)
@@ -636,6 +637,17 @@ def _write_field_warnings(con: duckdb.DuckDBPyConnection, batch: int, table: str
         "ORDER BY line, \"column\" LIMIT 10", [batch]).fetchall()
     return ({str(c): int(n) for c, n in counts.items()},
             [{"line": r[0], "column": r[1], "value": r[2], "reason": r[3]} for r in first])
+
+
+def _find_blank_lines(con: duckdb.DuckDBPyConnection, table: str, this: str, staged: Staged,
+                      counted: int) -> None:
+    """The empty lines DuckDB skipped: searched for only when the file has more lines than
+    its titles, header, rows and rejected lines (an empty line, or a value with a line
+    break in it)."""
+    rows = con.execute(f"SELECT count(*) FROM {table} WHERE {this}").fetchall()[0][0]
+    if counted > staged.skip_rows + 1 + rows + len(staged.rejected):
+        assert staged.read_path is not None
+        staged.blank_lines = lines.blank_lines(staged.read_path, staged.skip_rows + 1)
 
 
 def _footer_lines(con: duckdb.DuckDBPyConnection, table: str, this: str,

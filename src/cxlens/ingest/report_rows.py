@@ -30,7 +30,7 @@ TOTAL_WORDS = ("grand total", "sub-total", "subtotal", "totals", "total", "summa
                "totalt", "summa", "yhteensä", "yhteensa", "kaikki yhteensä", "välisumma",
                "delsumma", "kokonaissumma")
 TOTAL_RX = ("(?i)\\s*(?:" + "|".join(re.escape(w) for w in TOTAL_WORDS)
-            + ")\\s*(?:[:(\\-–].*)?")
+            + ")\\s*(?:[:(\\-–].*)?\\s*")
 NOTE_RX = ("(?i)^\\s*(?:report generated|generated (?:on|at|by)|created (?:on|at|by)"
            "|exported (?:on|at|by)|downloaded (?:on|at)|raportti luotu|raportti on luotu"
            "|luotu |rapport (?:skapad|genererad)|skapad |©|\\(c\\) ?[0-9]{4}|copyright"
@@ -48,7 +48,7 @@ def skip_expr(columns: list[str], errors: str) -> str:
     """SQL: why the staged row (its columns named ``_c0``… ``_cN``) is left out, or NULL.
     ``errors`` is the row's list of validation errors."""
     cells = [f"nullif(trim(_c{i}), '')" for i in range(len(columns))]
-    first = cells[0]
+    first = "_c0"  # TOTAL_RX allows the spaces around: no trim on every row
     any_total = " OR ".join(f"regexp_full_match({c}, {_lit(TOTAL_RX)})" for c in cells)
     first_value = f"coalesce({', '.join(cells)})"
     labels = ", ".join(_lit(s) for s in SECOND_HEADER)

@@ -347,6 +347,7 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
     k = kind(m.kind)
     notes: list[str] = []
     raws: dict[str, str] = {}
+    hashed: dict[str, str] = {}  # the values the content hash covers, as before issue 9
     sources: dict[str, str | None] = {}
     for fname, rule in m.columns.items():
         col = resolve_column(rule, columns, fname, origin) if rule.column else None
@@ -356,6 +357,7 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
         if col and (f.is_identity or fname in ("country", "currency")):
             raws[fname] = canonical.not_null_word(raws[fname])
         elif col and f.type in ("timestamp", "date", "decimal", "integer"):
+            hashed[fname] = raws[fname]
             raws[fname] = formats.no_placeholder(raws[fname])  # "--", "n/a": no value
         sources[fname] = col
     missing = [r for r in k.required if r not in raws]
@@ -409,7 +411,7 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
                        "'no identifier (crm_id, email, loyalty_id or phone)' END"))
     # chr(30) marks a missing value, so that values shifting between columns still differ.
     content = "concat_ws(chr(31), " + ", ".join(
-        [f"coalesce({raws[n]}, chr(30))" for n in sorted(raws)]
+        [f"coalesce({hashed.get(n, raws[n])}, chr(30))" for n in sorted(raws)]
         + [f"coalesce({ident(c)}, chr(30))" for c in extra]) + ")"
     key_fields = list(m.key) if m.key else [n for n in k.key if n in typed]
     if k.name == "customers":
