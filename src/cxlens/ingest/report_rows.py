@@ -44,28 +44,32 @@ def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _values(columns: list[str]) -> str:
+    return "[" + ", ".join(f"_c{i}" for i in range(len(columns))) + "]"
+
+
 def skip_expr(columns: list[str], errors: str) -> str:
     """SQL: why the staged row (its columns named ``_c0``… ``_cN``) is left out, or NULL.
-    ``errors`` is the row's list of validation errors."""
-    cells = [f"nullif(trim(_c{i}), '')" for i in range(len(columns))]
-    first = "_c0"  # TOTAL_RX allows the spaces around: no trim on every row
-    any_total = " OR ".join(f"regexp_full_match({c}, {_lit(TOTAL_RX)})" for c in cells)
-    first_value = f"coalesce({', '.join(cells)})"
+    ``errors`` is the row's list of validation errors. A valid row costs one match of its
+    first column; the checks of all columns run on invalid rows only, as list lambdas (one
+    compiled expression each, however wide the file)."""
+    total = _lit(TOTAL_RX)
     labels = ", ".join(_lit(s) for s in SECOND_HEADER)
-    header = " OR ".join(f"{c} IN ({labels})" for c in cells)
+    first = first_value_expr(columns)
     return (
-        f"CASE WHEN regexp_full_match({first}, {_lit(TOTAL_RX)}) THEN 'total row' "
+        f"CASE WHEN regexp_full_match(_c0, {total}) THEN 'total row' "
         f"WHEN len({errors}) > 0 THEN CASE "
-        f"WHEN {first_value} IS NULL THEN 'empty line' "
-        f"WHEN {any_total} THEN 'total row' "
-        f"WHEN regexp_matches({first_value}, {_lit(NOTE_RX)}) THEN 'report note' "
-        f"WHEN {header} THEN 'second header line' END END"
+        f"WHEN {first} IS NULL THEN 'empty line' "
+        f"WHEN len(list_filter({_values(columns)}, lambda x: regexp_full_match(x, {total})))"
+        f" > 0 THEN 'total row' "
+        f"WHEN regexp_matches({first}, {_lit(NOTE_RX)}) THEN 'report note' "
+        f"WHEN list_has_any({_values(columns)}, [{labels}]) THEN 'second header line' END END"
     )
 
 
 def first_value_expr(columns: list[str]) -> str:
     """SQL: the row's first non-empty value (shown for a skipped row)."""
-    return "coalesce(" + ", ".join(f"nullif(trim(_c{i}), '')" for i in range(len(columns))) + ")"
+    return f"list_filter({_values(columns)}, lambda x: trim(x) <> '')[1]"
 
 
 def footer_reason(r: Rejected, last_line: int, delimiter: str | None) -> str | None:

@@ -374,6 +374,17 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
         raws["source"] = lit(m.source)
     for fname, default in k.defaults.items():
         raws[fname] = f"coalesce({raws[fname]}, {lit(default)})" if fname in raws else lit(default)
+    # Each value read from a column is computed once a row, in a projection below the one
+    # that types and checks it: the checks name it several times, and a repeated CASE
+    # (placeholders, "null" words) is not shared by DuckDB.
+    layer = {}
+    for i, fname in enumerate(list(raws)):
+        if sources.get(fname):
+            layer[f"__raw{i}"] = raws[fname]
+            raws[fname] = ident(f"__raw{i}")
+    below = ", ".join(f"{e} AS {ident(a)}" for a, e in layer.items())
+    source = f"(SELECT *, {below} FROM {staged.source})" if layer else staged.source
+    sample = f"(SELECT *, {below} FROM {staged.sample})" if layer else staged.sample
     used = {c for c in sources.values() if c}
     rest = [c for c in columns if c not in used]
     # Unmapped columns are kept as a list of values; their names go to the batch once.
@@ -389,7 +400,7 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
         raw = raws[f.name]
         rule = m.columns.get(f.name, Rule(value="x"))
         with _reading_sample(origin):
-            typed[f.name] = typed_expr(f, raw, rule, m, con, staged.sample, notes,
+            typed[f.name] = typed_expr(f, raw, rule, m, con, sample, notes,
                                        typed.get("country") if sources.get("country")
                                        else None, vocabulary)
         if f.required:
@@ -436,7 +447,7 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
         f"{idkey} AS _idkey, {extra_list} AS _extra, "
         f"{errors} AS _errors, {warnings} AS _warnings, "
         f"{', '.join(f'{ident(c)} AS _c{i}' for i, c in enumerate(columns))}"
-        f" FROM {staged.source}"
+        f" FROM {source}"
     )
     raw_json = "to_json({" + ", ".join(f"{lit(c)}: _c{i}" for i, c in enumerate(columns)) + "})"
     # Totals, notes and footers of a report export: left out, with why (``_skipped``).
