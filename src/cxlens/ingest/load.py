@@ -40,6 +40,7 @@ from cxlens.sources.readers import (
     Rejected,
     Staged,
     collect_rejects,
+    find_blank_lines,
     header_only,
     not_utf8,
     renumber_lines,
@@ -53,9 +54,7 @@ FileSha = str | None | Callable[[], str]
 # ``_superseded_by`` of a row that failed validation while its batch loads: hidden from the
 # views at once, deleted right after COMMIT (see _load_staged for why not before).
 INVALID = 0
-# ``_superseded_by`` of a row left out as a total, a note or a footer: hidden and deleted the
-# same way, but counted as skipped, never quarantined.
-SKIPPED = -1
+SKIPPED = report_rows.SKIPPED
 STAGE = "_stage"
 # While a file is read and loaded, DuckDB may use at most this much memory (if its own limit
 # is not lower already): the text of a 10 M-row CSV is several GB uncompressed, and above the
@@ -350,7 +349,7 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
             if not_utf8(staged) and staged.reread is not None:
                 raise _NotUtf8
             if counted is not None:
-                _find_blank_lines(con, k.table, this, staged, counted.result())
+                find_blank_lines(con, staged, k.table, this, counted.result())
             renumber_lines(con, staged, k.table, this)
         finally:
             _reset_insertion_order(con)
@@ -360,7 +359,7 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
         ).fetchall()[0]
         if rows == 0 and not staged.rejected:
             raise header_only(Path(source_file))
-        footers = _footer_lines(con, k.table, this, staged)
+        footers = report_rows.take_footers(con, k.table, this, staged)
         say("deduplicating", 0.7)
         _classify(con, k.table, k.name, batch, retrying)
         conflicts = _quarantine_conflicts(con, k.table, this, compiled.fields,
@@ -380,9 +379,9 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
         result.duplicates = (sum(counts.get(x, 0) for x in ("dup_file", "dup_existing"))
                              + skipped_invalid + held_rejects)
         result.quarantine_sample = _quarantine_preview(con, k.table, this, staged)
-        result.skipped_sample = _skipped_rows(con, k.table, this, footers)
+        result.skipped_sample = report_rows.skipped_rows(con, k.table, this, footers)
         if result.skipped:
-            result.notes.append(_skipped_note(result.skipped_sample, result.skipped))
+            result.notes.append(report_rows.skipped_note(result.skipped_sample, result.skipped))
         result.batch_id = None if dry_run else batch
         say("quarantine", 0.75)
         _write_quarantine(con, batch, k.table, k.name, source_file, staged, rejects)
@@ -637,56 +636,6 @@ def _write_field_warnings(con: duckdb.DuckDBPyConnection, batch: int, table: str
         "ORDER BY line, \"column\" LIMIT 10", [batch]).fetchall()
     return ({str(c): int(n) for c, n in counts.items()},
             [{"line": r[0], "column": r[1], "value": r[2], "reason": r[3]} for r in first])
-
-
-def _find_blank_lines(con: duckdb.DuckDBPyConnection, table: str, this: str, staged: Staged,
-                      counted: int) -> None:
-    """The empty lines DuckDB skipped: searched for only when the file has more lines than
-    its titles, header, rows and rejected lines (an empty line, or a value with a line
-    break in it)."""
-    rows = con.execute(f"SELECT count(*) FROM {table} WHERE {this}").fetchall()[0][0]
-    if counted > staged.skip_rows + 1 + rows + len(staged.rejected):
-        assert staged.read_path is not None
-        staged.blank_lines = lines.blank_lines(staged.read_path, staged.skip_rows + 1)
-
-
-def _footer_lines(con: duckdb.DuckDBPyConnection, table: str, this: str,
-                  staged: Staged) -> list[Rejected]:
-    """Take the lines that could not be split into columns but are footers or totals of a
-    report (:func:`report_rows.footer_reason`) out of ``staged.rejected``; return them with
-    their reason. Runs only when some line was rejected."""
-    if not staged.rejected:
-        return []
-    last = con.execute(f"SELECT coalesce(max(_line), 0) FROM {table} WHERE {this} "
-                       f"AND _superseded_by IS DISTINCT FROM {SKIPPED}").fetchall()[0][0]
-    footers, kept = [], []
-    for r in staged.rejected:
-        why = report_rows.footer_reason(r, int(last), staged.delimiter)
-        if why:
-            footers.append(replace(r, reason=why))
-        else:
-            kept.append(r)
-    staged.rejected = kept
-    return footers
-
-
-def _skipped_rows(con: duckdb.DuckDBPyConnection, table: str, this: str,
-                  footers: list[Rejected], limit: int = 20) -> list[dict[str, object]]:
-    """The first skipped rows and footer lines: line, why, and the first value."""
-    rows = con.execute(
-        f"SELECT _line, _errors[1].reason, _errors[1].value FROM {table} "
-        f"WHERE {this} AND _superseded_by = {SKIPPED} ORDER BY _line LIMIT {limit}").fetchall()
-    out = [{"line": int(a), "reason": b, "value": c} for a, b, c in rows]
-    out += [{"line": r.line, "reason": r.reason, "value": r.raw.strip()[:80]} for r in footers]
-    return sorted(out, key=lambda d: int(d["line"]))[:limit]  # type: ignore[arg-type]
-
-
-def _skipped_note(sample: list[dict[str, object]], total: int) -> str:
-    lines = ", ".join(str(s["line"]) for s in sample[:10])
-    more = " …" if total > len(sample[:10]) else ""
-    kinds = sorted({str(s["reason"]) for s in sample})
-    return (f"left out {total:,} row(s) that are not data ({', '.join(kinds)}): "
-            f"line(s) {lines}{more}")
 
 
 def _reject_hash(r: Rejected) -> str:

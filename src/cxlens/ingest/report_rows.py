@@ -23,8 +23,15 @@ a file without such rows costs one regular-expression match of its first column 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from cxlens.sources.readers import Rejected
+import duckdb
+
+from cxlens.sources.readers import Rejected, Staged
+
+# ``_superseded_by`` of a row left out: hidden at once and deleted after COMMIT as an
+# invalid row is (``load.INVALID``), but counted as skipped, never quarantined.
+SKIPPED = -1
 
 TOTAL_WORDS = ("grand total", "sub-total", "subtotal", "totals", "total", "summa totalt",
                "totalt", "summa", "yhteensä", "yhteensa", "kaikki yhteensä", "välisumma",
@@ -87,3 +94,42 @@ def footer_reason(r: Rejected, last_line: int, delimiter: str | None) -> str | N
     if r.line > last_line and fewer and (delimiter is None or delimiter not in r.raw):
         return "footer"
     return None
+
+
+def take_footers(con: duckdb.DuckDBPyConnection, table: str, this: str,
+                  staged: Staged) -> list[Rejected]:
+    """Take the lines that could not be split into columns but are footers or totals of a
+    report (:func:`footer_reason`) out of ``staged.rejected``; return them with
+    their reason. Runs only when some line was rejected."""
+    if not staged.rejected:
+        return []
+    last = con.execute(f"SELECT coalesce(max(_line), 0) FROM {table} WHERE {this} "
+                       f"AND _superseded_by IS DISTINCT FROM {SKIPPED}").fetchall()[0][0]
+    footers, kept = [], []
+    for r in staged.rejected:
+        why = footer_reason(r, int(last), staged.delimiter)
+        if why:
+            footers.append(replace(r, reason=why))
+        else:
+            kept.append(r)
+    staged.rejected = kept
+    return footers
+
+
+def skipped_rows(con: duckdb.DuckDBPyConnection, table: str, this: str,
+                  footers: list[Rejected], limit: int = 20) -> list[dict[str, object]]:
+    """The first skipped rows and footer lines: line, why, and the first value."""
+    rows = con.execute(
+        f"SELECT _line, _errors[1].reason, _errors[1].value FROM {table} "
+        f"WHERE {this} AND _superseded_by = {SKIPPED} ORDER BY _line LIMIT {limit}").fetchall()
+    out = [{"line": int(a), "reason": b, "value": c} for a, b, c in rows]
+    out += [{"line": r.line, "reason": r.reason, "value": r.raw.strip()[:80]} for r in footers]
+    return sorted(out, key=lambda d: int(d["line"]))[:limit]  # type: ignore[arg-type]
+
+
+def skipped_note(sample: list[dict[str, object]], total: int) -> str:
+    lines = ", ".join(str(s["line"]) for s in sample[:10])
+    more = " …" if total > len(sample[:10]) else ""
+    kinds = sorted({str(s["reason"]) for s in sample})
+    return (f"left out {total:,} row(s) that are not data ({', '.join(kinds)}): "
+            f"line(s) {lines}{more}")

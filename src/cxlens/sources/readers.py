@@ -337,6 +337,18 @@ def collect_rejects(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
             staged.rejected.append(Rejected(int(line), _reject_reason(reason), raw or "", column))
 
 
+def find_blank_lines(con: duckdb.DuckDBPyConnection, staged: Staged, table: str, where: str,
+                     counted: int) -> None:
+    """Set ``staged.blank_lines``, the empty lines DuckDB skipped, before the rows (of
+    ``table`` matching ``where``) are renumbered. ``counted`` is the file's number of lines
+    (:func:`lines.count_lines`): the file is searched only when it has more lines than its
+    titles, header, rows and rejected lines (an empty line, or a value with a line break)."""
+    rows = con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchall()[0][0]
+    if staged.read_path is not None and (
+            counted > staged.skip_rows + 1 + rows + len(staged.rejected)):
+        staged.blank_lines = lines.blank_lines(staged.read_path, staged.skip_rows + 1)
+
+
 def renumber_lines(con: duckdb.DuckDBPyConnection, staged: Staged, table: str,
                    where: str = "true") -> None:
     """Give the good rows (of ``table`` matching ``where``) their physical line numbers,
