@@ -344,7 +344,6 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
                 raise unreadable(exc, source_file) from None
             if staged.line_offset is not None:
                 _number_lines(con, k.table, this, staged.line_offset)
-
             collect_rejects(con, staged)
             if not_utf8(staged) and staged.reread is not None:
                 raise _NotUtf8
