@@ -126,10 +126,14 @@ def measure(name: str, spec: dict, max_wait: float) -> dict:
         res = json.loads(out_file.read_text())
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    # CPU seconds of the child (all its threads): steadier than the wall clock when other
+    # processes share the cores.
     res.update(name=name, load=load, peak_rss_gb=round(usage.ru_maxrss / 1024 / 1024, 2),
-               rows_per_s=res["rows"] / res["seconds"])
+               rows_per_s=res["rows"] / res["seconds"],
+               cpu_s=round(usage.ru_utime + usage.ru_stime, 1))
     print(f"{res['rows']:,} rows in {res['seconds']:.1f} s "
-          f"({res['rows_per_s'] / 1e6:.2f} M rows/s), peak {res['peak_rss_gb']} GB")
+          f"({res['rows_per_s'] / 1e6:.2f} M rows/s, {res['cpu_s']} CPU-s), "
+          f"peak {res['peak_rss_gb']} GB")
     for sql, took in res.get("steps", []):
         print(f"      {took:7.2f} s  {sql}")
     return res

@@ -35,7 +35,8 @@ def batch_row(con: duckdb.DuckDBPyConnection, batch: int) -> dict[str, object]:
 
 
 def assert_balanced(con: duckdb.DuckDBPyConnection, result) -> dict[str, object]:
-    """rows in = loaded + quarantined + duplicates, in the result and in ``batches``."""
+    """rows in = loaded + quarantined + duplicates + skipped, in the result and in
+    ``batches``."""
     assert result.balanced, result
     row = batch_row(con, result.batch_id)
     assert row["rows_in"] == result.rows_in
@@ -43,7 +44,9 @@ def assert_balanced(con: duckdb.DuckDBPyConnection, result) -> dict[str, object]
     assert row["changed"] == result.changed
     assert row["quarantined"] == result.quarantined
     assert row["duplicates"] == result.duplicates
-    assert row["rows_in"] == row["loaded"] + row["quarantined"] + row["duplicates"]
+    assert row["skipped"] == result.skipped
+    assert row["rows_in"] == (row["loaded"] + row["quarantined"] + row["duplicates"]
+                              + row["skipped"])
     assert row["finished_at"] is not None
     return row
 

@@ -206,3 +206,28 @@ def test_script_with_unsure_mapping_exits_4_and_names_the_proposal(tmp_path):
     assert json.loads(pj.stdout)["proposal"] == str(proposal)
     s = json.loads(ok(cx("status", "-w", tmp_path / "ws", "--json")).stdout)
     assert s["batches"] == 0 and s["orders"] == 0
+
+
+REPORT = ("Sales report\nOctober 2024\norder_id;ts;amount;email\n"
+          "A1;1.10.2024;1.234,50;a@b.fi\nA2;2.10.24;99,00;c@d.fi\nYhteensä;;1.333,50;\n")
+
+
+def test_ingest_shows_formats_and_skipped_rows(tmp_path):
+    f = tmp_path / "report.csv"
+    f.write_text(REPORT, encoding="utf-8")
+    ws = tmp_path / "ws"
+    p = ok(cx("ingest", f, "--kind", "orders", "-w", ws, "--yes"))
+    assert "format: amount ('amount'): thousands '.' decimal ','" in p.stderr
+    assert "format: ts ('ts'): dates read as day-first" in p.stderr
+    assert "skipped" in p.stdout and "line 6: left out, total row" in p.stdout
+    data = json.loads(ok(cx("batches", "-w", ws, "--json")).stdout)
+    assert (data[0]["rows_in"], data[0]["loaded"], data[0]["skipped"]) == (3, 2, 1)
+
+
+def test_an_ambiguous_column_exits_4_with_a_draft(tmp_path):
+    f = tmp_path / "amb.csv"
+    f.write_text('order_id,ts,amount\nA1,2024-10-01,"1,234"\nA2,2024-10-02,"5,678"\n',
+                 encoding="utf-8")
+    err = user_error(cx("ingest", f, "--kind", "orders", "-w", tmp_path / "ws", "--yes"), 4)
+    assert "amount ('amount')" in err and "thousands" in err
+    assert (tmp_path / "amb.mapping.yml").exists()

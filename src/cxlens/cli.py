@@ -148,6 +148,8 @@ def show_plan(p: Any) -> None:
             f"sheet {p.staged.sheet!r}" if p.staged.sheet else ""]
     if any(read):
         err.print("read with " + ", ".join(x for x in read if x))
+    for f in getattr(p, "formats", []):  # how each number and date column is read
+        err.print("format: " + escape(f))
 
 
 def show_result(r: Any) -> None:
@@ -161,6 +163,8 @@ def show_result(r: Any) -> None:
     out.print(f"  loaded       {r.loaded:>12,}{changed}")
     out.print(f"  quarantined  {r.quarantined:>12,}")
     out.print(f"  duplicates   {r.duplicates:>12,}")
+    if r.skipped:
+        out.print(f"  skipped      {r.skipped:>12,}  (totals, notes, footers: not data)")
     if r.customers is not None:
         out.print(f"  customers    {r.customers:>12,} in the workspace")
     for note in r.notes:
@@ -174,6 +178,8 @@ def show_result(r: Any) -> None:
         for w in r.field_warning_sample[:5]:
             out.print(f"    line {w['line']}: {w['column']}: {w['reason']} "
                       f"(value {w['value']!r})")
+    for s in r.skipped_sample[:5]:
+        out.print(f"    line {s['line']}: left out, {s['reason']} (value {s['value']!r})")
     if r.quarantine_sample:
         out.print("  quarantined rows (first ones; `cxlens quarantine list` for all):")
         for q in r.quarantine_sample[:5]:
@@ -205,7 +211,7 @@ def batches(workspace: Workspace = DEFAULT_WORKSPACE, as_json: AsJson = False) -
     from cxlens.warehouse.store import open_warehouse
 
     keys = ["batch", "kind", "file", "started", "rows_in", "loaded", "changed", "quarantined",
-            "duplicates", "status"]
+            "duplicates", "skipped", "status"]
     server = server_for(workspace, "list the batches", as_json)
     if server is not None:
         listed = hand_over(server, "GET", "/batches")["batches"]
@@ -214,7 +220,7 @@ def batches(workspace: Workspace = DEFAULT_WORKSPACE, as_json: AsJson = False) -
         with open_warehouse(workspace, read_only=True) as con:
             rows = con.execute(
                 "SELECT batch_id, kind, source_file, started_at, rows_in, loaded, changed, "
-                "quarantined, duplicates, status FROM batches ORDER BY batch_id"
+                "quarantined, duplicates, skipped, status FROM batches ORDER BY batch_id"
             ).fetchall()
     items = [dict(zip(keys, r, strict=True)) for r in rows]
     if as_json:

@@ -2,8 +2,9 @@
 
 Everything that changes the warehouse happens in one transaction, so a batch that fails or
 whose process is killed leaves the warehouse exactly as it was. Every batch accounts for
-every row: ``rows_in = loaded + quarantined + duplicates`` (``changed`` rows are loaded rows
-that replace an older version of the same record).
+every row: ``rows_in = loaded + quarantined + duplicates + skipped`` (``changed`` rows are
+loaded rows that replace an older version of the same record; ``skipped`` rows are the
+totals, notes and footers of a report export, left out by :mod:`cxlens.ingest.report_rows`).
 """
 
 from __future__ import annotations
@@ -22,16 +23,24 @@ from pathlib import Path
 import duckdb
 
 from cxlens.errors import InputError, MappingUnsure
-from cxlens.ingest import identity
+from cxlens.ingest import identity, report_rows
 from cxlens.ingest.mapping import Mapping, detect_preset, load_mapping, load_preset
 from cxlens.ingest.propose import Proposal, profile_columns, propose
-from cxlens.ingest.transform import _reading_sample, compile_mapping, ident, lit
+from cxlens.ingest.transform import (
+    _reading_sample,
+    compile_mapping,
+    detect_formats,
+    ident,
+    lit,
+)
 from cxlens.schema import kind
+from cxlens.sources import lines
 from cxlens.sources.readers import (
     ReadOptions,
     Rejected,
     Staged,
     collect_rejects,
+    find_blank_lines,
     header_only,
     not_utf8,
     renumber_lines,
@@ -45,6 +54,7 @@ FileSha = str | None | Callable[[], str]
 # ``_superseded_by`` of a row that failed validation while its batch loads: hidden from the
 # views at once, deleted right after COMMIT (see _load_staged for why not before).
 INVALID = 0
+SKIPPED = report_rows.SKIPPED
 STAGE = "_stage"
 # While a file is read and loaded, DuckDB may use at most this much memory (if its own limit
 # is not lower already): the text of a 10 M-row CSV is several GB uncompressed, and above the
@@ -66,6 +76,7 @@ class BatchResult:
     changed: int = 0
     quarantined: int = 0
     duplicates: int = 0
+    skipped: int = 0  # totals, notes, footers: left out (lines in ``skipped_sample``)
     customers: int | None = None
     notes: list[str] = field(default_factory=list)
     quarantine_sample: list[dict[str, object]] = field(default_factory=list)
@@ -74,10 +85,11 @@ class BatchResult:
     # ``field_warnings``; the records were loaded), and the first few of them.
     field_warnings: dict[str, int] = field(default_factory=dict)
     field_warning_sample: list[dict[str, object]] = field(default_factory=list)
+    skipped_sample: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def balanced(self) -> bool:
-        return self.rows_in == self.loaded + self.quarantined + self.duplicates
+        return self.rows_in == self.loaded + self.quarantined + self.duplicates + self.skipped
 
     def as_dict(self) -> dict[str, object]:
         return {**asdict(self), "balanced": self.balanced}
@@ -91,6 +103,8 @@ class Plan:
     staged: Staged
     how: str  # 'preset', 'mapping', 'detected preset', 'proposed'
     proposal: Proposal | None = None
+    # How each number and date column is read: "amount ('Summa'): thousands '.' decimal ','".
+    formats: list[str] = field(default_factory=list)
 
 
 def run_with_progress(con: duckdb.DuckDBPyConnection, sql: str,
@@ -212,7 +226,19 @@ def plan(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
                 proposal_path=str(out),
                 hint=f"edit {out} and run again with --mapping {out}",
             )
-    return Plan(mapping=m, staged=staged, how=how, proposal=proposal)
+    with _database_errors(str(path)), _reading_sample(str(path)):
+        found = detect_formats(con, m, staged, str(path))
+    if found.unsure and not accept_unsure:
+        out = (proposal_dir or path.parent) / f"{path.stem}.mapping.yml"
+        out.write_text(found.mapping.to_yaml(), encoding="utf-8")
+        staged.cleanup()
+        raise MappingUnsure(
+            "could not tell how a column writes its numbers or dates: "
+            + "; ".join(found.unsure), file=str(path), line=1, proposal_path=str(out),
+            hint=f"{out} has the guesses filled in: check them and run again with "
+                 f"--mapping {out} (docs/mapping.md, \"Numbers and dates\")")
+    return Plan(mapping=found.mapping, staged=staged, how=how, proposal=proposal,
+                formats=found.chosen)
 
 
 def ingest(con: duckdb.DuckDBPyConnection, path: Path, kind_name: str | None, *,
@@ -281,6 +307,7 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
     result.notes += compiled.notes
     fields = [ident(f) for f in compiled.fields]
     _drop_invalid(con, k.table)  # left over by a process killed after its COMMIT
+    scans = ThreadPoolExecutor(1)
     con.execute("BEGIN TRANSACTION")
     try:
         batch = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchall()[0][0]
@@ -296,14 +323,20 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
                 # rows may be written in any order: faster, and 2.0 instead of 3.4 GB peak
                 # on 8 M Parquet rows.
                 con.execute("SET preserve_insertion_order = false")
+            # The file's lines, counted in a thread while DuckDB reads it (empty lines below).
+            counted = (scans.submit(lines.count_lines, staged.read_path)
+                       if staged.read_path is not None and staged.line_offset is not None
+                       else None)
             try:
                 run_with_progress(
                     con,
                     f"INSERT INTO {k.table} ({', '.join(fields)}, _key, _hash, _idkey, _extra, "
                     f"_batch, _line, _superseded_by, _errors, _raw, _warnings) SELECT "
                     f"{', '.join(fields)}, _key, _hash, _idkey, _extra, {batch}, _line, "
-                    f"CASE WHEN len(_errors) > 0 THEN {INVALID} END, "
-                    f"CASE WHEN len(_errors) > 0 THEN _errors END, _raw, _warnings "
+                    f"CASE WHEN _skipped IS NOT NULL THEN {SKIPPED} "
+                    f"WHEN len(_errors) > 0 THEN {INVALID} END, "
+                    f"coalesce(_skipped, CASE WHEN len(_errors) > 0 THEN _errors END), _raw, "
+                    f"_warnings "
                     f"FROM ({compiled.sql})",
                     lambda frac: say("loading", 0.3 + 0.4 * frac))
             except FILE_ERRORS as exc:  # the file, read by this statement
@@ -314,13 +347,18 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
             collect_rejects(con, staged)
             if not_utf8(staged) and staged.reread is not None:
                 raise _NotUtf8
+            if counted is not None:
+                find_blank_lines(con, staged, k.table, this, counted.result())
             renumber_lines(con, staged, k.table, this)
         finally:
             _reset_insertion_order(con)
-        rows, invalid = con.execute(
-            f"SELECT count(*), count(_errors) FROM {k.table} WHERE {this}").fetchall()[0]
+        rows, invalid, skipped = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE _superseded_by = {INVALID}), "
+            f"count(*) FILTER (WHERE _superseded_by = {SKIPPED}) FROM {k.table} WHERE {this}"
+        ).fetchall()[0]
         if rows == 0 and not staged.rejected:
             raise header_only(Path(source_file))
+        footers = report_rows.take_footers(con, k.table, this, staged)
         say("deduplicating", 0.7)
         _classify(con, k.table, k.name, batch, retrying)
         conflicts = _quarantine_conflicts(con, k.table, this, compiled.fields,
@@ -331,14 +369,18 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
         counts = dict(con.execute("SELECT status, count(*) FROM _class GROUP BY ALL").fetchall())
         rejects, held_rejects = _new_rejects(con, k.name, staged, retrying)
         skipped_invalid = counts.get("dup_file_invalid", 0) + counts.get("dup_quarantined", 0)
-        result.rows_in = rows + len(staged.rejected)
+        result.rows_in = rows + len(staged.rejected) + len(footers)
         result.changed = counts.get("changed", 0)
-        result.loaded = (rows - invalid - counts.get("dup_file", 0)
+        result.skipped = skipped + len(footers)
+        result.loaded = (rows - invalid - skipped - counts.get("dup_file", 0)
                          - counts.get("dup_existing", 0))
         result.quarantined = invalid - skipped_invalid + len(rejects)
         result.duplicates = (sum(counts.get(x, 0) for x in ("dup_file", "dup_existing"))
                              + skipped_invalid + held_rejects)
         result.quarantine_sample = _quarantine_preview(con, k.table, this, staged)
+        result.skipped_sample = report_rows.skipped_rows(con, k.table, this, footers)
+        if result.skipped:
+            result.notes.append(report_rows.skipped_note(result.skipped_sample, result.skipped))
         result.batch_id = None if dry_run else batch
         say("quarantine", 0.75)
         _write_quarantine(con, batch, k.table, k.name, source_file, staged, rejects)
@@ -368,15 +410,18 @@ def _load_staged(con: duckdb.DuckDBPyConnection, p: Plan, source_file: str,
             result.customers = info["customers"]
         con.execute(
             "UPDATE batches SET finished_at = now(), rows_in = ?, loaded = ?, changed = ?, "
-            "quarantined = ?, duplicates = ?, file_sha256 = ? WHERE batch_id = ?",
+            "quarantined = ?, duplicates = ?, skipped = ?, file_sha256 = ? WHERE batch_id = ?",
             [result.rows_in, result.loaded, result.changed, result.quarantined,
-             result.duplicates, file_sha() if callable(file_sha) else file_sha, batch],
+             result.duplicates, result.skipped,
+             file_sha() if callable(file_sha) else file_sha, batch],
         )
         con.execute("COMMIT")
     except BaseException:
         _rollback_quietly(con)
         raise
-    if invalid:
+    finally:
+        scans.shutdown(wait=True)
+    if invalid or skipped:
         _drop_invalid(con, k.table)
     result.notes += lake.after_commit(con, k.name, batch)  # the Parquet mirror for Spark
     say("done", 1.0)
@@ -447,7 +492,7 @@ def _drop_invalid(con: duckdb.DuckDBPyConnection, table: str) -> None:
     marks rows. A process killed in between leaves them hidden from every view, and the
     next batch of the kind deletes them.
     """
-    con.execute(f"DELETE FROM {table} WHERE _superseded_by = {INVALID}")
+    con.execute(f"DELETE FROM {table} WHERE _superseded_by IN ({INVALID}, {SKIPPED})")
 
 
 def _reset_insertion_order(con: duckdb.DuckDBPyConnection) -> None:
@@ -482,7 +527,7 @@ def _classify(con: duckdb.DuckDBPyConnection, table: str, kind_name: str, batch:
         CREATE OR REPLACE TEMP TABLE _class AS
         WITH b AS (
             SELECT _line, _key, _hash, _errors IS NOT NULL AS bad
-            FROM {table} WHERE _batch = {batch}
+            FROM {table} WHERE _batch = {batch} AND _superseded_by IS DISTINCT FROM {SKIPPED}
         ), again_key AS (
             SELECT _key, min(_line) AS first_line, arg_min(_hash, _line) AS first_hash
             FROM b WHERE _key IS NOT NULL GROUP BY _key HAVING count(*) > 1
@@ -548,7 +593,8 @@ def _quarantine_conflicts(con: duckdb.DuckDBPyConnection, table: str, this: str,
         FROM (SELECT y._line, y._key FROM _class c JOIN {table} y
               ON y._line = c._line AND y.{this} WHERE c.status = 'conflict') c,
              (SELECT _key, min(_line) AS first_line FROM {table} WHERE {this}
-              AND _key IS NOT NULL GROUP BY _key) f
+              AND _key IS NOT NULL AND _superseded_by IS DISTINCT FROM {SKIPPED}
+              GROUP BY _key) f
         WHERE t.{this} AND t._line = c._line AND f._key = c._key
     """)
     con.execute("DELETE FROM _class WHERE status = 'conflict'")
@@ -620,7 +666,7 @@ def _write_quarantine(con: duckdb.DuckDBPyConnection, batch: int, table: str, ki
                                 row_hash)
         SELECT {batch}, {lit(kind_name)}, {lit(source_file)}, t._line, t._errors[1].column,
                t._errors[1].value, {REASONS}, t._raw, t._hash::VARCHAR
-        FROM {table} t WHERE t._batch = {batch} AND t._errors IS NOT NULL
+        FROM {table} t WHERE t._batch = {batch} AND t._superseded_by = {INVALID}
           AND t._line NOT IN (SELECT _line FROM _class)
     """)
     if rejects:
@@ -637,7 +683,7 @@ def _quarantine_preview(con: duckdb.DuckDBPyConnection, table: str, this: str, s
                         limit: int = 10) -> list[dict[str, object]]:
     rows = con.execute(f"""
         SELECT t._line, t._errors[1].column, t._errors[1].value, {REASONS}
-        FROM {table} t WHERE t.{this} AND t._errors IS NOT NULL
+        FROM {table} t WHERE t.{this} AND t._superseded_by = {INVALID}
           AND t._line NOT IN (SELECT _line FROM _class)
         ORDER BY t._line LIMIT {limit}
     """).fetchall()

@@ -21,6 +21,8 @@ from cxlens.errors import InputError, UserError
 from cxlens.schema import KINDS, kind
 
 PRESET_PACKAGE = "cxlens.sources.presets"
+DECIMALS = (",", ".")
+THOUSANDS = (",", ".", "'", " ", "none")
 
 
 @dataclass
@@ -31,6 +33,8 @@ class Rule:
     value: str | None = None
     format: str | None = None
     decimal: str | None = None
+    # The thousands separator of a number column: ",", ".", "'", " " or "none" (issue 9).
+    thousands: str | None = None
     map: dict[str, str] | None = None
 
     def to_yaml(self) -> str | dict[str, Any]:
@@ -48,6 +52,9 @@ class Mapping:
     read: dict[str, str] = field(default_factory=dict)
     country: str = "FI"
     properties: str = "rest"
+    # Whether the mapping says its country (``country:``): only a stated country settles
+    # an ambiguous day/month order (docs/mapping.md, "Dates").
+    country_set: bool = False
     # The fields that identify a record when the kind's own key is absent or not stable
     # (a ticket export without an id): a row with the same values is a change of the
     # same record, not a new one (docs/mapping.md, "key").
@@ -110,11 +117,17 @@ def parse_mapping(data: Any, origin: str,
         if isinstance(spec, str):
             rules[fname] = Rule(column=spec)
         elif isinstance(spec, dict):
-            unknown = set(spec) - {"column", "value", "format", "decimal", "map"}
+            unknown = set(spec) - {"column", "value", "format", "decimal", "thousands", "map"}
             if unknown:
                 raise InputError(f"unknown key(s) {sorted(unknown)} for field {fname!r}",
                                  file=origin, line=line,
-                                 hint="use column, value, format, decimal, map")
+                                 hint="use column, value, format, decimal, thousands, map")
+            for opt, allowed in (("decimal", DECIMALS), ("thousands", THOUSANDS)):
+                if opt in spec and _opt_str(spec[opt]) not in allowed:
+                    raise InputError(
+                        f"{opt}: {spec[opt]!r} of field {fname!r} is not a separator cxlens "
+                        "reads", file=origin, line=line,
+                        hint=f"use one of {', '.join(repr(a) for a in allowed)}")
             if ("column" in spec) == ("value" in spec):
                 raise InputError(f"field {fname!r} needs exactly one of column: or value:",
                                  file=origin, line=line,
@@ -124,6 +137,7 @@ def parse_mapping(data: Any, origin: str,
                 value=_opt_str(spec.get("value")),
                 format=_opt_str(spec.get("format")),
                 decimal=_opt_str(spec.get("decimal")),
+                thousands=_opt_str(spec.get("thousands")),
                 map={str(a): str(b) for a, b in (spec.get("map") or {}).items()} or None,
             )
         else:
@@ -152,6 +166,7 @@ def parse_mapping(data: Any, origin: str,
         name=_opt_str(data.get("name")), description=_opt_str(data.get("description")),
         read={str(a): str(b) for a, b in (data.get("read") or {}).items()},
         country=str(data.get("country") or "FI").upper(), properties=props,
+        country_set=bool(data.get("country")),
         key=[str(f) for f in key] if key else None,
     )
 

@@ -24,17 +24,16 @@ import phonenumbers
 from rapidfuzz import process
 
 from cxlens.errors import InputError
-from cxlens.ingest import canonical
+from cxlens.ingest import canonical, formats, report_rows
 from cxlens.ingest.mapping import Mapping, Rule, wildcard
 from cxlens.schema import IDENTITY_TYPES, METRIC_SCALES, Field, kind
 from cxlens.sources.readers import Staged
 
+# Tried when the date parser of :mod:`cxlens.ingest.formats` does not read most values.
 TS_FORMATS = (
-    "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M",
-    "%d/%m/%Y", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M",
-    "%m/%d/%Y", "%Y%m%d", "%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M %z", "%d.%m.%Y klo %H.%M",
+    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d", "%Y%m%d", "%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M %z",
+    "%d.%m.%Y klo %H.%M",
 )
-CURRENCY_JUNK = r"[\s\x{00a0}\x{202f}€$£]|EUR|SEK|NOK|DKK|kr"
 
 
 @dataclass
@@ -99,9 +98,15 @@ def raw_expr(rule: Rule, column: str | None, trim: bool = True) -> str:
 # ------------------------------------------------------------------------ conversions
 
 
-def _sniff_ts(con: duckdb.DuckDBPyConnection, sample: str, raw: str) -> list[str]:
-    """Pick the timestamp formats that parse most of a sample of the column."""
-    tests = {"iso": f"try_cast({raw} AS TIMESTAMPTZ)"}
+def _sniff_ts(con: duckdb.DuckDBPyConnection, sample: str, raw: str,
+              country: str | None = None) -> formats.DateFormat:
+    """The column's date reading: the parser of :mod:`cxlens.ingest.formats` when it reads
+    most values, else the strptime formats that parse most of the sample."""
+    found = formats.decide_date(formats.date_stats(con, sample, raw), country=country)
+    if found is not None:
+        return found
+    tests = {"iso": f"CASE WHEN regexp_matches({raw}, '^[0-9]{{4}}-') THEN "
+                    f"try_cast({raw} AS TIMESTAMPTZ) END"}  # as ts_expr reads it
     tests.update({f: f"try_strptime({raw}, {lit(f)})" for f in TS_FORMATS})
     epoch = "'[0-9]{10}|[0-9]{13}|[0-9]{16}'"
     tests["epoch"] = f"CASE WHEN regexp_full_match({raw}, {epoch}) THEN 1 END"
@@ -111,17 +116,20 @@ def _sniff_ts(con: duckdb.DuckDBPyConnection, sample: str, raw: str) -> list[str
     ).fetchall()[0]
     total, hits = counts[0], dict(zip(tests, counts[1:], strict=True))
     if total == 0:
-        return ["iso"]
+        return formats.DateFormat(("iso",))
     ranked = sorted((h, -i, f) for i, (f, h) in enumerate(hits.items()) if h > 0)
     chosen = [f for _, _, f in reversed(ranked)]
-    return chosen[:3] or ["iso"]
+    return formats.DateFormat(tuple(chosen[:3] or ["iso"]))
 
 
-def ts_expr(raw: str, formats: list[str]) -> str:
+def ts_expr(raw: str, fmts: list[str]) -> str:
     parts = []
-    for f in formats:
-        if f == "iso":
-            parts.append(f"try_cast({raw} AS TIMESTAMPTZ)::TIMESTAMP")
+    for f in fmts:
+        if f == "iso":  # a four-digit year first: DuckDB reads 24-10-01 as the year 24
+            parts.append(f"CASE WHEN regexp_matches({raw}, '^[0-9]{{4}}-') THEN "
+                         f"try_cast({raw} AS TIMESTAMPTZ)::TIMESTAMP END")
+        elif f in formats.DATE_FIRST:
+            parts.append(formats.parsed_expr(raw, formats.DATE_FIRST[f]))
         elif f == "epoch":
             parts.append(
                 f"CASE length({raw}) WHEN 10 THEN to_timestamp(try_cast({raw} AS BIGINT))"
@@ -137,29 +145,28 @@ def ts_expr(raw: str, formats: list[str]) -> str:
             parts.append(f"make_timestamp(try_cast({raw} AS BIGINT))")
         elif "%z" in f or "%Z" in f:
             parts.append(f"try_strptime({raw}, {lit(f)})::TIMESTAMPTZ::TIMESTAMP")
+        elif "%Y" in f:  # a two-digit year read as %y (00-69: 20xx), never as the year 24
+            parts.append(f"CASE WHEN regexp_matches({raw}, '[0-9]{{4}}') THEN "
+                         f"try_strptime({raw}, {lit(f)}) ELSE "
+                         f"try_strptime({raw}, {lit(f.replace('%Y', '%y'))}) END::TIMESTAMP")
         else:
             parts.append(f"try_strptime({raw}, {lit(f)})::TIMESTAMP")
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
 
-def _sniff_decimal(con: duckdb.DuckDBPyConnection, sample: str, raw: str) -> str:
-    comma, dot = con.execute(
-        f"SELECT count(*) FILTER (WHERE regexp_matches({raw}, ',[0-9]{{1,2}}$|,[0-9]+$') "
-        f"AND NOT regexp_matches({raw}, '\\.[0-9]+$')), "
-        f"count(*) FILTER (WHERE regexp_matches({raw}, '\\.[0-9]+$')) "
-        f"FROM {sample}"
-    ).fetchall()[0]
-    return "," if comma > dot else "."
-
-
-def number_expr(raw: str, decimal: str, sql_type: str) -> str:
-    clean = f"regexp_replace({raw}, '{CURRENCY_JUNK}', '', 'g')"
-    if decimal == ",":
-        clean = f"replace(replace({clean}, '.', ''), ',', '.')"
-    else:
-        clean = f"replace({clean}, ',', '')"
-    clean = f"replace({clean}, '−', '-')"
-    return f"try_cast({clean} AS {sql_type})"
+def number_format(con: duckdb.DuckDBPyConnection, sample: str, raw: str, rule: Rule, f: Field,
+                  notes: list[str] | None = None) -> formats.NumberFormat:
+    """The rule's number format when it says both separators, else the one its column's
+    values show (with what the rule says taken into account)."""
+    if (rule.decimal and rule.thousands) or not rule.column:
+        return formats.decide_number(formats.NumberStats(), integer=f.type == "integer",
+                                     decimal=rule.decimal or ".", thousands=rule.thousands)
+    found = formats.decide_number(formats.number_stats(con, sample, raw),
+                                  integer=f.type == "integer", decimal=rule.decimal,
+                                  thousands=rule.thousands)
+    if notes is not None:
+        notes.append(f"{f.name}: {found.describe()}")
+    return found
 
 
 def email_expr(raw: str) -> str:
@@ -194,15 +201,15 @@ def typed_expr(f: Field, raw: str, rule: Rule, m: Mapping, con: duckdb.DuckDBPyC
     if f.type in ("timestamp", "date"):
         fmts = [x.strip() for x in rule.format.split("|")] if rule.format else None
         if fmts is None and rule.column:
-            fmts = _sniff_ts(con, sample, raw)
-            notes.append(f"{f.name}: dates read as {' | '.join(fmts)}")
+            found = _sniff_ts(con, sample, raw, m.country if m.country_set else None)
+            fmts = list(found.formats)
+            notes.append(f"{f.name}: dates read as {found.describe()}")
         e = ts_expr(raw, fmts or ["iso"])
         return f"({e})::DATE" if f.type == "date" else e
     if f.type in ("decimal", "integer"):
-        dec = rule.decimal or (_sniff_decimal(con, sample, raw) if rule.column else ".")
-        if not rule.decimal and rule.column and dec == ",":
-            notes.append(f"{f.name}: decimal comma")
-        return number_expr(raw, dec, "DECIMAL(18,4)" if f.type == "decimal" else "BIGINT")
+        fmt = number_format(con, sample, raw, rule, f, notes)
+        return formats.number_expr(raw, fmt, "DECIMAL(18,4)" if f.type == "decimal"
+                                   else "BIGINT")
     if f.name == "email":
         return email_expr(raw)
     if f.name == "phone":
@@ -216,6 +223,58 @@ def typed_expr(f: Field, raw: str, rule: Rule, m: Mapping, con: duckdb.DuckDBPyC
     if f.name in canonical.VOCABULARY_FIELDS and vocabulary is not None:
         return canonical.vocabulary_expr(raw, vocabulary.get(f.name, {}))
     return raw
+
+
+@dataclass
+class Formats:
+    """The number and date reading of every mapped number and date column, decided once per
+    file before loading: shown in the plan, stored with the batch (the mapping it stores
+    says them), and asked about when a column is ambiguous."""
+
+    mapping: Mapping  # the mapping with decimal:/thousands:/format: filled in
+    chosen: list[str]  # "impressions ('Impr.'): thousands ',' decimal '.'"
+    unsure: list[str]  # the ambiguous columns, as questions
+
+
+def detect_formats(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
+                   origin: str) -> Formats:
+    """Decide each number and date column's format from the staged sample (one aggregate
+    query a column); the rules are in :mod:`cxlens.ingest.formats`."""
+    k = kind(m.kind)
+    rules = dict(m.columns)
+    chosen: list[str] = []
+    unsure: list[str] = []
+    cols = {fname: resolve_column(rule, staged.columns, fname, origin)  # the first missing
+            for fname, rule in m.columns.items() if rule.column}  # one is named, in order
+    for fname, rule in m.columns.items():
+        f = k.get(fname)
+        if not rule.column or f.type not in ("timestamp", "date", "decimal", "integer"):
+            continue
+        col = cols[fname]
+        raw = formats.no_placeholder(raw_expr(rule, col))
+        where = f"{fname} ({col!r})"
+        if f.type in ("decimal", "integer"):
+            fmt = number_format(con, staged.sample, raw, rule, f)
+            rules[fname] = dataclasses.replace(rule, decimal=fmt.decimal,
+                                               thousands=fmt.thousands)
+            given = " (as the mapping says)" if rule.decimal and rule.thousands else ""
+            chosen.append(f"{where}: {fmt.describe()}{given}")
+            if fmt.ambiguous:
+                unsure.append(f"{where}: values like {fmt.sample!r} could have a thousands "
+                              "separator or a decimal one; say which with thousands: and "
+                              f"decimal: (e.g. thousands: {fmt.thousands!r} and decimal: "
+                              f"{fmt.decimal!r})")
+        elif rule.format:
+            chosen.append(f"{where}: dates read as {rule.format} (as the mapping says)")
+        else:
+            found = _sniff_ts(con, staged.sample, raw, m.country if m.country_set else None)
+            rules[fname] = dataclasses.replace(rule, format=" | ".join(found.formats))
+            chosen.append(f"{where}: dates read as {found.describe()}")
+            if found.ambiguous:
+                unsure.append(f"{where}: {found.sample!r} could be day-first or month-first "
+                              "(every day and month is 12 or less); say format: day-first or "
+                              "format: month-first, or the mapping's country:")
+    return Formats(dataclasses.replace(m, columns=rules), chosen, unsure)
 
 
 # ------------------------------------------------------------------------ checks
@@ -288,6 +347,7 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
     k = kind(m.kind)
     notes: list[str] = []
     raws: dict[str, str] = {}
+    hashed: dict[str, str] = {}  # the values the content hash covers, as before issue 9
     sources: dict[str, str | None] = {}
     for fname, rule in m.columns.items():
         col = resolve_column(rule, columns, fname, origin) if rule.column else None
@@ -296,6 +356,9 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
         raws[fname] = raw_expr(rule, col, trim=not plain)
         if col and (f.is_identity or fname in ("country", "currency")):
             raws[fname] = canonical.not_null_word(raws[fname])
+        elif col and f.type in ("timestamp", "date", "decimal", "integer"):
+            hashed[fname] = raws[fname]
+            raws[fname] = formats.no_placeholder(raws[fname])  # "--", "n/a": no value
         sources[fname] = col
     missing = [r for r in k.required if r not in raws]
     if missing:
@@ -311,6 +374,17 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
         raws["source"] = lit(m.source)
     for fname, default in k.defaults.items():
         raws[fname] = f"coalesce({raws[fname]}, {lit(default)})" if fname in raws else lit(default)
+    # Each value read from a column is computed once a row, in a projection below the one
+    # that types and checks it: the checks name it several times, and a repeated CASE
+    # (placeholders, "null" words) is not shared by DuckDB.
+    layer = {}
+    for i, fname in enumerate(list(raws)):
+        if sources.get(fname):
+            layer[f"__raw{i}"] = raws[fname]
+            raws[fname] = ident(f"__raw{i}")
+    below = ", ".join(f"{e} AS {ident(a)}" for a, e in layer.items())
+    source = f"(SELECT *, {below} FROM {staged.source})" if layer else staged.source
+    sample = f"(SELECT *, {below} FROM {staged.sample})" if layer else staged.sample
     used = {c for c in sources.values() if c}
     rest = [c for c in columns if c not in used]
     # Unmapped columns are kept as a list of values; their names go to the batch once.
@@ -326,7 +400,7 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
         raw = raws[f.name]
         rule = m.columns.get(f.name, Rule(value="x"))
         with _reading_sample(origin):
-            typed[f.name] = typed_expr(f, raw, rule, m, con, staged.sample, notes,
+            typed[f.name] = typed_expr(f, raw, rule, m, con, sample, notes,
                                        typed.get("country") if sources.get("country")
                                        else None, vocabulary)
         if f.required:
@@ -348,7 +422,7 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
                        "'no identifier (crm_id, email, loyalty_id or phone)' END"))
     # chr(30) marks a missing value, so that values shifting between columns still differ.
     content = "concat_ws(chr(31), " + ", ".join(
-        [f"coalesce({raws[n]}, chr(30))" for n in sorted(raws)]
+        [f"coalesce({hashed.get(n, raws[n])}, chr(30))" for n in sorted(raws)]
         + [f"coalesce({ident(c)}, chr(30))" for c in extra]) + ")"
     key_fields = list(m.key) if m.key else [n for n in k.key if n in typed]
     if k.name == "customers":
@@ -373,12 +447,17 @@ def compile_mapping(con: duckdb.DuckDBPyConnection, m: Mapping, staged: Staged,
         f"{idkey} AS _idkey, {extra_list} AS _extra, "
         f"{errors} AS _errors, {warnings} AS _warnings, "
         f"{', '.join(f'{ident(c)} AS _c{i}' for i, c in enumerate(columns))}"
-        f" FROM {staged.source}"
+        f" FROM {source}"
     )
     raw_json = "to_json({" + ", ".join(f"{lit(c)}: _c{i}" for i, c in enumerate(columns)) + "})"
+    # Totals, notes and footers of a report export: left out, with why (``_skipped``).
+    marked = f"SELECT *, {report_rows.skip_expr(columns, '_errors')} AS _skip FROM ({inner})"
     sql = (
-        f"SELECT * EXCLUDE ({', '.join(f'_c{i}' for i in range(len(columns)))}), "
-        f"CASE WHEN len(_errors) > 0 THEN {raw_json}::VARCHAR END AS _raw FROM ({inner})"
+        f"SELECT * EXCLUDE ({', '.join(f'_c{i}' for i in range(len(columns)))}, _skip), "
+        f"CASE WHEN len(_errors) > 0 OR _skip IS NOT NULL THEN {raw_json}::VARCHAR END AS _raw, "
+        f"CASE WHEN _skip IS NOT NULL THEN [{{'column': NULL::VARCHAR, 'value': "
+        f"{report_rows.first_value_expr(columns)}, 'reason': _skip}}] END AS _skipped "
+        f"FROM ({marked})"
     )
     return Compiled(sql=sql, fields=list(typed), notes=notes, extra_columns=extra,
                     key_fields=key_fields if k.name != "customers" else list(IDENTITY_TYPES),

@@ -22,6 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from cxlens.errors import InputError
+from cxlens.sources import lines
 from cxlens.sources._excel_child import unique_names
 
 Con = duckdb.DuckDBPyConnection
@@ -81,6 +82,11 @@ class Staged:
     line_offset: int | None = None
     # Reads the same file again with another encoding (a UTF-8 read that met other bytes).
     reread: Callable[[str], Staged] | None = None
+    # The CSV file DuckDB reads (the export, or its UTF-8 copy), and the empty lines after
+    # its header that DuckDB skips without a trace (set by the loader, see
+    # :func:`cxlens.sources.lines.blank_lines`): lines to count when numbering rows.
+    read_path: Path | None = None
+    blank_lines: list[int] = field(default_factory=list)
 
     def cleanup(self) -> None:
         for f in self.temp_files:
@@ -185,31 +191,42 @@ def _first_line(text: str) -> str:
 def sniff_title_lines(text: str, delimiter: str) -> int:
     """Lines above the header (report titles, date ranges), as Google Ads and others write.
 
-    The header is the first line with as many fields as most of the following lines; only
-    lines with fewer fields before it count as titles. Fields are counted quote-aware.
+    The header is the first line with as many fields as most of the non-empty lines of the
+    lower half of the sniffed text (the data: a short export can have more title lines than
+    data rows, as a GA4 report with ten ``#`` lines); only lines with fewer fields before it
+    count as titles. Fields are counted quote-aware.
     """
     lines = text.splitlines()[:30]
     if len(lines) < 3:
         return 0
     counts = [len(next(csv.reader([ln], delimiter=delimiter), [])) for ln in lines[:-1]]
-    typical = max(set(counts[1:]), key=counts[1:].count)
+    data = [c for c in counts[max(1, len(counts) // 2):] if c > 0] or counts[1:]
+    typical = max(set(data), key=data.count)
     if typical <= 1 or counts[0] >= typical:
         return 0
     first = next((i for i, c in enumerate(counts) if c == typical), 0)
     return first if all(c < typical for c in counts[:first]) else 0
 
 
-def _transcode(path: Path, encoding: str) -> tuple[Path, list[int]]:
-    """Write a UTF-8 copy; with ``utf-8-mixed`` each line that is not UTF-8 is read as cp1252."""
+def _transcode(path: Path, encoding: str,
+               newlines: bool = False) -> tuple[Path, list[int]]:
+    """Write a UTF-8 copy; with ``utf-8-mixed`` each line that is not UTF-8 is read as cp1252;
+    with ``newlines`` every ``\r\n`` becomes ``\n`` (a file whose line endings change
+    half-way, which DuckDB reads as no rows)."""
     fd, name = tempfile.mkstemp(prefix="cxlens-", suffix=".csv")
     out = Path(name)
     repaired: list[int] = []
     with open(path, "rb") as src, open(fd, "w", encoding="utf-8", newline="") as dst:
         if encoding != "utf-8-mixed":
             dec = codecs.getincrementaldecoder(encoding)(errors="replace")
+            held = ""  # a \r at the end of a chunk, whose \n may start the next one
             for chunk in iter(lambda: src.read(1 << 22), b""):
-                dst.write(dec.decode(chunk))
-            dst.write(dec.decode(b"", final=True))
+                text = held + dec.decode(chunk)
+                if newlines:
+                    held = "\r" if text.endswith("\r") else ""
+                    text = (text[:-1] if held else text).replace("\r\n", "\n")
+                dst.write(text)
+            dst.write(held + dec.decode(b"", final=True))
         else:
             for no, raw in enumerate(src, start=1):
                 try:
@@ -264,8 +281,12 @@ def _stage_csv(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
         shown = ", ".join(map(str, repaired[:5])) + (" …" if len(repaired) > 5 else "")
         notes.append(f"{len(repaired)} line(s) were not UTF-8 and were read as Windows-1252 "
                      f"(lines {shown}); check those characters")
-    elif encoding != "utf-8":
-        target, _ = _transcode(path, encoding)
+    elif encoding != "utf-8" or lines.mixed_newlines(head):
+        target, _ = _transcode(path, "utf-8-sig" if encoding == "utf-8" else encoding,
+                               newlines=lines.mixed_newlines(head))
+        if lines.mixed_newlines(head):
+            notes.append("the line endings change within the file (\\n and \\r\\n); "
+                         "read as one kind")
     if target != path:
         temp.append(target)
     cols = _csv_header(target, delimiter, skip)
@@ -288,7 +309,7 @@ def _stage_csv(con: Con, path: Path, table: str, opts: ReadOptions) -> Staged:
                 f"rejects_table='{rej}', rejects_scan='{table}_scan'))"),
         sample=f"(SELECT * FROM {read}) LIMIT {SAMPLE_ROWS})",
         columns=cols, rejects_table=rej, encoding=encoding, delimiter=delimiter,
-        notes=notes, temp_files=temp, skip_rows=skip, line_offset=2 + skip,
+        notes=notes, temp_files=temp, skip_rows=skip, line_offset=2 + skip, read_path=target,
         reread=lambda enc: _stage_csv(con, path, table, replace(opts, encoding=enc)),
     )
 
@@ -316,12 +337,25 @@ def collect_rejects(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
             staged.rejected.append(Rejected(int(line), _reject_reason(reason), raw or "", column))
 
 
+def find_blank_lines(con: duckdb.DuckDBPyConnection, staged: Staged, table: str, where: str,
+                     counted: int) -> None:
+    """Set ``staged.blank_lines``, the empty lines DuckDB skipped, before the rows (of
+    ``table`` matching ``where``) are renumbered. ``counted`` is the file's number of lines
+    (:func:`lines.count_lines`): the file is searched only when it has more lines than its
+    titles, header, rows and rejected lines (an empty line, or a value with a line break)."""
+    rows = con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchall()[0][0]
+    if staged.read_path is not None and (
+            counted > staged.skip_rows + 1 + rows + len(staged.rejected)):
+        staged.blank_lines = lines.blank_lines(staged.read_path, staged.skip_rows + 1)
+
+
 def renumber_lines(con: duckdb.DuckDBPyConnection, staged: Staged, table: str,
                    where: str = "true") -> None:
     """Give the good rows (of ``table`` matching ``where``) their physical line numbers,
     which the rejected lines shifted."""
-    if staged.rejected:
-        _renumber_lines(con, table, where, [r.line for r in staged.rejected], staged.skip_rows)
+    gaps = [r.line for r in staged.rejected] + staged.blank_lines
+    if gaps:  # an empty line is a line without a row, as a rejected one is
+        _renumber_lines(con, table, where, gaps, staged.skip_rows)
 
 
 def _csv_header(path: Path, delimiter: str, skip: int = 0) -> list[str]:

@@ -19,7 +19,7 @@ from cxlens.errors import UserError
 from cxlens.schema import KINDS, LINEAGE, SQL_TYPES, STAGING
 from cxlens.warehouse.engine import DuckDBEngine
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 DB_NAME = "warehouse.duckdb"
 
 # Customer data is for its owner only: files 0600, folders 0700. ``cxlens`` (every command,
@@ -58,7 +58,8 @@ CREATE TABLE IF NOT EXISTS batches (
     quarantined BIGINT NOT NULL DEFAULT 0,
     duplicates BIGINT NOT NULL DEFAULT 0,
     status VARCHAR NOT NULL DEFAULT 'loaded',
-    extra_columns VARCHAR[]
+    extra_columns VARCHAR[],
+    skipped BIGINT NOT NULL DEFAULT 0
 )"""
 
 _QUARANTINE = """
@@ -188,6 +189,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         _to_v4(con)
     if version < 5:
         _to_v5(con, fresh=version == 0)
+    if 0 < version < 6:
+        _to_v6(con)
     con.execute(
         "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
     )
@@ -247,6 +250,13 @@ def _to_v5(con: duckdb.DuckDBPyConnection, *, fresh: bool) -> None:
         con.execute(f"ALTER TABLE {k.table} ADD COLUMN IF NOT EXISTS _warnings "
                     'STRUCT("column" VARCHAR, value VARCHAR, reason VARCHAR)[]')
         con.execute(view_ddl(k.name))
+
+
+def _to_v6(con: duckdb.DuckDBPyConnection) -> None:
+    """5 -> 6: ``batches.skipped``, the rows a batch left out as totals, report notes and
+    footers (issue 9); 0 for the batches loaded before."""
+    con.execute("ALTER TABLE batches ADD COLUMN IF NOT EXISTS skipped BIGINT DEFAULT 0")
+    con.execute("UPDATE batches SET skipped = 0 WHERE skipped IS NULL")
 
 
 def db_path(workspace: Path) -> Path:

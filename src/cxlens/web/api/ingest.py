@@ -39,6 +39,7 @@ class BatchOut(BaseModel):
     changed: int
     quarantined: int
     duplicates: int
+    skipped: int = 0  # totals, notes and footers of a report export, left out
     customers: int | None
     notes: list[str]
     quarantine_sample: list[dict[str, object]]
@@ -46,6 +47,7 @@ class BatchOut(BaseModel):
     # Optional values set empty in loaded records, per source column (docs/ingest.md).
     field_warnings: dict[str, int] = {}
     field_warning_sample: list[dict[str, object]] = []
+    skipped_sample: list[dict[str, object]] = []
     balanced: bool
 
 

@@ -41,12 +41,12 @@ def workspace_summary(access: TokenScope("read")) -> dict[str, Any]:
 
 @router.get("/batches")
 def batches(access: TokenScope("read")) -> dict[str, Any]:
-    """Every batch with its counts: rows in = loaded + quarantined + duplicates."""
+    """Every batch with its counts: rows in = loaded + quarantined + duplicates + skipped."""
     if not db_path(access.workspace.path).exists():
         return {"ok": True, "batches": []}
     with access.warehouse.read() as cur:
         rel = cur.execute("SELECT batch_id, kind, source_file, started_at, rows_in, loaded, "
-                          "changed, quarantined, duplicates, status FROM batches "
+                          "changed, quarantined, duplicates, skipped, status FROM batches "
                           "ORDER BY batch_id")
         cols = [d[0] for d in rel.description]
         rows = [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
