@@ -302,7 +302,8 @@ def test_upload_end_to_end(analyst, owner) -> None:
     html = upload_and_wait(analyst, BAD_ORDERS)
     page = text(html)
     assert "Loaded as batch" in page
-    for name, n in (("rows_in", 3), ("loaded", 2), ("quarantined", 1), ("duplicates", 0)):
+    for name, n in (("rows_in", 3), ("loaded", 2), ("quarantined", 1), ("duplicates", 0),
+                    ("skipped", 0)):
         assert re.search(rf'id="{name}">{n}<', html), name
     assert "not a number" in page and "W-2" in page  # the reason and the raw row
     # the row as a table, the failing cell marked with its reason beside it
@@ -435,3 +436,15 @@ def test_the_upload_mapping_names_fields_in_the_readers_language(analyst) -> Non
     assert r.status_code == 200
     mapping = re.search(r'<table class="mapping">(.*?)</table>', r.text, re.S).group(1)
     assert "Tilausnumero" in mapping and "Aika" in mapping and "<code>order_id</code>" in mapping
+
+
+
+def test_a_report_total_row_is_counted_as_skipped_on_the_page(analyst, owner) -> None:
+    html = upload_and_wait(analyst, "order_id,ts,amount,email\n"
+                                    "T-1,2026-11-20 10:00:00,19.90,t1@example.fi\n"
+                                    "T-2,2026-11-21 11:00:00,5.00,t2@example.fi\n"
+                                    "Total,,24.90,\n")
+    for name, n in (("rows_in", 3), ("loaded", 2), ("quarantined", 0), ("skipped", 1)):
+        assert re.search(rf'id="{name}">{n}<', html), name
+    data = owner.get("/w/demo/data").text
+    assert "Skipped" in data and "report totals" in text(data)

@@ -1,4 +1,4 @@
-"""The Data page: sources, batches (rows in = loaded + quarantined + duplicates), the open
+"""The Data page: sources, batches (rows in = loaded + quarantined + duplicates + skipped), the open
 quarantine with reasons and raw values, rollback (owners) — and the upload flow.
 
 Upload: choose a file and a kind (and optionally a preset) → the server keeps the file under
@@ -94,13 +94,13 @@ SELECT coalesce(nullif(regexp_extract(mapping, '(?m)^name: *(.+)$', 1), ''), 'cu
          AS source,
        kind, count(*) AS batches, sum(rows_in) AS rows_in, sum(loaded) AS loaded,
        sum(quarantined) AS quarantined, sum(duplicates) AS duplicates,
-       max(started_at) AS last_batch
+       sum(coalesce(skipped, 0)) AS skipped, max(started_at) AS last_batch
 FROM batches WHERE status = 'loaded' GROUP BY ALL ORDER BY kind, source
 """
 _BATCHES = """
 SELECT * FROM (
   SELECT batch_id, kind, source_file, started_at, rows_in, loaded, changed, quarantined,
-         duplicates, status,
+         duplicates, coalesce(skipped, 0) AS skipped, status,
          coalesce(nullif(regexp_extract(mapping, '(?m)^name: *(.+)$', 1), ''), 'custom')
            AS source
   FROM batches)
