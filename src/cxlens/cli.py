@@ -453,8 +453,7 @@ def overview(
     except ValueError:
         raise UserError(f"--as-of {as_of!r} is not a date", hint="write YYYY-MM-DD") from None
     with engine_for(workspace, engine) as eng:
-        end = (ov.DefaultEnd(chosen, None, False) if chosen
-               else ov.default_end(eng, clock.system().date()))
+        end = ov.chosen_end(eng, chosen, clock.system().date())
         period = ov.period_ending(end.end, days)
         # as on the page: the NPS trend covers a year even when the period is shorter
         nps_period = period if days >= 365 else ov.period_ending(

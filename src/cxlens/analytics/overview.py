@@ -38,6 +38,7 @@ __all__ = [
     "NpsResult",
     "Period",
     "TrendRow",
+    "chosen_end",
     "data_until",
     "default_end",
     "nps",
@@ -118,6 +119,11 @@ class DefaultEnd:
     end: date
     data_until: date | None
     stale: bool
+
+
+def chosen_end(engine: Engine, chosen: date | None, today: date) -> DefaultEnd:
+    """The day a reader chose as it is, or else :func:`default_end`."""
+    return DefaultEnd(chosen, None, False) if chosen else default_end(engine, today)
 
 
 def default_end(engine: Engine, today: date) -> DefaultEnd:

@@ -90,7 +90,7 @@ def insight_out(i: Insight, lang: str, slug: str) -> InsightOut:
 def insights_out(eng: Engine, slug: str, days: int, as_of: date | None, today: date,
                  lang: str, open_followups: int) -> InsightsOut:
     """The API's answer, also printed by ``cxlens insights --json``."""
-    end = ov.DefaultEnd(as_of, None, False) if as_of else ov.default_end(eng, today)
+    end = ov.chosen_end(eng, as_of, today)
     period = ov.period_ending(end.end, days)
     found = insights(eng, period)
     return InsightsOut(start=period.start, end=period.end,

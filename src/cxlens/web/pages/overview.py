@@ -43,11 +43,6 @@ def _check(days: int, grain: str) -> None:
         raise HTTPException(422, f"grain must be one of {', '.join(ov.GRAINS)}")
 
 
-def _end(eng: Engine, day: date | None, today: date) -> ov.DefaultEnd:
-    """The chosen last day, or the default one (yesterday, or the last day with data)."""
-    return ov.DefaultEnd(day, None, False) if day else ov.default_end(eng, today)
-
-
 def _day(as_of: str | None, today: date) -> date | None:
     """The day the reader chose, checked (a 422 names the format or the range)."""
     return parse_day(as_of, default=today) if as_of else None
@@ -117,7 +112,7 @@ def overview(request: Request, access: Viewer, con: Db,
     if _has_warehouse(access):
         try:
             with access.engine() as eng:
-                chosen = _end(eng, day, today)
+                chosen = ov.chosen_end(eng, day, today)
                 period = ov.period_ending(chosen.end, days)
                 ctx.update(build(eng, con, access, lang_of(request), period, grain))
         except UserError as exc:
@@ -138,7 +133,7 @@ def chart_csv(request: Request, key: str, access: Viewer, con: Db,
     if not _has_warehouse(access):
         raise HTTPException(404, "no data yet")
     with access.engine() as eng:
-        period = ov.period_ending(_end(eng, day, today).end, days)
+        period = ov.period_ending(ov.chosen_end(eng, day, today).end, days)
         built = build(eng, con, access, lang_of(request), period, grain)
     chart = next((c for c in built["charts"] if c.key == key), None)
     if chart is None:
