@@ -430,9 +430,12 @@ def test_a_period_where_nothing_stands_out_says_so(owner) -> None:
 def test_the_upload_mapping_names_fields_in_the_readers_language(analyst) -> None:
     token = csrf_of(analyst.get("/w/demo/data").text)
     content = "order_id,ts,amount,email\nF-1,2026-03-01 10:00:00,12.50,f1@example.fi\n"
-    r = analyst.post("/w/demo/data/upload?lang=fi", data={"kind": "orders",
-                                                          "csrf_token": token},
-                     files={"file": ("fi_orders.csv", content.encode())})
+    try:
+        r = analyst.post("/w/demo/data/upload?lang=fi", data={"kind": "orders",
+                                                              "csrf_token": token},
+                         files={"file": ("fi_orders.csv", content.encode())})
+    finally:
+        analyst.get("/w/demo/data?lang=en")  # the choice is remembered: back to English
     assert r.status_code == 200
     mapping = re.search(r'<table class="mapping">(.*?)</table>', r.text, re.S).group(1)
     assert "Tilausnumero" in mapping and "Aika" in mapping and "<code>order_id</code>" in mapping
