@@ -28,3 +28,11 @@ def test_money_carries_its_currency_in_the_language_s_order() -> None:
     assert money(2747.35, "sv", "SEK", digits=2) == f"2{NBSP}747,35{NBSP}kr"
     assert money(97, "en", sign=True) == "+€97" and money(-97, "fi") == f"-97{NBSP}€"
     assert money(None, "sv") == "–"
+
+
+def test_common_touchpoints_read_in_the_readers_language() -> None:
+    from cxlens.web.i18n import value_label
+
+    assert value_label("fi", "purchase") == "oston jälkeen"
+    assert value_label("sv", "Store") == "butik"
+    assert value_label("en", "FI-TRE") == "FI-TRE"  # a store code stays as the data has it

@@ -60,6 +60,14 @@ def event_label(lang: str, event_type: str) -> str:
     return event_type.replace("_", " ")
 
 
+def value_label(lang: str, value: object) -> str:
+    """A common touchpoint or channel value in the reader's language ("purchase" → "oston
+    jälkeen"); any other value as the data has it."""
+    text = str(value)
+    key = f"value.{text.lower()}"
+    return translate(lang, key) if key in EN else text
+
+
 def pick(query: str | None, cookie: str | None, accept_language: str | None) -> str:
     for candidate in (query, cookie):
         if candidate in LANGUAGES:

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from cxlens.analytics.insights import Insight
 from cxlens.web import formats
 from cxlens.web.i18n import translate
+from cxlens.web.i18n import value_label as translate_value
 
 _DIGITS = {"nps": 0, "enps": 0, "csat": 0, "ces": 2}
 
@@ -39,7 +40,8 @@ def sentence(ins: Insight, lang: str) -> str:
         "high": _amount(ins, e.high, lang, sign=True),
         "value": _amount(ins, ins.value, lang), "other": _amount(ins, ins.other, lang),
         "n": formats.num(ins.n, lang), "n_other": formats.num(ins.n_other, lang),
-        "group": str(ins.subject), "attribute": str(ins.subject), "days": ins.days,
+        "group": translate_value(lang, ins.subject) if ins.dimension in ("touchpoint", "channel")
+        else str(ins.subject), "attribute": str(ins.subject), "days": ins.days,
         "dimension": translate(lang, f"exp.by.{ins.dimension}") if ins.dimension else "",
     }
     if ins.period:
