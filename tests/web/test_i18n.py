@@ -112,3 +112,22 @@ def test_a_workspace_name_is_escaped(site: Site) -> None:
         assert "<script>" not in html, path
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
     assert PASSWORD not in html
+
+
+def test_one_term_per_concept_as_the_glossary_says() -> None:
+    """locales/glossary.json names each concept's term in every language and the words it
+    must not be called (Swedish revenue is "intäkter", never also "försäljning"; a Finnish
+    upload is "tuoda", so "lataa" keeps meaning download)."""
+    path = resources.files("cxlens.web").joinpath("locales", "glossary.json")
+    glossary = json.loads(path.read_text(encoding="utf-8"))
+    found = []
+    for concept, entry in glossary.items():
+        if concept.startswith("_"):
+            continue
+        assert set(LANGUAGES) <= set(entry), concept
+        for lang, words in entry["avoid"].items():
+            for key, value in CATALOGUE[lang].items():
+                said = re.sub(r"\{[^}]*\}", "", value).lower()  # not the {placeholders}
+                found += [f"{lang} {key}: {w!r} ({concept}: say {entry[lang]!r})"
+                          for w in words if w.lower() in said]
+    assert not found, found
