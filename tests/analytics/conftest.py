@@ -35,7 +35,8 @@ def engines(demo, spark) -> Iterator[tuple[DuckDBEngine, SparkEngine]]:
 
     Spark reads copies of the warehouse's tables and views (the views materialised), so both
     engines answer the same SQL from the same rows. 128-bit integers (the content hash
-    ``_hash``) become text: Arrow gives them to Spark as decimal(38), which they overflow.
+    ``_hash``) become hex text, as the lake writes them: Arrow gives them to Spark as
+    decimal(38), which they overflow.
     """
     import duckdb
 
@@ -51,7 +52,7 @@ def engines(demo, spark) -> Iterator[tuple[DuckDBEngine, SparkEngine]]:
         "ORDER BY 1").fetchall()]
     for name in names:
         cols = con.sql(f'DESCRIBE SELECT * FROM "{name}"').fetchall()
-        exprs = [f'CAST("{c}" AS VARCHAR) AS "{c}"' if t in ("HUGEINT", "UHUGEINT")
+        exprs = [f'lower(to_hex("{c}")) AS "{c}"' if t in ("HUGEINT", "UHUGEINT")
                  else f'"{c}"' for c, t, *_ in cols]
         sparkeng.register(name, con.sql(f'SELECT {", ".join(exprs)} FROM "{name}"')
                           .to_arrow_table())

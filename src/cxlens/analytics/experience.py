@@ -231,10 +231,18 @@ def _json_path(key: str) -> str:
 def _answer_key(engine: Engine) -> str:
     """SQL of the key a weights mapping uses for an answer: its ``response_id``, or for an
     answer without one (a form export without ids) ``content:`` and its content hash, the
-    warehouse's own identity of such a record — so these answers can carry weights too."""
-    if "_hash" in _columns(engine, "v_feedback"):
-        return "coalesce(f.response_id, 'content:' || CAST(f._hash AS VARCHAR))"
-    return "f.response_id"
+    warehouse's own identity of such a record — so these answers can carry weights too.
+
+    The hash is written as lower-case hex, as the lake stores it (``lake.hash_text``): the
+    warehouse holds a 128-bit integer, the lake its hex text, and the key must be the same
+    text on both engines."""
+    schema = engine.query("SELECT * FROM v_feedback LIMIT 0").schema
+    if "_hash" not in schema.names:
+        return "f.response_id"
+    kind = schema.field("_hash").type
+    text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    hex_hash = "f._hash" if text else "lower(to_hex(f._hash))"
+    return f"coalesce(f.response_id, 'content:' || {hex_hash})"
 
 
 def _weight_expr(engine: Engine, weights: Any) -> tuple[str, str | None]:
@@ -334,7 +342,7 @@ def _aggregate(engine: Engine, metric: str, keys: Sequence[str],
     if registered:
         wjoin = f"LEFT JOIN {registered} wt ON wt.response_id = {_answer_key(engine)}"
     elif wexpr == "wt.w":  # a Weighting: its weights are computed in the same query
-        ctes = weights.sql + ","
+        ctes = weights.sql_for(engine) + ","
         params = {**params, **weights.params}
         wjoin = f"LEFT JOIN _wts wt ON wt.r = {_answer_key(engine)}"
     sql = f"""

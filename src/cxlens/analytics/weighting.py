@@ -44,6 +44,8 @@ __all__ = ["WEIGHT_NAMES", "Cell", "Weighting", "poststratify", "weight_keys"]
 
 WEIGHT_NAMES = ("weight", "paino", "vikt")
 """A properties key whose name contains one of these (any case) may hold response weights."""
+# Stands for an answer's key in a Weighting's SQL until an engine runs it (Weighting.sql_for).
+ANSWER_KEY = "__cx_answer_key__"
 
 
 def parse_shares(text: str) -> dict[str, float]:
@@ -137,13 +139,19 @@ class Weighting:
     params: dict[str, Any] = field(repr=False, compare=False)
     engine: Engine = field(repr=False, compare=False)
 
+    def sql_for(self, engine: Engine) -> str:
+        """The CTEs for ``engine``: an answer's key is written per engine (the content hash
+        is a 128-bit integer in the warehouse, hex text in the lake)."""
+        return self.sql.replace(ANSWER_KEY, _answer_key(engine))
+
     @functools.cached_property
     def weights(self) -> dict[str, float]:
         """``response_id`` (``content:<hash>``) → weight, read through the engine the
         weighting was made on (so while it is open). Only for showing or exporting them:
         ``score(weights=weighting)`` joins the same weights inside its own query instead of
         pulling one row per answer into Python."""
-        rows = self.engine.query(f"WITH {self.sql} SELECT r, w FROM _wts ORDER BY r",
+        rows = self.engine.query(f"WITH {self.sql_for(self.engine)} SELECT r, w FROM _wts "
+                                 "ORDER BY r",
                                  self.params)
         return dict(zip(rows.column("r").to_pylist(),
                         (float(w) for w in rows.column("w").to_pylist()), strict=True))
@@ -201,18 +209,19 @@ def poststratify(engine: Engine, metric: str, by: str,
     answers = f"""
         _wpop AS ({pop_sql}),
         _wa AS (
-          SELECT {_answer_key(engine)} AS r, {_bucket(grain) if grain else '0'} AS b,
+          SELECT {ANSWER_KEY} AS r, {_bucket(grain) if grain else '0'} AS b,
                  CAST({expr} AS VARCHAR) AS g
           FROM v_feedback f LEFT JOIN customers c ON c.customer_id = f.customer_id
           WHERE {' AND '.join(where)}
         )"""
+    here = answers.replace(ANSWER_KEY, _answer_key(engine))
     cells = [(r["g"], r["p"], r["n"]) for r in engine.query(f"""
-        WITH {answers}
+        WITH {here}
         SELECT p.g AS g, p.p AS p, count(a.r) AS n FROM _wpop p LEFT JOIN _wa a ON a.g = p.g
         GROUP BY p.g, p.p ORDER BY p.p DESC, p.g""", params).to_pylist()]
     if not cells:
         raise ValueError(f"no customer has a {by}: the answers cannot be weighted by it")
-    total = engine.query(f"WITH {answers} SELECT count(*) AS n FROM _wa",
+    total = engine.query(f"WITH {here} SELECT count(*) AS n FROM _wa",
                          params).column("n")[0].as_py()
     weighted = sum(int(n) for _, _, n in cells)
     if total and not weighted:
