@@ -452,3 +452,26 @@ def test_a_report_total_row_is_counted_as_skipped_on_the_page(analyst, owner) ->
         assert re.search(rf'id="{name}">{n}<', html), name
     data = owner.get("/w/demo/data").text
     assert "Skipped" in data and "report totals" in text(data)
+
+
+def test_findings_are_kept_until_the_data_change(demo, owner, analyst, monkeypatch) -> None:
+    """The second visit of the Overview does not compute its findings again; a write (a new
+    batch) does."""
+    from cxlens.web.api import insights as api
+
+    calls = []
+    real = api.insights_out
+
+    def counted(*args, **kwargs):
+        calls.append(args[2:5])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(api, "insights_out", counted)
+    api._CACHE.clear()  # earlier tests asked for the same findings
+    url = "/w/demo/insights?days=365&as_of=2026-09-27"
+    first = owner.get(url).text
+    assert owner.get(url).text == first and len(calls) == 1
+    assert owner.get(url + "&lang=fi").status_code == 200 and len(calls) == 2  # per language
+    owner.get("/w/demo/data?lang=en")
+    upload_and_wait(analyst, BAD_ORDERS.replace("W-", "K-"))  # a write: the data changed
+    assert owner.get(url).text == first and len(calls) == 3

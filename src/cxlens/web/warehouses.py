@@ -206,6 +206,11 @@ class Warehouse:
         self._open_lock = threading.Lock()
         self.writer = Turns()
         self.appender = threading.Lock()
+        # Counts the writes this server made (batches, rollbacks, survey answers, follow-up
+        # changes): a result computed at one count is still right while it stays the same.
+        # Appends to the collection inbox are not counted: they reach the tables only
+        # through a flush, which is a write.
+        self.writes = 0
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         with self._open_lock:
@@ -280,6 +285,7 @@ class Warehouse:
             try:
                 return fn(cur)
             finally:
+                self.writes += 1
                 cur.close()
 
     def append(self, fn: Callable[[duckdb.DuckDBPyConnection], T], attempts: int = 3) -> T:

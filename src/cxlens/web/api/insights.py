@@ -9,8 +9,10 @@ page of its evidence.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -21,7 +23,7 @@ from cxlens.surveys import followups
 from cxlens.warehouse.engine import Engine
 from cxlens.web import insight_text
 from cxlens.web.api.experience_models import EstimateOut, estimate_out
-from cxlens.web.deps import ServerClock, TokenScope
+from cxlens.web.deps import ServerClock, TokenScope, WorkspaceAccess
 from cxlens.web.params import Day
 
 router = APIRouter(prefix="/api/w/{slug}", tags=["insights"])
@@ -99,12 +101,37 @@ def insights_out(eng: Engine, slug: str, days: int, as_of: date | None, today: d
                        open_followups=open_followups)
 
 
+_CACHE: OrderedDict[tuple[Any, ...], InsightsOut] = OrderedDict()
+_CACHE_SIZE = 64
+_cache_lock = threading.Lock()
+
+
+def served_insights(access: WorkspaceAccess, days: int, as_of: date | None, today: date,
+                    lang: str) -> InsightsOut:
+    """:func:`insights_out` for the page and the API, kept while the workspace's data stay
+    as they are: the findings take a second on the M demo, and a reader who comes back to
+    the Overview should not wait for them again. The key holds everything the answer
+    depends on: the warehouse and its count of writes, the engine, the period, the day
+    and the language."""
+    wh = access.warehouse
+    key = (str(wh.path), wh.writes, access.workspace.engine, days, as_of, today, lang)
+    with _cache_lock:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    with wh.read() as cur:
+        open_items = followups.counts(cur)["open"]
+    with access.engine() as eng:
+        found = insights_out(eng, access.workspace.slug, days, as_of, today, lang, open_items)
+    with _cache_lock:
+        _CACHE[key] = found
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return found
+
+
 @router.get("/insights")
 def get_insights(access: Reader, q: Annotated[InsightsQuery, Query()],
                  clock: ServerClock) -> InsightsOut:
     """What stands out in the period, strongest first (the Overview's first section)."""
-    with access.warehouse.read() as cur:
-        open_items = followups.counts(cur)["open"]
-    with access.engine() as eng:
-        return insights_out(eng, access.workspace.slug, q.days, q.as_of, clock().date(),
-                            q.lang, open_items)
+    return served_insights(access, q.days, q.as_of, clock().date(), q.lang)

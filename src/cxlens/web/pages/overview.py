@@ -20,11 +20,10 @@ from fastapi.responses import Response
 from cxlens import __version__
 from cxlens.analytics import overview as ov
 from cxlens.errors import UserError
-from cxlens.surveys import followups
 from cxlens.warehouse.engine import Engine
 from cxlens.warehouse.store import db_path
 from cxlens.web import charts
-from cxlens.web.api.insights import insights_out
+from cxlens.web.api.insights import served_insights
 from cxlens.web.deps import Db, WorkspaceAccess, WorkspaceRole, get_clock
 from cxlens.web.i18n import translate
 from cxlens.web.notes import list_annotations
@@ -85,11 +84,7 @@ def insights_fragment(request: Request, access: Viewer,
     day = _day(as_of, today)
     if not _has_warehouse(access):
         return render(request, "_insights.html", {"found": None})
-    with access.warehouse.read() as cur:
-        open_items = followups.counts(cur)["open"]
-    with access.engine() as eng:
-        found = insights_out(eng, access.workspace.slug, days, day, today,
-                             lang_of(request), open_items)
+    found = served_insights(access, days, day, today, lang_of(request))
     return render(request, "_insights.html", {"found": found,
                                               "slug": access.workspace.slug})
 
