@@ -128,7 +128,8 @@ def survey_triggers(
 def survey_run(workspace: Workspace = DEFAULT_WORKSPACE, today: Today = None,
                dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only.")] = False,
                as_json: AsJson = False) -> None:
-    """Create the invitations due today (idempotent: a second run creates nothing new)."""
+    """Create the invitations due today and open follow-ups for the detractor answers
+    imported in the last two weeks (idempotent: a second run creates nothing new)."""
     now = _now(today)
     day = now.date()
     server = server_for(workspace, "run the triggers", as_json)
@@ -147,7 +148,8 @@ def survey_run(workspace: Workspace = DEFAULT_WORKSPACE, today: Today = None,
     for trigger_id, n in result["created"].items():
         out.print(f"  {trigger_id:<24} {n:>6,} invitation(s)")
     out.print(f"{'would create' if dry_run else 'created'} {result['total']:,}; expired "
-              f"{result['expired']:,}; reminders due {result['reminders_due']:,}")
+              f"{result['expired']:,}; reminders due {result['reminders_due']:,}; "
+              f"follow-ups of imported answers {result.get('imported_followups', 0):,}")
 
 
 @survey_app.command("send")

@@ -38,7 +38,7 @@ import yaml
 
 from cxlens import safe_yaml
 from cxlens.errors import UserError
-from cxlens.surveys import invitations, store
+from cxlens.surveys import followups, invitations, store
 from cxlens.surveys.definitions import ID, LANGS
 
 EVENTS = ("purchase", "first_purchase", "support_ticket", "store_visit")
@@ -219,6 +219,8 @@ class RunResult:
     expired: int = 0
     reminders_due: int = 0
     planned: list[dict[str, Any]] = field(default_factory=list)
+    # follow-ups opened for detractor answers loaded from other tools (followups.py)
+    imported_followups: int = 0
 
     @property
     def total(self) -> int:
@@ -233,7 +235,8 @@ class RunResult:
 
 def run(con: duckdb.DuckDBPyConnection, workspace: Path, today: date, *,
         dry_run: bool = False, now: datetime | None = None) -> RunResult:
-    """Create the invitations due on ``today`` (all steps, one transaction).
+    """Create the invitations due on ``today`` (all steps, one transaction), and open the
+    follow-ups of detractor answers imported lately (:func:`followups.open_for_imported`).
 
     ``now`` is the moment recorded as the invitations' ``created_at``: the edge passes its
     clock (:mod:`cxlens.clock`); without it, the start of ``today``. Nothing here reads the
@@ -259,6 +262,7 @@ def run(con: duckdb.DuckDBPyConnection, workspace: Path, today: date, *,
             result.planned += planned
         result.expired = invitations.expire(con, _end_of(today))
         result.reminders_due = len(reminders_due(con, today))
+        result.imported_followups = followups.open_for_imported(con, today)
         con.execute("ROLLBACK" if dry_run else "COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -53,6 +53,8 @@ class RunOut(BaseModel):
     expired: int
     reminders_due: int
     planned: list[dict[str, Any]]
+    imported_followups: int = Field(0, description="Follow-ups opened for detractor answers "
+                                    "loaded from other tools in the last 14 days")
 
 
 class SmtpIn(BaseModel):
