@@ -71,6 +71,9 @@ class DefinitionError(UserError):
         self.code = code
         self.params = params or {}
 
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), "key": self.key, "code": self.code}
+
 
 # The kinds of mistake a definition can have (DefinitionError.code); "invalid" is the rest
 # (a key the form never writes, text that is not a mapping …).

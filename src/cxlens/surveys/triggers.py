@@ -74,6 +74,9 @@ class TriggerError(UserError):
         self.code = code
         self.params = params or {}
 
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), "key": self.key, "code": self.code}
+
 
 ERROR_CODES: tuple[str, ...] = ("id", "survey", "after", "days", "step", "id_twice",
                                 "touchpoint", "chained", "invalid")
