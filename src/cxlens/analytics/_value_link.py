@@ -21,11 +21,12 @@ from cxlens.analytics._intervals import (
     wilson,
 )
 from cxlens.analytics._money import CURRENCY
+from cxlens.analytics._orders import counted_order
 from cxlens.clock import utc_naive
 from cxlens.warehouse.engine import Engine
 
 NPS_GROUPS = ("promoter", "passive", "detractor")
-COUNTED_ORDER = "coalesce(o.status, '') NOT IN ('refunded', 'lost')"
+COUNTED_ORDER = counted_order("o")
 
 
 @dataclass(frozen=True)

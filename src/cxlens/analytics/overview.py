@@ -29,6 +29,7 @@ from typing import Any
 
 from cxlens.analytics._intervals import nps_interval
 from cxlens.analytics._money import CURRENCY, IN_CURRENCY
+from cxlens.analytics._orders import counted_order
 from cxlens.warehouse.engine import Engine
 
 __all__ = [
@@ -53,7 +54,7 @@ GRAINS = ("day", "week", "month")
 MIN_NPS_SAMPLE = 30  # below this many answers an NPS is flagged as too small to act on
 Z95 = 1.959963984540054
 
-COUNTED_ORDER = "coalesce(status, '') NOT IN ('refunded', 'lost')"
+COUNTED_ORDER = counted_order()
 TOTAL_NAMES = ("customers", "orders", "revenue", "events", "feedback")
 
 
