@@ -38,6 +38,7 @@ from cxlens.cli_demo import demo_app
 from cxlens.cli_experience import experience_app
 from cxlens.cli_lake import lake_app
 from cxlens.cli_survey import survey_app
+from cxlens.cli_value import value_app
 from cxlens.config import DEFAULT_WORKSPACE
 from cxlens.errors import MappingUnsure, UserError
 from cxlens.schema import KINDS
@@ -60,6 +61,7 @@ app.add_typer(experience_app, name="experience")
 app.add_typer(collect_app, name="collect")
 app.add_typer(survey_app, name="survey")
 app.add_typer(lake_app, name="lake")
+app.add_typer(value_app, name="value")
 
 
 # ----------------------------------------------------------------------------- ingest

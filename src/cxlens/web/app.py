@@ -21,6 +21,7 @@ from cxlens.web.api import experience as api_experience
 from cxlens.web.api import ingest as api_ingest
 from cxlens.web.api import insights as api_insights
 from cxlens.web.api import survey_runs as api_survey_runs
+from cxlens.web.api import value as api_value
 from cxlens.web.api import workspace as api_workspace
 from cxlens.web.deps import csrf_guard
 from cxlens.web.flusher import Flusher
@@ -46,6 +47,7 @@ ROUTERS = [
     api_ingest.router,
     api_experience.router,
     api_insights.router,
+    api_value.router,
     overview.router,
     experience_pages.router,
     customers.router,

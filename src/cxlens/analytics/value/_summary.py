@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 
@@ -188,8 +188,3 @@ def purchase_summary(engine: Engine, calibration_end: date, today: date, *,
         x_holdout=cols["x_holdout"].astype("int64"), spend=spend,
         n=cols["customers"].astype("int64"), left_out={k: int(v) for k, v in left.items()})
 
-
-def default_split(first_day: date, last_day: date) -> date:
-    """A calibration end leaving a third of the span (at most 26 weeks) for the holdout."""
-    span = (last_day - first_day).days
-    return last_day - timedelta(days=min(182, span // 3))
