@@ -90,6 +90,9 @@ def maximise(loglik: LogLik, weights: np.ndarray, names: Sequence[str],
         res = optimize.minimize(objective, np.log(np.asarray(start, dtype=float)), jac=True,
                                 method="L-BFGS-B", bounds=bounds,
                                 options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9})
+        # L-BFGS-B stops "abnormally" when its line search cannot improve on the last point
+        # at machine precision; with a vanishing gradient that point is the optimum.
+        res.success = bool(res.success or np.max(np.abs(res.jac)) < 1e-6)
         if best is None or (np.isfinite(res.fun) and res.fun < best.fun):
             best = res
         if res.success:  # the other starts are for a run that failed

@@ -69,20 +69,19 @@ class PurchaseSummary:
         return np.datetime64(self.calibration_end) - days.astype("timedelta64[D]")
 
 
-def _amount(rates: Mapping[str, float], currency: str) -> tuple[str, str, dict[str, object]]:
-    """SQL for the amount in ``currency`` and the condition for rows that have one."""
+def _amount(rates: Mapping[str, float]) -> tuple[str, dict[str, object], str, dict[str, object]]:
+    """SQL for the amount in the chosen currency (with its parameters), and the condition
+    for rows that have one (with its)."""
     if not rates:
-        return ("amount", "currency = $currency", {})
-    whens = " ".join(f"WHEN $cur{i} THEN $rate{i}" for i in range(len(rates)))
-    params: dict[str, object] = {}
+        return "amount", {}, "currency = $currency", {}
+    whens, params = [], {}
     for i, (cur, rate) in enumerate(sorted(rates.items())):
-        params[f"cur{i}"] = cur
-        params[f"rate{i}"] = float(rate)
+        whens.append(f"WHEN $cur{i} THEN $rate{i}")
+        params |= {f"cur{i}": cur, f"rate{i}": float(rate)}
     amount = (f"CAST(amount AS DOUBLE) * CASE WHEN currency = $currency THEN 1.0 "
-              f"ELSE CASE currency {whens} END END")
-    ok = "(currency = $currency OR list_contains($rated, currency))"
-    params["rated"] = sorted(rates)
-    return amount, ok, params
+              f"ELSE CASE currency {' '.join(whens)} END END")
+    return (amount, params, "(currency = $currency OR list_contains($rated, currency))",
+            {"rated": sorted(rates)})
 
 
 _SUMMARY = """
@@ -113,16 +112,20 @@ ORDER BY x, t_x_days, age_days, x_holdout, repeat_amount NULLS FIRST
 """
 
 _LEFT_OUT = """
+WITH o AS (
+  SELECT *, CAST(ts AS DATE) <= $last AS used, CAST(ts AS DATE) > $today AS future
+  FROM v_orders
+)
 SELECT
-  CAST(count(*) FILTER (WHERE NOT ({counted})) AS BIGINT) AS refunded_or_lost,
-  CAST(count(*) FILTER (WHERE {counted} AND amount < 0) AS BIGINT) AS refund_rows,
-  CAST(count(*) FILTER (WHERE {counted} AND amount >= 0 AND NOT {in_currency})
+  CAST(count(*) FILTER (WHERE used AND NOT ({counted})) AS BIGINT) AS refunded_or_lost,
+  CAST(count(*) FILTER (WHERE used AND {counted} AND amount < 0) AS BIGINT) AS refund_rows,
+  CAST(count(*) FILTER (WHERE used AND {counted} AND amount >= 0 AND NOT {in_currency})
        AS BIGINT) AS other_currency,
-  CAST(count(*) FILTER (WHERE CAST(ts AS DATE) > $today) AS BIGINT) AS after_today,
-  CAST(count(*) FILTER (WHERE customer_id IS NULL) AS BIGINT) AS no_customer,
-  min(CAST(ts AS DATE)) FILTER (WHERE {counted} AND amount >= 0) AS first_day
-FROM v_orders
-WHERE CAST(ts AS DATE) <= $last OR CAST(ts AS DATE) > $today
+  CAST(count(*) FILTER (WHERE future) AS BIGINT) AS after_today,
+  CAST(count(*) FILTER (WHERE used AND customer_id IS NULL) AS BIGINT) AS no_customer,
+  min(CAST(ts AS DATE)) FILTER (WHERE NOT future AND {counted} AND amount >= 0
+                                AND {in_currency}) AS first_day
+FROM o
 """
 
 
@@ -148,7 +151,7 @@ def purchase_summary(engine: Engine, calibration_end: date, today: date, *,
     for cur, rate in rates.items():
         if not (rate > 0 and np.isfinite(rate)):
             raise ValueInputError(f"the rate of {cur} must be a positive number, not {rate}")
-    amount, in_currency, params = _amount(rates, currency)
+    amount, amount_params, in_currency, params = _amount(rates)
     fmt = {"amount": amount, "in_currency": in_currency, "counted": counted_order()}
     base = {**params, "currency": currency, "last": last}
     left = engine.query(_LEFT_OUT.format(**fmt), {**base, "today": today}).to_pylist()[0]
@@ -163,12 +166,13 @@ def purchase_summary(engine: Engine, calibration_end: date, today: date, *,
             f"without exchange rates would mix currencies. Give a rate per currency "
             f"(for example --rate {others.split(', ')[0]}=0.09) or choose that currency")
     if first_day is None:
-        raise ValueInputError(f"no purchases in {currency} up to {last}: load orders first "
-                              "or choose another period")
+        raise ValueInputError(f"no purchases in {currency} up to {today}: load orders first "
+                              "or choose the currency the orders are in")
     if calibration_end < first_day:
         raise ValueInputError(f"the calibration ends {calibration_end}, before the first "
                               f"purchase ({first_day}): choose a later calibration end")
-    rows = engine.query(_SUMMARY.format(**fmt), {**base, "cal": calibration_end})
+    rows = engine.query(_SUMMARY.format(**fmt),
+                        {**base, **amount_params, "cal": calibration_end})
     cols = {c: rows.column(c).to_numpy(zero_copy_only=False) for c in rows.column_names}
     x = cols["x"].astype("int64")
     t_x = np.nan_to_num(cols["t_x_days"].astype("float64")) / unit_days
@@ -188,3 +192,13 @@ def purchase_summary(engine: Engine, calibration_end: date, today: date, *,
         x_holdout=cols["x_holdout"].astype("int64"), spend=spend,
         n=cols["customers"].astype("int64"), left_out={k: int(v) for k, v in left.items()})
 
+
+
+def last_purchase_day(engine: Engine, today: date, currency: str = CURRENCY) -> date | None:
+    """The last day before ``today`` with a counted purchase in ``currency``: where the
+    data end when an export stopped earlier (customers' ages are counted to there)."""
+    rows = engine.query(
+        f"SELECT max(CAST(ts AS DATE)) AS d FROM v_orders WHERE {counted_order()} "
+        "AND currency = $currency AND amount >= 0 AND CAST(ts AS DATE) < $today",
+        {"currency": currency, "today": today})
+    return rows.column("d")[0].as_py()

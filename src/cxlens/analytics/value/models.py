@@ -24,6 +24,7 @@ from cxlens.analytics.value._summary import (
     WEEK,
     PurchaseSummary,
     ValueInputError,
+    last_purchase_day,
     purchase_summary,
 )
 from cxlens.warehouse.engine import Engine
@@ -112,13 +113,16 @@ def fit_value(engine: Engine, today: date, *, model: str | None = None,
     """Fit, judge and choose the purchase model; fit the spend model.
 
     ``end`` is the last day of data used (default: the day before ``today``, the last whole
-    day); ``calibration_end`` splits off the holdout (default: a third of the span, at most
-    26 weeks). ``model`` ("bgnbd" or "paretonbd") overrides the holdout's choice; both are
-    still judged, so the user sees how the other did.
+    day, or the last day with a purchase if the data stop earlier); ``calibration_end``
+    splits off the holdout (default: a third of the span, at most 26 weeks). ``model``
+    ("bgnbd" or "paretonbd") overrides the holdout's choice; both are still judged, so the
+    user sees how the other did.
     """
     if model is not None and model not in MODELS:
         raise ValueInputError(f"unknown model {model!r}: choose {' or '.join(MODELS)}")
-    end = end or today - timedelta(days=1)
+    if end is None:
+        last = last_purchase_day(engine, today, currency)
+        end = min(today - timedelta(days=1), last) if last else today - timedelta(days=1)
     full = purchase_summary(engine, end, today, currency=currency, rates=rates)
     if calibration_end is None:
         span = round(float(full.T.max()) * full.unit_days)  # days since the first purchase
