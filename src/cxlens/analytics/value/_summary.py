@@ -78,8 +78,11 @@ def _amount(rates: Mapping[str, float]) -> tuple[str, dict[str, object], str, di
     for i, (cur, rate) in enumerate(sorted(rates.items())):
         whens.append(f"WHEN $cur{i} THEN $rate{i}")
         params |= {f"cur{i}": cur, f"rate{i}": float(rate)}
-    amount = (f"CAST(amount AS DOUBLE) * CASE WHEN currency = $currency THEN 1.0 "
-              f"ELSE CASE currency {' '.join(whens)} END END")
+    # each order converted and rounded to 1/10 000 as a DECIMAL, so that sums are exact and
+    # the same on every engine (summary rows are grouped by them)
+    amount = (f"CASE WHEN currency = $currency THEN CAST(amount AS DECIMAL(18, 4)) "
+              f"ELSE CAST(CAST(amount AS DOUBLE) * CASE currency {' '.join(whens)} END "
+              f"AS DECIMAL(18, 4)) END")
     return (amount, params, "(currency = $currency OR list_contains($rated, currency))",
             {"rated": sorted(rates)})
 
@@ -97,8 +100,9 @@ WITH o AS (
 ), cust AS (
   SELECT
     CAST(count(*) FILTER (WHERE y.d > f.first_d AND y.d <= $cal) AS BIGINT) AS x,
-    date_diff('day', f.first_d, max(y.d) FILTER (WHERE y.d <= $cal)) AS t_x_days,
-    date_diff('day', f.first_d, CAST($cal AS DATE)) AS age_days,
+    date_diff('day', CAST(f.first_d AS DATE),
+              CAST(max(y.d) FILTER (WHERE y.d <= $cal) AS DATE)) AS t_x_days,
+    date_diff('day', CAST(f.first_d AS DATE), CAST($cal AS DATE)) AS age_days,
     CAST(count(*) FILTER (WHERE y.d > $cal) AS BIGINT) AS x_holdout,
     CAST(sum(y.amount) FILTER (WHERE y.d > f.first_d AND y.d <= $cal) AS DOUBLE) AS repeat_amount
   FROM firsts AS f JOIN days AS y ON y.customer_id = f.customer_id
