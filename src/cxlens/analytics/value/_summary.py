@@ -33,6 +33,10 @@ class ValueInputError(ValueError):
     """The orders cannot be summarised as asked; the message says why and what to do."""
 
 
+class NoPurchases(ValueInputError):
+    """The workspace has no purchases to model (yet): a state, not a wrong request."""
+
+
 @dataclass(frozen=True)
 class PurchaseSummary:
     """Customers in compressed form: row ``i`` stands for ``n[i]`` customers with ``x[i]``
@@ -170,7 +174,7 @@ def purchase_summary(engine: Engine, calibration_end: date, today: date, *,
             f"without exchange rates would mix currencies. Give a rate per currency "
             f"(for example --rate {others.split(', ')[0]}=0.09) or choose that currency")
     if first_day is None:
-        raise ValueInputError(f"no purchases in {currency} up to {today}: load orders first "
+        raise NoPurchases(f"no purchases in {currency} up to {today}: load orders first "
                               "or choose the currency the orders are in")
     if calibration_end < first_day:
         raise ValueInputError(f"the calibration ends {calibration_end}, before the first "

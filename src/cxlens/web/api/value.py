@@ -16,7 +16,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from cxlens.analytics.value._fit import Fit
-from cxlens.analytics.value._summary import ValueInputError
+from cxlens.analytics.value._summary import NoPurchases, ValueInputError
 from cxlens.analytics.value.bgnbd import NotIdentifiable
 from cxlens.analytics.value.models import ValueModel, fit_value
 from cxlens.web.deps import ServerClock, TokenScope
@@ -74,7 +74,14 @@ class IndependenceOut(BaseModel):
     doubtful: bool
 
 
+class NoModelOut(BaseModel):
+    ok: Literal[False] = False
+    reason: str = Field(description="Why there is no model yet (no purchases, nobody bought "
+                                    "twice …) and what to do")
+
+
 class ValueFitOut(BaseModel):
+    ok: Literal[True] = True
     end: date = Field(description="The last day of data used")
     calibration_end: date
     unit: str = Field(description="The time unit of t_x, T, alpha, beta: week")
@@ -142,12 +149,14 @@ class FitQuery(BaseModel):
 
 @router.get("/value/fit")
 def get_value_fit(access: Reader, q: Annotated[FitQuery, Query()],
-                  clock: ServerClock) -> ValueFitOut:
+                  clock: ServerClock) -> ValueFitOut | NoModelOut:
     """Purchase and spend models fitted on the workspace's orders, judged on a holdout."""
     with access.engine() as eng:
         try:
             v = fit_value(eng, clock().date(), model=q.model, end=q.end,
                           calibration_end=q.calibration_end, currency=q.currency)
-        except (ValueInputError, NotIdentifiable) as exc:
+        except (NoPurchases, NotIdentifiable) as exc:
+            return NoModelOut(reason=str(exc))
+        except ValueInputError as exc:
             raise HTTPException(422, str(exc)) from None
     return value_fit_out(v)
