@@ -64,10 +64,10 @@ MEASURE = r"""(scrollers) => {
       ctx.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
       const label = e.options[e.selectedIndex].text;
       const need = Math.ceil(ctx.measureText(label).width);
-      // The room for the text: the box less its padding and the arrow (about 1.3 em).
+      // The room for the text: the box less its padding and Chromium's arrow (20 px at 16).
       const room = e.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight)
-        - 1.3 * parseFloat(cs.fontSize);
-      if (need > room + 1) {
+        - 1.25 * parseFloat(cs.fontSize);
+      if (need > room + 2) {
         found.push({kind: "select cuts its chosen option", where: path(e), text: label,
                     sizes: `text ${need} px > room ${Math.round(room)} px`});
       }
@@ -110,14 +110,21 @@ MEASURE = r"""(scrollers) => {
 }"""
 
 # What a reader of the page sees or hears: the rendered text (with chart texts), titles,
-# labels, placeholders and every option of every select.
+# labels, placeholders and every option of every select — less what the page marks as
+# the data's own words with ``translate="no"`` (a file's columns, a trigger's id).
 READ = r"""() => {
-  const parts = [document.title, document.body.innerText];
+  const data = (e) => e.closest("[translate=no]");
+  let body = document.body.innerText;
+  for (const e of document.querySelectorAll("[translate=no]")) {
+    const own = e.innerText;
+    if (own) body = body.replace(own, " ");
+  }
+  const parts = [document.title, body];
   for (const t of document.querySelectorAll("svg text")) parts.push(t.textContent);
   for (const e of document.querySelectorAll("[title], [aria-label], [placeholder], [alt]"))
     for (const a of ["title", "aria-label", "placeholder", "alt"])
-      if (e.hasAttribute(a)) parts.push(e.getAttribute(a));
-  for (const o of document.querySelectorAll("option")) parts.push(o.text);
+      if (e.hasAttribute(a) && !data(e)) parts.push(e.getAttribute(a));
+  for (const o of document.querySelectorAll("option")) if (!data(o)) parts.push(o.text);
   return parts.join("\n");
 }"""
 
@@ -127,8 +134,13 @@ ALLOWED: dict[str, str] = {
     "English": "a language's own name in the language menu",
     "Svenska": "a language's own name in the language menu",
     "Demo Oy": "the demo workspace's name",
+    "Store team": "the demo's team names (Store team Tampere Ratina), data of its HR file",
+    "Customer service HQ": "a team name of the demo's HR file",
+    "Customer": "the demo CRM's customer segment, a value of the data",
 }
 
+# Words too short for the rule of ``_counts`` that are English all the same.
+SHORT_WORDS = ("yes",)
 
 # Key prefixes whose last part is a raw value of the data (an event type, a touchpoint).
 RAW_CODES = ("event", "value")
@@ -179,18 +191,24 @@ def english_strings(lang: str) -> tuple[str, ...]:
         if prefix in RAW_CODES and (_counts(code) or "_" in code) \
                 and code.lower() not in own_words:
             out.add(code)
+    # Short English words that a table shows for a true value.
+    out.update(w for w in SHORT_WORDS if w.lower() not in own_words)
     # Longest first: a finding names the whole sentence, not its last word.
     return tuple(sorted(out, key=lambda s: (-len(s), s)))
 
 
-def english_on(text: str, lang: str) -> list[str]:
+def english_on(text: str, lang: str) -> list[tuple[str, str]]:
     """The English strings of ``english_strings(lang)`` found as whole words in ``text``, in
-    any case."""
-    hits: list[str] = []
+    any case, each with the words around its first sighting (to find where it comes from)."""
+    for allowed in ALLOWED:
+        text = re.sub(r"(?<!\w)" + re.escape(allowed) + r"(?!\w)", " ", text)
+    hits: list[tuple[str, str]] = []
     for s in english_strings(lang):
-        if any(s.lower() in h.lower() for h in hits):
+        if any(s.lower() in h.lower() for h, _ in hits):
             continue
         # Any case: "Delivery" at the start of a label is the raw "delivery" too.
-        if re.search(r"(?<!\w)" + re.escape(s) + r"(?!\w)", text, re.IGNORECASE):
-            hits.append(s)
+        m = re.search(r"(?<!\w)" + re.escape(s) + r"(?!\w)", text, re.IGNORECASE)
+        if m:
+            around = text[max(0, m.start() - 30):m.end() + 30]
+            hits.append((s, " ".join(around.split())))
     return hits

@@ -158,7 +158,8 @@ def test_every_page_fits_and_speaks_the_language(signed_in, server, tmp_path: Pa
             english = english_on(page.evaluate(READ), lang)
             if english:
                 problems.append(f"{name} {lang} {width}px: English text: "
-                                + "; ".join(f"«{s}»" for s in english))
+                                + "; ".join(f"«{s}» in «…{around}…»"
+                                            for s, around in english))
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
 
 

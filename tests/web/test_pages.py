@@ -183,7 +183,7 @@ def test_customers_find_profile_and_timeline(viewer) -> None:
     r = viewer.get(f"/w/demo/customers?q={first.group(1)}")
     assert r.status_code == 200
     assert "Timeline" in r.text and "Identifiers" in r.text
-    email = re.search(r"<code>email:([^<]+)</code>", r.text)
+    email = re.search(r'E-mail</span> <code translate="no">([^<]+)</code>', r.text)
     if email:  # the same customer by e-mail
         assert first.group(1) in viewer.get(f"/w/demo/customers?q={email.group(1)}").text
     missing = viewer.get("/w/demo/customers?q=nobody@nowhere.example")
@@ -439,7 +439,8 @@ def test_the_upload_mapping_names_fields_in_the_readers_language(analyst) -> Non
         analyst.get("/w/demo/data?lang=en")  # the choice is remembered: back to English
     assert r.status_code == 200
     mapping = re.search(r'<table class="mapping">(.*?)</table>', r.text, re.S).group(1)
-    assert "Tilausnumero" in mapping and "Aika" in mapping and "<code>order_id</code>" in mapping
+    assert "Tilausnumero" in mapping and "Aika" in mapping
+    assert '<code translate="no">order_id</code>' in mapping
 
 
 

@@ -74,7 +74,7 @@ def test_counts_and_response_rate_with_interval_table_and_csv(viewer) -> None:
 def test_triggers_and_chains_are_listed(viewer) -> None:
     rows = rows_of(viewer.get("/w/shop/surveys").text, "triggers")
     assert rows[1] == ["nps-purchase", "nps", "a purchase", "7", "30", "3", "30", "3",
-                       "purchase"]
+                       "after a purchase"]
     assert rows[2][:4] == ["ces-after-nps", "ces", "chain: the invitation of nps-purchase",
                            "60"]
 

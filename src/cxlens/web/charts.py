@@ -264,6 +264,16 @@ def _p(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
 
 
+def _value(t: Translate, text: str) -> str:
+    """A common attribute name by its label in the page's language ("Delivery" becomes
+    "Toimitus" in Finnish), else as the data has it: a company's own names stay theirs."""
+    key = f"value.{text.lower()}"
+    label = t(key)
+    if label == key:
+        return text
+    return label[:1].upper() + label[1:] if text[:1].isupper() else label
+
+
 def drivers_chart(key: str, title: str, t: Translate, kd: Any) -> Chart:
     """The priority matrix of ``drivers.KeyDrivers``: performance on x, importance on y, the
     two lines that split it into quadrants, and error bars from the intervals."""
@@ -274,7 +284,7 @@ def drivers_chart(key: str, title: str, t: Translate, kd: Any) -> Chart:
         "type": "scatter", "mode": "markers+text", "name": t("drv.attribute"),
         "x": [e.value for e in perf], "y": [e.value for e in imp],
         # above and to the right of the point: clear of both error bars through it
-        "text": [_plain(dr.attribute) for dr in ds], "textposition": "top right",
+        "text": [_plain(_value(t, dr.attribute)) for dr in ds], "textposition": "top right",
         "marker": {"color": PALETTE[0], "size": 10},
         "error_x": {"type": "data", "symmetric": False, "color": "#8a94a6",
                     "array": [_up(e.value, e.high) for e in perf],
@@ -309,7 +319,7 @@ def drivers_chart(key: str, title: str, t: Translate, kd: Any) -> Chart:
     columns = [t("drv.rank"), t("drv.attribute"), t("drv.importance"), t("nps.low"),
                t("nps.high"), t("drv.share"), t("drv.performance"), t("nps.low"),
                t("nps.high"), t("drv.quadrant")]
-    table = [[cell(dr.rank), dr.attribute, f"{dr.importance.value:.3f}",
+    table = [[cell(dr.rank), _value(t, dr.attribute), f"{dr.importance.value:.3f}",
               _f3(dr.importance.low), _f3(dr.importance.high), cell(dr.share),
               cell(dr.performance.value), cell(dr.performance.low), cell(dr.performance.high),
               t(f"drv.q.{dr.quadrant}")] for dr in ds]

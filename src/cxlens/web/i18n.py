@@ -60,6 +60,32 @@ def event_label(lang: str, event_type: str) -> str:
     return event_type.replace("_", " ")
 
 
+def timeline_label(lang: str, what: str) -> str:
+    """What a row of a customer's timeline (``analytics.profile``) says happened: an event
+    type by its label, and the profile's own two words for an order ("order #1005") and a
+    CRM record ("customer record") in the reader's language."""
+    if what == "customer record":
+        return translate(lang, "event.customer_record")
+    first, _, rest = what.partition(" ")
+    if first == "order" and rest:
+        return translate(lang, "event.order", id=rest)
+    return event_label(lang, what)
+
+
+def identity_label(lang: str, identity_type: str) -> str:
+    """A type of identifier (``phone``, ``crm_id``) by the label of its field; a type
+    without one as it is."""
+    key = f"field.{identity_type}"
+    return translate(lang, key) if key in EN else identity_type
+
+
+def kind_label(lang: str, kind: str) -> str:
+    """A kind of data (``orders``, ``spend``) by its name in the reader's language; a kind
+    without a label as it is."""
+    key = f"kind.{kind}"
+    return translate(lang, key) if key in EN else kind
+
+
 def value_label(lang: str, value: object) -> str:
     """A common touchpoint or channel value in the reader's language ("purchase" → "oston
     jälkeen"); any other value as the data has it."""
