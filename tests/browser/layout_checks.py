@@ -73,6 +73,34 @@ MEASURE = r"""(scrollers) => {
       }
     }
   }
+  // A field of a scrolling box (a table's edit form) out of the part that shows: it is
+  // there only for those who think of scrolling sideways. A row's one action button (Roll
+  // back at the end of a batch's row) scrolls in with its row like any other cell.
+  for (const box of document.querySelectorAll(".scroll")) {
+    if (!shown(box)) continue;
+    const b = box.getBoundingClientRect();
+    for (const c of box.querySelectorAll("input, select, textarea")) {
+      if (!shown(c) || ["hidden", "submit", "button"].includes(c.type)) continue;
+      const r = c.getBoundingClientRect();
+      if (r.right > b.right + 1 || r.left < b.left - 1) {
+        found.push({kind: "field outside the visible part of its scroll box",
+                    where: path(c), text: words(c) || c.name || "",
+                    sizes: `field ${Math.round(r.left)}..${Math.round(r.right)}, `
+                      + `box ${Math.round(b.left)}..${Math.round(b.right)}`});
+      }
+    }
+  }
+  // From laptop width on, a table fits its card: only a box marked data-wide may scroll
+  // sideways (a file's own columns, the numbers behind a chart).
+  if (vw >= 1280) {
+    for (const box of document.querySelectorAll(".scroll:not([data-wide])")) {
+      if (shown(box) && box.scrollWidth > box.clientWidth + 1) {
+        found.push({kind: "a table scrolls sideways at laptop width", where: path(box),
+                    text: words(box).slice(0, 40),
+                    sizes: `scrollWidth ${box.scrollWidth} > clientWidth ${box.clientWidth}`});
+      }
+    }
+  }
   // The innermost box whose content is too wide (its ancestors are wide because of it) and
   // the outermost box past the window's edge (its children are past it with it).
   for (const e of wide) {
