@@ -14,8 +14,9 @@ from functools import cache
 from importlib import resources
 
 # Elements that are allowed to be wider than their box: intended scroll containers and what
-# is inside them, code blocks, and Plotly's own drawing (checked apart, by its text boxes).
-SCROLLERS = ".scroll, pre, textarea, .js-plotly-plot"
+# is inside them, code blocks, text fields (a long value scrolls inside its field), and
+# Plotly's own drawing (checked apart, by its text boxes).
+SCROLLERS = ".scroll, pre, textarea, input, .js-plotly-plot"
 
 # The boxes of one page: every visible element whose content is wider than its box, every
 # element whose right edge is past the window, every select whose chosen text is cut off,
@@ -42,10 +43,12 @@ MEASURE = r"""(scrollers) => {
     const r = e.getBoundingClientRect();
     return r.width > 0 || r.height > 0;
   };
-  // Hidden on purpose: off-screen helpers (clip, 1px boxes), closed menus.
+  // Hidden on purpose: off-screen helpers (clipped, or moved out at the left like the
+  // builder's default submit button).
   const offscreen = (e) => {
     const cs = getComputedStyle(e);
-    return cs.position === "absolute" && (cs.clip !== "auto" || cs.clipPath !== "none");
+    return cs.position === "absolute" && (cs.clip !== "auto" || cs.clipPath !== "none"
+      || e.getBoundingClientRect().right <= 0);
   };
   const wide = [], past = [];
   for (const e of document.body.querySelectorAll("*")) {
@@ -225,17 +228,22 @@ def english_strings(lang: str) -> tuple[str, ...]:
     return tuple(sorted(out, key=lambda s: (-len(s), s)))
 
 
+# Where a string found starts and ends: not inside a word, nor inside an identifier or a file
+# name of the data ("nps-purchase", "2026…-employees.csv"), which are no text of the page.
+_BEFORE, _AFTER = r"(?<![\w-])", r"(?![\w-]|\.\w)"
+
+
 def english_on(text: str, lang: str) -> list[tuple[str, str]]:
     """The English strings of ``english_strings(lang)`` found as whole words in ``text``, in
     any case, each with the words around its first sighting (to find where it comes from)."""
     for allowed in ALLOWED:
-        text = re.sub(r"(?<!\w)" + re.escape(allowed) + r"(?!\w)", " ", text)
+        text = re.sub(_BEFORE + re.escape(allowed) + _AFTER, " ", text)
     hits: list[tuple[str, str]] = []
     for s in english_strings(lang):
         if any(s.lower() in h.lower() for h, _ in hits):
             continue
         # Any case: "Delivery" at the start of a label is the raw "delivery" too.
-        m = re.search(r"(?<!\w)" + re.escape(s) + r"(?!\w)", text, re.IGNORECASE)
+        m = re.search(_BEFORE + re.escape(s) + _AFTER, text, re.IGNORECASE)
         if m:
             around = text[max(0, m.start() - 30):m.end() + 30]
             hits.append((s, " ".join(around.split())))

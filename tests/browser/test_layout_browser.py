@@ -14,9 +14,9 @@ minutes. The measuring and the English strings are in ``layout_checks.py``.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -71,14 +71,26 @@ def _public_survey(lang: str) -> Callable:
     return go
 
 
+def _run_preview(page, base: str) -> None:
+    """The Surveys page after "Preview" of the trigger run: what a run would make, with
+    nothing made (the survey browser tests hand out today's invitations later)."""
+    page.goto(base + "/w/demo/surveys")
+    page.click("#run-preview")
+    page.wait_for_selector("#run-result")
+
+
 def pages(lang: str, tmp: Path) -> list[tuple[str, str | Callable]]:
     """Each page by its screenshot name: a path, or a function that brings the page up."""
     return [
         ("overview", "/w/demo/"), ("experience", "/w/demo/experience"),
+        ("experience-stores", "/w/demo/experience?by=store_id"),
         ("drivers", "/w/demo/drivers"), ("people", "/w/demo/people"),
         ("followups", "/w/demo/followups"), ("customers", "/w/demo/customers"),
         ("customer", _customer_profile), ("data", "/w/demo/data"),
         ("upload-preview", _upload_preview(tmp)), ("surveys", "/w/demo/surveys"),
+        ("survey-new", "/w/demo/surveys/new"), ("survey-edit", f"/w/demo/surveys/{SURVEY}/edit"),
+        ("trigger-edit", "/w/demo/surveys?trigger=nps-purchase#trigger-form"),
+        ("run-preview", _run_preview),
         ("settings", "/w/demo/settings"), ("account", "/account"),
         ("notes", "/w/demo/annotations"), ("survey-answer", _public_survey(lang)),
     ]
@@ -116,35 +128,117 @@ def _sign_in(context, server):
     return p
 
 
+# A custom survey, so that its builder page (built-in surveys are read-only) can be measured;
+# its id is no other test's.
+SURVEY = "returns"
+SURVEY_YAML = """\
+id: returns
+metric: csat
+default_language: fi
+title:
+  fi: Palautuksen sujuvuus verkkokaupassa ja myymälässä
+  sv: Hur smidig var returen i webbutiken och i butiken?
+  en: How smooth was your return in the web shop and in the store?
+questions:
+  - id: score
+    type: rating
+    scale: [1, 5]
+    main: true
+    text:
+      fi: Kuinka tyytyväinen olit palautuksen käsittelyyn kokonaisuutena?
+      sv: Hur nöjd var du med hanteringen av returen som helhet?
+      en: How satisfied were you with the handling of your return as a whole?
+  - id: where
+    type: choice
+    options:
+      - {id: store, text: {fi: Myymälässä asiakaspalvelutiskillä, sv: I butikens kundtjänst,
+                           en: At the store's customer service desk}}
+      - {id: locker, text: {fi: Pakettiautomaatissa, sv: I ett paketskåp,
+                            en: In a parcel locker}}
+    text:
+      fi: Mistä palautit tuotteen?
+      sv: Var lämnade du tillbaka varan?
+      en: Where did you return the item?
+  - id: comment
+    type: text
+    text:
+      fi: Mitä voisimme tehdä paremmin?
+      sv: Vad kunde vi göra bättre?
+      en: What could we do better?
+thanks:
+  fi: Kiitos palautteestasi!
+  sv: Tack för din feedback!
+  en: Thank you for your feedback!
+email:
+  subject: {fi: "Miten palautus sujui?", sv: "Hur gick returen?", en: "How did your return go?"}
+  body:
+    fi: "Hei, kerro miten palautus sujui: {link}"
+    sv: "Hej, berätta hur returen gick: {link}"
+    en: "Hello, tell us how your return went: {link}"
+"""
+
+# One more person on the HR list whose store and team have long names, sorting before the
+# demo's own names of the same codes (the first name in sort order is the one shown): the
+# Experience charts and tables and the People page show them.
+LONG_STORE = "Oulu Kauppakeskus Valkea, myymälä ja verkkokaupan noutopiste"
+LONG_TEAM = "Store team Oulu Kauppakeskus Valkea, myymälä ja noutopiste"
+EMPLOYEES = ("employee_id,name,team_id,team_name,store_id,store_name,role,start_date\n"
+             f"E9901,Aino Pitkänen,T-FI-OUL,\"{LONG_TEAM}\",FI-OUL,\"{LONG_STORE}\","
+             "Sales associate,2020-03-01\n")
+
+
+# A detractor's answer from another tool, given yesterday by a customer: the trigger run
+# opens a follow-up item for it, whose edit form the test measures (the S demo has none).
+def _detractor_answer() -> str:
+    yesterday = date.today() - timedelta(days=1)
+    return ("response_id,ts,metric,score,comment,language,touchpoint,email\n"
+            f"layout-1,{yesterday} 12:00:00,nps,2,\"Paketti tuli viikon myöhässä eikä "
+            "kukaan vastannut asiakaspalvelun chatissa kahteen päivään\",fi,delivery,"
+            "palaute.testi@example.fi\n")
+
+
+def _upload(page, base: str, path: Path, kind: str) -> None:
+    page.goto(base + "/w/demo/data")
+    page.set_input_files("input[type=file]", str(path))
+    page.select_option("select[name=kind]", kind)
+    page.click("#upload form button")
+    page.wait_for_selector("table.preview")
+    page.click("#confirm")
+    page.wait_for_selector("#done")
+    assert page.inner_text("#loaded") == "1", page.inner_text("#job")
+
+
 @pytest.fixture(scope="module")
-def followup(browser, server, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """A detractor's answer through a personal survey link, so the Follow-ups page has an
-    item whose edit form the test opens (the S demo has none). It takes the last link of
-    the Surveys page's CSV, leaving the first to test_survey_browser; with one link only,
-    there is no item and the form goes unchecked."""
+def prepared(browser, server, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """What the demo lacks for this test, added once through the pages as a user would: a
+    custom survey (for the builder's edit page), long store and team names and a follow-up
+    item. Nothing that the later browser tests count on changes: no invitation is made or
+    handed out, and their counts are taken before and after their own steps."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         p = _sign_in(context, server)
         p.goto(server.url + "/w/demo/surveys")
-        with p.expect_download() as download:
-            p.click("#download-links")
-        target = tmp_path_factory.mktemp("links") / "links.csv"
-        download.value.save_as(target)
-        with open(target, encoding="utf-8", newline="") as fh:
-            links = [r["link"] for r in csv.DictReader(fh) if r["kind"] == "invitation"]
-        if len(links) < 2:
-            return
-        p.goto(server.url + re.sub(r"^https?://[^/]+", "", links[-1]))
-        p.check('input[name="score"][value="2"]')
-        p.fill('textarea[name="comment"]', "Paketti tuli viikon myöhässä")
-        p.click('button[value="send"]')
+        p.evaluate("document.querySelector('details#add').open = true")
+        p.fill('textarea[name="definition"]', SURVEY_YAML)
+        p.locator("details#add form button").click()
         p.wait_for_load_state()
+        assert f"saved={SURVEY}" in p.url, p.inner_text("main")[:2000]
+        files = tmp_path_factory.mktemp("layout")
+        (files / "employees.csv").write_text(EMPLOYEES, encoding="utf-8")
+        _upload(p, server.url, files / "employees.csv", "employees")
+        (files / "answers.csv").write_text(_detractor_answer(), encoding="utf-8")
+        _upload(p, server.url, files / "answers.csv", "feedback")
+        # Today's run again: nothing new to invite (the seed ran it), the imported answer's
+        # follow-up opened.
+        p.goto(server.url + "/w/demo/surveys")
+        p.click("#run-now")
+        p.wait_for_selector("#run-result")
     finally:
         context.close()
 
 
 @pytest.fixture
-def signed_in(browser, server, followup):
+def signed_in(browser, server, prepared):
     contexts = []
 
     def make(lang: str, width: int):
@@ -184,7 +278,12 @@ def test_every_page_fits_and_speaks_the_language(signed_in, server, tmp_path: Pa
         opened = [f for f in page.evaluate(MEASURE, SCROLLERS)
                   if (f["kind"], f["where"]) not in seen]
         problems += _describe(f"{name} (opened)", width, lang, opened)
-        if name == "followups" and page.locator("table.followups details").count():
+        if name == "experience-stores":
+            assert LONG_STORE in page.inner_text("main"), "the long store name is not shown"
+        if name == "followups":
+            # The demo has open follow-ups: their edit forms are measured opened.
+            assert page.locator("table.followups tr.edit details").count(), \
+                page.inner_text("table.followups")
             page.screenshot(path=str(SCREENSHOTS / f"{lang}-{width}-{name}-form.png"),
                             full_page=True)
         if lang != "en":

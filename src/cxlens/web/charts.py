@@ -179,6 +179,30 @@ def _label(value: Any, names: Mapping[str, str] | None = None, code: bool = Fals
     return _plain(f"{name} ({value})" if code else name)
 
 
+# A group's name on a category axis is broken into lines of about this many characters: a
+# long store or team name on one line takes the whole width of a phone and is cut at its left.
+TICK_CHARS = 24
+ROW_PX, LINE_PX = 28, 15  # height of a category row, and of one line of its label
+
+
+def _tick(label: str) -> str:
+    """``label`` broken into lines (Plotly's ``<br>``) at spaces, no line longer than
+    ``TICK_CHARS`` unless one word is; different labels stay different."""
+    lines: list[str] = []
+    for word in label.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= TICK_CHARS:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
+def _category_height(labels: Sequence[str]) -> int:
+    """A horizontal category chart tall enough for its labels' lines, 220 px at least."""
+    lines = max((label.count("<br>") + 1 for label in labels), default=1)
+    return max(220, 40 + max(ROW_PX, LINE_PX * lines + 6) * len(labels))
+
+
 def score_trend_chart(key: str, title: str, t: Translate, metric: str, rows: Sequence[Any],
                       notes: Sequence[Annotation], start: date, end: date) -> Chart:
     """A metric per bucket (``experience.Score`` rows) with its 95 % interval as a band."""
@@ -212,7 +236,7 @@ def breakdown_chart(key: str, title: str, t: Translate, metric: str, group_title
     """A metric per group (``experience.Score`` rows with ``group``), points with intervals;
     groups by their ``names`` where they have one."""
     name = t(f"exp.metric.{metric}")
-    labels = [_label(r.group, names) for r in rows]
+    labels = [_tick(_label(r.group, names)) for r in rows]
     data = [{
         "type": "scatter", "mode": "markers", "name": name, "y": labels,
         "x": [r.value.value for r in rows], "orientation": "h",
@@ -225,7 +249,7 @@ def breakdown_chart(key: str, title: str, t: Translate, metric: str, group_title
         "hovertemplate": "%{y}: %{x:.1f} (n %{customdata})<extra></extra>",
     }]
     layout = {"margin": {"l": 120, "r": 10, "t": 10, "b": 40},
-              "height": max(220, 40 + 28 * len(rows)), "showlegend": False,
+              "height": _category_height(labels), "showlegend": False,
               "xaxis": {"title": {"text": name}, "zeroline": True},
               "yaxis": {"type": "category", "automargin": True},
               "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
@@ -242,7 +266,7 @@ def segment_tests_chart(key: str, title: str, t: Translate, metric: str, group_t
     """Each group against the rest (``experience.SegmentTest``): difference with interval,
     p, Benjamini–Hochberg q and the significance mark."""
     name = t(f"exp.metric.{metric}")
-    labels = [_label(s.group, names) for s in tests]
+    labels = [_tick(_label(s.group, names)) for s in tests]
     d = [s.difference for s in tests]
     data = [{
         "type": "scatter", "mode": "markers", "name": t("exp.difference"), "y": labels,
@@ -255,7 +279,7 @@ def segment_tests_chart(key: str, title: str, t: Translate, metric: str, group_t
         "hovertemplate": "%{y}: %{x:+.1f}<extra></extra>",
     }]
     layout = {"margin": {"l": 120, "r": 10, "t": 10, "b": 40},
-              "height": max(220, 40 + 28 * len(tests)), "showlegend": False,
+              "height": _category_height(labels), "showlegend": False,
               "xaxis": {"title": {"text": t("exp.difference")}, "zeroline": True},
               "yaxis": {"type": "category", "automargin": True},
               "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
