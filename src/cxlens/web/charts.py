@@ -18,6 +18,7 @@ from typing import Any
 
 from cxlens.analytics.overview import NpsResult, TrendRow
 from cxlens.csv_out import csv_text
+from cxlens.web import formats
 from cxlens.web.notes import Annotation
 
 Translate = Callable[..., str]
@@ -376,6 +377,7 @@ def people_chart(key: str, title: str, t: Translate, teams: Sequence[Any]) -> Ch
         "x": [e.value for e in ex], "y": [e.value for e in cy],
         "text": [_plain(tm.team_name or tm.team_id) for tm in both],
         "textposition": "top right", "textfont": {"size": 11},
+        "meta": {"narrow_mode": "markers"},  # names by hover on a phone (cxlens-charts.js)
         "marker": {"size": 10, "color": [NOTE_COLOUR if tm.low_enps else PALETTE[0]
                                          for tm in both]},
         "error_x": {"type": "data", "symmetric": False, "color": "#8a94a6",
@@ -388,8 +390,9 @@ def people_chart(key: str, title: str, t: Translate, teams: Sequence[Any]) -> Ch
     }]
     layout = {"margin": {"l": 60, "r": 10, "t": 10, "b": 50}, "height": 420,
               "showlegend": False,
-              "xaxis": {"title": {"text": "eNPS"}, "range": [-100, 100], "zeroline": True},
-              "yaxis": {"title": {"text": t("ppl.customer_nps")}, "range": [-100, 100],
+              # a little past ±100, so the two −100 ticks do not meet in the corner
+              "xaxis": {"title": {"text": "eNPS"}, "range": [-110, 110], "zeroline": True},
+              "yaxis": {"title": {"text": t("ppl.customer_nps")}, "range": [-110, 110],
                         "zeroline": True},
               "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
     columns = [t("ppl.team"), t("ppl.team_name"), t("ppl.store"), "eNPS", t("nps.low"),
@@ -409,10 +412,10 @@ def people_chart(key: str, title: str, t: Translate, teams: Sequence[Any]) -> Ch
 
 
 def value_chart(key: str, title: str, t: Translate, groups: Sequence[Any],
-                n_boot: int) -> Chart:
+                n_boot: int, lang: str = "en") -> Chart:
     """Revenue per customer after the answer, per NPS group and horizon, with 95 % intervals
     (``experience.GroupValue`` rows; BCa bootstraps of ``n_boot`` replicates, asymmetric);
-    repurchase rates in the table."""
+    repurchase rates in the table. ``lang`` writes the count in the note ("2 000" in fi)."""
     horizons = sorted({g.days for g in groups})
     data = []
     for i, days in enumerate(horizons):
@@ -441,7 +444,7 @@ def value_chart(key: str, title: str, t: Translate, groups: Sequence[Any],
               cell(g.repurchase.low), cell(g.repurchase.high), cell(g.too_small)]
              for g in groups]
     return Chart(key, title, columns, table, {"data": data, "layout": layout},
-                 note=t("val.note", b=f"{n_boot:,}"))
+                 note=t("val.note", b=formats.num(n_boot, lang)))
 
 
 def worth_chart(key: str, title: str, t: Translate, worth: Sequence[Any]) -> Chart:
