@@ -1,8 +1,9 @@
 """Every signed-in page of the demo workspace (the survey builder, the trigger form and the
 run preview included), and the public survey page, in English, Finnish and Swedish at
-phone (390 px), laptop (1280 px) and wide (1920 px) width: nothing sticks out of its box or out of the window, no select cuts off its chosen option, no chart
-text falls outside its chart, no English text is left on a Finnish or Swedish page, and the
-Overview's findings are there with their numbers.
+phone (390 px), laptop (1280 px) and wide (1920 px) width: nothing sticks out of its box or
+out of the window, no select cuts off its chosen option, no chart text falls outside its
+chart, no English text is left on a Finnish or Swedish page, and the Overview's findings
+are there with their numbers.
 
 A screenshot of each page, language and width goes to ``build/screenshots/`` (git-ignored)
 for a person to look at: ``<lang>-<width>-<page>.png``.
