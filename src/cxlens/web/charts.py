@@ -18,7 +18,7 @@ from typing import Any
 
 from cxlens.analytics.overview import NpsResult, TrendRow
 from cxlens.csv_out import csv_text
-from cxlens.web import formats
+from cxlens.web import chart_labels, formats
 from cxlens.web.notes import Annotation
 
 Translate = Callable[..., str]
@@ -372,11 +372,16 @@ def people_chart(key: str, title: str, t: Translate, teams: Sequence[Any]) -> Ch
     both = [tm for tm in teams if tm.enps is not None and tm.customer_nps is not None]
     ex = [tm.enps.value for tm in both]
     cy = [tm.customer_nps.value for tm in both]
+    names = [_tick(_plain(tm.team_name or tm.team_id)) for tm in both]
+    # Each name where it covers no other, flagged teams first; one with no room only by hover.
+    where = chart_labels.place([e.value for e in ex], [e.value for e in cy], names,
+                               (-110, 110), (-110, 110), [tm.low_enps for tm in both])
     data = [{
         "type": "scatter", "mode": "markers+text", "name": t("ppl.team"),
         "x": [e.value for e in ex], "y": [e.value for e in cy],
-        "text": [_plain(tm.team_name or tm.team_id) for tm in both],
-        "textposition": "top right", "textfont": {"size": 11},
+        "text": [n if w else "" for n, w in zip(names, where, strict=True)],
+        "textposition": [w or "top right" for w in where], "textfont": {"size": 11},
+        "customdata": names,
         "meta": {"narrow_mode": "markers"},  # names by hover on a phone (cxlens-charts.js)
         "marker": {"size": 10, "color": [NOTE_COLOUR if tm.low_enps else PALETTE[0]
                                          for tm in both]},
@@ -386,7 +391,7 @@ def people_chart(key: str, title: str, t: Translate, teams: Sequence[Any]) -> Ch
         "error_y": {"type": "data", "symmetric": False, "color": "#8a94a6",
                     "array": [_up(e.value, e.high) for e in cy],
                     "arrayminus": [_down(e.value, e.low) for e in cy]},
-        "hovertemplate": "%{text}: eNPS %{x:.0f}, NPS %{y:.0f}<extra></extra>",
+        "hovertemplate": "%{customdata}: eNPS %{x:.0f}, NPS %{y:.0f}<extra></extra>",
     }]
     layout = {"margin": {"l": 60, "r": 10, "t": 10, "b": 50}, "height": 420,
               "showlegend": False,
