@@ -206,7 +206,7 @@ def test_customers_are_found_by_part_of_a_name(viewer) -> None:
     # a customer with an NPS answer carries its group and score in the header
     for cid in re.findall(r'/w/demo/customers\?q=(C[0-9a-f]{16})', names[0]):
         html = viewer.get(f"/w/demo/customers?q={cid}").text
-        if "<td>nps " in html:
+        if "<td>NPS " in html:  # the timeline's answer row, "NPS 9"
             badge = re.search(r'class="badge nps-(\w+)"[^>]*>([^<]+)<', html)
             assert badge and badge.group(2).lower().startswith(badge.group(1))
             break
@@ -321,8 +321,9 @@ def test_upload_end_to_end(analyst, owner) -> None:
 
     assert len(sources_listed(data)) > 1
     only = owner.get("/w/demo/data", params={"source": "custom"}).text
-    assert sources_listed(only) == {"custom"}
-    assert "Only the batches of custom." in text(only)
+    # 'custom' (an upload without a named mapping) by its words
+    assert sources_listed(only) == {"files uploaded here"}
+    assert "Only the batches of the source: files uploaded here." in text(only)
     none = owner.get("/w/demo/data", params={"source": "<b>x</b>"}).text
     assert "<b>x</b>" not in none and "&lt;b&gt;x&lt;/b&gt;" in none
     # The same file again: nothing new is loaded, and every row is still accounted for.
