@@ -191,12 +191,14 @@ EMPLOYEES = ("employee_id,name,team_id,team_name,store_id,store_name,role,start_
              "Sales associate,2020-03-01\n")
 
 
-# A detractor's answer from another tool, given yesterday by a customer: the trigger run
-# opens a follow-up item for it, whose edit form the test measures (the S demo has none).
+# A dissatisfied customer's answer from another tool, given yesterday: the trigger run opens
+# a follow-up item for it, whose edit form the test measures (the S demo has none). A CSAT
+# answer, so that the NPS figures test_survey_browser compares before and after its own
+# answer stay the demo's.
 def _detractor_answer() -> str:
     yesterday = date.today() - timedelta(days=1)
     return ("response_id,ts,metric,score,comment,language,touchpoint,email\n"
-            f"layout-1,{yesterday} 12:00:00,nps,2,\"Paketti tuli viikon myöhässä eikä "
+            f"layout-1,{yesterday} 12:00:00,csat,1,\"Paketti tuli viikon myöhässä eikä "
             "kukaan vastannut asiakaspalvelun chatissa kahteen päivään\",fi,delivery,"
             "palaute.testi@example.fi\n")
 
