@@ -39,7 +39,7 @@ def test_renders_for_every_role_and_is_in_the_navigation(owner, analyst, viewer)
 def test_definitions_with_languages_and_the_missing_translation(viewer) -> None:
     rows = {r[0]: r for r in rows_of(viewer.get("/w/shop/surveys").text, "surveys")[1:]}
     assert set(rows) == {"ces", "nps", "store_visit"}
-    assert rows["nps"][1:4] == ["Tell us about your experience", "nps", "built-in"]
+    assert rows["nps"][1:4] == ["Tell us about your experience", "NPS", "built-in"]
     assert rows["nps"][4] == "FI ✓ · SV ✓ · EN ✓"
     visit = rows["store_visit"]
     assert visit[1:4] == ["Your visit", "rating", "custom"]
@@ -158,7 +158,7 @@ def test_add_a_custom_survey_escape_it_and_edit_it(analyst, viewer) -> None:
     assert "saved." not in viewer.get("/w/shop/surveys?saved=Call+us+now").text
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     row = next(r for r in rows_of(html, "surveys") if r[0] == "pickup")
-    assert row[2:4] == ["rating", "custom"] and "SV 1 texts shown in English" in row[4]
+    assert row[2:4] == ["own scale", "custom"] and "SV 1 texts shown in English" in row[4]
     edit = analyst.get("/w/shop/surveys?edit=pickup").text
     textarea = re.search(r'<textarea name="definition"[^>]*>(.*?)</textarea>', edit, re.S)
     assert textarea and unescape(textarea.group(1)) == survey
