@@ -42,7 +42,7 @@ def test_definitions_with_languages_and_the_missing_translation(viewer) -> None:
     assert rows["nps"][1:4] == ["Tell us about your experience", "NPS", "built-in"]
     assert rows["nps"][4] == "FI ✓ · SV ✓ · EN ✓"
     visit = rows["store_visit"]
-    assert visit[1:4] == ["Your visit", "rating", "custom"]
+    assert visit[1:4] == ["Your visit", "own scale", "custom"]
     assert visit[4].startswith("FI ✓ · SV 2 texts shown in English · EN ✓ 2 warnings")
     assert "questions[1].text: no 'sv' text; English is shown instead" in visit[4]
     assert visit[5].startswith("/s/public/shop.")
