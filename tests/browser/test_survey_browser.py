@@ -99,11 +99,12 @@ def test_answer_by_keyboard_and_the_nps_moves(page, browser, server, tmp_path: P
     assert item.count() == 1 and item.locator("td.comment").inner_text() == \
         "Toimitus myöhästyi <b>viikon</b>"
     shot(page, "followups-laptop")
-    item.locator("details summary").click()
-    item.locator('select[name="status"]').select_option("contacted")
-    item.locator('select[name="owner"]').select_option("ann@demo.fi")  # a member
-    item.locator('textarea[name="note"]').fill("Soitettu, hyvitys sovittu")
-    item.locator("form button").click()
+    edit = page.locator("#edit-" + item.get_attribute("id").removeprefix("item-"))
+    edit.locator("details summary").click()
+    edit.locator('select[name="status"]').select_option("contacted")
+    edit.locator('select[name="owner"]').select_option("ann@demo.fi")  # a member
+    edit.locator('textarea[name="note"]').fill("Soitettu, hyvitys sovittu")
+    edit.locator("form button").click()
     page.wait_for_url(re.compile(r"/w/demo/followups\?status=open"))
     page.goto(server.url + "/w/demo/followups?status=contacted")
     done = page.locator("table.followups tbody tr", has_text="Toimitus myöhästyi")

@@ -208,7 +208,7 @@ def test_items_left_open_past_two_days_are_overdue(home, analyst, viewer) -> Non
     finally:
         app.state.clock = before
     form = analyst.get("/w/shop/followups").text
-    edit = form.split('<form method="post"', 1)[1]
+    edit = form.split('<tr id="edit-', 1)[1]  # the edit form's row under the first item
     owners = re.findall(r'<select name="owner"><option value="">[^<]*</option>(.*?)</select>',
                         edit, re.S)[0]
     offered = re.findall(r'<option value="([^"]+)"', owners)

@@ -232,7 +232,7 @@ def test_a_survey_from_the_form_is_the_survey_of_its_yaml(analyst, viewer) -> No
     html = viewer.get("/w/shop/surveys?saved=visit").text
     assert "Survey visit saved." in html
     row = next(r for r in rows_of(html, "surveys") if r[0] == "visit")
-    assert row[1:4] == ["Your visit", "rating", "custom"]
+    assert row[1:4] == ["Your visit", "own scale", "custom"]
     assert "SV 1 texts shown in English" in row[4]  # the missing Swedish label, as before
     stored = analyst.get("/w/shop/surveys?edit=visit").text  # the YAML under "Advanced"
     textarea = re.search(r'<textarea name="definition"[^>]*>(.*?)</textarea>', stored, re.S)

@@ -39,10 +39,10 @@ def test_renders_for_every_role_and_is_in_the_navigation(owner, analyst, viewer)
 def test_definitions_with_languages_and_the_missing_translation(viewer) -> None:
     rows = {r[0]: r for r in rows_of(viewer.get("/w/shop/surveys").text, "surveys")[1:]}
     assert set(rows) == {"ces", "nps", "store_visit"}
-    assert rows["nps"][1:4] == ["Tell us about your experience", "nps", "built-in"]
+    assert rows["nps"][1:4] == ["Tell us about your experience", "NPS", "built-in"]
     assert rows["nps"][4] == "FI ✓ · SV ✓ · EN ✓"
     visit = rows["store_visit"]
-    assert visit[1:4] == ["Your visit", "rating", "custom"]
+    assert visit[1:4] == ["Your visit", "own scale", "custom"]
     assert visit[4].startswith("FI ✓ · SV 2 texts shown in English · EN ✓ 2 warnings")
     assert "questions[1].text: no 'sv' text; English is shown instead" in visit[4]
     assert visit[5].startswith("/s/public/shop.")
@@ -74,7 +74,7 @@ def test_counts_and_response_rate_with_interval_table_and_csv(viewer) -> None:
 def test_triggers_and_chains_are_listed(viewer) -> None:
     rows = rows_of(viewer.get("/w/shop/surveys").text, "triggers")
     assert rows[1] == ["nps-purchase", "nps", "a purchase", "7", "30", "3", "30", "3",
-                       "purchase"]
+                       "after a purchase"]
     assert rows[2][:4] == ["ces-after-nps", "ces", "chain: the invitation of nps-purchase",
                            "60"]
 
@@ -158,7 +158,7 @@ def test_add_a_custom_survey_escape_it_and_edit_it(analyst, viewer) -> None:
     assert "saved." not in viewer.get("/w/shop/surveys?saved=Call+us+now").text
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     row = next(r for r in rows_of(html, "surveys") if r[0] == "pickup")
-    assert row[2:4] == ["rating", "custom"] and "SV 1 texts shown in English" in row[4]
+    assert row[2:4] == ["own scale", "custom"] and "SV 1 texts shown in English" in row[4]
     edit = analyst.get("/w/shop/surveys?edit=pickup").text
     textarea = re.search(r'<textarea name="definition"[^>]*>(.*?)</textarea>', edit, re.S)
     assert textarea and unescape(textarea.group(1)) == survey

@@ -18,6 +18,7 @@ from typing import Any
 
 from cxlens.analytics.overview import NpsResult, TrendRow
 from cxlens.csv_out import csv_text
+from cxlens.web import chart_labels, formats
 from cxlens.web.notes import Annotation
 
 Translate = Callable[..., str]
@@ -179,6 +180,30 @@ def _label(value: Any, names: Mapping[str, str] | None = None, code: bool = Fals
     return _plain(f"{name} ({value})" if code else name)
 
 
+# A group's name on a category axis is broken into lines of about this many characters: a
+# long store or team name on one line takes the whole width of a phone and is cut at its left.
+TICK_CHARS = 24
+ROW_PX, LINE_PX = 28, 15  # height of a category row, and of one line of its label
+
+
+def _tick(label: str) -> str:
+    """``label`` broken into lines (Plotly's ``<br>``) at spaces, no line longer than
+    ``TICK_CHARS`` unless one word is; different labels stay different."""
+    lines: list[str] = []
+    for word in label.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= TICK_CHARS:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
+def _category_height(labels: Sequence[str]) -> int:
+    """A horizontal category chart tall enough for its labels' lines, 220 px at least."""
+    lines = max((label.count("<br>") + 1 for label in labels), default=1)
+    return max(220, 40 + max(ROW_PX, LINE_PX * lines + 6) * len(labels))
+
+
 def score_trend_chart(key: str, title: str, t: Translate, metric: str, rows: Sequence[Any],
                       notes: Sequence[Annotation], start: date, end: date) -> Chart:
     """A metric per bucket (``experience.Score`` rows) with its 95 % interval as a band."""
@@ -212,7 +237,7 @@ def breakdown_chart(key: str, title: str, t: Translate, metric: str, group_title
     """A metric per group (``experience.Score`` rows with ``group``), points with intervals;
     groups by their ``names`` where they have one."""
     name = t(f"exp.metric.{metric}")
-    labels = [_label(r.group, names) for r in rows]
+    labels = [_tick(_label(r.group, names)) for r in rows]
     data = [{
         "type": "scatter", "mode": "markers", "name": name, "y": labels,
         "x": [r.value.value for r in rows], "orientation": "h",
@@ -225,7 +250,7 @@ def breakdown_chart(key: str, title: str, t: Translate, metric: str, group_title
         "hovertemplate": "%{y}: %{x:.1f} (n %{customdata})<extra></extra>",
     }]
     layout = {"margin": {"l": 120, "r": 10, "t": 10, "b": 40},
-              "height": max(220, 40 + 28 * len(rows)), "showlegend": False,
+              "height": _category_height(labels), "showlegend": False,
               "xaxis": {"title": {"text": name}, "zeroline": True},
               "yaxis": {"type": "category", "automargin": True},
               "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
@@ -242,7 +267,7 @@ def segment_tests_chart(key: str, title: str, t: Translate, metric: str, group_t
     """Each group against the rest (``experience.SegmentTest``): difference with interval,
     p, Benjamini–Hochberg q and the significance mark."""
     name = t(f"exp.metric.{metric}")
-    labels = [_label(s.group, names) for s in tests]
+    labels = [_tick(_label(s.group, names)) for s in tests]
     d = [s.difference for s in tests]
     data = [{
         "type": "scatter", "mode": "markers", "name": t("exp.difference"), "y": labels,
@@ -255,7 +280,7 @@ def segment_tests_chart(key: str, title: str, t: Translate, metric: str, group_t
         "hovertemplate": "%{y}: %{x:+.1f}<extra></extra>",
     }]
     layout = {"margin": {"l": 120, "r": 10, "t": 10, "b": 40},
-              "height": max(220, 40 + 28 * len(tests)), "showlegend": False,
+              "height": _category_height(labels), "showlegend": False,
               "xaxis": {"title": {"text": t("exp.difference")}, "zeroline": True},
               "yaxis": {"type": "category", "automargin": True},
               "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
@@ -274,6 +299,16 @@ def _p(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
 
 
+def _value(t: Translate, text: str) -> str:
+    """A common attribute name by its label in the page's language ("Delivery" becomes
+    "Toimitus" in Finnish), else as the data has it: a company's own names stay theirs."""
+    key = f"value.{text.lower()}"
+    label = t(key)
+    if label == key:
+        return text
+    return label[:1].upper() + label[1:] if text[:1].isupper() else label
+
+
 def drivers_chart(key: str, title: str, t: Translate, kd: Any) -> Chart:
     """The priority matrix of ``drivers.KeyDrivers``: performance on x, importance on y, the
     two lines that split it into quadrants, and error bars from the intervals."""
@@ -284,7 +319,7 @@ def drivers_chart(key: str, title: str, t: Translate, kd: Any) -> Chart:
         "type": "scatter", "mode": "markers+text", "name": t("drv.attribute"),
         "x": [e.value for e in perf], "y": [e.value for e in imp],
         # above and to the right of the point: clear of both error bars through it
-        "text": [_plain(dr.attribute) for dr in ds], "textposition": "top right",
+        "text": [_plain(_value(t, dr.attribute)) for dr in ds], "textposition": "top right",
         "marker": {"color": PALETTE[0], "size": 10},
         "error_x": {"type": "data", "symmetric": False, "color": "#8a94a6",
                     "array": [_up(e.value, e.high) for e in perf],
@@ -319,7 +354,7 @@ def drivers_chart(key: str, title: str, t: Translate, kd: Any) -> Chart:
     columns = [t("drv.rank"), t("drv.attribute"), t("drv.importance"), t("nps.low"),
                t("nps.high"), t("drv.share"), t("drv.performance"), t("nps.low"),
                t("nps.high"), t("drv.quadrant")]
-    table = [[cell(dr.rank), dr.attribute, f"{dr.importance.value:.3f}",
+    table = [[cell(dr.rank), _value(t, dr.attribute), f"{dr.importance.value:.3f}",
               _f3(dr.importance.low), _f3(dr.importance.high), cell(dr.share),
               cell(dr.performance.value), cell(dr.performance.low), cell(dr.performance.high),
               t(f"drv.q.{dr.quadrant}")] for dr in ds]
@@ -337,11 +372,17 @@ def people_chart(key: str, title: str, t: Translate, teams: Sequence[Any]) -> Ch
     both = [tm for tm in teams if tm.enps is not None and tm.customer_nps is not None]
     ex = [tm.enps.value for tm in both]
     cy = [tm.customer_nps.value for tm in both]
+    names = [_tick(_plain(tm.team_name or tm.team_id)) for tm in both]
+    # Each name where it covers no other, flagged teams first; one with no room only by hover.
+    where = chart_labels.place([e.value for e in ex], [e.value for e in cy], names,
+                               (-110, 110), (-110, 110), [tm.low_enps for tm in both])
     data = [{
         "type": "scatter", "mode": "markers+text", "name": t("ppl.team"),
         "x": [e.value for e in ex], "y": [e.value for e in cy],
-        "text": [_plain(tm.team_name or tm.team_id) for tm in both],
-        "textposition": "top right", "textfont": {"size": 11},
+        "text": [n if w else "" for n, w in zip(names, where, strict=True)],
+        "textposition": [w or "top right" for w in where], "textfont": {"size": 11},
+        "customdata": names,
+        "meta": {"narrow_mode": "markers"},  # names by hover on a phone (cxlens-charts.js)
         "marker": {"size": 10, "color": [NOTE_COLOUR if tm.low_enps else PALETTE[0]
                                          for tm in both]},
         "error_x": {"type": "data", "symmetric": False, "color": "#8a94a6",
@@ -350,12 +391,13 @@ def people_chart(key: str, title: str, t: Translate, teams: Sequence[Any]) -> Ch
         "error_y": {"type": "data", "symmetric": False, "color": "#8a94a6",
                     "array": [_up(e.value, e.high) for e in cy],
                     "arrayminus": [_down(e.value, e.low) for e in cy]},
-        "hovertemplate": "%{text}: eNPS %{x:.0f}, NPS %{y:.0f}<extra></extra>",
+        "hovertemplate": "%{customdata}: eNPS %{x:.0f}, NPS %{y:.0f}<extra></extra>",
     }]
     layout = {"margin": {"l": 60, "r": 10, "t": 10, "b": 50}, "height": 420,
               "showlegend": False,
-              "xaxis": {"title": {"text": "eNPS"}, "range": [-100, 100], "zeroline": True},
-              "yaxis": {"title": {"text": t("ppl.customer_nps")}, "range": [-100, 100],
+              # a little past ±100, so the two −100 ticks do not meet in the corner
+              "xaxis": {"title": {"text": "eNPS"}, "range": [-110, 110], "zeroline": True},
+              "yaxis": {"title": {"text": t("ppl.customer_nps")}, "range": [-110, 110],
                         "zeroline": True},
               "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
     columns = [t("ppl.team"), t("ppl.team_name"), t("ppl.store"), "eNPS", t("nps.low"),
@@ -375,10 +417,10 @@ def people_chart(key: str, title: str, t: Translate, teams: Sequence[Any]) -> Ch
 
 
 def value_chart(key: str, title: str, t: Translate, groups: Sequence[Any],
-                n_boot: int) -> Chart:
+                n_boot: int, lang: str = "en") -> Chart:
     """Revenue per customer after the answer, per NPS group and horizon, with 95 % intervals
     (``experience.GroupValue`` rows; BCa bootstraps of ``n_boot`` replicates, asymmetric);
-    repurchase rates in the table."""
+    repurchase rates in the table. ``lang`` writes the count in the note ("2 000" in fi)."""
     horizons = sorted({g.days for g in groups})
     data = []
     for i, days in enumerate(horizons):
@@ -407,7 +449,7 @@ def value_chart(key: str, title: str, t: Translate, groups: Sequence[Any],
               cell(g.repurchase.low), cell(g.repurchase.high), cell(g.too_small)]
              for g in groups]
     return Chart(key, title, columns, table, {"data": data, "layout": layout},
-                 note=t("val.note", b=f"{n_boot:,}"))
+                 note=t("val.note", b=formats.num(n_boot, lang)))
 
 
 def worth_chart(key: str, title: str, t: Translate, worth: Sequence[Any]) -> Chart:

@@ -24,6 +24,8 @@ from __future__ import annotations
 import json
 from importlib import resources
 
+from cxlens.web import formats
+
 LANGUAGES: dict[str, str] = {"en": "English", "fi": "Suomi", "sv": "Svenska"}
 DEFAULT = "en"
 COOKIE = "cxlens_lang"
@@ -58,6 +60,45 @@ def event_label(lang: str, event_type: str) -> str:
     if key in EN:
         return translate(lang, key)
     return event_type.replace("_", " ")
+
+
+# A survey answer's metric in a customer's timeline, as every language writes it.
+_METRICS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "enps": "eNPS"}
+
+
+def timeline_label(lang: str, what: str) -> str:
+    """What a row of a customer's timeline (``analytics.profile``) says happened: an event
+    type by its label, the profile's own two words for an order ("order #1005") and a
+    CRM record ("customer record") in the reader's language, and an answer's metric and
+    score as the reader writes numbers ("nps 2.0" becomes "NPS 2", "ces 5.5" "CES 5,5" in
+    Finnish)."""
+    if what == "customer record":
+        return translate(lang, "event.customer_record")
+    first, _, rest = what.partition(" ")
+    if first == "order" and rest:
+        return translate(lang, "event.order", id=rest)
+    if (first in _METRICS or first == "rating") and rest:
+        try:
+            score = float(rest)
+        except ValueError:
+            return what
+        name = _METRICS.get(first) or translate(lang, "fu.score")  # a star rating: "score 4"
+        return f"{name} {formats.num(score, lang, 0 if score.is_integer() else 1)}"
+    return event_label(lang, what)
+
+
+def identity_label(lang: str, identity_type: str) -> str:
+    """A type of identifier (``phone``, ``crm_id``) by the label of its field; a type
+    without one as it is."""
+    key = f"field.{identity_type}"
+    return translate(lang, key) if key in EN else identity_type
+
+
+def kind_label(lang: str, kind: str) -> str:
+    """A kind of data (``orders``, ``spend``) by its name in the reader's language; a kind
+    without a label as it is."""
+    key = f"kind.{kind}"
+    return translate(lang, key) if key in EN else kind
 
 
 def value_label(lang: str, value: object) -> str:

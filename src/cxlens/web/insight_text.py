@@ -41,7 +41,7 @@ def sentence(ins: Insight, lang: str) -> str:
         "value": _amount(ins, ins.value, lang), "other": _amount(ins, ins.other, lang),
         "n": formats.num(ins.n, lang), "n_other": formats.num(ins.n_other, lang),
         "group": translate_value(lang, ins.subject) if ins.dimension in ("touchpoint", "channel")
-        else ins.subject_name or str(ins.subject), "attribute": str(ins.subject),
+        else ins.subject_name or str(ins.subject), "attribute": translate_value(lang, ins.subject),
         "days": ins.days,
         "dimension": translate(lang, f"exp.by.{ins.dimension}") if ins.dimension else "",
     }

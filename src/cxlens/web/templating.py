@@ -81,6 +81,10 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
         t=lambda key, **values: i18n.translate(lang, key, **values),
         num=lambda value, digits=0, sign=False: formats.num(value, lang, digits, sign),
         event_label=lambda event_type: i18n.event_label(lang, event_type),
+        timeline_label=lambda what: i18n.timeline_label(lang, what),
+        kind_label=lambda kind: i18n.kind_label(lang, kind),
+        identity_label=lambda identity_type: i18n.identity_label(lang, identity_type),
+        value_label=lambda value: i18n.value_label(lang, value),
         money=lambda value, currency=formats.CURRENCY, digits=0, sign=False: formats.money(
             value, lang, currency, digits, sign),
         csrf_field=lambda: Markup('<input type="hidden" name="csrf_token" value="{}">')

@@ -231,7 +231,8 @@ def preview(path: Path, kind: str | None, preset: str | None,
             p.staged.cleanup()
         m = p.mapping
         return {
-            "how": p.how, "kind": m.kind, "label": m.label, "columns": cols, "rows": rows,
+            "how": p.how, "kind": m.kind, "label": m.label, "name": m.name, "columns": cols,
+            "rows": rows,
             "mapping": [(f, r.column or "", r.value)
                         for f, r in m.columns.items()],
             "yaml": m.to_yaml(), "notes": p.staged.notes,

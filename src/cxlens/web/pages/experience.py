@@ -149,7 +149,8 @@ def _weights(eng: Engine, t: Callable[..., str], c: Choices, w: Window,
     return None, None
 
 
-def build_value(eng: Engine, t: Callable[..., str], w: Window) -> dict[str, Any]:
+def build_value(eng: Engine, t: Callable[..., str], w: Window, lang: str = "en"
+                ) -> dict[str, Any]:
     """Experience → value: revenue and repurchase by NPS group, the detractor→promoter worth.
     Observed until the window's day when the reader chose one, else the data's last order."""
     v = exp.value_by_group(eng, as_of=w.as_of if w.explicit else None,
@@ -157,12 +158,13 @@ def build_value(eng: Engine, t: Callable[..., str], w: Window) -> dict[str, Any]
     worth = v.worth()
     return {"value": v, "worth": worth, "linked": any(g.n for g in v.groups),
             "value_charts": [
-        charts.value_chart("value", t("val.revenue_title"), t, v.groups, v.n_boot),
+        charts.value_chart("value", t("val.revenue_title"), t, v.groups, v.n_boot, lang),
         charts.worth_chart("worth", t("val.worth_title"), t, worth)]}
 
 
 def build_experience(eng: Engine, con: sqlite3.Connection, access: WorkspaceAccess,
-                     t: Callable[..., str], c: Choices, w: Window) -> dict[str, Any]:
+                     t: Callable[..., str], c: Choices, w: Window, lang: str = "en"
+                     ) -> dict[str, Any]:
     notes = list_annotations(con, access.workspace)
     metric, by = c.metric, c.by
     auto = by is None
@@ -189,7 +191,7 @@ def build_experience(eng: Engine, con: sqlite3.Connection, access: WorkspaceAcce
     return {"charts": chart_list, "overall": overall, "min_sample": exp.MIN_SAMPLE,
             "by": by, "auto_by": auto, "choices": replace(c, by=by),
             "n_significant": sum(1 for s in tests if s.significant), "weight_keys": keys,
-            "weighting": weighting, **build_value(eng, t, w)}
+            "weighting": weighting, **build_value(eng, t, w, lang)}
 
 
 def build_drivers(eng: Engine, t: Callable[..., str], w: Window, c: Choices,
@@ -210,7 +212,7 @@ def _built(request: Request, access: WorkspaceAccess, con: sqlite3.Connection, p
     t = _translator(request)
     with access.engine() as eng:
         if page == "experience":
-            return build_experience(eng, con, access, t, c, w)
+            return build_experience(eng, con, access, t, c, w, lang_of(request))
         if page == "drivers":
             return build_drivers(eng, t, w, c)
         return build_people(eng, t, w)

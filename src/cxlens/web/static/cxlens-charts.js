@@ -33,6 +33,7 @@
       "Double-click to zoom back out": "Dubbelklicka för att zooma ut"}
   };
   var CARTESIAN = ["scatter", "bar", "box", "histogram", "heatmap", "violin"];
+  var NARROW = 600;  // px: a chart narrower than this is on a phone
 
   function register(lang) {
     if (!FORMATS[lang] || !window.Plotly.register) { return "en"; }
@@ -48,6 +49,14 @@
       var src = document.getElementById(el.dataset.figure);
       if (!src) { return; }
       var fig = JSON.parse(src.textContent);
+      // A trace may ask to be drawn otherwise in a narrow chart (a phone): the People
+      // chart's team names, which overlap and run out of a 350 px chart, are left to the
+      // hover text and the table there.
+      if (el.clientWidth < NARROW) {
+        fig.data.forEach(function (t) {
+          if (t.meta && t.meta.narrow_mode) { t.mode = t.meta.narrow_mode; }
+        });
+      }
       var cartesian = fig.data.some(function (t) {
         return CARTESIAN.indexOf(t.type || "scatter") >= 0;
       });
