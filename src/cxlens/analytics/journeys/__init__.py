@@ -21,6 +21,7 @@ from cxlens.analytics.journeys.journeys import (
     outcomes,
     touchpoints,
 )
+from cxlens.analytics.journeys.paths import PathRow, Paths, paths
 from cxlens.analytics.journeys.process_map import Edge, Node, ProcessMap, process_map
 
 __all__ = [
@@ -29,11 +30,14 @@ __all__ = [
     "KINDS",
     "Edge",
     "Node",
+    "PathRow",
+    "Paths",
     "ProcessMap",
     "Selection",
     "TouchpointCount",
     "journey_log",
     "outcomes",
+    "paths",
     "process_map",
     "touchpoints",
 ]
