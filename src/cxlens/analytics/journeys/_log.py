@@ -89,8 +89,11 @@ base AS (
       AND metric IN ({", ".join(f"'{m}'" for m in ANSWER_METRICS)}){{period}}
 )"""
 
-ORDER = "ts, kind, _batch, _line"
-"""The log's order within a customer: unique per row, the same on both engines."""
+ORDER = "ts, tie, _line"
+"""The log's order within a customer: unique per row, the same on both engines. ``tie`` is
+``kind`` and ``_batch`` in one BIGINT (``kind · 10¹² + _batch``, batch ids being far below
+10¹²), so the window sorts on three keys instead of four: the same order as
+``ts, kind, _batch, _line``, measurably cheaper (bench/journeys.py)."""
 
 WINDOW = f"PARTITION BY customer_id ORDER BY {ORDER}"
 
@@ -126,9 +129,10 @@ def log_sql(sel: Selection, currency: str = CURRENCY) -> tuple[str, dict[str, An
 
     ``log`` has one row per touchpoint: ``customer_id, ts, ts_s`` (whole seconds since
     1970, the portable way to subtract times), ``kind`` (1–4, :data:`KINDS`),
-    ``touchpoint, channel, store_id, amount`` (DECIMAL, orders in ``currency`` only) and
-    ``_batch, _line``. ``orders_all`` (every counted order ever, with ``order_no``) stays
-    visible for rules that look past the period, such as churn.
+    ``touchpoint``, ``tie`` (see :data:`ORDER`), ``channel, store_id, amount`` (DECIMAL,
+    orders in ``currency`` only) and ``_batch, _line``. ``orders_all`` (every counted order
+    ever, with ``order_no``) stays visible for rules that look past the period, such as
+    churn.
     """
     params: dict[str, Any] = {"currency": currency}
     period = ""
@@ -152,7 +156,8 @@ def log_sql(sel: Selection, currency: str = CURRENCY) -> tuple[str, dict[str, An
     where = f"\n    WHERE {' AND '.join(conds)}" if conds else ""
     sql = (f"WITH {_BASE.format(period=period)},\nlog AS (\n"
            f"    SELECT customer_id, ts, CAST(floor(epoch(ts)) AS BIGINT) AS ts_s, kind, "
-           f"touchpoint,\n           channel, store_id, amount, _batch, _line\n"
+           f"touchpoint,\n           CAST(kind AS BIGINT) * 1000000000000 + _batch AS tie, "
+           f"channel, store_id, amount, _batch, _line\n"
            f"    FROM base{where}\n)")
     return sql, params
 

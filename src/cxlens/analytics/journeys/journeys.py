@@ -33,7 +33,7 @@ DEFAULT_CHURN_DAYS = 180
 
 _SESSIONS = f"""{{log}},
 gaps AS (
-    SELECT customer_id, ts, ts_s, kind, touchpoint, channel, store_id, amount, _batch, _line,
+    SELECT customer_id, ts, ts_s, kind, touchpoint, channel, store_id, amount,
            row_number() OVER w AS seq,
            ts_s - lag(ts_s) OVER w AS seconds_since_prev
     FROM log

@@ -83,7 +83,7 @@ def _sql(log: str, direction: Direction, anchored: bool, steps: int) -> str:
                if direction == "from" else "0")
     return f"""{log},
 d AS (
-    SELECT customer_id, touchpoint, ts, kind, _batch, _line,
+    SELECT customer_id, touchpoint, ts, tie, _line,
            lag(touchpoint) OVER w AS prev, lead(touchpoint) OVER w AS nxt
     FROM log
     WINDOW w AS ({WINDOW})
