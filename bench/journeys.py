@@ -99,6 +99,22 @@ def _pm4py_call(eng: Any, flavour: str) -> Callable[[], Any]:
 
     from cxlens.analytics import journeys as jr
 
+    if flavour == "polars_full":
+        import polars as pl
+
+        from cxlens.analytics.journeys._log import ORDER, log_sql
+
+        log, params = log_sql(jr.Selection())
+        sql = (f"{log}\nSELECT customer_id AS \"case:concept:name\", touchpoint AS "
+               f"\"concept:name\", ts AS \"time:timestamp\" FROM log "
+               f"ORDER BY customer_id, {ORDER}")
+
+        def full() -> dict[str, Any]:
+            frame = pl.from_arrow(eng.query(sql, params)).lazy()
+            graph, _, _ = pm4py.discover_dfg(frame)
+            return {"edges": len(graph), "dfg": [[a, b, int(n)] for (a, b), n in graph.items()]}
+
+        return full
     df = jr.journey_log(eng).select(["customer_id", "touchpoint", "ts"]).to_pandas()
     df.columns = ["case:concept:name", "concept:name", "time:timestamp"]
     if getattr(df["time:timestamp"].dt, "tz", None) is not None:
@@ -143,6 +159,7 @@ LABELS = {
     "b": "(b) cxlens `process_map()`",
     "c_polars": "(c) `pm4py.discover_dfg`, polars LazyFrame",
     "c_pandas": "(c) `pm4py.discover_dfg`, pandas DataFrame",
+    "c_polars_full": "(c′) the log read from the warehouse into polars + `discover_dfg`",
     "d_from": "(d) `paths(from {from_anchor})`",
     "d_to": "(d) `paths(to {to_anchor})`",
     "log": "`journey_log()` (sessions, 30 min)",
@@ -158,7 +175,8 @@ def measure(name: str, args: argparse.Namespace) -> dict[str, Any]:
         cmd = [sys.executable, __file__, "--child", name, "--child-out", str(out),
                "--workspace", args.workspace, "--repeat", str(args.repeat),
                "--from-anchor", args.from_anchor, "--to-anchor", args.to_anchor]
-        proc = subprocess.Popen(cmd)
+        # the child's stdout is pm4py's licence banner on import; results come in the file
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
         _, status, usage = os.wait4(proc.pid, 0)
         if os.waitstatus_to_exitcode(status) != 0:
             raise SystemExit(f"measurement {name} failed")
@@ -221,14 +239,21 @@ def report(args: argparse.Namespace, rows: dict[str, dict[str, Any]], sizes: str
               + f"; against (a′), the same log: {b['best'] / rows['a2']['best']:.2f}× wall, "
                 f"{b['cpu'] / rows['a2']['cpu']:.2f}× CPU."]
     if pm:
-        fastest = min(pm, key=lambda r: r["best"])
+        fastest = min(pm, key=lambda r: r["cpu"])
         same = all(_same(r["result"], b["result"]) for r in pm)
-        speed = fastest["best"] / b["best"]
-        lines.append(f"- (c) the faster pm4py ({fastest['name'][2:]}) / (b): **{speed:.1f}×** "
+        speed, speed_cpu = fastest["best"] / b["best"], fastest["cpu"] / b["cpu"]
+        lines.append(f"- (c) the faster pm4py ({fastest['name'][2:]}, by CPU) / (b): "
+                     f"**{speed:.1f}×** best wall time, **{speed_cpu:.1f}×** CPU "
                      f"(target ≥ {TARGET_PM4PY}×) — "
-                     + ("**met**" if speed >= TARGET_PM4PY else "**not met**")
+                     + ("**met**" if min(speed, speed_cpu) >= TARGET_PM4PY else "**not met**")
                      + f"; the same directly-follows counts as cxlens: "
                        f"{'yes' if same else '**no**'}.")
+        if "c_polars_full" in rows:
+            full = rows["c_polars_full"]
+            lines.append(f"- (c′) pm4py with its input read from the warehouse / (b): "
+                         f"**{full['best'] / b['best']:.1f}×** best wall time, "
+                         f"**{full['cpu'] / b['cpu']:.1f}×** CPU (same counts: "
+                         f"{'yes' if _same(full['result'], b['result']) else '**no**'}).")
     worst = max(rows["d_from"]["best"], rows["d_to"]["best"])
     lines.append(f"- (d) paths: slowest {worst:.2f} s (target ≤ {TARGET_PATHS_S} s) — "
                  + ("**met**" if worst <= TARGET_PATHS_S else "**not met**") + ".")
@@ -265,7 +290,8 @@ def main() -> None:
     sizes = _sizes(args.workspace)
     print(f"journeys bench on {args.workspace}: {sizes}", flush=True)
     start_load = wait_quiet(args.max_wait)
-    names = ["a", "a2", "b", *([] if args.skip_pm4py else ["c_polars", "c_pandas"]),
+    names = ["a", "a2", "b",
+             *([] if args.skip_pm4py else ["c_polars", "c_pandas", "c_polars_full"]),
              "d_from", "d_to", "log", "outcomes"]
     rows = {name: measure(name, args) for name in names}
     section = report(args, rows, sizes, start_load)
