@@ -36,6 +36,7 @@ from cxlens.cli_common import (
 )
 from cxlens.cli_demo import demo_app
 from cxlens.cli_experience import experience_app
+from cxlens.cli_journeys import journeys_app
 from cxlens.cli_lake import lake_app
 from cxlens.cli_survey import survey_app
 from cxlens.cli_value import value_app
@@ -58,6 +59,7 @@ app.add_typer(customer_app, name="customer")
 app.add_typer(demo_app, name="demo")
 app.add_typer(admin_app, name="admin")
 app.add_typer(experience_app, name="experience")
+app.add_typer(journeys_app, name="journeys")
 app.add_typer(collect_app, name="collect")
 app.add_typer(survey_app, name="survey")
 app.add_typer(lake_app, name="lake")

@@ -20,6 +20,7 @@ from cxlens.web import assets, collect, db, errors
 from cxlens.web.api import experience as api_experience
 from cxlens.web.api import ingest as api_ingest
 from cxlens.web.api import insights as api_insights
+from cxlens.web.api import journeys as api_journeys
 from cxlens.web.api import survey_runs as api_survey_runs
 from cxlens.web.api import value as api_value
 from cxlens.web.api import workspace as api_workspace
@@ -48,6 +49,7 @@ ROUTERS = [
     api_experience.router,
     api_insights.router,
     api_value.router,
+    api_journeys.router,
     overview.router,
     experience_pages.router,
     customers.router,

@@ -1,0 +1,172 @@
+"""Paths: the most common ways into and out of a touchpoint (path exploration).
+
+For each customer of the selection, the journey log is read with **consecutive repeats
+collapsed** (``page_view, page_view, view_item`` is ``page_view ↻, view_item``: the step is
+marked as a loop), and the customer's **first** meeting with the anchor touchpoint is found.
+Their path is the ``steps`` touchpoints starting there (``direction="from"``) or ending
+there (``"to"``), anchor included; without an anchor, the first ``steps`` touchpoints of the
+journey (``from``) or its last (``to``). Paths are then counted over customers — each
+customer counts once — and the ``top`` most common are returned, the rest summed in one
+"other" row. Ties are broken by the steps' names, so the result is the same every time and
+on every engine.
+
+A path *from* the anchor that reaches the end of the journey without meeting an outcome
+touchpoint (by default an order: ``first_purchase`` or ``repeat_purchase``) is a
+**drop-off**; a path that reaches the journey's end (``from``) or start (``to``) within its
+steps is marked ``ended``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from cxlens.analytics.journeys._log import ORDER, PURCHASES, WINDOW, Selection, log_sql
+from cxlens.warehouse.engine import Engine
+
+Direction = Literal["from", "to"]
+DEFAULT_STEPS = 4
+MAX_STEPS = 10
+DEFAULT_TOP = 20
+
+
+@dataclass(frozen=True)
+class PathRow:
+    """One path: its touchpoints in order (``loops[i]``: step i repeated in a row), the
+    customers who took it and their share of those who met the anchor."""
+
+    steps: list[str]
+    loops: list[bool]
+    customers: int
+    share: float
+    ended: bool = False
+    dropped_off: bool = False
+    other: bool = False  # the sum of every path below the top ones
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The top paths of a selection; ``reason`` says why there are none."""
+
+    anchor: str | None
+    direction: str
+    steps: int
+    outcome: list[str]
+    customers: int  # customers of the selection
+    reached: int  # of them, those who met the anchor (all of them without one)
+    rows: list[PathRow]
+    selection: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _sql(log: str, direction: Direction, anchored: bool, steps: int) -> str:
+    """The paths query. Only structure is formatted in: the direction, whether there is an
+    anchor, and the number of steps (an int checked by :func:`paths`).
+
+    Two sorts of the log (the repeats found with ``lag``/``lead``, then the collapsed steps
+    numbered); the anchor's position and the journey's length come from a ``GROUP BY``
+    joined back, which measured 5–15 % cheaper than two more partition windows."""
+    if anchored:
+        apos = "min(CASE WHEN touchpoint = $anchor THEN pos END)"
+    else:
+        apos = "CAST(1 AS BIGINT)" if direction == "from" else "count(*)"
+    first = "apos" if direction == "from" else f"apos - {steps - 1}"
+    g_first = first.replace("apos", "g.apos")
+    cols = []
+    for i in range(steps):
+        cols.append(f"max(touchpoint) FILTER (WHERE pos = {first} + {i}) AS s{i}")
+        cols.append(f"max(loop) FILTER (WHERE pos = {first} + {i}) AS l{i}")
+    step_cols = ", ".join(f"s{i}" for i in range(steps))
+    loop_cols = ", ".join(f"l{i}" for i in range(steps))
+    ended = (f"CASE WHEN apos + {steps - 1} >= jlen THEN 1 ELSE 0 END" if direction == "from"
+             else f"CASE WHEN apos - {steps - 1} <= 1 THEN 1 ELSE 0 END")
+    dropped = (f"CASE WHEN apos + {steps - 1} >= jlen AND hit = 0 THEN 1 ELSE 0 END"
+               if direction == "from" else "0")
+    return f"""{log},
+d AS (
+    SELECT customer_id, touchpoint, ts, tie, _line,
+           lag(touchpoint) OVER w AS prev, lead(touchpoint) OVER w AS nxt
+    FROM log
+    WINDOW w AS ({WINDOW})
+),
+c AS (
+    SELECT customer_id, touchpoint, CASE WHEN nxt = touchpoint THEN 1 ELSE 0 END AS loop,
+           row_number() OVER (PARTITION BY customer_id ORDER BY {ORDER}) AS pos
+    FROM d
+    WHERE prev IS NULL OR prev <> touchpoint
+),
+g AS (
+    SELECT customer_id, {apos} AS apos, count(*) AS jlen FROM c GROUP BY customer_id
+),
+a AS (
+    SELECT c.customer_id AS customer_id, c.touchpoint AS touchpoint, c.loop AS loop,
+           c.pos AS pos, g.apos AS apos, g.jlen AS jlen
+    FROM c JOIN g ON g.customer_id = c.customer_id
+    WHERE (g.apos IS NULL AND c.pos = 1)
+       OR (c.pos >= {g_first} AND c.pos < {g_first} + {steps})
+),
+per AS (
+    SELECT customer_id, max(apos) AS apos, max(jlen) AS jlen,
+           {", ".join(cols)},
+           max(CASE WHEN pos >= apos AND list_contains($outcome, touchpoint) THEN 1 ELSE 0 END)
+               AS hit
+    FROM a
+    GROUP BY customer_id
+)
+SELECT CASE WHEN apos IS NULL THEN 0 ELSE 1 END AS met, {step_cols}, {loop_cols},
+       {ended} AS ended, {dropped} AS dropped, count(*) AS customers
+FROM per
+GROUP BY ALL
+"""
+
+
+def paths(engine: Engine, anchor: str | None = None, direction: Direction = "from",
+          sel: Selection | None = None, steps: int = DEFAULT_STEPS, top: int = DEFAULT_TOP,
+          outcome: Sequence[str] = PURCHASES) -> Paths:
+    """The ``top`` most common paths of ``steps`` touchpoints from or to ``anchor`` (see
+    the module's docstring); ``outcome`` names the touchpoints whose absence makes a path
+    that ends a drop-off."""
+    if direction not in ("from", "to"):
+        raise ValueError(f"direction must be 'from' or 'to', not {direction!r}")
+    if not 1 <= int(steps) <= MAX_STEPS:
+        raise ValueError(f"steps must be 1 to {MAX_STEPS}, not {steps}")
+    if int(top) < 1:
+        raise ValueError(f"top must be at least 1, not {top}")
+    steps, top, sel = int(steps), int(top), sel or Selection()
+    log, params = log_sql(sel)
+    params["outcome"] = list(outcome)
+    if anchor is not None:
+        params["anchor"] = anchor
+    table = engine.query(_sql(log, direction, anchor is not None, steps), params)
+    customers, found = 0, []
+    for r in table.to_pylist():
+        n = int(r["customers"])
+        customers += n
+        if not r["met"]:
+            continue
+        names = [r[f"s{i}"] for i in range(steps)]
+        loops = [bool(r[f"l{i}"]) for i in range(steps)]
+        kept = [(s, lp) for s, lp in zip(names, loops, strict=True) if s is not None]
+        ended = bool(r["ended"])
+        found.append(([s for s, _ in kept], [lp for _, lp in kept], n, ended,
+                      bool(r["dropped"])))
+    reached = sum(f[2] for f in found)
+    found.sort(key=lambda f: (-f[2], f[0], f[1], f[3], f[4]))
+    rows = [PathRow(s, lp, n, n / reached, e, d) for s, lp, n, e, d in found[:top]]
+    rest = sum(f[2] for f in found[top:])
+    if rest:
+        rows.append(PathRow([], [], rest, rest / reached, other=True))
+    reason = None
+    if customers == 0:
+        reason = "no touchpoints in the selection"
+    elif reached == 0:
+        reason = f"no customer in the selection met {anchor!r}"
+    return Paths(anchor, direction, steps, list(outcome), customers, reached, rows,
+                 {k: v for k, v in sel.as_dict().items() if v is not None}, reason)
+
+
+__all__ = ["DEFAULT_STEPS", "DEFAULT_TOP", "MAX_STEPS", "PathRow", "Paths", "paths"]

@@ -1,0 +1,166 @@
+"""The process map: the directly-follows graph of touchpoint types.
+
+An edge ``a → b`` counts every time a customer's touchpoint ``b`` came right after ``a``
+in the journey log's order (repeats included: ``page_view → page_view`` is a self-loop), as
+process mining's directly-follows graph does (pm4py's ``discover_dfg`` gives the same
+counts; tests/analytics/test_journeys_pm4py.py). Per edge: transitions, distinct customers,
+and the exact median and 90th percentile of the seconds between the two. Per touchpoint:
+how often it happened, how many journeys started and ended with it.
+
+One query does the work: ``lag()`` over the log, grouped by edge *and by the seconds
+between*, so the engine returns a compact histogram (one row per edge and distinct gap)
+from which the exact quantiles are read in NumPy; ``count(DISTINCT customer_id)`` per edge
+in the same query. Exact quantiles in SQL would need ``quantile_cont``, which Spark has no
+exact twin of (docs/engine.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cxlens.analytics.journeys._log import WINDOW, Selection, log_sql
+from cxlens.warehouse.engine import Engine
+
+QUANTILES = (0.5, 0.9)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """``source → target``: ``transitions`` directly-follows pairs by ``customers`` people;
+    the median and 90th percentile of the seconds between (linear interpolation between
+    order statistics, as numpy's default and DuckDB's ``median``)."""
+
+    source: str
+    target: str
+    transitions: int
+    customers: int
+    median_s: float
+    p90_s: float
+
+
+@dataclass(frozen=True)
+class Node:
+    """A touchpoint: how often it happened, and how many journeys started or ended with it."""
+
+    touchpoint: str
+    count: int
+    starts: int
+    ends: int
+
+
+@dataclass(frozen=True)
+class ProcessMap:
+    """The map of a selection. Nodes: most frequent first; edges: most transitions first
+    (ties by name). ``reason`` says why a map is empty."""
+
+    customers: int
+    touchpoints: int
+    nodes: list[Node]
+    edges: list[Edge]
+    selection: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def edges_table(self) -> pa.Table:
+        """The edges as an Arrow table (for CSV downloads and charts)."""
+        cols = ("source", "target", "transitions", "customers", "median_s", "p90_s")
+        return pa.table({c: [getattr(e, c) for e in self.edges] for c in cols},
+                        schema=pa.schema([("source", pa.string()), ("target", pa.string()),
+                                          ("transitions", pa.int64()),
+                                          ("customers", pa.int64()),
+                                          ("median_s", pa.float64()), ("p90_s", pa.float64())]))
+
+
+# part 0: the histogram (src NULL: a journey's first touchpoint, with its count);
+# part 1: distinct customers per edge.
+_MAP = f"""{{log}},
+tr AS (
+    SELECT customer_id, touchpoint AS dst, lag(touchpoint) OVER w AS src,
+           ts_s - lag(ts_s) OVER w AS dt
+    FROM log
+    WINDOW w AS ({WINDOW})
+)
+SELECT 0 AS part, src, dst, dt, count(*) AS n FROM tr GROUP BY src, dst, dt
+UNION ALL
+SELECT 1 AS part, src, dst, CAST(NULL AS BIGINT) AS dt, count(DISTINCT customer_id) AS n
+FROM tr WHERE src IS NOT NULL GROUP BY src, dst
+"""
+
+
+def weighted_quantiles(values: np.ndarray, counts: np.ndarray,
+                       qs: tuple[float, ...] = QUANTILES) -> list[float]:
+    """Exact quantiles of a sample given as sorted distinct ``values`` with ``counts``:
+    the ``q·(n−1)``-th order statistic, interpolated linearly (numpy's default)."""
+    cum = np.cumsum(counts)
+    n = int(cum[-1])
+    out = []
+    for q in qs:
+        h = q * (n - 1)
+        lo = int(np.floor(h))
+        hi = min(lo + 1, n - 1)
+        x_lo = values[np.searchsorted(cum, lo, side="right")]
+        x_hi = values[np.searchsorted(cum, hi, side="right")]
+        out.append(float(x_lo + (h - lo) * (x_hi - x_lo)))
+    return out
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
+    """Integer codes of a text column and the names they stand for."""
+    enc = pc.dictionary_encode(column).combine_chunks()
+    return (enc.indices.to_numpy(zero_copy_only=False).astype(np.int64),
+            enc.dictionary.to_pylist())
+
+
+def process_map(engine: Engine, sel: Selection | None = None) -> ProcessMap:
+    """The directly-follows graph of the selected journeys (see the module's docstring)."""
+    sel = sel or Selection()
+    log, params = log_sql(sel)
+    t = engine.query(_MAP.format(log=log), params)
+    hist = t.filter(pc.equal(t["part"], 0))
+    dist = t.filter(pc.equal(t["part"], 1))
+    customers_of = {(r["src"], r["dst"]): int(r["n"]) for r in dist.to_pylist()}
+    starts: dict[str, int] = {}
+    into: dict[str, int] = {}
+    out_of: dict[str, int] = {}
+    edges = []
+    first = hist.filter(pc.is_null(hist["src"]))
+    for r in first.select(["dst", "n"]).to_pylist():
+        starts[r["dst"]] = int(r["n"])
+    pairs = hist.filter(pc.is_valid(hist["src"]))
+    if pairs.num_rows:
+        a_codes, a_names = _codes(pairs["src"])
+        b_codes, b_names = _codes(pairs["dst"])
+        code = a_codes * len(b_names) + b_codes
+        dt = pairs["dt"].to_numpy(zero_copy_only=False).astype(np.float64)
+        n = pairs["n"].to_numpy(zero_copy_only=False).astype(np.int64)
+        order = np.lexsort((dt, code))
+        code, dt, n = code[order], dt[order], n[order]
+        cuts = np.flatnonzero(np.diff(code)) + 1
+        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(code)], strict=True):
+            a, b = a_names[code[lo] // len(b_names)], b_names[code[lo] % len(b_names)]
+            total = int(n[lo:hi].sum())
+            med, p90 = weighted_quantiles(dt[lo:hi], n[lo:hi])
+            edges.append(Edge(a, b, total, customers_of[(a, b)], med, p90))
+            out_of[a] = out_of.get(a, 0) + total
+            into[b] = into.get(b, 0) + total
+    names = set(starts) | set(into) | set(out_of)
+    nodes = []
+    for name in names:
+        count = starts.get(name, 0) + into.get(name, 0)
+        nodes.append(Node(name, count, starts.get(name, 0), count - out_of.get(name, 0)))
+    nodes.sort(key=lambda x: (-x.count, x.touchpoint))
+    edges.sort(key=lambda e: (-e.transitions, e.source, e.target))
+    customers = sum(starts.values())
+    reason = None if customers else "no touchpoints in the selection"
+    return ProcessMap(customers, sum(x.count for x in nodes), nodes, edges,
+                      {k: v for k, v in sel.as_dict().items() if v is not None}, reason)
+
+
+__all__ = ["Edge", "Node", "ProcessMap", "process_map", "weighted_quantiles"]
