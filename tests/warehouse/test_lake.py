@@ -59,14 +59,24 @@ def mirror_of(con: duckdb.DuckDBPyConnection, lake_dir: Path, table: str) -> str
 
 
 def assert_mirror_equals_views(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> None:
-    """Every v_<kind> equals its mirrored rows joined with the mirrored identities, and the
-    small tables equal theirs (hash as text, timestamps as UTC instants)."""
+    """Every v_<kind> equals its mirrored rows joined with the mirrored identities (and
+    ``properties`` built from the mirrored ``_extra`` and batches, as Spark's view does), and
+    the small tables equal theirs (hash as text, timestamps as UTC instants)."""
     con.execute("SET TimeZone = 'UTC'")
     ids = mirror_of(con, lake_dir, "identities")
+    batches = mirror_of(con, lake_dir, "batches")
+    props = ("CASE WHEN r._extra IS NULL THEN r.properties "
+             "ELSE to_json(map(b.extra_columns, r._extra))::VARCHAR END")
     for m in lake.mirrored():
         src = mirror_of(con, lake_dir, m.name)
-        got = (f"SELECT r.*, i.customer_id FROM {src} r LEFT JOIN {ids} i "
-               "ON i.identity_key = r._idkey" if m.identity else f"SELECT * FROM {src}")
+        got = f"SELECT * FROM {src}"
+        if m.base is not None:
+            assert "_extra" in [c for c, *_ in con.execute(f"DESCRIBE {got}").fetchall()]
+            got = (f"SELECT r.* EXCLUDE (_extra) REPLACE ({props} AS properties) FROM {src} r "
+                   f"LEFT JOIN {batches} b ON b.batch_id = r._batch")
+        if m.identity:
+            got = (f"SELECT r.*, i.customer_id FROM ({got}) r LEFT JOIN {ids} i "
+                   "ON i.identity_key = r._idkey")
         view = f"v_{m.name}" if m.base else m.name
         cols = con.execute(f"DESCRIBE {view}").fetchall()
         want = ", ".join(

@@ -55,7 +55,7 @@ from cxlens.schema import KINDS
 log = logging.getLogger(__name__)
 
 LAKE_ENV = "CXLENS_LAKE"
-FORMAT = 3  # bump when the layout of a version changes: a lake of another format is rewritten
+FORMAT = 4  # bump when the layout of a version changes: a lake of another format is rewritten
 _EMPTY = "_empty"  # partition folder holding a 0-row file, so Spark knows an empty table's schema
 _KEEP_VERSIONS = 2  # the current one and the one before (readers may still be on it)
 
@@ -201,35 +201,16 @@ def _write_small(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path) -> Non
                 f"{_sql_str(str(dest / 'all.parquet'))} (FORMAT parquet)")
 
 
-def _properties(con: duckdb.DuckDBPyConnection, m: Mirrored) -> str:
-    """The view's ``properties`` for a kind's rows, faster: a batch's unmapped columns are
-    one list of names for all its rows, so their JSON is built from a struct whose names are
-    fixed in the SQL (``to_json({'a': x[1], ...})``), not from a ``map`` of names and values
-    built per row, which costs 4× more (3.5 s of the M demo's 6 s events mirror). The text is
-    the same (tests/warehouse/test_lake.py compares the mirror with the views)."""
-    assert m.base is not None
-    signatures: dict[tuple[str, ...], list[int]] = {}
-    for batch, cols in con.execute(
-            "SELECT batch_id, extra_columns FROM batches WHERE extra_columns IS NOT NULL "
-            "AND batch_id IN (SELECT DISTINCT _batch FROM " + m.base + " WHERE _extra IS NOT "
-            "NULL) ORDER BY batch_id").fetchall():
-        signatures.setdefault(tuple(cols), []).append(batch)
-    cases = []
-    for cols, batches in signatures.items():
-        struct = "{" + ", ".join(f"{_sql_str(c)}: t._extra[{i}]"
-                                 for i, c in enumerate(cols, start=1)) + "}"
-        cases.append(f"WHEN t._batch IN ({', '.join(map(str, batches))}) "
-                     f"THEN to_json({struct})::VARCHAR")
-    return f"CASE WHEN t._extra IS NULL THEN t.properties {' '.join(cases)} END"
-
-
 def _kind_source(con: duckdb.DuckDBPyConnection, m: Mirrored) -> str:
-    """The kind's current rows with the columns of its ``v_`` view but ``customer_id``."""
+    """The kind's current rows with the columns of its ``v_`` view but ``customer_id``, and
+    with ``_extra`` (the unmapped columns' values) in place of the ``properties`` built from
+    it: Spark builds that JSON in its view (``spark.lake_engine``). Building it here, per row,
+    was half of the mirror's time (2.3 of GA4's 4.3 s on the M demo, docs/benchmarks.md)."""
     assert m.base is not None
     names = {r[0] for r in con.execute(f"DESCRIBE {m.base}").fetchall()}
-    replace = f" REPLACE ({_properties(con, m)} AS properties)" if "properties" in names else ""
-    return (f"SELECT t.* EXCLUDE (_errors, _raw, _extra, _warnings){replace} FROM {m.base} t "
-            "WHERE t._superseded_by IS NULL")
+    drop = "_errors, _raw, _warnings" if "properties" in names else \
+        "_errors, _raw, _extra, _warnings"
+    return (f"SELECT t.* EXCLUDE ({drop}) FROM {m.base} t WHERE t._superseded_by IS NULL")
 
 
 # A kind's rows sit in ``<table>/_month=<YYYY-MM>/_seg=<s>/``: the segment ``s`` is the
@@ -315,18 +296,34 @@ def _write_kind(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path,
 
 def _link_tree(src: Path, dest: Path, skip: Iterable[str] = ()) -> None:
     """Hard-link (or, across file systems, copy) every file under ``src`` into ``dest``,
-    leaving out the folders (relative paths) named in ``skip``."""
-    skip = {Path(s) for s in skip}
-    for path in src.rglob("*"):
-        rel = path.relative_to(src)
-        if path.is_dir() or any(rel.is_relative_to(s) for s in skip):
-            continue
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(path, target)
-        except OSError:
-            shutil.copy2(path, target)
+    leaving out the folders (relative paths) named in ``skip``.
+
+    Plain ``os.scandir`` and one ``mkdir`` per folder: with ``pathlib`` (``rglob``,
+    ``relative_to``, ``mkdir(parents=True)`` per file) linking a version's 220 files took
+    0.1 s, a third of a small batch's mirror on the M demo."""
+    skipped = {os.path.normpath(s) for s in skip}
+
+    def walk(rel: str) -> None:
+        made = False
+        with os.scandir(os.path.join(src, rel)) as entries:
+            found = list(entries)
+        for entry in found:
+            sub = os.path.join(rel, entry.name) if rel else entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if sub not in skipped:
+                    walk(sub)
+                continue
+            if not made:
+                os.makedirs(os.path.join(dest, rel), exist_ok=True)
+                made = True
+            target = os.path.join(dest, sub)
+            try:
+                os.link(entry.path, target)
+            except OSError:
+                shutil.copy2(entry.path, target)
+
+    if os.path.isdir(src):
+        walk("")
 
 
 def _segments_of(folder: Path) -> dict[str, list[str]]:
