@@ -56,7 +56,10 @@ log = logging.getLogger(__name__)
 
 LAKE_ENV = "CXLENS_LAKE"
 FORMAT = 4  # bump when the layout of a version changes: a lake of another format is rewritten
-_EMPTY = "_empty"  # partition folder holding a 0-row file, so Spark knows an empty table's schema
+# The folder of a 0-row file, so Spark knows an empty table's schema. Not ``_empty``: Spark
+# skips files and folders whose names start with ``_`` or ``.`` unless they hold ``=``, and
+# then found no file at all for an empty kind ("Unable to infer schema for Parquet").
+_EMPTY = "empty"
 _KEEP_VERSIONS = 2  # the current one and the one before (readers may still be on it)
 
 
