@@ -53,9 +53,19 @@ def ws(built: tuple[Path, list], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def mirror_of(con: duckdb.DuckDBPyConnection, lake_dir: Path, table: str) -> str:
-    """SQL reading a lake table of the current version back, as Spark's view would."""
+    """SQL reading a lake table of the current version back, as Spark's view would (for
+    identities and customers: the rows without a deletion, without their segment)."""
     base = lake.version_dir(lake_dir, int(lake.current(lake_dir)["version"]))
-    return f"read_parquet('{base / table}/**/*.parquet', hive_partitioning = false)"
+
+    def read(name: str) -> str:
+        return f"read_parquet('{base / name}/**/*.parquet', hive_partitioning = false)"
+
+    key = {m.name: m.key for m in lake.mirrored()}[table]
+    if key is None:
+        return read(table)
+    return (f"(SELECT r.* EXCLUDE ({lake.SEGMENT}) FROM {read(table)} r ANTI JOIN "
+            f"{read(table + lake.DELETED)} d ON d.{key} = r.{key} "
+            f"AND d.{lake.SEGMENT} = r.{lake.SEGMENT})")
 
 
 def assert_mirror_equals_views(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> None:
@@ -99,7 +109,8 @@ def test_sync_mirrors_what_the_views_show_partitioned_by_month(ws: Path) -> None
     base = lake.version_dir(ws / "lake", 1)
     months = sorted(p.name for p in (base / "events").iterdir())
     assert months[0].startswith("_month=20") and len(months) > 3
-    assert [p.name for p in (base / "customers").iterdir()] == ["all.parquet"]
+    assert [p.name for p in (base / "customers").iterdir()] == ["_seg=c"]
+    assert [p.name for p in (base / "batches").iterdir()] == ["all.parquet"]
     hash_type = duckdb.sql(f"SELECT typeof(_hash) FROM read_parquet('{base}/orders/**/*.parquet')"
                            " LIMIT 1").fetchall()[0][0]
     assert hash_type == "VARCHAR"
@@ -368,3 +379,48 @@ def test_a_lake_of_the_former_layout_is_rewritten_whole(ws: Path) -> None:
         assert result.full and result.version == 1
         assert lake.current(ws / "lake")["format"] == lake.FORMAT
         assert_mirror_equals_views(con, ws / "lake")
+
+
+def _customers(tmp: Path, name: str, rows: list[tuple[str, str, str]]) -> Path:
+    path = tmp / name
+    path.write_text("crm_id;email;phone;created_at;name\n" + "".join(
+        f"{c};{e};{p};2026-01-0{i + 1} 09:00:00;N {c}\n" for i, (c, e, p) in enumerate(rows)),
+        encoding="utf-8")
+    return path
+
+
+def test_identities_and_customers_are_written_per_batch_with_deletions(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch that only adds rows writes the identities and customers it touched as its
+    own segment, and marks their older copies deleted: a record linking two customers
+    merges them (one customer row goes, the other changes), a new one adds a customer,
+    and every other row stays in the linked compacted segment. A changed record (identity
+    resolution from scratch) writes both tables whole again."""
+    monkeypatch.delenv(lake.LAKE_ENV, raising=False)
+    monkeypatch.delenv("CXLENS_SPARK", raising=False)
+    ws, lk = tmp_path / "ws", tmp_path / "ws" / "lake"
+    with open_warehouse(ws) as con:
+        ingest(con, _customers(tmp_path, "a.csv", [
+            ("1", "a@example.fi", "+358401111111"), ("2", "b@example.fi", "+358402222222"),
+            ("3", "c@example.fi", "+358403333333")]), "customers")
+        lake.sync(con, lk)
+        before = con.execute("SELECT count(*) FROM customers").fetchall()[0][0]
+        b = ingest(con, _customers(tmp_path, "b.csv", [
+            ("4", "a@example.fi", "+358402222222"), ("5", "e@example.fi", "+358405555555")]),
+            "customers").batch_id
+        assert con.execute("SELECT count(*) FROM customers").fetchall()[0][0] == before
+        v = lake.version_dir(lk, 2)
+        for name in ("identities", "customers"):
+            assert {p.name for p in (v / name).iterdir()} == {"_seg=c", f"_seg={b}"}
+            assert next((v / name / "_seg=c").glob("*.parquet")).stat().st_ino == next(
+                (lake.version_dir(lk, 1) / name / "_seg=c").glob("*.parquet")).stat().st_ino
+        deleted = duckdb.sql(f"SELECT count(*) FROM read_parquet('{v}/customers_deleted/"
+                             f"_seg={b}/*.parquet')").fetchall()[0][0]
+        assert deleted == 2  # the two customers merged: both old rows go, one comes back
+        assert_mirror_equals_views(con, lk)
+        # a changed record (new name for crm 3): resolved from scratch, written whole
+        ingest(con, _customers(tmp_path, "c.csv", [("3", "c@example.fi", "+358409999999")]),
+               "customers")
+        v = lake.version_dir(lk, 3)
+        assert sorted(p.name for p in (v / "identities").iterdir()) == ["_seg=c"]
+        assert_mirror_equals_views(con, lk)
