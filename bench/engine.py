@@ -226,8 +226,9 @@ def mirror_lines(figures: dict[str, Any]) -> list[str]:
         + (f"1-minute load {load} at its start)" if load is not None else "load not recorded)"),
         "",
         "Each file one batch; the after-commit hook mirrors the batch's own rows (its "
-        "`_seg=<batch>` segments), the segments holding rows it superseded, and "
-        "`identities`, `customers`, `batches`.", "",
+        "`_seg=<batch>` segments), the segments holding rows it superseded, the "
+        "identities and customers it touched (lake format 4: their own segment and "
+        "deletions; whole after a batch resolved from scratch) and `batches`.", "",
         "| file | kind | rows loaded | ingest s | mirror s | mirror / ingest |",
         "| --- | --- | ---: | ---: | ---: | ---: |"]
     for r in rows:

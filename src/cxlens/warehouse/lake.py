@@ -16,10 +16,10 @@ What is mirrored, and why not the views themselves:
   mirror costs in proportion to the batch, not to the table (docs/benchmarks.md). Segments
   of older batches are compacted per month (``_MAX_SEGMENTS``), so that small batches (the
   collection inbox's) do not leave Spark thousands of tiny files. The view's other
-  non-portable part (``properties`` built with DuckDB's ``to_json(map(...))``) is
-  materialised: it depends only on the row and its batch.
-* ``identities``, ``customers``, ``batches`` in full (small; the first two only after
-  batches of kinds that resolve identities).
+  non-portable part, ``properties`` (DuckDB's ``to_json(map(...))``), is left to the reader:
+  the rows keep ``_extra``, and Spark's view builds the same JSON (``spark._PROPERTIES``).
+* ``identities`` and ``customers`` per batch, as segments with deletions (``_keyed_batch``):
+  a batch writes the rows it touched, not the whole tables; ``batches`` in full (small).
 
 128-bit integers (the content hash ``_hash``) become hex text (``hash_text``): Arrow hands
 them to Spark as ``decimal(38)``, which they overflow. Naive timestamps (UTC in the
@@ -216,8 +216,9 @@ def _write_small(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path) -> Non
 def _kind_source(con: duckdb.DuckDBPyConnection, m: Mirrored) -> str:
     """The kind's current rows with the columns of its ``v_`` view but ``customer_id``, and
     with ``_extra`` (the unmapped columns' values) in place of the ``properties`` built from
-    it: Spark builds that JSON in its view (``spark.lake_engine``). Building it here, per row,
-    was half of the mirror's time (2.3 of GA4's 4.3 s on the M demo, docs/benchmarks.md)."""
+    it: Spark builds that JSON in its view (``spark.lake_engine``), so the JSON is made in
+    one place per engine (docs/engine.md, "The lake", has what it saves: little; the
+    values themselves are most of the cost)."""
     assert m.base is not None
     names = {r[0] for r in con.execute(f"DESCRIBE {m.base}").fetchall()}
     drop = "_errors, _raw, _warnings" if "properties" in names else \
