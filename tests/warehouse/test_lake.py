@@ -75,8 +75,8 @@ def assert_mirror_equals_views(con: duckdb.DuckDBPyConnection, lake_dir: Path) -
     con.execute("SET TimeZone = 'UTC'")
     ids = mirror_of(con, lake_dir, "identities")
     batches = mirror_of(con, lake_dir, "batches")
-    props = ("CASE WHEN r._extra IS NULL THEN r.properties "
-             "ELSE to_json(map(b.extra_columns, r._extra))::VARCHAR END")
+    props = ("CASE WHEN r._extra IS NULL THEN r.properties ELSE to_json(map(b.extra_columns, "
+             """from_json(r._extra, '["VARCHAR"]')))::VARCHAR END""")
     for m in lake.mirrored():
         src = mirror_of(con, lake_dir, m.name)
         got = f"SELECT * FROM {src}"

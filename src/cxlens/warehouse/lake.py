@@ -17,7 +17,8 @@ What is mirrored, and why not the views themselves:
   of older batches are compacted per month (``_MAX_SEGMENTS``), so that small batches (the
   collection inbox's) do not leave Spark thousands of tiny files. The view's other
   non-portable part, ``properties`` (DuckDB's ``to_json(map(...))``), is left to the reader:
-  the rows keep ``_extra``, and Spark's view builds the same JSON (``spark._PROPERTIES``).
+  the rows keep ``_extra`` (as JSON array text), and Spark's view builds the same JSON
+  (``spark._PROPERTIES``).
 * ``identities`` and ``customers`` per batch, as segments with deletions (``_keyed_batch``):
   a batch writes the rows it touched, not the whole tables; ``batches`` in full (small).
 
@@ -215,15 +216,21 @@ def _write_small(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path) -> Non
 
 def _kind_source(con: duckdb.DuckDBPyConnection, m: Mirrored) -> str:
     """The kind's current rows with the columns of its ``v_`` view but ``customer_id``, and
-    with ``_extra`` (the unmapped columns' values) in place of the ``properties`` built from
-    it: Spark builds that JSON in its view (``spark.lake_engine``), so the JSON is made in
-    one place per engine (docs/engine.md, "The lake", has what it saves: little; the
-    values themselves are most of the cost)."""
+    with ``_extra`` (the unmapped columns' values, as JSON array text) in place of the
+    ``properties`` built from it: Spark builds that JSON in its view (``spark.lake_engine``).
+
+    Why text: the values are most of the mirror's cost whatever their form, and JSON array
+    text is the cheapest form measured (GA4 on M, CPU seconds of its ``COPY``: 2.0 with the
+    ``properties`` JSON, 1.85 with ``_extra`` as a Parquet list, 1.45 as text, 0.95 with
+    neither; docs/engine.md, "The lake")."""
     assert m.base is not None
     names = {r[0] for r in con.execute(f"DESCRIBE {m.base}").fetchall()}
-    drop = "_errors, _raw, _warnings" if "properties" in names else \
-        "_errors, _raw, _extra, _warnings"
-    return (f"SELECT t.* EXCLUDE ({drop}) FROM {m.base} t WHERE t._superseded_by IS NULL")
+    if "properties" not in names:
+        return ("SELECT t.* EXCLUDE (_errors, _raw, _extra, _warnings) "
+                f"FROM {m.base} t WHERE t._superseded_by IS NULL")
+    return ("SELECT t.* EXCLUDE (_errors, _raw, _warnings) REPLACE "
+            f"(to_json(t._extra)::VARCHAR AS _extra) FROM {m.base} t "
+            "WHERE t._superseded_by IS NULL")
 
 
 # A kind's rows sit in ``<table>/_month=<YYYY-MM>/_seg=<s>/``: the segment ``s`` is the

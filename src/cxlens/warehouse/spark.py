@@ -378,14 +378,14 @@ def session_for(spec: str, app_name: str = "cxlens", *,
 
 
 # The view's ``properties`` on Spark: the mirrored row's own JSON, or its unmapped columns'
-# values (``_extra``) under the names its batch recorded, as the DuckDB view builds it with
-# ``to_json(map(b.extra_columns, t._extra))``. Spark's ``to_json`` of a map gives the same
-# text byte for byte (key order, escapes of quotes, backslashes and control characters,
-# non-ASCII text as it is, NULL values as ``null``): tests/warehouse/test_spark_lake.py
-# compares it on nasty values. Built here, not in the mirror, because building it per row
-# was half of the mirror's time (docs/engine.md, "The lake").
-_PROPERTIES = ("CASE WHEN r._extra IS NULL THEN r.properties "
-               "ELSE to_json(map_from_arrays(b.extra_columns, r._extra)) END AS properties")
+# values (``_extra``, mirrored as JSON array text) under the names its batch recorded, as
+# the DuckDB view builds it with ``to_json(map(b.extra_columns, t._extra))``. Spark's
+# ``to_json`` of a map gives the same text byte for byte (key order, escapes of quotes,
+# backslashes and control characters, non-ASCII text as it is, NULL values as ``null``):
+# tests/warehouse/test_spark_properties.py compares it on nasty values. Built here, not in
+# the mirror, because the mirror's cost is writing the values (docs/engine.md, "The lake").
+_PROPERTIES = ("CASE WHEN r._extra IS NULL THEN r.properties ELSE to_json(map_from_arrays("
+               "b.extra_columns, from_json(r._extra, 'array<string>'))) END AS properties")
 
 
 def _view_sql(rows: str, columns: list[str], identity: bool) -> str:
