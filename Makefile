@@ -19,21 +19,23 @@ install: $(VENV)/.installed
 
 # Generate the demo company, ingest it into the workspace `demo` of a local server home, and
 # end with the server running at http://127.0.0.1:8000. The demo sign-in is fixed and printed:
-# it is for this local demo only. The first run builds demo-data/home (a later run with the
-# same SIZE and SEED reuses it; `make clean` or `rm -rf demo-data` starts over).
+# it is for this local demo only. The demo company's data end yesterday (DAY: the day it is
+# made for, today in UTC unless given). The first run of a day builds demo-data/home; a later
+# run on the same day with the same SIZE and SEED reuses it; `rm -rf demo-data` starts over.
 DEMO_HOME := demo-data/home
 DEMO_EMAIL := demo@cxlens.example
 DEMO_PASSWORD := cxlens-demo-only
+DAY ?= $(shell date -u +%F)
 demo: install
-	@if [ ! -f $(DEMO_HOME)/.demo-$(SIZE)-$(SEED) ]; then \
+	@if [ ! -f $(DEMO_HOME)/.demo-$(SIZE)-$(SEED)-$(DAY) ]; then \
 	  rm -rf $(DEMO_HOME) && \
 	  echo '$(DEMO_PASSWORD)' | $(BIN)/cxlens admin create-user $(DEMO_EMAIL) --password-stdin \
 	    --home $(DEMO_HOME) && \
 	  $(BIN)/cxlens admin create-workspace demo --owner $(DEMO_EMAIL) --name "Demo Oy" \
 	    --home $(DEMO_HOME) && \
-	  $(BIN)/cxlens demo run --size $(SIZE) --seed $(SEED) --out demo-data \
+	  $(BIN)/cxlens demo run --size $(SIZE) --seed $(SEED) --today $(DAY) --out demo-data \
 	    --workspace $(DEMO_HOME)/workspaces/demo && \
-	  touch $(DEMO_HOME)/.demo-$(SIZE)-$(SEED); \
+	  touch $(DEMO_HOME)/.demo-$(SIZE)-$(SEED)-$(DAY); \
 	fi
 	@echo ""
 	@echo "  cxlens demo: open http://127.0.0.1:8000"

@@ -53,7 +53,7 @@ from cxlens.analytics import overview as ov
 from cxlens.analytics import people as ppl
 from cxlens.analytics import weighting as wgt
 from cxlens.analytics.queries import QUERIES
-from cxlens.demo.writers import TODAY
+from cxlens.demo.calendar import DEFAULT_TODAY as TODAY
 from cxlens.warehouse import lake
 from cxlens.warehouse.engine import Engine
 from cxlens.warehouse.store import open_engine

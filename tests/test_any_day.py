@@ -35,7 +35,7 @@ from cxlens import clock
 from cxlens.analytics.experience import value_by_group
 from cxlens.cli import app as cli_app
 from cxlens.demo import generate, survey_loop
-from cxlens.demo.writers import TODAY
+from cxlens.demo.calendar import DEFAULT_TODAY as TODAY
 from cxlens.ingest.load import ingest
 from cxlens.surveys import invitations
 from cxlens.warehouse.store import open_engine, open_warehouse

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +15,21 @@ from cxlens.errors import UserError
 
 demo_app = typer.Typer(help="The demo company: generate its exports and load them.",
                        no_args_is_help=True)
+DemoDay = Annotated[str | None, typer.Option(
+    "--today", help="The demo company's today, YYYY-MM-DD: its data end the day before "
+    "(default: today, UTC). The same day gives the same files; another day moves every date.")]
+
+
+def _demo_day(value: str | None) -> date:
+    """The demo's today, read here at the edge: the given day or the clock's."""
+    from cxlens import clock
+
+    if value is None:
+        return clock.system().date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"--today {value!r} is not a date", hint="write YYYY-MM-DD") from None
 
 
 @demo_app.command("generate")
@@ -22,10 +38,11 @@ def demo_generate(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 7,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the export files.")] = Path(
         "demo-data"),
+    today: DemoDay = None,
     as_json: AsJson = False,
 ) -> None:
     """Write the demo company's exports (HubSpot, Shopify, GA4 …) into a folder."""
-    manifest = _generate(size, seed, out_dir, as_json)
+    manifest = _generate(size, seed, out_dir, as_json, _demo_day(today))
     if as_json:
         emit_json({"files": [{"path": str(f.path), "kind": f.kind, "preset": f.preset}
                              for f in manifest.files]})
@@ -34,7 +51,7 @@ def demo_generate(
             out.print(f"  {f.path}  ({f.kind}, preset {f.preset})")
 
 
-def _generate(size: str, seed: int, out_dir: Path, quiet: bool) -> Any:
+def _generate(size: str, seed: int, out_dir: Path, quiet: bool, today: date) -> Any:
     from cxlens.demo import generate
 
     size = size.upper()
@@ -42,7 +59,7 @@ def _generate(size: str, seed: int, out_dir: Path, quiet: bool) -> Any:
         raise UserError(f"unknown size {size!r}", hint="use S, M or L")
     with progress_bar(not quiet) as bar:
         task = bar.add_task("generating", total=1.0)
-        return generate(out_dir, size=size, seed=seed,
+        return generate(out_dir, size=size, seed=seed, today=today,
                         progress=lambda step, frac: bar.update(task, description=step,
                                                                completed=frac))
 
@@ -56,9 +73,13 @@ def demo_run(
     surveys: Annotated[bool, typer.Option(
         help="Also run a survey programme: invitations, answers, follow-ups.")] = True,
     workspace: Workspace = DEFAULT_WORKSPACE,
+    today: DemoDay = None,
     as_json: AsJson = False,
 ) -> None:
-    """Generate the demo company and ingest every file through the real ingest path."""
+    """Generate the demo company and ingest every file through the real ingest path.
+
+    Its data end the day before ``--today`` (default: the real today), and its survey
+    programme runs on that day, so the demo always looks current."""
     import time
 
     from cxlens.demo import survey_loop
@@ -66,7 +87,8 @@ def demo_run(
     from cxlens.warehouse.store import open_warehouse, summary
 
     t0 = time.perf_counter()
-    manifest = _generate(size, seed, out_dir, as_json)
+    day = _demo_day(today)
+    manifest = _generate(size, seed, out_dir, as_json, day)
     results = []
     with open_warehouse(workspace) as con:
         for f in manifest.files:
@@ -75,7 +97,7 @@ def demo_run(
                 r = run_ingest(con, f.path, f.kind, preset=f.preset,
                                progress=lambda s, x, t=task, b=bar: b.update(t, completed=x))
             results.append(r)
-        loop = survey_loop.run(con, workspace, seed) if surveys else None
+        loop = survey_loop.run(con, workspace, seed, day) if surveys else None
         s = summary(con)
     took = time.perf_counter() - t0
     if as_json:

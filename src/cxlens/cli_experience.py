@@ -107,6 +107,7 @@ def score_cmd(
     """The metric overall or by group and period, each with n and its 95 % interval. With
     --json the same JSON as GET /api/w/<slug>/experience/score with the same parameters."""
     from cxlens.analytics.experience import MIN_SAMPLE, score
+    from cxlens.analytics.group_names import group_names
     from cxlens.analytics.weighting import poststratify, weight_keys
     from cxlens.web.api.experience_models import ScoresOut, score_out, weighting_out
 
@@ -130,12 +131,13 @@ def score_cmd(
                            weights=w, filters=filters)
         except ValueError as exc:
             raise UserError(str(exc), hint="see `cxlens experience score --help`") from None
+        names = group_names(eng, by) if by else {}
     if as_json:
         emit_json(ScoresOut(
             metric=metric, by=by, period=period, start=first, end=last, filters=filters,
             weighting=None if not (weights or weight_by)
             else weighting_out(weights, w if weight_by else None),
-            min_sample=MIN_SAMPLE, scores=[score_out(s) for s in scores],
+            min_sample=MIN_SAMPLE, scores=[score_out(s) for s in scores], group_names=names,
         ).model_dump(mode="json"))
         return
     t = Table("period", by or "", "n", metric, "95 % interval", "",
@@ -143,7 +145,8 @@ def score_cmd(
               title_justify="left")
     for s in scores:
         v = s.value
-        t.add_row(str(s.bucket or ""), str(s.group if by else "all"), f"{s.n:,}",
+        label = names.get(str(s.group), s.group) if by else "all"
+        t.add_row(str(s.bucket or ""), str(label), f"{s.n:,}",
                   "" if v.value is None else f"{v.value:.1f}",
                   "" if v.low is None else f"{v.low:.1f} … {v.high:.1f}",
                   "too small" if s.too_small else "")
@@ -182,6 +185,7 @@ def changes_cmd(
     compares the latest period with the one before. The same numbers, and with --json the
     same JSON, as GET /api/w/<slug>/experience/changes."""
     from cxlens.analytics import experience as exp
+    from cxlens.analytics.group_names import group_names
     from cxlens.analytics.weighting import poststratify, weight_keys
     from cxlens.web.api.experience_models import (
         period_change_out,
@@ -219,6 +223,7 @@ def changes_cmd(
                 eng, metric, by, first, last, on=on, weights=w, filters=filters)
         except ValueError as exc:
             raise UserError(str(exc), hint="see `cxlens experience changes --help`") from None
+        names = group_names(eng, by) if by else {}
     if as_json:
         body: dict[str, Any] = {
             "ok": True, "metric": metric, "on": on, "by": by, "grain": period,
@@ -230,6 +235,7 @@ def changes_cmd(
             body["periods"] = period_change_out(change).model_dump(mode="json")
         if tests is not None:
             body["segments"] = [segment_test_out(t).model_dump(mode="json") for t in tests]
+            body["group_names"] = names
         emit_json(body)
         return
     if change is not None:

@@ -111,24 +111,48 @@ def survey_list(workspace: Workspace = DEFAULT_WORKSPACE, as_json: AsJson = Fals
 
 @survey_app.command("triggers")
 def survey_triggers(
-    file: Annotated[Path, typer.Argument(help="YAML with a 'triggers:' list.")],
-    workspace: Workspace = DEFAULT_WORKSPACE,
+    file: Annotated[Path | None, typer.Argument(
+        help="YAML with a 'triggers:' list; without it, the triggers are listed.")] = None,
+    workspace: Workspace = DEFAULT_WORKSPACE, as_json: AsJson = False,
 ) -> None:
-    """Replace the workspace's triggers (survey S N days after event E; chains)."""
+    """List the workspace's triggers, or replace them with FILE's (survey S N days after
+    event E; chains). The Surveys page and the API change the same stored triggers."""
     from cxlens.surveys import triggers
-    from cxlens.warehouse.store import open_warehouse
 
-    steps = triggers.read_file(file)
-    with open_warehouse(workspace) as con:
-        triggers.save(con, steps)
-    out.print(f"{len(steps)} trigger(s) set")
+    steps = triggers.read_file(file) if file is not None else None  # checked before
+    server = server_for(workspace, "set the triggers" if steps is not None
+                        else "list the triggers", as_json)
+    if server is not None:
+        body = None if steps is None else {"triggers": [triggers.as_data(t) for t in steps]}
+        rows = hand_over(server, "GET" if body is None else "PUT", "/surveys/triggers",
+                         body)["triggers"]
+    else:
+        from cxlens.warehouse.store import open_warehouse
+
+        with open_warehouse(workspace, read_only=steps is None) as con:
+            if steps is not None:
+                triggers.save(con, steps)
+            rows = [vars(t) for t in triggers.load(con)]
+    if as_json:
+        emit_json({"triggers": rows})
+        return
+    if steps is not None:
+        out.print(f"{len(steps)} trigger(s) set")
+        return
+    for t in rows:
+        out.print(f"{t['id']:<24} {t['survey']:<12} {t['days']:>4} d after {t['after']}, "
+                  f"quiet {t['quiet_days']} d, reminder {t['reminder_days'] or '—'}, "
+                  f"link {t['expire_days']} d")
+    if not rows:
+        out.print("no triggers")
 
 
 @survey_app.command("run")
 def survey_run(workspace: Workspace = DEFAULT_WORKSPACE, today: Today = None,
                dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only.")] = False,
                as_json: AsJson = False) -> None:
-    """Create the invitations due today (idempotent: a second run creates nothing new)."""
+    """Create the invitations due today and open follow-ups for the detractor answers
+    imported in the last two weeks (idempotent: a second run creates nothing new)."""
     now = _now(today)
     day = now.date()
     server = server_for(workspace, "run the triggers", as_json)
@@ -145,9 +169,13 @@ def survey_run(workspace: Workspace = DEFAULT_WORKSPACE, today: Today = None,
         emit_json(result)
         return
     for trigger_id, n in result["created"].items():
-        out.print(f"  {trigger_id:<24} {n:>6,} invitation(s)")
+        skipped = result.get("skipped", {}).get(trigger_id, {})
+        out.print(f"  {trigger_id:<24} {n:>6,} invitation(s); due {skipped.get('due', 0):,}, "
+                  f"already invited {skipped.get('already', 0):,}, quiet period "
+                  f"{skipped.get('quiet', 0):,}, opted out {skipped.get('opted_out', 0):,}")
     out.print(f"{'would create' if dry_run else 'created'} {result['total']:,}; expired "
-              f"{result['expired']:,}; reminders due {result['reminders_due']:,}")
+              f"{result['expired']:,}; reminders due {result['reminders_due']:,}; "
+              f"follow-ups of imported answers {result.get('imported_followups', 0):,}")
 
 
 @survey_app.command("send")

@@ -51,9 +51,13 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Path:
         first += len(same)
     path = root / "nps.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    staff = root / "employees.csv"  # the HR list names store D, not the others
+    staff.write_text("employee_id,team_id,team_name,store_id,store_name\n"
+                     "e1,TD,Team Ratina,D,Tampere Ratina\n", encoding="utf-8")
     ws = root / "ws"
     with open_warehouse(ws) as con:
         assert ingest(con, path, "feedback").quarantined == 0
+        assert ingest(con, staff, "employees").loaded == 1
     return ws
 
 
@@ -65,6 +69,7 @@ def test_the_planted_store_and_the_fall_come_first(planted: Path) -> None:
     assert ("change", "nps", None, "down") in kinds
     d = found[0]
     assert d.dimension == "store_id" and d.n == 300 and d.n_other == 900
+    assert d.subject_name == "Tampere Ratina"  # by its name, not its code
     assert d.effect.low < d.effect.value < d.effect.high < 0
     assert d.value < 0 < d.other  # store D's NPS against the rest's
     assert d.p_value is not None and d.p_value < 0.05

@@ -110,7 +110,7 @@ def servers(warehouse: Path, tmp_path_factory: pytest.TempPathFactory,
 
 
 def test_api_and_overview_on_spark_equal_duckdb(servers) -> None:
-    from cxlens.demo.writers import TODAY
+    from cxlens.demo.calendar import DEFAULT_TODAY as TODAY
 
     on_spark, on_duckdb = servers
     lake = on_spark.home / "workspaces" / "acme" / "lake"

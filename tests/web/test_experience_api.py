@@ -293,8 +293,11 @@ def test_people_flags_the_planted_team(demo) -> None:
 
 def test_the_same_numbers_as_the_analytics_and_the_page(site, demo) -> None:
     """The API calls the analytics functions the page calls: same window, same numbers."""
-    api = get(demo, "/api/w/demo/experience/score?by=store_id&start=2024-12-01"
-                    "&end=2026-11-28")["scores"]
+    body = get(demo, "/api/w/demo/experience/score?by=store_id&start=2024-12-01"
+                     "&end=2026-11-28")
+    api = body["scores"]
+    # the stores by the names the HR list gives them, on the page too
+    assert body["group_names"]["FI-TRE"] == "Tampere Ratina"
     wh = site["app"].state.warehouses.get(site["hand_path"].parent / "demo")
     with wh.engine() as eng:
         ref = exp.score(eng, "nps", by="store_id", start=date(2024, 12, 1),
@@ -306,6 +309,7 @@ def test_the_same_numbers_as_the_analytics_and_the_page(site, demo) -> None:
                       "&as_of=2026-11-27").text
     for s in api:
         assert f"<td class=\"num\">{s['value']['value']:.2f}</td>" in html, s["group"]
+    assert "Tampere Ratina (FI-TRE)" in html
 
 
 # --- parameters ------------------------------------------------------------------------------

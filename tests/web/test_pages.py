@@ -357,7 +357,7 @@ def test_the_default_period_ends_on_the_last_day_with_data(demo, owner) -> None:
     from datetime import date, timedelta
 
     from cxlens import clock
-    from cxlens.demo.writers import TODAY
+    from cxlens.demo.calendar import DEFAULT_TODAY as TODAY
 
     app = demo["app"]
     try:

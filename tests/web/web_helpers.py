@@ -105,10 +105,10 @@ def team_home(root: Path, domain: str, slug: str, name: str,
 def demo_home(root: Path, extra: Callable[[Any, Any, Any], dict[str, Any]] | None = None
               ) -> tuple[FastAPI, dict[str, Any]]:
     """:func:`team_home` ``demo`` at demo.fi holding the S demo (seed 7, loaded through
-    ingest). The server's clock says the demo company's own day (``writers.TODAY``), so the
+    ingest). The server's clock says the demo company's own day (``calendar.DEFAULT_TODAY``), so the
     pages' default windows hold its data on any calendar day."""
     from cxlens.demo import generate
-    from cxlens.demo.writers import TODAY
+    from cxlens.demo.calendar import DEFAULT_TODAY as TODAY
     from cxlens.ingest.load import ingest
     from cxlens.warehouse.store import open_warehouse
 

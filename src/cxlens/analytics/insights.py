@@ -30,6 +30,7 @@ from cxlens.analytics import drivers as drv
 from cxlens.analytics import experience as exp
 from cxlens.analytics._intervals import Estimate
 from cxlens.analytics._value_link import N_BOOT, value_by_group
+from cxlens.analytics.group_names import group_names
 from cxlens.analytics.overview import Period
 from cxlens.warehouse.engine import Engine
 
@@ -60,6 +61,7 @@ class Insight:
     strength: float
     dimension: str | None = None
     subject: Any = None  # the group, or the driver's attribute
+    subject_name: str | None = None  # the group's name where it has one (group_names)
     value: float | None = None  # the group's / period's own score, the driver's mean rating
     other: float | None = None  # the rest's / previous period's score, the drivers' average
     currency: str | None = None
@@ -77,6 +79,7 @@ class Insight:
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "metric": self.metric, "direction": self.direction,
                 "dimension": self.dimension, "subject": self.subject,
+                "subject_name": self.subject_name,
                 "effect": self.effect.as_dict(), "value": self.value, "other": self.other,
                 "n": self.n, "n_other": self.n_other, "p_value": self.p_value,
                 "strength": self.strength, "currency": self.currency, "days": self.days,
@@ -108,13 +111,14 @@ def _group_findings(engine: Engine, metric: str, period: Period,
                                          end=period.end)
         except ValueError:  # a customer attribute this workspace does not have
             continue
-        for t in tests:
-            if not t.significant or t.segment.too_small:
-                continue
+        found = [t for t in tests if t.significant and not t.segment.too_small]
+        names = group_names(engine, dim) if found else {}
+        for t in found:
             out.append(Insight(
                 "group", metric, t.difference, t.segment.n, t.rest.n, t.q_value,
                 _strength(t.difference, REFERENCE[metric]), dim, t.group,
-                t.segment.value.value, t.rest.value.value, period=(period.start, period.end)))
+                names.get(str(t.group)), t.segment.value.value, t.rest.value.value,
+                period=(period.start, period.end)))
     return out
 
 
@@ -150,7 +154,7 @@ def _driver_finding(engine: Engine, period: Period) -> list[Insight]:
              "share_high": 100.0 * (top.importance.high or low) / r2}
     return [Insight("driver", kd.metric, top.importance, kd.n, 0, None,
                     round((low - kd.importance_line) / kd.importance_line, 12), None,
-                    top.attribute, perf, kd.performance_line,
+                    top.attribute, None, perf, kd.performance_line,
                     period=(period.start, period.end),
                     details={**share, "r2": r2, "quadrant": top.quadrant,
                              "performance": top.performance.as_dict()})]

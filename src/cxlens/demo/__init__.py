@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from cxlens.demo import exports as ex
 from cxlens.demo import feedback as fb
 from cxlens.demo import ga4
 from cxlens.demo import value_link as vl
+from cxlens.demo.calendar import DEFAULT_TODAY, Calendar
 from cxlens.demo.people import make_people
 from cxlens.demo.truths import build_truths
 
@@ -80,9 +82,12 @@ def generate(
     size: str = "S",
     seed: int = 7,
     progress: Callable[[str, float], None] | None = None,
+    today: date = DEFAULT_TODAY,
 ) -> Manifest:
     """Write the demo company's exports to ``out_dir`` and return the manifest.
 
+    The data end the day before ``today`` (given by the edge: the CLI passes the real date,
+    tests the default); another day moves every date and changes nothing else.
     ``progress(stage, fraction)`` is called as the work advances (fraction in 0..1).
     """
     if size not in SIZES:
@@ -101,39 +106,43 @@ def generate(
             progress(stage, frac)
 
     n = SIZES[size]
+    cal = Calendar(today)
     path = {name: out_dir / name for name, _, _ in FILES}
     step("people", 0.0)
     pp = make_people(rng("people"), n)
     scale = float(pp.buyer.sum()) / 1000.0
     sp = bh.make_spend(rng("spend"), scale)
-    cu = bh.make_customers(rng("customers"), pp.buyer, sp)
-    base = bh.baseline_orders(rng("orders"), pp.buyer, cu, pp.home_store, pp.store_share)
+    cu = bh.make_customers(rng("customers"), pp.buyer, sp, cal)
+    base = bh.baseline_orders(rng("orders"), pp.buyer, cu, pp.home_store, pp.store_share,
+                              cal)
     step("orders", 0.1)
-    em = bh.make_emails(rng("emails"), pp.subscribed, cu)
-    tk = bh.make_tickets(rng("tickets"), base)
+    em = bh.make_emails(rng("emails"), pp.subscribed, cu, cal)
+    tk = bh.make_tickets(rng("tickets"), base, cal)
     clicks = em.action == 1
     lift_nl = bh.lift_orders(rng("lift_newsletter"), em.person[clicks], em.t[clicks],
-                             "newsletter_click", 1, cu, pp.home_store, pp.store_share)
+                             "newsletter_click", 1, cu, pp.home_store, pp.store_share, cal)
     resolved = tk.status < 2
     lift_tk = bh.lift_orders(rng("lift_tickets"), tk.person[resolved], tk.resolved_t[resolved],
-                             "support_ticket_resolved", 2, cu, pp.home_store, pp.store_share)
+                             "support_ticket_resolved", 2, cu, pp.home_store, pp.store_share,
+                             cal)
     drawn = bh.concat_orders([base, lift_nl, lift_tk])
     # The NPS answers are drawn on these orders; then the value link moves each answering
     # customer's later purchases by their first answer (docs/demo.md, value_link).
     nps_rng = rng("nps")
-    answers = fb.nps_answers(nps_rng, pp, drawn)
+    answers = fb.nps_answers(nps_rng, pp, drawn, cal)
     first = vl.first_answers(answers, drawn, pp.n)
-    orders, moved = vl.plant(drawn, first)
+    orders, moved = vl.plant(drawn, first, cal)
     ids = ex.order_ids(orders)
 
     counts: dict[str, object] = {}
-    emp_rows, staff = fb.employees(path["hr_employees.xlsx"], rng("employees"))
+    emp_rows, staff = fb.employees(path["hr_employees.xlsx"], rng("employees"), cal)
     counts["hr_employees.xlsx"] = len(emp_rows)
     counts["hubspot_contacts.csv"] = ex.hubspot_contacts(
         path["hubspot_contacts.csv"], rng("hubspot_contacts"), pp, cu.birth)
-    deals = ex.hubspot_deals(path["hubspot_deals.csv"], rng("hubspot_deals"), pp, cu.birth)
+    deals = ex.hubspot_deals(path["hubspot_deals.csv"], rng("hubspot_deals"), pp, cu.birth,
+                             cal)
     counts["hubspot_deals.csv"] = deals["rows"]
-    shop = ex.shopify_orders(path["shopify_orders.csv"], rng("shopify"), pp, orders, ids)
+    shop = ex.shopify_orders(path["shopify_orders.csv"], rng("shopify"), pp, orders, ids, cal)
     counts["shopify_orders.csv"] = shop["rows"]
     pos = ex.pos_sales(path["pos_sales.csv"], rng("pos"), pp, orders, staff, ids)
     counts["pos_sales.csv"] = pos["rows"]
@@ -145,32 +154,32 @@ def generate(
         path["mailchimp_activity.ndjson"], pp, em)
     counts["zendesk_tickets.csv"] = ex.zendesk_tickets(path["zendesk_tickets.csv"],
                                                        rng("zendesk"), pp, tk)
-    ads = ex.ad_reports(path["meta_ads.csv"], path["google_ads.csv"], rng("ads"), sp)
+    ads = ex.ad_reports(path["meta_ads.csv"], path["google_ads.csv"], rng("ads"), sp, cal)
     counts["meta_ads.csv"], counts["google_ads.csv"] = ads["meta"], ads["google"]
     step("feedback", 0.85)
     nps = fb.typeform_nps(path["typeform_nps.csv"], nps_rng, answers, pp, orders, ids)
     counts["typeform_nps.csv"] = nps["rows"]
-    csat = fb.forms_csat(path["google_forms_csat.csv"], rng("csat"), pp, orders, ids,
+    csat = fb.forms_csat(path["google_forms_csat.csv"], rng("csat"), pp, orders, ids, cal,
                          drawn_t=drawn.t)
     counts["google_forms_csat.csv"] = csat["rows"]
     counts["typeform_ces.csv"] = fb.typeform_ces(path["typeform_ces.csv"], rng("ces"), pp,
-                                                 tk)["rows"]
-    gr = fb.google_reviews(path["google_reviews.csv"], rng("google_reviews"), pp, orders)
+                                                 tk, cal)["rows"]
+    gr = fb.google_reviews(path["google_reviews.csv"], rng("google_reviews"), pp, orders, cal)
     counts["google_reviews.csv"] = gr["rows"]
     counts["trustpilot_reviews.csv"] = fb.trustpilot_reviews(
-        path["trustpilot_reviews.csv"], rng("trustpilot"), pp, orders, ids)["rows"]
-    en = fb.enps(path["enps_responses.csv"], rng("enps"), emp_rows)
+        path["trustpilot_reviews.csv"], rng("trustpilot"), pp, orders, ids, cal)["rows"]
+    en = fb.enps(path["enps_responses.csv"], rng("enps"), emp_rows, cal)
     counts["enps_responses.csv"] = en["rows"]
     linked = np.zeros(len(orders.t), bool)  # orders the files tie to their customer
     linked[~orders.store] = ~shop["refunded"]
     linked[orders.store] = pos["card"]
-    value = {"moved": moved, "before": vl.realised(drawn, first, linked),
-             "after": vl.realised(orders, first, linked)}
+    value = {"moved": moved, "before": vl.realised(drawn, first, linked, cal),
+             "after": vl.realised(orders, first, linked, cal)}
 
     truths = build_truths(
         size=size, seed=seed, pp=pp, cu=cu, sp=sp, orders=orders, em=em, tk=tk, ev=ev,
         shop=shop, pos=pos, deals=deals, nps=nps, csat=csat, enps=en, counts=counts,
-        value=value,
+        value=value, cal=cal,
     )
     files = [DemoFile(path[name], kind, preset) for name, kind, preset in FILES]
     manifest = Manifest(files=files, truths=truths)

@@ -22,9 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cxlens.demo.writers import DAYS, START_EPOCH
+from cxlens.demo.calendar import DAYS, Calendar
 
-END_EPOCH = START_EPOCH + DAYS * 86400
 DAY = 86400.0
 
 BGNBD = {"r": 0.8, "alpha": 110.0, "a": 0.9, "b": 3.2, "time_unit": "days"}
@@ -74,7 +73,7 @@ def make_spend(rng: np.random.Generator, scale: float) -> Spend:
     spend covers a wide range and the response curve can be identified.
     """
     days = np.arange(DAYS)
-    weekday = (days + 6) % 7  # 2024-12-01 is a Sunday -> Monday = 0
+    weekday = (days + 6) % 7  # the window's day 0 is a "Sunday" (it was, on the default day)
     week_factor = np.array([1.1, 1.05, 1.0, 1.0, 0.95, 0.85, 0.9])[weekday]
     acquired = np.zeros((2, DAYS), dtype=np.int64)
     expected = np.zeros((2, DAYS))
@@ -127,7 +126,8 @@ def time_of_day(rng: np.random.Generator, n: int, store: np.ndarray | None = Non
     return np.where(store, rng.uniform(10.0, 19.9, n) * 3600, web)
 
 
-def make_customers(rng: np.random.Generator, buyer: np.ndarray, spend: Spend) -> Customers:
+def make_customers(rng: np.random.Generator, buyer: np.ndarray, spend: Spend, cal: Calendar
+                   ) -> Customers:
     n = len(buyer)
     nb = int(buyer.sum())
     birth_day = np.zeros(n, dtype=np.int64)
@@ -155,7 +155,7 @@ def make_customers(rng: np.random.Generator, buyer: np.ndarray, spend: Spend) ->
     birth_day[organic] = rng.choice(DAYS, len(organic), p=w / w.sum())
     visitors = ~buyer
     birth_day[visitors] = rng.integers(0, DAYS, int(visitors.sum()))
-    birth = START_EPOCH + birth_day * DAY + time_of_day(rng, n) - 2 * 3600
+    birth = cal.start_epoch + birth_day * DAY + time_of_day(rng, n) - 2 * 3600
 
     lam = rng.gamma(BGNBD["r"], 1.0 / BGNBD["alpha"], n)
     p_drop = rng.beta(BGNBD["a"], BGNBD["b"], n)
@@ -176,7 +176,7 @@ class Orders:
 
 
 def baseline_orders(rng: np.random.Generator, buyer: np.ndarray, cu: Customers,
-                    home_store: np.ndarray, store_share: np.ndarray) -> Orders:
+                    home_store: np.ndarray, store_share: np.ndarray, cal: Calendar) -> Orders:
     """First purchase at birth, then BG/NBD repeats; also sets death and active_end."""
     persons = np.flatnonzero(buyer)
     k = np.minimum(rng.geometric(cu.p_drop[persons]) - 1, 60)
@@ -191,27 +191,29 @@ def baseline_orders(rng: np.random.Generator, buyer: np.ndarray, cu: Customers,
     ends = np.cumsum(k)[has] - 1
     last[persons[has]] = t_rep[ends] - cu.birth[persons[has]]
     cu.death[:] = cu.birth + last
-    cu.active_end[:] = np.minimum(cu.death + 60 * DAY, END_EPOCH - 1)
+    end = cal.end_epoch
+    cu.active_end[:] = np.minimum(cu.death + 60 * DAY, end - 1)
     cu.active_end[~buyer] = np.minimum(cu.birth[~buyer] + rng.uniform(0, 60, int(
-        (~buyer).sum())) * DAY, END_EPOCH - 1)
-    keep = t_rep < END_EPOCH
+        (~buyer).sum())) * DAY, end - 1)
+    keep = t_rep < end
     person = np.concatenate([persons, rep_person[keep]])
     t = np.concatenate([cu.birth[persons], t_rep[keep]])
     return _make_orders(rng, person, t, np.zeros(len(person), np.int64), cu, home_store,
-                        store_share)
+                        store_share, cal)
 
 
 def _make_orders(rng: np.random.Generator, person: np.ndarray, t: np.ndarray,
                  origin: np.ndarray, cu: Customers, home_store: np.ndarray,
-                 store_share: np.ndarray) -> Orders:
+                 store_share: np.ndarray, cal: Calendar) -> Orders:
     n = len(person)
     first = np.isclose(t, cu.birth[person]) & (origin == 0)
     store = rng.random(n) < store_share[person]
     store &= ~(first & (cu.acq_channel[person] >= 0))  # ad-acquired buy online first
     store &= origin != 1  # newsletter clicks lead to the webshop
-    day0 = np.floor((t - START_EPOCH + 2 * 3600) / DAY)
-    t = START_EPOCH + day0 * DAY + time_of_day(rng, n, store) - 2 * 3600
-    t = np.clip(t, START_EPOCH, END_EPOCH - 1)
+    start = cal.start_epoch
+    day0 = np.floor((t - start + 2 * 3600) / DAY)
+    t = start + day0 * DAY + time_of_day(rng, n, store) - 2 * 3600
+    t = np.clip(t, start, cal.end_epoch - 1)
     value = rng.gamma(GAMMA_GAMMA["p"], 1.0, n) / cu.nu[person]
     cents = np.maximum(np.round(value * 100), 490).astype(np.int64)
     return Orders(person, t, store, np.where(store, home_store[person], -1), cents, origin,
@@ -220,14 +222,14 @@ def _make_orders(rng: np.random.Generator, person: np.ndarray, t: np.ndarray,
 
 def lift_orders(rng: np.random.Generator, person: np.ndarray, t: np.ndarray, name: str,
                 origin: int, cu: Customers, home_store: np.ndarray,
-                store_share: np.ndarray) -> Orders:
+                store_share: np.ndarray, cal: Calendar) -> Orders:
     """Extra orders caused by touchpoints: uniform within the window, with the stated odds."""
     par = LIFTS[name]
     hit = rng.random(len(person)) < par["extra_order_probability"]
     te = t[hit] + rng.uniform(0.05, par["within_days"], int(hit.sum())) * DAY
-    ok = te < END_EPOCH - DAY
+    ok = te < cal.end_epoch - DAY
     return _make_orders(rng, person[hit][ok], te[ok], np.full(int(ok.sum()), origin), cu,
-                        home_store, store_share)
+                        home_store, store_share, cal)
 
 
 def concat_orders(parts: list[Orders]) -> Orders:
@@ -245,18 +247,19 @@ class Tickets:
     resolved_t: np.ndarray
 
 
-def make_tickets(rng: np.random.Generator, orders: Orders) -> Tickets:
+def make_tickets(rng: np.random.Generator, orders: Orders, cal: Calendar) -> Tickets:
     """Tickets after some baseline orders; marks those orders (``orders.ticket``)."""
     p = np.where(orders.store, TICKET_RATE["store"], TICKET_RATE["web"])
     sel = np.flatnonzero((rng.random(len(orders.t)) < p) & (orders.origin == 0))
     t = orders.t[sel] + rng.exponential(3.0, len(sel)) * DAY
-    ok = t < END_EPOCH - 3600
+    end = cal.end_epoch
+    ok = t < end - 3600
     sel, t = sel[ok], t[ok]
     status = rng.choice(4, len(sel), p=[0.80, 0.12, 0.04, 0.04])
-    recent = t > END_EPOCH - 3 * DAY
+    recent = t > end - 3 * DAY
     status[recent & (status < 2)] = 3
     resolved_t = t + rng.exponential(1.2, len(sel)) * DAY
-    resolved_t = np.where(resolved_t < END_EPOCH - 60, resolved_t, END_EPOCH - 60)
+    resolved_t = np.where(resolved_t < end - 60, resolved_t, end - 60)
     orders.ticket[sel] = True
     return Tickets(orders.person[sel], t, sel, status, resolved_t)
 
@@ -269,16 +272,18 @@ class Emails:
     campaign: np.ndarray  # weekly campaign number
 
 
-def campaign_time(c: np.ndarray) -> np.ndarray:
-    """Weekly newsletter: Tuesdays 07:00 UTC, first on 2024-12-03."""
-    return START_EPOCH + (2 + 7 * c) * DAY + 7 * 3600
+def campaign_time(c: np.ndarray, cal: Calendar) -> np.ndarray:
+    """Weekly newsletter at 07:00 UTC, first on the window's third day (a Tuesday on the
+    default day)."""
+    return cal.start_epoch + (2 + 7 * c) * DAY + 7 * 3600
 
 
-def make_emails(rng: np.random.Generator, subscribed: np.ndarray, cu: Customers) -> Emails:
+def make_emails(rng: np.random.Generator, subscribed: np.ndarray, cu: Customers,
+                cal: Calendar) -> Emails:
     """Opens and clicks of subscribers, independent of whether they still buy."""
-    n_camp = (DAYS - 2) // 7
+    n_camp = (DAYS - 3) // 7 + 1  # days 2, 9, … up to the window's last day
     subs = np.flatnonzero(subscribed)
-    first = np.ceil((cu.birth[subs] - campaign_time(np.zeros(1))) / (7 * DAY)).astype(int)
+    first = np.ceil((cu.birth[subs] - campaign_time(np.zeros(1), cal)) / (7 * DAY)).astype(int)
     first = np.clip(first, 0, n_camp)
     avail = n_camp - first
     parts = []
@@ -287,13 +292,13 @@ def make_emails(rng: np.random.Generator, subscribed: np.ndarray, cu: Customers)
         who = np.repeat(np.arange(len(subs)), cnt)
         camp = first[who] + np.floor(rng.random(len(who)) * avail[who]).astype(int)
         delay = rng.exponential(10.0 if action == 0 else 14.0, len(who)) * 3600
-        parts.append((subs[who], campaign_time(camp) + delay, np.full(len(who), action),
+        parts.append((subs[who], campaign_time(camp, cal) + delay, np.full(len(who), action),
                       camp))
     bounce = np.flatnonzero(rng.random(len(subs)) < EMAIL["bounce_persons"])
     bounce = bounce[avail[bounce] > 0]
-    parts.append((subs[bounce], campaign_time(first[bounce]) + 60, np.full(len(bounce), 2),
+    parts.append((subs[bounce], campaign_time(first[bounce], cal) + 60, np.full(len(bounce), 2),
                   first[bounce]))
     person, t, action, camp = (np.concatenate(x) for x in zip(*parts, strict=True))
-    ok = t < END_EPOCH - 60
+    ok = t < cal.end_epoch - 60
     o = np.argsort(t[ok], kind="stable")
     return Emails(person[ok][o], t[ok][o], action[ok][o], camp[ok][o])

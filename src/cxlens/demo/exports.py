@@ -17,15 +17,14 @@ from cxlens.demo.behaviour import (
     CAMPAIGNS,
     CHANNELS,
     DAY,
-    END_EPOCH,
     Emails,
     Orders,
     Spend,
     Tickets,
 )
+from cxlens.demo.calendar import Calendar
 from cxlens.demo.people import People
 from cxlens.demo.writers import (
-    START_EPOCH,
     fmt_money,
     fmt_ts,
     join,
@@ -83,18 +82,18 @@ COMPANIES = ("Ruka Cabins Oy", "Lapin Safarit Oy", "Fjällstugor AB", "Nuuksio R
              "Saaristo Events Oy", "Kiruna Lodge AB", "Koli Outdoor Oy", "Åre Basecamp AB")
 
 
-def hubspot_deals(path: Path, rng: np.random.Generator, pp: People, birth: np.ndarray
-                  ) -> dict[str, int]:
+def hubspot_deals(path: Path, rng: np.random.Generator, pp: People, birth: np.ndarray,
+                  cal: Calendar) -> dict[str, int]:
     """B2B deals of a few CRM contacts (cabin and event companies outfitting their sites)."""
     contacts = np.flatnonzero(pp.in_crm & (rng.random(pp.n) < 0.03))
     k = rng.integers(1, 4, len(contacts))
     who = np.repeat(contacts, k)
-    last = START_EPOCH + 685 * DAY
+    last = cal.start_epoch + 685 * DAY
     created = birth[who] + rng.random(len(who)) * np.maximum(last - birth[who], DAY)
     # A deal closed after the data end would be a close date in the future: the last ones
     # close on the last day of the window, in Helsinki's time too (its wall clock, which
     # the export writes, is 2 hours ahead of UTC in winter).
-    closed = np.minimum(created + rng.uniform(5, 40, len(who)) * DAY, END_EPOCH - 3 * 3600)
+    closed = np.minimum(created + rng.uniform(5, 40, len(who)) * DAY, cal.end_epoch - 3 * 3600)
     won = rng.random(len(who)) < 0.65
     cents = np.round(rng.lognormal(np.log(2500), 0.7, len(who)) * 100).astype(np.int64)
     comp = rng.integers(0, len(COMPANIES), len(who))
@@ -117,7 +116,7 @@ def hubspot_deals(path: Path, rng: np.random.Generator, pp: People, birth: np.nd
 
 
 def shopify_orders(path: Path, rng: np.random.Generator, pp: People, orders: Orders,
-                   names: pa.Array) -> dict[str, int]:
+                   names: pa.Array, cal: Calendar) -> dict[str, int]:
     """One row per line item; the first row of an order carries its totals."""
     web = np.flatnonzero(~orders.store)
     n = len(web)
@@ -133,7 +132,7 @@ def shopify_orders(path: Path, rng: np.random.Generator, pp: People, orders: Ord
     taxes = np.round(cents * vat).astype(np.int64)
     status = rng.choice(3, n, p=[0.96, 0.03, 0.01])
     refunded = np.where(status == 1, cents, np.where(status == 2, cents // 4, 0))
-    recent = t > START_EPOCH + 724 * DAY
+    recent = t > cal.start_epoch + 724 * DAY
     # line prices: split the subtotal; the rounding rest goes to the first line
     w = rng.random(len(row_order)) + 0.2
     share = w / np.bincount(row_order, w)[row_order]
@@ -301,11 +300,11 @@ def mailchimp_activity(path: Path, pp: People, em: Emails) -> int:
     return write_ndjson(path, cols)
 
 
-def ad_reports(meta_path: Path, google_path: Path, rng: np.random.Generator, sp: Spend
-               ) -> dict[str, int]:
+def ad_reports(meta_path: Path, google_path: Path, rng: np.random.Generator, sp: Spend,
+               cal: Calendar) -> dict[str, int]:
     """Meta Ads Manager and Google Ads daily campaign reports."""
     ch = np.array([list(CHANNELS).index(c[0]) for c in CAMPAIGNS])[sp.campaign]
-    day_t = START_EPOCH + sp.day * DAY
+    day_t = cal.start_epoch + sp.day * DAY
     euros = sp.cents / 100
     # Platforms over-claim: reported conversions are 1.3x the true ones, noisily.
     tot = np.zeros((2, sp.expected.shape[1]))

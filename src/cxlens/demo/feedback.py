@@ -8,7 +8,7 @@ low-eNPS store team whose customers answer NPS lower, and the CSAT key-driver we
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cxlens.demo import company as co
-from cxlens.demo.behaviour import DAY, END_EPOCH, Orders, Tickets
+from cxlens.demo.behaviour import DAY, Orders, Tickets
+from cxlens.demo.calendar import Calendar
 from cxlens.demo.people import LANGS, People
 from cxlens.demo.writers import (
     TWO,
@@ -115,13 +116,14 @@ class NpsAnswers:
         return orders.t[self.sel] + self.delay
 
 
-def nps_answers(rng: np.random.Generator, pp: People, orders: Orders) -> NpsAnswers:
+def nps_answers(rng: np.random.Generator, pp: People, orders: Orders, cal: Calendar
+                ) -> NpsAnswers:
     """Draw the NPS answers; the rest of the file is drawn by ``typeform_nps`` from the same
     generator."""
     sel = np.flatnonzero(_eligible(pp, orders) & (rng.random(len(orders.t))
                                                   < NPS["response_rate"]))
     delay = rng.exponential(2.0, len(sel)) * DAY
-    ok = orders.t[sel] + delay < END_EPOCH - 60
+    ok = orders.t[sel] + delay < cal.end_epoch - 60
     sel, delay = sel[ok], delay[ok]
     n = len(sel)
     lang = pp.lang[orders.person[sel]]
@@ -167,7 +169,8 @@ def typeform_nps(path: Path, rng: np.random.Generator, ans: NpsAnswers, pp: Peop
 
 
 def forms_csat(path: Path, rng: np.random.Generator, pp: People, orders: Orders,
-               order_ids: pa.Array, drawn_t: np.ndarray | None = None) -> dict[str, object]:
+               order_ids: pa.Array, cal: Calendar, drawn_t: np.ndarray | None = None
+               ) -> dict[str, object]:
     """Google Forms CSAT with a rating grid; Sheets CSV in Finnish locale (4.3.2025 9.31.07).
 
     ``drawn_t``: the orders' times before the value link moved some of them earlier; whether
@@ -176,7 +179,7 @@ def forms_csat(path: Path, rng: np.random.Generator, pp: People, orders: Orders,
     """
     sel = np.flatnonzero(_eligible(pp, orders) & (rng.random(len(orders.t)) < 0.08))
     delay = rng.exponential(3.0, len(sel)) * DAY
-    ok = (orders.t if drawn_t is None else drawn_t)[sel] + delay < END_EPOCH - 60
+    ok = (orders.t if drawn_t is None else drawn_t)[sel] + delay < cal.end_epoch - 60
     sel, t = sel[ok], orders.t[sel[ok]] + delay[ok]
     n = len(sel)
     person = orders.person[sel]
@@ -206,11 +209,11 @@ def forms_csat(path: Path, rng: np.random.Generator, pp: People, orders: Orders,
     return {"rows": n, "theme": theme}
 
 
-def typeform_ces(path: Path, rng: np.random.Generator, pp: People, tk: Tickets
-                 ) -> dict[str, int]:
+def typeform_ces(path: Path, rng: np.random.Generator, pp: People, tk: Tickets,
+                 cal: Calendar) -> dict[str, int]:
     sel = np.flatnonzero((tk.status < 2) & (rng.random(len(tk.t)) < 0.25))
     t = tk.resolved_t[sel] + rng.exponential(0.5, len(sel)) * DAY
-    ok = t < END_EPOCH - 60
+    ok = t < cal.end_epoch - 60
     sel, t = sel[ok], t[ok]
     n = len(sel)
     score = np.clip(np.round(rng.normal(5.4, 1.3, n)), 1, 7).astype(np.int64)
@@ -236,12 +239,12 @@ def _stars(rng: np.random.Generator, low: np.ndarray, theme: np.ndarray) -> np.n
     return np.clip(stars, 1, 5)
 
 
-def google_reviews(path: Path, rng: np.random.Generator, pp: People, orders: Orders
-                   ) -> dict[str, int]:
+def google_reviews(path: Path, rng: np.random.Generator, pp: People, orders: Orders,
+                   cal: Calendar) -> dict[str, int]:
     sel = np.flatnonzero(orders.store & (rng.random(len(orders.t)) < 0.015))
     n = len(sel)
     person = orders.person[sel]
-    t = np.minimum(orders.t[sel] + rng.exponential(1.0, n) * DAY, END_EPOCH - 60)
+    t = np.minimum(orders.t[sel] + rng.exponential(1.0, n) * DAY, cal.end_epoch - 60)
     low = orders.store_idx[sel] == [s.store_id for s in co.STORES].index(co.LOW_ENPS_STORE)
     theme, comment = _comments(rng, np.ones(n, bool), pp.lang[person], rng.random(n) < 0.6)
     stars = _stars(rng, low, theme)
@@ -263,11 +266,11 @@ def google_reviews(path: Path, rng: np.random.Generator, pp: People, orders: Ord
 
 
 def trustpilot_reviews(path: Path, rng: np.random.Generator, pp: People, orders: Orders,
-                       order_ids: pa.Array) -> dict[str, int]:
+                       order_ids: pa.Array, cal: Calendar) -> dict[str, int]:
     sel = np.flatnonzero(~orders.store & (rng.random(len(orders.t)) < 0.02))
     n = len(sel)
     person = orders.person[sel]
-    t = np.minimum(orders.t[sel] + rng.exponential(4.0, n) * DAY, END_EPOCH - 60)
+    t = np.minimum(orders.t[sel] + rng.exponential(4.0, n) * DAY, cal.end_epoch - 60)
     theme, comment = _comments(rng, np.zeros(n, bool), pp.lang[person], np.ones(n, bool))
     stars = _stars(rng, np.zeros(n, bool), theme)
     invited = rng.random(n) < 0.7
@@ -299,8 +302,11 @@ EMP_HEADER = ("Employee number", "Name", "Team ID", "Team", "Store code", "Store
               "Start date", "Employment type")
 
 
-def employees(path: Path, rng: np.random.Generator) -> tuple[list[list[object]], dict]:
-    """HR list as Excel; small, so a plain loop over employees is fine."""
+def employees(path: Path, rng: np.random.Generator, cal: Calendar
+              ) -> tuple[list[list[object]], dict]:
+    """HR list as Excel; small, so a plain loop over employees is fine. Start dates move
+    with the calendar, as every other date does."""
+    first_start = date(2012, 1, 1) + timedelta(days=cal.shift_days)
     rows: list[list[object]] = []
     staff: dict[str, list[str]] = {}
     store_names = {s.store_id: s.name for s in co.STORES}
@@ -315,8 +321,7 @@ def employees(path: Path, rng: np.random.Generator) -> tuple[list[list[object]],
                     f"{co.LAST_NAMES[lang][int(rng.integers(0, len(co.LAST_NAMES[lang])))]}")
             title = ("Store manager" if store_id in store_names else "Team lead") if i == 0 \
                 else roles[int(rng.integers(0, len(roles)))]
-            start = date.fromordinal(date(2012, 1, 1).toordinal()
-                                     + int(rng.integers(0, 5300)))
+            start = first_start + timedelta(days=int(rng.integers(0, 5300)))
             rows.append([f"E{eid}", name, team_id, team_name, store_id,
                          store_names.get(store_id, team_name), title, start,
                          "Full-time" if rng.random() < 0.7 else "Part-time"])
@@ -326,15 +331,19 @@ def employees(path: Path, rng: np.random.Generator) -> tuple[list[list[object]],
     return rows, staff
 
 
-def enps(path: Path, rng: np.random.Generator, emp_rows: list[list[object]]) -> dict:
-    """Quarterly anonymous eNPS: 8 rounds, 2025-Q1 .. 2026-Q4; team and store kept."""
+def enps(path: Path, rng: np.random.Generator, emp_rows: list[list[object]], cal: Calendar
+         ) -> dict:
+    """Quarterly anonymous eNPS: 8 rounds, team and store kept. On the default day they start
+    on the first days of 2025-Q1 .. 2026-Q4; on another day they move with the calendar and
+    are named by the month they open in."""
     team = np.array([r[2] for r in emp_rows])
     store = np.array([r[4] for r in emp_rows])
     start = np.array([(r[7] - date(1970, 1, 1)).days * 86400 for r in emp_rows])
     t_rows, team_rows, store_rows, scores, rounds = [], [], [], [], []
     for q in range(8):
         y, m = 2025 + q // 4, 1 + 3 * (q % 4)
-        t0 = (date(y, m, 1) - date(1970, 1, 1)).days * 86400 + 6 * 3600
+        t0 = (date(y, m, 1) - date(1970, 1, 1)).days * 86400 + 6 * 3600 \
+            + cal.shift_days * 86400
         ans = (start < t0) & (rng.random(len(team)) < ENPS["response_rate"])
         low = team == co.LOW_ENPS_TEAM
         raw = np.where(low, rng.normal(ENPS["low_team_mean"], ENPS["low_team_sd"], len(team)),
@@ -354,7 +363,7 @@ def enps(path: Path, rng: np.random.Generator, emp_rows: list[list[object]]) -> 
     cols = {
         "Response ID": text(70_001 + np.arange(n)),
         "Submitted at": fmt_ts(t + 2 * 3600),
-        "Survey": pick([f"eNPS {2025 + q // 4} Q{q % 4 + 1}" for q in range(8)], rd),
+        "Survey": pick(_round_names(cal), rd),
         "Team ID": pa.array(tm),
         "Team": pa.array([names[x] for x in tm]),
         "Store code": pa.array(st),
@@ -365,3 +374,13 @@ def enps(path: Path, rng: np.random.Generator, emp_rows: list[list[object]]) -> 
     }
     write_csv(path, cols)
     return {"rows": n, "score": sc, "team": tm}
+
+
+def _round_names(cal: Calendar) -> list[str]:
+    """``eNPS 2025 Q1`` on the default day; elsewhere ``eNPS 2025-02``: rounds moved off the
+    quarter starts could fall two in one quarter, never two in one month."""
+    if cal.shift_days == 0:
+        return [f"eNPS {2025 + q // 4} Q{q % 4 + 1}" for q in range(8)]
+    firsts = [date(2025 + q // 4, 1 + 3 * (q % 4), 1) + timedelta(days=cal.shift_days)
+              for q in range(8)]
+    return [f"eNPS {d:%Y-%m}" for d in firsts]

@@ -6,9 +6,10 @@ something to show: the built-in NPS and CES surveys, a trigger "NPS two days aft
 purchase" (90 quiet days), its invitations for the last week's purchases handed out as the
 CSV of personal links would, some opened, some answered (scores and comments in the
 customer's language, drawn with a seeded generator), two opt-outs, and the detractors'
-follow-ups, one contacted and one resolved. It all happens on the demo company's own day
-(:data:`cxlens.demo.writers.TODAY`, the day after its data end), not on the calendar day it
-runs, so the demo gives the same results on any day.
+follow-ups, one resolved; the detractors among the last two weeks' imported answers get
+follow-ups too (the daily run opens them), one of them contacted. It all happens on the
+demo company's own day (the day after its data end: the calendar's ``today``), not on the
+calendar day it runs, so the demo gives the same results on any day.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from cxlens.demo.writers import TODAY
+from cxlens.demo.calendar import DEFAULT_TODAY
 from cxlens.surveys import answers, definitions, followups, invitations, store, triggers
 
 TRIGGER_DAYS = 2
@@ -51,6 +52,7 @@ class LoopResult:
     answered: int = 0
     opted_out: int = 0
     followups: int = 0
+    imported_followups: int = 0  # of them, opened for answers loaded from the exports
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -68,7 +70,7 @@ def run(con: duckdb.DuckDBPyConnection, workspace: Path, seed: int,
     last = con.execute("SELECT max(ts)::DATE FROM v_orders").fetchall()[0][0]
     if last is None:
         return result
-    today = today or TODAY
+    today = today or DEFAULT_TODAY
     sent_at = datetime.combine(today, time(8, 0))
     # Invite for the last week's purchases, however long after the demo's data it runs.
     catch_up = max(7, (today - (last + timedelta(days=TRIGGER_DAYS))).days + 7)
@@ -80,7 +82,8 @@ def run(con: duckdb.DuckDBPyConnection, workspace: Path, seed: int,
         f"  - {{id: nps-after-purchase, survey: nps, after: purchase, days: {TRIGGER_DAYS},"
         f" quiet_days: 90, reminder_days: 3, expire_days: 30, catch_up_days: {catch_up},"
         " touchpoint: purchase}\n", "demo triggers"))
-    triggers.run(con, workspace, today, now=sent_at)
+    result.imported_followups = triggers.run(con, workspace, today,
+                                             now=sent_at).imported_followups
     created = invitations.select(con, "state = 'created'")
     result.invitations = len(created)
     for inv in created:
@@ -104,7 +107,10 @@ def run(con: duckdb.DuckDBPyConnection, workspace: Path, seed: int,
         result.opened += 1
         if pos >= n_answer + 2:
             continue
-        score = int(rng.choice(11, p=SCORES))
+        # The first answer is a detractor's, so the story of the follow-ups below (one
+        # called back and resolved) is there on every seed, even with few answers.
+        score = int(rng.choice(7, p=SCORES[:7] / SCORES[:7].sum()) if pos == 2
+                    else rng.choice(11, p=SCORES))
         values, problems = answers.validate(
             survey, {"score": str(score), "comment": _comment(inv.language, score)}, final=True)
         assert not problems, problems
@@ -112,11 +118,15 @@ def run(con: duckdb.DuckDBPyConnection, workspace: Path, seed: int,
         result.answered += 1
     items = followups.list_followups(con)
     result.followups = len(items)
-    if items:
-        followups.update(con, items[0].followup_id, now=sent_at + timedelta(hours=9),
+    # The morning's detractor is called back and resolved; the oldest imported one is
+    # contacted; the rest stay open for the demo's reader to work through.
+    own = [f for f in items if f.invitation_id is not None]
+    imported = [f for f in items if f.invitation_id is None]
+    if own:
+        followups.update(con, own[0].followup_id, now=sent_at + timedelta(hours=9),
                          status="resolved", owner=OWNER,
                          note="Called back; the late delivery was refunded.")
-    if len(items) > 1:
-        followups.update(con, items[1].followup_id, now=sent_at + timedelta(hours=8),
+    if imported:
+        followups.update(con, imported[0].followup_id, now=sent_at + timedelta(hours=8),
                          status="contacted", owner=OWNER)
     return result

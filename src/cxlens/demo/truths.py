@@ -16,8 +16,8 @@ from cxlens.demo import company as co
 from cxlens.demo import feedback as fb
 from cxlens.demo import ga4
 from cxlens.demo import value_link as vl
+from cxlens.demo.calendar import DAYS
 from cxlens.demo.exports import POS_BAD
-from cxlens.demo.writers import DAYS, START
 
 TRUTH_KEYS = ("company", "window", "identity", "bgnbd", "gamma_gamma", "touchpoint_lifts",
               "spend_response", "people_link", "comment_themes", "csat_drivers",
@@ -34,6 +34,7 @@ def build_truths(**k: Any) -> dict[str, Any]:
     pp, cu, sp, orders = k["pp"], k["cu"], k["sp"], k["orders"]
     em, tk, ev, nps, csat, enps = k["em"], k["tk"], k["ev"], k["nps"], k["csat"], k["enps"]
     counts = k["counts"]
+    cal = k["cal"]
 
     # Identity: which identifiers of each person appear anywhere in the files.
     has_web = np.zeros(pp.n, bool)
@@ -62,7 +63,8 @@ def build_truths(**k: Any) -> dict[str, Any]:
     return {
         "company": {"name": co.COMPANY, "stores": [s.store_id for s in co.STORES],
                     "teams": [t[0] for t in co.TEAMS], "size": k["size"], "seed": k["seed"]},
-        "window": {"start": START.date().isoformat(), "days": DAYS,
+        "window": {"start": cal.start.date().isoformat(), "days": DAYS,
+                   "today": cal.today.isoformat(),
                    "timezone_note": "GA4 and e-mail times are UTC; Shopify and Zendesk carry"
                    " +0200/+0300; POS times are store-local wall clock"},
         "identity": {
@@ -184,6 +186,6 @@ def build_truths(**k: Any) -> dict[str, Any]:
             "shopify_line_rows_after_first": k["shop"]["line_rows_after_first"],
             "pos_rows_with_loyalty_number": k["pos"]["with_card"],
             "nps_answers": len(nps["score"]),
-            "customers_at_end_alive": int((buyers & (cu.death > bh.END_EPOCH)).sum()),
+            "customers_at_end_alive": int((buyers & (cu.death > cal.end_epoch)).sum()),
         },
     }

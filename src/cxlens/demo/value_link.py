@@ -23,7 +23,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from cxlens.demo.behaviour import DAY, END_EPOCH, Orders
+from cxlens.demo.behaviour import DAY, Orders
+from cxlens.demo.calendar import Calendar
 from cxlens.demo.feedback import NpsAnswers
 
 GROUPS = ("promoter", "passive", "detractor")
@@ -53,7 +54,7 @@ def first_answers(ans: NpsAnswers, orders: Orders, n_persons: int) -> FirstAnswe
     return FirstAnswers(out_t, out_g)
 
 
-def plant(orders: Orders, first: FirstAnswers) -> tuple[Orders, np.ndarray]:
+def plant(orders: Orders, first: FirstAnswers, cal: Calendar) -> tuple[Orders, np.ndarray]:
     """The orders with the link planted (same length and order), and which were moved."""
     a = first.t[orders.person]
     g = first.group[orders.person]
@@ -62,11 +63,11 @@ def plant(orders: Orders, first: FirstAnswers) -> tuple[Orders, np.ndarray]:
     gap = np.where(after, orders.t - np.nan_to_num(a), 0.0)
     shift = np.trunc(gap * (factor - 1.0) / DAY)  # whole days: < 0 earlier, > 0 later
     new_t = orders.t + shift * DAY
-    moved = after & (shift != 0) & (new_t <= END_EPOCH - LATEST_BEFORE_END * DAY)
+    moved = after & (shift != 0) & (new_t <= cal.end_epoch - LATEST_BEFORE_END * DAY)
     return replace(orders, t=np.where(moved, new_t, orders.t)), moved
 
 
-def realised(orders: Orders, first: FirstAnswers, linked: np.ndarray,
+def realised(orders: Orders, first: FirstAnswers, linked: np.ndarray, cal: Calendar,
              horizons: tuple[int, ...] = (90, 180)) -> dict[str, dict[str, dict]]:
     """Per horizon and group: customers whose whole window lies in the data, the % with an
     order in it and their revenue per customer (EUR), counting the ``linked`` orders (those
@@ -79,7 +80,7 @@ def realised(orders: Orders, first: FirstAnswers, linked: np.ndarray,
     op, ot, oc = orders.person[o], orders.t[o], orders.cents[o]
     for d in horizons:
         a = first.t[answered]
-        keep = a + d * DAY <= END_EPOCH
+        keep = a + d * DAY <= cal.end_epoch
         who, a = answered[keep], a[keep]
         lo = np.searchsorted(op, who, side="left")
         cnt = np.searchsorted(op, who, side="right") - lo

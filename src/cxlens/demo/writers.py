@@ -20,21 +20,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-START = datetime(2024, 12, 1, tzinfo=UTC)
-START_EPOCH = int(START.timestamp())
-DAYS = 726  # 2024-12-01 .. 2026-11-26
-# The demo company's "today": the day after its data end. The demo's own survey programme
-# runs on this day, so the demo loads the same answers on any calendar day.
-TODAY = (START + timedelta(days=DAYS)).date()
-_TABLE_DAYS = DAYS + 400  # days before/after the window (created dates, start dates)
-_TABLE_START = -3650
+# Day strings are looked up in a table of every day from 2000 to 2079: wide enough for any
+# window the demo calendar makes and for the employees' start dates.
+_TABLE_FIRST = date(2000, 1, 1)
+_TABLE_DAYS = (date(2080, 1, 1) - _TABLE_FIRST).days
 TWO = pa.array([f"{i:02d}" for i in range(100)])
 
 
 def _dst_bounds() -> np.ndarray:
-    """UTC epoch seconds where EU summer time starts/ends, 2014..2028, flat and sorted."""
+    """UTC epoch seconds where EU summer time starts/ends, 2000..2079, flat and sorted."""
     out = []
-    for y in range(2014, 2029):
+    for y in range(2000, 2080):
         for month in (3, 10):
             d = date(y, month, 31)
             d -= timedelta(days=(d.weekday() + 1) % 7)  # last Sunday
@@ -51,12 +47,10 @@ def utc_offset_hours(epoch_s: np.ndarray, winter: int | np.ndarray) -> np.ndarra
     return np.asarray(winter, dtype=np.int64) + summer.astype(np.int64)
 
 
-def _day_table(fmt: str) -> pa.Array:
-    base = date(1970, 1, 1)
-    first = (START.date() - base).days + _TABLE_START
+def _day_table(fmt: str) -> tuple[pa.Array, int]:
+    first = (_TABLE_FIRST - date(1970, 1, 1)).days
     return pa.array(
-        [(base + timedelta(days=first + i)).strftime(fmt) for i in range(-_TABLE_START
-                                                                         + _TABLE_DAYS)]
+        [(_TABLE_FIRST + timedelta(days=i)).strftime(fmt) for i in range(_TABLE_DAYS)]
     ), first
 
 

@@ -56,11 +56,31 @@ Text = dict[str, str]
 
 
 class DefinitionError(UserError):
-    """A survey definition that cannot be used; ``key`` is the path of the bad value."""
+    """A survey definition that cannot be used; ``key`` is the path of the bad value.
 
-    def __init__(self, message: str, *, file: str | None, key: str, hint: str) -> None:
+    ``code`` names the kind of mistake and ``params`` its values (``{"low": 0, …}``), so a
+    form can say it in the reader's language by the field at ``key``; ``message`` stays
+    the English sentence the CLI and the YAML form show. The codes are listed in
+    :data:`ERROR_CODES`.
+    """
+
+    def __init__(self, message: str, *, file: str | None, key: str, hint: str,
+                 code: str = "invalid", params: dict[str, object] | None = None) -> None:
         super().__init__(f"{key}: {message}" if key else message, file=file, hint=hint)
         self.key = key
+        self.code = code
+        self.params = params or {}
+
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), "key": self.key, "code": self.code}
+
+
+# The kinds of mistake a definition can have (DefinitionError.code); "invalid" is the rest
+# (a key the form never writes, text that is not a mapping …).
+ERROR_CODES: tuple[str, ...] = (
+    "id", "id_twice", "metric", "language", "missing", "missing_en", "empty", "scale",
+    "options", "option_twice", "main_not_rating", "main_twice", "no_rating", "metric_scale",
+    "no_link", "questions", "type", "invalid")
 
 
 @dataclass(frozen=True)
@@ -127,8 +147,10 @@ class _Reader:
         self.file = file
         self.warnings: list[str] = []
 
-    def fail(self, key: str, message: str, hint: str) -> DefinitionError:
-        return DefinitionError(message, file=self.file, key=key, hint=hint)
+    def fail(self, key: str, message: str, hint: str, code: str = "invalid",
+             **params: object) -> DefinitionError:
+        return DefinitionError(message, file=self.file, key=key, hint=hint, code=code,
+                               params=params)
 
     def mapping(self, value: Any, key: str) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -139,14 +161,16 @@ class _Reader:
     def ident(self, value: Any, key: str) -> str:
         if not isinstance(value, str) or not ID.match(value):
             raise self.fail(key, f"{value!r} is not a valid id",
-                            "use 1–40 lower-case letters, digits, _ and -, e.g. nps_store")
+                            "use 1–40 lower-case letters, digits, _ and -, e.g. nps_store",
+                            "id")
         return value
 
     def text(self, value: Any, key: str, *, required: bool = True) -> Text | None:
         if value is None and not required:
             return None
         if value is None:
-            raise self.fail(key, "is missing", f"add {key}: {{fi: …, sv: …, en: …}}")
+            raise self.fail(key, "is missing", f"add {key}: {{fi: …, sv: …, en: …}}",
+                            "missing")
         if isinstance(value, str):
             value = {FALLBACK: value}
         value = self.mapping(value, key)
@@ -159,12 +183,13 @@ class _Reader:
             v = value.get(lang)
             if v is not None and (not isinstance(v, str) or not v.strip()):
                 raise self.fail(f"{key}.{lang}", "must be a non-empty text",
-                                "write the wording as text")
+                                "write the wording as text", "empty")
             if v is not None:
                 out[lang] = v.strip()
         if FALLBACK not in out:
             raise self.fail(f"{key}.{FALLBACK}", "the English text is missing",
-                            "English is the fallback for the other languages: add it")
+                            "English is the fallback for the other languages: add it",
+                            "missing_en")
         for lang in LANGS:
             if lang not in out:
                 self.warnings.append(f"{key}: no {lang!r} text; English is shown instead")
@@ -195,23 +220,23 @@ def parse(source: str, file: str | None = None) -> tuple[Survey, list[str]]:
     metric = d.get("metric")
     if metric not in METRIC_SCALES:
         raise r.fail("metric", f"{metric!r} is not a metric",
-                     f"use one of {', '.join(METRIC_SCALES)}")
+                     f"use one of {', '.join(METRIC_SCALES)}", "metric")
     default = d.get("default_language", FALLBACK)
     if default not in LANGS:
         raise r.fail("default_language", f"{default!r} is not supported",
-                     f"use one of {', '.join(LANGS)}")
+                     f"use one of {', '.join(LANGS)}", "language")
     title = r.text(d.get("title"), "title")
     intro = r.text(d.get("intro"), "intro", required=False)
     qs = d.get("questions")
     if not isinstance(qs, list) or not qs:
         raise r.fail("questions", "expected a list of at least one question",
-                     "add questions: - {id: score, type: rating, text: {…}}")
+                     "add questions: - {id: score, type: rating, text: {…}}", "questions")
     questions = [_question(r, q, f"questions[{i}]", str(metric)) for i, q in enumerate(qs)]
     seen: set[str] = set()
     for i, q in enumerate(questions):
         if q.id in seen:
             raise r.fail(f"questions[{i}].id", f"{q.id!r} is used twice",
-                         "give every question its own id")
+                         "give every question its own id", "id_twice")
         seen.add(q.id)
     questions = _choose_main(r, questions, str(metric))
     thanks = r.text(d.get("thanks"), "thanks")
@@ -223,7 +248,7 @@ def parse(source: str, file: str | None = None) -> tuple[Survey, list[str]]:
     for lang, b in body.items():
         if "{link}" not in b:
             raise r.fail(f"email.body.{lang}", "does not contain {link}",
-                         "put {link} where the personal survey link goes")
+                         "put {link} where the personal survey link goes", "no_link")
     return Survey(sid, str(metric), str(default), title, tuple(questions), thanks, subject,
                   body, intro, source=source), r.warnings
 
@@ -238,7 +263,7 @@ def _question(r: _Reader, value: Any, key: str, metric: str) -> Question:
     qtype = q.get("type")
     if qtype not in QUESTION_TYPES:
         raise r.fail(f"{key}.type", f"{qtype!r} is not a question type",
-                     f"use one of {', '.join(QUESTION_TYPES)}")
+                     f"use one of {', '.join(QUESTION_TYPES)}", "type")
     qtext = r.text(q.get("text"), f"{key}.text")
     assert qtext is not None
     main = q.get("main", False)
@@ -258,7 +283,7 @@ def _question(r: _Reader, value: Any, key: str, metric: str) -> Question:
               or not raw[0] < raw[1] or raw[1] - raw[0] > 20):
             raise r.fail(f"{key}.scale", f"{raw!r} is not a scale",
                          "write two whole numbers [low, high], low < high, at most 21 steps, "
-                         "e.g. [0, 10]")
+                         "e.g. [0, 10]", "scale")
         else:
             scale = (raw[0], raw[1])
     elif "scale" in q:
@@ -268,7 +293,7 @@ def _question(r: _Reader, value: Any, key: str, metric: str) -> Question:
         opts = q.get("options")
         if not isinstance(opts, list) or len(opts) < 2:
             raise r.fail(f"{key}.options", "a choice question needs at least two options",
-                         "add options: - {id: price, text: {…}}")
+                         "add options: - {id: price, text: {…}}", "options")
         parsed = []
         for j, o in enumerate(opts):
             ok = r.mapping(o, f"{key}.options[{j}]")
@@ -277,11 +302,11 @@ def _question(r: _Reader, value: Any, key: str, metric: str) -> Question:
             parsed.append(Option(r.ident(ok.get("id"), f"{key}.options[{j}].id"), t))
         if len({o.id for o in parsed}) != len(parsed):
             raise r.fail(f"{key}.options", "two options have the same id",
-                         "give every option its own id")
+                         "give every option its own id", "option_twice")
         options = tuple(parsed)
     if main and qtype != "rating":
         raise r.fail(f"{key}.main", "only a rating question can be the main question",
-                     "mark the score question with main: true")
+                     "mark the score question with main: true", "main_not_rating")
     low = r.text(q.get("low"), f"{key}.low", required=False)
     high = r.text(q.get("high"), f"{key}.high", required=False)
     return Question(qid, str(qtype), qtext, scale, bool(main), bool(required), low, high,
@@ -292,12 +317,12 @@ def _choose_main(r: _Reader, questions: list[Question], metric: str) -> list[Que
     mains = [i for i, q in enumerate(questions) if q.main]
     if len(mains) > 1:
         raise r.fail(f"questions[{mains[1]}].main", "only one question can be the main one",
-                     "keep main: true on the score question only")
+                     "keep main: true on the score question only", "main_twice")
     if not mains:
         ratings = [i for i, q in enumerate(questions) if q.type == "rating"]
         if not ratings:
             raise r.fail("questions", "a survey needs a rating question for its score",
-                         "add a question with type: rating")
+                         "add a question with type: rating", "no_rating")
         mains = ratings[:1]
     i = mains[0]
     q = questions[i]
@@ -305,7 +330,8 @@ def _choose_main(r: _Reader, questions: list[Question], metric: str) -> list[Que
     std_lo, std_hi = METRIC_SCALES[metric]
     if metric != "rating" and (lo, hi) != (std_lo, std_hi):
         raise r.fail(f"questions[{i}].scale", f"{metric} is measured on {std_lo}–{std_hi}",
-                     f"use scale: [{std_lo}, {std_hi}] or metric: rating")
+                     f"use scale: [{std_lo}, {std_hi}] or metric: rating", "metric_scale",
+                     metric=metric, low=std_lo, high=std_hi)
     out = list(questions)
     out[i] = Question(q.id, q.type, q.text, (lo, hi), True, True, q.low, q.high, q.options)
     return out

@@ -13,13 +13,14 @@ owner (who calls) and a note, and keeps when it was created, contacted and resol
 due ``DUE_DAYS`` after the answer — close the loop within two days, while the customer
 still remembers — and is overdue while still ``open`` after that.
 Items are opened in the transaction that loads the answer, so an answer never exists
-without its item.
+without its item. Detractor answers loaded from other tools get theirs in the daily survey
+run (:func:`open_for_imported`).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -105,6 +106,44 @@ def open_if_detractor(con: duckdb.DuckDBPyConnection, survey: Survey, score: flo
                 [fid, response_id, survey.id, invitation_id, customer_id, identity_key,
                  survey.metric, score, comment, language, utc_naive(now), utc_naive(now)])
     return fid
+
+
+# Imported detractor answers (Typeform, Google Forms, reviews … loaded as feedback) of the
+# last IMPORTED_DAYS open items too: the loop is closed for every unhappy customer someone can
+# call, not only for those who answered a cxlens survey. Older answers are history, not work.
+IMPORTED_DAYS = 14
+_DETRACTOR_SQL = """(
+    (f.metric = 'nps' AND f.score <= 6)
+    OR (f.metric = 'csat' AND coalesce(f.scale_max, 5) = 5 AND f.score <= 2)
+    OR (f.metric = 'ces' AND coalesce(f.scale_max, 7) = 7 AND f.score <= 3))"""
+
+
+def open_for_imported(con: duckdb.DuckDBPyConnection, today: date,
+                      days: int = IMPORTED_DAYS) -> int:
+    """Open an item for each detractor answer of a known customer loaded in any way and
+    given in the ``days`` days before ``today``, unless it has one; returns how many.
+
+    The item is created at the answer's time, so it is due two days after the customer
+    answered, as a cxlens survey's would be; an answer found late is overdue at once. Metrics
+    on another scale than the standard one (a CSAT out of 10) are left alone: where their
+    detractors begin is not known. Runs inside the caller's transaction.
+    """
+    start = today - timedelta(days=days)
+    first = int(con.execute("SELECT coalesce(max(followup_id), 0) FROM survey_followups")
+                .fetchall()[0][0])
+    con.execute(f"""
+        INSERT INTO survey_followups ({_COLS})
+        SELECT ? + row_number() OVER (ORDER BY f.ts, f.response_id), f.response_id,
+               coalesce(f.survey_id, f.source, f.metric), NULL, f.customer_id, f._idkey,
+               f.metric, f.score, f.comment, f.language, 'open', NULL, NULL, f.ts, f.ts,
+               NULL, NULL
+        FROM v_feedback f
+        WHERE f.ts >= ? AND f.ts < ? AND f.customer_id IS NOT NULL
+          AND f.response_id IS NOT NULL AND f.score IS NOT NULL AND {_DETRACTOR_SQL}
+          AND NOT EXISTS (SELECT 1 FROM survey_followups s WHERE s.response_id = f.response_id)
+    """, [first, start, today])
+    return int(con.execute("SELECT count(*) FROM survey_followups WHERE followup_id > ?",
+                           [first]).fetchall()[0][0])
 
 
 def list_followups(con: duckdb.DuckDBPyConnection, status: str | None = None,

@@ -38,7 +38,7 @@ import yaml
 
 from cxlens import safe_yaml
 from cxlens.errors import UserError
-from cxlens.surveys import invitations, store
+from cxlens.surveys import followups, invitations, store
 from cxlens.surveys.definitions import ID, LANGS
 
 EVENTS = ("purchase", "first_purchase", "support_ticket", "store_visit")
@@ -62,6 +62,27 @@ class Trigger:
         return self.after[5:] if self.after.startswith("step:") else None
 
 
+class TriggerError(UserError):
+    """A trigger that cannot be used; ``key`` is the path of the bad value
+    (``triggers[1].days``), ``code`` the kind of mistake (:data:`ERROR_CODES`) and
+    ``params`` its values, so a form can say it by the field in the reader's language."""
+
+    def __init__(self, message: str, *, file: str | None, key: str, hint: str,
+                 code: str = "invalid", params: dict[str, object] | None = None) -> None:
+        super().__init__(message, file=file, column=key, hint=hint)
+        self.key = key
+        self.code = code
+        self.params = params or {}
+
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), "key": self.key, "code": self.code}
+
+
+ERROR_CODES: tuple[str, ...] = ("id", "survey", "after", "days", "step", "id_twice",
+                                "touchpoint", "chained", "invalid")
+MAX_TOUCHPOINT = 100
+
+
 def parse(source: str, file: str | None = None) -> list[Trigger]:
     """Read and check a triggers file; errors name the key path (``triggers[1].days``)."""
     try:
@@ -72,14 +93,24 @@ def parse(source: str, file: str | None = None) -> list[Trigger]:
     if not isinstance(data, dict) or not isinstance(data.get("triggers"), list):
         raise UserError("triggers: expected a list under the key 'triggers'", file=file,
                         hint="start the file with triggers: and list the steps under it")
+    return check(data["triggers"], file)
+
+
+def check(items: list[Any], file: str | None = None) -> list[Trigger]:
+    """Check a list of triggers as read from YAML or JSON (mappings of the keys above).
+
+    The one set of rules for the file, the page's form and the API: each of them builds
+    this list and calls here."""
     out: list[Trigger] = []
     known = {f for f in Trigger.__dataclass_fields__}
-    for i, item in enumerate(data["triggers"]):
+    for i, item in enumerate(items):
         key = f"triggers[{i}]"
 
-        def fail(k: str, msg: str, hint: str, key: str = key) -> UserError:
-            return UserError(f"{key}.{k}: {msg}" if k else f"{key}: {msg}", file=file,
-                             column=f"{key}.{k}" if k else key, hint=hint)
+        def fail(k: str, msg: str, hint: str, code: str = "invalid", key: str = key,
+                 **params: object) -> TriggerError:
+            return TriggerError(f"{key}.{k}: {msg}" if k else f"{key}: {msg}", file=file,
+                                key=f"{key}.{k}" if k else key, hint=hint, code=code,
+                                params=params)
 
         if not isinstance(item, dict):
             raise fail("", "expected a mapping", "write id:, survey:, after:, days:")
@@ -89,12 +120,13 @@ def parse(source: str, file: str | None = None) -> list[Trigger]:
         for k in ("id", "survey"):
             if not isinstance(item.get(k), str) or not ID.match(item[k]):
                 raise fail(k, f"{item.get(k)!r} is not a valid id",
-                           "use lower-case letters, digits, _ and -")
+                           "use lower-case letters, digits, _ and -", k)
         after = item.get("after")
         if not isinstance(after, str) or not (after in EVENTS or _EVENT_TYPE.match(after)
                                                or after.startswith("step:")):
             raise fail("after", f"{after!r} is not a business event",
-                       f"use {', '.join(EVENTS)}, event:<event_type> or step:<trigger id>")
+                       f"use {', '.join(EVENTS)}, event:<event_type> or step:<trigger id>",
+                       "after")
         ints: dict[str, Any] = {}
         for k, lo, required in (("days", 0, True), ("quiet_days", 0, False),
                                 ("reminder_days", 1, False), ("expire_days", 1, False),
@@ -104,31 +136,51 @@ def parse(source: str, file: str | None = None) -> list[Trigger]:
                 continue
             if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= 3650:
                 raise fail(k, f"{v!r} is not a number of days",
-                           f"write a whole number from {lo} to 3650")
+                           f"write a whole number from {lo} to 3650", "days", low=lo,
+                           high=3650)
             ints[k] = v
-        t = Trigger(item["id"], item["survey"], after, touchpoint=item.get("touchpoint"),
-                    **ints)
+        touchpoint = item.get("touchpoint")
+        if touchpoint is not None and (not isinstance(touchpoint, str)
+                                       or not 0 < len(touchpoint.strip()) <= MAX_TOUCHPOINT):
+            raise fail("touchpoint", f"{touchpoint!r} is not a touchpoint",
+                       f"write a short text (at most {MAX_TOUCHPOINT} characters), e.g. "
+                       "purchase", "touchpoint", max=MAX_TOUCHPOINT)
+        t = Trigger(item["id"], item["survey"], after,
+                    touchpoint=touchpoint.strip() if touchpoint else None, **ints)
         if t.step_of is not None and t.step_of not in {o.id for o in out}:
             raise fail("after", f"step {t.step_of!r} is not an earlier trigger",
-                       "list the step this one follows before it")
+                       "list the step this one follows before it", "step", step=t.step_of)
         if t.id in {o.id for o in out}:
-            raise fail("id", f"{t.id!r} is used twice", "give every trigger its own id")
+            raise fail("id", f"{t.id!r} is used twice", "give every trigger its own id",
+                       "id_twice")
         out.append(t)
     return out
+
+
+def as_data(t: Trigger) -> dict[str, Any]:
+    """The trigger as the mapping of a triggers file (only the keys that are set)."""
+    return {k: v for k, v in asdict(t).items() if v is not None}
 
 
 def save(con: duckdb.DuckDBPyConnection, triggers: list[Trigger]) -> None:
     """Replace the workspace's triggers (each survey must exist)."""
     store.ensure(con)
-    for t in triggers:
-        store.require_survey(con, t.survey)
+    for i, t in enumerate(triggers):
+        if store.get_survey(con, t.survey) is None:
+            raise TriggerError(f"no survey {t.survey!r} in this workspace", file=None,
+                               key=f"triggers[{i}].survey", code="survey",
+                               params={"survey": t.survey},
+                               hint="add it first: cxlens survey add FILE.yml (or --builtin "
+                                    "nps), or on the Surveys page")
     con.execute("BEGIN")
     try:
         con.execute("DELETE FROM survey_triggers")
-        con.executemany(
-            "INSERT INTO survey_triggers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(t.id, t.survey, t.after, t.days, t.quiet_days, t.reminder_days, t.expire_days,
-              t.catch_up_days, t.touchpoint, i) for i, t in enumerate(triggers)])
+        if triggers:  # DuckDB refuses executemany with no rows (an empty list is valid)
+            con.executemany(
+                "INSERT INTO survey_triggers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(t.id, t.survey, t.after, t.days, t.quiet_days, t.reminder_days,
+                  t.expire_days, t.catch_up_days, t.touchpoint, i)
+                 for i, t in enumerate(triggers)])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -142,6 +194,56 @@ def load(con: duckdb.DuckDBPyConnection) -> list[Trigger]:
                        "expire_days, catch_up_days, touchpoint FROM survey_triggers "
                        "ORDER BY position").fetchall()
     return [Trigger(*r) for r in rows]
+
+
+def put(con: duckdb.DuckDBPyConnection, item: dict[str, Any], *,
+        replace: str | None = None) -> list[Trigger]:
+    """Add one trigger at the end, or with ``replace`` change the trigger of that id in its
+    place (its id stays: invitations and chains refer to it), then check the whole list
+    with :func:`check` and store it. Errors name ``triggers[<its position>].<key>``.
+
+    The page's form and ``PUT /api/w/{slug}/surveys/triggers/{id}`` both call this, so
+    they accept and refuse the same."""
+    items = [as_data(t) for t in load(con)]
+    if replace is None:
+        items.append(item)
+    else:
+        at = next((i for i, d in enumerate(items) if d["id"] == replace), None)
+        if at is None:
+            raise UserError(f"no trigger {replace!r} in this workspace",
+                            hint="see the list: cxlens survey triggers --json")
+        items[at] = {**item, "id": replace}
+    steps = check(items)
+    save(con, steps)
+    return steps
+
+
+def remove(con: duckdb.DuckDBPyConnection, trigger_id: str) -> list[Trigger]:
+    """Delete one trigger (not one that a later chain step follows); returns the rest.
+    The invitations it made stay (they are answered, reminded and counted as before)."""
+    steps = load(con)
+    if trigger_id not in {t.id for t in steps}:
+        raise UserError(f"no trigger {trigger_id!r} in this workspace",
+                        hint="see the list: cxlens survey triggers --json")
+    followers = [t.id for t in steps if t.step_of == trigger_id]
+    if followers:
+        raise TriggerError(f"{trigger_id!r} starts the chain step {followers[0]!r}",
+                           file=None, key="", code="chained",
+                           params={"step": followers[0]},
+                           hint=f"delete {followers[0]!r} first, or make it follow "
+                                "another event")
+    rest = [t for t in steps if t.id != trigger_id]
+    save(con, rest)
+    return rest
+
+
+def event_types(con: duckdb.DuckDBPyConnection, limit: int = 200) -> list[str]:
+    """The event types present in the warehouse (for ``event:<type>`` choices), most
+    frequent first, at most ``limit``."""
+    rows = con.execute("SELECT event_type FROM v_events WHERE event_type IS NOT NULL "
+                       "GROUP BY event_type ORDER BY count(*) DESC, event_type LIMIT ?",
+                       [limit]).fetchall()
+    return [str(r[0]) for r in rows if _EVENT_TYPE.match(f"event:{r[0]}")]
 
 
 def read_file(path: Path) -> list[Trigger]:
@@ -175,23 +277,55 @@ def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _plan_sql(t: Trigger, default_language: str) -> str:
-    langs = ", ".join(_lit(x) for x in LANGS)
+def _due_ctes(t: Trigger) -> str:
+    """The CTEs ``ev`` (the business events), ``due`` (their due day) and ``win`` (those
+    due today or in the catch-up days, with ``done``: this trigger already invited for the
+    record, and ``quiet``: the customer has an invitation inside the quiet period)."""
     return f"""
-        WITH ev AS ({_events_sql(t)}),
+        ev AS ({_events_sql(t)}),
         due AS (
             SELECT *, CAST(ts AS DATE) + to_days({t.days}) AS due_on FROM ev
         ),
-        cand AS (
-            SELECT d.* FROM due d
+        win AS (
+            SELECT d.*,
+                   EXISTS (SELECT 1 FROM survey_invitations x
+                           WHERE x.trigger_id = {_lit(t.id)} AND x.record_id = d.record_id)
+                       AS done,
+                   EXISTS (SELECT 1 FROM survey_invitations x
+                           WHERE x.customer_id = d.customer_id
+                             AND x.invited_on > $today - to_days({t.quiet_days})) AS quiet
+            FROM due d
             WHERE d.due_on <= $today AND d.due_on > $today - to_days({t.catch_up_days})
-              AND NOT EXISTS (SELECT 1 FROM survey_invitations x
-                              WHERE x.trigger_id = {_lit(t.id)} AND x.record_id = d.record_id)
-              AND NOT EXISTS (SELECT 1 FROM survey_invitations x
-                              WHERE x.customer_id = d.customer_id
-                                AND x.invited_on > $today - to_days({t.quiet_days}))
-            QUALIFY row_number() OVER (PARTITION BY d.customer_id
-                                       ORDER BY d.ts DESC, d.record_id) = 1
+        )"""
+
+
+def _skipped_sql(t: Trigger) -> str:
+    """Per customer due today, why no invitation is made (before the step's inserts):
+    already invited for every due record, quiet period, opted out."""
+    return f"""
+        WITH {_due_ctes(t)},
+        per AS (
+            SELECT customer_id, bool_and(done) AS all_done, bool_or(quiet) AS quiet
+            FROM win GROUP BY customer_id
+        )
+        SELECT count(*),
+               count(*) FILTER (WHERE p.all_done),
+               count(*) FILTER (WHERE NOT p.all_done AND p.quiet),
+               count(*) FILTER (WHERE NOT p.all_done AND NOT p.quiet
+                                  AND {store.opted_out_sql('p.customer_id', 'NULL')})
+        FROM per p
+    """
+
+
+def _plan_sql(t: Trigger, default_language: str) -> str:
+    langs = ", ".join(_lit(x) for x in LANGS)
+    return f"""
+        WITH {_due_ctes(t)},
+        cand AS (
+            SELECT * EXCLUDE (done, quiet) FROM win
+            WHERE NOT done AND NOT quiet
+            QUALIFY row_number() OVER (PARTITION BY customer_id
+                                       ORDER BY ts DESC, record_id) = 1
         ),
         ids AS (
             SELECT customer_id, arg_min(identity_key, CASE identity_type
@@ -211,14 +345,30 @@ def _plan_sql(t: Trigger, default_language: str) -> str:
     """
 
 
+@dataclass(frozen=True)
+class StepCounts:
+    """What one step found today, in customers: due (an event due today or in the catch-up
+    days), and of those not invited: ``already`` (this trigger invited them for every due
+    record: a second run), ``quiet`` (invited to some survey inside the quiet period),
+    ``opted_out``. ``due - created - already - quiet - opted_out`` had no identity."""
+
+    due: int = 0
+    already: int = 0
+    quiet: int = 0
+    opted_out: int = 0
+
+
 @dataclass
 class RunResult:
     today: date
     dry_run: bool
     created: dict[str, int] = field(default_factory=dict)  # per trigger
+    skipped: dict[str, StepCounts] = field(default_factory=dict)  # per trigger
     expired: int = 0
     reminders_due: int = 0
     planned: list[dict[str, Any]] = field(default_factory=list)
+    # follow-ups opened for detractor answers loaded from other tools (followups.py)
+    imported_followups: int = 0
 
     @property
     def total(self) -> int:
@@ -233,7 +383,8 @@ class RunResult:
 
 def run(con: duckdb.DuckDBPyConnection, workspace: Path, today: date, *,
         dry_run: bool = False, now: datetime | None = None) -> RunResult:
-    """Create the invitations due on ``today`` (all steps, one transaction).
+    """Create the invitations due on ``today`` (all steps, one transaction), and open the
+    follow-ups of detractor answers imported lately (:func:`followups.open_for_imported`).
 
     ``now`` is the moment recorded as the invitations' ``created_at``: the edge passes its
     clock (:mod:`cxlens.clock`); without it, the start of ``today``. Nothing here reads the
@@ -247,6 +398,8 @@ def run(con: duckdb.DuckDBPyConnection, workspace: Path, today: date, *,
     try:
         for t in triggers:
             survey = store.require_survey(con, t.survey).survey
+            counts = con.execute(_skipped_sql(t), {"today": today}).fetchall()[0]
+            result.skipped[t.id] = StepCounts(*(int(n) for n in counts))
             rows = con.execute(_plan_sql(t, survey.default_language),
                                {"today": today}).fetchall()
             planned = [{"survey_id": t.survey, "trigger_id": t.id, "customer_id": r[0],
@@ -259,6 +412,7 @@ def run(con: duckdb.DuckDBPyConnection, workspace: Path, today: date, *,
             result.planned += planned
         result.expired = invitations.expire(con, _end_of(today))
         result.reminders_due = len(reminders_due(con, today))
+        result.imported_followups = followups.open_for_imported(con, today)
         con.execute("ROLLBACK" if dry_run else "COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -11,7 +11,7 @@ Plotly.js itself is served by the app from the installed ``plotly`` package
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -168,8 +168,15 @@ def _down(value: float | None, low: float | None) -> float | None:
     return None if value is None or low is None else value - low
 
 
-def _label(value: Any) -> str:
-    return _plain("–" if value is None else str(value))
+def _label(value: Any, names: Mapping[str, str] | None = None, code: bool = False) -> str:
+    """A group as a reader knows it: its name where it has one (``group_names``), else the
+    code; with ``code``, the name and the code (for tables, which are also downloaded)."""
+    if value is None:
+        return "–"
+    name = (names or {}).get(str(value))
+    if not name:
+        return _plain(str(value))
+    return _plain(f"{name} ({value})" if code else name)
 
 
 def score_trend_chart(key: str, title: str, t: Translate, metric: str, rows: Sequence[Any],
@@ -201,10 +208,11 @@ def score_trend_chart(key: str, title: str, t: Translate, metric: str, rows: Seq
 
 
 def breakdown_chart(key: str, title: str, t: Translate, metric: str, group_title: str,
-                    rows: Sequence[Any]) -> Chart:
-    """A metric per group (``experience.Score`` rows with ``group``), points with intervals."""
+                    rows: Sequence[Any], names: Mapping[str, str] | None = None) -> Chart:
+    """A metric per group (``experience.Score`` rows with ``group``), points with intervals;
+    groups by their ``names`` where they have one."""
     name = t(f"exp.metric.{metric}")
-    labels = [_label(r.group) for r in rows]
+    labels = [_label(r.group, names) for r in rows]
     data = [{
         "type": "scatter", "mode": "markers", "name": name, "y": labels,
         "x": [r.value.value for r in rows], "orientation": "h",
@@ -222,18 +230,19 @@ def breakdown_chart(key: str, title: str, t: Translate, metric: str, group_title
               "yaxis": {"type": "category", "automargin": True},
               "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
     columns = [group_title, "n", name, t("nps.low"), t("nps.high"), t("nps.too_small")]
-    table = [[cell(r.group), cell(r.n), cell(r.value.value), cell(r.value.low),
+    table = [[_label(r.group, names, code=True), cell(r.n), cell(r.value.value),
+              cell(r.value.low),
               cell(r.value.high), cell(r.too_small)] for r in rows]
     return Chart(key, title, columns, table, {"data": data, "layout": layout},
                  note=t("exp.breakdown_note"))
 
 
 def segment_tests_chart(key: str, title: str, t: Translate, metric: str, group_title: str,
-                        tests: Sequence[Any]) -> Chart:
+                        tests: Sequence[Any], names: Mapping[str, str] | None = None) -> Chart:
     """Each group against the rest (``experience.SegmentTest``): difference with interval,
     p, Benjamini–Hochberg q and the significance mark."""
     name = t(f"exp.metric.{metric}")
-    labels = [_label(s.group) for s in tests]
+    labels = [_label(s.group, names) for s in tests]
     d = [s.difference for s in tests]
     data = [{
         "type": "scatter", "mode": "markers", "name": t("exp.difference"), "y": labels,
@@ -252,7 +261,8 @@ def segment_tests_chart(key: str, title: str, t: Translate, metric: str, group_t
               "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
     columns = [group_title, "n", name, t("exp.rest"), t("exp.difference"), t("nps.low"),
                t("nps.high"), "p", "q (BH)", t("exp.significant")]
-    table = [[cell(s.group), cell(s.segment.n), cell(s.segment.value.value),
+    table = [[_label(s.group, names, code=True), cell(s.segment.n),
+              cell(s.segment.value.value),
               cell(s.rest.value.value), cell(s.difference.value), cell(s.difference.low),
               cell(s.difference.high), _p(s.p_value), _p(s.q_value), cell(s.significant)]
              for s in tests]

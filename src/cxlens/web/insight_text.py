@@ -41,7 +41,8 @@ def sentence(ins: Insight, lang: str) -> str:
         "value": _amount(ins, ins.value, lang), "other": _amount(ins, ins.other, lang),
         "n": formats.num(ins.n, lang), "n_other": formats.num(ins.n_other, lang),
         "group": translate_value(lang, ins.subject) if ins.dimension in ("touchpoint", "channel")
-        else str(ins.subject), "attribute": str(ins.subject), "days": ins.days,
+        else ins.subject_name or str(ins.subject), "attribute": str(ins.subject),
+        "days": ins.days,
         "dimension": translate(lang, f"exp.by.{ins.dimension}") if ins.dimension else "",
     }
     if ins.period:

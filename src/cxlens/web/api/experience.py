@@ -27,6 +27,7 @@ from cxlens.analytics import drivers as drv
 from cxlens.analytics import experience as exp
 from cxlens.analytics import people as ppl
 from cxlens.analytics import weighting as wgt
+from cxlens.analytics.group_names import group_names
 from cxlens.web.api.experience_models import (
     GROUP_DIMENSIONS,
     ChangesOut,
@@ -135,9 +136,10 @@ def score(access: Reader, q: Annotated[ScoreQuery, Query()]) -> ScoresOut:
         with unprocessable():
             scores = exp.score(eng, q.metric, by=q.by, period=q.period, start=q.start,
                                end=q.end, weights=weights, filters=filters)
+        names = group_names(eng, q.by) if q.by else {}
     return ScoresOut(metric=q.metric, by=q.by, period=q.period, start=q.start, end=q.end,
                      filters=filters, weighting=weighting, min_sample=exp.MIN_SAMPLE,
-                     scores=[score_out(s) for s in scores])
+                     scores=[score_out(s) for s in scores], group_names=names)
 
 
 @router.get("/changes")
@@ -161,10 +163,11 @@ def changes(access: Reader, q: Annotated[ChangesQuery, Query()],
                                          today=clock().date())
             tests = exp.compare_segments(eng, q.metric, q.by, q.start, q.end, on=q.on,
                                          weights=weights, filters=filters)
+        names = group_names(eng, q.by)
     return ChangesOut(metric=q.metric, on=q.on, by=q.by, grain=q.grain, start=q.start,
                       end=q.end, filters=filters, weighting=weighting, alpha=exp.ALPHA,
                       min_sample=exp.MIN_SAMPLE, periods=period_change_out(period),
-                      segments=[segment_test_out(t) for t in tests])
+                      segments=[segment_test_out(t) for t in tests], group_names=names)
 
 
 @router.get("/drivers")

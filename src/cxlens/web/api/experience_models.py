@@ -153,6 +153,8 @@ class ScoresOut(BaseModel):
     weighting: WeightingOut | None
     min_sample: int
     scores: list[ScoreOut]
+    group_names: dict[str, str] = Field(default_factory=dict, description=(
+        "The groups' names where the HR list gives them (stores, teams): code → name"))
 
 
 class PeriodChangeOut(BaseModel):
@@ -188,6 +190,8 @@ class ChangesOut(BaseModel):
     min_sample: int
     periods: PeriodChangeOut
     segments: list[SegmentTestOut]
+    group_names: dict[str, str] = Field(default_factory=dict, description=(
+        "The groups' names where the HR list gives them (stores, teams): code → name"))
 
 
 class DriverOut(BaseModel):

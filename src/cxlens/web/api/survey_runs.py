@@ -27,10 +27,12 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from cxlens.clock import on_day
 from cxlens.surveys import delivery, triggers
+from cxlens.web.api import survey_setup
 from cxlens.web.deps import ServerClock, TokenScope, WorkspaceAccess
 from cxlens.web.params import Day
 
 router = APIRouter(prefix="/api/w/{slug}/surveys", tags=["surveys"])
+router.include_router(survey_setup.router)  # the triggers and definitions themselves
 Writer = TokenScope("write")
 PublicUrl = Annotated[str, Field(min_length=8, max_length=500, pattern=r"^https?://",
                                  description="The server's public address, the start of "
@@ -49,10 +51,15 @@ class RunOut(BaseModel):
     today: date
     dry_run: bool
     created: dict[str, int] = Field(description="Invitations per trigger")
+    skipped: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="Per trigger, customers due (due) and of those not "
+        "invited: already (by this trigger: a repeated run), quiet (quiet period), opted_out")
     total: int
     expired: int
     reminders_due: int
     planned: list[dict[str, Any]]
+    imported_followups: int = Field(0, description="Follow-ups opened for detractor answers "
+                                    "loaded from other tools in the last 14 days")
 
 
 class SmtpIn(BaseModel):

@@ -27,6 +27,7 @@ from cxlens.analytics import drivers as drv
 from cxlens.analytics import experience as exp
 from cxlens.analytics import people as ppl
 from cxlens.analytics import weighting as wgt
+from cxlens.analytics.group_names import group_names
 from cxlens.errors import UserError
 from cxlens.warehouse.engine import Engine
 from cxlens.warehouse.store import db_path
@@ -176,13 +177,14 @@ def build_experience(eng: Engine, con: sqlite3.Connection, access: WorkspaceAcce
     groups = exp.score(eng, metric, by=by, **window)
     tests = exp.compare_segments(eng, metric, by=by, **window)
     overall = exp.score(eng, metric, **window)[0]
+    names = group_names(eng, by)
     chart_list = [
         charts.score_trend_chart("trend", t("exp.trend_title", metric=name), t, metric, trend,
                                  notes, w.start, w.end),
         charts.breakdown_chart("breakdown", t("exp.breakdown_title", metric=name, by=group),
-                               t, metric, group, groups),
+                               t, metric, group, groups, names),
         charts.segment_tests_chart("tests", t("exp.tests_title", by=group), t, metric, group,
-                                   tests),
+                                   tests, names),
     ]
     return {"charts": chart_list, "overall": overall, "min_sample": exp.MIN_SAMPLE,
             "by": by, "auto_by": auto, "choices": replace(c, by=by),
