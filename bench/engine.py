@@ -210,8 +210,8 @@ def lake_size(ws: Path) -> str:
     pointer = lake.current(lake.lake_path(ws))
     if pointer is None:
         return "no lake"
-    base = lake.version_dir(lake.lake_path(ws), int(pointer["version"]))
-    files = list(base.rglob("*.parquet"))
+    files = [f for name in pointer["tables"]
+             for f in lake.table_dir(lake.lake_path(ws), pointer, name).rglob("*.parquet")]
     mb = sum(f.stat().st_size for f in files) / 2**20
     return f"{len(files):,} Parquet files, {mb:,.0f} MB"
 

@@ -55,10 +55,11 @@ def ws(built: tuple[Path, list], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 def mirror_of(con: duckdb.DuckDBPyConnection, lake_dir: Path, table: str) -> str:
     """SQL reading a lake table of the current version back, as Spark's view would (for
     identities and customers: the rows without a deletion, without their segment)."""
-    base = lake.version_dir(lake_dir, int(lake.current(lake_dir)["version"]))
+    pointer = lake.current(lake_dir)
 
     def read(name: str) -> str:
-        return f"read_parquet('{base / name}/**/*.parquet', hive_partitioning = false)"
+        base = lake.table_dir(lake_dir, pointer, name)
+        return f"read_parquet('{base}/**/*.parquet', hive_partitioning = false)"
 
     key = {m.name: m.key for m in lake.mirrored()}[table]
     if key is None:
@@ -158,9 +159,9 @@ def test_a_batch_writes_only_its_own_segments(ws: Path, built) -> None:
             assert not (old / rel).exists(), rel  # the batch's own rows: a new folder
         else:  # every other file is the previous version's, linked
             assert path.stat().st_ino == (old / rel).stat().st_ino, rel
-    # the events were not touched at all: every file is the previous version's
-    for path in (new / "events").rglob("*.parquet"):
-        assert path.stat().st_ino == (old / path.relative_to(new)).stat().st_ino
+    # the events were not touched at all: read where version 1 wrote them
+    assert not (new / "events").exists()
+    assert pointer["tables"]["events"] == 1 and pointer["tables"]["orders"] == 2
 
 
 def test_a_rollback_updates_the_lake_and_old_versions_go(ws: Path) -> None:
@@ -172,8 +173,15 @@ def test_a_rollback_updates_the_lake_and_old_versions_go(ws: Path) -> None:
         assert_mirror_equals_views(con, ws / "lake")
         assert lake.sync(con, lake.lake_path(ws)).version == 2  # current: nothing to do
         lake.sync(con, lake.lake_path(ws), full=True)
-    kept = sorted(p.name for p in (ws / "lake" / "versions").iterdir())
-    assert kept == ["00000002", "00000003"]
+    # on disk: what version 3 reads (all, written whole) and what version 2 read (the
+    # orders it rewrote, the rest where version 1 wrote them); nothing else
+    pointer = lake.current(ws / "lake")
+    assert set(pointer["tables"].values()) == {3} and pointer["previous"]["orders"] == 2
+    kept = {f"{v.name}/{t.name}" for v in (ws / "lake" / "versions").iterdir()
+            for t in v.iterdir()}
+    assert kept == {f"{v:08d}/{t}" for tables in (pointer["tables"], pointer["previous"])
+                    for t, v in tables.items()}
+    assert "00000001/orders" not in kept and "00000001/events" in kept
 
 
 def test_no_lake_no_cost(ws: Path, built) -> None:

@@ -27,11 +27,14 @@ them to Spark as ``decimal(38)``, which they overflow. Naive timestamps (UTC in 
 warehouse) are written as UTC instants, which Spark reads as its ``TIMESTAMP`` in the UTC
 session zone.
 
-Atomicity: every sync writes a new version folder ``versions/<n>/`` (the untouched tables
-and months hard-linked from the previous version, the touched ones written anew) and then
-replaces the pointer file ``CURRENT`` with ``os.replace``. A reader resolves ``CURRENT`` once
-and reads only that version, so it never sees half a batch; the version before stays on disk
-for readers still on it, older ones are deleted (in the background: ``_clean``).
+Atomicity: every sync writes a new version folder ``versions/<n>/`` holding the tables it
+changed (in a changed kind, its untouched months and segments hard-linked from the table's
+previous folder, the touched ones written anew) and then replaces the pointer file
+``CURRENT`` with ``os.replace``; the pointer names, per table, the version folder it is read
+from (``table_dir``), so a table a batch did not touch costs it nothing. A reader resolves
+``CURRENT`` once and reads only what it names, so it never sees half a batch; what the
+version before reads stays on disk for readers still on it, the rest is deleted (in the
+background: ``_clean``).
 """
 
 from __future__ import annotations
@@ -61,7 +64,6 @@ FORMAT = 4  # bump when the layout of a version changes: a lake of another forma
 # skips files and folders whose names start with ``_`` or ``.`` unless they hold ``=``, and
 # then found no file at all for an empty kind ("Unable to infer schema for Parquet").
 _EMPTY = "empty"
-_KEEP_VERSIONS = 2  # the current one and the one before (readers may still be on it)
 DELETED = "_deleted"  # suffix of a keyed table's folder of deletions (see _write_keyed)
 SEGMENT = "_lseg"  # a keyed table's column: the segment (batch, 0 when compacted) of the row
 
@@ -127,11 +129,35 @@ def current(lake: Path) -> dict[str, Any] | None:
         return None
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) and data.get("format") == FORMAT else None
+    if not isinstance(data, dict) or data.get("format") != FORMAT \
+            or not isinstance(data.get("tables"), dict):
+        return None
+    return data
 
 
 def version_dir(lake: Path, version: int) -> Path:
+    """The folder of the tables version ``version`` wrote (not every table: see
+    ``table_dir``)."""
     return lake / "versions" / f"{version:08d}"
+
+
+def table_dir(lake: Path, pointer: dict[str, Any], folder: str) -> Path:
+    """Where the version ``pointer`` names reads a table (or a keyed table's deletions)
+    from: the folder of the version that last wrote it (``tables`` in the pointer). A
+    batch writes only the tables it changed; the others stay where they are."""
+    return version_dir(lake, int(pointer["tables"][folder])) / folder
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """A version's tables as one folder would hold them: ``tables / name`` is where the
+    version reads ``name`` from (``table_dir``)."""
+
+    lake: Path
+    pointer: dict[str, Any]
+
+    def __truediv__(self, folder: str) -> Path:
+        return table_dir(self.lake, self.pointer, folder)
 
 
 def missing_tables(lake: Path, pointer: dict[str, Any] | None = None) -> list[str]:
@@ -139,9 +165,10 @@ def missing_tables(lake: Path, pointer: dict[str, Any] | None = None) -> list[st
     pointer = pointer if pointer is not None else current(lake)
     if pointer is None:
         return [m.name for m in mirrored()]
-    base = version_dir(lake, int(pointer["version"]))
+    tables = pointer["tables"]
     return [m.name for m in mirrored()
-            if not all(any((base / f).rglob("*.parquet")) for f in m.folders())]
+            if not all(f in tables and any(table_dir(lake, pointer, f).rglob("*.parquet"))
+                       for f in m.folders())]
 
 
 def warehouse_state(con: duckdb.DuckDBPyConnection) -> list[int]:
@@ -511,7 +538,7 @@ def sync(con: duckdb.DuckDBPyConnection, lake: Path, *, kind: str | None = None,
         tmp = dest.with_name(dest.name + ".tmp")
         if tmp.exists():
             shutil.rmtree(tmp)
-        old_base = version_dir(lake, int(prev["version"])) if prev is not None else None
+        old_base = _Tables(lake, prev) if prev is not None else None
         touched: dict[str, str] | None = None
         if incremental and batch is not None and KINDS[kind].needs_identity:  # type: ignore[index]
             touched = _touched(con, kind, batch, old_base)  # type: ignore[arg-type]
@@ -519,8 +546,7 @@ def sync(con: duckdb.DuckDBPyConnection, lake: Path, *, kind: str | None = None,
             out = tmp / m.name
             if m.key is not None and incremental and \
                     not KINDS[kind].needs_identity:  # type: ignore[index]
-                for name in m.folders():  # not resolved: as they were
-                    _link_tree(old_base / name, tmp / name)  # type: ignore[operator]
+                continue  # not resolved: as they were, where they are
             elif m.key is not None and touched is not None and \
                     len(list((old_base / m.name).glob("_seg=*"))) < _MAX_SEGMENTS:  # type: ignore[operator]
                 _keyed_batch(con, m, tmp, old_base, batch, touched[m.name])  # type: ignore[arg-type]
@@ -532,7 +558,7 @@ def sync(con: duckdb.DuckDBPyConnection, lake: Path, *, kind: str | None = None,
                 _write_small(con, m, out)
                 result.written[m.name] = "all"
             elif incremental and m.base != KINDS[kind].table:  # type: ignore[index]
-                _link_tree(old_base / m.name, out)  # type: ignore[operator]
+                continue  # another kind's: read where it is
             elif not incremental or batch is None or m.month_of is None:
                 # everything (a full sync, a rollback): every month in one segment
                 marks = {mo: state[0] for mo in _months(con, m)} if m.month_of else {}
@@ -548,9 +574,12 @@ def sync(con: duckdb.DuckDBPyConnection, lake: Path, *, kind: str | None = None,
         if touched is not None:
             con.execute("DROP TABLE IF EXISTS _lake_ids")
             con.execute("DROP TABLE IF EXISTS _lake_customers")
+        tables = {f: int(v) for f, v in prev["tables"].items()} if incremental else {}
+        tables.update({p.name: version for p in tmp.iterdir()})
         tmp.rename(dest)
         pointer = {"format": FORMAT, "version": version, "state": state, "schema": schema,
-                   "tables": [m.name for m in mirrored()], "compacted": compacted,
+                   "tables": tables, "previous": prev["tables"] if prev is not None else {},
+                   "compacted": compacted,
                    "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         staged = lake / "CURRENT.tmp"
         staged.write_text(json.dumps(pointer, indent=1), encoding="utf-8")
@@ -560,7 +589,7 @@ def sync(con: duckdb.DuckDBPyConnection, lake: Path, *, kind: str | None = None,
     except duckdb.IOException as exc:
         raise UserError(f"cannot write the lake at {lake}: {exc}",
                         hint=f"make the folder writable, or point ${LAKE_ENV} elsewhere") from None
-    _clean(lake, version)
+    _clean(lake, pointer)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -572,23 +601,36 @@ def _months(con: duckdb.DuckDBPyConnection, m: Mirrored) -> list[str]:
         "WHERE _superseded_by IS NULL").fetchall()]
 
 
-def _clean(lake: Path, version: int) -> threading.Thread:
-    """Retire versions older than the ones kept (and leftovers of failed syncs): each is
-    renamed into ``trash/`` at once, and deleted by a background thread. Deleting a version's
-    hundreds of folders takes seconds on some file systems (1.4 s of a 2 s sync measured on
-    the M demo), which no batch should wait for; a process that exits first leaves the rest
-    to the next sync. Returns the thread (tests join it)."""
+def _clean(lake: Path, pointer: dict[str, Any]) -> threading.Thread:
+    """Retire what neither the current version nor the one before reads (readers may still
+    be on it): a version folder none of whose tables either reads, the tables of a version
+    folder that neither reads, leftovers of failed syncs. Each is renamed into ``trash/`` at
+    once and deleted by a background thread: deleting hundreds of folders takes seconds on
+    some file systems (1.4 s of a 2 s sync measured on the M demo), which no batch should
+    wait for; a process that exits first leaves the rest to the next sync. Returns the
+    thread (tests join it)."""
+    keep: dict[str, set[str]] = {}
+    for tables in (pointer["tables"], pointer.get("previous") or {}):
+        for folder, v in tables.items():
+            keep.setdefault(version_dir(lake, int(v)).name, set()).add(folder)
     trash = lake / "trash"
+
+    def retire(path: Path) -> None:
+        trash.mkdir(exist_ok=True)
+        try:
+            path.rename(trash / f"{path.parent.name}-{path.name}-{time.time_ns()}")
+        except OSError:
+            shutil.rmtree(path, ignore_errors=True)
+
     for path in (lake / "versions").iterdir():
-        name = path.name.removesuffix(".tmp")
-        if not name.isdigit():
+        if not path.name.removesuffix(".tmp").isdigit():
             continue
-        if int(name) <= version - _KEEP_VERSIONS or path.name.endswith(".tmp"):
-            trash.mkdir(exist_ok=True)
-            try:
-                path.rename(trash / f"{path.name}-{time.time_ns()}")
-            except OSError:
-                shutil.rmtree(path, ignore_errors=True)
+        if path.name not in keep:
+            retire(path)
+            continue
+        for table in path.iterdir():
+            if table.name not in keep[path.name]:
+                retire(table)
     worker = threading.Thread(target=_empty_trash, args=(trash,), daemon=True,
                               name="cxlens-lake-clean")
     worker.start()

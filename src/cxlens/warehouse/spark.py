@@ -421,10 +421,10 @@ def lake_engine(spark: SparkSession, lake: Path) -> SparkEngine:
     if pointer is None or missing:
         raise UserError(f"the lake at {lake} lacks the tables {', '.join(missing)}",
                         hint="run `cxlens lake sync` to write them")
-    base = lk.version_dir(lake, int(pointer["version"]))
     # The plain tables first: the views join identities and batches.
     def read(name: str) -> Any:
-        return spark.read.option("recursiveFileLookup", "true").parquet(str(base / name))
+        return spark.read.option("recursiveFileLookup", "true").parquet(
+            str(lk.table_dir(lake, pointer, name)))
 
     for m in sorted(lk.mirrored(), key=lambda m: m.base is not None):
         df = read(m.name)
