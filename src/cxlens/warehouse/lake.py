@@ -284,9 +284,17 @@ class _Segments:
 
 
 def _write_segments(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path,
-                    marks: dict[str, int], only: _Segments | None) -> None:
+                    marks: dict[str, int], only: _Segments | None,
+                    own: int | None = None) -> None:
     """Write the current rows of ``m`` (all of them, or the segments in ``only``) under
-    ``dest``, each in its month and segment folder by the watermarks ``marks``."""
+    ``dest``, each in its month and segment folder by the watermarks ``marks``.
+
+    ``own``: the batch whose segments ``only`` holds in every month it has rows (the batch
+    just committed), selected by its number alone. The filter on ``_batch`` comes first and
+    the per-month conditions only for the other segments: with one ``(_month = …
+    AND _batch IN …)`` per month for every row of the table, the months' conditions cost
+    GA4's 818 k rows on the M demo 0.6 of their 2.5 CPU seconds, and a later events batch
+    computed every earlier row's month."""
     assert m.month_of is not None
     source = _kind_source(con, m)
     mark = ("CASE _month " + " ".join(f"WHEN {_sql_str(mo)} THEN {w}"
@@ -294,17 +302,24 @@ def _write_segments(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path,
             if marks else "0")
     where = "true"
     if only is not None:
-        conds = []
+        conds, named, upto = [], set(), None
         for mo, segs in sorted(only.months.items()):
-            batches = sorted(int(s) for s in segs if s != "c")
+            batches = sorted(int(s) for s in segs if s != "c" and int(s) != own)
             if "c" in segs:
+                upto = max(upto or 0, marks.get(mo, 0))
                 conds.append(f"(_month = {_sql_str(mo)} AND _batch <= {marks.get(mo, 0)})")
             if batches:
+                named.update(batches)
                 conds.append(f"(_month = {_sql_str(mo)} AND _batch IN "
                              f"({', '.join(map(str, batches))}))")
+        if own is not None and any(str(own) in segs for segs in only.months.values()):
+            conds.insert(0, f"_batch = {own}")
+            named.add(own)
         if not conds:
             return
-        where = " OR ".join(conds)
+        first = [f"_batch IN ({', '.join(map(str, sorted(named)))})"] if named else []
+        first += [f"_batch <= {upto}"] if upto is not None else []
+        where = f"({' OR '.join(first)}) AND ({' OR '.join(conds)})"
     dest.mkdir(parents=True, exist_ok=True)
     con.execute(
         f"COPY (SELECT {_select_list(con, source)}, _month, "
@@ -323,7 +338,8 @@ def _write_empty(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path) -> Non
 
 
 def _write_kind(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path,
-                marks: dict[str, int], only: _Segments | None = None) -> None:
+                marks: dict[str, int], only: _Segments | None = None,
+                own: int | None = None) -> None:
     """A kind table (all of it, or the segments in ``only``), with the 0-row file exactly
     when it holds no rows at all."""
     if m.month_of is None:
@@ -333,7 +349,7 @@ def _write_kind(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path,
                     f"({_kind_source(con, m)})) TO {_sql_str(str(dest / 'all.parquet'))} "
                     "(FORMAT parquet)")
         return
-    _write_segments(con, m, dest, marks, only)
+    _write_segments(con, m, dest, marks, only, own)
     has_rows = any(p.parent.name != _EMPTY for p in dest.rglob("*.parquet"))
     if has_rows:
         shutil.rmtree(dest / _EMPTY, ignore_errors=True)
@@ -569,7 +585,7 @@ def sync(con: duckdb.DuckDBPyConnection, lake: Path, *, kind: str | None = None,
                 marks = compacted.setdefault(m.name, {})
                 todo = _batch_segments(con, m, batch, marks, old_base / m.name)  # type: ignore[operator]
                 _link_tree(old_base / m.name, out, skip=todo.folders())  # type: ignore[operator]
-                _write_kind(con, m, out, marks, todo)
+                _write_kind(con, m, out, marks, todo, batch)
                 result.written[m.name] = todo.folders()
         if touched is not None:
             con.execute("DROP TABLE IF EXISTS _lake_ids")
