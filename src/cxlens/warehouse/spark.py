@@ -429,13 +429,14 @@ def lake_engine(spark: SparkSession, lake: Path) -> SparkEngine:
     for m in sorted(lk.mirrored(), key=lambda m: m.base is not None):
         df = read(m.name)
         if m.key is not None:
-            # identities, customers: the rows no later segment made stale (lake._keyed_batch)
+            # identities, customers: the rows whose key no later segment touched
+            # (lake._keyed_batch)
             df.createOrReplaceTempView(f"lake_{m.name}")
             read(m.name + lk.DELETED).createOrReplaceTempView(f"lake_{m.name}{lk.DELETED}")
             cols = ", ".join(f"r.`{c}`" for c in df.columns if c != lk.SEGMENT)
             spark.sql(f"CREATE OR REPLACE TEMP VIEW {m.name} AS SELECT {cols} "
                       f"FROM lake_{m.name} r LEFT ANTI JOIN lake_{m.name}{lk.DELETED} d "
-                      f"ON d.{m.key} = r.{m.key} AND d.{lk.SEGMENT} = r.{lk.SEGMENT}")
+                      f"ON d.{m.key} = r.{m.key} AND d.{lk.SEGMENT} > r.{lk.SEGMENT}")
             continue
         if m.base is None:
             df.createOrReplaceTempView(m.name)
