@@ -64,7 +64,7 @@ FORMAT = 4  # bump when the layout of a version changes: a lake of another forma
 # skips files and folders whose names start with ``_`` or ``.`` unless they hold ``=``, and
 # then found no file at all for an empty kind ("Unable to infer schema for Parquet").
 _EMPTY = "empty"
-DELETED = "_deleted"  # suffix of a keyed table's folder of deletions (see _write_keyed)
+DELETED = "_deleted"  # suffix of a keyed table's folder of deletions (see _keyed_batch)
 SEGMENT = "_lseg"  # a keyed table's column: the segment (batch, 0 when compacted) of the row
 
 
@@ -77,7 +77,7 @@ class Mirrored:
     month_of: str | None = None
     base: str | None = None  # the kind's own table, to find the months a batch touched
     identity: bool = False  # v_<name> on Spark joins identities for customer_id
-    key: str | None = None  # written per batch as segments with deletions (see _write_keyed)
+    key: str | None = None  # written per batch as segments with deletions (see _keyed_batch)
 
     def folders(self) -> list[str]:
         """Its folders in a version: a keyed table has its deletions beside it."""
