@@ -53,20 +53,42 @@ def ws(built: tuple[Path, list], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def mirror_of(con: duckdb.DuckDBPyConnection, lake_dir: Path, table: str) -> str:
-    """SQL reading a lake table of the current version back, as Spark's view would."""
-    base = lake.version_dir(lake_dir, int(lake.current(lake_dir)["version"]))
-    return f"read_parquet('{base / table}/**/*.parquet', hive_partitioning = false)"
+    """SQL reading a lake table of the current version back, as Spark's view would (for
+    identities and customers: the rows whose key no later segment touched, without their
+    segment)."""
+    pointer = lake.current(lake_dir)
+
+    def read(name: str) -> str:
+        base = lake.table_dir(lake_dir, pointer, name)
+        return f"read_parquet('{base}/**/*.parquet', hive_partitioning = false)"
+
+    key = {m.name: m.key for m in lake.mirrored()}[table]
+    if key is None:
+        return read(table)
+    return (f"(SELECT r.* EXCLUDE ({lake.SEGMENT}) FROM {read(table)} r ANTI JOIN "
+            f"{read(table + lake.DELETED)} d ON d.{key} = r.{key} "
+            f"AND d.{lake.SEGMENT} > r.{lake.SEGMENT})")
 
 
 def assert_mirror_equals_views(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> None:
-    """Every v_<kind> equals its mirrored rows joined with the mirrored identities, and the
-    small tables equal theirs (hash as text, timestamps as UTC instants)."""
+    """Every v_<kind> equals its mirrored rows joined with the mirrored identities (and
+    ``properties`` built from the mirrored ``_extra`` and batches, as Spark's view does), and
+    the small tables equal theirs (hash as text, timestamps as UTC instants)."""
     con.execute("SET TimeZone = 'UTC'")
     ids = mirror_of(con, lake_dir, "identities")
+    batches = mirror_of(con, lake_dir, "batches")
+    props = ("CASE WHEN r._extra IS NULL THEN r.properties ELSE to_json(map(b.extra_columns, "
+             """from_json(r._extra, '["VARCHAR"]')))::VARCHAR END""")
     for m in lake.mirrored():
         src = mirror_of(con, lake_dir, m.name)
-        got = (f"SELECT r.*, i.customer_id FROM {src} r LEFT JOIN {ids} i "
-               "ON i.identity_key = r._idkey" if m.identity else f"SELECT * FROM {src}")
+        got = f"SELECT * FROM {src}"
+        if m.base is not None:
+            assert "_extra" in [c for c, *_ in con.execute(f"DESCRIBE {got}").fetchall()]
+            got = (f"SELECT r.* EXCLUDE (_extra) REPLACE ({props} AS properties) FROM {src} r "
+                   f"LEFT JOIN {batches} b ON b.batch_id = r._batch")
+        if m.identity:
+            got = (f"SELECT r.*, i.customer_id FROM ({got}) r LEFT JOIN {ids} i "
+                   "ON i.identity_key = r._idkey")
         view = f"v_{m.name}" if m.base else m.name
         cols = con.execute(f"DESCRIBE {view}").fetchall()
         want = ", ".join(
@@ -89,7 +111,8 @@ def test_sync_mirrors_what_the_views_show_partitioned_by_month(ws: Path) -> None
     base = lake.version_dir(ws / "lake", 1)
     months = sorted(p.name for p in (base / "events").iterdir())
     assert months[0].startswith("_month=20") and len(months) > 3
-    assert [p.name for p in (base / "customers").iterdir()] == ["all.parquet"]
+    assert [p.name for p in (base / "customers").iterdir()] == ["_seg=c"]
+    assert [p.name for p in (base / "batches").iterdir()] == ["all.parquet"]
     hash_type = duckdb.sql(f"SELECT typeof(_hash) FROM read_parquet('{base}/orders/**/*.parquet')"
                            " LIMIT 1").fetchall()[0][0]
     assert hash_type == "VARCHAR"
@@ -137,9 +160,9 @@ def test_a_batch_writes_only_its_own_segments(ws: Path, built) -> None:
             assert not (old / rel).exists(), rel  # the batch's own rows: a new folder
         else:  # every other file is the previous version's, linked
             assert path.stat().st_ino == (old / rel).stat().st_ino, rel
-    # the events were not touched at all: every file is the previous version's
-    for path in (new / "events").rglob("*.parquet"):
-        assert path.stat().st_ino == (old / path.relative_to(new)).stat().st_ino
+    # the events were not touched at all: read where version 1 wrote them
+    assert not (new / "events").exists()
+    assert pointer["tables"]["events"] == 1 and pointer["tables"]["orders"] == 2
 
 
 def test_a_rollback_updates_the_lake_and_old_versions_go(ws: Path) -> None:
@@ -151,8 +174,15 @@ def test_a_rollback_updates_the_lake_and_old_versions_go(ws: Path) -> None:
         assert_mirror_equals_views(con, ws / "lake")
         assert lake.sync(con, lake.lake_path(ws)).version == 2  # current: nothing to do
         lake.sync(con, lake.lake_path(ws), full=True)
-    kept = sorted(p.name for p in (ws / "lake" / "versions").iterdir())
-    assert kept == ["00000002", "00000003"]
+    # on disk: what version 3 reads (all, written whole) and what version 2 read (the
+    # orders it rewrote, the rest where version 1 wrote them); nothing else
+    pointer = lake.current(ws / "lake")
+    assert set(pointer["tables"].values()) == {3} and pointer["previous"]["orders"] == 2
+    kept = {f"{v.name}/{t.name}" for v in (ws / "lake" / "versions").iterdir()
+            for t in v.iterdir()}
+    assert kept == {f"{v:08d}/{t}" for tables in (pointer["tables"], pointer["previous"])
+                    for t, v in tables.items()}
+    assert "00000001/orders" not in kept and "00000001/events" in kept
 
 
 def test_no_lake_no_cost(ws: Path, built) -> None:
@@ -358,3 +388,50 @@ def test_a_lake_of_the_former_layout_is_rewritten_whole(ws: Path) -> None:
         assert result.full and result.version == 1
         assert lake.current(ws / "lake")["format"] == lake.FORMAT
         assert_mirror_equals_views(con, ws / "lake")
+
+
+def _customers(tmp: Path, name: str, rows: list[tuple[str, str, str]]) -> Path:
+    path = tmp / name
+    path.write_text("crm_id;email;phone;created_at;name\n" + "".join(
+        f"{c};{e};{p};2026-01-0{i + 1} 09:00:00;N {c}\n" for i, (c, e, p) in enumerate(rows)),
+        encoding="utf-8")
+    return path
+
+
+def test_identities_and_customers_are_written_per_batch_with_deletions(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch that only adds rows writes the identities and customers it touched as its
+    own segment, and marks their older copies deleted: a record linking two customers
+    merges them (one customer row goes, the other changes), a new one adds a customer,
+    and every other row stays in the linked compacted segment. A changed record (identity
+    resolution from scratch) writes both tables whole again."""
+    monkeypatch.delenv(lake.LAKE_ENV, raising=False)
+    monkeypatch.delenv("CXLENS_SPARK", raising=False)
+    ws, lk = tmp_path / "ws", tmp_path / "ws" / "lake"
+    with open_warehouse(ws) as con:
+        ingest(con, _customers(tmp_path, "a.csv", [
+            ("1", "a@example.fi", "+358401111111"), ("2", "b@example.fi", "+358402222222"),
+            ("3", "c@example.fi", "+358403333333")]), "customers")
+        lake.sync(con, lk)
+        before = con.execute("SELECT count(*) FROM customers").fetchall()[0][0]
+        b = ingest(con, _customers(tmp_path, "b.csv", [
+            ("4", "a@example.fi", "+358402222222"), ("5", "e@example.fi", "+358405555555")]),
+            "customers").batch_id
+        assert con.execute("SELECT count(*) FROM customers").fetchall()[0][0] == before
+        v = lake.version_dir(lk, 2)
+        for name in ("identities", "customers"):
+            assert {p.name for p in (v / name).iterdir()} == {"_seg=c", f"_seg={b}"}
+            assert next((v / name / "_seg=c").glob("*.parquet")).stat().st_ino == next(
+                (lake.version_dir(lk, 1) / name / "_seg=c").glob("*.parquet")).stat().st_ino
+        deleted = duckdb.sql(f"SELECT count(*) FROM read_parquet('{v}/customers_deleted/"
+                             f"_seg={b}/*.parquet')").fetchall()[0][0]
+        # the keys the batch touched: the two customers merged (both old rows go, one comes
+        # back) and the new one
+        assert deleted == 3
+        assert_mirror_equals_views(con, lk)
+        # a changed record (new name for crm 3): resolved from scratch, written whole
+        ingest(con, _customers(tmp_path, "c.csv", [("3", "c@example.fi", "+358409999999")]),
+               "customers")
+        v = lake.version_dir(lk, 3)
+        assert sorted(p.name for p in (v / "identities").iterdir()) == ["_seg=c"]
+        assert_mirror_equals_views(con, lk)

@@ -133,7 +133,7 @@ def test_a_table_missing_from_the_lake_is_mirrored_again(servers) -> None:
     lake = on_spark.home / "workspaces" / "acme" / "lake"
     pointer = lk.current(lake)
     assert pointer is not None  # the test above read through it
-    shutil.rmtree(lk.version_dir(lake, int(pointer["version"])) / "feedback")
+    shutil.rmtree(lk.table_dir(lake, pointer, "feedback"))
     assert lk.missing_tables(lake) == ["feedback"]
     q = "score?metric=nps&by=touchpoint&period=quarter"
     spark = on_spark.api.get(f"/api/w/acme/experience/{q}")

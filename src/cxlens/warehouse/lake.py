@@ -16,21 +16,25 @@ What is mirrored, and why not the views themselves:
   mirror costs in proportion to the batch, not to the table (docs/benchmarks.md). Segments
   of older batches are compacted per month (``_MAX_SEGMENTS``), so that small batches (the
   collection inbox's) do not leave Spark thousands of tiny files. The view's other
-  non-portable part (``properties`` built with DuckDB's ``to_json(map(...))``) is
-  materialised: it depends only on the row and its batch.
-* ``identities``, ``customers``, ``batches`` in full (small; the first two only after
-  batches of kinds that resolve identities).
+  non-portable part, ``properties`` (DuckDB's ``to_json(map(...))``), is left to the reader:
+  the rows keep ``_extra`` (as JSON array text), and Spark's view builds the same JSON
+  (``spark._PROPERTIES``).
+* ``identities`` and ``customers`` per batch, as segments with deletions (``_keyed_batch``):
+  a batch writes the rows it touched, not the whole tables; ``batches`` in full (small).
 
 128-bit integers (the content hash ``_hash``) become hex text (``hash_text``): Arrow hands
 them to Spark as ``decimal(38)``, which they overflow. Naive timestamps (UTC in the
 warehouse) are written as UTC instants, which Spark reads as its ``TIMESTAMP`` in the UTC
 session zone.
 
-Atomicity: every sync writes a new version folder ``versions/<n>/`` (the untouched tables
-and months hard-linked from the previous version, the touched ones written anew) and then
-replaces the pointer file ``CURRENT`` with ``os.replace``. A reader resolves ``CURRENT`` once
-and reads only that version, so it never sees half a batch; the version before stays on disk
-for readers still on it, older ones are deleted (in the background: ``_clean``).
+Atomicity: every sync writes a new version folder ``versions/<n>/`` holding the tables it
+changed (in a changed kind, its untouched months and segments hard-linked from the table's
+previous folder, the touched ones written anew) and then replaces the pointer file
+``CURRENT`` with ``os.replace``; the pointer names, per table, the version folder it is read
+from (``table_dir``), so a table a batch did not touch costs it nothing. A reader resolves
+``CURRENT`` once and reads only what it names, so it never sees half a batch; what the
+version before reads stays on disk for readers still on it, the rest is deleted (in the
+background: ``_clean``).
 """
 
 from __future__ import annotations
@@ -55,9 +59,13 @@ from cxlens.schema import KINDS
 log = logging.getLogger(__name__)
 
 LAKE_ENV = "CXLENS_LAKE"
-FORMAT = 3  # bump when the layout of a version changes: a lake of another format is rewritten
-_EMPTY = "_empty"  # partition folder holding a 0-row file, so Spark knows an empty table's schema
-_KEEP_VERSIONS = 2  # the current one and the one before (readers may still be on it)
+FORMAT = 4  # bump when the layout of a version changes: a lake of another format is rewritten
+# The folder of a 0-row file, so Spark knows an empty table's schema. Not ``_empty``: Spark
+# skips files and folders whose names start with ``_`` or ``.`` unless they hold ``=``, and
+# then found no file at all for an empty kind ("Unable to infer schema for Parquet").
+_EMPTY = "empty"
+DELETED = "_deleted"  # suffix of a keyed table's folder of deletions (see _keyed_batch)
+SEGMENT = "_lseg"  # a keyed table's column: the segment (batch, 0 when compacted) of the row
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,11 @@ class Mirrored:
     month_of: str | None = None
     base: str | None = None  # the kind's own table, to find the months a batch touched
     identity: bool = False  # v_<name> on Spark joins identities for customer_id
+    key: str | None = None  # written per batch as segments with deletions (see _keyed_batch)
+
+    def folders(self) -> list[str]:
+        """Its folders in a version: a keyed table has its deletions beside it."""
+        return [self.name, self.name + DELETED] if self.key else [self.name]
 
 
 def mirrored() -> list[Mirrored]:
@@ -79,7 +92,9 @@ def mirrored() -> list[Mirrored]:
         cols = "* EXCLUDE (customer_id)" if k.needs_identity else "*"
         out.append(Mirrored(k.table, f"SELECT {cols} FROM v_{k.table}", time_col,
                             base=k.table, identity=k.needs_identity))
-    out += [Mirrored(n, f"SELECT * FROM {n}") for n in ("identities", "customers", "batches")]
+    out += [Mirrored("identities", "SELECT * FROM identities", key="identity_key"),
+            Mirrored("customers", "SELECT * FROM customers", key="customer_id"),
+            Mirrored("batches", "SELECT * FROM batches")]
     return out
 
 
@@ -114,11 +129,35 @@ def current(lake: Path) -> dict[str, Any] | None:
         return None
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) and data.get("format") == FORMAT else None
+    if not isinstance(data, dict) or data.get("format") != FORMAT \
+            or not isinstance(data.get("tables"), dict):
+        return None
+    return data
 
 
 def version_dir(lake: Path, version: int) -> Path:
+    """The folder of the tables version ``version`` wrote (not every table: see
+    ``table_dir``)."""
     return lake / "versions" / f"{version:08d}"
+
+
+def table_dir(lake: Path, pointer: dict[str, Any], folder: str) -> Path:
+    """Where the version ``pointer`` names reads a table (or a keyed table's deletions)
+    from: the folder of the version that last wrote it (``tables`` in the pointer). A
+    batch writes only the tables it changed; the others stay where they are."""
+    return version_dir(lake, int(pointer["tables"][folder])) / folder
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """A version's tables as one folder would hold them: ``tables / name`` is where the
+    version reads ``name`` from (``table_dir``)."""
+
+    lake: Path
+    pointer: dict[str, Any]
+
+    def __truediv__(self, folder: str) -> Path:
+        return table_dir(self.lake, self.pointer, folder)
 
 
 def missing_tables(lake: Path, pointer: dict[str, Any] | None = None) -> list[str]:
@@ -126,9 +165,10 @@ def missing_tables(lake: Path, pointer: dict[str, Any] | None = None) -> list[st
     pointer = pointer if pointer is not None else current(lake)
     if pointer is None:
         return [m.name for m in mirrored()]
-    base = version_dir(lake, int(pointer["version"]))
+    tables = pointer["tables"]
     return [m.name for m in mirrored()
-            if not any((base / m.name).rglob("*.parquet"))]
+            if not all(f in tables and any(table_dir(lake, pointer, f).rglob("*.parquet"))
+                       for f in m.folders())]
 
 
 def warehouse_state(con: duckdb.DuckDBPyConnection) -> list[int]:
@@ -201,34 +241,22 @@ def _write_small(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path) -> Non
                 f"{_sql_str(str(dest / 'all.parquet'))} (FORMAT parquet)")
 
 
-def _properties(con: duckdb.DuckDBPyConnection, m: Mirrored) -> str:
-    """The view's ``properties`` for a kind's rows, faster: a batch's unmapped columns are
-    one list of names for all its rows, so their JSON is built from a struct whose names are
-    fixed in the SQL (``to_json({'a': x[1], ...})``), not from a ``map`` of names and values
-    built per row, which costs 4× more (3.5 s of the M demo's 6 s events mirror). The text is
-    the same (tests/warehouse/test_lake.py compares the mirror with the views)."""
-    assert m.base is not None
-    signatures: dict[tuple[str, ...], list[int]] = {}
-    for batch, cols in con.execute(
-            "SELECT batch_id, extra_columns FROM batches WHERE extra_columns IS NOT NULL "
-            "AND batch_id IN (SELECT DISTINCT _batch FROM " + m.base + " WHERE _extra IS NOT "
-            "NULL) ORDER BY batch_id").fetchall():
-        signatures.setdefault(tuple(cols), []).append(batch)
-    cases = []
-    for cols, batches in signatures.items():
-        struct = "{" + ", ".join(f"{_sql_str(c)}: t._extra[{i}]"
-                                 for i, c in enumerate(cols, start=1)) + "}"
-        cases.append(f"WHEN t._batch IN ({', '.join(map(str, batches))}) "
-                     f"THEN to_json({struct})::VARCHAR")
-    return f"CASE WHEN t._extra IS NULL THEN t.properties {' '.join(cases)} END"
-
-
 def _kind_source(con: duckdb.DuckDBPyConnection, m: Mirrored) -> str:
-    """The kind's current rows with the columns of its ``v_`` view but ``customer_id``."""
+    """The kind's current rows with the columns of its ``v_`` view but ``customer_id``, and
+    with ``_extra`` (the unmapped columns' values, as JSON array text) in place of the
+    ``properties`` built from it: Spark builds that JSON in its view (``spark.lake_engine``).
+
+    Why text: the values are most of the mirror's cost whatever their form, and JSON array
+    text is the cheapest form measured (GA4 on M, CPU seconds of its ``COPY``: 2.0 with the
+    ``properties`` JSON, 1.85 with ``_extra`` as a Parquet list, 1.45 as text, 0.95 with
+    neither; docs/engine.md, "The lake")."""
     assert m.base is not None
     names = {r[0] for r in con.execute(f"DESCRIBE {m.base}").fetchall()}
-    replace = f" REPLACE ({_properties(con, m)} AS properties)" if "properties" in names else ""
-    return (f"SELECT t.* EXCLUDE (_errors, _raw, _extra, _warnings){replace} FROM {m.base} t "
+    if "properties" not in names:
+        return ("SELECT t.* EXCLUDE (_errors, _raw, _extra, _warnings) "
+                f"FROM {m.base} t WHERE t._superseded_by IS NULL")
+    return ("SELECT t.* EXCLUDE (_errors, _raw, _warnings) REPLACE "
+            f"(to_json(t._extra)::VARCHAR AS _extra) FROM {m.base} t "
             "WHERE t._superseded_by IS NULL")
 
 
@@ -256,9 +284,17 @@ class _Segments:
 
 
 def _write_segments(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path,
-                    marks: dict[str, int], only: _Segments | None) -> None:
+                    marks: dict[str, int], only: _Segments | None,
+                    own: int | None = None) -> None:
     """Write the current rows of ``m`` (all of them, or the segments in ``only``) under
-    ``dest``, each in its month and segment folder by the watermarks ``marks``."""
+    ``dest``, each in its month and segment folder by the watermarks ``marks``.
+
+    ``own``: the batch whose segments ``only`` holds in every month it has rows (the batch
+    just committed), selected by its number alone. The filter on ``_batch`` comes first and
+    the per-month conditions only for the other segments: with one ``(_month = …
+    AND _batch IN …)`` per month for every row of the table, the months' conditions cost
+    GA4's 818 k rows on the M demo 0.6 of their 2.5 CPU seconds, and a later events batch
+    computed every earlier row's month."""
     assert m.month_of is not None
     source = _kind_source(con, m)
     mark = ("CASE _month " + " ".join(f"WHEN {_sql_str(mo)} THEN {w}"
@@ -266,17 +302,24 @@ def _write_segments(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path,
             if marks else "0")
     where = "true"
     if only is not None:
-        conds = []
+        conds, named, upto = [], set(), None
         for mo, segs in sorted(only.months.items()):
-            batches = sorted(int(s) for s in segs if s != "c")
+            batches = sorted(int(s) for s in segs if s != "c" and int(s) != own)
             if "c" in segs:
+                upto = max(upto or 0, marks.get(mo, 0))
                 conds.append(f"(_month = {_sql_str(mo)} AND _batch <= {marks.get(mo, 0)})")
             if batches:
+                named.update(batches)
                 conds.append(f"(_month = {_sql_str(mo)} AND _batch IN "
                              f"({', '.join(map(str, batches))}))")
+        if own is not None and any(str(own) in segs for segs in only.months.values()):
+            conds.insert(0, f"_batch = {own}")
+            named.add(own)
         if not conds:
             return
-        where = " OR ".join(conds)
+        first = [f"_batch IN ({', '.join(map(str, sorted(named)))})"] if named else []
+        first += [f"_batch <= {upto}"] if upto is not None else []
+        where = f"({' OR '.join(first)}) AND ({' OR '.join(conds)})"
     dest.mkdir(parents=True, exist_ok=True)
     con.execute(
         f"COPY (SELECT {_select_list(con, source)}, _month, "
@@ -295,7 +338,8 @@ def _write_empty(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path) -> Non
 
 
 def _write_kind(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path,
-                marks: dict[str, int], only: _Segments | None = None) -> None:
+                marks: dict[str, int], only: _Segments | None = None,
+                own: int | None = None) -> None:
     """A kind table (all of it, or the segments in ``only``), with the 0-row file exactly
     when it holds no rows at all."""
     if m.month_of is None:
@@ -305,7 +349,7 @@ def _write_kind(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path,
                     f"({_kind_source(con, m)})) TO {_sql_str(str(dest / 'all.parquet'))} "
                     "(FORMAT parquet)")
         return
-    _write_segments(con, m, dest, marks, only)
+    _write_segments(con, m, dest, marks, only, own)
     has_rows = any(p.parent.name != _EMPTY for p in dest.rglob("*.parquet"))
     if has_rows:
         shutil.rmtree(dest / _EMPTY, ignore_errors=True)
@@ -315,18 +359,34 @@ def _write_kind(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path,
 
 def _link_tree(src: Path, dest: Path, skip: Iterable[str] = ()) -> None:
     """Hard-link (or, across file systems, copy) every file under ``src`` into ``dest``,
-    leaving out the folders (relative paths) named in ``skip``."""
-    skip = {Path(s) for s in skip}
-    for path in src.rglob("*"):
-        rel = path.relative_to(src)
-        if path.is_dir() or any(rel.is_relative_to(s) for s in skip):
-            continue
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(path, target)
-        except OSError:
-            shutil.copy2(path, target)
+    leaving out the folders (relative paths) named in ``skip``.
+
+    Plain ``os.scandir`` and one ``mkdir`` per folder: with ``pathlib`` (``rglob``,
+    ``relative_to``, ``mkdir(parents=True)`` per file) linking a version's 220 files took
+    0.1 s, a third of a small batch's mirror on the M demo."""
+    skipped = {os.path.normpath(s) for s in skip}
+
+    def walk(rel: str) -> None:
+        made = False
+        with os.scandir(os.path.join(src, rel)) as entries:
+            found = list(entries)
+        for entry in found:
+            sub = os.path.join(rel, entry.name) if rel else entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if sub not in skipped:
+                    walk(sub)
+                continue
+            if not made:
+                os.makedirs(os.path.join(dest, rel), exist_ok=True)
+                made = True
+            target = os.path.join(dest, sub)
+            try:
+                os.link(entry.path, target)
+            except OSError:
+                shutil.copy2(entry.path, target)
+
+    if os.path.isdir(src):
+        walk("")
 
 
 def _segments_of(folder: Path) -> dict[str, list[str]]:
@@ -359,6 +419,88 @@ def _batch_segments(con: duckdb.DuckDBPyConnection, m: Mirrored, batch: int,
             marks[month] = batch
             todo.months[month] = {"c", *on_disk.get(month, [])}
     return todo
+
+
+# ``identities`` and ``customers`` have no batch column and change anywhere (a batch's
+# answers touch customers whose rows came from any earlier batch), so they are written as
+# segments with deletions: ``<table>/_seg=<s>/`` holds the rows a batch (re)wrote, each
+# with its segment in ``_lseg`` (0: the compacted segment ``c``, written by a full sync);
+# ``<table>_deleted/_seg=<s>/`` holds the keys that batch touched, with ``_lseg = s``: a
+# row is current unless a later segment touched its key (``spark.lake_engine``: a LEFT
+# ANTI JOIN on the key and ``d._lseg > r._lseg``; the batch's own copy is not later than
+# itself). A batch thus writes the identities and customers it touched, not the whole table
+# (1.5 M identities and their customers on the L demo: 2-6 s after every batch), and never
+# reads the lake's copies to delete them (0.26 s of a feedback batch's 0.77 s on M).
+
+
+def _keyed_write(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path, seg: int,
+                 where: str = "true") -> None:
+    """The current rows of ``m`` matching ``where``, as segment ``seg`` (0: ``c``)."""
+    folder = dest / m.name / f"_seg={seg or 'c'}"
+    folder.mkdir(parents=True, exist_ok=True)
+    source = f"SELECT * FROM {m.name} WHERE {where}"
+    con.execute(f"COPY (SELECT {_select_list(con, source)}, {seg}::INTEGER AS {SEGMENT} "
+                f"FROM ({source})) TO {_sql_str(str(folder / 'data_0.parquet'))} "
+                "(FORMAT parquet)")
+
+
+def _keyed_full(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path) -> None:
+    """All of ``m`` in its compacted segment, and no deletions (a 0-row file)."""
+    assert m.key is not None
+    _keyed_write(con, m, dest, 0)
+    folder = dest / (m.name + DELETED) / "_seg=c"
+    folder.mkdir(parents=True, exist_ok=True)
+    con.execute(f"COPY (SELECT {m.key}, 0::INTEGER AS {SEGMENT} FROM {m.name} LIMIT 0) TO "
+                f"{_sql_str(str(folder / 'data_0.parquet'))} (FORMAT parquet)")
+
+
+def _read_old(old: Path, name: str) -> str:
+    return f"read_parquet({_sql_str(str(old / name / '**' / '*.parquet'))})"
+
+
+def _touched(con: duckdb.DuckDBPyConnection, kind: str, batch: int,
+             old: Path) -> dict[str, str] | None:
+    """SQL giving, per keyed table, a superset of the keys whose rows the batch changed;
+    None when the batch's identities were resolved from scratch (then everything is
+    written again).
+
+    Identity resolution after a batch that only *added* rows (``identity.resolve`` with
+    the batch) rewrites the identities of the customers the batch's rows link to, and
+    rebuilds those customers and the ones they absorbed: the customers of the identities
+    of the batch's ``_idkey``s now, and the ones those identities had in the lake before.
+    A batch that changed records, or the first one to find any identity, is resolved in
+    full, and may change any row.
+    """
+    table = KINDS[kind].table
+    changed = con.execute("SELECT changed FROM batches WHERE batch_id = ?", [batch]).fetchall()
+    if not changed or changed[0][0] or not con.execute(
+            f"SELECT count(*) FROM {_read_old(old, 'identities')}").fetchall()[0][0]:
+        return None
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _lake_ids AS
+        SELECT identity_key FROM identities WHERE customer_id IN (
+            SELECT customer_id FROM identities WHERE identity_key IN (
+                SELECT _idkey FROM {table} WHERE _batch = {batch} AND _idkey IS NOT NULL))""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _lake_customers AS
+        SELECT customer_id FROM identities WHERE identity_key IN (SELECT * FROM _lake_ids)
+        UNION SELECT customer_id FROM {_read_old(old, 'identities')}
+        WHERE identity_key IN (SELECT * FROM _lake_ids)""")
+    return {"identities": "SELECT * FROM _lake_ids",
+            "customers": "SELECT * FROM _lake_customers"}
+
+
+def _keyed_batch(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path, old: Path,
+                 batch: int, keys: str) -> None:
+    """Segment ``batch`` of ``m``: the current rows of ``keys``, and ``keys`` as its
+    deletions (every older copy of them is stale; keys that no longer exist, e.g. a
+    customer merged into another, are gone)."""
+    assert m.key is not None
+    for name in m.folders():
+        _link_tree(old / name, dest / name)
+    _keyed_write(con, m, dest, batch, f"{m.key} IN ({keys})")
+    folder = dest / (m.name + DELETED) / f"_seg={batch}"
+    folder.mkdir(parents=True, exist_ok=True)
+    con.execute(f"COPY (SELECT {m.key}, {batch}::INTEGER AS {SEGMENT} FROM ({keys})) "
+                f"TO {_sql_str(str(folder / 'data_0.parquet'))} (FORMAT parquet)")
 
 
 def _unwritable(lake: Path, exc: OSError) -> UserError:
@@ -414,17 +556,27 @@ def sync(con: duckdb.DuckDBPyConnection, lake: Path, *, kind: str | None = None,
         tmp = dest.with_name(dest.name + ".tmp")
         if tmp.exists():
             shutil.rmtree(tmp)
-        old_base = version_dir(lake, int(prev["version"])) if prev is not None else None
+        old_base = _Tables(lake, prev) if prev is not None else None
+        touched: dict[str, str] | None = None
+        if incremental and batch is not None and KINDS[kind].needs_identity:  # type: ignore[index]
+            touched = _touched(con, kind, batch, old_base)  # type: ignore[arg-type]
         for m in mirrored():
             out = tmp / m.name
-            if m.base is None and incremental and m.name != "batches" and \
+            if m.key is not None and incremental and \
                     not KINDS[kind].needs_identity:  # type: ignore[index]
-                _link_tree(old_base / m.name, out)  # type: ignore[operator]  # not resolved
+                continue  # not resolved: as they were, where they are
+            elif m.key is not None and touched is not None and \
+                    len(list((old_base / m.name).glob("_seg=*"))) < _MAX_SEGMENTS:  # type: ignore[operator]
+                _keyed_batch(con, m, tmp, old_base, batch, touched[m.name])  # type: ignore[arg-type]
+                result.written[m.name] = [f"_seg={batch}"]
+            elif m.key is not None:
+                _keyed_full(con, m, tmp)
+                result.written[m.name] = "all"
             elif m.base is None:
                 _write_small(con, m, out)
                 result.written[m.name] = "all"
             elif incremental and m.base != KINDS[kind].table:  # type: ignore[index]
-                _link_tree(old_base / m.name, out)  # type: ignore[operator]
+                continue  # another kind's: read where it is
             elif not incremental or batch is None or m.month_of is None:
                 # everything (a full sync, a rollback): every month in one segment
                 marks = {mo: state[0] for mo in _months(con, m)} if m.month_of else {}
@@ -435,11 +587,17 @@ def sync(con: duckdb.DuckDBPyConnection, lake: Path, *, kind: str | None = None,
                 marks = compacted.setdefault(m.name, {})
                 todo = _batch_segments(con, m, batch, marks, old_base / m.name)  # type: ignore[operator]
                 _link_tree(old_base / m.name, out, skip=todo.folders())  # type: ignore[operator]
-                _write_kind(con, m, out, marks, todo)
+                _write_kind(con, m, out, marks, todo, batch)
                 result.written[m.name] = todo.folders()
+        if touched is not None:
+            con.execute("DROP TABLE IF EXISTS _lake_ids")
+            con.execute("DROP TABLE IF EXISTS _lake_customers")
+        tables = {f: int(v) for f, v in prev["tables"].items()} if incremental else {}
+        tables.update({p.name: version for p in tmp.iterdir()})
         tmp.rename(dest)
         pointer = {"format": FORMAT, "version": version, "state": state, "schema": schema,
-                   "tables": [m.name for m in mirrored()], "compacted": compacted,
+                   "tables": tables, "previous": prev["tables"] if prev is not None else {},
+                   "compacted": compacted,
                    "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         staged = lake / "CURRENT.tmp"
         staged.write_text(json.dumps(pointer, indent=1), encoding="utf-8")
@@ -449,7 +607,7 @@ def sync(con: duckdb.DuckDBPyConnection, lake: Path, *, kind: str | None = None,
     except duckdb.IOException as exc:
         raise UserError(f"cannot write the lake at {lake}: {exc}",
                         hint=f"make the folder writable, or point ${LAKE_ENV} elsewhere") from None
-    _clean(lake, version)
+    _clean(lake, pointer)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -461,23 +619,36 @@ def _months(con: duckdb.DuckDBPyConnection, m: Mirrored) -> list[str]:
         "WHERE _superseded_by IS NULL").fetchall()]
 
 
-def _clean(lake: Path, version: int) -> threading.Thread:
-    """Retire versions older than the ones kept (and leftovers of failed syncs): each is
-    renamed into ``trash/`` at once, and deleted by a background thread. Deleting a version's
-    hundreds of folders takes seconds on some file systems (1.4 s of a 2 s sync measured on
-    the M demo), which no batch should wait for; a process that exits first leaves the rest
-    to the next sync. Returns the thread (tests join it)."""
+def _clean(lake: Path, pointer: dict[str, Any]) -> threading.Thread:
+    """Retire what neither the current version nor the one before reads (readers may still
+    be on it): a version folder none of whose tables either reads, the tables of a version
+    folder that neither reads, leftovers of failed syncs. Each is renamed into ``trash/`` at
+    once and deleted by a background thread: deleting hundreds of folders takes seconds on
+    some file systems (1.4 s of a 2 s sync measured on the M demo), which no batch should
+    wait for; a process that exits first leaves the rest to the next sync. Returns the
+    thread (tests join it)."""
+    keep: dict[str, set[str]] = {}
+    for tables in (pointer["tables"], pointer.get("previous") or {}):
+        for folder, v in tables.items():
+            keep.setdefault(version_dir(lake, int(v)).name, set()).add(folder)
     trash = lake / "trash"
+
+    def retire(path: Path) -> None:
+        trash.mkdir(exist_ok=True)
+        try:
+            path.rename(trash / f"{path.parent.name}-{path.name}-{time.time_ns()}")
+        except OSError:
+            shutil.rmtree(path, ignore_errors=True)
+
     for path in (lake / "versions").iterdir():
-        name = path.name.removesuffix(".tmp")
-        if not name.isdigit():
+        if not path.name.removesuffix(".tmp").isdigit():
             continue
-        if int(name) <= version - _KEEP_VERSIONS or path.name.endswith(".tmp"):
-            trash.mkdir(exist_ok=True)
-            try:
-                path.rename(trash / f"{path.name}-{time.time_ns()}")
-            except OSError:
-                shutil.rmtree(path, ignore_errors=True)
+        if path.name not in keep:
+            retire(path)
+            continue
+        for table in path.iterdir():
+            if table.name not in keep[path.name]:
+                retire(table)
     worker = threading.Thread(target=_empty_trash, args=(trash,), daemon=True,
                               name="cxlens-lake-clean")
     worker.start()

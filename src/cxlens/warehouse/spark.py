@@ -377,10 +377,39 @@ def session_for(spec: str, app_name: str = "cxlens", *,
     return local_session(app_name, master=spec, extra_conf=extra)
 
 
+# The view's ``properties`` on Spark: the mirrored row's own JSON, or its unmapped columns'
+# values (``_extra``, mirrored as JSON array text) under the names its batch recorded, as
+# the DuckDB view builds it with ``to_json(map(b.extra_columns, t._extra))``. Spark's
+# ``to_json`` of a map gives the same text byte for byte (key order, escapes of quotes,
+# backslashes and control characters, non-ASCII text as it is, NULL values as ``null``):
+# tests/warehouse/test_spark_properties.py compares it on nasty values. Built here, not in
+# the mirror, because the mirror's cost is writing the values (docs/engine.md, "The lake").
+_PROPERTIES = ("CASE WHEN r._extra IS NULL THEN r.properties ELSE to_json(map_from_arrays("
+               "b.extra_columns, from_json(r._extra, 'array<string>'))) END AS properties")
+
+
+def _view_sql(rows: str, columns: list[str], identity: bool) -> str:
+    """``v_<kind>`` on Spark over the mirrored ``rows``: the DuckDB view's columns in its
+    order (``properties`` built from ``_extra``, which the view does not show) and, for
+    kinds that resolve identities, ``customer_id`` from ``identities``."""
+    def q(name: str) -> str:
+        return "`" + name.replace("`", "``") + "`"
+
+    props = "_extra" in columns and "properties" in columns
+    cols = [_PROPERTIES if props and c == "properties" else f"r.{q(c)}"
+            for c in columns if c != "_extra"]
+    joins = " LEFT JOIN batches b ON b.batch_id = r._batch" if props else ""
+    if identity:
+        cols.append("i.customer_id")
+        joins += " LEFT JOIN identities i ON i.identity_key = r._idkey"
+    return f"SELECT {', '.join(cols)} FROM {rows} r{joins}"
+
+
 def lake_engine(spark: SparkSession, lake: Path) -> SparkEngine:
     """A ``SparkEngine`` whose tables are the lake's current version: ``identities``,
     ``customers``, ``batches`` and each ``v_<kind>`` view (the mirrored rows joined with
-    ``identities`` for ``customer_id``, as the warehouse's view does).
+    ``identities`` for ``customer_id``, as the warehouse's view does, and ``properties``
+    built from the mirrored ``_extra`` and ``batches``).
 
     The version is resolved once, here: the engine keeps reading it even if batches move
     the lake on (the version before stays on disk). Make an engine per request or command.
@@ -392,18 +421,30 @@ def lake_engine(spark: SparkSession, lake: Path) -> SparkEngine:
     if pointer is None or missing:
         raise UserError(f"the lake at {lake} lacks the tables {', '.join(missing)}",
                         hint="run `cxlens lake sync` to write them")
-    base = lk.version_dir(lake, int(pointer["version"]))
-    # The plain tables first: the views join identities.
+    # The plain tables first: the views join identities and batches.
+    def read(name: str) -> Any:
+        return spark.read.option("recursiveFileLookup", "true").parquet(
+            str(lk.table_dir(lake, pointer, name)))
+
     for m in sorted(lk.mirrored(), key=lambda m: m.base is not None):
-        df = spark.read.option("recursiveFileLookup", "true").parquet(str(base / m.name))
+        df = read(m.name)
+        if m.key is not None:
+            # identities, customers: the rows whose key no later segment touched
+            # (lake._keyed_batch)
+            df.createOrReplaceTempView(f"lake_{m.name}")
+            read(m.name + lk.DELETED).createOrReplaceTempView(f"lake_{m.name}{lk.DELETED}")
+            cols = ", ".join(f"r.`{c}`" for c in df.columns if c != lk.SEGMENT)
+            spark.sql(f"CREATE OR REPLACE TEMP VIEW {m.name} AS SELECT {cols} "
+                      f"FROM lake_{m.name} r LEFT ANTI JOIN lake_{m.name}{lk.DELETED} d "
+                      f"ON d.{m.key} = r.{m.key} AND d.{lk.SEGMENT} > r.{lk.SEGMENT}")
+            continue
         if m.base is None:
             df.createOrReplaceTempView(m.name)
             continue
         rows = f"lake_{m.name}"
         df.createOrReplaceTempView(rows)
-        join = ("SELECT r.*, i.customer_id FROM {rows} r LEFT JOIN identities i "
-                "ON i.identity_key = r._idkey" if m.identity else "SELECT * FROM {rows}")
-        spark.sql(f"CREATE OR REPLACE TEMP VIEW v_{m.name} AS " + join.format(rows=rows))
+        spark.sql(f"CREATE OR REPLACE TEMP VIEW v_{m.name} AS "
+                  + _view_sql(rows, df.columns, m.identity))
     return SparkEngine(spark)
 
 
