@@ -10,12 +10,15 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cxlens.errors import UserError
 
 out = Console()
 err = Console(stderr=True)
@@ -105,3 +108,13 @@ def engine_for(workspace: Path, engine: str | None = None) -> Iterator[Any]:
     finally:
         if before is None:
             eng.spark.stop()
+
+
+def parse_day(text: str | None, what: str) -> date | None:
+    """An option's YYYY-MM-DD day, or a UserError naming the option."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{what} {text!r} is not a date", hint="write YYYY-MM-DD") from None

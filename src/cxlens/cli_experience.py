@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from cxlens import clock
-from cxlens.cli_common import AsJson, EngineName, Workspace, emit_json, engine_for, out
+from cxlens.cli_common import AsJson, EngineName, Workspace, emit_json, engine_for, out, parse_day
 from cxlens.config import DEFAULT_WORKSPACE
 from cxlens.errors import UserError
 
@@ -21,15 +21,6 @@ experience_app = typer.Typer(help="Experience metrics with their intervals: NPS,
                              "eNPS, key drivers, staff and customers.", no_args_is_help=True)
 Start = Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD.")]
 End = Annotated[str | None, typer.Option(help="Day after the last, YYYY-MM-DD.")]
-
-
-def _day(text: str | None, what: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UserError(f"{what} {text!r} is not a date", hint="write YYYY-MM-DD") from None
 
 
 def _interval(e: Any, digits: int = 1) -> str:
@@ -51,7 +42,7 @@ Shares = Annotated[str | None, typer.Option(
 
 def _window(start: str | None, end: str | None) -> tuple[date | None, date | None]:
     """``--start`` and ``--end`` as days, the first before the second (as the API checks)."""
-    first, last = _day(start, "--start"), _day(end, "--end")
+    first, last = parse_day(start, "--start"), parse_day(end, "--end")
     if first is not None and last is not None and first >= last:
         raise UserError("--start must be before --end (--end is the day after the last)")
     return first, last
@@ -202,7 +193,7 @@ def changes_cmd(
     if shares and not weight_by:
         raise UserError("--shares are the population's shares of --weight-by: "
                         "give --weight-by too")
-    (first, last), day = _window(start, end), _day(as_of, "--as-of")
+    (first, last), day = _window(start, end), parse_day(as_of, "--as-of")
     filters = _filters(filter_ or [])
     grain = period or "month"  # the API's default grain, also that of its weighting
     with engine_for(workspace, engine) as eng:
@@ -365,7 +356,7 @@ def value_cmd(
         raise UserError(f"--days must be between 1 and 3650, at most 6 of them, not {days}")
     with engine_for(workspace, engine) as eng:
         try:
-            v = value_by_group(eng, days=days or [90, 180], as_of=_day(as_of, "--as-of"),
+            v = value_by_group(eng, days=days or [90, 180], as_of=parse_day(as_of, "--as-of"),
                                n_boot=n_boot, seed=seed, now=clock.system())
         except ValueError as exc:
             raise UserError(str(exc), hint="give --days as positive whole numbers") from None

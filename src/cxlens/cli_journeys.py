@@ -7,13 +7,21 @@ Only presentation lives here: every number comes from :mod:`cxlens.analytics.jou
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from cxlens.cli_common import AsJson, EngineName, Workspace, emit_json, engine_for, err, out
+from cxlens.cli_common import (
+    AsJson,
+    EngineName,
+    Workspace,
+    emit_json,
+    engine_for,
+    err,
+    out,
+    parse_day,
+)
 from cxlens.config import DEFAULT_WORKSPACE
 from cxlens.errors import UserError
 
@@ -29,20 +37,11 @@ Store = Annotated[str | None, typer.Option(help="Only customers with a touchpoin
                                                 "store.")]
 
 
-def _day(text: str | None, what: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UserError(f"{what} {text!r} is not a date", hint="write YYYY-MM-DD") from None
-
-
 def _selection(start: str | None, end: str | None, segment: str | None, channel: str | None,
                store: str | None) -> Any:
     from cxlens.analytics.journeys import Selection
 
-    first, last = _day(start, "--start"), _day(end, "--end")
+    first, last = parse_day(start, "--start"), parse_day(end, "--end")
     if first is not None and last is not None and first >= last:
         raise UserError("--start must be before --end (--end is the day after the last)")
     return Selection(first, last, segment, channel, store)

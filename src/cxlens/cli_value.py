@@ -6,28 +6,18 @@ Only presentation lives here: every number comes from :mod:`cxlens.analytics.val
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from cxlens import clock
-from cxlens.cli_common import AsJson, EngineName, Workspace, emit_json, engine_for, out
+from cxlens.cli_common import AsJson, EngineName, Workspace, emit_json, engine_for, out, parse_day
 from cxlens.config import DEFAULT_WORKSPACE
 from cxlens.errors import UserError
 
 value_app = typer.Typer(help="Value after the purchase: purchase and spend models, CLV.",
                         no_args_is_help=True)
-
-
-def _day(text: str | None, what: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UserError(f"{what} {text!r} is not a date", hint="write YYYY-MM-DD") from None
 
 
 def _rates(items: list[str]) -> dict[str, float]:
@@ -75,8 +65,8 @@ def fit_cmd(
         raise UserError(f"--model {model!r} is not a model", hint="bgnbd or paretonbd")
     with engine_for(workspace, engine) as eng:
         try:
-            v = fit_value(eng, clock.system().date(), model=model, end=_day(end, "--end"),
-                          calibration_end=_day(calibration_end, "--calibration-end"),
+            v = fit_value(eng, clock.system().date(), model=model, end=parse_day(end, "--end"),
+                          calibration_end=parse_day(calibration_end, "--calibration-end"),
                           currency=currency.upper(), rates=_rates(rate or []))
         except (ValueInputError, NotIdentifiable) as exc:
             raise UserError(str(exc)) from None

@@ -26,6 +26,19 @@ class NotIdentifiable(ValueError):
     """The data cannot determine the model (for example, nobody bought twice)."""
 
 
+def purchase_rows(x: np.ndarray, t_x: np.ndarray, T: np.ndarray,
+                  n: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The summary as floats, refused when no purchase model can be fitted on it."""
+    x = np.asarray(x, dtype="float64")
+    if x.size == 0 or n.sum() == 0:
+        raise NotIdentifiable("no customers to fit")
+    if not np.any((x > 0) & (n > 0)):
+        raise NotIdentifiable(
+            "every customer bought exactly once: with no repeat purchases the model cannot "
+            "tell how often customers buy from how soon they leave. Use a longer period")
+    return x, np.asarray(t_x, dtype="float64"), np.asarray(T, dtype="float64")
+
+
 def log_likelihood(theta: np.ndarray, x: np.ndarray, t_x: np.ndarray,
                    T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-row log-likelihood and its gradient in (r, alpha, a, b)."""
@@ -53,14 +66,7 @@ def log_likelihood(theta: np.ndarray, x: np.ndarray, t_x: np.ndarray,
 
 def fit(x: np.ndarray, t_x: np.ndarray, T: np.ndarray, n: np.ndarray) -> Fit:
     """Maximum-likelihood BG/NBD on summary rows weighted by their customer counts ``n``."""
-    x = np.asarray(x, dtype="float64")
-    if x.size == 0 or n.sum() == 0:
-        raise NotIdentifiable("no customers to fit")
-    if not np.any((x > 0) & (n > 0)):
-        raise NotIdentifiable(
-            "every customer bought exactly once: with no repeat purchases the model cannot "
-            "tell how often customers buy from how soon they leave. Use a longer period")
-    t_x, T = np.asarray(t_x, dtype="float64"), np.asarray(T, dtype="float64")
+    x, t_x, T = purchase_rows(x, t_x, T, n)
     return maximise(lambda th: log_likelihood(th, x, t_x, T), np.asarray(n, dtype="float64"),
                     NAMES, STARTS)
 

@@ -30,7 +30,7 @@ import numpy as np
 from scipy.special import digamma, gammaln
 
 from cxlens.analytics.value._fit import Fit, maximise
-from cxlens.analytics.value.bgnbd import NotIdentifiable
+from cxlens.analytics.value.bgnbd import purchase_rows
 
 _Y, _W = np.polynomial.legendre.leggauss(16)
 PIECES = 6
@@ -94,14 +94,7 @@ def log_likelihood(theta: np.ndarray, x: np.ndarray, t_x: np.ndarray,
 
 def fit(x: np.ndarray, t_x: np.ndarray, T: np.ndarray, n: np.ndarray) -> Fit:
     """Maximum-likelihood Pareto/NBD on summary rows weighted by customer counts ``n``."""
-    x = np.asarray(x, dtype="float64")
-    if x.size == 0 or n.sum() == 0:
-        raise NotIdentifiable("no customers to fit")
-    if not np.any((x > 0) & (n > 0)):
-        raise NotIdentifiable(
-            "every customer bought exactly once: with no repeat purchases the model cannot "
-            "tell how often customers buy from how soon they leave. Use a longer period")
-    t_x, T = np.asarray(t_x, dtype="float64"), np.asarray(T, dtype="float64")
+    x, t_x, T = purchase_rows(x, t_x, T, n)
     return maximise(lambda th: log_likelihood(th, x, t_x, T), np.asarray(n, dtype="float64"),
                     NAMES, STARTS)
 
