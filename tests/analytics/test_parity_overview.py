@@ -55,14 +55,14 @@ def test_insights_parity(engines) -> None:
     from cxlens.analytics.insights import insights
 
     duck, spark = engines
-    # the S demo's two years: its only finding there is the driver to improve (Delivery)
-    p = ov.period_ending(_as_of(duck), 730)
-    left = insights(duck, p)
-    assert [(i.kind, i.subject) for i in left] == [("driver", "Delivery")]
-    assert_same(left, insights(spark, p), "insights")
-    # a year without findings is empty on both
-    year = ov.period_ending(_as_of(duck), 365)
-    assert insights(duck, year) == insights(spark, year)
+    # The S demo (seed 11) has no finding that passes the thresholds in any of these periods
+    # since its newsletter reaches the window's last week (the draws moved; the Delivery
+    # driver's performance is no longer below the line). Each finding's parts have their own
+    # parity tests (drivers, changes, segment tests, value by group); here the assembled
+    # list must be the same, findings or none.
+    for days in (90, 365, 730):
+        p = ov.period_ending(_as_of(duck), days)
+        assert_same(insights(duck, p), insights(spark, p), f"insights {days} days")
 
 
 def test_trends_parity(engines) -> None:
