@@ -556,7 +556,10 @@ def compare_segments(engine: Engine, metric: str, by: str = "store_id",
         q = None if p is None else float(next(qs))
         out.append(SegmentTest(g, _score(metric, a, group=g), _score(metric, rest), diff, p,
                                q, q is not None and q < alpha))
-    out.sort(key=lambda t: (t.p_value is None, t.p_value if t.p_value is not None else 0.0,
+    # p rounded for the order: with two groups both tests are the same test, and their
+    # p-values differ only in the last bits, differently on each engine
+    out.sort(key=lambda t: (t.p_value is None,
+                            round(t.p_value, 12) if t.p_value is not None else 0.0,
                             str(t.group)))
     return out
 
