@@ -50,7 +50,7 @@ def holdout_chart(key: str, title: str, t: Translate, candidates: Sequence[Any],
               "xaxis": {"type": "category"},
               "yaxis": {"title": {"text": t("vp.per_customer")}, "rangemode": "tozero"},
               "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
-    columns = [t(f"vp.{grouping}"), t("vp.customers"), t("vp.actual"),
+    columns = [t(f"vp.{grouping}"), t("vp.customers_col"), t("vp.actual"),
                *(t(f"vp.model.{c.model}") for c in candidates)]
     table = [[g, cell(customers[g]), cell(actual[g]),
               *(cell(predicted[c.model].get(g)) for c in candidates)] for g in groups]

@@ -1,0 +1,146 @@
+"""The Value page over HTTP on the S demo: the chosen model and why (both holdout errors),
+its parameters named as in the papers with standard errors and intervals (the API's
+numbers), the spend model and its independence check, the holdout charts with CSV equal to
+their tables, the analytics' notes as messages in the reader's language, a workspace
+without purchases or without repeat buyers that says why, and bad parameters a 422."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from web_helpers import demo_home, figure, quick_argon2, sign_in, table_rows, text
+
+from cxlens.web import value_cache
+from cxlens.web.workspaces import add_member, create_token, create_workspace
+
+# Everyone bought once: the purchase models cannot be identified.
+ONCE = "order_id,ts,amount,email\n" + "".join(
+    f"o{i},2026-0{1 + i % 9}-1{i % 10} 10:00:00,{10 + i},c{i}@x.fi\n" for i in range(30))
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    from cxlens.ingest.load import ingest
+    from cxlens.warehouse.store import open_warehouse
+
+    root = tmp_path_factory.mktemp("value_pages")
+
+    def extra(con, ws, owner) -> dict:
+        from cxlens.web.accounts import user_by_email
+
+        once, _ = create_workspace(con, ws.path.parent, "once", "Once Oy", owner)
+        add_member(con, once, user_by_email(con, "viewer@demo.fi"), "viewer")
+        create_workspace(con, ws.path.parent, "empty", "Empty Oy", owner)
+        return {"once": once.path, "read": create_token(con, ws, "read", "read", owner)}
+
+    value_cache.clear()
+    with quick_argon2():
+        app, more = demo_home(root, extra)
+    (root / "once.csv").write_text(ONCE, encoding="utf-8")
+    with open_warehouse(more["once"]) as wh:
+        assert ingest(wh, root / "once.csv", "orders").balanced
+    with TestClient(app):
+        yield {"app": app, **more}
+
+
+@pytest.fixture(scope="module")
+def viewer(site: dict) -> TestClient:
+    with quick_argon2():
+        return sign_in(TestClient(site["app"]), "viewer@demo.fi")
+
+
+def page(client: TestClient, url: str) -> str:
+    r = client.get(url)
+    assert r.status_code == 200, (url, r.text[:2000])
+    assert 'class="error"' not in r.text, text(r.text)[:2000]
+    return r.text
+
+
+def _cells(html: str, table_class: str) -> list[list[str]]:
+    import re
+    from html import unescape
+
+    m = re.search(rf'<table class="{table_class}"[^>]*>(.*?)</table>', html, re.S)
+    assert m, table_class
+    return [[unescape(re.sub(r"<[^>]+>", "", c)).strip()
+             for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", m.group(1), re.S)]
+
+
+def test_the_page_shows_the_model_and_why(site: dict, viewer) -> None:
+    html = page(viewer, "/w/demo/value")
+    assert "Demo Oy" in html and 'href="/w/demo/value"' in html
+    api = TestClient(site["app"], headers={"Authorization": f"Bearer {site['read']}"})
+    fit = api.get("/api/w/demo/value/fit").json()
+    candidates = _cells(html, "candidates")
+    assert candidates[0][:2] == ["Purchase model", "holdout error"]
+    assert [r[0] for r in candidates[1:]] == [
+        "BG/NBD" + (" ✓" if fit["chosen"] == "bgnbd" else ""),
+        "Pareto/NBD" + (" ✓" if fit["chosen"] == "paretonbd" else "")]
+    for row, c in zip(candidates[1:], fit["candidates"], strict=True):
+        assert row[1] == f"{c['holdout_error']:,.3f}"
+    params = _cells(html, "fit-params")  # the purchase model's, first
+    names = [r[0].split(" ")[0] for r in params[1:]]
+    assert names == [{"alpha": "α", "beta": "β"}.get(p["name"], p["name"])
+                     for p in fit["purchases"]["parameters"]]
+    first = fit["purchases"]["parameters"][0]
+    assert params[1][1:] == [f"{first[k]:,.3f}" for k in ("value", "se", "low", "high")]
+    page_text = text(html)
+    assert "Spend model: Gamma-Gamma" in page_text and "γ (customers' mean spend" in page_text
+    assert "Independence check" in page_text and "n 271" in page_text
+    for key in ("frequency", "cohort"):
+        rows = table_rows(html, key)
+        assert rows[0][:3] == [rows[0][0], "customers", "actual"] and len(rows) > 3
+        fig = figure(html, key)
+        assert [tr["type"] for tr in fig["data"]] == ["bar", "scatter", "scatter"]
+
+
+def test_notes_are_messages_in_the_readers_language(viewer) -> None:
+    """The S demo's BG/NBD does not converge on all data (b runs to its bound)."""
+    html = page(viewer, "/w/demo/value?model=bgnbd")
+    assert "did not converge on all the data" in text(html)
+    fi = text(page(viewer, "/w/demo/value?model=bgnbd&lang=fi"))
+    assert "ei konvergoinut koko aineistossa" in fi and "did not converge" not in fi
+    sv = text(page(viewer, "/w/demo/value?model=bgnbd&lang=sv"))
+    assert "konvergerade inte på all data" in sv
+    viewer.get("/w/demo/?lang=en")
+
+
+@pytest.mark.parametrize("key", ["frequency", "cohort"])
+def test_csv_download_matches_the_table(viewer, key: str) -> None:
+    html = page(viewer, "/w/demo/value?model=paretonbd")
+    assert f'href="/w/demo/value/{key}.csv?model=paretonbd' in html
+    r = viewer.get(f"/w/demo/value/{key}.csv?model=paretonbd")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert list(csv.reader(io.StringIO(r.text))) == table_rows(html, key)
+
+
+def test_workspaces_without_a_model_say_why(site: dict, viewer) -> None:
+    with quick_argon2():
+        owner = sign_in(TestClient(site["app"]), "owner@demo.fi")
+    assert "No purchases yet" in text(page(owner, "/w/empty/value"))
+    html = page(viewer, "/w/once/value")
+    assert 'id="value-empty"' in html and "too few customers have bought more" in text(html)
+    assert viewer.get("/w/once/value/frequency.csv").status_code == 404
+
+
+@pytest.mark.parametrize("query", ["model=lifetimes", "end=yesterday", "calibration_end=2026-13-01",
+                                   "end=9999-12-31"])
+def test_bad_parameters_are_422(viewer, query: str) -> None:
+    for url in (f"/w/demo/value?{query}", f"/w/demo/value/frequency.csv?{query}"):
+        assert viewer.get(url).status_code == 422, url
+
+
+def test_a_calibration_after_the_end_is_a_message(viewer) -> None:
+    r = viewer.get("/w/demo/value?calibration_end=2026-11-01&end=2026-10-01")
+    assert r.status_code == 200 and "must be before the end" in text(r.text)
+    assert viewer.get("/w/demo/value/frequency.csv?calibration_end=2026-11-01&end=2026-10-01"
+                      ).status_code == 422
+
+
+def test_unknown_chart_is_404(viewer) -> None:
+    assert viewer.get("/w/demo/value/nope.csv").status_code == 404
