@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from web_helpers import demo_home, figure, quick_argon2, sign_in, table_rows, text
 
 from cxlens.web import value_cache
+from cxlens.web.pages.value import estimate_text
 from cxlens.web.workspaces import add_member, create_token, create_workspace
 
 # Everyone bought once: the purchase models cannot be identified.
@@ -88,7 +89,12 @@ def test_the_page_shows_the_model_and_why(site: dict, viewer) -> None:
     assert names == [{"alpha": "α", "beta": "β"}.get(p["name"], p["name"])
                      for p in fit["purchases"]["parameters"]]
     first = fit["purchases"]["parameters"][0]
-    assert params[1][1:] == [f"{first[k]:,.3f}" for k in ("value", "se", "low", "high")]
+    assert params[1][1:] == [estimate_text(first[k], "en")
+                             for k in ("value", "se", "low", "high")]
+    assert estimate_text(29200479239854.418, "fi") == "2,92 × 10¹³"
+    assert estimate_text(-0.00001234, "en") == "-1.23 × 10⁻⁵"
+    assert [estimate_text(v, "en") for v in (0.4371, 11.019, 32247.85, None)] == [
+        "0.437", "11.02", "32,248", "–"]
     page_text = text(html)
     assert "Spend model: Gamma-Gamma" in page_text and "γ (customers' mean spend" in page_text
     assert "Independence check" in page_text and "n 271" in page_text

@@ -18,6 +18,7 @@ At risk join it with their own modules and templates.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from datetime import date
@@ -33,7 +34,7 @@ from cxlens.analytics.value.models import MIN_CUSTOMERS, ValueModel
 from cxlens.errors import UserError
 from cxlens.warehouse.store import db_path
 from cxlens.web import charts_value as cv
-from cxlens.web import value_cache
+from cxlens.web import formats, value_cache
 from cxlens.web.api.value import fit_out
 from cxlens.web.deps import WorkspaceAccess, WorkspaceRole, get_clock
 from cxlens.web.i18n import translate
@@ -53,6 +54,23 @@ def _translator(lang: str) -> Callable[..., str]:
     def t(key: str, **values: object) -> str:
         return translate(lang, key, **values)
     return t
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def estimate_text(value: float | None, lang: str) -> str:
+    """A parameter, standard error or interval end as a reader takes it in: three decimals
+    below 10, two below 1 000, none above; beyond a million or below a thousandth as
+    "2,92 × 10¹³" (a parameter that ran away, whose digits mean nothing)."""
+    if value is None or not math.isfinite(value):
+        return formats.DASH
+    size = abs(value)
+    if size >= 1e6 or 0 < size < 1e-3:
+        power = math.floor(math.log10(size))
+        mantissa = formats.num(value / 10 ** power, lang, 2)
+        return f"{mantissa} × 10{str(power).translate(_SUPERSCRIPT)}"
+    return formats.num(value, lang, 0 if size >= 1000 else 2 if size >= 10 else 3)
 
 
 def note_text(t: Callable[..., str], v: ValueModel, note: str) -> str:
@@ -131,6 +149,7 @@ def value(request: Request, access: Viewer, model: Text = None, end: Text = None
     params = _params(request, model, end, calibration_end)
     lang = lang_of(request)
     ctx: dict[str, Any] = {"access": access, "params": params, "models": MODELS,
+                           "estimate": lambda value: estimate_text(value, lang),
                            "csv_base": f"/w/{access.workspace.slug}/value/",
                            "csv_query": _query(params)}
     if _has_warehouse(access):
