@@ -130,7 +130,13 @@ def test_layout_is_layered_by_typical_position(viewer) -> None:
                     Edge("b", "b", 1, 1, 1, 1), Edge("c", "d", 1, 1, 1, 1)])
     pos = positions(m)
     assert pos == pytest.approx({"a": 0, "b": 1, "c": 2, "d": 3})
-    assert [layout_xy(m)[n][0] for n in "abcd"] == [0, 1, 2, 3]
+    xy = layout_xy(m)
+    assert [(round(xy[n][0], 9), xy[n][1]) for n in "abcd"] == [(0, 0), (1, 0), (2, 0),
+                                                                (3, 0)]
+    close = ProcessMap(2, 4, [Node("a", 2, 2, 0), Node("b", 1, 0, 1), Node("c", 1, 0, 1)],
+                       [Edge("a", "b", 1, 1, 1, 1), Edge("a", "c", 1, 1, 1, 1)])
+    xy = layout_xy(close)  # b and c stand at the same place: c goes to the next row
+    assert (xy["a"][1], xy["b"][1], xy["c"][1]) == (0, 0, 1)
     assert layout_xy(m) == layout_xy(m)  # the same every time
 
 

@@ -10,8 +10,8 @@ The layout, "layered by typical position": a touchpoint's position is the mean, 
 times it happened, of how far into the journey it stands — 0 where a journey starts with it,
 else one more than the touchpoint right before it. Over the map's counts that is one linear
 system (``p_v · count_v = Σ_u n_uv · (p_u + 1)`` over the edges into v, self-loops left
-out), solved exactly; touchpoints are then put in columns by their rounded position, the
-most frequent at the middle of their column.
+out), solved exactly. That position is the touchpoint's x; its row (y) is the one nearest
+the middle line that is free there, the most frequent touchpoints placed first.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ Label = Callable[[str], str]  # a touchpoint's name in the page's language
 
 LOOP = "↻"
 MAP_EDGES = 40  # transitions drawn in the graph (all are in the table)
+MIN_DX = 1.0  # touchpoints in one row of the map stand at least this far apart
 DROP_COLOUR, END_COLOUR = "#b42318", "#8a94a6"
 
 
@@ -131,21 +132,20 @@ def positions(m: Any) -> dict[str, float]:
 
 
 def layout_xy(m: Any) -> dict[str, tuple[float, float]]:
-    """x = the touchpoint's column (its rounded typical position, columns renumbered
-    0, 1, 2 …), y = its place in the column: the most frequent in the middle, the others
-    alternately above and below. Deterministic: ties go by name."""
+    """x = the touchpoint's typical position; y = a row, the most frequent touchpoints
+    first, each in the row nearest the middle (0, 1, −1, 2, −2 …) where no touchpoint
+    placed before it stands within :data:`MIN_DX` — so the busiest touchpoints run along
+    the middle line and the rare ones around them. Deterministic: ties go by name."""
     pos = positions(m)
-    count = {n.touchpoint: n.count for n in m.nodes}
-    columns: dict[int, list[str]] = {}
-    for name, p in pos.items():
-        columns.setdefault(round(p), []).append(name)
-    out: dict[str, tuple[float, float]] = {}
-    for x, col in enumerate(sorted(columns)):
-        members = sorted(columns[col], key=lambda n: (-count[n], n))
-        for i, name in enumerate(members):
-            y = (i + 1) // 2 * (1 if i % 2 else -1)
-            out[name] = (float(x), float(y))
-    return out
+    placed: dict[str, tuple[float, float]] = {}
+    for n in sorted(m.nodes, key=lambda n: (-n.count, n.touchpoint)):
+        x = pos[n.touchpoint]
+        for i in range(len(pos) + 1):
+            y = float((i + 1) // 2 * (1 if i % 2 else -1))
+            if all(py != y or abs(px - x) >= MIN_DX for px, py in placed.values()):
+                placed[n.touchpoint] = (x, y)
+                break
+    return placed
 
 
 def process_map_chart(key: str, title: str, t: Translate, m: Any, label: Label,
