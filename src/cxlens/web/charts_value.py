@@ -33,7 +33,7 @@ def holdout_chart(key: str, title: str, t: Translate, candidates: Sequence[Any],
             customers[r.group] = r.customers
             actual[r.group] = r.actual
             predicted.setdefault(c.model, {})[r.group] = r.predicted
-    x = groups if grouping == "by_cohort" else [t("vp.freq_group", k=g) for g in groups]
+    x = groups
     data: list[dict[str, Any]] = [{
         "type": "bar", "name": t("vp.actual"), "x": x, "y": [actual[g] for g in groups],
         "marker": {"color": "#c9d3e3"}, "customdata": [customers[g] for g in groups],
@@ -45,9 +45,9 @@ def holdout_chart(key: str, title: str, t: Translate, candidates: Sequence[Any],
             "line": {"color": PALETTE[i % len(PALETTE)],
                      "dash": "solid" if c.model == chosen else "dash"},
             "hovertemplate": "%{x}: %{y:.2f}<extra></extra>"})
-    layout = {"margin": {"l": 50, "r": 10, "t": 10, "b": 60}, "height": 320,
-              "showlegend": True, "legend": {"orientation": "h", "y": -0.25},
-              "xaxis": {"type": "category"},
+    layout = {"margin": {"l": 50, "r": 10, "t": 10, "b": 90}, "height": 350,
+              "showlegend": True, "legend": {"orientation": "h", "y": -0.38},
+              "xaxis": {"type": "category", "title": {"text": t(f"vp.{grouping}")}},
               "yaxis": {"title": {"text": t("vp.per_customer")}, "rangemode": "tozero"},
               "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
     columns = [t(f"vp.{grouping}"), t("vp.customers_col"), t("vp.actual"),
