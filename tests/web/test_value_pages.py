@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +22,10 @@ from cxlens.web.workspaces import add_member, create_token, create_workspace
 # Everyone bought once: the purchase models cannot be identified.
 ONCE = "order_id,ts,amount,email\n" + "".join(
     f"o{i},2026-0{1 + i % 9}-1{i % 10} 10:00:00,{10 + i},c{i}@x.fi\n" for i in range(30))
+# Customers who buy again, some in euros and some in crowns: refused without rates.
+MIXED = "order_id,ts,amount,currency,email\n" + "".join(
+    f"m{i}{k},2026-0{1 + k * 3 + i % 3}-1{i % 10} 10:00:00,{10 + i},{'SEK' if i % 4 else 'EUR'},"
+    f"m{i}@x.fi\n" for i in range(40) for k in range(2))
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +40,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 
         once, _ = create_workspace(con, ws.path.parent, "once", "Once Oy", owner)
         add_member(con, once, user_by_email(con, "viewer@demo.fi"), "viewer")
+        mixed, _ = create_workspace(con, ws.path.parent, "mixed", "Mixed Ab", owner)
+        add_member(con, mixed, user_by_email(con, "viewer@demo.fi"), "viewer")
         create_workspace(con, ws.path.parent, "empty", "Empty Oy", owner)
-        return {"once": once.path, "read": create_token(con, ws, "read", "read", owner)}
+        return {"once": once.path, "mixed": mixed.path,
+                "read": create_token(con, ws, "read", "read", owner)}
 
     value_cache.clear()
     with quick_argon2():
@@ -44,6 +52,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     (root / "once.csv").write_text(ONCE, encoding="utf-8")
     with open_warehouse(more["once"]) as wh:
         assert ingest(wh, root / "once.csv", "orders").balanced
+    (root / "mixed.csv").write_text(MIXED, encoding="utf-8")
+    with open_warehouse(more["mixed"]) as wh:
+        assert ingest(wh, root / "mixed.csv", "orders").balanced
     with TestClient(app):
         yield {"app": app, **more}
 
@@ -62,7 +73,6 @@ def page(client: TestClient, url: str) -> str:
 
 
 def _cells(html: str, table_class: str) -> list[list[str]]:
-    import re
     from html import unescape
 
     m = re.search(rf'<table class="{table_class}"[^>]*>(.*?)</table>', html, re.S)
@@ -128,14 +138,28 @@ def test_csv_download_matches_the_table(viewer, key: str) -> None:
 def test_workspaces_without_a_model_say_why(site: dict, viewer) -> None:
     with quick_argon2():
         owner = sign_in(TestClient(site["app"]), "owner@demo.fi")
-    assert "No purchases yet" in text(page(owner, "/w/empty/value"))
+    assert "No purchases in EUR yet" in text(page(owner, "/w/empty/value"))
+    r = viewer.get("/w/demo/value?currency=sek")  # the demo's orders are in euros
+    assert r.status_code == 200 and "orders are in EUR, not SEK" in text(r.text)
     html = page(viewer, "/w/once/value")
     assert 'id="value-empty"' in html and "too few customers have bought more" in text(html)
     assert viewer.get("/w/once/value/frequency.csv").status_code == 404
 
 
-@pytest.mark.parametrize("query", ["model=lifetimes", "end=yesterday", "calibration_end=2026-13-01",
-                                   "end=9999-12-31"])
+def test_mixed_currencies_are_a_message(viewer) -> None:
+    r = viewer.get("/w/mixed/value")
+    assert r.status_code == 200
+    assert re.search(r"The models cannot be fitted with these choices: \d+ orders are in "
+                     "SEK, not EUR", text(r.text))
+    fi = text(viewer.get("/w/mixed/value?lang=fi").text)
+    assert "Malleja ei voi sovittaa näillä valinnoilla" in fi
+    viewer.get("/w/demo/?lang=en")
+    assert viewer.get("/w/mixed/value/cohort.csv").status_code == 422
+
+
+@pytest.mark.parametrize("query", ["model=lifetimes", "end=yesterday",
+                                   "calibration_end=2026-13-01", "end=9999-12-31",
+                                   "currency=EURO", "currency=€"])
 def test_bad_parameters_are_422(viewer, query: str) -> None:
     for url in (f"/w/demo/value?{query}", f"/w/demo/value/frequency.csv?{query}"):
         assert viewer.get(url).status_code == 422, url

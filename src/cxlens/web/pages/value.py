@@ -124,17 +124,20 @@ Text = Annotated[str | None, Query()]
 
 
 def _params(request: Request, model: str | None, end: str | None,
-            calibration_end: str | None) -> value_cache.FitParams:
-    """The page's choices, checked: a 422 names a bad model or day."""
+            calibration_end: str | None, currency: str | None) -> value_cache.FitParams:
+    """The page's choices, checked: a 422 names a bad model, day or currency."""
     if model and model not in MODELS:
         raise HTTPException(422, f"model must be one of {', '.join(MODELS)}")
+    currency = (currency or CURRENCY).strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise HTTPException(422, "currency must be a three-letter code such as EUR or SEK")
     today = get_clock(request)().date()
 
     def day(value: str | None, name: str) -> date | None:
         return parse_day(value, default=today, name=name) if value else None
 
     return value_cache.FitParams(model or None, day(end, "end"),
-                                 day(calibration_end, "calibration_end"), CURRENCY)
+                                 day(calibration_end, "calibration_end"), currency)
 
 
 def _fitted(request: Request, access: WorkspaceAccess,
@@ -145,8 +148,8 @@ def _fitted(request: Request, access: WorkspaceAccess,
 
 @router.get("/w/{slug}/value")
 def value(request: Request, access: Viewer, model: Text = None, end: Text = None,
-          calibration_end: Text = None) -> Response:
-    params = _params(request, model, end, calibration_end)
+          calibration_end: Text = None, currency: Text = None) -> Response:
+    params = _params(request, model, end, calibration_end, currency)
     lang = lang_of(request)
     ctx: dict[str, Any] = {"access": access, "params": params, "models": MODELS,
                            "estimate": lambda value: estimate_text(value, lang),
@@ -155,8 +158,9 @@ def value(request: Request, access: Viewer, model: Text = None, end: Text = None
     if _has_warehouse(access):
         try:
             ctx.update(build(_fitted(request, access, params), lang))
-        except NoPurchases:
+        except NoPurchases as exc:
             ctx["empty"] = "no_purchases"
+            ctx["reason"] = str(exc)  # which currency was looked for, and up to when
         except NotIdentifiable as exc:
             ctx["empty"] = "not_identifiable"
             ctx["reason"] = str(exc)
@@ -168,15 +172,17 @@ def value(request: Request, access: Viewer, model: Text = None, end: Text = None
 
 
 def _query(p: value_cache.FitParams) -> str:
-    q = {"model": p.model, "end": p.end, "calibration_end": p.calibration_end}
+    q = {"model": p.model, "end": p.end, "calibration_end": p.calibration_end,
+         "currency": p.currency if p.currency != CURRENCY else None}
     return "&".join(f"{k}={v}" for k, v in q.items() if v)
 
 
 @router.get("/w/{slug}/value/{key}.csv")
 def value_csv(request: Request, key: str, access: Viewer, model: Text = None,
-              end: Text = None, calibration_end: Text = None) -> Response:
+              end: Text = None, calibration_end: Text = None,
+              currency: Text = None) -> Response:
     """The numbers of one chart as CSV (the same rows as its table)."""
-    params = _params(request, model, end, calibration_end)
+    params = _params(request, model, end, calibration_end, currency)
     if not _has_warehouse(access):
         raise HTTPException(404, "no data yet")
     try:
