@@ -29,6 +29,7 @@ Label = Callable[[str], str]  # a touchpoint's name in the page's language
 
 LOOP = "↻"
 MAP_EDGES = 40  # transitions drawn in the graph (all are in the table)
+SANKEY_ROW_PX = 30  # height per touchpoint in the Sankey chart's busiest column
 MIN_DX = 1.0  # touchpoints in one row of the map stand at least this far apart
 DROP_COLOUR, END_COLOUR = "#b42318", "#8a94a6"
 
@@ -87,8 +88,13 @@ def paths_chart(key: str, title: str, t: Translate, p: Any, label: Label) -> Cha
                  "value": list(links.values()), "color": "rgba(31,111,235,0.25)",
                  "hovertemplate": "%{source.label} → %{target.label}: %{value}<extra></extra>"},
     }] if links else []
+    per_column: dict[int, int] = {}
+    for column, _ in nodes:
+        per_column[column] = per_column.get(column, 0) + 1
+    # tall enough that the busiest column's names do not run into each other
+    tallest = max(per_column.values(), default=1)
     layout = {"margin": {"l": 10, "r": 10, "t": 10, "b": 10},
-              "height": max(320, min(640, 40 + 26 * len(p.rows))),
+              "height": max(320, min(900, 60 + SANKEY_ROW_PX * tallest)),
               "font": {"size": 11}, **_bg()}
     columns = [t("jv.rank"), t("jv.path"), t("jv.customers"), t("jv.share"),
                t("jv.ended"), t("jv.dropped_off")]
