@@ -99,9 +99,6 @@ def note_text(t: Callable[..., str], v: ValueModel, note: str) -> str:
 def build(v: ValueModel, lang: str) -> dict[str, Any]:
     """What the page shows of a fitted model."""
     t = _translator(lang)
-    chosen = next(c for c in v.candidates if c.model == v.chosen) if any(
-        c.model == v.chosen for c in v.candidates) else None
-    others = [c for c in v.candidates if c.model != v.chosen]
     charts = [
         cv.holdout_chart("frequency", t("vp.by_frequency_title"), t, v.candidates,
                          "by_frequency", v.chosen),
@@ -111,7 +108,6 @@ def build(v: ValueModel, lang: str) -> dict[str, Any]:
     return {"model": v, "purchases": fit_out(v.chosen, v.purchases),
             "spend": None if v.spend is None else fit_out("gamma_gamma", v.spend),
             "candidate_fits": [(c, fit_out(c.model, c.fit)) for c in v.candidates],
-            "chosen_candidate": chosen, "other_candidates": others,
             "notes": [note_text(t, v, n) for n in v.notes], "charts": charts,
             "left_out": {k: n for k, n in v.summary.left_out.items() if n}}
 
