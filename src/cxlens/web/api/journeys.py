@@ -1,10 +1,11 @@
 """Journeys as JSON: ``GET /api/w/{slug}/journeys/paths`` and ``/journeys/map``.
 
 The same functions as ``cxlens journeys paths|map`` (:mod:`cxlens.analytics.journeys`),
-which print these models with ``--json``. A route checks its query, calls the analytics and
-copies the result into a response model; nothing is computed here. A selection without
-journeys, or a touchpoint nobody met, is a 200 with empty rows and ``reason`` saying why,
-so a dashboard can tell "nothing there" from a broken request (a 422).
+which print these models with ``--json``. A route checks its query, calls the analytics
+through :mod:`cxlens.web.journeys_cache` (kept while the batches stay the same, shared with
+the Journeys page) and copies the result into a response model; nothing is computed here.
+A selection without journeys, or a touchpoint nobody met, is a 200 with empty rows and
+``reason`` saying why, so a dashboard can tell "nothing there" from a broken request (a 422).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cxlens.analytics import journeys as jr
 from cxlens.analytics.journeys.paths import DEFAULT_STEPS, DEFAULT_TOP, MAX_STEPS
+from cxlens.web import journeys_cache as cache
 from cxlens.web.deps import TokenScope
 from cxlens.web.params import Day
 
@@ -143,9 +145,8 @@ def map_out(m: jr.ProcessMap) -> MapOut:
 def paths(access: Reader, q: Annotated[PathsQuery, Query()]) -> PathsOut:
     """The most common paths from or to a touchpoint, loops collapsed and marked, drop-offs
     marked, the top ones and an 'other' row (docs/journeys.md)."""
-    sel = q.selection()
-    with access.engine() as eng:
-        p = jr.paths(eng, q.anchor, q.direction, sel, steps=q.steps, top=q.top)
+    p = cache.paths(access.warehouse, access.workspace.engine, q.anchor, q.direction,
+                    q.selection(), q.steps, q.top)
     return paths_out(p)
 
 
@@ -154,7 +155,5 @@ def process_map(access: Reader, q: Annotated[SelectionQuery, Query()]) -> MapOut
     """The directly-follows graph of touchpoint types: per edge the transitions, customers
     and exact median and 90th-percentile seconds between; per touchpoint its starts and
     ends (docs/journeys.md)."""
-    sel = q.selection()
-    with access.engine() as eng:
-        m = jr.process_map(eng, sel)
-    return map_out(m)
+    return map_out(cache.process_map(access.warehouse, access.workspace.engine,
+                                     q.selection()))

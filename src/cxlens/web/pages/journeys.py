@@ -2,9 +2,11 @@
 
 Routes are thin, as on the Experience pages: parse the query, call
 :mod:`cxlens.analytics.journeys` (``touchpoints``, ``paths``, ``process_map`` over one
-``Selection``), lay the results out with :mod:`cxlens.web.charts_journeys`. Each chart's
-numbers are a table on the page and a CSV download (``/w/{slug}/journeys/{key}.csv`` with
-the page's query), built by the same code.
+``Selection``, and the filter form's values from ``journeys.options``) through
+:mod:`cxlens.web.journeys_cache`, which keeps them while the batches stay the same, and lay
+the results out with :mod:`cxlens.web.charts_journeys`. Each chart's numbers are a table on
+the page and a CSV download (``/w/{slug}/journeys/{key}.csv`` with the page's query), built
+by the same code.
 
 The page is the first of the journeys group of the navigation (:data:`JOURNEYS`); the
 Moments page joins it with its own module and template, reusing :class:`JourneyChoices`
@@ -22,18 +24,18 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from cxlens.analytics import journeys as jr
-from cxlens.analytics.group_names import group_names
 from cxlens.analytics.journeys.paths import DEFAULT_STEPS, MAX_STEPS
 from cxlens.errors import UserError
-from cxlens.warehouse.engine import Engine
 from cxlens.warehouse.store import db_path
 from cxlens.web import charts_journeys as cj
 from cxlens.web import formats
+from cxlens.web import journeys_cache as cache
 from cxlens.web.deps import WorkspaceAccess, WorkspaceRole, get_clock
 from cxlens.web.i18n import event_label, translate, value_label
 from cxlens.web.nav import JOURNEYS, NavItem, register
 from cxlens.web.pages.experience import MONTHS, Window
 from cxlens.web.templating import lang_of, render
+from cxlens.web.warehouses import Warehouse
 
 router = APIRouter(include_in_schema=False)
 Viewer = WorkspaceRole("viewer")
@@ -48,19 +50,6 @@ TOPS = (10, 20, 50)
 DEFAULT_TOP = 10
 DEFAULT_ANCHOR = "first_purchase"
 MAX_CHOICE = 200  # text of a filter value, and values offered per filter
-
-# The values the filter form offers: segments of customers, channels and stores that
-# touchpoints carry. A list for a form (no statistics), at most MAX_CHOICE of each.
-_OPTIONS = f"""SELECT dim, value FROM (
-    SELECT 'segment' AS dim, segment AS value FROM customers WHERE segment IS NOT NULL
-    UNION SELECT 'channel', channel FROM v_events WHERE channel IS NOT NULL
-    UNION SELECT 'channel', channel FROM v_orders WHERE channel IS NOT NULL
-    UNION SELECT 'channel', channel FROM v_feedback WHERE channel IS NOT NULL
-    UNION SELECT 'store', store_id FROM v_events WHERE store_id IS NOT NULL
-    UNION SELECT 'store', store_id FROM v_orders WHERE store_id IS NOT NULL
-    UNION SELECT 'store', store_id FROM v_feedback WHERE store_id IS NOT NULL
-) o ORDER BY dim, value LIMIT {3 * MAX_CHOICE}"""
-
 
 def _text(name: str, value: str | None) -> str | None:
     if not value:
@@ -107,23 +96,17 @@ class JourneyChoices:
         return urlencode({k: v for k, v in q.items() if v is not None})
 
 
-def filter_options(eng: Engine) -> dict[str, list[str]]:
-    """The segments, channels and stores the filter form offers, each sorted."""
-    out: dict[str, list[str]] = {"segment": [], "channel": [], "store": []}
-    for r in eng.query(_OPTIONS).to_pylist():
-        if len(out[r["dim"]]) < MAX_CHOICE:
-            out[r["dim"]].append(str(r["value"]))
-    return out
-
-
 def _translator(lang: str) -> Callable[..., str]:
     def t(key: str, **values: object) -> str:
         return translate(lang, key, **values)
     return t
 
 
-def build(eng: Engine, lang: str, c: JourneyChoices, w: Window) -> dict[str, Any]:
-    """Everything the page shows for the choices ``c`` in window ``w``."""
+def build(wh: Warehouse, engine_choice: str | None, lang: str, c: JourneyChoices,
+          w: Window) -> dict[str, Any]:
+    """Everything the page shows for the choices ``c`` in window ``w``: the analytics'
+    results through :mod:`cxlens.web.journeys_cache` (kept while the batches stay the same,
+    shared with the API), laid out for the language ``lang``."""
     t = _translator(lang)
 
     def label(name: str) -> str:
@@ -133,22 +116,23 @@ def build(eng: Engine, lang: str, c: JourneyChoices, w: Window) -> dict[str, Any
         return cj.duration(seconds, t, lambda v, d: formats.num(v, lang, d))
 
     sel = c.selection(w)
-    tps = jr.touchpoints(eng, sel)
+    tps = cache.touchpoints(wh, engine_choice, sel)
     anchor = c.anchor if c.anchor in {tp.touchpoint for tp in tps} else None
-    p = jr.paths(eng, anchor, c.direction, sel, steps=c.steps, top=c.top)  # type: ignore[arg-type]
-    m = jr.process_map(eng, sel)
+    p = cache.paths(wh, engine_choice, anchor, c.direction, sel, c.steps, c.top)
+    m = cache.process_map(wh, engine_choice, sel)
     side = "from" if c.direction == "from" else "to"
     title = (t(f"jv.paths_{side}", anchor=label(anchor)) if anchor
              else t(f"jv.paths_{side}_none"))
     charts = [cj.paths_chart("paths", title, t, p, label),
               cj.process_map_chart("map", t("jv.map_title"), t, m, label, dur)]
-    options = filter_options(eng)
+    options = {dim: list(values)  # a copy: the kept options stay as they are
+               for dim, values in cache.options(wh, engine_choice, MAX_CHOICE).items()}
     for dim, value in (("segment", c.segment), ("channel", c.channel), ("store", c.store)):
         if value is not None and value not in options[dim]:
             options[dim].append(value)  # a chosen value stays on the form
     return {"charts": charts, "paths": p, "map": m, "touchpoints": tps,
             "anchor_missing": c.anchor is not None and anchor is None,
-            "options": options, "store_names": group_names(eng, "store_id"),
+            "options": options, "store_names": cache.store_names(wh, engine_choice),
             "channel_labels": {ch: value_label(lang, ch) for ch in options["channel"]}}
 
 
@@ -158,8 +142,7 @@ def _has_warehouse(access: WorkspaceAccess) -> bool:
 
 def _built(request: Request, access: WorkspaceAccess, c: JourneyChoices,
            w: Window) -> dict[str, Any]:
-    with access.engine() as eng:
-        return build(eng, lang_of(request), c, w)
+    return build(access.warehouse, access.workspace.engine, lang_of(request), c, w)
 
 
 Months = Annotated[int, Query()]
