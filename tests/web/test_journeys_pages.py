@@ -176,3 +176,31 @@ def test_finnish_and_swedish(viewer) -> None:
     sv = text(page(viewer, "/w/demo/journeys?lang=sv"))
     assert "Kundresor" in sv and "första köp" in sv
     viewer.get("/w/demo/?lang=en")
+
+
+def test_a_second_visit_is_served_from_the_cache(viewer, monkeypatch) -> None:
+    """The analytics run once per selection while the batches stay the same; the CSV of a
+    chart the page showed costs nothing either (web/journeys_cache)."""
+    from cxlens.analytics import journeys as jr
+    from cxlens.web import journeys_cache
+
+    calls: list[str] = []
+
+    def spying(name: str):
+        real = getattr(jr, name)
+
+        def spy(*args, **kwargs):
+            calls.append(name)
+            return real(*args, **kwargs)
+        return spy
+    for name in ("touchpoints", "paths", "process_map"):
+        monkeypatch.setattr(jr, name, spying(name))
+    journeys_cache.clear()
+    q = f"{HAND}&anchor=add_to_cart&direction=to&steps=2"
+    first = page(viewer, f"/w/hand/journeys?{q}")
+    assert sorted(calls) == ["paths", "process_map", "touchpoints"]
+    assert page(viewer, f"/w/hand/journeys?{q}") == first
+    assert viewer.get(f"/w/hand/journeys/map.csv?{q}").status_code == 200
+    assert len(calls) == 3
+    page(viewer, f"/w/hand/journeys?{q.replace('steps=2', 'steps=3')}")
+    assert sorted(calls) == ["paths", "paths", "process_map", "touchpoints"]
