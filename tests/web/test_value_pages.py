@@ -140,7 +140,8 @@ def test_workspaces_without_a_model_say_why(site: dict, viewer) -> None:
         owner = sign_in(TestClient(site["app"]), "owner@demo.fi")
     assert "No purchases in EUR yet" in text(page(owner, "/w/empty/value"))
     r = viewer.get("/w/demo/value?currency=sek")  # the demo's orders are in euros
-    assert r.status_code == 200 and "orders are in EUR, not SEK" in text(r.text)
+    assert r.status_code == 200 and "are in EUR, not SEK" in text(r.text)
+    assert "If all the orders are in EUR, enter EUR in the Currency field" in text(r.text)
     html = page(viewer, "/w/once/value")
     assert 'id="value-empty"' in html and "too few customers have bought more" in text(html)
     assert viewer.get("/w/once/value/frequency.csv").status_code == 404
@@ -149,10 +150,19 @@ def test_workspaces_without_a_model_say_why(site: dict, viewer) -> None:
 def test_mixed_currencies_are_a_message(viewer) -> None:
     r = viewer.get("/w/mixed/value")
     assert r.status_code == 200
-    assert re.search(r"The models cannot be fitted with these choices: \d+ orders are in "
-                     "SEK, not EUR", text(r.text))
+    en = text(r.text)
+    assert re.search(r"The models cannot be fitted with these choices: Some orders \(\d+\) "
+                     "are in SEK, not EUR", en)
+    # what to do on the page (the currency field), and that rates are the CLI's
+    assert "enter SEK in the Currency field above" in en
+    assert "on the command line: cxlens value fit --rate SEK=0.09" in en
+    assert "Give a rate per currency" not in en  # the analytics' own wording, for the CLI
     fi = text(viewer.get("/w/mixed/value?lang=fi").text)
-    assert "Malleja ei voi sovittaa näillä valinnoilla" in fi
+    assert "Malleja ei voi sovittaa näillä valinnoilla: Osa tilauksista" in fi
+    assert "kirjoita SEK yllä olevaan Valuutta-kenttään" in fi
+    sv = text(viewer.get("/w/mixed/value?lang=sv").text)
+    assert "Modellerna kan inte anpassas med de här valen: En del ordrar" in sv
+    assert "skriv SEK i fältet Valuta ovan" in sv
     viewer.get("/w/demo/?lang=en")
     assert viewer.get("/w/mixed/value/cohort.csv").status_code == 422
 

@@ -96,6 +96,21 @@ def note_text(t: Callable[..., str], v: ValueModel, note: str) -> str:
     return note
 
 
+_MIXED = re.compile(r"(\d+) orders are in (.+), not ([A-Z]{3}): adding them without exchange")
+
+
+def error_text(t: Callable[..., str], message: str) -> str:
+    """A refused fit's reason in the reader's language, saying what to do on this page: the
+    analytics' mixed-currency message suggests ``--rate``, which only the CLI takes, so the
+    page asks for the currency field instead and names the CLI for converting. A reason not
+    known here as the analytics wrote it."""
+    m = _MIXED.match(message)
+    if m:
+        return t("vp.mixed_currencies", n=int(m.group(1)), others=m.group(2),
+                 currency=m.group(3), example=m.group(2).split(", ")[0])
+    return message
+
+
 def build(v: ValueModel, lang: str) -> dict[str, Any]:
     """What the page shows of a fitted model."""
     t = _translator(lang)
@@ -161,7 +176,8 @@ def value(request: Request, access: Viewer, model: Text = None, end: Text = None
             ctx["empty"] = "not_identifiable"
             ctx["reason"] = str(exc)
         except (UserError, ValueInputError) as exc:
-            ctx["error"] = getattr(exc, "message", None) or str(exc)
+            ctx["error"] = error_text(_translator(lang),
+                                      getattr(exc, "message", None) or str(exc))
     else:
         ctx["empty"] = "no_purchases"
     return render(request, "value.html", ctx)
