@@ -3,7 +3,7 @@ customer (on simulated orders), and their intervals hold the point values."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import duckdb
 import numpy as np
@@ -12,6 +12,7 @@ import pytest
 
 from cxlens.analytics.value._predict import Horizon, predict
 from cxlens.analytics.value._summary import ValueInputError
+from cxlens.analytics.value.channels import clv_by_channel, clv_by_nps_group
 from cxlens.analytics.value.customers import customer_values
 from cxlens.analytics.value.models import MODELS, fit_value
 from cxlens.warehouse.engine import DuckDBEngine
@@ -32,6 +33,8 @@ def shop():
     table = orders_table(sim)
     table = table.append_column("channel", pa.array(
         [channel_of(int(i)) for i in sim["customer"]], pa.string()))
+    table = table.append_column("order_id", pa.array(
+        [f"o{i}" for i in range(table.num_rows)], pa.string()))
     eng = DuckDBEngine(duckdb.connect())
     eng.register("v_orders", table)
     return sim, eng, fit_value(eng, TODAY, model="bgnbd")
@@ -116,3 +119,40 @@ def test_bad_options(shop) -> None:
                          ({"lookback_days": 2}, "look-back")):
         with pytest.raises(ValueInputError, match=text):
             customer_values(eng, v, **kwargs)
+
+
+def test_worth_by_channel_is_the_mean_over_its_customers(shop) -> None:
+    sim, eng, v = shop
+    h = Horizon(12, 0.1)
+    res = clv_by_channel(eng, v, horizon=h, draws=20)
+    truth = brute_force(sim, v, h)
+    assert [r.group for r in res.rows] == ["store", "web"]
+    window = round(12 * 365.25 / 12)
+    end_day = (END - START).days
+    for r in res.rows:
+        ids = [c for c in truth if channel_of(int(c[1:])) == r.group]
+        assert r.customers == len(ids)
+        assert r.clv.value == pytest.approx(np.mean([truth[c][0] for c in ids]), rel=1e-9)
+        assert r.clv.low < r.clv.value < r.clv.high and r.clv.method == "draws+sampling"
+        # customers older than the window: their first year's revenue, observed
+        old = []
+        for c in ids:
+            sel = sim["customer"] == int(c[1:])
+            first = sim["day"][sel].min()
+            if end_day - first >= window:
+                old.append(sim["amount"][sel][sim["day"][sel] - first < window].sum())
+        assert len(old) > 50
+        assert r.new_customer_value.low < r.new_customer_value.value
+        assert r.new_customer_value.value == pytest.approx(np.mean(old), rel=0.25)
+
+
+def test_nps_groups_by_the_first_answer(shop) -> None:
+    _, eng, v = shop
+    eng.register("v_feedback", pa.table({
+        "customer_id": pa.array(["c1", "c2", "c2"], pa.string()),
+        "ts": pa.array([datetime(2024, 3, 1, 10)] * 3, pa.timestamp("us")),
+        "metric": pa.array(["nps"] * 3), "score": pa.array([10, 3, 10], pa.int64()),
+        "_batch": pa.array([1, 1, 1], pa.int32()), "_line": pa.array([1, 2, 3], pa.int64())}))
+    res = clv_by_nps_group(eng, v, draws=10)
+    assert [(r.group, r.customers) for r in res.rows] == [("promoter", 1), ("detractor", 1)]
+    assert res.rows[0].revenue_90d is not None
