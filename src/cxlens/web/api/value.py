@@ -234,6 +234,7 @@ class CohortOut(BaseModel):
 
 
 class CohortsOut(BaseModel):
+    ok: Literal[True] = True
     by: Literal["month", "channel"]
     end: date = Field(description="The last day of data used")
     currency: str
@@ -265,6 +266,7 @@ class MoveOut(BaseModel):
 
 
 class RfmOut(BaseModel):
+    ok: Literal[True] = True
     end: date
     currency: str
     customers: int
@@ -290,6 +292,7 @@ class CustomerValueOut(BaseModel):
 
 
 class CustomerValuesOut(BaseModel):
+    ok: Literal[True] = True
     end: date
     then: date = Field(description="The day P(alive) is compared with")
     currency: str
@@ -321,6 +324,7 @@ class GroupWorthOut(BaseModel):
 
 
 class WorthsOut(BaseModel):
+    ok: Literal[True] = True
     by: Literal["channel", "nps_group"]
     end: date
     currency: str
