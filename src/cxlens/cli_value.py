@@ -140,8 +140,8 @@ def fit_cmd(
 
 @value_app.command("cohorts")
 def cohorts_cmd(
-    by: Annotated[str, typer.Option(help="month (first purchase) or channel (acquisition)")]
-    = "month",
+    by: Annotated[str, typer.Option(
+        help="month (of the first purchase), channel or campaign (of acquisition)")] = "month",
     channel: Annotated[str | None, typer.Option(
         help="Only customers acquired through this channel.")] = None,
     end: End = None,
@@ -156,8 +156,8 @@ def cohorts_cmd(
     from cxlens.analytics.value.cohorts import cohorts
     from cxlens.web.api.value import CohortsOut, result_out
 
-    if by not in ("month", "channel"):
-        raise UserError(f"--by {by!r} is not a grouping", hint="month or channel")
+    if by not in ("month", "channel", "campaign"):
+        raise UserError(f"--by {by!r} is not a grouping", hint="month, channel or campaign")
     with engine_for(workspace, engine) as eng, _user_errors():
         res = cohorts(eng, clock.system().date(), by=by,  # type: ignore[arg-type]
                       end=parse_day(end, "--end"), channel=channel,
@@ -307,7 +307,8 @@ def _write_csv(res: Any) -> None:
 
 @value_app.command("channels")
 def channels_cmd(
-    by: Annotated[str, typer.Option(help="channel (acquisition) or nps_group")] = "channel",
+    by: Annotated[str, typer.Option(
+        help="channel or campaign (of acquisition), or nps_group")] = "channel",
     months: Months = 12,
     discount: Discount = 0.10,
     currency: Currency = "EUR",
@@ -317,18 +318,21 @@ def channels_cmd(
     as_json: AsJson = False,
 ) -> None:
     """The worth of a new customer (value in the first --months after acquisition) and the
-    current customers' CLV per acquisition channel, or per NPS group beside revenue."""
+    current customers' CLV per acquisition channel or campaign, or per NPS group beside
+    revenue."""
     from cxlens.analytics.value._predict import Horizon
     from cxlens.analytics.value.channels import clv_by_channel, clv_by_nps_group
     from cxlens.web.api.value import WorthsOut, result_out
 
-    if by not in ("channel", "nps_group"):
-        raise UserError(f"--by {by!r} is not a grouping", hint="channel or nps_group")
+    if by not in ("channel", "campaign", "nps_group"):
+        raise UserError(f"--by {by!r} is not a grouping",
+                        hint="channel, campaign or nps_group")
     rates = _rates(rate or [])
-    fn = clv_by_channel if by == "channel" else clv_by_nps_group
+    h = Horizon(months, discount)
     with engine_for(workspace, engine) as eng, _user_errors():
-        res = fn(eng, _fitted(eng, currency.upper(), rates), horizon=Horizon(months, discount),
-                 rates=rates)
+        v = _fitted(eng, currency.upper(), rates)
+        res = (clv_by_nps_group(eng, v, horizon=h, rates=rates) if by == "nps_group"
+               else clv_by_channel(eng, v, by=by, horizon=h, rates=rates))
     if as_json:
         emit_json(result_out(WorthsOut, res).model_dump(mode="json"))
         return
@@ -339,7 +343,7 @@ def channels_cmd(
     t = Table(by, *cols, title=f"worth per {by.replace('_', ' ')} ({res.model})",
               title_justify="left")
     for r in res.rows:
-        extra = [] if by == "channel" else [
+        extra = [] if by != "nps_group" else [
             "" if r.revenue_90d is None else _money(r.revenue_90d)]
         t.add_row(r.group, f"{r.customers:,}", f"{r.revenue_per_customer:,.0f}",
                   _money(r.new_customer_value), _money(r.clv), *extra)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
+import pyarrow as pa
 import pytest
 
 from cxlens.analytics.value._summary import NoPurchases, ValueInputError
@@ -74,9 +75,31 @@ def test_bad_input_is_a_clear_message() -> None:
     assert rated.customers == 6 and rated.cohorts[1].cells[0].revenue == 130.0
     with pytest.raises(ValueInputError, match=r"channel 'app'.*store, web"):
         cohorts(engine(SHOP), SHOP_TODAY, channel="app")
-    with pytest.raises(ValueInputError, match="choose month or channel"):
+    with pytest.raises(ValueInputError, match="choose month, channel or campaign"):
         cohorts(engine(SHOP), SHOP_TODAY, by="week")  # type: ignore[arg-type]
     with pytest.raises(ValueInputError, match="not before today"):
         cohorts(engine(SHOP), SHOP_TODAY, end=SHOP_TODAY)
     one = cohorts(engine([("A", date(2026, 1, 5), 10, "web")]), SHOP_TODAY)
     assert one.customers == 1 and one.gaps.n == 0
+
+
+def test_by_acquisition_campaign() -> None:
+    """The campaign of the earliest event naming one, on or before the first purchase day."""
+    eng = engine(SHOP)
+    events = [  # customer, day, campaign, line
+        ("A", date(2026, 1, 4), None, 1), ("A", date(2026, 1, 5), "ads-1", 2),
+        ("A", date(2026, 1, 6), "mail-9", 3),
+        ("B", date(2026, 1, 11), "ads-2", 4),        # after B's first purchase
+        ("C", date(2026, 1, 20), "mail-1", 6), ("C", date(2026, 1, 20), "ads-2", 5),
+    ]
+    eng.register("v_events", pa.table({
+        "customer_id": [e[0] for e in events],
+        "ts": pa.array([datetime(d.year, d.month, d.day, 9) for _, d, *_ in events],
+                       pa.timestamp("us")),
+        "campaign": pa.array([e[2] for e in events], pa.string()),
+        "_batch": pa.array([1] * len(events), pa.int32()),
+        "_line": pa.array([e[3] for e in events], pa.int64())}))
+    c = cohorts(eng, SHOP_TODAY, by="campaign")
+    assert {co.key: co.customers for co in c.cohorts} == {"ads-1": 1, "ads-2": 1, "(none)": 3}
+    # (none): B (January), D (March), E (April, partial): B buys again in February
+    assert [(x.customers, x.active) for x in c.cohorts[0].cells] == [(2, 2), (1, 1), (1, 0)]

@@ -21,7 +21,7 @@ def model(engines):
     return fit_value(engines[0], TODAY)
 
 
-@pytest.mark.parametrize("by", ["month", "channel"])
+@pytest.mark.parametrize("by", ["month", "channel", "campaign"])
 def test_cohorts(engines, by) -> None:
     duck, spark = engines
     left = cohorts(duck, TODAY, by=by)
@@ -44,9 +44,15 @@ def test_customers(engines, model, at_risk) -> None:
     assert_same(left, customer_values(spark, model, at_risk=at_risk, top=20, draws=20))
 
 
-@pytest.mark.parametrize("fn", [clv_by_channel, clv_by_nps_group])
-def test_worth(engines, model, fn) -> None:
+@pytest.mark.parametrize("by", ["channel", "campaign", "nps_group"])
+def test_worth(engines, model, by) -> None:
     duck, spark = engines
-    left = fn(duck, model, draws=20)
+
+    def worth(eng):
+        if by == "nps_group":
+            return clv_by_nps_group(eng, model, draws=20)
+        return clv_by_channel(eng, model, by=by, draws=20)
+
+    left = worth(duck)
     assert left.rows
-    assert_same(left, fn(spark, model, draws=20))
+    assert_same(left, worth(spark))

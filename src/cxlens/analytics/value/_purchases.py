@@ -94,3 +94,41 @@ def purchases_sql(engine: Engine, end: date, *, currency: str = CURRENCY,
         raise NoPurchases(f"no purchases in {currency} up to {end}: load orders first or "
                           "choose the currency the orders are in")
     return sql, {**base, **amount_params}
+
+
+# The acquisition campaign: the campaign of the customer's earliest event that names one,
+# on or before the day of the first purchase (GA4 sends the user's first-touch campaign on
+# every event, "(direct)" when there was none; an e-mail's campaign counts too); "(none)"
+# without such an event. Kept apart, so that queries without campaigns never read events.
+_CAMPAIGN = """
+camp AS (
+  SELECT e.customer_id AS customer_id,
+         arg_min(e.campaign, struct_pack(t := e.ts, b := e._batch, l := e._line)) AS campaign
+  FROM v_events AS e JOIN firsts0 AS f ON f.customer_id = e.customer_id
+  WHERE e.campaign IS NOT NULL AND CAST(e.ts AS DATE) <= f.first_d
+  GROUP BY e.customer_id
+),
+firsts AS (
+  SELECT f.customer_id AS customer_id, f.first_d AS first_d, f.cohort AS cohort,
+         f.channel AS channel, coalesce(c.campaign, '(none)') AS campaign
+  FROM firsts0 AS f LEFT JOIN camp AS c ON c.customer_id = f.customer_id
+)"""
+
+_NO_CAMPAIGN = """
+firsts AS (
+  SELECT customer_id, first_d, cohort, channel, '' AS campaign FROM firsts0
+)"""
+
+
+def acquisition_sql(campaign: bool) -> str:
+    """CTEs, after the purchases ``p``: ``firsts`` — per customer the first purchase day
+    ``first_d``, its month number ``cohort``, the acquisition ``channel`` (of the first
+    counted order, the earliest by time, then arrival) and ``campaign`` (see above; ``''``
+    unless ``campaign``)."""
+    first = f"""
+firsts0 AS (
+  SELECT customer_id, min(d) AS first_d, {MONTH.format(d="min(d)")} AS cohort,
+         arg_min(channel, struct_pack(t := ts, b := _batch, l := _line)) AS channel
+  FROM p GROUP BY customer_id
+),"""
+    return first + (_CAMPAIGN if campaign else _NO_CAMPAIGN)

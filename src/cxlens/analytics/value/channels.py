@@ -1,7 +1,9 @@
 """What a customer is worth by acquisition channel, and by NPS group.
 
-**By channel** (the acquisition channel: the channel of the first counted order), two
-numbers per channel, each the mean over the channel's customers with an interval and n:
+**By channel** (the acquisition channel: the channel of the first counted order; or by
+acquisition campaign, the campaign of the earliest event naming one up to the first
+purchase, ``_purchases.acquisition_sql``), two numbers per channel, each the mean over
+the channel's customers with an interval and n:
 
 * ``new_customer_value`` — the worth of a new customer: what a customer spends in their
   first ``horizon.months`` months after the first purchase, first purchase included,
@@ -43,7 +45,8 @@ from cxlens.analytics.value._predict import (
     point_and_draws,
     stack,
 )
-from cxlens.analytics.value._purchases import purchases_sql
+from cxlens.analytics.value._purchases import acquisition_sql, purchases_sql
+from cxlens.analytics.value._summary import ValueInputError
 from cxlens.analytics.value.models import MODELS, ValueModel
 from cxlens.warehouse.engine import Engine
 
@@ -52,13 +55,9 @@ METHOD = "draws+sampling"
 _STATE = """
 WITH p AS ({purchases}),
 days AS (SELECT customer_id, d, sum(amount) AS amount FROM p GROUP BY customer_id, d),
-firsts AS (
-  SELECT customer_id, min(d) AS first_d,
-         arg_min(channel, struct_pack(t := ts, b := _batch, l := _line)) AS channel
-  FROM p GROUP BY customer_id
-),
+{acquisition},
 st AS (
-  SELECT f.customer_id AS customer_id, f.channel AS channel,
+  SELECT f.customer_id AS customer_id, f.channel AS channel, f.campaign AS campaign,
          CAST(count(*) FILTER (WHERE y.d > f.first_d) AS BIGINT) AS x,
          date_diff('day', CAST(f.first_d AS DATE), CAST(max(y.d) AS DATE)) AS t_x_days,
          date_diff('day', CAST(f.first_d AS DATE), CAST($end AS DATE)) AS age_days,
@@ -68,15 +67,15 @@ st AS (
            WHERE date_diff('day', CAST(f.first_d AS DATE), CAST(y.d AS DATE)) < $window),
            0) AS DECIMAL(18, 4)) AS early
   FROM firsts AS f JOIN days AS y ON y.customer_id = f.customer_id
-  GROUP BY f.customer_id, f.first_d, f.channel
+  GROUP BY f.customer_id, f.first_d, f.channel, f.campaign
 )"""
 
 CHANNEL_SQL = _STATE + """
-SELECT channel AS grp, x, t_x_days, age_days, repeat_amount,
+SELECT {group} AS grp, x, t_x_days, age_days, repeat_amount,
        CAST(count(*) AS BIGINT) AS customers, CAST(sum(revenue) AS DOUBLE) AS revenue,
        CAST(sum(early) AS DOUBLE) AS early, CAST(sum(early * early) AS DOUBLE) AS early2
 FROM st
-GROUP BY channel, x, t_x_days, age_days, repeat_amount
+GROUP BY {group}, x, t_x_days, age_days, repeat_amount
 ORDER BY grp, x, t_x_days, age_days, repeat_amount NULLS FIRST
 """
 
@@ -156,8 +155,9 @@ def _worths(engine: Engine, v: ValueModel, sql: str, by: str, h: Horizon,
     h.check()
     purchases, params = purchases_sql(engine, v.end, currency=v.currency, rates=rates)
     window = round(h.months * MONTH_DAYS)
-    t = engine.query(sql.format(purchases=purchases),
-                     {**params, "window": window}).to_pydict()
+    fmt = {"purchases": purchases, "acquisition": acquisition_sql(by == "campaign"),
+           "group": "campaign" if by == "campaign" else "channel"}
+    t = engine.query(sql.format(**fmt), {**params, "window": window}).to_pydict()
     unit = v.summary.unit_days
     grp = np.asarray(t["grp"], dtype=object)
     x = np.asarray(t["x"], dtype="float64")
@@ -210,13 +210,15 @@ def _worths(engine: Engine, v: ValueModel, sql: str, by: str, h: Horizon,
                   notes)
 
 
-def clv_by_channel(engine: Engine, v: ValueModel, *, horizon: Horizon | None = None,
-                   rates: Mapping[str, float] | None = None, draws: int = DRAWS,
-                   seed: int = 0) -> Worths:
-    """Per acquisition channel: n, revenue per customer, the worth of a new customer over
-    the horizon and the mean CLV, with intervals (for marketing ROI)."""
-    return _worths(engine, v, CHANNEL_SQL, "channel", horizon or Horizon(), rates, draws,
-                   seed)
+def clv_by_channel(engine: Engine, v: ValueModel, *, by: str = "channel",
+                   horizon: Horizon | None = None, rates: Mapping[str, float] | None = None,
+                   draws: int = DRAWS, seed: int = 0) -> Worths:
+    """Per acquisition channel (or ``by="campaign"``: acquisition campaign, ``_purchases``):
+    n, revenue per customer, the worth of a new customer over the horizon and the mean CLV,
+    with intervals (for marketing ROI)."""
+    if by not in ("channel", "campaign"):
+        raise ValueInputError(f"worth by {by!r}: choose channel or campaign")
+    return _worths(engine, v, CHANNEL_SQL, by, horizon or Horizon(), rates, draws, seed)
 
 
 def clv_by_nps_group(engine: Engine, v: ValueModel, *, horizon: Horizon | None = None,

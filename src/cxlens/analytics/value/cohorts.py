@@ -36,6 +36,7 @@ from cxlens.analytics._money import CURRENCY
 from cxlens.analytics.journeys.process_map import weighted_quantiles
 from cxlens.analytics.value._purchases import (
     MONTH,
+    acquisition_sql,
     data_end,
     month_index,
     month_last_day,
@@ -45,19 +46,14 @@ from cxlens.analytics.value._purchases import (
 from cxlens.analytics.value._summary import ValueInputError
 from cxlens.warehouse.engine import Engine
 
-By = Literal["month", "channel"]
+By = Literal["month", "channel", "campaign"]
 
 _DAYS = f"""
 p AS ({{purchases}}),
 days AS (
   SELECT customer_id, d, {MONTH.format(d="d")} AS m, sum(amount) AS amount
   FROM p GROUP BY customer_id, d
-),
-firsts AS (
-  SELECT customer_id, min(d) AS first_d, {MONTH.format(d="min(d)")} AS cohort,
-         arg_min(channel, struct_pack(t := ts, b := _batch, l := _line)) AS channel
-  FROM p GROUP BY customer_id
-)"""
+),{{acquisition}}"""
 
 CELLS_SQL = f"""
 WITH {_DAYS},
@@ -68,15 +64,15 @@ rep AS (
 ),
 cm AS (
   SELECT f.customer_id AS customer_id, f.cohort AS cohort, f.channel AS channel,
-         y.m - f.cohort AS k, sum(y.amount) AS amount,
+         f.campaign AS campaign, y.m - f.cohort AS k, sum(y.amount) AS amount,
          max(CASE WHEN r.repeat_m = y.m THEN 1 ELSE 0 END) AS first_repeat
   FROM firsts AS f JOIN days AS y ON y.customer_id = f.customer_id
   LEFT JOIN rep AS r ON r.customer_id = f.customer_id
-  GROUP BY f.customer_id, f.cohort, f.channel, y.m
+  GROUP BY f.customer_id, f.cohort, f.channel, f.campaign, y.m
 )
-SELECT cohort, channel, k, CAST(count(*) AS BIGINT) AS active,
+SELECT cohort, channel, campaign, k, CAST(count(*) AS BIGINT) AS active,
        CAST(sum(amount) AS DOUBLE) AS revenue, CAST(sum(first_repeat) AS BIGINT) AS repeats
-FROM cm GROUP BY cohort, channel, k ORDER BY cohort, channel, k
+FROM cm GROUP BY cohort, channel, campaign, k ORDER BY cohort, channel, campaign, k
 """
 
 GAPS_SQL = f"""
@@ -85,13 +81,14 @@ g AS (
   SELECT customer_id, d, lag(d) OVER (PARTITION BY customer_id ORDER BY d) AS prev_d
   FROM days
 )
-SELECT f.cohort AS cohort, f.channel AS channel,
+SELECT f.cohort AS cohort, f.channel AS channel, f.campaign AS campaign,
        date_diff('day', CAST(g.prev_d AS DATE), CAST(g.d AS DATE)) AS gap,
        CAST(count(*) AS BIGINT) AS n
 FROM g JOIN firsts AS f ON f.customer_id = g.customer_id
 WHERE g.prev_d IS NOT NULL
-GROUP BY f.cohort, f.channel, date_diff('day', CAST(g.prev_d AS DATE), CAST(g.d AS DATE))
-ORDER BY cohort, channel, gap
+GROUP BY f.cohort, f.channel, f.campaign,
+         date_diff('day', CAST(g.prev_d AS DATE), CAST(g.d AS DATE))
+ORDER BY cohort, channel, campaign, gap
 """
 
 
@@ -173,20 +170,23 @@ def cohorts(engine: Engine, today: date, *, by: By = "month", end: date | None =
     day of data used (default: yesterday, or the last purchase day if the data stop
     earlier). ``today`` comes from the edge.
     """
-    if by not in ("month", "channel"):
-        raise ValueInputError(f"cohorts by {by!r}: choose month or channel")
+    if by not in ("month", "channel", "campaign"):
+        raise ValueInputError(f"cohorts by {by!r}: choose month, channel or campaign")
     end = data_end(engine, today, end, currency)
     sql, params = purchases_sql(engine, end, currency=currency, rates=rates)
-    cells = engine.query(CELLS_SQL.format(purchases=sql), params).to_pydict()
-    gaps = engine.query(GAPS_SQL.format(purchases=sql), params).to_pydict()
+    fmt = {"purchases": sql, "acquisition": acquisition_sql(by == "campaign")}
+    cells = engine.query(CELLS_SQL.format(**fmt), params).to_pydict()
+    gaps = engine.query(GAPS_SQL.format(**fmt), params).to_pydict()
     cohort = np.asarray(cells["cohort"], dtype="int64")
     chan = np.asarray(cells["channel"], dtype=object)
+    camp = np.asarray(cells["campaign"], dtype=object)
     k = np.asarray(cells["k"], dtype="int64")
     active = np.asarray(cells["active"], dtype="int64")
     revenue = np.asarray(cells["revenue"], dtype="float64")
     repeats = np.asarray(cells["repeats"], dtype="int64")
     g_cohort = np.asarray(gaps["cohort"], dtype="int64")
     g_chan = np.asarray(gaps["channel"], dtype=object)
+    g_camp = np.asarray(gaps["campaign"], dtype=object)
     g_gap = np.asarray(gaps["gap"], dtype="int64")
     g_n = np.asarray(gaps["n"], dtype="int64")
     if channel is not None:
@@ -195,23 +195,30 @@ def cohorts(engine: Engine, today: date, *, by: By = "month", end: date | None =
             raise ValueInputError(f"no customer was acquired through channel {channel!r} up "
                                   f"to {end}: choose one of {', '.join(known)}")
         keep, g_keep = chan == channel, g_chan == channel
-        cohort, chan, k, active, revenue, repeats = (
-            a[keep] for a in (cohort, chan, k, active, revenue, repeats))
-        g_cohort, g_chan, g_gap, g_n = (a[g_keep] for a in (g_cohort, g_chan, g_gap, g_n))
+        cohort, chan, camp, k, active, revenue, repeats = (
+            a[keep] for a in (cohort, chan, camp, k, active, revenue, repeats))
+        g_cohort, g_chan, g_camp, g_gap, g_n = (
+            a[g_keep] for a in (g_cohort, g_chan, g_camp, g_gap, g_n))
 
     last_m = month_index(end)
     full = last_m if end == month_last_day(last_m) else last_m - 1
     partial = None if full == last_m else month_name(last_m)
-    key = np.array([month_name(int(c)) for c in cohort]) if by == "month" else chan
-    g_key = np.array([month_name(int(c)) for c in g_cohort]) if by == "month" else g_chan
-    sizes: dict[tuple[int, str], int] = {
-        (int(c), str(h)): int(a) for c, h, kk, a in zip(cohort, chan, k, active, strict=True)
-        if kk == 0}
+    def keys(months: np.ndarray, channels: np.ndarray, campaigns: np.ndarray) -> np.ndarray:
+        if by == "month":
+            return np.array([month_name(int(c)) for c in months], dtype=object)
+        return channels if by == "channel" else campaigns
+
+    key = keys(cohort, chan, camp)
+    g_key = keys(g_cohort, g_chan, g_camp)
+    # customers per (first month, group): everybody is active in month 0
+    sizes: dict[tuple[int, str], int] = {}
+    for c, g, kk, a in zip(cohort, key, k, active, strict=True):
+        if kk == 0:
+            sizes[(int(c), str(g))] = sizes.get((int(c), str(g)), 0) + int(a)
     out = []
     for name in sorted(set(key.tolist())):
         m = key == name
-        members = {(c, h): n for (c, h), n in sizes.items()
-                   if (month_name(c) if by == "month" else h) == name}
+        members = {(c, g): n for (c, g), n in sizes.items() if g == name}
         size = sum(members.values())
         grid = []
         for months_since in range(0, full - int(cohort[m].min()) + 1):

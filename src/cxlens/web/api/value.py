@@ -226,7 +226,8 @@ class CohortCellOut(BaseModel):
 
 
 class CohortOut(BaseModel):
-    key: str = Field(description="First-purchase month (YYYY-MM) or acquisition channel")
+    key: str = Field(description="First-purchase month (YYYY-MM), acquisition channel or "
+                                 "campaign")
     customers: int
     partial: bool = Field(description="First bought in the partial month: no cells yet")
     cells: list[CohortCellOut]
@@ -235,7 +236,7 @@ class CohortOut(BaseModel):
 
 class CohortsOut(BaseModel):
     ok: Literal[True] = True
-    by: Literal["month", "channel"]
+    by: Literal["month", "channel", "campaign"]
     end: date = Field(description="The last day of data used")
     currency: str
     customers: int
@@ -325,7 +326,7 @@ class GroupWorthOut(BaseModel):
 
 class WorthsOut(BaseModel):
     ok: Literal[True] = True
-    by: Literal["channel", "nps_group"]
+    by: Literal["channel", "campaign", "nps_group"]
     end: date
     currency: str
     model: Literal["bgnbd", "paretonbd"]
@@ -359,8 +360,9 @@ Currency = Annotated[str, Field(min_length=3, max_length=3, pattern="^[A-Z]{3}$"
 class CohortsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    by: Literal["month", "channel"] = Field("month", description="Group customers by first "
-                                                                 "purchase month or channel")
+    by: Literal["month", "channel", "campaign"] = Field(
+        "month", description="Group customers by first purchase month, acquisition channel "
+                             "or acquisition campaign")
     channel: str | None = Field(None, max_length=100,
                                 description="Only customers acquired through this channel")
     end: Day | None = Field(None, description="Last day of data used (default: yesterday)")
@@ -390,7 +392,7 @@ class CustomersQuery(HorizonQuery):
 
 
 class ChannelsQuery(HorizonQuery):
-    by: Literal["channel", "nps_group"] = "channel"
+    by: Literal["channel", "campaign", "nps_group"] = "channel"
 
 
 def _no_model(call: Any) -> Any:
@@ -449,13 +451,16 @@ def get_value_customers(access: Reader, q: Annotated[CustomersQuery, Query()],
 @router.get("/value/channels")
 def get_value_channels(access: Reader, q: Annotated[ChannelsQuery, Query()],
                        clock: ServerClock) -> WorthsOut | NoModelOut:
-    """The worth of a new customer and CLV per acquisition channel, or per NPS group."""
+    """The worth of a new customer and CLV per acquisition channel or campaign, or per NPS
+    group."""
     from cxlens.analytics.value._predict import Horizon
     from cxlens.analytics.value.channels import clv_by_channel, clv_by_nps_group
 
     def run() -> WorthsOut:
         v = served_fit(access, clock().date(), q.currency)
-        fn = clv_by_channel if q.by == "channel" else clv_by_nps_group
+        h = Horizon(q.months, q.discount)
         with access.engine() as eng:
-            return result_out(WorthsOut, fn(eng, v, horizon=Horizon(q.months, q.discount)))
+            res = (clv_by_nps_group(eng, v, horizon=h) if q.by == "nps_group"
+                   else clv_by_channel(eng, v, by=q.by, horizon=h))
+            return result_out(WorthsOut, res)
     return _no_model(run)
