@@ -42,7 +42,7 @@ from cxlens.analytics.value._predict import (
 )
 from cxlens.analytics.value._purchases import purchases_sql
 from cxlens.analytics.value._summary import ValueInputError
-from cxlens.analytics.value.models import ValueModel
+from cxlens.analytics.value.models import MODELS, ValueModel
 from cxlens.warehouse.engine import Engine
 
 _CODE = ("CAST({x} AS BIGINT) * 1099511627776 + CAST({t} AS BIGINT) * 1048576 "
@@ -177,8 +177,6 @@ def _state(cols: Mapping[str, list], unit: float) -> _State:
 
 
 def _p_then(v: ValueModel, s: _State) -> np.ndarray:
-    from cxlens.analytics.value.models import MODELS
-
     out = np.full(s.x.size, np.nan)
     if s.then.any():
         out[s.then] = MODELS[v.chosen].p_alive(v.purchases.params, s.x_then[s.then],
