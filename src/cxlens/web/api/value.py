@@ -160,15 +160,14 @@ class FitQuery(BaseModel):
 def get_value_fit(access: Reader, q: Annotated[FitQuery, Query()],
                   clock: ServerClock) -> ValueFitOut | NoModelOut:
     """Purchase and spend models fitted on the workspace's orders, judged on a holdout."""
-    with access.engine() as eng:
-        try:
-            v = fit_value(eng, clock().date(), model=q.model, end=q.end,
-                          calibration_end=q.calibration_end, currency=q.currency)
-        except (NoPurchases, NotIdentifiable) as exc:
-            return NoModelOut(reason=str(exc))
-        except ValueInputError as exc:
-            raise HTTPException(422, str(exc)) from None
-    return value_fit_out(v)
+    def run() -> ValueFitOut:
+        if q.model is None and q.end is None and q.calibration_end is None:
+            return value_fit_out(served_fit(access, clock().date(), q.currency))
+        with access.engine() as eng:
+            return value_fit_out(fit_value(eng, clock().date(), model=q.model, end=q.end,
+                                           calibration_end=q.calibration_end,
+                                           currency=q.currency))
+    return _no_model(run)
 
 
 # --- the fitted model, kept while the data stay as they are ------------------------------
