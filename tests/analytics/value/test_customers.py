@@ -156,3 +156,19 @@ def test_nps_groups_by_the_first_answer(shop) -> None:
     res = clv_by_nps_group(eng, v, draws=10)
     assert [(r.group, r.customers) for r in res.rows] == [("promoter", 1), ("detractor", 1)]
     assert res.rows[0].revenue_90d is not None
+
+
+def test_without_a_spend_model_customers_rank_by_purchases(shop) -> None:
+    import dataclasses
+
+    _, eng, v = shop
+    bare = dataclasses.replace(v, spend=None)
+    res = customer_values(eng, bare, top=5, draws=10)
+    assert res.high_value_clv is None and "no spend model" in res.notes[0]
+    assert all(r.clv.value is None and r.spend.value is None for r in res.rows)
+    got = [r.purchases.value for r in res.rows]
+    assert got == sorted(got, reverse=True)
+    worth = clv_by_channel(eng, bare, draws=10)
+    assert "no spend model" in worth.notes[0]
+    assert all(r.clv.value is None for r in worth.rows)
+    assert res.as_dict()["rows"][0]["clv"]["value"] is None
