@@ -16,8 +16,6 @@ Pareto/NBD fit takes tens of seconds on a large workspace.
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -27,7 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from cxlens.analytics.value._fit import Fit
 from cxlens.analytics.value._summary import NoPurchases, ValueInputError
 from cxlens.analytics.value.bgnbd import NotIdentifiable
-from cxlens.analytics.value.models import ValueModel, fit_value
+from cxlens.analytics.value.models import ValueModel
+from cxlens.web import value_cache
 from cxlens.web.deps import ServerClock, TokenScope, WorkspaceAccess
 from cxlens.web.params import Day
 
@@ -161,39 +160,21 @@ def get_value_fit(access: Reader, q: Annotated[FitQuery, Query()],
                   clock: ServerClock) -> ValueFitOut | NoModelOut:
     """Purchase and spend models fitted on the workspace's orders, judged on a holdout."""
     def run() -> ValueFitOut:
-        if q.model is None and q.end is None and q.calibration_end is None:
-            return value_fit_out(served_fit(access, clock().date(), q.currency))
-        with access.engine() as eng:
-            return value_fit_out(fit_value(eng, clock().date(), model=q.model, end=q.end,
-                                           calibration_end=q.calibration_end,
-                                           currency=q.currency))
+        return value_fit_out(value_cache.fitted(
+            access.warehouse, access.workspace.engine, clock().date(),
+            value_cache.FitParams(model=q.model, end=q.end, calibration_end=q.calibration_end,
+                                  currency=q.currency)))
     return _no_model(run)
 
 
 # --- the fitted model, kept while the data stay as they are ------------------------------
 
-_FITS: OrderedDict[tuple[Any, ...], ValueModel] = OrderedDict()
-_FITS_SIZE = 8
-_fits_lock = threading.Lock()
-
-
 def served_fit(access: WorkspaceAccess, today: date, currency: str) -> ValueModel:
-    """``fit_value`` with its defaults for the workspace, kept while its warehouse has had no
-    write (the key holds the warehouse, its count of writes, the engine, the day and the
-    currency). Raises what ``fit_value`` raises."""
-    wh = access.warehouse
-    key = (str(wh.path), wh.writes, access.workspace.engine, today, currency)
-    with _fits_lock:
-        if key in _FITS:
-            _FITS.move_to_end(key)
-            return _FITS[key]
-    with access.engine() as eng:
-        found = fit_value(eng, today, currency=currency)
-    with _fits_lock:
-        _FITS[key] = found
-        while len(_FITS) > _FITS_SIZE:
-            _FITS.popitem(last=False)
-    return found
+    """``fit_value`` with its defaults for the workspace, kept with the Value page's fits
+    (:mod:`cxlens.web.value_cache`) until the next batch. Raises what ``fit_value``
+    raises."""
+    return value_cache.fitted(access.warehouse, access.workspace.engine, today,
+                              value_cache.FitParams(currency=currency))
 
 
 # --- cohorts, RFM, customers, channels ---------------------------------------------------
