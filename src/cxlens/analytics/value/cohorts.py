@@ -33,7 +33,7 @@ import numpy as np
 
 from cxlens.analytics._intervals import Estimate, wilson
 from cxlens.analytics._money import CURRENCY
-from cxlens.analytics.journeys.process_map import weighted_quantiles
+from cxlens.analytics._quantiles import weighted_quantiles
 from cxlens.analytics.value._purchases import (
     MONTH,
     acquisition_sql,

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from cxlens.analytics._intervals import Estimate
-from cxlens.analytics.journeys.process_map import weighted_quantiles
+from cxlens.analytics._quantiles import weighted_quantiles
 from cxlens.analytics.value._predict import (
     DRAWS,
     Horizon,
