@@ -171,10 +171,9 @@ class Model:
         """A short fingerprint: ``lexicon-<digest>`` or ``lr-<digest of the weights>``."""
         if not self.learned:
             return f"lexicon-{lexicon().digest[:8]}"
-        h = hashlib.sha256(json.dumps(self.to_json()["vocabulary"]).encode())
-        h.update(self.coef.tobytes())
-        h.update(self.intercept.tobytes())
-        return f"lr-{h.hexdigest()[:10]}"
+        data = self.to_json()  # rounded: the same id before storing and after loading
+        key = [data[k] for k in ("vocabulary", "coef", "intercept", "temperature")]
+        return f"lr-{hashlib.sha256(json.dumps(key).encode()).hexdigest()[:10]}"
 
     def to_json(self) -> dict:
         words = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
