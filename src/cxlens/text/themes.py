@@ -16,6 +16,7 @@ mirrored to the Parquet lake yet, so they run on DuckDB only (docs/text.md).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -77,6 +78,8 @@ def taxonomy() -> Taxonomy:
     data = yaml_load(raw)
     themes = []
     for name, spec in data["themes"].items():
+        if not re.fullmatch(r"[a-z_]+", name):  # names go into SQL as constants (impact.py)
+            raise ValueError(f"taxonomy theme {name!r}: use lower-case letters and _")
         terms = {lg: tuple(str(w) for w in spec.get(lg, [])) for lg in LANGUAGES}
         keys, phrases = {}, {}
         for lg, words in terms.items():
