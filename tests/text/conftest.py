@@ -1,0 +1,50 @@
+"""The text tests: no network at any time, and one analysed S demo for the whole session."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+from text_fixtures import NOW
+
+from cxlens.demo import generate
+from cxlens.ingest.load import ingest
+from cxlens.warehouse.store import open_warehouse
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Language models, lemma dictionaries and the taxonomy must all come from the installed
+    wheels: any connection attempt fails the test."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+@pytest.fixture(scope="session")
+def text_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """(workspace, truths) of the S demo, seed 11, loaded and with its comments analysed.
+    Tests that change the warehouse copy it first (``demo_copy``)."""
+    from cxlens.text.analyse import analyse
+
+    root = tmp_path_factory.mktemp("textdemo")
+    manifest = generate(root / "files", size="S", seed=11)
+    with open_warehouse(root / "ws") as con:
+        for f in manifest.files:
+            ingest(con, f.path, f.kind, preset=f.preset)
+        analyse(con, now=NOW)
+    return root / "ws", manifest.truths
+
+
+@pytest.fixture
+def demo_copy(text_demo, tmp_path: Path) -> Path:
+    """A private copy of the analysed S demo workspace, free to change."""
+    ws, _ = text_demo
+    shutil.copytree(ws, tmp_path / "ws")
+    return tmp_path / "ws"
