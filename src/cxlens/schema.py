@@ -248,7 +248,7 @@ DERIVED: dict[str, tuple[tuple[str, str, str], ...]] = {
     # One row per analysed open comment (cxlens.text, docs/text.md).
     "comment_analysis": (
         ("response_id", "VARCHAR",
-         "The answer's response_id, or 'h:' and its content hash when it has none"),
+         "The answer's response_id, or 'line:<batch>:<line>' when it has none"),
         ("_hash", "UHUGEINT", "Content hash of the feedback row analysed (a changed answer "
                               "is analysed again)"),
         ("version", "VARCHAR", "Analysis version: code, taxonomy and sentiment model"),

@@ -12,6 +12,7 @@ from cxlens.demo import company as co
 from cxlens.text.analyse import analyse
 from cxlens.text.impact import impacts
 from cxlens.text.report import sentiment_report, theme_report
+from cxlens.text.themes import ANSWER_KEY
 from cxlens.warehouse.engine import DuckDBEngine
 from cxlens.warehouse.store import open_engine, open_warehouse
 
@@ -21,10 +22,9 @@ PLANTED_OF = {text: name for name, spec in co.THEMES.items()
 
 def _rows(ws: Path) -> list[dict]:
     with open_engine(ws) as eng:
-        return eng.query("""
+        return eng.query(f"""
             SELECT a.*, f.comment AS comment, f.metric AS metric FROM comment_analysis a
-            JOIN v_feedback f ON a.response_id = coalesce(f.response_id,
-                                                           'h:' || CAST(f._hash AS VARCHAR))
+            JOIN v_feedback f ON a.response_id = {ANSWER_KEY}
             ORDER BY a.response_id""").to_pylist()
 
 

@@ -106,8 +106,10 @@ def analyse(con: duckdb.DuckDBPyConnection, *, now: datetime, retrain: bool = Fa
     if (retrain or model is None or model.lexicon_digest != snt.lexicon().digest
             or (len(labelled) >= REFIT_GROWTH * max(model.n_labelled, 1)
                 and len(labelled) > model.n_labelled)):
+        cache: dict[tuple[str, str], snt.Reading] = {}
         for i in labelled:
-            readings[i] = snt.read(texts[i], langs[i])
+            key = (texts[i], langs[i])
+            readings[i] = cache.get(key) or cache.setdefault(key, snt.read(*key))
         model = snt.fit([readings[i] for i in labelled], [langs[i] for i in labelled],
                         [labels[i] for i in labelled])
         save_text_model(con, model.model_id, json.dumps(model.to_json()), utc_naive(now))
@@ -135,8 +137,21 @@ def analyse(con: duckdb.DuckDBPyConnection, *, now: datetime, retrain: bool = Fa
 def _results(part: list[int], rows: dict, texts: list[str], langs: list[str],
              readings: dict[int, snt.Reading], model: snt.Model, version: str,
              at: datetime) -> pa.Table:
-    """One batch of ``comment_analysis`` rows."""
-    reads = [readings.get(i) or snt.read(texts[i], langs[i]) for i in part]
+    """One batch of ``comment_analysis`` rows (each distinct text and language read once)."""
+    seen: dict[tuple[str, str], snt.Reading] = {}
+    reads = []
+    for i in part:
+        r = readings.get(i) or seen.get((texts[i], langs[i]))
+        if r is None:
+            r = seen[(texts[i], langs[i])] = snt.read(texts[i], langs[i])
+        reads.append(r)
+    found: dict[tuple[str, str], list[str]] = {}
+    themes = []
+    for i in part:
+        key = (texts[i], langs[i])
+        if key not in found:
+            found[key] = match(lemmas(texts[i], langs[i]), langs[i])
+        themes.append(found[key])
     plangs = [langs[i] for i in part]
     probs = model.probabilities(reads, plangs) if part else np.zeros((0, 3))
     known = np.array([lg in LANGUAGES for lg in plangs], dtype=bool)
@@ -157,8 +172,6 @@ def _results(part: list[int], rows: dict, texts: list[str], langs: list[str],
         "p_neutral": pa.array(prob(1), pa.float64()),
         "p_positive": pa.array(prob(2), pa.float64()),
         "sentiment_source": pa.array([source if ok else "none" for ok in known], pa.string()),
-        "themes": pa.array([match(lemmas(texts[i], lg), lg) for i, lg in zip(part, plangs,
-                                                                              strict=True)],
-                           pa.list_(pa.string())),
+        "themes": pa.array(themes, pa.list_(pa.string())),
         "analysed_at": pa.array([at] * len(part), pa.timestamp("us")),
     })

@@ -88,7 +88,11 @@ def detect(texts: Sequence[str | None],
     long_idx = [i for i, t in enumerate(texts) if t and letters(t) >= MIN_LETTERS]
     if not long_idx:
         return out
-    found = detector().detect_languages_in_parallel_of([texts[i] for i in long_idx])
+    # Each distinct text once: short answers ("Kiitos hyvästä palvelusta!") repeat.
+    distinct = list(dict.fromkeys(texts[i] for i in long_idx))
+    by_text = dict(zip(distinct, detector().detect_languages_in_parallel_of(distinct),
+                       strict=True))
+    found = [by_text[texts[i]] for i in long_idx]
     close = []
     for i, lang in zip(long_idx, found, strict=True):
         if lang is None:  # too close to call: the declared language, else fi/sv/en alone

@@ -10,7 +10,8 @@ lemma that is no keyword itself matches a keyword of five letters or more that e
 The aggregates (volume, sentiment and monthly trend per theme, by store, team, touchpoint or
 language) are SQL over ``comment_analysis`` joined to ``v_feedback``, run through
 ``Engine.query``. ``comment_analysis`` is a derived table of the warehouse file and is not
-mirrored to the Parquet lake yet, so they run on DuckDB only (docs/text.md).
+mirrored to the Parquet lake yet, so the CLI reads the DuckDB warehouse; the SQL itself is
+portable (a parity test runs it on Spark with the tables registered, tests/text).
 """
 
 from __future__ import annotations
@@ -37,9 +38,12 @@ DIMENSIONS: dict[str, str] = {"store": "f.store_id", "team": "f.team_id",
                               "touchpoint": "f.touchpoint", "language": "a.language",
                               "metric": "f.metric"}
 
-ANSWER_KEY = "coalesce(f.response_id, 'h:' || CAST(f._hash AS VARCHAR))"
-"""The key of an answer in ``comment_analysis``: its response id, or its content hash for
-answers exported without one (Google Forms)."""
+ANSWER_KEY = ("coalesce(f.response_id, "
+              "'line:' || CAST(f._batch AS VARCHAR) || ':' || CAST(f._line AS VARCHAR))")
+"""The key of an answer in ``comment_analysis``: its response id (the feedback kind's key,
+so unique among current answers), or for answers exported without one (Google Forms) the
+batch and line that loaded it — the same on both engines, unlike the 128-bit content hash
+(docs/engine.md, rule 2). A new version of such an answer is another record anyway."""
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,8 @@ def volumes(engine: Engine, *, metric: str | None = None, start: date | None = N
     """Per theme (and group): analysed comments, mentions and the sentiment counts.
 
     Columns: ``theme``, ``grp``, ``comments`` (analysed comments of the group), ``mentions``,
-    ``negative``, ``neutral``, ``positive`` and ``p_positive``/``p_negative`` sums.
+    ``negative``, ``neutral``, ``positive`` and ``p_positive``/``p_negative`` sums (summed as
+    decimals: a float sum's last bits depend on the order, which differs between engines).
     """
     where, params = _where(metric, start, end)
     dim = _dimension(by).replace("f.", "c.").replace("a.", "c.")
@@ -179,8 +184,8 @@ def volumes(engine: Engine, *, metric: str | None = None, start: date | None = N
            CAST(count(*) FILTER (WHERE m.sentiment = 'negative') AS BIGINT) AS negative,
            CAST(count(*) FILTER (WHERE m.sentiment = 'neutral') AS BIGINT) AS neutral,
            CAST(count(*) FILTER (WHERE m.sentiment = 'positive') AS BIGINT) AS positive,
-           CAST(sum(m.p_positive) AS DOUBLE) AS p_positive,
-           CAST(sum(m.p_negative) AS DOUBLE) AS p_negative
+           CAST(sum(CAST(m.p_positive AS DECIMAL(18, 12))) AS DOUBLE) AS p_positive,
+           CAST(sum(CAST(m.p_negative AS DECIMAL(18, 12))) AS DOUBLE) AS p_negative
     FROM m JOIN g ON g.grp IS NOT DISTINCT FROM m.grp
     GROUP BY m.theme, m.grp, g.comments
     ORDER BY m.theme, m.grp NULLS FIRST"""
