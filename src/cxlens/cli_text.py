@@ -63,6 +63,8 @@ def themes_cmd(
     metric: Metric = "nps",
     start: Start = None,
     end: End = None,
+    by: Annotated[str | None, typer.Option(
+        help="Also each theme's volume per store, team, touchpoint or language.")] = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
     as_json: AsJson = False,
 ) -> None:
@@ -73,7 +75,7 @@ def themes_cmd(
 
     with open_engine(workspace) as eng:
         rep = theme_report(eng, metric=metric, start=parse_day(start, "--start"),
-                           end=parse_day(end, "--end"))
+                           end=parse_day(end, "--end"), by=by)
     if as_json:
         emit_json(rep)
         return
@@ -89,6 +91,15 @@ def themes_cmd(
                   "" if th["low"] is None else f"{th['low']:+.1f} … {th['high']:+.1f}",
                   f"{th['negative_mentions']}/{th['n']}")
     out.print(t)
+    if by is not None:
+        g = Table("theme", by, "comments", "mentions", "negative", "sentiment",
+                  title=f"themes by {by}", title_justify="left")
+        for th in rep["themes"]:
+            for row in th["groups"]:
+                g.add_row(th["label"], str(row[by] or "—"), f"{row['comments']:,}",
+                          f"{row['mentions']:,}", f"{row['negative']:,}",
+                          f"{row['sentiment']:+.2f}")
+        out.print(g)
 
 
 @text_app.command("comments")

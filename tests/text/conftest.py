@@ -13,18 +13,40 @@ from cxlens.demo import generate
 from cxlens.ingest.load import ingest
 from cxlens.warehouse.store import open_warehouse
 
+_LOCAL = ("127.0.0.1", "::1", "localhost")
+
+
+def _local(address: object) -> bool:
+    """A Unix socket or a loopback address (the local Spark's py4j gateway uses one)."""
+    return not isinstance(address, tuple) or str(address[0]) in _LOCAL
+
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Language models, lemma dictionaries and the taxonomy must all come from the installed
-    wheels: any connection attempt fails the test."""
+    wheels: a connection to anything but this machine fails the test."""
+    connect, connect_ex = socket.socket.connect, socket.socket.connect_ex
+    create = socket.create_connection
 
-    def refuse(*args, **kwargs):
-        raise AssertionError(f"network access attempted: {args!r}")
+    def guard(address: object) -> None:
+        if not _local(address):
+            raise AssertionError(f"network access attempted: {address!r}")
 
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
+    def guarded_connect(self, address):
+        guard(address)
+        return connect(self, address)
+
+    def guarded_connect_ex(self, address):
+        guard(address)
+        return connect_ex(self, address)
+
+    def guarded_create(address, *args, **kwargs):
+        guard(address)
+        return create(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
+    monkeypatch.setattr(socket, "create_connection", guarded_create)
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,13 @@ def test_themes_json_has_the_documented_fields(text_demo) -> None:
     assert rep["themes"][0]["theme"] == "delivery"
     table = runner.invoke(app, ["text", "themes", "-w", str(ws)])
     assert table.exit_code == 0 and "Delivery" in table.output
+    by = runner.invoke(app, ["text", "themes", "--by", "store", "-w", str(ws), "--json"])
+    assert by.exit_code == 0, by.output
+    delivery = json.loads(by.output)["themes"][0]
+    assert sum(g["mentions"] for g in delivery["groups"]) == delivery["mentions"]
+    assert runner.invoke(app, ["text", "themes", "--by", "team", "-w", str(ws)]).exit_code == 0
+    bad = runner.invoke(app, ["text", "themes", "--by", "weather", "-w", str(ws)])
+    assert isinstance(bad.exception, UserError)
 
 
 def test_comments_of_a_theme_and_sentiment(text_demo) -> None:

@@ -29,8 +29,9 @@ def _count(engine: Engine) -> int:
 
 
 def theme_report(engine: Engine, *, metric: str = "nps", start: date | None = None,
-                 end: date | None = None) -> dict:
-    """Each taxonomy theme with its terms, mentions, sentiment, impact and monthly trend.
+                 end: date | None = None, by: str | None = None) -> dict:
+    """Each taxonomy theme with its terms, mentions, sentiment, impact and monthly trend,
+    and with ``by`` (store, team, touchpoint, language) its volume per group.
 
     ``sentiment`` is the mean of p(positive) − p(negative) over the mentions (−1 … +1).
     Volumes and trend count the comments of ``metric``'s answers, as the impact does.
@@ -47,6 +48,12 @@ def theme_report(engine: Engine, *, metric: str = "nps", start: date | None = No
         months.setdefault(r["theme"], []).append(
             {"month": r["month"].isoformat(), "mentions": r["mentions"],
              "negative": r["negative"]})
+    groups: dict[str, list[dict]] = {}
+    if by is not None:
+        for r in volumes(engine, metric=metric, start=start, end=end, by=by).to_pylist():
+            groups.setdefault(r["theme"], []).append(
+                {by: r["grp"], "comments": r["comments"], "mentions": r["mentions"],
+                 "negative": r["negative"], "sentiment": _net(r)})
     imp = {i.theme: i for i in impacts(engine, metric=metric, start=start, end=end)}
     analysed = max((r["comments"] for r in vol.values()), default=0)
     themes = []
@@ -58,13 +65,18 @@ def theme_report(engine: Engine, *, metric: str = "nps", start: date | None = No
             "theme": t.theme, "label": t.label, "terms": {k: list(w) for k, w in t.terms.items()},
             "mentions": mentions, "negative": int(v.get("negative", 0)),
             "neutral": int(v.get("neutral", 0)), "positive": int(v.get("positive", 0)),
-            "sentiment": (round((v["p_positive"] - v["p_negative"]) / mentions, 4)
-                          if mentions else None),
+            "sentiment": _net(v) if mentions else None,
             "impact": i.impact, "low": i.low, "high": i.high, "n": i.n,
             "negative_mentions": i.negative_mentions, "trend": months.get(t.theme, []),
+            **({"groups": groups.get(t.theme, [])} if by is not None else {}),
         })
     themes.sort(key=lambda x: (x["impact"] if x["impact"] is not None else 0.0, x["theme"]))
     return {"metric": metric, "comments": analysed, "notes": notes, "themes": themes}
+
+
+def _net(row: dict) -> float:
+    """Mean p(positive) − p(negative) over a volume row's mentions."""
+    return round((row["p_positive"] - row["p_negative"]) / row["mentions"], 4)
 
 
 def theme_comments(engine: Engine, theme: str, *, language: str | None = None,
