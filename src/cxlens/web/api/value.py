@@ -27,6 +27,7 @@ from cxlens.analytics.value._summary import NoPurchases, ValueInputError
 from cxlens.analytics.value.bgnbd import NotIdentifiable
 from cxlens.analytics.value.models import ValueModel
 from cxlens.web import value_cache
+from cxlens.web.api.experience_models import EstimateOut
 from cxlens.web.deps import ServerClock, TokenScope, WorkspaceAccess
 from cxlens.web.params import Day
 
@@ -178,14 +179,6 @@ def served_fit(access: WorkspaceAccess, today: date, currency: str) -> ValueMode
 
 
 # --- cohorts, RFM, customers, channels ---------------------------------------------------
-
-class EstimateOut(BaseModel):
-    value: float | None
-    se: float | None
-    low: float | None = Field(description="95 % interval, lower end")
-    high: float | None = Field(description="95 % interval, upper end")
-    method: str = Field(description="How the interval was made (docs/methods.md)")
-
 
 class GapsOut(BaseModel):
     n: int = Field(description="Gaps between consecutive purchase days")
