@@ -287,6 +287,19 @@ def test_ties_without_event_ids_are_the_same_on_both(spark) -> None:
         assert_same_result(fn(duck_eng), fn(spark_eng), ordered=True)
 
 
+@pytest.mark.spark
+def test_an_empty_duckdb_table_registers_on_spark(spark) -> None:
+    """DuckDB gives an empty table as columns without chunks, which PySpark refuses; a
+    warehouse's derived tables are empty until their analysis runs."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (a VARCHAR, b VARCHAR[], n DOUBLE)")
+    empty = con.sql("SELECT * FROM t").to_arrow_table()
+    eng = SparkEngine(spark.newSession())
+    eng.register("t", empty)
+    assert eng.query("SELECT count(*) AS n FROM t").to_pylist() == [{"n": 0}]
+    con.close()
+
+
 @pytest.mark.parametrize("name", sorted(queries.QUERIES))
 def test_golden_spark_sql(name: str) -> None:
     """The transpiled Spark SQL is what the golden file says (review changes to it)."""

@@ -222,6 +222,9 @@ class SparkEngine:
 
     def register(self, name: str, table: pa.Table) -> None:
         """Load ``table`` into Spark and expose it as temporary view ``name``."""
+        if table.num_rows == 0:  # PySpark refuses columns of no chunks (DuckDB's empty tables)
+            table = pa.table([pa.array([], type=f.type) for f in table.schema],
+                             schema=table.schema)
         self.spark.createDataFrame(table).createOrReplaceTempView(name)
 
     def unregister(self, name: str) -> None:
