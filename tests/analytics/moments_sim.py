@@ -24,9 +24,12 @@ DROP = 0.3
 START = np.datetime64("2025-01-01T00:00:00")
 
 
-def simulate(n: int = 3000, seed: int = 1) -> dict[str, pa.Table]:
+def simulate(n: int = 3000, seed: int = 1,
+             truth: dict[str, list] | None = None) -> dict[str, pa.Table]:
     """Tables ``v_events``, ``v_orders``, ``v_feedback`` and ``customers`` as the journey log
-    reads them."""
+    reads them. ``truth``, when given, receives per moment the (customer, day met, true
+    effect) of everyone who met it: the effect is the difference, in that customer's
+    probability to buy within 90 days after, between meeting the moment and not."""
     rng = np.random.default_rng(seed)
     ev: dict[str, list] = {"customer_id": [], "ts": [], "event_type": [], "channel": []}
     od: dict[str, list] = {"customer_id": [], "ts": [], "amount": []}
@@ -38,9 +41,12 @@ def simulate(n: int = 3000, seed: int = 1) -> dict[str, pa.Table]:
         visit = rng.random(len(days)) < min(0.9, 0.05 * np.exp(0.9 * z))
         visit[0] = True  # known from their first day
         mult = np.ones(len(days))
+        base = 0.004 * np.exp(0.9 * z)
+        met: list[tuple[str, int, float]] = []
 
         def moment(name: str, p: float, effect: float, *, cid: str = cid,
-                   days: np.ndarray = days, mult: np.ndarray = mult) -> None:
+                   days: np.ndarray = days, mult: np.ndarray = mult,
+                   met: list = met) -> None:
             if rng.random() < p and len(days) > 20:
                 d = int(rng.integers(days[0] + 10, DAYS))
                 ev["customer_id"].append(cid)
@@ -48,6 +54,7 @@ def simulate(n: int = 3000, seed: int = 1) -> dict[str, pa.Table]:
                 ev["event_type"].append(name)
                 ev["channel"].append("web")
                 mult[(days > d) & (days <= d + 90)] *= effect
+                met.append((name, d, effect))
 
         moment("demo_booked", 0.35, LIFT)
         moment("price_shock", 0.35, DROP)
@@ -60,7 +67,12 @@ def simulate(n: int = 3000, seed: int = 1) -> dict[str, pa.Table]:
             ev["ts"].append(d_open * 86400 + 1800)
             ev["event_type"].append("newsletter_open")
             ev["channel"].append("email")
-        base = 0.004 * np.exp(0.9 * z)
+        if truth is not None:
+            for name, d, effect in met:
+                win = (days > d) & (days <= d + 90)
+                p1 = 1 - np.prod(1 - np.minimum(0.5, base * mult[win]))
+                p0 = 1 - np.prod(1 - np.minimum(0.5, base * mult[win] / effect))
+                truth.setdefault(name, []).append((cid, d, float(p1 - p0)))
         buy = rng.random(len(days)) < np.minimum(0.5, base * mult)
         for d in days[visit]:
             ev["customer_id"].append(cid)
@@ -69,7 +81,7 @@ def simulate(n: int = 3000, seed: int = 1) -> dict[str, pa.Table]:
             ev["channel"].append("web")
         for d in days[buy]:
             od["customer_id"].append(cid)
-            od["ts"].append(int(d) * 86400 + 7200)
+            od["ts"].append(int(d) * 86400 + 900)  # before a moment of the same day
             od["amount"].append(float(rng.integers(20, 120)))
     ts = START + np.array(ev["ts"], dtype="timedelta64[s]")
     events = pa.table({"customer_id": ev["customer_id"], "ts": pa.array(ts),

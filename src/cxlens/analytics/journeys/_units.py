@@ -22,9 +22,12 @@ engines (docs/engine.md). The moments themselves come in ``$moments`` (touchpoin
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
 
-from cxlens.analytics.journeys._log import WINDOW
+from cxlens.analytics.journeys._log import WINDOW, Selection, log_sql
+from cxlens.analytics.journeys.journeys import reference_end
+from cxlens.warehouse.engine import Engine
 
 Outcome = Literal["purchase", "repurchase", "revenue", "promoter", "churn"]
 OUTCOMES: tuple[str, ...] = ("purchase", "repurchase", "revenue", "promoter", "churn")
@@ -42,14 +45,7 @@ EVENT: dict[str, str] = {
     "promoter": "l.touchpoint = 'answer:promoter'",
 }
 
-_UNITS = f"""{{log}},
-cust AS (
-    SELECT customer_id, min(ts_s) AS first_s,
-           arg_min(channel, struct_pack(t := ts_s, k := tie, l := _line))
-               FILTER (WHERE channel IS NOT NULL) AS ch
-    FROM log GROUP BY customer_id
-),
-seqd AS (
+_MET = f"""seqd AS (
     SELECT customer_id, touchpoint, ts_s, lag(touchpoint) OVER ({WINDOW}) AS prev FROM log
 ),
 hits AS (
@@ -59,7 +55,17 @@ hits AS (
     SELECT customer_id, prev || '{ARROW}' || touchpoint AS moment, ts_s FROM seqd
     WHERE prev IS NOT NULL AND list_contains($moments, prev || '{ARROW}' || touchpoint)
 ),
-met AS (SELECT customer_id, moment, min(ts_s) AS t0 FROM hits GROUP BY customer_id, moment),
+met AS (SELECT customer_id, moment, min(ts_s) AS t0 FROM hits GROUP BY customer_id, moment)"""
+"""Each customer's first meeting (``t0``) of each moment in ``$moments``."""
+
+_UNITS = f"""{{log}},
+cust AS (
+    SELECT customer_id, min(ts_s) AS first_s,
+           arg_min(channel, struct_pack(t := ts_s, k := tie, l := _line))
+               FILTER (WHERE channel IS NOT NULL) AS ch
+    FROM log GROUP BY customer_id
+),
+{_MET},
 tr AS (
     SELECT m.customer_id AS customer_id, m.moment AS moment, m.t0 AS idx
     FROM met AS m JOIN cust AS c ON c.customer_id = m.customer_id
@@ -227,3 +233,67 @@ def candidates_sql(log: str) -> str:
     """Touchpoints (``pair = 1``) and two-step sequences (``pair = 2``, repeats of one
     touchpoint left out) met by at least ``$min_customers`` customers, the most met first."""
     return _CANDIDATES.format(log=log)
+
+
+_ACTIONS = f"""{{log}},
+{_MET},
+after AS (
+    SELECT m.customer_id AS customer_id, m.t0 AS t0,
+           max(CASE WHEN l.ts_s > m.t0 AND l.ts_s <= m.t0 + $horizon AND l.ts_s < $end_s
+                     AND {{event}} THEN 1 ELSE 0 END) AS hit
+    FROM met AS m JOIN log AS l ON l.customer_id = m.customer_id
+    WHERE m.t0 < $end_s
+    GROUP BY m.customer_id, m.t0
+)
+{{tail}}
+"""
+
+_LIST = """SELECT customer_id, t0 FROM after WHERE hit = 0
+ORDER BY t0 DESC, customer_id
+LIMIT {limit}"""
+_COUNT = """SELECT count(*) AS met, CAST(coalesce(sum(1 - hit), 0) AS BIGINT) AS total
+FROM after"""
+
+
+def actions_sql(log: str, outcome: str, limit: int | None) -> str:
+    """Customers who met ``$moments``' one moment before ``$end_s`` and have not had the
+    outcome's event in the ``$horizon`` seconds after (or until the data end, if sooner):
+    the most recent first, at most ``limit`` (an int) rows; with ``limit=None`` instead how
+    many ``met`` the moment and the ``total`` without the outcome."""
+    tail = _COUNT if limit is None else _LIST.format(limit=int(limit))
+    return _ACTIONS.format(log=log, event=EVENT[outcome], tail=tail)
+
+
+def epoch_of(d: date) -> int:
+    """Seconds since 1970 of a day's midnight (UTC), as the log's ``ts_s``."""
+    return int((datetime(d.year, d.month, d.day) - datetime(1970, 1, 1)).total_seconds())
+
+
+def day_of(s: int) -> date:
+    """The day of a ``ts_s``."""
+    return (datetime(1970, 1, 1) + timedelta(seconds=int(s))).date()
+
+
+_SPAN = "{log}\nSELECT min(ts_s) AS first_s, count(*) AS n FROM log"
+
+
+def frame(engine: Engine, sel: Selection, within: int,
+          as_of: date | None) -> tuple[dict[str, Any], str | None]:
+    """The time frame shared by moments and survival: ``origin`` (first touchpoint or the
+    period's start), ``end_s`` (the data end) and ``last_index`` (``within`` days before it),
+    as parameters, and why nothing can be estimated, if so."""
+    log, params = log_sql(sel)
+    span = engine.query(_SPAN.format(log=log), params).to_pylist()[0]
+    if not span["n"]:
+        return {}, "no touchpoints in the selection"
+    end = as_of or reference_end(engine, sel)
+    assert end is not None
+    origin = epoch_of(sel.start) if sel.start is not None else int(span["first_s"])
+    end_s = epoch_of(end)
+    last = end_s - int(within) * DAY
+    frame = {"origin": origin, "end_s": end_s, "last_index": last, "width": BUCKET_DAYS * DAY}
+    if last <= origin:
+        return frame, (f"the data span {max(0, (end_s - origin) // DAY)} days, not more than "
+                       f"the horizon of {within} days: no moment has its whole horizon "
+                       "observed")
+    return frame, None

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -31,15 +31,15 @@ from cxlens.analytics.journeys._adjust import N_BOOT, bootstrap, design, estimat
 from cxlens.analytics.journeys._log import Selection, log_sql
 from cxlens.analytics.journeys._units import (
     ARROW,
-    BUCKET_DAYS,
     COVARIATES,
     DAY,
     LEVELS,
     OUTCOMES,
     candidates_sql,
     cells_sql,
+    day_of,
+    frame,
 )
-from cxlens.analytics.journeys.journeys import reference_end
 from cxlens.warehouse.engine import Engine
 
 DEFAULT_WITHIN = 90
@@ -113,39 +113,6 @@ class Moments:
         return asdict(self)
 
 
-def _epoch(d: date) -> int:
-    return int((datetime(d.year, d.month, d.day) - datetime(1970, 1, 1)).total_seconds())
-
-
-def _day(s: int) -> date:
-    return (datetime(1970, 1, 1) + timedelta(seconds=int(s))).date()
-
-
-_SPAN = "{log}\nSELECT min(ts_s) AS first_s, count(*) AS n FROM log"
-
-
-def frame(engine: Engine, sel: Selection, within: int,
-          as_of: date | None) -> tuple[dict[str, Any], str | None]:
-    """The time frame shared by moments and survival: ``origin`` (first touchpoint or the
-    period's start), ``end_s`` (the data end) and ``last_index`` (``within`` days before it),
-    as parameters, and why nothing can be estimated, if so."""
-    log, params = log_sql(sel)
-    span = engine.query(_SPAN.format(log=log), params).to_pylist()[0]
-    if not span["n"]:
-        return {}, "no touchpoints in the selection"
-    end = as_of or reference_end(engine, sel)
-    assert end is not None
-    origin = _epoch(sel.start) if sel.start is not None else int(span["first_s"])
-    end_s = _epoch(end)
-    last = end_s - int(within) * DAY
-    frame = {"origin": origin, "end_s": end_s, "last_index": last, "width": BUCKET_DAYS * DAY}
-    if last <= origin:
-        return frame, (f"the data span {max(0, (end_s - origin) // DAY)} days, not more than "
-                       f"the horizon of {within} days: no moment has its whole horizon "
-                       "observed")
-    return frame, None
-
-
 def choose(engine: Engine, sel: Selection, min_customers: int, pairs: int) -> list[str]:
     """Every touchpoint met by ``min_customers`` customers, and the ``pairs`` sequences met
     by the most (ties by name)."""
@@ -180,7 +147,7 @@ def _row(name: str, rows: list[dict], outcome: str, seed: int, n_boot: int,
                       None, None, 0, None)
     if min(t1, t0) < MIN_CUSTOMERS:
         who = "who had bought before " if outcome == "churn" else ""
-        return _replace(empty, reason=(
+        return replace(empty, reason=(
             f"too few customers {who}for an adjusted estimate: {t1} met it, {t0} to compare "
             f"(at least {MIN_CUSTOMERS} each)"))
     named = [(c, [_label(c, r[c]) for r in rows]) for c in COVARIATES]
@@ -191,21 +158,15 @@ def _row(name: str, rows: list[dict], outcome: str, seed: int, n_boot: int,
                zip(des.levels, fit.balance_before, fit.balance_after, strict=True)]
     worst = float(np.max(np.abs(fit.balance_after))) if len(balance) else 0.0
     if not np.isfinite(fit.dr) or fit.trimmed > MAX_TRIMMED * fit.treated:
-        return _replace(empty, trimmed=fit.trimmed, balance=balance, max_smd_after=worst,
+        return replace(empty, trimmed=fit.trimmed, balance=balance, max_smd_after=worst,
                         reason=(f"no overlap: {fit.trimmed} of {fit.treated} who met it have "
                                 "no comparable customers"))
     rng = np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
     reps = bootstrap(des, fit, rng, outcome in BINARY, n_boot) * factor
     reps = reps[np.isfinite(reps)]
     low, high = (float(x) for x in np.quantile(reps, [0.025, 0.975]))
-    return _replace(empty, effect=factor * fit.dr, low=low, high=high, ipw=factor * fit.ipw,
+    return replace(empty, effect=factor * fit.dr, low=low, high=high, ipw=factor * fit.ipw,
                     trimmed=fit.trimmed, max_smd_after=worst, balance=balance)
-
-
-def _replace(row: MomentRow, **kw: Any) -> MomentRow:
-    from dataclasses import replace
-
-    return replace(row, **kw)
 
 
 def moments(engine: Engine, outcome: str = "purchase", within: int = DEFAULT_WITHIN,
@@ -232,14 +193,14 @@ def moments(engine: Engine, outcome: str = "purchase", within: int = DEFAULT_WIT
                      "outcome model on covariate cells", None, None, [], n_boot, seed, chosen)
     fr, why = frame(engine, sel, within, as_of)
     if fr:
-        result = _replace_m(result, end=_day(fr["end_s"]),
-                            last_index=_day(fr["last_index"]) if not why else None)
+        result = replace(result, end=day_of(fr["end_s"]),
+                            last_index=day_of(fr["last_index"]) if not why else None)
     if why:
-        return _replace_m(result, reason=why)
+        return replace(result, reason=why)
     names = list(touchpoints) if touchpoints is not None else choose(
         engine, sel, max(1, int(min_customers)), max(0, int(pairs)))
     if not names:
-        return _replace_m(result, reason=(f"no touchpoint was met by {min_customers} or more "
+        return replace(result, reason=(f"no touchpoint was met by {min_customers} or more "
                                           "customers"))
     log, params = log_sql(sel, currency)
     table = engine.query(cells_sql(log, outcome), {
@@ -251,7 +212,7 @@ def moments(engine: Engine, outcome: str = "purchase", within: int = DEFAULT_WIT
         by.setdefault(r["moment"], []).append(r)
         total += r["s"]
     if total == 0 and outcome != "churn":
-        return _replace_m(result, reason=(f"no {outcome} within {within} days after any "
+        return replace(result, reason=(f"no {outcome} within {within} days after any "
                                           "index time: the outcome never happens here"))
     rows = []
     for name in names:
@@ -263,13 +224,7 @@ def moments(engine: Engine, outcome: str = "purchase", within: int = DEFAULT_WIT
             continue
         rows.append(_row(name, by[name], outcome, seed, n_boot, factor))
     rows.sort(key=lambda r: (r.effect is None, -(r.effect or 0.0), r.touchpoint))
-    return _replace_m(result, rows=rows)
-
-
-def _replace_m(m: Moments, **kw: Any) -> Moments:
-    from dataclasses import replace
-
-    return replace(m, **kw)
+    return replace(result, rows=rows)
 
 
 __all__ = ["DEFAULT_WITHIN", "MIN_CUSTOMERS", "Balance", "MomentRow", "Moments", "moments"]
