@@ -12,8 +12,10 @@ here sees a customer. The estimand is the effect **on those who met the moment**
   same main effects, weighted by the cells' counts; the doubly robust estimate is the
   treated's mean residual minus the weighted comparison's mean residual (it is consistent
   when either model is right);
-* cells where the treated have no comparison, or ``e > MAX_PROPENSITY``, are off support:
-  their treated are left out (counted in ``trimmed``);
+* cells with ``e > MAX_PROPENSITY`` are off support (next to no comparable customers):
+  their treated are left out (counted in ``trimmed``). A cell whose treated have no
+  comparison in that very cell but an ordinary propensity stays: the main-effects models
+  carry the comparison over from the neighbouring cells;
 * the bootstrap redraws the customers: the N units are a multinomial draw over the
   (cell, group, pos) classes with their observed shares, which for a 0/1 outcome is exactly
   resampling customers with replacement. For revenue the non-zero customers of a class are
@@ -145,7 +147,7 @@ def estimate(des: Design, n: np.ndarray, s: np.ndarray, beta: np.ndarray | None 
     naive = s1.sum() / max(n1.sum(), 1e-12) - s0.sum() / max(n0.sum(), 1e-12)
     b = fit_propensity(des.X, n1, n0, beta, iters)
     e = 1.0 / (1.0 + np.exp(-np.clip(des.X @ b, -30, 30)))
-    keep = (e <= MAX_PROPENSITY) & ~((n1 > 0) & (n0 == 0))
+    keep = e <= MAX_PROPENSITY
     w = np.where(keep, e / (1 - e), 0.0) * n0
     k1 = np.where(keep, n1, 0.0)
     n1k, w_sum = k1.sum(), w.sum()

@@ -110,14 +110,15 @@ units AS (
     WHERE d.first_s < d.idx AND d.idx <= $last_index AND (m.t0 IS NULL OR m.t0 > d.idx)
 )"""
 
-# Covariates before the index time, and the outcome after it, one row per unit.
-_PRIOR = "l.ts_s < u.idx"
+# Covariates up to a day before the index time (the session of the moment itself is part of
+# the moment, not of the customer's past), and the outcome after it, one row per unit.
+_PRIOR = f"l.ts_s < u.idx - {DAY}"
 _AFTER = "l.ts_s > u.idx AND l.ts_s <= u.idx + $horizon"
 _OBS = f"""{{units}},
 obs AS (
     SELECT u.customer_id AS customer_id, u.moment AS moment, u.g AS g, u.idx AS idx,
            count(*) FILTER (WHERE {_PRIOR}) AS n_prior,
-           count(*) FILTER (WHERE {_PRIOR} AND l.ts_s >= u.idx - {30 * DAY}) AS n_recent,
+           count(*) FILTER (WHERE {_PRIOR} AND l.ts_s >= u.idx - {31 * DAY}) AS n_recent,
            count(*) FILTER (WHERE {_PRIOR} AND l.kind = 3) AS n_buy,
            CAST(coalesce(sum(l.amount) FILTER (WHERE {_PRIOR}), 0) AS DOUBLE) AS spend,
            max(CASE WHEN NOT ({_PRIOR}) THEN 0
@@ -131,8 +132,8 @@ obs AS (
 ),
 cells AS (
     SELECT o.moment AS moment, o.g AS g,
-           CASE WHEN o.n_prior <= 1 THEN 0 WHEN o.n_prior <= 3 THEN 1 WHEN o.n_prior <= 7
-                THEN 2 WHEN o.n_prior <= 15 THEN 3 ELSE 4 END AS prior_touchpoints,
+           CASE WHEN o.n_prior = 0 THEN 0 WHEN o.n_prior <= 3 THEN 1 WHEN o.n_prior <= 10
+                THEN 2 WHEN o.n_prior <= 25 THEN 3 ELSE 4 END AS prior_touchpoints,
            CASE WHEN o.n_recent = 0 THEN 0 WHEN o.n_recent <= 2 THEN 1 WHEN o.n_recent <= 5
                 THEN 2 ELSE 3 END AS recent_touchpoints,
            CASE WHEN o.n_buy = 0 THEN 0 WHEN o.n_buy = 1 THEN 1 WHEN o.n_buy <= 3 THEN 2
@@ -159,11 +160,14 @@ ORDER BY moment, g, prior_touchpoints, recent_touchpoints, prior_purchases, prio
 """
 
 COVARIATES: tuple[str, ...] = ("prior_touchpoints", "recent_touchpoints", "prior_purchases",
-                               "prior_spend", "prior_answer", "tenure", "segment", "channel")
-"""The covariates, measured before the index time (bins: docs/methods.md)."""
+                               "prior_spend", "prior_answer", "tenure", "channel")
+"""The covariates, measured before the index time (bins: docs/methods.md). The segment is
+returned by the query but not adjusted for: ``customers.segment`` is today's value, not the
+value at the index time, and a lifecycle segment ("customer") is set *by* buying — adjusting
+for it would adjust for the outcome. It stays a filter (``Selection.segment``)."""
 
 LEVELS: dict[str, tuple[str, ...]] = {
-    "prior_touchpoints": ("1", "2–3", "4–7", "8–15", "16+"),
+    "prior_touchpoints": ("0", "1–3", "4–10", "11–25", "26+"),
     "recent_touchpoints": ("0", "1–2", "3–5", "6+"),
     "prior_purchases": ("0", "1", "2–3", "4+"),
     "prior_spend": ("0", "≤ 50", "≤ 200", "> 200"),

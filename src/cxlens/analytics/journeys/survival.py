@@ -123,7 +123,7 @@ def survival(engine: Engine, moment: str, outcome: str = "purchase",
         cn1 = np.bincount(des.cell[g], des.n[g], c)
         cn0 = np.bincount(des.cell[~g], des.n[~g], c)
         e = 1.0 / (1.0 + np.exp(-np.clip(des.X @ fit_propensity(des.X, cn1, cn0), -30, 30)))
-        keep = (e <= MAX_PROPENSITY) & ~((cn1 > 0) & (cn0 == 0))
+        keep = e <= MAX_PROPENSITY
         odds = np.where(keep, e / (1 - e), 0.0)
         w = np.where(g, np.where(keep[des.cell], 1.0, 0.0), odds[des.cell])
     curves = []
