@@ -166,21 +166,64 @@ def estimate(des: Design, n: np.ndarray, s: np.ndarray, beta: np.ndarray | None 
                int(n1.sum() - n1k), before, after, b)
 
 
+_CHUNK = 100  # replicates per batch: bounds memory at about 100 × cells × 8 bytes an array
+
+
+def _batch_dr(des: Design, n: np.ndarray, s: np.ndarray, beta: np.ndarray,
+              xx: np.ndarray, iters: int) -> np.ndarray:
+    """The doubly robust estimate of each row of ``n`` and ``s`` (replicates × classes),
+    as :func:`estimate` computes it, for all replicates at once: the cells' sums by one
+    sparse product, Newton steps and least squares as batched solves."""
+    from scipy import sparse
+
+    c, p = des.X.shape
+    rows = np.arange(len(des.cell))
+    one = np.ones(len(rows))
+    a1 = sparse.csr_matrix((np.where(des.g == 1, one, 0.0), (rows, des.cell)), (len(rows), c))
+    a0 = sparse.csr_matrix((np.where(des.g == 0, one, 0.0), (rows, des.cell)), (len(rows), c))
+    n1, n0 = (a1.T @ n.T).T, (a0.T @ n.T).T
+    s1, s0 = (a1.T @ s.T).T, (a0.T @ s.T).T
+    tot = n1 + n0
+    pen = np.full(p, RIDGE)
+    pen[0] = 0.0
+    ridge = np.diag(pen) + 1e-9 * np.eye(p)
+    b = np.tile(beta, (n.shape[0], 1))
+    for _ in range(iters):
+        e = 1.0 / (1.0 + np.exp(-np.clip(b @ des.X.T, -30, 30)))
+        grad = (n1 - tot * e) @ des.X - pen * b
+        hess = ((tot * e * (1 - e)) @ xx).reshape(-1, p, p) + ridge
+        b = b + np.linalg.solve(hess, grad[..., None])[..., 0]
+    e = 1.0 / (1.0 + np.exp(-np.clip(b @ des.X.T, -30, 30)))
+    keep = e <= MAX_PROPENSITY
+    w = np.where(keep, e / (1 - e), 0.0) * n0
+    k1 = np.where(keep, n1, 0.0)
+    ybar0 = np.where(n0 > 0, s0 / np.maximum(n0, 1e-12), 0.0)
+    gram = (n0 @ xx).reshape(-1, p, p) + 1e-6 * np.eye(p)
+    bm = np.linalg.solve(gram, (s0 @ des.X)[..., None])[..., 0]
+    m0 = bm @ des.X.T
+    n1k, w_sum = k1.sum(axis=1), w.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dr = ((np.where(keep, s1, 0.0).sum(axis=1) - (k1 * m0).sum(axis=1)) / n1k
+              - (w * (ybar0 - m0)).sum(axis=1) / w_sum)
+    return np.where((n1k > 0) & (w_sum > 0), dr, np.nan)
+
+
 def bootstrap(des: Design, fit: Fit, rng: np.random.Generator, binary: bool,
               n_boot: int = N_BOOT) -> np.ndarray:
     """``n_boot`` replicates of the doubly robust estimate (the customers redrawn: see the
-    module's docstring)."""
+    module's docstring), in batches of :data:`_CHUNK`."""
     total = int(des.n.sum())
-    draws = rng.multinomial(total, des.n / total, size=n_boot).astype(float)
     mean = np.where(des.n > 0, des.s / np.maximum(des.n, 1), 0.0)
     var = np.where(des.n > 1, (des.ss - des.n * mean ** 2) / np.maximum(des.n - 1, 1), 0.0)
-    out = np.empty(n_boot)
-    for i in range(n_boot):
-        n = draws[i]
+    xx = np.einsum("cp,cq->cpq", des.X, des.X).reshape(des.cells, -1)
+    out = []
+    for lo in range(0, n_boot, _CHUNK):
+        k = min(_CHUNK, n_boot - lo)
+        n = rng.multinomial(total, des.n / total, size=k).astype(float)
         if binary:
             s = n * des.pos
         else:
-            s = n * mean + np.sqrt(n * np.maximum(var, 0)) * rng.standard_normal(len(n))
-            s = np.where(des.pos == 1, s, 0.0)
-        out[i] = estimate(des, n, s, fit.beta, iters=6, balance=False).dr
-    return out
+            z = rng.standard_normal(n.shape)
+            s = np.where(des.pos == 1, n * mean + np.sqrt(n * np.maximum(var, 0)) * z, 0.0)
+        out.append(_batch_dr(des, n, s, fit.beta, xx, iters=3))
+    return np.concatenate(out)
