@@ -105,7 +105,7 @@ def test_adjustment_on_hand_made_cells() -> None:
             rows += [{"x": x, "g": g, "pos": 1, "n": y, "s": y, "ss": y},
                      {"x": x, "g": g, "pos": 0, "n": n - y, "s": 0, "ss": 0}]
     des = design(rows, ("x",))
-    fit = estimate(des, des.n, des.s)
+    fit = estimate(des)
     want = (80 * (60 / 80 - 10 / 20) + 20 * (4 / 20 - 8 / 80)) / 100
     assert fit.naive == pytest.approx(64 / 100 - 18 / 100)
     assert fit.ipw == pytest.approx(want, abs=1e-3)

@@ -134,34 +134,32 @@ def _smd(d: np.ndarray, w1: np.ndarray, w0: np.ndarray) -> np.ndarray:
     return np.where(sd > 1e-12, (p1 - p0) / np.where(sd > 1e-12, sd, 1.0), 0.0)
 
 
-def estimate(des: Design, n: np.ndarray, s: np.ndarray, beta: np.ndarray | None = None,
-             iters: int = 25, balance: bool = True) -> Fit:
-    """The estimates from the classes' counts ``n`` and sums ``s`` (the observed ones, or a
-    bootstrap replicate's)."""
-    c = des.cells
+def estimate(des: Design) -> Fit:
+    """The estimates from the observed cells (the bootstrap's replicates go through
+    :func:`_batch_dr`, the same arithmetic for many replicates at once)."""
+    c, n, s = des.cells, des.n, des.s
     treated = des.g == 1
     n1 = np.bincount(des.cell[treated], n[treated], c)
     n0 = np.bincount(des.cell[~treated], n[~treated], c)
     s1 = np.bincount(des.cell[treated], s[treated], c)
     s0 = np.bincount(des.cell[~treated], s[~treated], c)
     naive = s1.sum() / max(n1.sum(), 1e-12) - s0.sum() / max(n0.sum(), 1e-12)
-    b = fit_propensity(des.X, n1, n0, beta, iters)
+    b = fit_propensity(des.X, n1, n0)
     e = 1.0 / (1.0 + np.exp(-np.clip(des.X @ b, -30, 30)))
     keep = e <= MAX_PROPENSITY
-    w = np.where(keep, e / (1 - e), 0.0) * n0
-    k1 = np.where(keep, n1, 0.0)
+    w = np.where(keep, e / (1 - e), 0.0) * n0  # the comparison's odds weights
+    k1 = np.where(keep, n1, 0.0)  # the treated on the overlap
     n1k, w_sum = k1.sum(), w.sum()
-    ok = n1k > 0 and w_sum > 0
-    ipw = (np.where(keep, s1, 0).sum() / n1k - (w * np.where(n0 > 0, s0 / np.maximum(n0, 1e-12),
-                                                               0)).sum() / w_sum) if ok else np.nan
-    m0 = des.X @ _wls(des.X, np.where(n0 > 0, s0 / np.maximum(n0, 1e-12), 0.0), n0)
-    dr = ((np.where(keep, s1, 0).sum() - (k1 * m0).sum()) / n1k
-          - (w * (np.where(n0 > 0, s0 / np.maximum(n0, 1e-12), 0) - m0)).sum() / w_sum
-          ) if ok else np.nan
-    if balance and des.D.shape[1]:
-        before, after = _smd(des.D, n1, n0), _smd(des.D, k1, w)
+    ybar0 = np.where(n0 > 0, s0 / np.maximum(n0, 1e-12), 0.0)
+    m0 = des.X @ _wls(des.X, ybar0, n0)
+    treated_mean = np.where(keep, s1, 0.0).sum() / n1k if n1k > 0 else np.nan
+    if n1k > 0 and w_sum > 0:
+        ipw = treated_mean - (w * ybar0).sum() / w_sum
+        dr = (treated_mean - (k1 * m0).sum() / n1k) - (w * (ybar0 - m0)).sum() / w_sum
     else:
-        before = after = np.zeros(0)
+        ipw = dr = np.nan
+    before = _smd(des.D, n1, n0) if des.D.shape[1] else np.zeros(0)
+    after = _smd(des.D, k1, w) if des.D.shape[1] else np.zeros(0)
     return Fit(float(naive), float(ipw), float(dr), int(n1.sum()), int(n0.sum()),
                int(n1.sum() - n1k), before, after, b)
 

@@ -153,7 +153,7 @@ def _row(name: str, rows: list[dict], outcome: str, seed: int, n_boot: int,
     named = [(c, [_label(c, r[c]) for r in rows]) for c in COVARIATES]
     labelled = [{**r, **{c: vals[i] for c, vals in named}} for i, r in enumerate(rows)]
     des = design(labelled, COVARIATES)
-    fit = estimate(des, des.n, des.s)
+    fit = estimate(des)
     balance = [Balance(c, lv, float(b), float(a)) for (c, lv), b, a in
                zip(des.levels, fit.balance_before, fit.balance_after, strict=True)]
     worst = float(np.max(np.abs(fit.balance_after))) if len(balance) else 0.0
