@@ -127,7 +127,8 @@ obs AS (
                     WHEN l.touchpoint IN ('answer:promoter', 'answer:satisfied') THEN 1
                     ELSE 0 END) AS ans,
            {{outcome}}
-    FROM units AS u JOIN log AS l ON l.customer_id = u.customer_id
+    FROM units AS u JOIN log AS l
+        ON l.customer_id = u.customer_id AND l.ts_s <= u.idx + {{reach}}
     GROUP BY u.customer_id, u.moment, u.g, u.idx
 ),
 cells AS (
@@ -196,7 +197,7 @@ def cells_sql(log: str, outcome: str) -> str:
         y = f"1 - max(CASE WHEN {_AFTER} AND {event} THEN 1 ELSE 0 END) AS y"
     else:
         y = f"max(CASE WHEN {_AFTER} AND {event} THEN 1 ELSE 0 END) AS y"
-    return _OBS.format(units=units_sql(log), outcome=y, tail_cols=(
+    return _OBS.format(units=units_sql(log), outcome=y, reach="$horizon", tail_cols=(
         "o.y AS y, CASE WHEN o.y > 0 THEN 1 ELSE 0 END AS pos"), tail_keys="pos")
 
 
@@ -212,7 +213,7 @@ def times_sql(log: str, outcome: str) -> str:
             f"ELSE CAST(floor(CAST({stop} - o.idx AS DOUBLE) / {DAY}) AS BIGINT) END AS day, "
             f"CASE WHEN o.t_ev IS NOT NULL AND o.t_ev <= {stop} THEN 1 ELSE 0 END AS event, "
             "0 AS y")
-    return _OBS.format(units=units_sql(log), outcome=t_ev, tail_cols=cols,
+    return _OBS.format(units=units_sql(log), outcome=t_ev, reach="$follow", tail_cols=cols,
                        tail_keys="day, event")
 
 
