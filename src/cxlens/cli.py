@@ -39,6 +39,7 @@ from cxlens.cli_experience import experience_app
 from cxlens.cli_journeys import journeys_app
 from cxlens.cli_lake import lake_app
 from cxlens.cli_survey import survey_app
+from cxlens.cli_text import text_app
 from cxlens.cli_value import value_app
 from cxlens.config import DEFAULT_WORKSPACE
 from cxlens.errors import MappingUnsure, UserError
@@ -64,6 +65,7 @@ app.add_typer(collect_app, name="collect")
 app.add_typer(survey_app, name="survey")
 app.add_typer(lake_app, name="lake")
 app.add_typer(value_app, name="value")
+app.add_typer(text_app, name="text")
 
 
 # ----------------------------------------------------------------------------- ingest

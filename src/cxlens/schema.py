@@ -241,6 +241,36 @@ STAGING: tuple[tuple[str, str], ...] = (
     ("_warnings", 'STRUCT("column" VARCHAR, value VARCHAR, reason VARCHAR)[]'),
 )
 
+# Derived tables: results cxlens computes from the facts and keeps in the warehouse so that
+# SQL can aggregate them (written only by the store; recomputed, never ingested). Each is
+# (column, SQL type, doc); the first column is the key.
+DERIVED: dict[str, tuple[tuple[str, str, str], ...]] = {
+    # One row per analysed open comment (cxlens.text, docs/text.md).
+    "comment_analysis": (
+        ("response_id", "VARCHAR",
+         "The answer's response_id, or 'line:<batch>:<line>' when it has none"),
+        ("_hash", "UHUGEINT", "Content hash of the feedback row analysed (a changed answer "
+                              "is analysed again)"),
+        ("version", "VARCHAR", "Analysis version: code, taxonomy and sentiment model"),
+        ("language", "VARCHAR", "fi, sv, en, other or unknown"),
+        ("sentiment", "VARCHAR", "negative, neutral or positive; NULL for a language "
+                                 "outside fi/sv/en"),
+        ("p_negative", "DOUBLE", "Probability of negative"),
+        ("p_neutral", "DOUBLE", "Probability of neutral"),
+        ("p_positive", "DOUBLE", "Probability of positive"),
+        ("sentiment_source", "VARCHAR", "model, lexicon or none"),
+        ("themes", "VARCHAR[]", "Taxonomy themes the comment mentions"),
+        ("analysed_at", "TIMESTAMP", "When it was analysed (UTC)"),
+    ),
+    # The sentiment models learned from a workspace's labelled comments, newest last.
+    "text_models": (
+        ("model_id", "VARCHAR", "lr-<fingerprint> or lexicon-<fingerprint>"),
+        ("fitted_at", "TIMESTAMP", "When it was fitted (UTC)"),
+        ("params", "VARCHAR", "The model as JSON: vocabulary, weights, temperature, "
+                              "held-out accuracy per language"),
+    ),
+}
+
 # Default top of the scale per feedback metric.
 METRIC_SCALES: dict[str, tuple[int, int]] = {
     "nps": (0, 10),

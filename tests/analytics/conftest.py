@@ -46,7 +46,9 @@ def engines(demo, spark) -> Iterator[tuple[DuckDBEngine, SparkEngine]]:
     ws, _ = demo
     con = duckdb.connect(str(ws / "warehouse.duckdb"), read_only=True)
     con.execute("SET TimeZone = 'UTC'")
-    sparkeng = SparkEngine(spark)
+    # its own session: temporary views are per session, so no other test's views replace
+    # the demo's whatever order the tests run in
+    sparkeng = SparkEngine(spark.newSession())
     names = [r[0] for r in con.sql(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
         "ORDER BY 1").fetchall()]

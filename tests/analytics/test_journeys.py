@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 
 from cxlens.analytics import journeys as j
-from cxlens.analytics.journeys.process_map import weighted_quantiles
 from cxlens.ingest.load import ingest
 from cxlens.warehouse.store import open_engine, open_warehouse
 
@@ -201,16 +200,6 @@ def test_process_map_counts_and_exact_times(eng) -> None:
     t = m.edges_table()
     assert t.num_rows == len(m.edges) and t.schema.field("p90_s").type == "double"
     assert m.as_dict()["edges"][0]["source"] == m.edges[0].source
-
-
-def test_weighted_quantiles_equal_numpy() -> None:
-    import numpy as np
-
-    sample = np.array([0, 0, 3, 3, 3, 7, 10, 10, 50])
-    values, counts = np.unique(sample, return_counts=True)
-    assert weighted_quantiles(values, counts, (0.5, 0.9, 0.0, 1.0)) == pytest.approx(
-        list(np.quantile(sample, [0.5, 0.9, 0.0, 1.0])))
-    assert weighted_quantiles(np.array([5.0]), np.array([1])) == [5.0, 5.0]
 
 
 def test_paths_from_a_touchpoint_collapse_loops_and_mark_drop_offs(eng) -> None:

@@ -83,8 +83,18 @@ def _run_preview(page, base: str) -> None:
     page.wait_for_selector("#run-result")
 
 
-def pages(lang: str, tmp: Path) -> list[tuple[str, str | Callable]]:
+# The pages in two parts, each its own test case: ``-k analysis`` runs only the analysis
+# pages (Journeys, Value and the pages that join their menu groups).
+PARTS = ("base", "analysis")
+
+
+def pages(lang: str, tmp: Path, part: str = "base") -> list[tuple[str, str | Callable]]:
     """Each page by its screenshot name: a path, or a function that brings the page up."""
+    if part == "analysis":
+        return [("journeys", "/w/demo/journeys"),
+                ("journeys-from", "/w/demo/journeys?anchor=support_ticket&direction=from"
+                                  "&steps=5&top=20&months=24"),
+                ("value", "/w/demo/value")]
     return [
         ("overview", "/w/demo/"), ("experience", "/w/demo/experience"),
         ("experience-stores", "/w/demo/experience?by=store_id"),
@@ -261,15 +271,16 @@ def signed_in(browser, server, prepared):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("part", PARTS)
 @pytest.mark.parametrize("width", list(WIDTHS))
 @pytest.mark.parametrize("lang", list(LOCALES))
 def test_every_page_fits_and_speaks_the_language(signed_in, server, tmp_path: Path,
-                                                 lang: str, width: int) -> None:
+                                                 lang: str, width: int, part: str) -> None:
     page = signed_in(lang, width)
     page.goto(f"{server.url}/w/demo/?lang={lang}")  # remembered in a cookie from here on
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
-    for name, target in pages(lang, tmp_path):
+    for name, target in pages(lang, tmp_path, part):
         if callable(target):
             target(page, server.url)
         else:
@@ -286,6 +297,13 @@ def test_every_page_fits_and_speaks_the_language(signed_in, server, tmp_path: Pa
         problems += _describe(f"{name} (opened)", width, lang, opened)
         if name == "experience-stores":
             assert LONG_STORE in page.inner_text("main"), "the long store name is not shown"
+        if name == "journeys":
+            # the Store filter offers the long name but stays as narrow as the other filters
+            store = page.locator("select[name=store]")
+            assert LONG_STORE in store.inner_text(), "the long store name is not offered"
+            rem = page.evaluate("parseFloat(getComputedStyle(document.documentElement)"
+                                ".fontSize)")
+            assert store.bounding_box()["width"] <= 16 * rem + 1, store.bounding_box()
         if name == "followups":
             # The demo has open follow-ups: their edit forms are measured opened.
             assert page.locator("table.followups tr.edit details").count(), \

@@ -143,7 +143,7 @@ def duck(dataset: dict[str, pa.Table]) -> DuckDBEngine:
 
 @pytest.fixture(scope="module")
 def sparkeng(spark, dataset: dict[str, pa.Table]) -> SparkEngine:
-    engine = SparkEngine(spark)
+    engine = SparkEngine(spark.newSession())  # own temporary views
     for name, table in dataset.items():
         engine.register(name, table)
     return engine
@@ -630,12 +630,10 @@ def test_normalize_arrow_unifies_types() -> None:
 
 @pytest.mark.spark
 def test_spark_engine_needs_utc(spark) -> None:
-    spark.conf.set("spark.sql.session.timeZone", "Europe/Helsinki")
-    try:
-        with pytest.raises(ValueError, match="UTC"):
-            SparkEngine(spark)
-    finally:
-        spark.conf.set("spark.sql.session.timeZone", "UTC")
+    session = spark.newSession()  # its own settings: the shared session stays in UTC
+    session.conf.set("spark.sql.session.timeZone", "Europe/Helsinki")
+    with pytest.raises(ValueError, match="UTC"):
+        SparkEngine(session)
 
 
 @pytest.mark.spark

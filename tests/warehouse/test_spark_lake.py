@@ -215,7 +215,7 @@ def test_lake_on_local_spark_equals_duckdb(workspace: Path, queries, duck_result
     """The session-wide local session reading the lake: the same rows as DuckDB."""
     from cxlens.warehouse.spark import lake_engine
 
-    eng = lake_engine(spark, lake.lake_path(workspace))
+    eng = lake_engine(spark.newSession(), lake.lake_path(workspace))
     for name, (sql, params) in queries.items():
         assert_same(duck_results[name], eng.query(sql, params), name)
 

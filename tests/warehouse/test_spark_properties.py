@@ -80,7 +80,7 @@ def test_properties_on_spark_are_the_same_text(workspace: Path, spark) -> None:
 
     with open_engine(workspace) as duck:
         want = duck.query(SQL).to_pylist()
-    got = lake_engine(spark, lake.lake_path(workspace)).query(SQL).to_pylist()
+    got = lake_engine(spark.newSession(), lake.lake_path(workspace)).query(SQL).to_pylist()
     assert [r["properties"] for r in got] == [r["properties"] for r in want]
     assert got == want
     nasty = next(r for r in want if r["_line"] == 2)
@@ -98,7 +98,7 @@ def test_a_key_read_from_properties_is_the_same(workspace: Path, spark) -> None:
            "FROM v_events WHERE _line = 2 ORDER BY _batch, _line")
     with open_engine(workspace) as duck:
         want = duck.query(sql).to_pylist()
-    got = lake_engine(spark, lake.lake_path(workspace)).query(sql).to_pylist()
+    got = lake_engine(spark.newSession(), lake.lake_path(workspace)).query(sql).to_pylist()
     assert got == want
 
 
@@ -107,7 +107,7 @@ def test_a_kind_without_rows_reads_as_empty_on_spark(workspace: Path, spark) -> 
     find (it skips folders named ``_…`` without ``=``, as the lake's first one was)."""
     from cxlens.warehouse.spark import lake_engine
 
-    eng = lake_engine(spark, lake.lake_path(workspace))
+    eng = lake_engine(spark.newSession(), lake.lake_path(workspace))
     with open_engine(workspace) as duck:
         for view in ("v_orders", "v_feedback", "v_spend", "v_employees"):
             sql = f"SELECT * FROM {view}"

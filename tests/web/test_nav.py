@@ -62,3 +62,18 @@ def test_the_layout_draws_the_experience_group(site: Site) -> None:
     for page in ("experience", "drivers", "people", "surveys", "followups"):
         assert f'href="/w/acme/{page}"' in html, page
     assert 'href="/w/acme/" aria-current="page"' in html
+
+
+def test_journeys_and_value_stand_in_their_groups(site: Site) -> None:
+    """Each is the first page of its group; alone in it, it is a plain link on the bar after
+    the Experience group. The pages that join a group later turn it into a menu."""
+    from cxlens.web.nav import JOURNEYS, VALUE
+
+    entries = menu_for("viewer", "acme")
+    keys = [e.label_key if isinstance(e, NavGroup) else e[0].key for e in entries]
+    assert keys[keys.index(EXPERIENCE) + 1:][:2] == ["journeys", "value"]
+    assert {i.key: i.group for i in nav.NAV}.items() >= {"journeys": JOURNEYS,
+                                                          "value": VALUE}.items()
+    html = site.member("ann@acme.fi").get("/w/acme/journeys").text
+    assert 'href="/w/acme/journeys" aria-current="page"' in html
+    assert 'href="/w/acme/value"' in html

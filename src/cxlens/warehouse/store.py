@@ -11,15 +11,17 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from cxlens.errors import UserError
-from cxlens.schema import KINDS, LINEAGE, SQL_TYPES, STAGING
+from cxlens.schema import DERIVED, KINDS, LINEAGE, SQL_TYPES, STAGING
 from cxlens.warehouse.engine import DuckDBEngine
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 DB_NAME = "warehouse.duckdb"
 
 # Customer data is for its owner only: files 0600, folders 0700. ``cxlens`` (every command,
@@ -133,6 +135,13 @@ CREATE TABLE IF NOT EXISTS inbox (
 )"""
 
 
+def derived_ddl(name: str) -> str:
+    """CREATE TABLE of a derived table of ``schema.DERIVED`` (its first column the key)."""
+    cols = [f'"{c}" {t}' + (" PRIMARY KEY" if i == 0 else "")
+            for i, (c, t, _) in enumerate(DERIVED[name])]
+    return f"CREATE TABLE IF NOT EXISTS {name} (\n    " + ",\n    ".join(cols) + "\n)"
+
+
 def table_ddl(kind_name: str) -> str:
     k = KINDS[kind_name]
     cols = [f'"{f.name}" {SQL_TYPES[f.type]}' for f in k.fields]
@@ -191,6 +200,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         _to_v5(con, fresh=version == 0)
     if 0 < version < 6:
         _to_v6(con)
+    if version < 7:
+        _to_v7(con)
     con.execute(
         "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
     )
@@ -257,6 +268,45 @@ def _to_v6(con: duckdb.DuckDBPyConnection) -> None:
     footers (issue 9); 0 for the batches loaded before."""
     con.execute("ALTER TABLE batches ADD COLUMN IF NOT EXISTS skipped BIGINT DEFAULT 0")
     con.execute("UPDATE batches SET skipped = 0 WHERE skipped IS NULL")
+
+
+def _to_v7(con: duckdb.DuckDBPyConnection) -> None:
+    """6 -> 7: the derived tables of open-comment analysis (issue 13): ``comment_analysis``
+    and ``text_models``. Empty until ``cxlens text analyse`` runs; nothing else changes."""
+    for name in ("comment_analysis", "text_models"):
+        con.execute(derived_ddl(name))
+
+
+def replace_comment_analysis(con: duckdb.DuckDBPyConnection, rows: pa.Table,
+                             stale: list[str]) -> None:
+    """Store per-comment results: drop the ``stale`` keys (answers gone, changed or without
+    a comment any more) and the keys of ``rows``, then insert ``rows``, in one transaction.
+    The text package computes; only the store writes (cxlens.text.analyse)."""
+    con.execute("BEGIN")
+    try:
+        keys = pa.table({"k": pa.array(stale + rows.column("response_id").to_pylist(),
+                                       pa.string())})
+        con.register("_ca_keys", keys)
+        con.execute("DELETE FROM comment_analysis WHERE response_id IN (SELECT k FROM _ca_keys)")
+        con.register("_ca_rows", rows)
+        spec = DERIVED["comment_analysis"]
+        cols = ", ".join(f'"{c}"' for c, _, _ in spec)
+        casts = ", ".join(f'CAST("{c}" AS {t})' for c, t, _ in spec)
+        con.execute(f"INSERT INTO comment_analysis ({cols}) SELECT {casts} FROM _ca_rows")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("_ca_keys")
+        con.unregister("_ca_rows")
+
+
+def save_text_model(con: duckdb.DuckDBPyConnection, model_id: str, params: str,
+                    fitted_at: datetime) -> None:
+    """Keep a fitted sentiment model (JSON) as the workspace's newest (``fitted_at`` UTC)."""
+    con.execute("INSERT OR REPLACE INTO text_models VALUES (?, ?, ?)",
+                [model_id, fitted_at, params])
 
 
 def db_path(workspace: Path) -> Path:

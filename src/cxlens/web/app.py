@@ -30,9 +30,11 @@ from cxlens.web.headers import SecurityHeaders
 from cxlens.web.pages import account, apidocs, auth, customers, data, home, notes, overview
 from cxlens.web.pages import experience as experience_pages
 from cxlens.web.pages import followups as followup_pages
+from cxlens.web.pages import journeys as journeys_pages
 from cxlens.web.pages import settings as settings_pages
 from cxlens.web.pages import survey_answer as survey_pages
 from cxlens.web.pages import surveys as surveys_page
+from cxlens.web.pages import value as value_pages
 from cxlens.web.settings import WebSettings
 from cxlens.web.warehouses import Warehouses
 
@@ -52,6 +54,8 @@ ROUTERS = [
     api_journeys.router,
     overview.router,
     experience_pages.router,
+    journeys_pages.router,
+    value_pages.router,
     customers.router,
     data.router,
     data.api_router,

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from cxlens.web.workspaces import role_at_least
 
 EXPERIENCE = "nav.group.experience"  # Experience, Drivers, People, Surveys, Follow-ups
+JOURNEYS = "nav.group.journeys"  # Journeys; Moments next
+VALUE = "nav.group.value"  # Value; Retention and At risk next
 
 
 @dataclass(frozen=True)

@@ -38,3 +38,61 @@ def test_bad_options_are_clear(demo) -> None:
         r = runner.invoke(app, ["value", "fit", "-w", str(ws), *args])
         # main() prints a UserError as a message with its exit code (tests/test_cli.py)
         assert isinstance(r.exception, UserError) and text in str(r.exception), args
+
+
+def test_retention_commands_print_the_apis_json(demo) -> None:
+    from cxlens.analytics.value._predict import Horizon
+    from cxlens.analytics.value.channels import clv_by_channel
+    from cxlens.analytics.value.cohorts import cohorts
+    from cxlens.analytics.value.customers import customer_values
+    from cxlens.analytics.value.rfm import rfm
+    from cxlens.web.api.value import (
+        CohortsOut,
+        CustomerValuesOut,
+        RfmOut,
+        WorthsOut,
+        result_out,
+    )
+
+    ws, _ = demo
+    with time_machine.travel(DEFAULT_TODAY, tick=False):
+        got = {name: runner.invoke(app, ["value", *args, "-w", str(ws), "--json"])
+               for name, args in (("cohorts", ["cohorts", "--by", "channel"]),
+                                  ("rfm", ["rfm"]),
+                                  ("customers", ["customers", "--top", "7"]),
+                                  ("channels", ["channels", "--months", "6"]))}
+        csv_out = runner.invoke(app, ["value", "customers", "--at-risk", "--csv", "-w",
+                                      str(ws)])
+        tables = [runner.invoke(app, ["value", c, "-w", str(ws)]).output
+                  for c in ("cohorts", "rfm", "customers", "channels")]
+    for r in got.values():
+        assert r.exit_code == 0, r.output
+    with open_engine(ws) as eng:
+        v = fit_value(eng, DEFAULT_TODAY)
+        expected = {
+            "cohorts": result_out(CohortsOut, cohorts(eng, DEFAULT_TODAY, by="channel")),
+            "rfm": result_out(RfmOut, rfm(eng, DEFAULT_TODAY)),
+            "customers": result_out(CustomerValuesOut, customer_values(eng, v, top=7)),
+            "channels": result_out(WorthsOut, clv_by_channel(eng, v, horizon=Horizon(6))),
+        }
+        risk = customer_values(eng, v, at_risk=True)
+    for name, model in expected.items():
+        assert json.loads(got[name].output) == model.model_dump(mode="json"), name
+    lines = csv_out.output.splitlines()
+    assert lines[0].startswith("customer_id,channel,first_purchase,last_purchase,orders")
+    assert len(lines) == 1 + len(risk.rows) and lines[1].split(",")[0] == risk.rows[0].customer_id
+    assert "retention" not in tables[0] and "% of customers who bought" in tables[0]
+    assert "champions" in tables[1] and "P(alive)" in tables[2] and "new customer" in tables[3]
+
+
+def test_retention_commands_refuse_clearly(demo) -> None:
+    ws, _ = demo
+    for args, text in ((["cohorts", "--by", "week"], "not a grouping"),
+                       (["cohorts", "--channel", "fax"], "choose one of"),
+                       (["rfm", "--months", "0"], "between 1 and 60"),
+                       (["customers", "--json", "--csv"], "exclude each other"),
+                       (["customers", "--discount", "3"], "discount rate"),
+                       (["channels", "--by", "store"], "not a grouping")):
+        with time_machine.travel(DEFAULT_TODAY, tick=False):
+            r = runner.invoke(app, ["value", *args, "-w", str(ws)])
+        assert isinstance(r.exception, UserError) and text in str(r.exception), args

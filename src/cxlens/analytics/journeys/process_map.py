@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cxlens.analytics._quantiles import weighted_quantiles
 from cxlens.analytics.journeys._log import WINDOW, Selection, log_sql
 from cxlens.warehouse.engine import Engine
 
@@ -94,23 +95,6 @@ FROM tr WHERE src IS NOT NULL GROUP BY src, dst
 """
 
 
-def weighted_quantiles(values: np.ndarray, counts: np.ndarray,
-                       qs: tuple[float, ...] = QUANTILES) -> list[float]:
-    """Exact quantiles of a sample given as sorted distinct ``values`` with ``counts``:
-    the ``q·(n−1)``-th order statistic, interpolated linearly (numpy's default)."""
-    cum = np.cumsum(counts)
-    n = int(cum[-1])
-    out = []
-    for q in qs:
-        h = q * (n - 1)
-        lo = int(np.floor(h))
-        hi = min(lo + 1, n - 1)
-        x_lo = values[np.searchsorted(cum, lo, side="right")]
-        x_hi = values[np.searchsorted(cum, hi, side="right")]
-        out.append(float(x_lo + (h - lo) * (x_hi - x_lo)))
-    return out
-
-
 def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     """Integer codes of a text column and the names they stand for."""
     enc = pc.dictionary_encode(column).combine_chunks()
@@ -146,7 +130,7 @@ def process_map(engine: Engine, sel: Selection | None = None) -> ProcessMap:
         for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(code)], strict=True):
             a, b = a_names[code[lo] // len(b_names)], b_names[code[lo] % len(b_names)]
             total = int(n[lo:hi].sum())
-            med, p90 = weighted_quantiles(dt[lo:hi], n[lo:hi])
+            med, p90 = weighted_quantiles(dt[lo:hi], n[lo:hi], QUANTILES)
             edges.append(Edge(a, b, total, customers_of[(a, b)], med, p90))
             out_of[a] = out_of.get(a, 0) + total
             into[b] = into.get(b, 0) + total
@@ -163,4 +147,4 @@ def process_map(engine: Engine, sel: Selection | None = None) -> ProcessMap:
                       {k: v for k, v in sel.as_dict().items() if v is not None}, reason)
 
 
-__all__ = ["Edge", "Node", "ProcessMap", "process_map", "weighted_quantiles"]
+__all__ = ["Edge", "Node", "ProcessMap", "process_map"]

@@ -3,10 +3,11 @@
 
 The same functions as ``cxlens journeys paths|map|moments|survival|customers``
 (:mod:`cxlens.analytics.journeys`), which print these models with ``--json``. A route checks
-its query, calls the analytics and copies the result into a response model; nothing is
-computed here. A selection without
-journeys, or a touchpoint nobody met, is a 200 with empty rows and ``reason`` saying why,
-so a dashboard can tell "nothing there" from a broken request (a 422).
+its query, calls the analytics (paths and the map through :mod:`cxlens.web.journeys_cache`,
+kept while the batches stay the same, shared with the Journeys page) and copies the result
+into a response model; nothing is computed here. A selection without journeys, or a
+touchpoint nobody met, is a 200 with empty rows and ``reason`` saying why, so a dashboard
+can tell "nothing there" from a broken request (a 422).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from cxlens.analytics import journeys as jr
 from cxlens.analytics.journeys.actions import DEFAULT_LIMIT, MAX_LIMIT
 from cxlens.analytics.journeys.moments import DEFAULT_PAIRS, DEFAULT_WITHIN, MIN_CUSTOMERS
 from cxlens.analytics.journeys.paths import DEFAULT_STEPS, DEFAULT_TOP, MAX_STEPS
+from cxlens.web import journeys_cache as cache
 from cxlens.web.deps import TokenScope
 from cxlens.web.params import Day
 
@@ -147,9 +149,8 @@ def map_out(m: jr.ProcessMap) -> MapOut:
 def paths(access: Reader, q: Annotated[PathsQuery, Query()]) -> PathsOut:
     """The most common paths from or to a touchpoint, loops collapsed and marked, drop-offs
     marked, the top ones and an 'other' row (docs/journeys.md)."""
-    sel = q.selection()
-    with access.engine() as eng:
-        p = jr.paths(eng, q.anchor, q.direction, sel, steps=q.steps, top=q.top)
+    p = cache.paths(access.warehouse, access.workspace.engine, q.anchor, q.direction,
+                    q.selection(), q.steps, q.top)
     return paths_out(p)
 
 
@@ -158,10 +159,8 @@ def process_map(access: Reader, q: Annotated[SelectionQuery, Query()]) -> MapOut
     """The directly-follows graph of touchpoint types: per edge the transitions, customers
     and exact median and 90th-percentile seconds between; per touchpoint its starts and
     ends (docs/journeys.md)."""
-    sel = q.selection()
-    with access.engine() as eng:
-        m = jr.process_map(eng, sel)
-    return map_out(m)
+    return map_out(cache.process_map(access.warehouse, access.workspace.engine,
+                                     q.selection()))
 
 
 # --- business moments, time to outcome, actions ---------------------------------------------

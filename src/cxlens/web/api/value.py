@@ -1,16 +1,23 @@
-"""Value after the purchase as JSON: ``GET /api/w/{slug}/value/fit``.
+"""Value after the purchase as JSON: ``GET /api/w/{slug}/value/fit``, ``/value/cohorts``,
+``/value/rfm``, ``/value/customers`` and ``/value/channels``.
 
-The same :func:`cxlens.analytics.value.models.fit_value` as ``cxlens value fit --json``
-(which prints :func:`value_fit_out`): the purchase model chosen on the holdout, its
-parameters named as in the papers with standard errors, the spend model, and how each
-candidate predicted the holdout.
+The same analytics functions as ``cxlens value … --json`` (which prints the same models):
+:func:`~cxlens.analytics.value.models.fit_value` (the purchase model chosen on the holdout,
+its parameters named as in the papers with standard errors, the spend model, how each
+candidate predicted the holdout), :func:`~cxlens.analytics.value.cohorts.cohorts`,
+:func:`~cxlens.analytics.value.rfm.rfm`,
+:func:`~cxlens.analytics.value.customers.customer_values` and
+:func:`~cxlens.analytics.value.channels.clv_by_channel` /
+:func:`~cxlens.analytics.value.channels.clv_by_nps_group`. The last two need the fitted
+model: it is kept per workspace while its data stay as they are (:func:`served_fit`), as a
+Pareto/NBD fit takes tens of seconds on a large workspace.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,8 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from cxlens.analytics.value._fit import Fit
 from cxlens.analytics.value._summary import NoPurchases, ValueInputError
 from cxlens.analytics.value.bgnbd import NotIdentifiable
-from cxlens.analytics.value.models import ValueModel, fit_value
-from cxlens.web.deps import ServerClock, TokenScope
+from cxlens.analytics.value.models import ValueModel
+from cxlens.web import value_cache
+from cxlens.web.deps import ServerClock, TokenScope, WorkspaceAccess
 from cxlens.web.params import Day
 
 router = APIRouter(prefix="/api/w/{slug}", tags=["value"])
@@ -151,12 +159,288 @@ class FitQuery(BaseModel):
 def get_value_fit(access: Reader, q: Annotated[FitQuery, Query()],
                   clock: ServerClock) -> ValueFitOut | NoModelOut:
     """Purchase and spend models fitted on the workspace's orders, judged on a holdout."""
-    with access.engine() as eng:
-        try:
-            v = fit_value(eng, clock().date(), model=q.model, end=q.end,
-                          calibration_end=q.calibration_end, currency=q.currency)
-        except (NoPurchases, NotIdentifiable) as exc:
-            return NoModelOut(reason=str(exc))
-        except ValueInputError as exc:
-            raise HTTPException(422, str(exc)) from None
-    return value_fit_out(v)
+    def run() -> ValueFitOut:
+        return value_fit_out(value_cache.fitted(
+            access.warehouse, access.workspace.engine, clock().date(),
+            value_cache.FitParams(model=q.model, end=q.end, calibration_end=q.calibration_end,
+                                  currency=q.currency)))
+    return _no_model(run)
+
+
+# --- the fitted model, kept while the data stay as they are ------------------------------
+
+def served_fit(access: WorkspaceAccess, today: date, currency: str) -> ValueModel:
+    """``fit_value`` with its defaults for the workspace, kept with the Value page's fits
+    (:mod:`cxlens.web.value_cache`) until the next batch. Raises what ``fit_value``
+    raises."""
+    return value_cache.fitted(access.warehouse, access.workspace.engine, today,
+                              value_cache.FitParams(currency=currency))
+
+
+# --- cohorts, RFM, customers, channels ---------------------------------------------------
+
+class EstimateOut(BaseModel):
+    value: float | None
+    se: float | None
+    low: float | None = Field(description="95 % interval, lower end")
+    high: float | None = Field(description="95 % interval, upper end")
+    method: str = Field(description="How the interval was made (docs/methods.md)")
+
+
+class GapsOut(BaseModel):
+    n: int = Field(description="Gaps between consecutive purchase days")
+    median: float | None = Field(description="Days, exact")
+    q1: float | None
+    q3: float | None
+
+
+class CohortCellOut(BaseModel):
+    months_since: int = Field(description="0 = the month of the first purchase")
+    month: str | None = Field(description="The calendar month (cohorts by month)")
+    customers: int = Field(description="Customers observed that month (n of the shares)")
+    active: int = Field(description="Customers who bought that month")
+    retention: EstimateOut = Field(description="% of customers who bought (Wilson)")
+    repeat: EstimateOut = Field(description="% who had bought again by the month's end")
+    revenue: float
+    revenue_per_customer: float
+
+
+class CohortOut(BaseModel):
+    key: str = Field(description="First-purchase month (YYYY-MM), acquisition channel or "
+                                 "campaign")
+    customers: int
+    partial: bool = Field(description="First bought in the partial month: no cells yet")
+    cells: list[CohortCellOut]
+    gaps: GapsOut
+
+
+class CohortsOut(BaseModel):
+    ok: Literal[True] = True
+    by: Literal["month", "channel", "campaign"]
+    end: date = Field(description="The last day of data used")
+    currency: str
+    customers: int
+    last_full_month: str
+    partial_month: str | None = Field(description="The month the data end in, if not over")
+    cohorts: list[CohortOut]
+    gaps: GapsOut
+    notes: list[str]
+
+
+class SegmentOut(BaseModel):
+    key: str
+    name: str
+    customers: int
+    share: float = Field(description="% of customers")
+    recency_days: float | None = Field(description="Mean days since the last purchase")
+    purchases: float | None = Field(description="Mean purchase days per customer")
+    revenue_per_customer: float | None
+    revenue_share: float = Field(description="% of revenue")
+
+
+class MoveOut(BaseModel):
+    start: date
+    stop: date
+    from_segment: str | None = Field(description="None: first bought after start")
+    to_segment: str
+    customers: int
+
+
+class RfmOut(BaseModel):
+    ok: Literal[True] = True
+    end: date
+    currency: str
+    customers: int
+    segments: list[SegmentOut]
+    grid: list[list[int]] = Field(description="Customers per score: grid[R-1][F-1]")
+    month_ends: list[date]
+    moves: list[MoveOut]
+    notes: list[str]
+
+
+class CustomerValueOut(BaseModel):
+    customer_id: str
+    channel: str = Field(description="Acquisition channel")
+    first_purchase: date
+    last_purchase: date
+    orders: int
+    revenue: float
+    p_alive: EstimateOut = Field(description="Probability (0-1) still a customer")
+    p_alive_then: float | None = Field(description="The same, lookback_days earlier")
+    purchases: EstimateOut = Field(description="Expected purchases over the horizon")
+    spend: EstimateOut = Field(description="Expected spend per purchase")
+    clv: EstimateOut = Field(description="Discounted value over the horizon")
+
+
+class CustomerValuesOut(BaseModel):
+    ok: Literal[True] = True
+    end: date
+    then: date = Field(description="The day P(alive) is compared with")
+    currency: str
+    model: Literal["bgnbd", "paretonbd"]
+    horizon_months: int
+    discount: float
+    at_risk: bool
+    top_share: float
+    min_drop: float
+    customers: int
+    matching: int = Field(description="Customers that match the list's rule")
+    high_value_clv: float | None = Field(description="CLV from which a customer is in the "
+                                                     "top top_share")
+    rows: list[CustomerValueOut]
+    draws: int
+    seed: int
+    notes: list[str]
+
+
+class GroupWorthOut(BaseModel):
+    group: str
+    customers: int
+    revenue_per_customer: float = Field(description="Revenue to date per customer")
+    new_customer_value: EstimateOut = Field(description="Mean value in the first "
+                                                        "horizon_months after acquisition")
+    clv: EstimateOut = Field(description="Mean CLV from the end over the horizon")
+    revenue_90d: EstimateOut | None = Field(description="NPS groups: revenue per customer "
+                                                        "in 90 days after the answer")
+
+
+class WorthsOut(BaseModel):
+    ok: Literal[True] = True
+    by: Literal["channel", "campaign", "nps_group"]
+    end: date
+    currency: str
+    model: Literal["bgnbd", "paretonbd"]
+    horizon_months: int
+    discount: float
+    rows: list[GroupWorthOut]
+    draws: int
+    seed: int
+    notes: list[str]
+
+
+def _clean(value: Any) -> Any:
+    """NaN and infinities as None, all the way down (JSON has neither)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def result_out(model: type[BaseModel], result: Any) -> Any:
+    """An analytics result (a dataclass with ``as_dict``) as its API model."""
+    return model.model_validate(_clean(result.as_dict()))
+
+
+Currency = Annotated[str, Field(min_length=3, max_length=3, pattern="^[A-Z]{3}$")]
+
+
+class CohortsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    by: Literal["month", "channel", "campaign"] = Field(
+        "month", description="Group customers by first purchase month, acquisition channel "
+                             "or acquisition campaign")
+    channel: str | None = Field(None, max_length=100,
+                                description="Only customers acquired through this channel")
+    end: Day | None = Field(None, description="Last day of data used (default: yesterday)")
+    currency: Currency = "EUR"
+
+
+class RfmQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    months: int = Field(12, ge=1, le=60, description="Month ends to count moves over")
+    end: Day | None = Field(None, description="Last day of data used (default: yesterday)")
+    currency: Currency = "EUR"
+
+
+class HorizonQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    months: int = Field(12, ge=1, le=120, description="CLV horizon in months")
+    discount: float = Field(0.10, ge=0, lt=1, description="Annual discount rate")
+    currency: Currency = "EUR"
+
+
+class CustomersQuery(HorizonQuery):
+    at_risk: bool = Field(False, description="Only high-value customers at risk")
+    top: int = Field(100, ge=1, le=10000, description="At most this many customers")
+    lookback_days: int = Field(90, ge=7, le=365, description="P(alive) now against then")
+
+
+class ChannelsQuery(HorizonQuery):
+    by: Literal["channel", "campaign", "nps_group"] = "channel"
+
+
+def _no_model(call: Any) -> Any:
+    """Run ``call``; a workspace without purchases (or a model) is an answer, a bad request
+    a 422."""
+    try:
+        return call()
+    except (NoPurchases, NotIdentifiable) as exc:
+        return NoModelOut(reason=str(exc))
+    except ValueInputError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+@router.get("/value/cohorts")
+def get_value_cohorts(access: Reader, q: Annotated[CohortsQuery, Query()],
+                      clock: ServerClock) -> CohortsOut | NoModelOut:
+    """Retention, repeat purchase and revenue per cohort and month since first purchase."""
+    from cxlens.analytics.value.cohorts import cohorts
+
+    def run() -> CohortsOut:
+        with access.engine() as eng:
+            return result_out(CohortsOut, cohorts(eng, clock().date(), by=q.by, end=q.end,
+                                                  channel=q.channel, currency=q.currency))
+    return _no_model(run)
+
+
+@router.get("/value/rfm")
+def get_value_rfm(access: Reader, q: Annotated[RfmQuery, Query()],
+                  clock: ServerClock) -> RfmOut | NoModelOut:
+    """RFM segments at the end and the moves between them at month ends."""
+    from cxlens.analytics.value.rfm import rfm
+
+    def run() -> RfmOut:
+        with access.engine() as eng:
+            return result_out(RfmOut, rfm(eng, clock().date(), end=q.end, months=q.months,
+                                          currency=q.currency))
+    return _no_model(run)
+
+
+@router.get("/value/customers")
+def get_value_customers(access: Reader, q: Annotated[CustomersQuery, Query()],
+                        clock: ServerClock) -> CustomerValuesOut | NoModelOut:
+    """The top customers by CLV, or the high-value customers at risk, with intervals."""
+    from cxlens.analytics.value._predict import Horizon
+    from cxlens.analytics.value.customers import customer_values
+
+    def run() -> CustomerValuesOut:
+        v = served_fit(access, clock().date(), q.currency)
+        with access.engine() as eng:
+            return result_out(CustomerValuesOut, customer_values(
+                eng, v, at_risk=q.at_risk, top=q.top, horizon=Horizon(q.months, q.discount),
+                lookback_days=q.lookback_days))
+    return _no_model(run)
+
+
+@router.get("/value/channels")
+def get_value_channels(access: Reader, q: Annotated[ChannelsQuery, Query()],
+                       clock: ServerClock) -> WorthsOut | NoModelOut:
+    """The worth of a new customer and CLV per acquisition channel or campaign, or per NPS
+    group."""
+    from cxlens.analytics.value._predict import Horizon
+    from cxlens.analytics.value.channels import clv_by_channel, clv_by_nps_group
+
+    def run() -> WorthsOut:
+        v = served_fit(access, clock().date(), q.currency)
+        h = Horizon(q.months, q.discount)
+        with access.engine() as eng:
+            res = (clv_by_nps_group(eng, v, horizon=h) if q.by == "nps_group"
+                   else clv_by_channel(eng, v, by=q.by, horizon=h))
+            return result_out(WorthsOut, res)
+    return _no_model(run)

@@ -42,6 +42,56 @@
     return lang;
   }
 
+  function overlaps(a, b) {
+    return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  }
+
+  var MIN_NAME = 6;  // characters of a shortened node name, "…" included
+
+  // A Sankey chart's node names run into each other where the chart is narrow (a phone, a
+  // path of six steps): columns stand closer than the names are long, and a small node's
+  // name sits on its neighbour's. Plotly places them without looking, so after each drawing
+  // the names are read back, larger nodes first: a name that runs into another node or out
+  // past the outer columns is shortened with "…" (not below MIN_NAME), and one that still
+  // does, or meets a name already kept, is hidden. The whole names stay in the hover and
+  // the table.
+  function declutterSankey(el) {
+    var nodes = Array.prototype.slice.call(el.querySelectorAll("g.sankey-node"))
+      .map(function (g) {
+        var rect = g.querySelector(".node-rect");
+        return {label: g.querySelector(".node-label"),
+          rect: rect ? rect.getBoundingClientRect() : null};
+      })
+      .filter(function (n) { return n.label && n.rect; });
+    if (!nodes.length) { return; }
+    var left = Math.min.apply(null, nodes.map(function (n) { return n.rect.left; }));
+    var right = Math.max.apply(null, nodes.map(function (n) { return n.rect.right; }));
+
+    function runsOut(n, r) {
+      return r.left < left - 1 || r.right > right + 1 ||
+        nodes.some(function (o) { return o !== n && overlaps(o.rect, r); });
+    }
+
+    nodes.sort(function (a, b) { return b.rect.height - a.rect.height; });
+    var kept = [];
+    nodes.forEach(function (n) {
+      var label = n.label;
+      if (label.dataset.full === undefined) { label.dataset.full = label.textContent; }
+      var full = label.dataset.full;
+      label.textContent = full;
+      label.style.visibility = "";
+      var r = label.getBoundingClientRect();
+      if (!r.width) { return; }
+      for (var keep = full.length - 1; runsOut(n, r) && keep >= MIN_NAME - 1; keep--) {
+        label.textContent = full.slice(0, keep).replace(/\s+$/, "") + "\u2026";
+        r = label.getBoundingClientRect();
+      }
+      if (runsOut(n, r) || kept.some(function (k) { return overlaps(k, r); })) {
+        label.style.visibility = "hidden";
+      } else { kept.push(r); }
+    });
+  }
+
   function draw() {
     if (!window.Plotly) { return; }
     var locale = register((document.documentElement.lang || "en").slice(0, 2));
@@ -60,12 +110,18 @@
       var cartesian = fig.data.some(function (t) {
         return CARTESIAN.indexOf(t.type || "scatter") >= 0;
       });
-      window.Plotly.newPlot(el, fig.data, fig.layout, {
+      var drawn = window.Plotly.newPlot(el, fig.data, fig.layout, {
         responsive: true, locale: locale, displaylogo: false, showLink: false,
         showSendToCloud: false, showEditInChartStudio: false, showTips: false,
         modeBarButtons: [cartesian ? ["toImage", "resetScale2d"] : ["toImage"]],
         toImageButtonOptions: {filename: el.dataset.figure.replace(/^fig-/, "")}
       });
+      if (fig.data.some(function (t) { return t.type === "sankey"; })) {
+        drawn.then(function () {
+          declutterSankey(el);
+          el.on("plotly_afterplot", function () { declutterSankey(el); });
+        });
+      }
     });
   }
   if (document.readyState === "loading") {

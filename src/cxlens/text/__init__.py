@@ -1,0 +1,1 @@
+"""Open comments in Finnish, Swedish and English (docs/text.md)."""

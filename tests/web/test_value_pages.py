@@ -1,0 +1,186 @@
+"""The Value page over HTTP on the S demo: the chosen model and why (both holdout errors),
+its parameters named as in the papers with standard errors and intervals (the API's
+numbers), the spend model and its independence check, the holdout charts with CSV equal to
+their tables, the analytics' notes as messages in the reader's language, a workspace
+without purchases or without repeat buyers that says why, and bad parameters a 422."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from web_helpers import demo_home, figure, quick_argon2, sign_in, table_rows, text
+
+from cxlens.web import value_cache
+from cxlens.web.pages.value import estimate_text
+from cxlens.web.workspaces import add_member, create_token, create_workspace
+
+# Everyone bought once: the purchase models cannot be identified.
+ONCE = "order_id,ts,amount,email\n" + "".join(
+    f"o{i},2026-0{1 + i % 9}-1{i % 10} 10:00:00,{10 + i},c{i}@x.fi\n" for i in range(30))
+# Customers who buy again, some in euros and some in crowns: refused without rates.
+MIXED = "order_id,ts,amount,currency,email\n" + "".join(
+    f"m{i}{k},2026-0{1 + k * 3 + i % 3}-1{i % 10} 10:00:00,{10 + i},{'SEK' if i % 4 else 'EUR'},"
+    f"m{i}@x.fi\n" for i in range(40) for k in range(2))
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    from cxlens.ingest.load import ingest
+    from cxlens.warehouse.store import open_warehouse
+
+    root = tmp_path_factory.mktemp("value_pages")
+
+    def extra(con, ws, owner) -> dict:
+        from cxlens.web.accounts import user_by_email
+
+        once, _ = create_workspace(con, ws.path.parent, "once", "Once Oy", owner)
+        add_member(con, once, user_by_email(con, "viewer@demo.fi"), "viewer")
+        mixed, _ = create_workspace(con, ws.path.parent, "mixed", "Mixed Ab", owner)
+        add_member(con, mixed, user_by_email(con, "viewer@demo.fi"), "viewer")
+        create_workspace(con, ws.path.parent, "empty", "Empty Oy", owner)
+        return {"once": once.path, "mixed": mixed.path,
+                "read": create_token(con, ws, "read", "read", owner)}
+
+    value_cache.clear()
+    with quick_argon2():
+        app, more = demo_home(root, extra)
+    (root / "once.csv").write_text(ONCE, encoding="utf-8")
+    with open_warehouse(more["once"]) as wh:
+        assert ingest(wh, root / "once.csv", "orders").balanced
+    (root / "mixed.csv").write_text(MIXED, encoding="utf-8")
+    with open_warehouse(more["mixed"]) as wh:
+        assert ingest(wh, root / "mixed.csv", "orders").balanced
+    with TestClient(app):
+        yield {"app": app, **more}
+
+
+@pytest.fixture(scope="module")
+def viewer(site: dict) -> TestClient:
+    with quick_argon2():
+        return sign_in(TestClient(site["app"]), "viewer@demo.fi")
+
+
+def page(client: TestClient, url: str) -> str:
+    r = client.get(url)
+    assert r.status_code == 200, (url, r.text[:2000])
+    assert 'class="error"' not in r.text, text(r.text)[:2000]
+    return r.text
+
+
+def _cells(html: str, table_class: str) -> list[list[str]]:
+    from html import unescape
+
+    m = re.search(rf'<table class="{table_class}"[^>]*>(.*?)</table>', html, re.S)
+    assert m, table_class
+    return [[unescape(re.sub(r"<[^>]+>", "", c)).strip()
+             for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", m.group(1), re.S)]
+
+
+def test_the_page_shows_the_model_and_why(site: dict, viewer) -> None:
+    html = page(viewer, "/w/demo/value")
+    assert "Demo Oy" in html and 'href="/w/demo/value"' in html
+    api = TestClient(site["app"], headers={"Authorization": f"Bearer {site['read']}"})
+    fit = api.get("/api/w/demo/value/fit").json()
+    candidates = _cells(html, "candidates")
+    assert candidates[0][:2] == ["Purchase model", "holdout error"]
+    assert [r[0] for r in candidates[1:]] == [
+        "BG/NBD" + (" ✓" if fit["chosen"] == "bgnbd" else ""),
+        "Pareto/NBD" + (" ✓" if fit["chosen"] == "paretonbd" else "")]
+    for row, c in zip(candidates[1:], fit["candidates"], strict=True):
+        assert row[1] == f"{c['holdout_error']:,.3f}"
+    params = _cells(html, "fit-params")  # the purchase model's, first
+    names = [r[0].split(" ")[0] for r in params[1:]]
+    assert names == [{"alpha": "α", "beta": "β"}.get(p["name"], p["name"])
+                     for p in fit["purchases"]["parameters"]]
+    first = fit["purchases"]["parameters"][0]
+    assert params[1][1:] == [estimate_text(first[k], "en")
+                             for k in ("value", "se", "low", "high")]
+    assert estimate_text(29200479239854.418, "fi") == "2,92 × 10¹³"
+    assert estimate_text(-0.00001234, "en") == "-1.23 × 10⁻⁵"
+    assert [estimate_text(v, "en") for v in (0.4371, 11.019, 32247.85, None)] == [
+        "0.437", "11.02", "32,248", "–"]
+    page_text = text(html)
+    assert "Spend model: Gamma-Gamma" in page_text and "γ (customers' mean spend" in page_text
+    assert "Independence check" in page_text and "n 271" in page_text
+    for key in ("frequency", "cohort"):
+        rows = table_rows(html, key)
+        assert rows[0][:3] == [rows[0][0], "customers", "actual"] and len(rows) > 3
+        fig = figure(html, key)
+        assert [tr["type"] for tr in fig["data"]] == ["bar", "scatter", "scatter"]
+
+
+def test_notes_are_messages_in_the_readers_language(viewer) -> None:
+    """The S demo's BG/NBD does not converge on all data (b runs to its bound)."""
+    html = page(viewer, "/w/demo/value?model=bgnbd")
+    assert "did not converge on all the data" in text(html)
+    fi = text(page(viewer, "/w/demo/value?model=bgnbd&lang=fi"))
+    assert "ei konvergoinut koko aineistossa" in fi and "did not converge" not in fi
+    sv = text(page(viewer, "/w/demo/value?model=bgnbd&lang=sv"))
+    assert "konvergerade inte på all data" in sv
+    viewer.get("/w/demo/?lang=en")
+
+
+@pytest.mark.parametrize("key", ["frequency", "cohort"])
+def test_csv_download_matches_the_table(viewer, key: str) -> None:
+    html = page(viewer, "/w/demo/value?model=paretonbd")
+    assert f'href="/w/demo/value/{key}.csv?model=paretonbd' in html
+    r = viewer.get(f"/w/demo/value/{key}.csv?model=paretonbd")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert list(csv.reader(io.StringIO(r.text))) == table_rows(html, key)
+
+
+def test_workspaces_without_a_model_say_why(site: dict, viewer) -> None:
+    with quick_argon2():
+        owner = sign_in(TestClient(site["app"]), "owner@demo.fi")
+    assert "No purchases in EUR yet" in text(page(owner, "/w/empty/value"))
+    r = viewer.get("/w/demo/value?currency=sek")  # the demo's orders are in euros
+    assert r.status_code == 200 and "are in EUR, not SEK" in text(r.text)
+    assert "If all the orders are in EUR, enter EUR in the Currency field" in text(r.text)
+    html = page(viewer, "/w/once/value")
+    assert 'id="value-empty"' in html and "too few customers have bought more" in text(html)
+    assert viewer.get("/w/once/value/frequency.csv").status_code == 404
+
+
+def test_mixed_currencies_are_a_message(viewer) -> None:
+    r = viewer.get("/w/mixed/value")
+    assert r.status_code == 200
+    en = text(r.text)
+    assert re.search(r"The models cannot be fitted with these choices: Some orders \(\d+\) "
+                     "are in SEK, not EUR", en)
+    # what to do on the page (the currency field), and that rates are the CLI's
+    assert "enter SEK in the Currency field above" in en
+    assert "on the command line: cxlens value fit --rate SEK=0.09" in en
+    assert "Give a rate per currency" not in en  # the analytics' own wording, for the CLI
+    fi = text(viewer.get("/w/mixed/value?lang=fi").text)
+    assert "Malleja ei voi sovittaa näillä valinnoilla: Osa tilauksista" in fi
+    assert "kirjoita SEK yllä olevaan Valuutta-kenttään" in fi
+    sv = text(viewer.get("/w/mixed/value?lang=sv").text)
+    assert "Modellerna kan inte anpassas med de här valen: En del ordrar" in sv
+    assert "skriv SEK i fältet Valuta ovan" in sv
+    viewer.get("/w/demo/?lang=en")
+    assert viewer.get("/w/mixed/value/cohort.csv").status_code == 422
+
+
+@pytest.mark.parametrize("query", ["model=lifetimes", "end=yesterday",
+                                   "calibration_end=2026-13-01", "end=9999-12-31",
+                                   "currency=EURO", "currency=€"])
+def test_bad_parameters_are_422(viewer, query: str) -> None:
+    for url in (f"/w/demo/value?{query}", f"/w/demo/value/frequency.csv?{query}"):
+        assert viewer.get(url).status_code == 422, url
+
+
+def test_a_calibration_after_the_end_is_a_message(viewer) -> None:
+    r = viewer.get("/w/demo/value?calibration_end=2026-11-01&end=2026-10-01")
+    assert r.status_code == 200 and "must be before the end" in text(r.text)
+    assert viewer.get("/w/demo/value/frequency.csv?calibration_end=2026-11-01&end=2026-10-01"
+                      ).status_code == 422
+
+
+def test_unknown_chart_is_404(viewer) -> None:
+    assert viewer.get("/w/demo/value/nope.csv").status_code == 404
