@@ -1,7 +1,8 @@
-"""``cxlens journeys``: paths and the process map from a shell or a script.
+"""``cxlens journeys``: paths, the process map, business moments, time to outcome and the
+customers behind a moment, from a shell or a script.
 
 Only presentation lives here: every number comes from :mod:`cxlens.analytics.journeys`, and
-``--json`` prints the same JSON as ``GET /api/w/<slug>/journeys/paths|map``
+``--json`` prints the same JSON as ``GET /api/w/<slug>/journeys/<command>``
 (:mod:`cxlens.web.api.journeys`).
 """
 
@@ -26,7 +27,8 @@ from cxlens.config import DEFAULT_WORKSPACE
 from cxlens.errors import UserError
 
 journeys_app = typer.Typer(help="Customer journeys: the most common paths to and from a "
-                           "touchpoint, and the process map.", no_args_is_help=True)
+                           "touchpoint, the process map, the business moments, time to "
+                           "outcome and the customers behind a moment.", no_args_is_help=True)
 
 Start = Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD.")]
 End = Annotated[str | None, typer.Option(help="Day after the last, YYYY-MM-DD.")]
@@ -153,3 +155,188 @@ def map_cmd(
         e.add_row(x.source, x.target, f"{x.transitions:,}", f"{x.customers:,}",
                   _seconds(x.median_s), _seconds(x.p90_s))
     out.print(e)
+
+
+OUTCOME_HELP = "purchase, repurchase, revenue, promoter or churn."
+Within = Annotated[int, typer.Option(min=1, max=3650, help="The horizon: days after the "
+                                                          "moment.")]
+AsOf = Annotated[str | None, typer.Option(
+    "--as-of", help="The data end, YYYY-MM-DD (default: --end, or the day after the last "
+                    "touchpoint).")]
+
+
+def _outcome(text: str, allowed: tuple[str, ...]) -> str:
+    if text not in allowed:
+        raise UserError(f"--outcome {text!r} is not one of {', '.join(allowed)}",
+                        hint="churn is an absence and revenue an amount: time to outcome "
+                             "takes purchase, repurchase or promoter" if text in
+                        ("churn", "revenue") else None)
+    return text
+
+
+def _num(x: float | None, scale: str) -> str:
+    if x is None:
+        return "–"
+    return f"{x:+.1f} pp" if scale == "percentage points" else f"{x:+,.2f}"
+
+
+@journeys_app.command("moments")
+def moments_cmd(
+    outcome: Annotated[str, typer.Option(help=OUTCOME_HELP)] = "purchase",
+    within: Within = 90,
+    pairs: Annotated[int, typer.Option(min=0, max=50, help="Two-step sequences (A → B) to "
+                                                           "rank beside the touchpoints.")] = 10,
+    min_customers: Annotated[int, typer.Option(
+        min=1, help="Leave out touchpoints met by fewer customers.")] = 30,
+    as_of: AsOf = None,
+    start: Start = None,
+    end: End = None,
+    segment: Segment = None,
+    channel: Channel = None,
+    store: Store = None,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    engine: EngineName = None,
+    as_json: AsJson = False,
+) -> None:
+    """Business moments: touchpoints and common two-step sequences ranked by their adjusted
+    effect on an outcome within --within days (doubly robust, 95 % bootstrap interval),
+    beside the naive difference. With --json the same JSON as GET
+    /api/w/<slug>/journeys/moments, the covariate balance included."""
+    from cxlens.analytics.journeys import OUTCOMES, moments
+    from cxlens.web.api.journeys import moments_out
+
+    outcome = _outcome(outcome, OUTCOMES)
+    sel = _selection(start, end, segment, channel, store)
+    with engine_for(workspace, engine) as eng:
+        m = moments(eng, outcome, within, sel, as_of=parse_day(as_of, "--as-of"), pairs=pairs,
+                    min_customers=min_customers)
+    if as_json:
+        emit_json(moments_out(m).model_dump(mode="json"))
+        return
+    if m.reason:
+        err.print(f"no moments: {m.reason}")
+        return
+    unit = "pp" if m.scale == "percentage points" else m.scale
+    t = Table("#", "moment", "met", "compared", f"naive ({unit})", f"effect ({unit})",
+              "95 % interval", "balance", title=(
+                  f"Moments for {outcome} within {within} days (index times to "
+                  f"{m.last_index}, data to {m.end}); effect: {m.estimator}"),
+              title_justify="left")
+    for i, r in enumerate(m.rows, 1):
+        if r.effect is None:
+            t.add_row(str(i), r.touchpoint, f"{r.customers:,}", f"{r.comparison:,}",
+                      _num(r.naive, m.scale), "–", r.reason or "", "")
+            continue
+        t.add_row(str(i), r.touchpoint, f"{r.customers:,}", f"{r.comparison:,}",
+                  _num(r.naive, m.scale), _num(r.effect, m.scale),
+                  f"{_num(r.low, m.scale)} … {_num(r.high, m.scale)}",
+                  "ok" if r.balanced else f"max |SMD| {r.max_smd_after:.2f}")
+    out.print(t)
+
+
+@journeys_app.command("survival")
+def survival_cmd(
+    moment: Annotated[str, typer.Option(help="A touchpoint, or a sequence 'A → B'.")],
+    outcome: Annotated[str, typer.Option(help="purchase, repurchase or promoter.")] =
+    "purchase",
+    within: Within = 90,
+    every: Annotated[int, typer.Option(min=1, help="Print every N-th day (--json: all).")] = 7,
+    as_of: AsOf = None,
+    start: Start = None,
+    end: End = None,
+    segment: Segment = None,
+    channel: Channel = None,
+    store: Store = None,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    engine: EngineName = None,
+    as_json: AsJson = False,
+) -> None:
+    """Time to outcome after a moment: the share still without the outcome day by day
+    (Kaplan–Meier), for those who met it and the propensity-weighted comparison, with the
+    numbers at risk. With --json the same JSON as GET /api/w/<slug>/journeys/survival."""
+    from cxlens.analytics.journeys import survival
+    from cxlens.analytics.journeys.survival import EVENTS
+    from cxlens.web.api.journeys import survival_out
+
+    outcome = _outcome(outcome, EVENTS)
+    sel = _selection(start, end, segment, channel, store)
+    with engine_for(workspace, engine) as eng:
+        s = survival(eng, moment, outcome, within, sel, as_of=parse_day(as_of, "--as-of"))
+    if as_json:
+        emit_json(survival_out(s).model_dump(mode="json"))
+        return
+    if s.reason:
+        err.print(f"no curves: {s.reason}")
+        return
+    met, comp = s.curves
+    t = Table("day", "met: at risk", "met: without", "compared: at risk",
+              "compared: without", title=(
+                  f"Time to {outcome} after {moment} (data to {s.end}); median days: met "
+                  f"{met.median_days if met.median_days is not None else '–'}, compared "
+                  f"{comp.median_days if comp.median_days is not None else '–'}"),
+              title_justify="left")
+    for a, b in zip(met.steps, comp.steps, strict=True):
+        if a.day % every == 0 or a.day == within:
+            t.add_row(str(a.day), f"{a.at_risk:,}", f"{100 * a.survival:.1f} %",
+                      f"{b.at_risk:,}", f"{100 * b.survival:.1f} %")
+    out.print(t)
+
+
+@journeys_app.command("customers")
+def customers_cmd(
+    moment: Annotated[str, typer.Option(help="A touchpoint, or a sequence 'A → B'.")],
+    outcome: Annotated[str, typer.Option(help=OUTCOME_HELP + " Listed: who has not had it "
+                                              "(churn and revenue: no purchase).")] =
+    "purchase",
+    within: Within = 90,
+    limit: Annotated[int, typer.Option(min=1, max=100_000, help="Customers to list.")] = 1000,
+    csv_out: Annotated[bool, typer.Option("--csv", help="Print CSV: customer_id, met_at, "
+                                                        "days_since, open.")] = False,
+    as_of: AsOf = None,
+    start: Start = None,
+    end: End = None,
+    segment: Segment = None,
+    channel: Channel = None,
+    store: Store = None,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    engine: EngineName = None,
+    as_json: AsJson = False,
+) -> None:
+    """Actions: the customers who met a moment and have not (yet) had the outcome within
+    --within days, the most recent first — to export (--csv) or hand to a follow-up. With
+    --json the same JSON as GET /api/w/<slug>/journeys/customers."""
+    import csv
+    import sys
+
+    from cxlens.analytics.journeys import OUTCOMES, customers
+    from cxlens.web.api.journeys import customers_out
+
+    if csv_out and as_json:
+        raise UserError("give --csv or --json, not both")
+    outcome = _outcome(outcome, OUTCOMES)
+    sel = _selection(start, end, segment, channel, store)
+    with engine_for(workspace, engine) as eng:
+        a = customers(eng, moment, outcome, within, sel, as_of=parse_day(as_of, "--as-of"),
+                      limit=limit)
+    if as_json:
+        emit_json(customers_out(a).model_dump(mode="json"))
+        return
+    if csv_out:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["customer_id", "met_at", "days_since", "open"])
+        for c in a.customers:
+            w.writerow([c.customer_id, c.met_at.isoformat(sep=" "), c.days_since,
+                        "true" if c.open else "false"])
+        if a.total > len(a.customers):
+            err.print(f"{len(a.customers):,} of {a.total:,} listed (raise --limit for more)")
+        return
+    if a.reason:
+        err.print(f"no customers: {a.reason}")
+        return
+    t = Table("customer", "met it (UTC)", "days since", "", title=(
+        f"{a.total:,} of {a.met:,} who met {moment} had no {outcome} within {within} days "
+        f"(data to {a.end}); {len(a.customers):,} listed"), title_justify="left")
+    for c in a.customers:
+        t.add_row(c.customer_id, c.met_at.isoformat(sep=" ", timespec="minutes"),
+                  str(c.days_since), "horizon open" if c.open else "")
+    out.print(t)

@@ -1,0 +1,304 @@
+"""The SQL of the business moments: who met a moment, who is compared with them, and when.
+
+Private to the journeys family (``moments.py``, ``survival.py`` and ``actions.py`` build on
+it). One **unit** is a customer at an index time for one moment:
+
+* **treated** (``g = 1``): the customer's first meeting of the moment, at ``t0``, when they
+  were already known (a touchpoint before ``t0``) and ``t0`` is in ``[origin, last_index]``
+  (the caller sets ``last_index`` so that the whole horizon after it is observed);
+* **comparison** (``g = 0``): every other customer of the selection gets one index time
+  drawn from the treated ones' index-time distribution, without randomness: the customers
+  are ranked by ``md5(customer_id || moment)`` and the rank's quantile ``u`` picks a bucket of
+  ``width`` seconds with the treated's share of each bucket (stratified by quantile), and a
+  time inside it (``u``'s position within the bucket's share). They count when they were
+  known before that time and had not met the moment by then (meeting it later is allowed:
+  "not yet"); the rest are not comparable and left out.
+
+Every customer is in at most one unit per moment, so resampling units is resampling
+customers. Everything is integer seconds (``ts_s``) and DOUBLE quantiles, the same on both
+engines (docs/engine.md). The moments themselves come in ``$moments`` (touchpoint names and
+``'A → B'`` pairs: A directly followed by B in the log's order).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from cxlens.analytics.journeys._log import WINDOW, Selection, log_sql
+from cxlens.analytics.journeys.journeys import reference_end
+from cxlens.warehouse.engine import Engine
+
+Outcome = Literal["purchase", "repurchase", "revenue", "promoter", "churn"]
+OUTCOMES: tuple[str, ...] = ("purchase", "repurchase", "revenue", "promoter", "churn")
+ARROW = " → "
+DAY = 86400
+BUCKET_DAYS = 30
+"""Width of the index-time buckets the comparison's times are drawn in."""
+
+# The log rows that are the outcome's event (churn: the absence of a purchase).
+EVENT: dict[str, str] = {
+    "purchase": "l.kind = 3",
+    "revenue": "l.kind = 3",
+    "churn": "l.kind = 3",
+    "repurchase": "l.kind = 3 AND l.touchpoint = 'repeat_purchase'",
+    "promoter": "l.touchpoint = 'answer:promoter'",
+}
+
+_MET = f"""seqd AS (
+    SELECT customer_id, touchpoint, ts_s, lag(touchpoint) OVER ({WINDOW}) AS prev FROM log
+),
+hits AS (
+    SELECT customer_id, touchpoint AS moment, ts_s FROM log
+    WHERE list_contains($moments, touchpoint)
+    UNION ALL
+    SELECT customer_id, prev || '{ARROW}' || touchpoint AS moment, ts_s FROM seqd
+    WHERE prev IS NOT NULL AND list_contains($moments, prev || '{ARROW}' || touchpoint)
+),
+met AS (SELECT customer_id, moment, min(ts_s) AS t0 FROM hits GROUP BY customer_id, moment)"""
+"""Each customer's first meeting (``t0``) of each moment in ``$moments``."""
+
+_UNITS = f"""{{log}},
+cust AS (
+    SELECT customer_id, min(ts_s) AS first_s,
+           arg_min(channel, struct_pack(t := ts_s, k := tie, l := _line))
+               FILTER (WHERE channel IS NOT NULL) AS ch
+    FROM log GROUP BY customer_id
+),
+{_MET},
+tr AS (
+    SELECT m.customer_id AS customer_id, m.moment AS moment, m.t0 AS idx
+    FROM met AS m JOIN cust AS c ON c.customer_id = m.customer_id
+    WHERE c.first_s < m.t0 AND m.t0 >= $origin AND m.t0 <= $last_index
+),
+tb AS (
+    SELECT moment, CAST(floor(CAST(idx - $origin AS DOUBLE) / $width) AS BIGINT) AS b,
+           count(*) AS n
+    FROM tr GROUP BY moment, CAST(floor(CAST(idx - $origin AS DOUBLE) / $width) AS BIGINT)
+),
+cum AS (
+    SELECT moment, b,
+           CAST(sum(n) OVER (PARTITION BY moment ORDER BY b
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - n AS DOUBLE)
+               / CAST(sum(n) OVER (PARTITION BY moment) AS DOUBLE) AS lo,
+           CAST(sum(n) OVER (PARTITION BY moment ORDER BY b
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS DOUBLE)
+               / CAST(sum(n) OVER (PARTITION BY moment) AS DOUBLE) AS hi
+    FROM tb
+),
+cand AS (
+    SELECT c.customer_id AS customer_id, mm.moment AS moment, c.first_s AS first_s,
+           (CAST(row_number() OVER (PARTITION BY mm.moment
+                                    ORDER BY md5(c.customer_id || mm.moment), c.customer_id)
+                 AS DOUBLE) - 0.5)
+               / CAST(count(*) OVER (PARTITION BY mm.moment) AS DOUBLE) AS u
+    FROM cust AS c CROSS JOIN (SELECT DISTINCT moment FROM tb) AS mm
+    LEFT JOIN tr AS t ON t.customer_id = c.customer_id AND t.moment = mm.moment
+    WHERE t.customer_id IS NULL
+),
+drawn AS (
+    SELECT k.customer_id AS customer_id, k.moment AS moment, k.first_s AS first_s,
+           $origin + q.b * $width
+               + CAST(floor((k.u - q.lo) / (q.hi - q.lo) * $width) AS BIGINT) AS idx
+    FROM cand AS k JOIN cum AS q ON q.moment = k.moment AND k.u >= q.lo AND k.u < q.hi
+),
+units AS (
+    SELECT customer_id, moment, 1 AS g, idx FROM tr
+    UNION ALL
+    SELECT d.customer_id AS customer_id, d.moment AS moment, 0 AS g, d.idx AS idx
+    FROM drawn AS d LEFT JOIN met AS m ON m.customer_id = d.customer_id AND m.moment = d.moment
+    WHERE d.first_s < d.idx AND d.idx <= $last_index AND (m.t0 IS NULL OR m.t0 > d.idx)
+)"""
+
+# Covariates up to a day before the index time (the session of the moment itself is part of
+# the moment, not of the customer's past), and the outcome after it, one row per unit.
+_PRIOR = f"l.ts_s < u.idx - {DAY}"
+_AFTER = "l.ts_s > u.idx AND l.ts_s <= u.idx + $horizon"
+_OBS = f"""{{units}},
+obs AS (
+    SELECT u.customer_id AS customer_id, u.moment AS moment, u.g AS g, u.idx AS idx,
+           count(*) FILTER (WHERE {_PRIOR}) AS n_prior,
+           count(*) FILTER (WHERE {_PRIOR} AND l.ts_s >= u.idx - {31 * DAY}) AS n_recent,
+           count(*) FILTER (WHERE {_PRIOR} AND l.kind = 3) AS n_buy,
+           CAST(coalesce(sum(l.amount) FILTER (WHERE {_PRIOR}), 0) AS DOUBLE) AS spend,
+           max(CASE WHEN NOT ({_PRIOR}) THEN 0
+                    WHEN l.touchpoint IN ('answer:detractor', 'answer:dissatisfied') THEN 3
+                    WHEN l.touchpoint IN ('answer:passive', 'answer:neutral') THEN 2
+                    WHEN l.touchpoint IN ('answer:promoter', 'answer:satisfied') THEN 1
+                    ELSE 0 END) AS ans,
+           {{outcome}}
+    FROM units AS u JOIN log AS l
+        ON l.customer_id = u.customer_id AND l.ts_s <= u.idx + {{reach}}
+    GROUP BY u.customer_id, u.moment, u.g, u.idx
+),
+cells AS (
+    SELECT o.moment AS moment, o.g AS g,
+           CASE WHEN o.n_prior = 0 THEN 0 WHEN o.n_prior <= 3 THEN 1 WHEN o.n_prior <= 10
+                THEN 2 WHEN o.n_prior <= 25 THEN 3 ELSE 4 END AS prior_touchpoints,
+           CASE WHEN o.n_recent = 0 THEN 0 WHEN o.n_recent <= 2 THEN 1 WHEN o.n_recent <= 5
+                THEN 2 ELSE 3 END AS recent_touchpoints,
+           CASE WHEN o.n_buy = 0 THEN 0 WHEN o.n_buy = 1 THEN 1 WHEN o.n_buy <= 3 THEN 2
+                ELSE 3 END AS prior_purchases,
+           CASE WHEN o.spend <= 0 THEN 0 WHEN o.spend <= 50 THEN 1 WHEN o.spend <= 200
+                THEN 2 ELSE 3 END AS prior_spend,
+           o.ans AS prior_answer,
+           CASE WHEN o.idx - c.first_s <= {7 * DAY} THEN 0
+                WHEN o.idx - c.first_s <= {30 * DAY} THEN 1
+                WHEN o.idx - c.first_s <= {90 * DAY} THEN 2
+                WHEN o.idx - c.first_s <= {365 * DAY} THEN 3 ELSE 4 END AS tenure,
+           coalesce(cu.segment, '') AS segment, coalesce(c.ch, '') AS channel,
+           {{tail_cols}}
+    FROM obs AS o JOIN cust AS c ON c.customer_id = o.customer_id
+    LEFT JOIN customers AS cu ON cu.customer_id = o.customer_id
+)
+SELECT moment, g, prior_touchpoints, recent_touchpoints, prior_purchases, prior_spend,
+       prior_answer, tenure, segment, channel, {{tail_keys}}, count(*) AS n,
+       CAST(sum(y) AS DOUBLE) AS s, CAST(sum(y * y) AS DOUBLE) AS ss
+FROM cells
+GROUP BY ALL
+ORDER BY moment, g, prior_touchpoints, recent_touchpoints, prior_purchases, prior_spend,
+         prior_answer, tenure, segment, channel, {{tail_keys}}
+"""
+
+COVARIATES: tuple[str, ...] = ("prior_touchpoints", "recent_touchpoints", "prior_purchases",
+                               "prior_spend", "prior_answer", "tenure", "channel")
+"""The covariates, measured before the index time (bins: docs/methods.md). The segment is
+returned by the query but not adjusted for: ``customers.segment`` is today's value, not the
+value at the index time, and a lifecycle segment ("customer") is set *by* buying — adjusting
+for it would adjust for the outcome. It stays a filter (``Selection.segment``)."""
+
+LEVELS: dict[str, tuple[str, ...]] = {
+    "prior_touchpoints": ("0", "1–3", "4–10", "11–25", "26+"),
+    "recent_touchpoints": ("0", "1–2", "3–5", "6+"),
+    "prior_purchases": ("0", "1", "2–3", "4+"),
+    "prior_spend": ("0", "≤ 50", "≤ 200", "> 200"),
+    "prior_answer": ("none", "promoter or satisfied", "passive or neutral",
+                     "detractor or dissatisfied"),
+    "tenure": ("≤ 7 d", "≤ 30 d", "≤ 90 d", "≤ 365 d", "> 365 d"),
+}
+"""Labels of the binned covariates' codes 0, 1, …; segment and channel are their values."""
+
+
+def units_sql(log: str) -> str:
+    """The ``units`` CTEs after the journey log's (parameters ``$moments``, ``$origin``,
+    ``$last_index``, ``$width``)."""
+    return _UNITS.format(log=log)
+
+
+def cells_sql(log: str, outcome: str) -> str:
+    """One row per (moment, group, covariate cell, ``pos``): ``n`` units, the sum ``s`` and
+    sum of squares ``ss`` of the outcome ``y`` over the horizon ``$horizon`` (seconds);
+    ``pos`` is ``y > 0``, so a binary outcome's rows are its classes."""
+    event = EVENT[outcome]
+    if outcome == "revenue":
+        y = (f"CAST(coalesce(sum(l.amount) FILTER (WHERE {_AFTER} AND {event}), 0) AS DOUBLE)"
+             " AS y")
+    elif outcome == "churn":
+        y = f"1 - max(CASE WHEN {_AFTER} AND {event} THEN 1 ELSE 0 END) AS y"
+    else:
+        y = f"max(CASE WHEN {_AFTER} AND {event} THEN 1 ELSE 0 END) AS y"
+    return _OBS.format(units=units_sql(log), outcome=y, reach="$horizon", tail_cols=(
+        "o.y AS y, CASE WHEN o.y > 0 THEN 1 ELSE 0 END AS pos"), tail_keys="pos")
+
+
+def times_sql(log: str, outcome: str) -> str:
+    """Like :func:`cells_sql`, per (moment, group, cell, ``day``, ``event``): the day after
+    the index time when the outcome first happened (``event = 1``) or when follow-up ended
+    (``$follow`` seconds after the index, or the data end ``$end_s``; ``event = 0``)."""
+    event = EVENT[outcome]
+    t_ev = f"min(l.ts_s) FILTER (WHERE l.ts_s > u.idx AND {event}) AS t_ev"
+    stop = "least(o.idx + $follow, $end_s)"
+    cols = (f"CASE WHEN o.t_ev IS NOT NULL AND o.t_ev <= {stop} "
+            f"THEN CAST(floor(CAST(o.t_ev - o.idx AS DOUBLE) / {DAY}) AS BIGINT) "
+            f"ELSE CAST(floor(CAST({stop} - o.idx AS DOUBLE) / {DAY}) AS BIGINT) END AS day, "
+            f"CASE WHEN o.t_ev IS NOT NULL AND o.t_ev <= {stop} THEN 1 ELSE 0 END AS event, "
+            "0 AS y")
+    return _OBS.format(units=units_sql(log), outcome=t_ev, reach="$follow", tail_cols=cols,
+                       tail_keys="day, event")
+
+
+_CANDIDATES = f"""{{log}},
+seqd AS (
+    SELECT customer_id, touchpoint, lag(touchpoint) OVER ({WINDOW}) AS prev FROM log
+),
+hits AS (
+    SELECT customer_id, touchpoint AS moment, 1 AS pair FROM log
+    UNION ALL
+    SELECT customer_id, prev || '{ARROW}' || touchpoint AS moment, 2 AS pair FROM seqd
+    WHERE prev IS NOT NULL AND prev <> touchpoint
+)
+SELECT moment, pair, count(DISTINCT customer_id) AS customers
+FROM hits GROUP BY moment, pair
+HAVING count(DISTINCT customer_id) >= $min_customers
+ORDER BY pair, customers DESC, moment
+"""
+
+
+def candidates_sql(log: str) -> str:
+    """Touchpoints (``pair = 1``) and two-step sequences (``pair = 2``, repeats of one
+    touchpoint left out) met by at least ``$min_customers`` customers, the most met first."""
+    return _CANDIDATES.format(log=log)
+
+
+_ACTIONS = f"""{{log}},
+{_MET},
+after AS (
+    SELECT m.customer_id AS customer_id, m.t0 AS t0,
+           max(CASE WHEN l.ts_s > m.t0 AND l.ts_s <= m.t0 + $horizon AND l.ts_s < $end_s
+                     AND {{event}} THEN 1 ELSE 0 END) AS hit
+    FROM met AS m JOIN log AS l ON l.customer_id = m.customer_id
+    WHERE m.t0 < $end_s
+    GROUP BY m.customer_id, m.t0
+)
+{{tail}}
+"""
+
+_LIST = """SELECT customer_id, t0 FROM after WHERE hit = 0
+ORDER BY t0 DESC, customer_id
+LIMIT {limit}"""
+_COUNT = """SELECT count(*) AS met, CAST(coalesce(sum(1 - hit), 0) AS BIGINT) AS total
+FROM after"""
+
+
+def actions_sql(log: str, outcome: str, limit: int | None) -> str:
+    """Customers who met ``$moments``' one moment before ``$end_s`` and have not had the
+    outcome's event in the ``$horizon`` seconds after (or until the data end, if sooner):
+    the most recent first, at most ``limit`` (an int) rows; with ``limit=None`` instead how
+    many ``met`` the moment and the ``total`` without the outcome."""
+    tail = _COUNT if limit is None else _LIST.format(limit=int(limit))
+    return _ACTIONS.format(log=log, event=EVENT[outcome], tail=tail)
+
+
+def epoch_of(d: date) -> int:
+    """Seconds since 1970 of a day's midnight (UTC), as the log's ``ts_s``."""
+    return int((datetime(d.year, d.month, d.day) - datetime(1970, 1, 1)).total_seconds())
+
+
+def day_of(s: int) -> date:
+    """The day of a ``ts_s``."""
+    return (datetime(1970, 1, 1) + timedelta(seconds=int(s))).date()
+
+
+_SPAN = "{log}\nSELECT min(ts_s) AS first_s, count(*) AS n FROM log"
+
+
+def frame(engine: Engine, sel: Selection, within: int,
+          as_of: date | None) -> tuple[dict[str, Any], str | None]:
+    """The time frame shared by moments and survival: ``origin`` (first touchpoint or the
+    period's start), ``end_s`` (the data end) and ``last_index`` (``within`` days before it),
+    as parameters, and why nothing can be estimated, if so."""
+    log, params = log_sql(sel)
+    span = engine.query(_SPAN.format(log=log), params).to_pylist()[0]
+    if not span["n"]:
+        return {}, "no touchpoints in the selection"
+    end = as_of or reference_end(engine, sel)
+    assert end is not None
+    origin = epoch_of(sel.start) if sel.start is not None else int(span["first_s"])
+    end_s = epoch_of(end)
+    last = end_s - int(within) * DAY
+    frame = {"origin": origin, "end_s": end_s, "last_index": last, "width": BUCKET_DAYS * DAY}
+    if last <= origin:
+        return frame, (f"the data span {max(0, (end_s - origin) // DAY)} days, not more than "
+                       f"the horizon of {within} days: no moment has its whole horizon "
+                       "observed")
+    return frame, None

@@ -1,0 +1,148 @@
+"""The moments API (``/api/w/{slug}/journeys/moments|survival|customers``): known answers
+on a hand-made workspace, the same JSON as ``cxlens journeys … --json``, parameters refused
+with a 422, empty results that say why, and the read scope.
+
+The workspace: 40 customers view a page on 1 January 2025 and book a ``demo`` on 1 March;
+25 of them buy ten days later, 15 never. 40 others view a page in January and never buy.
+One of them views a page on 31 December, which makes the data end 1 January 2026.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+from web_helpers import quick_argon2, team_home
+
+from cxlens.cli import app as cli
+from cxlens.web.workspaces import create_token
+
+API = "/api/w/hand/journeys"
+JAN, MAR = datetime(2025, 1, 1, 9), datetime(2025, 3, 1, 12)
+
+
+def _files() -> dict[str, str]:
+    ev = ["event_id,ts,event_type,channel,email"]
+    od = ["order_id,ts,amount,email"]
+    for i in range(40):
+        t0 = MAR + timedelta(hours=i)
+        ev += [f"a{i},{JAN:%Y-%m-%d %H:%M:%S},page_view,web,t{i}@x.fi",
+               f"b{i},{t0:%Y-%m-%d %H:%M:%S},demo,web,t{i}@x.fi",
+               f"c{i},{JAN + timedelta(minutes=i):%Y-%m-%d %H:%M:%S},page_view,web,k{i}@x.fi"]
+        if i < 25:
+            od.append(f"o{i},{t0 + timedelta(days=10):%Y-%m-%d %H:%M:%S},40,t{i}@x.fi")
+    ev.append("z,2025-12-31 12:00:00,page_view,web,k0@x.fi")
+    return {"events": "\n".join(ev) + "\n", "orders": "\n".join(od) + "\n"}
+
+
+CLI_CASES = (
+    (["moments", "--outcome", "purchase", "--min-customers", "5"],
+     "moments?outcome=purchase&min_customers=5"),
+    (["moments", "--outcome", "revenue", "--within", "30", "--pairs", "0"],
+     "moments?outcome=revenue&within=30&pairs=0"),
+    (["survival", "--moment", "demo", "--within", "20"], "survival?moment=demo&within=20"),
+    (["customers", "--moment", "demo", "--limit", "5"], "customers?moment=demo&limit=5"),
+)
+
+
+def _cli(args: list[str]) -> dict:
+    r = CliRunner().invoke(cli, ["journeys", *args])
+    assert r.exit_code == 0, r.output
+    return json.loads(r.output)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    from cxlens.ingest.load import ingest
+    from cxlens.warehouse.store import open_warehouse
+
+    root = tmp_path_factory.mktemp("moments_api")
+
+    def extra(con, ws, owner) -> dict:
+        return {"path": ws.path, "read": create_token(con, ws, "read", "read", owner)}
+
+    with quick_argon2():
+        app, _ws, more = team_home(root, "hand.fi", "hand", "Hand Oy", extra)
+    with open_warehouse(more["path"]) as wh:
+        for kind, body in _files().items():
+            (root / f"{kind}.csv").write_text(body, encoding="utf-8")
+            assert ingest(wh, root / f"{kind}.csv", kind).balanced
+    more["cli"] = {url: _cli([*args, "-w", str(more["path"]), "--json"])
+                   for args, url in CLI_CASES}
+    r = CliRunner().invoke(cli, ["journeys", "customers", "--moment", "demo", "--limit", "3",
+                                 "--csv", "-w", str(more["path"])])
+    more["csv"] = r.stdout
+    with TestClient(app):
+        yield {"app": app, **more}
+
+
+@pytest.fixture(scope="module")
+def client(site: dict) -> TestClient:
+    return TestClient(site["app"], headers={"Authorization": f"Bearer {site['read']}"})
+
+
+def get(client: TestClient, url: str, status: int = 200) -> dict:
+    r = client.get(url)
+    assert r.status_code == status, (url, r.text[:500])
+    return r.json()
+
+
+def test_moments_known_answer(client) -> None:
+    body = get(client, f"{API}/moments?min_customers=5")
+    assert body["ok"] and body["scale"] == "percentage points" and body["reason"] is None
+    assert body["end"] == "2026-01-01" and body["last_index"] == "2025-10-03"
+    demo = {m["touchpoint"]: m for m in body["moments"]}["demo"]
+    assert (demo["customers"], demo["comparison"]) == (40, 40)
+    assert demo["naive"] == pytest.approx(62.5) and demo["effect"] == pytest.approx(62.5)
+    assert demo["low"] < 62.5 < demo["high"] and demo["balance"]
+    assert {"covariate", "level", "before", "after"} == set(demo["balance"][0])
+    revenue = get(client, f"{API}/moments?outcome=revenue&min_customers=5&pairs=0")
+    assert revenue["scale"] == "EUR"
+
+
+def test_survival_and_customers_known_answer(client, site) -> None:
+    s = get(client, f"{API}/survival?moment=demo&within=20&weighted=false")
+    met, comp = s["curves"]
+    assert (met["customers"], met["events"], met["median_days"]) == (40, 25, 10)
+    assert met["steps"][10]["survival"] == pytest.approx(15 / 40) and len(met["steps"]) == 21
+    assert comp["events"] == 0
+    c = get(client, f"{API}/customers?moment=demo&limit=5")
+    assert (c["met"], c["total"], len(c["customers"])) == (40, 15, 5)
+    assert c["customers"][0]["customer_id"] and c["customers"][0]["open"] is False
+    lines = site["csv"].splitlines()
+    assert lines[0] == "customer_id,met_at,days_since,open" and len(lines) == 4
+    assert lines[1].endswith(",303,false")
+
+
+def test_empty_results_say_why(client) -> None:
+    assert "never happens" in get(client, f"{API}/moments?outcome=promoter")["reason"]
+    nobody = get(client, f"{API}/moments?start=2020-01-01&end=2020-02-01")
+    assert nobody["moments"] == [] and nobody["reason"] == "no touchpoints in the selection"
+    assert "choose a moment" in get(client, f"{API}/survival")["reason"]
+    assert "choose a moment" in get(client, f"{API}/customers")["reason"]
+    assert "nobody" in get(client, f"{API}/customers?moment=nope")["reason"]
+    assert "nobody" in get(client, f"{API}/survival?moment=nope")["reason"]
+    long = get(client, f"{API}/moments?within=3000")
+    assert long["moments"] == [] and "horizon" in long["reason"]
+
+
+@pytest.mark.parametrize("url", ["moments?outcome=sales", "moments?within=0", "moments?pairs=-1",
+                                 "moments?as_of=1.1.2026", "survival?moment=demo&outcome=churn",
+                                 "survival?moment=demo&within=0", "customers?moment=demo&limit=0",
+                                 "customers?moment=demo&outcome=x", "moments?outcom=purchase"])
+def test_bad_parameters_are_422(client, url: str) -> None:
+    assert get(client, f"{API}/{url}", 422)["ok"] is False
+
+
+def test_a_token_is_needed(site: dict) -> None:
+    for what in ("moments", "survival?moment=demo", "customers?moment=demo"):
+        assert TestClient(site["app"]).get(f"{API}/{what}").status_code in (401, 403)
+
+
+def test_cli_json_is_the_api_json(site: dict, client) -> None:
+    for _, url in CLI_CASES:
+        assert site["cli"][url] == get(client, f"{API}/{url}")
