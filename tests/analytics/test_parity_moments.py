@@ -10,42 +10,12 @@ engines draw the same customers at the same times.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from cxlens.analytics import journeys as j
 from helpers import assert_same
 
 pytestmark = pytest.mark.spark
-TABLES = ("v_events", "v_orders", "v_feedback", "customers")
-
-
-@pytest.fixture(scope="module")
-def engines(demo, spark) -> Iterator[tuple]:
-    """The S demo on both engines, as the shared ``engines`` fixture makes it but with only
-    the tables the journey log reads: quicker, and independent of the warehouse's other
-    tables (on main after the text package, registering the empty ``comment_analysis``
-    failed in PySpark's Arrow conversion and took every ``engines`` test with it)."""
-    import duckdb
-
-    from cxlens.warehouse.engine import DuckDBEngine
-    from cxlens.warehouse.spark import SparkEngine
-
-    ws, _ = demo
-    con = duckdb.connect(str(ws / "warehouse.duckdb"), read_only=True)
-    con.execute("SET TimeZone = 'UTC'")
-    sparkeng = SparkEngine(spark.newSession())
-    for name in TABLES:
-        cols = con.sql(f'DESCRIBE SELECT * FROM "{name}"').fetchall()
-        exprs = [f'lower(to_hex("{c}")) AS "{c}"' if t in ("HUGEINT", "UHUGEINT")
-                 else f'"{c}"' for c, t, *_ in cols]
-        sparkeng.register(name, con.sql(f'SELECT {", ".join(exprs)} FROM "{name}"')
-                          .to_arrow_table())
-    try:
-        yield DuckDBEngine(con), sparkeng
-    finally:
-        con.close()
 
 
 def test_moments_parity(engines) -> None:
