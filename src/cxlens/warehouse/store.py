@@ -19,7 +19,7 @@ from cxlens.errors import UserError
 from cxlens.schema import KINDS, LINEAGE, SQL_TYPES, STAGING
 from cxlens.warehouse.engine import DuckDBEngine
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 DB_NAME = "warehouse.duckdb"
 
 # Customer data is for its owner only: files 0600, folders 0700. ``cxlens`` (every command,
@@ -191,6 +191,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         _to_v5(con, fresh=version == 0)
     if 0 < version < 6:
         _to_v6(con)
+    if version < 7:
+        _to_v7(con)
     con.execute(
         "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
     )
@@ -257,6 +259,16 @@ def _to_v6(con: duckdb.DuckDBPyConnection) -> None:
     footers (issue 9); 0 for the batches loaded before."""
     con.execute("ALTER TABLE batches ADD COLUMN IF NOT EXISTS skipped BIGINT DEFAULT 0")
     con.execute("UPDATE batches SET skipped = 0 WHERE skipped IS NULL")
+
+
+def _to_v7(con: duckdb.DuckDBPyConnection) -> None:
+    """6 -> 7: which batch's identity resolution last wrote each identity (``resolved_in``)
+    and the customer the identity had just before it (``previous_customer_id``), so that
+    the lake mirror knows what a batch changed in ``identities`` and ``customers`` without
+    reading the lake (``lake._touched``). NULL on the identities written before (the lake
+    is rewritten whole after a schema change anyway)."""
+    con.execute("ALTER TABLE identities ADD COLUMN IF NOT EXISTS resolved_in INTEGER")
+    con.execute("ALTER TABLE identities ADD COLUMN IF NOT EXISTS previous_customer_id VARCHAR")
 
 
 def db_path(workspace: Path) -> Path:
