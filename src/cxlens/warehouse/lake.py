@@ -8,10 +8,11 @@ What is mirrored, and why not the views themselves:
 
 * each kind's **current rows** — its ``v_<table>`` view without ``customer_id`` — in
   ``<table>/_month=<YYYY-MM>/_seg=<batch>/``: a folder per month of the kind's time column
-  and per batch that loaded the rows. ``customer_id`` is left out because identity
-  resolution after any batch can change it on rows of *every* kind in *every* month; it is
-  joined back on Spark from the mirrored ``identities`` (``spark.lake_engine`` defines each
-  ``v_<table>`` as that join, the same join the DuckDB view makes). Without it a batch writes
+  and per batch that loaded the rows, one file each (``_lake_parquet.write_parts``).
+  ``customer_id`` is left out because identity resolution after any batch can change it on
+  rows of *every* kind in *every* month; it is joined back on Spark from the mirrored
+  ``identities`` (``spark.lake_engine`` defines each ``v_<table>`` as that join, the same
+  join the DuckDB view makes). Without it a batch writes
   only its own rows, plus the segments holding rows it superseded (a changed record), so the
   mirror costs in proportion to the batch, not to the table (docs/benchmarks.md). Segments
   of older batches are compacted per month (``_MAX_SEGMENTS``), so that small batches (the
@@ -466,8 +467,8 @@ def _touched(con: duckdb.DuckDBPyConnection, batch: int) -> dict[str, str] | Non
     it: all its identities and customers are its segment. A batch that changed records is
     resolved in full without one, and may change any row.
 
-    Formats up to 4 read the lake's ``identities`` for the customers before: 0.13 s of
-    every batch on the M demo, most of a small batch's mirror.
+    Up to warehouse schema 6 the customers before were read from the lake's own
+    ``identities``: 0.13 s of every batch on the M demo, most of a small batch's mirror.
     """
     changed = con.execute("SELECT changed FROM batches WHERE batch_id = ?", [batch]).fetchall()
     if not changed or changed[0][0]:
