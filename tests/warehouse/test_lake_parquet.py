@@ -10,12 +10,13 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from cxlens.warehouse._lake_parquet import FILE, PART, write_parts
+from cxlens.warehouse._lake_parquet import FILE, write_parts
 
-ROWS = f"""SELECT i AS id, (i * 1.25)::DECIMAL(18,4) AS amount,
+ROWS = """SELECT i AS id, (i * 1.25)::DECIMAL(18,4) AS amount,
     (TIMESTAMP '2026-01-15' + INTERVAL (i * 10) DAY)::TIMESTAMPTZ AS ts,
-    'v' || i AS _extra, '_month=' || strftime(TIMESTAMP '2026-01-15' + INTERVAL (i * 10) DAY,
-    '%Y-%m') || '/_seg=' || (i % 2) AS {PART} FROM range(12) t(i)"""
+    'v' || i AS _extra, strftime(TIMESTAMP '2026-01-15' + INTERVAL (i * 10) DAY, '%Y-%m')
+    AS _month, (i % 2)::VARCHAR AS _seg FROM range(12) t(i)"""
+PARTS = ["_month", "_seg"]
 
 
 def _con() -> duckdb.DuckDBPyConnection:
@@ -26,8 +27,9 @@ def _con() -> duckdb.DuckDBPyConnection:
 
 def test_one_file_per_folder_with_duckdbs_types(tmp_path: Path) -> None:
     con = _con()
-    folders = write_parts(con, ROWS, tmp_path)
-    expected = sorted({r[0] for r in con.sql(f"SELECT {PART} FROM ({ROWS})").fetchall()})
+    folders = write_parts(con, ROWS, PARTS, tmp_path)
+    expected = sorted({f"_month={m}/_seg={g}"
+                       for m, g in con.sql(f"SELECT _month, _seg FROM ({ROWS})").fetchall()})
     assert folders == expected
     found = sorted(str(p.relative_to(tmp_path).parent) for p in tmp_path.rglob("*.parquet"))
     assert found == expected and all((tmp_path / f / FILE).exists() for f in folders)
@@ -35,7 +37,7 @@ def test_one_file_per_folder_with_duckdbs_types(tmp_path: Path) -> None:
                    " ORDER BY id").fetchall()
     assert back == con.sql(f"SELECT id, amount, ts, _extra FROM ({ROWS}) ORDER BY id").fetchall()
     meta = pq.ParquetFile(tmp_path / folders[0] / FILE)
-    assert PART not in meta.schema_arrow.names
+    assert meta.schema_arrow.names == ["id", "amount", "ts", "_extra"]
     assert meta.metadata.metadata is None or b"ARROW:schema" not in meta.metadata.metadata
     cols = {meta.schema.column(i).name: meta.schema.column(i) for i in range(len(meta.schema))}
     assert cols["amount"].physical_type == "INT64"  # as DuckDB writes DECIMAL(18,4)
@@ -49,7 +51,7 @@ def test_one_file_per_folder_with_duckdbs_types(tmp_path: Path) -> None:
 
 
 def test_an_empty_result_writes_nothing(tmp_path: Path) -> None:
-    assert write_parts(_con(), ROWS + " WHERE false", tmp_path) == []
+    assert write_parts(_con(), ROWS + " WHERE false", PARTS, tmp_path) == []
     assert not list(tmp_path.rglob("*.parquet"))
 
 
@@ -58,12 +60,12 @@ def test_a_hard_linked_file_is_replaced_not_written_through(tmp_path: Path) -> N
     (lake._link_tree): writing one again must leave the older version's file as it was."""
     con = _con()
     old, new = tmp_path / "old", tmp_path / "new"
-    folders = write_parts(con, ROWS, old)
+    folders = write_parts(con, ROWS, PARTS, old)
     for f in folders:
         (new / f).mkdir(parents=True)
         os.link(old / f / FILE, new / f / FILE)
     before = (old / folders[0] / FILE).read_bytes()
-    write_parts(con, ROWS.replace("'v' || i", "'changed'"), new)
+    write_parts(con, ROWS.replace("'v' || i", "'changed'"), PARTS, new)
     assert (old / folders[0] / FILE).read_bytes() == before
     assert con.sql(f"SELECT DISTINCT _extra FROM read_parquet('{new}/**/*.parquet')"
                    ).fetchall() == [("changed",)]

@@ -6,8 +6,10 @@ that cost about 0.7 CPU-s more than writing the same rows as one file (2.4–2.8
 1.6–1.8 CPU-s), a third of the whole batch's mirror. Sorting the rows by their folder in
 DuckDB and writing each folder's run as one file with pyarrow costs about what the single
 file does (1.8–2.1 CPU-s; docs/engine.md, "The lake"). The sort is DuckDB's (parallel, and
-it spills to disk when it must); the rows reach Python as a stream of Arrow batches, so at
-most one folder's rows are held at a time.
+it spills to disk when it must), on the partition columns themselves: sorting on the
+folder's name as one text (``_month=…/_seg=…``, its first 9 characters alike on every
+row) cost twice as much. The rows reach Python as a stream of Arrow batches, so at most
+one folder's rows are held at a time.
 
 The files hold the same Parquet types as DuckDB's own (decimals as 64-bit integers, UTC
 timestamps in microseconds, text as UTF-8; no Arrow schema in the footer), so Spark reads
@@ -25,7 +27,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 FILE = "data_0.parquet"
-PART = "_lake_part"  # the query's column naming each row's folder (relative to dest)
 _FETCH = 1 << 17  # rows per Arrow batch from DuckDB
 ROW_GROUP = 1 << 17  # rows per Parquet row group, as DuckDB's default (122,880) roughly
 # Columns that differ on (nearly) every row: a dictionary only costs the writer its attempt,
@@ -37,15 +38,17 @@ _NO_DICTIONARY = {"_hash", "_extra", "_line", "_key"}
 _NO_STATISTICS = {"_hash", "_extra"}
 
 
-def write_parts(con: duckdb.DuckDBPyConnection, query: str, dest: Path) -> list[str]:
-    """Write the rows of ``query`` under ``dest``, each in the folder its column ``PART``
-    names (relative to ``dest``, e.g. ``_month=2026-03/_seg=6``), as
-    ``<folder>/data_0.parquet`` without that column. Returns the folders written.
+def write_parts(con: duckdb.DuckDBPyConnection, query: str, parts: list[str],
+                dest: Path) -> list[str]:
+    """Write the rows of ``query`` under ``dest`` partitioned by its text columns
+    ``parts``, as DuckDB's ``PARTITION_BY`` does: a row with ``_month = '2026-03'`` and
+    ``_seg = '6'`` goes to ``_month=2026-03/_seg=6/data_0.parquet``, without those columns.
+    Returns the folders written, in order.
 
-    A folder's rows are one file: the rows arrive sorted by folder, and a folder's run is
-    written when the next folder starts."""
-    rel = con.sql(f"SELECT * FROM ({query}) ORDER BY {PART}")
-    reader = rel.to_arrow_reader(_FETCH)
+    A folder's rows are one file: the rows arrive sorted by ``parts``, and a folder's run
+    is written when the next folder starts."""
+    order = ", ".join(parts)
+    reader = con.sql(f"SELECT * FROM ({query}) ORDER BY {order}").to_arrow_reader(_FETCH)
     schema = reader.schema
     written: list[str] = []
     pending: list[pa.RecordBatch] = []
@@ -54,34 +57,47 @@ def write_parts(con: duckdb.DuckDBPyConnection, query: str, dest: Path) -> list[
     def flush() -> None:
         if current is None or not pending:
             return
+        if current in written:  # the rows were not sorted: never overwrite a folder's file
+            raise RuntimeError(f"lake: the rows of {current} did not arrive together")
         folder = os.path.join(dest, current)
         os.makedirs(folder, exist_ok=True)
-        table = pa.Table.from_batches(pending, schema=schema).drop_columns([PART])
+        table = pa.Table.from_batches(pending, schema=schema).drop_columns(parts)
         path = os.path.join(folder, FILE)
         if os.path.lexists(path):  # never write through a hard link into an older version
             os.unlink(path)
-        pq.write_table(table, path, row_group_size=ROW_GROUP,
-                       store_decimal_as_integer=True, store_schema=False,
-                       **_encoding(schema))
+        pq.write_table(table, path, row_group_size=ROW_GROUP, store_decimal_as_integer=True,
+                       store_schema=False, **_encoding(table.schema))
         written.append(current)
         pending.clear()
 
     for batch in reader:
-        runs = pc.run_end_encode(batch.column(PART))
-        start = 0
-        for end, name in zip(runs.run_ends.to_pylist(), runs.values.to_pylist(), strict=True):
-            if name != current:
+        for start, end, folder in _runs(batch, parts):
+            if folder != current:
                 flush()
-                current = name
+                current = folder
             pending.append(batch.slice(start, end - start))
-            start = end
     flush()
     return written
 
 
+def _runs(batch: pa.RecordBatch, parts: list[str]) -> list[tuple[int, int, str]]:
+    """The runs of equal ``parts`` in a sorted ``batch``: (start, end, folder)."""
+    ends: set[int] = set()
+    for name in parts:
+        ends.update(pc.run_end_encode(batch.column(name)).run_ends.to_pylist())
+    out, start = [], 0
+    columns = [batch.column(name) for name in parts]
+    for end in sorted(ends):
+        folder = "/".join(f"{name}={col[start].as_py()}" for name, col in zip(parts, columns,
+                                                                            strict=True))
+        out.append((start, end, folder))
+        start = end
+    return out
+
+
 def _encoding(schema: pa.Schema) -> dict[str, list[str]]:
     """pyarrow's per-column dictionary and statistics settings for ``schema``."""
-    names = [f.name for f in schema if f.name != PART]
+    names = schema.names
     plain = {f.name for f in schema if pa.types.is_timestamp(f.type)} | _NO_DICTIONARY
     return {"use_dictionary": [n for n in names if n not in plain],
             "write_statistics": [n for n in names if n not in _NO_STATISTICS]}

@@ -56,7 +56,7 @@ import duckdb
 
 from cxlens.errors import UserError
 from cxlens.schema import KINDS
-from cxlens.warehouse._lake_parquet import PART, write_parts
+from cxlens.warehouse._lake_parquet import write_parts
 
 log = logging.getLogger(__name__)
 
@@ -323,11 +323,10 @@ def _write_segments(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path,
         first += [f"_batch <= {upto}"] if upto is not None else []
         where = f"({' OR '.join(first)}) AND ({' OR '.join(conds)})"
     dest.mkdir(parents=True, exist_ok=True)
-    folder = (f"'_month=' || _month || '/_seg=' || "
-              f"CASE WHEN _batch <= {mark} THEN 'c' ELSE _batch::VARCHAR END")
-    write_parts(con, f"SELECT {_select_list(con, source)}, {folder} AS {PART} FROM "
+    write_parts(con, f"SELECT {_select_list(con, source)}, _month, "
+                f"CASE WHEN _batch <= {mark} THEN 'c' ELSE _batch::VARCHAR END AS _seg FROM "
                 f"(SELECT *, {_month_expr(m.month_of)} AS _month FROM ({source})) "
-                f"WHERE {where}", dest)
+                f"WHERE {where}", ["_month", "_seg"], dest)
 
 
 def _write_empty(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path) -> None:
