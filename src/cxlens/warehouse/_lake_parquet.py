@@ -18,6 +18,7 @@ folders written either way as one table.
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 
@@ -36,6 +37,10 @@ ROW_GROUP = 1 << 17  # rows per Parquet row group, as DuckDB's default (122,880)
 # them).
 _NO_DICTIONARY = {"_hash", "_extra", "_line", "_key"}
 _NO_STATISTICS = {"_hash", "_extra"}
+# Decimals as 64-bit integers, as DuckDB writes DECIMAL(18,4), where this pyarrow can (the
+# setting is recent; older ones write them as fixed-length bytes, which read the same).
+_DECIMALS = ({"store_decimal_as_integer": True} if "store_decimal_as_integer"
+             in inspect.signature(pq.ParquetWriter.__init__).parameters else {})
 
 
 def write_parts(con: duckdb.DuckDBPyConnection, query: str, parts: list[str],
@@ -47,8 +52,10 @@ def write_parts(con: duckdb.DuckDBPyConnection, query: str, parts: list[str],
 
     A folder's rows are one file: the rows arrive sorted by ``parts``, and a folder's run
     is written when the next folder starts."""
-    order = ", ".join(parts)
-    reader = con.sql(f"SELECT * FROM ({query}) ORDER BY {order}").to_arrow_reader(_FETCH)
+    rel = con.sql(f"SELECT * FROM ({query}) ORDER BY {', '.join(parts)}")
+    # ``to_arrow_reader`` in newer DuckDB (``fetch_record_batch`` in older ones: deprecated)
+    stream = getattr(rel, "to_arrow_reader", None) or rel.fetch_record_batch
+    reader = stream(_FETCH)
     schema = reader.schema
     written: list[str] = []
     pending: list[pa.RecordBatch] = []
@@ -65,8 +72,8 @@ def write_parts(con: duckdb.DuckDBPyConnection, query: str, parts: list[str],
         path = os.path.join(folder, FILE)
         if os.path.lexists(path):  # never write through a hard link into an older version
             os.unlink(path)
-        pq.write_table(table, path, row_group_size=ROW_GROUP, store_decimal_as_integer=True,
-                       store_schema=False, **_encoding(table.schema))
+        pq.write_table(table, path, row_group_size=ROW_GROUP, store_schema=False,
+                       **_DECIMALS, **_encoding(table.schema))
         written.append(current)
         pending.clear()
 
