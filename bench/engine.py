@@ -226,9 +226,11 @@ def mirror_lines(figures: dict[str, Any]) -> list[str]:
         + (f"1-minute load {load} at its start)" if load is not None else "load not recorded)"),
         "",
         "Each file one batch; the after-commit hook mirrors the batch's own rows (its "
-        "`_seg=<batch>` segments), the segments holding rows it superseded, the "
-        "identities and customers it touched (lake format 4: their own segment and "
-        "deletions; whole after a batch resolved from scratch) and `batches`.", "",
+        "`_seg=<batch>` segments, a file per month written from its rows sorted by "
+        "folder), the segments holding rows it superseded, the identities and customers "
+        "it touched (their own segment and deletions, found in the warehouse by "
+        "`identities.resolved_in`; whole after a batch resolved from scratch) and "
+        "`batches`.", "",
         "| file | kind | rows loaded | ingest s | mirror s | mirror / ingest "
         "| ingest CPU s | mirror CPU s | CPU: mirror / ingest |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]

@@ -6,6 +6,11 @@ every key starts with itself as label and repeatedly takes the smallest label am
 neighbours until no label changes (a handful of rounds: the number grows with the longest
 chain of records that link different identifiers). The customer id is a hash of the
 component's smallest key, so the same data always gives the same ids.
+
+Each identity also records which batch's resolution last wrote it (``resolved_in``) and,
+when that resolution was incremental, the customer it had just before
+(``previous_customer_id``): the lake mirror writes exactly those identities and the
+customers on either side of them, without reading its own copy (``warehouse/lake.py``).
 """
 
 from __future__ import annotations
@@ -58,7 +63,11 @@ def _propagate(con: duckdb.DuckDBPyConnection) -> int:
 
 
 # 64 bits of the MD5: two components sharing an id is ~1e-8 likely at a million customers.
-_CUSTOMER_ID = "'C' || substr(md5(label), 1, 16)"
+def _customer_id(label: str) -> str:
+    return f"'C' || substr(md5({label}), 1, 16)"
+
+
+_CUSTOMER_ID = _customer_id("label")
 
 
 def resolve(con: duckdb.DuckDBPyConnection, *, table: str | None = None,
@@ -73,7 +82,7 @@ def resolve(con: duckdb.DuckDBPyConnection, *, table: str | None = None,
     """
     if table is None or batch is None or not con.execute(
             "SELECT count(*) FROM (SELECT 1 FROM identities LIMIT 1)").fetchall()[0][0]:
-        return _resolve_all(con)  # nothing to build on: the full pass is the cheaper one
+        return _resolve_all(con, batch)  # nothing to build on: the full pass is cheaper
     con.execute(f"CREATE OR REPLACE TEMP TABLE _edges AS {_edge_sql(table, batch)}")
     con.execute("CREATE OR REPLACE TEMP TABLE _n AS SELECT a AS node FROM _edges "
                 "UNION SELECT b FROM _edges")
@@ -108,15 +117,22 @@ def resolve(con: duckdb.DuckDBPyConnection, *, table: str | None = None,
         SELECT customer_id FROM _old UNION SELECT {_CUSTOMER_ID} FROM _final
     """)
     con.execute("DELETE FROM identities WHERE identity_key IN (SELECT node FROM _final)")
+    # ``_old`` holds every identity of the customers the batch touched, with its customer
+    # before this batch: the previous customer of each rewritten identity (NULL when new).
     con.execute(
-        "INSERT INTO identities SELECT node, split_part(node, ':', 1), "
-        f"substr(node, strpos(node, ':') + 1), {_CUSTOMER_ID} FROM _final"
+        "INSERT INTO identities SELECT f.node, split_part(f.node, ':', 1), "
+        f"substr(f.node, strpos(f.node, ':') + 1), {_customer_id('f.label')}, {int(batch)}, "
+        "o.customer_id FROM _final f LEFT JOIN _old o USING (node)"
     )
     _rebuild_customers(con, only="_affected")
     return _finish(con, rounds)
 
 
-def _resolve_all(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def _resolve_all(con: duckdb.DuckDBPyConnection, batch: int | None = None) -> dict[str, int]:
+    """Every identity and customer from scratch; ``batch`` (the batch being loaded, if
+    any) is recorded as each identity's ``resolved_in``, with no previous customer: what
+    the identities were before is not compared, so the lake rewrites both tables whole
+    after a full pass, except after the first batch with identifiers (nothing before)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE _edges AS {_edge_sql()}")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _und AS "
@@ -128,9 +144,10 @@ def _resolve_all(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     )
     rounds = _propagate(con)
     con.execute("DELETE FROM identities")
+    resolved_in = "NULL" if batch is None else str(int(batch))
     con.execute(
         "INSERT INTO identities SELECT node, split_part(node, ':', 1), "
-        f"substr(node, strpos(node, ':') + 1), {_CUSTOMER_ID} FROM _lab"
+        f"substr(node, strpos(node, ':') + 1), {_CUSTOMER_ID}, {resolved_in}, NULL FROM _lab"
     )
     _rebuild_customers(con)
     return _finish(con, rounds)

@@ -21,7 +21,7 @@ from cxlens.errors import UserError
 from cxlens.schema import DERIVED, KINDS, LINEAGE, SQL_TYPES, STAGING
 from cxlens.warehouse.engine import DuckDBEngine
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 DB_NAME = "warehouse.duckdb"
 
 # Customer data is for its owner only: files 0600, folders 0700. ``cxlens`` (every command,
@@ -202,6 +202,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         _to_v6(con)
     if version < 7:
         _to_v7(con)
+    if version < 8:
+        _to_v8(con)
     con.execute(
         "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
     )
@@ -307,6 +309,16 @@ def save_text_model(con: duckdb.DuckDBPyConnection, model_id: str, params: str,
     """Keep a fitted sentiment model (JSON) as the workspace's newest (``fitted_at`` UTC)."""
     con.execute("INSERT OR REPLACE INTO text_models VALUES (?, ?, ?)",
                 [model_id, fitted_at, params])
+
+
+def _to_v8(con: duckdb.DuckDBPyConnection) -> None:
+    """7 -> 8: which batch's identity resolution last wrote each identity (``resolved_in``)
+    and the customer the identity had just before it (``previous_customer_id``), so that
+    the lake mirror knows what a batch changed in ``identities`` and ``customers`` without
+    reading the lake (``lake._touched``). NULL on the identities written before (the lake
+    is rewritten whole after a schema change anyway)."""
+    con.execute("ALTER TABLE identities ADD COLUMN IF NOT EXISTS resolved_in INTEGER")
+    con.execute("ALTER TABLE identities ADD COLUMN IF NOT EXISTS previous_customer_id VARCHAR")
 
 
 def db_path(workspace: Path) -> Path:
