@@ -102,7 +102,8 @@ def detect(texts: Sequence[str | None],
     """The language of each text: ``fi``, ``sv``, ``en``, ``other`` or ``unknown``.
 
     ``declared`` is each answer's own language column (or None); it decides for texts too
-    short or too mixed to detect. One batch call to lingua for the texts long enough.
+    short or too mixed to detect. Batch calls to lingua for the distinct texts long enough:
+    the screen for all, the full detector for what the screen does not read as fi/sv/en.
     """
     declared = declared if declared is not None else [None] * len(texts)
     if len(declared) != len(texts):
