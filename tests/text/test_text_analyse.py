@@ -150,3 +150,22 @@ def test_impact_on_other_metrics_runs(text_demo, metric: str) -> None:
     with open_engine(ws) as eng:
         got = impacts(eng, metric=metric)
     assert len(got) >= 10 and all(i.metric == metric for i in got)
+
+
+def test_assign_bounds_a_huge_comment_and_reads_mixed_and_slang() -> None:
+    # The hot path alone: a 100 000-character paste is read up to its first pages, so it
+    # costs about what a page costs; mixed-language and slang comments get their themes.
+    import time
+
+    from cxlens.text.analyse import assign
+    from cxlens.text.sentiment import Model
+
+    huge = "Toimitus myöhästyi taas ja taas. " * 3100
+    texts = [huge, "Toimitus oli nopea, great service!", "toimitus kesti ihan sikana",
+             "<b>Leveransen</b> var sen", "🙂"]
+    t0 = time.process_time()
+    probs, themes = assign(texts, ["fi", "fi", "fi", "sv", "unknown"], Model())
+    assert time.process_time() - t0 < 5.0
+    assert probs.shape == (5, 3) and abs(probs.sum(axis=1) - 1).max() < 1e-9
+    assert themes[:4] == [["delivery"]] * 4 and themes[4] == []
+    assert probs[0].argmax() == 0  # late, again and again: negative

@@ -46,3 +46,25 @@ def test_the_detector_is_built_once() -> None:
 def test_lengths_must_agree() -> None:
     with pytest.raises(ValueError):
         detect(["a"], [None, None])
+
+
+def test_the_cheap_screen_agrees_with_the_full_detector() -> None:
+    # The screen's fi/sv/en answers are taken as they are; the rest are re-read in full. On
+    # the demo's sentences and the neighbours, the result is the full detector's.
+    from cxlens.demo import company as co
+    from cxlens.text.language import _CODES, LANGUAGES, OTHER
+
+    texts = [s for t in co.THEMES.values() for lg in LANGUAGES for s in t[lg]]
+    texts += ["Pakken kom for sent til meg", "Varerne var af god kvalitet og hurtig levering.",
+              "Kaup jõudis kohale liiga hilja.", "Доставка была очень долгой.",
+              "Jeg er fornøyd med servicen i butikken."]
+    full = [_CODES.get(x.name, OTHER) if x else None
+            for x in detector().detect_languages_in_parallel_of(texts)]
+    got = detect(texts)
+    assert [g for g, f in zip(got, full, strict=True) if f is not None] == [
+        f for f in full if f is not None]
+
+
+def test_a_huge_comment_is_detected_from_its_start() -> None:
+    huge = "Leveransen var en vecka försenad. " * 3000 + "Toimitus myöhästyi. " * 3000
+    assert detect([huge]) == ["sv"]

@@ -134,26 +134,32 @@ def analyse(con: duckdb.DuckDBPyConnection, *, now: datetime, retrain: bool = Fa
     return result
 
 
+def assign(texts: list[str], langs: list[str], model: snt.Model,
+           known: list[snt.Reading | None] | None = None
+           ) -> tuple[np.ndarray, list[list[str]]]:
+    """Sentiment probabilities (n, 3) and themes of comments whose language is known: the
+    hot path of a run (and what bench/text.py times). Each distinct (text, language) is read
+    once; ``known`` holds readings already made for training (None where not)."""
+    seen: dict[tuple[str, str], tuple[snt.Reading, list[str]]] = {}
+    reads, themes = [], []
+    for j, key in enumerate(zip(texts, langs, strict=True)):
+        hit = seen.get(key)
+        if hit is None:
+            r = (known[j] if known else None) or snt.read(*key)
+            hit = seen[key] = (r, match(lemmas(*key), key[1]))
+        reads.append(hit[0])
+        themes.append(hit[1])
+    probs = model.probabilities(reads, langs) if texts else np.zeros((0, 3))
+    return probs, themes
+
+
 def _results(part: list[int], rows: dict, texts: list[str], langs: list[str],
              readings: dict[int, snt.Reading], model: snt.Model, version: str,
              at: datetime) -> pa.Table:
     """One batch of ``comment_analysis`` rows (each distinct text and language read once)."""
-    seen: dict[tuple[str, str], snt.Reading] = {}
-    reads = []
-    for i in part:
-        r = readings.get(i) or seen.get((texts[i], langs[i]))
-        if r is None:
-            r = seen[(texts[i], langs[i])] = snt.read(texts[i], langs[i])
-        reads.append(r)
-    found: dict[tuple[str, str], list[str]] = {}
-    themes = []
-    for i in part:
-        key = (texts[i], langs[i])
-        if key not in found:
-            found[key] = match(lemmas(texts[i], langs[i]), langs[i])
-        themes.append(found[key])
     plangs = [langs[i] for i in part]
-    probs = model.probabilities(reads, plangs) if part else np.zeros((0, 3))
+    probs, themes = assign([texts[i] for i in part], plangs, model,
+                           [readings.get(i) for i in part])
     known = np.array([lg in LANGUAGES for lg in plangs], dtype=bool)
     source = "model" if model.learned else "lexicon"
     cls = probs.argmax(axis=1) if part else np.zeros(0, int)
