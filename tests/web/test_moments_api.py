@@ -146,3 +146,21 @@ def test_a_token_is_needed(site: dict) -> None:
 def test_cli_json_is_the_api_json(site: dict, client) -> None:
     for _, url in CLI_CASES:
         assert site["cli"][url] == get(client, f"{API}/{url}")
+
+
+def test_results_are_kept_until_the_next_batch(client, monkeypatch) -> None:
+    """All moments of one outcome take about 80 s on the M demo: a second request with the
+    same query is answered from the kept result (web/journeys_cache.py)."""
+    from cxlens.analytics import journeys as jr
+
+    calls: list[str] = []
+    real = jr.moments
+
+    def counted(*args, **kwargs):
+        calls.append("moments")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jr, "moments", counted)
+    url = f"{API}/moments?min_customers=6&within=45"
+    first = get(client, url)
+    assert get(client, url) == first and calls == ["moments"]

@@ -17,6 +17,7 @@ a chosen value. A result is a few hundred rows; :data:`SIZE` are kept.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from datetime import date
 from types import MappingProxyType
 from typing import TypeVar
 
@@ -57,6 +58,36 @@ def process_map(warehouse: Warehouse, engine_choice: str | None,
                 sel: jr.Selection) -> jr.ProcessMap:
     """:func:`cxlens.analytics.journeys.process_map`, kept."""
     return kept(warehouse, engine_choice, ("map", sel), lambda eng: jr.process_map(eng, sel))
+
+
+def moments(warehouse: Warehouse, engine_choice: str | None, outcome: str, within: int,
+            sel: jr.Selection, as_of: date | None, pairs: int,
+            min_customers: int) -> jr.Moments:
+    """:func:`cxlens.analytics.journeys.moments`, kept: all moments of one outcome take
+    about 80 s on the M demo."""
+    return kept(warehouse, engine_choice,
+                ("moments", outcome, within, sel, as_of, pairs, min_customers),
+                lambda eng: jr.moments(eng, outcome, within, sel, as_of=as_of, pairs=pairs,
+                                       min_customers=min_customers))
+
+
+def survival(warehouse: Warehouse, engine_choice: str | None, moment: str, outcome: str,
+             within: int, sel: jr.Selection, as_of: date | None,
+             weighted: bool) -> jr.Survival:
+    """:func:`cxlens.analytics.journeys.survival`, kept."""
+    return kept(warehouse, engine_choice,
+                ("survival", moment, outcome, within, sel, as_of, weighted),
+                lambda eng: jr.survival(eng, moment, outcome, within, sel, as_of=as_of,
+                                        weighted=weighted))
+
+
+def customers(warehouse: Warehouse, engine_choice: str | None, moment: str, outcome: str,
+              within: int, sel: jr.Selection, as_of: date | None, limit: int) -> jr.Actions:
+    """:func:`cxlens.analytics.journeys.customers` (the customers behind a moment), kept."""
+    return kept(warehouse, engine_choice,
+                ("customers", moment, outcome, within, sel, as_of, limit),
+                lambda eng: jr.customers(eng, moment, outcome, within, sel, as_of=as_of,
+                                         limit=limit))
 
 
 def options(warehouse: Warehouse, engine_choice: str | None,

@@ -3,7 +3,7 @@
 
 The same functions as ``cxlens journeys paths|map|moments|survival|customers``
 (:mod:`cxlens.analytics.journeys`), which print these models with ``--json``. A route checks
-its query, calls the analytics (paths and the map through :mod:`cxlens.web.journeys_cache`,
+its query, calls the analytics (every result through :mod:`cxlens.web.journeys_cache`,
 kept while the batches stay the same, shared with the Journeys page) and copies the result
 into a response model; nothing is computed here. A selection without journeys, or a
 touchpoint nobody met, is a 200 with empty rows and ``reason`` saying why, so a dashboard
@@ -339,10 +339,8 @@ def moments(access: Reader, q: Annotated[MomentsQuery, Query()]) -> MomentsOut:
     outcome within the horizon, beside the naive difference, with 95 % bootstrap intervals
     and the covariate balance (docs/journeys.md, docs/methods.md)."""
     sel = q.selection()
-    with access.engine() as eng:
-        m = jr.moments(eng, q.outcome, q.within, sel, as_of=q.as_of, pairs=q.pairs,
-                       min_customers=q.min_customers)
-    return moments_out(m)
+    return moments_out(cache.moments(access.warehouse, access.workspace.engine, q.outcome,
+                                     q.within, sel, q.as_of, q.pairs, q.min_customers))
 
 
 @router.get("/survival")
@@ -353,10 +351,8 @@ def survival(access: Reader, q: Annotated[SurvivalQuery, Query()]) -> SurvivalOu
     if q.moment is None:
         return survival_out(jr.Survival("", q.outcome, q.within, None, [], q.weighted,
                                         _chosen(sel), NO_MOMENT))
-    with access.engine() as eng:
-        s = jr.survival(eng, q.moment, q.outcome, q.within, sel, as_of=q.as_of,
-                        weighted=q.weighted)
-    return survival_out(s)
+    return survival_out(cache.survival(access.warehouse, access.workspace.engine, q.moment,
+                                       q.outcome, q.within, sel, q.as_of, q.weighted))
 
 
 @router.get("/customers")
@@ -367,7 +363,6 @@ def moment_customers(access: Reader, q: Annotated[CustomersQuery, Query()]) -> C
     if q.moment is None:
         return customers_out(jr.Actions("", q.outcome, q.within, None, 0, 0, [], _chosen(sel),
                                         NO_MOMENT))
-    with access.engine() as eng:
-        a = jr.customers(eng, q.moment, q.outcome, q.within, sel, as_of=q.as_of,
-                         limit=q.limit)
-    return customers_out(a)
+    return customers_out(cache.customers(access.warehouse, access.workspace.engine,
+                                         q.moment, q.outcome, q.within, sel, q.as_of,
+                                         q.limit))
