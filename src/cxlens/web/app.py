@@ -28,6 +28,7 @@ from cxlens.web.deps import csrf_guard
 from cxlens.web.flusher import Flusher
 from cxlens.web.headers import SecurityHeaders
 from cxlens.web.pages import account, apidocs, auth, customers, data, home, notes, overview
+from cxlens.web.pages import at_risk as at_risk_pages
 from cxlens.web.pages import experience as experience_pages
 from cxlens.web.pages import followups as followup_pages
 from cxlens.web.pages import journeys as journeys_pages
@@ -56,6 +57,7 @@ ROUTERS = [
     experience_pages.router,
     journeys_pages.router,
     value_pages.router,
+    at_risk_pages.router,
     customers.router,
     data.router,
     data.api_router,
