@@ -170,6 +170,10 @@ def test_no_csv_download_holds_a_formula(shop: dict[str, Any]) -> None:
     assert r.status_code in (200, 404, 422), r.text[:200]
     assert r.status_code != 200 or not _unsafe_cells(r.text)
     covered.add("/w/{slug}/value/{key}.csv")
+    r = owner.get("/w/shop/at-risk.csv")  # the same: no model, no list
+    assert r.status_code in (200, 404, 422), r.text[:200]
+    assert r.status_code != 200 or not _unsafe_cells(r.text)
+    covered.add("/w/{slug}/at-risk.csv")
     # The survey links: a POST (it marks the invitations as sent), from the Surveys page.
     csrf = page_csrf(owner, "/w/shop/surveys")
     r = owner.post("/w/shop/surveys/links.csv", data={"csrf_token": csrf})
