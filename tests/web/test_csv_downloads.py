@@ -142,7 +142,8 @@ def test_no_csv_download_holds_a_formula(shop: dict[str, Any]) -> None:
     pages = ["/w/shop/", "/w/shop/experience", "/w/shop/experience?by=segment",
              "/w/shop/experience?by=channel", "/w/shop/experience?by=store_id",
              "/w/shop/drivers", "/w/shop/people", "/w/shop/surveys", "/w/shop/followups",
-             "/w/shop/journeys", "/w/shop/journeys?anchor=&direction=from"]
+             "/w/shop/journeys", "/w/shop/journeys?anchor=&direction=from",
+             "/w/shop/retention", "/w/shop/retention?by=channel"]
     links: set[str] = set()
     for page in pages:
         r = owner.get(page)

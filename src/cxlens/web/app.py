@@ -32,6 +32,7 @@ from cxlens.web.pages import at_risk as at_risk_pages
 from cxlens.web.pages import experience as experience_pages
 from cxlens.web.pages import followups as followup_pages
 from cxlens.web.pages import journeys as journeys_pages
+from cxlens.web.pages import retention as retention_pages
 from cxlens.web.pages import settings as settings_pages
 from cxlens.web.pages import survey_answer as survey_pages
 from cxlens.web.pages import surveys as surveys_page
@@ -58,6 +59,7 @@ ROUTERS = [
     journeys_pages.router,
     value_pages.router,
     at_risk_pages.router,
+    retention_pages.router,
     customers.router,
     data.router,
     data.api_router,
