@@ -88,11 +88,13 @@ def test_cohorts_are_the_apis(viewer, api) -> None:
     assert len(heat) - 1 == len(cells)
     for row, (key, k) in zip(heat[1:], cells, strict=True):
         assert row[:4] == [key, str(k["months_since"]), str(k["customers"]), str(k["active"])]
-        assert row[4] == f"{100 * k['retention']['value']:.2f}"
-        assert row[5] == f"{100 * k['retention']['low']:.2f}"
+        assert row[4] == f"{k['retention']['value']:.2f}"  # the API's %, as it gives it
+        assert row[5] == f"{k['retention']['low']:.2f}"
     fig = figure(html, "heatmap")
     assert fig["data"][0]["type"] == "heatmap"
     assert fig["data"][0]["y"] == [c["key"] for c in coh["cohorts"]]
+    assert fig["data"][0]["x"][0] == 1  # month 0 is 100 % by definition
+    assert max(v for row in fig["data"][0]["z"] for v in row if v is not None) <= 100
     if coh["partial_month"]:
         assert f"{coh['partial_month']} is not over yet" in text(html)
     for key in ("retention", "repeat", "revenue"):

@@ -70,15 +70,17 @@ def _plain(text: str) -> str:
 
 
 def _pct(v: float | None) -> float | None:
-    return None if v is None else round(100 * v, 2)
+    """A share as the analytics give it (already in %, Wilson's), rounded for the figure."""
+    return None if v is None else round(v, 2)
 
 
 def retention_heatmap(cohorts: Any, t: Translate, label: Label = str) -> Chart:
     """Share of each cohort (rows) who bought in each month since their first purchase
-    (columns), with n and the Wilson interval in the hover and the table. ``label`` names a
+    (columns, from month 1; the table has month 0 too), with n and the Wilson interval in
+    the hover and the table. ``label`` names a
     cohort in the reader's language (a common channel's name)."""
     width = max((len(c.cells) for c in cohorts.cohorts), default=0)
-    x = list(range(width))
+    x = list(range(1, width))  # month 0 is always 100 %: drawn, it would wash out the rest
     y = [_plain(label(c.key)) for c in cohorts.cohorts]
     z, hover = [], []
     for c in cohorts.cohorts:
@@ -88,7 +90,7 @@ def retention_heatmap(cohorts: Any, t: Translate, label: Label = str) -> Chart:
                       if k in by else [None, None, None] for k in x])
     figure = {"data": [{
         "type": "heatmap", "x": x, "y": y, "z": z, "customdata": hover,
-        "colorscale": "Blues", "zmin": 0, "hoverongaps": False,
+        "colorscale": "Blues", "reversescale": True, "zmin": 0, "hoverongaps": False,
         "colorbar": {"title": {"text": "%"}},
         "hovertemplate": (f"%{{y}}, {t('rp.months_since')} %{{x}}: %{{z:.1f}} % "
                           "(%{customdata[1]:.1f}–%{customdata[2]:.1f} %, n %{customdata[0]})"
@@ -152,7 +154,7 @@ def rfm_grid(rfm: Any, t: Translate) -> Chart:
     scores = [1, 2, 3, 4, 5]
     z = [rfm.grid[r - 1] for r in scores]
     figure = {"data": [{"type": "heatmap", "x": scores, "y": scores, "z": z,
-                        "colorscale": "Blues", "zmin": 0,
+                        "colorscale": "Blues", "reversescale": True, "zmin": 0,
                         "hovertemplate": "R %{y}, F %{x}: %{z}<extra></extra>"}],
               "layout": {**_LAYOUT, "margin": {"l": 50, "r": 10, "t": 10, "b": 50},
                          "height": 320,
