@@ -97,7 +97,7 @@ def retention_heatmap(cohorts: Any, t: Translate, label: Label = str) -> Chart:
                           "<extra></extra>")}],
         "layout": {**_LAYOUT, "margin": {"l": 90, "r": 10, "t": 10, "b": 50},
                    "height": max(300, 22 * len(y) + 100),
-                   "xaxis": {"title": {"text": t("rp.months_since")}, "dtick": 1},
+                   "xaxis": {"title": {"text": t("rp.months_since")}, "tickformat": "d"},
                    "yaxis": {"type": "category", "autorange": "reversed"}}}
     columns = [t(f"rp.by.{cohorts.by}"), t("rp.months_since"), t("vp.customers_col"),
                t("rp.active"), t("rp.retention"), t("rp.low"), t("rp.high")]
@@ -129,7 +129,7 @@ def cohort_lines(key: str, title: str, t: Translate, cohorts: Any, what: str,
     figure = {"data": data, "layout": {
         **_LAYOUT, "margin": {"l": 50, "r": 10, "t": 10, "b": 50}, "height": 350,
         "showlegend": len(data) <= 12,
-        "xaxis": {"title": {"text": t("rp.months_since")}, "dtick": 1},
+        "xaxis": {"title": {"text": t("rp.months_since")}, "tickformat": "d"},
         "yaxis": {"title": {"text": unit}, "rangemode": "tozero"}}}
     columns = [t(f"rp.by.{cohorts.by}"), t("rp.months_since"), t("vp.customers_col"),
                t(f"rp.{what}")]
