@@ -94,7 +94,8 @@ def pages(lang: str, tmp: Path, part: str = "base") -> list[tuple[str, str | Cal
         return [("journeys", "/w/demo/journeys"),
                 ("journeys-from", "/w/demo/journeys?anchor=support_ticket&direction=from"
                                   "&steps=5&top=20&months=24"),
-                ("value", "/w/demo/value")]
+                ("retention", "/w/demo/retention"), ("value", "/w/demo/value"),
+                ("at-risk", "/w/demo/at-risk")]
     return [
         ("overview", "/w/demo/"), ("experience", "/w/demo/experience"),
         ("experience-stores", "/w/demo/experience?by=store_id"),

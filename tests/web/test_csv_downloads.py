@@ -142,7 +142,8 @@ def test_no_csv_download_holds_a_formula(shop: dict[str, Any]) -> None:
     pages = ["/w/shop/", "/w/shop/experience", "/w/shop/experience?by=segment",
              "/w/shop/experience?by=channel", "/w/shop/experience?by=store_id",
              "/w/shop/drivers", "/w/shop/people", "/w/shop/surveys", "/w/shop/followups",
-             "/w/shop/journeys", "/w/shop/journeys?anchor=&direction=from"]
+             "/w/shop/journeys", "/w/shop/journeys?anchor=&direction=from",
+             "/w/shop/retention", "/w/shop/retention?by=channel"]
     links: set[str] = set()
     for page in pages:
         r = owner.get(page)
@@ -170,6 +171,10 @@ def test_no_csv_download_holds_a_formula(shop: dict[str, Any]) -> None:
     assert r.status_code in (200, 404, 422), r.text[:200]
     assert r.status_code != 200 or not _unsafe_cells(r.text)
     covered.add("/w/{slug}/value/{key}.csv")
+    r = owner.get("/w/shop/at-risk.csv")  # the same: no model, no list
+    assert r.status_code in (200, 404, 422), r.text[:200]
+    assert r.status_code != 200 or not _unsafe_cells(r.text)
+    covered.add("/w/{slug}/at-risk.csv")
     # The survey links: a POST (it marks the invitations as sent), from the Surveys page.
     csrf = page_csrf(owner, "/w/shop/surveys")
     r = owner.post("/w/shop/surveys/links.csv", data={"csrf_token": csrf})

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from web_helpers import demo_home, figure, quick_argon2, sign_in, table_rows, text
 
 from cxlens.web import value_cache
+from cxlens.web.pages import value as value_pages
 from cxlens.web.pages.value import estimate_text
 from cxlens.web.workspaces import add_member, create_token, create_workspace
 
@@ -47,6 +48,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                 "read": create_token(con, ws, "read", "read", owner)}
 
     value_cache.clear()
+    value_pages.clear()
     with quick_argon2():
         app, more = demo_home(root, extra)
     (root / "once.csv").write_text(ONCE, encoding="utf-8")
@@ -184,3 +186,29 @@ def test_a_calibration_after_the_end_is_a_message(viewer) -> None:
 
 def test_unknown_chart_is_404(viewer) -> None:
     assert viewer.get("/w/demo/value/nope.csv").status_code == 404
+
+
+def test_the_top_customers_are_the_apis(site: dict, viewer) -> None:
+    """No distribution from the analytics: the top of the per-customer list instead."""
+    html = page(viewer, "/w/demo/value")
+    api = TestClient(site["app"], headers={"Authorization": f"Bearer {site['read']}"})
+    top = api.get("/api/w/demo/value/customers?top=20").json()
+    rows = _cells(html, "top-customers")
+    assert rows[0][:3] == ["customer", "acquisition channel", "CLV 12 mo"]
+    assert [r[0] for r in rows[1:]] == [c["customer_id"] for c in top["rows"]]
+    for row, c in zip(rows[1:], top["rows"], strict=True):
+        assert row[4] == f"{c['p_alive']['value']:.2f}" and row[6] == f"{c['orders']:,}"
+
+
+@pytest.mark.parametrize("by", ["channel", "campaign", "nps_group"])
+def test_worth_by_group_is_the_apis(site: dict, viewer, by: str) -> None:
+    html = page(viewer, "/w/demo/value")
+    api = TestClient(site["app"], headers={"Authorization": f"Bearer {site['read']}"})
+    w = api.get(f"/api/w/demo/value/channels?by={by}").json()
+    assert w["ok"] and w["rows"]
+    rows = _cells(html, f"worth-{by}")
+    assert len(rows) - 1 == len(w["rows"])
+    for row, g in zip(rows[1:], w["rows"], strict=True):
+        assert row[1] == f"{g['customers']:,}"
+        assert row[3].replace("\u00a0", " ") == f"€{g['new_customer_value']['value']:,.0f}"
+    assert "Worth of a new customer" in text(html) or by == "nps_group"

@@ -28,9 +28,11 @@ from cxlens.web.deps import csrf_guard
 from cxlens.web.flusher import Flusher
 from cxlens.web.headers import SecurityHeaders
 from cxlens.web.pages import account, apidocs, auth, customers, data, home, notes, overview
+from cxlens.web.pages import at_risk as at_risk_pages
 from cxlens.web.pages import experience as experience_pages
 from cxlens.web.pages import followups as followup_pages
 from cxlens.web.pages import journeys as journeys_pages
+from cxlens.web.pages import retention as retention_pages
 from cxlens.web.pages import settings as settings_pages
 from cxlens.web.pages import survey_answer as survey_pages
 from cxlens.web.pages import surveys as surveys_page
@@ -56,6 +58,8 @@ ROUTERS = [
     experience_pages.router,
     journeys_pages.router,
     value_pages.router,
+    at_risk_pages.router,
+    retention_pages.router,
     customers.router,
     data.router,
     data.api_router,

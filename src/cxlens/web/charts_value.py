@@ -15,6 +15,7 @@ from typing import Any
 from cxlens.web.charts import PALETTE, Chart, cell
 
 Translate = Callable[..., str]
+Label = Callable[[str], str]
 
 
 def holdout_chart(key: str, title: str, t: Translate, candidates: Sequence[Any],
@@ -56,3 +57,109 @@ def holdout_chart(key: str, title: str, t: Translate, candidates: Sequence[Any],
               *(cell(predicted[c.model].get(g)) for c in candidates)] for g in groups]
     return Chart(key, title, columns, table, {"data": data, "layout": layout},
                  note=t("vp.holdout_note"))
+
+
+# --- the Retention page: cohorts and RFM, from the API's models ----------------------------
+
+_LAYOUT = {"paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
+
+
+def _plain(text: str) -> str:
+    """Plotly reads a few HTML-like tags in text; a channel or campaign name must not."""
+    return text.replace("<", "‹").replace(">", "›")
+
+
+def _pct(v: float | None) -> float | None:
+    """A share as the analytics give it (already in %, Wilson's), rounded for the figure."""
+    return None if v is None else round(v, 2)
+
+
+def retention_heatmap(cohorts: Any, t: Translate, label: Label = str) -> Chart:
+    """Share of each cohort (rows) who bought in each month since their first purchase
+    (columns, from month 1; the table has month 0 too), with n and the Wilson interval in
+    the hover and the table. ``label`` names a
+    cohort in the reader's language (a common channel's name)."""
+    width = max((len(c.cells) for c in cohorts.cohorts), default=0)
+    x = list(range(1, width))  # month 0 is always 100 %: drawn, it would wash out the rest
+    y = [_plain(label(c.key)) for c in cohorts.cohorts]
+    z, hover = [], []
+    for c in cohorts.cohorts:
+        by = {cell_.months_since: cell_ for cell_ in c.cells}
+        z.append([_pct(by[k].retention.value) if k in by else None for k in x])
+        hover.append([[by[k].customers, _pct(by[k].retention.low), _pct(by[k].retention.high)]
+                      if k in by else [None, None, None] for k in x])
+    figure = {"data": [{
+        "type": "heatmap", "x": x, "y": y, "z": z, "customdata": hover,
+        "colorscale": "Blues", "reversescale": True, "zmin": 0, "hoverongaps": False,
+        "colorbar": {"title": {"text": "%"}},
+        "hovertemplate": (f"%{{y}}, {t('rp.months_since')} %{{x}}: %{{z:.1f}} % "
+                          "(%{customdata[1]:.1f}–%{customdata[2]:.1f} %, n %{customdata[0]})"
+                          "<extra></extra>")}],
+        "layout": {**_LAYOUT, "margin": {"l": 90, "r": 10, "t": 10, "b": 50},
+                   "height": max(300, 22 * len(y) + 100),
+                   "xaxis": {"title": {"text": t("rp.months_since")}, "tickformat": "d"},
+                   "yaxis": {"type": "category", "autorange": "reversed"}}}
+    columns = [t(f"rp.by.{cohorts.by}"), t("rp.months_since"), t("vp.customers_col"),
+               t("rp.active"), t("rp.retention"), t("rp.low"), t("rp.high")]
+    rows = [[label(c.key), str(k.months_since), cell(k.customers), cell(k.active),
+             cell(_pct(k.retention.value)), cell(_pct(k.retention.low)),
+             cell(_pct(k.retention.high))] for c in cohorts.cohorts for k in c.cells]
+    note = (t("rp.partial_note", month=cohorts.partial_month) if cohorts.partial_month
+            else None)
+    return Chart("heatmap", t("rp.heatmap_title"), columns, rows, figure, note=note)
+
+
+def cohort_lines(key: str, title: str, t: Translate, cohorts: Any, what: str,
+                 label: Label = str) -> Chart:
+    """One line per cohort over the months since the first purchase: ``what`` is
+    ``retention`` or ``repeat`` (shares, %) or ``revenue_per_customer``."""
+    share = what != "revenue_per_customer"
+    data = []
+    for i, c in enumerate(cohorts.cohorts):
+        ys = [_pct(getattr(k, what).value) if share else k.revenue_per_customer
+              for k in c.cells]
+        name = _plain(label(c.key))
+        data.append({"type": "scatter", "mode": "lines", "name": name,
+                     "x": [k.months_since for k in c.cells], "y": ys,
+                     "line": {"color": PALETTE[i % len(PALETTE)], "width": 1.5},
+                     "customdata": [k.customers for k in c.cells],
+                     "hovertemplate": f"{name}: %{{y:.1f}} (n %{{customdata}})"
+                                      "<extra></extra>"})
+    unit = "%" if share else cohorts.currency
+    figure = {"data": data, "layout": {
+        **_LAYOUT, "margin": {"l": 50, "r": 10, "t": 10, "b": 50}, "height": 350,
+        "showlegend": len(data) <= 12,
+        "xaxis": {"title": {"text": t("rp.months_since")}, "tickformat": "d"},
+        "yaxis": {"title": {"text": unit}, "rangemode": "tozero"}}}
+    columns = [t(f"rp.by.{cohorts.by}"), t("rp.months_since"), t("vp.customers_col"),
+               t(f"rp.{what}")]
+    if share:
+        columns += [t("rp.low"), t("rp.high")]
+    rows = []
+    for c in cohorts.cohorts:
+        for k in c.cells:
+            if share:
+                e = getattr(k, what)
+                rows.append([label(c.key), str(k.months_since), cell(k.customers),
+                             cell(_pct(e.value)),
+                             cell(_pct(e.low)), cell(_pct(e.high))])
+            else:
+                rows.append([label(c.key), str(k.months_since), cell(k.customers),
+                             cell(k.revenue_per_customer)])
+    return Chart(key, title, columns, rows, figure)
+
+
+def rfm_grid(rfm: Any, t: Translate) -> Chart:
+    """Customers per recency (rows, 5 = most recent) and frequency score (columns)."""
+    scores = [1, 2, 3, 4, 5]
+    z = [rfm.grid[r - 1] for r in scores]
+    figure = {"data": [{"type": "heatmap", "x": scores, "y": scores, "z": z,
+                        "colorscale": "Blues", "reversescale": True, "zmin": 0,
+                        "hovertemplate": "R %{y}, F %{x}: %{z}<extra></extra>"}],
+              "layout": {**_LAYOUT, "margin": {"l": 50, "r": 10, "t": 10, "b": 50},
+                         "height": 320,
+                         "xaxis": {"title": {"text": t("rp.f_score")}, "dtick": 1},
+                         "yaxis": {"title": {"text": t("rp.r_score")}, "dtick": 1}}}
+    columns = [t("rp.r_score"), *(f"F {f}" for f in scores)]
+    rows = [[str(r), *(cell(n) for n in rfm.grid[r - 1])] for r in scores]
+    return Chart("grid", t("rp.grid_title"), columns, rows, figure)

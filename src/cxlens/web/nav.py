@@ -22,7 +22,7 @@ from cxlens.web.workspaces import role_at_least
 
 EXPERIENCE = "nav.group.experience"  # Experience, Drivers, People, Surveys, Follow-ups
 JOURNEYS = "nav.group.journeys"  # Journeys; Moments next
-VALUE = "nav.group.value"  # Value; Retention and At risk next
+VALUE = "nav.group.value"  # Retention, Value, At risk
 
 
 @dataclass(frozen=True)

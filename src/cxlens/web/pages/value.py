@@ -12,8 +12,13 @@ shown as messages in the reader's language; a note this page does not know is sh
 analytics wrote it. A workspace without purchases, or whose customers never bought twice,
 gets a message that says why instead of a model.
 
-The page is the first of the value group of the navigation (:data:`VALUE`); Retention and
-At risk join it with their own modules and templates.
+Below the model: the customers with the highest CLV (the analytics give per-customer values
+for a list, not a distribution, so the page shows the top of it rather than a histogram) and
+the worth of a new customer and CLV per acquisition channel, campaign and NPS group, each
+with its interval and n (:mod:`cxlens.analytics.value.channels`), laid out through the API's
+models and kept per data version like the fit.
+
+The page is in the value group of the navigation (:data:`VALUE`) with Retention and At risk.
 """
 
 from __future__ import annotations
@@ -35,9 +40,10 @@ from cxlens.errors import UserError
 from cxlens.warehouse.store import db_path
 from cxlens.web import charts_value as cv
 from cxlens.web import formats, value_cache
-from cxlens.web.api.value import fit_out
+from cxlens.web.api.value import CustomerValuesOut, WorthsOut, fit_out, result_out
 from cxlens.web.deps import WorkspaceAccess, WorkspaceRole, get_clock
 from cxlens.web.i18n import translate
+from cxlens.web.kept import Kept
 from cxlens.web.nav import VALUE, NavItem, register
 from cxlens.web.params import parse_day
 from cxlens.web.templating import lang_of, render
@@ -48,6 +54,35 @@ Viewer = WorkspaceRole("viewer")
 register(NavItem("value", "nav.value", "/w/{slug}/value", "viewer", order=18, group=VALUE))
 
 MODELS = ("bgnbd", "paretonbd")
+WORTH_BY = ("channel", "campaign", "nps_group")
+TOP_CUSTOMERS = 20
+_KEPT = Kept(32)
+
+
+def clear() -> None:
+    """Forget the kept top customers and worths (tests)."""
+    _KEPT.clear()
+
+
+def worths(request: Request, access: WorkspaceAccess, params: value_cache.FitParams,
+           v: ValueModel) -> dict[str, Any]:
+    """The top customers by CLV and the worth per channel, campaign and NPS group of the
+    model ``v``, as the API gives them; kept until the next batch."""
+    from cxlens.analytics.value.channels import clv_by_channel, clv_by_nps_group
+    from cxlens.analytics.value.customers import customer_values
+
+    def compute(eng: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {"top_customers": result_out(
+            CustomerValuesOut, customer_values(eng, v, top=TOP_CUSTOMERS))}
+        for by in WORTH_BY:
+            res = (clv_by_nps_group(eng, v) if by == "nps_group"
+                   else clv_by_channel(eng, v, by=by))
+            out[f"worth_{by}"] = result_out(WorthsOut, res)
+        return out
+
+    today = get_clock(request)().date()
+    return _KEPT.get(access.warehouse, access.workspace.engine, (today, params, v.end),
+                     compute)
 
 
 def _translator(lang: str) -> Callable[..., str]:
@@ -168,7 +203,9 @@ def value(request: Request, access: Viewer, model: Text = None, end: Text = None
                            "csv_query": _query(params)}
     if _has_warehouse(access):
         try:
-            ctx.update(build(_fitted(request, access, params), lang))
+            fitted = _fitted(request, access, params)
+            ctx.update(build(fitted, lang))
+            ctx.update(worths(request, access, params, fitted))
         except NoPurchases as exc:
             ctx["empty"] = "no_purchases"
             ctx["reason"] = str(exc)  # which currency was looked for, and up to when
