@@ -88,6 +88,7 @@ def test_the_list_is_the_apis(viewer, api: dict) -> None:
     assert len(rows) - 1 == len(shown)
     for row, c in zip(rows[1:], shown, strict=True):
         assert row[0] == c["customer_id"] and row[1] == c["channel"]
+        assert f'href="/w/demo/customers?q={c["customer_id"]}"' in r.text  # to the profile
         assert row[6] == c["last_purchase"] and row[7] == f"{c['orders']:,}"
         assert row[4] == f"{c['p_alive']['value']:.2f}"
         assert row[5] == f"{c['p_alive_then']:.2f}"
