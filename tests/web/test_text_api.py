@@ -138,3 +138,12 @@ def test_html_in_a_comment_comes_back_as_text(site) -> None:
     assert r.status_code == 200, r.text[:300]
     assert r.headers["content-type"].startswith("application/json")
     assert SCRIPT in r.json()[0]["comment"]
+
+
+def test_a_workspace_on_spark_still_reads_the_warehouse(site, monkeypatch) -> None:
+    """The analysis tables are not in the lake yet: the API reads DuckDB, as the CLI does."""
+    from cxlens.web.warehouses import SPARK_ENV
+
+    monkeypatch.setenv(SPARK_ENV, "local[1]")
+    r = api(site).get("/api/w/demo/text/sentiment")
+    assert r.status_code == 200 and r.json()["source"] == "model", r.text[:300]
