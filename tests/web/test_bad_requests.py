@@ -132,6 +132,7 @@ def test_every_page_with_as_of_is_checked(site: Site) -> None:
     "experience/score?start=9999-12-31", "experience/score?end=0001-01-01",
     "experience/changes?as_of=9999-12-31", "experience/value?as_of=0001-01-01",
     "experience/drivers?start=0001-01-01&end=9999-12-31",
+    "text/themes?start=9999-12-31", "text/themes?end=0001-01-01",
 ])
 def test_days_out_of_range_on_the_api_are_a_422(site: Site, query: str) -> None:
     r = site.api(site.tokens["acme"]["read"]).get(f"/api/w/acme/{query}")
