@@ -19,7 +19,7 @@ def _distinct(con, sql: str) -> list[str]:
 
 def test_every_value_once_and_sorted(demo) -> None:
     ws, _ = demo
-    with open_warehouse(ws) as con:
+    with open_warehouse(ws, read_only=True) as con:  # the engines fixture holds it read-only
         got = filter_options(DuckDBEngine(con), limit=10_000)
         segments = _distinct(con, "SELECT DISTINCT segment FROM customers "
                                   "WHERE segment IS NOT NULL")
@@ -35,7 +35,7 @@ def test_every_value_once_and_sorted(demo) -> None:
 
 def test_at_most_limit_of_each_the_first_by_value(demo) -> None:
     ws, _ = demo
-    with open_warehouse(ws) as con:
+    with open_warehouse(ws, read_only=True) as con:  # the engines fixture holds it read-only
         eng = DuckDBEngine(con)
         every = filter_options(eng, limit=10_000)
         two = filter_options(eng, limit=2)

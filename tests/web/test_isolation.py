@@ -53,6 +53,9 @@ def test_nothing_of_b_reaches_a(site: Site, who: str) -> None:
 
 # GET routes with a required query parameter: the control gives them one.
 REQUIRED_QUERY = {"/api/w/{slug}/text/comments": "?theme=delivery"}
+# Downloads of a result the empty workspace does not have yet: a 404 that says why (not the
+# "not found" of another workspace's page) is the answer a member gets.
+NOT_YET = {"/w/{slug}/at-risk.csv": ("no data yet", "no model yet")}
 
 
 def test_a_still_reaches_its_own_workspace(site: Site) -> None:
@@ -65,6 +68,9 @@ def test_a_still_reaches_its_own_workspace(site: Site) -> None:
             continue  # GET routes whose only parameter is the slug
         client = member if path.startswith("/w/") else read
         r = client.get(fill(path, "acme") + REQUIRED_QUERY.get(path, ""), follow_redirects=False)
+        if path in NOT_YET:
+            assert r.status_code == 404 and any(m in r.text for m in NOT_YET[path]), path
+            continue
         assert r.status_code == 200, (path, r.status_code, r.text[:200])
 
 
