@@ -12,12 +12,11 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import demo_home, quick_argon2, sign_in, text
+from web_helpers import demo_home_with_orders, quick_argon2, sign_in, text
 
 from cxlens.cli_value import CSV_COLUMNS
 from cxlens.web import value_cache
 from cxlens.web.pages import at_risk
-from cxlens.web.workspaces import add_member, create_token, create_workspace
 
 ONCE = "order_id,ts,amount,email\n" + "".join(
     f"o{i},2026-0{1 + i % 9}-1{i % 10} 10:00:00,{10 + i},c{i}@x.fi\n" for i in range(30))
@@ -25,26 +24,10 @@ ONCE = "order_id,ts,amount,email\n" + "".join(
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    from cxlens.ingest.load import ingest
-    from cxlens.warehouse.store import open_warehouse
-
-    root = tmp_path_factory.mktemp("at_risk_pages")
-
-    def extra(con, ws, owner) -> dict:
-        from cxlens.web.accounts import user_by_email
-
-        once, _ = create_workspace(con, ws.path.parent, "once", "Once Oy", owner)
-        add_member(con, once, user_by_email(con, "viewer@demo.fi"), "viewer")
-        create_workspace(con, ws.path.parent, "empty", "Empty Oy", owner)
-        return {"once": once.path, "read": create_token(con, ws, "read", "read", owner)}
-
     value_cache.clear()
     at_risk.clear()
-    with quick_argon2():
-        app, more = demo_home(root, extra)
-    (root / "once.csv").write_text(ONCE, encoding="utf-8")
-    with open_warehouse(more["once"]) as wh:
-        assert ingest(wh, root / "once.csv", "orders").balanced
+    app, more = demo_home_with_orders(tmp_path_factory.mktemp("at_risk_pages"),
+                                      {"once": ("Once Oy", ONCE)})
     with TestClient(app):
         yield {"app": app, **more}
 

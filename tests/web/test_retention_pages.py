@@ -13,10 +13,9 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import demo_home, figure, quick_argon2, sign_in, table_rows, text
+from web_helpers import demo_home_with_orders, figure, quick_argon2, sign_in, table_rows, text
 
 from cxlens.web.pages import retention
-from cxlens.web.workspaces import add_member, create_token, create_workspace
 
 NASTY = '<script>alert("x")</script>=cmd|'
 # Customers who buy twice through a channel whose name is markup and a formula.
@@ -28,25 +27,9 @@ ORDERS = "order_id,ts,amount,channel,email\n" + "".join(
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    from cxlens.ingest.load import ingest
-    from cxlens.warehouse.store import open_warehouse
-
-    root = tmp_path_factory.mktemp("retention_pages")
-
-    def extra(con, ws, owner) -> dict:
-        from cxlens.web.accounts import user_by_email
-
-        nasty, _ = create_workspace(con, ws.path.parent, "nasty", "Nasty Oy", owner)
-        add_member(con, nasty, user_by_email(con, "viewer@demo.fi"), "viewer")
-        create_workspace(con, ws.path.parent, "empty", "Empty Oy", owner)
-        return {"nasty": nasty.path, "read": create_token(con, ws, "read", "read", owner)}
-
     retention.clear()
-    with quick_argon2():
-        app, more = demo_home(root, extra)
-    (root / "nasty.csv").write_text(ORDERS, encoding="utf-8")
-    with open_warehouse(more["nasty"]) as wh:
-        assert ingest(wh, root / "nasty.csv", "orders").balanced
+    app, more = demo_home_with_orders(tmp_path_factory.mktemp("retention_pages"),
+                                      {"nasty": ("Nasty Oy", ORDERS)})
     with TestClient(app):
         yield {"app": app, **more}
 

@@ -13,12 +13,11 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import demo_home, figure, quick_argon2, sign_in, table_rows, text
+from web_helpers import demo_home_with_orders, figure, quick_argon2, sign_in, table_rows, text
 
 from cxlens.web import value_cache
 from cxlens.web.pages import value as value_pages
 from cxlens.web.pages.value import estimate_text
-from cxlens.web.workspaces import add_member, create_token, create_workspace
 
 # Everyone bought once: the purchase models cannot be identified.
 ONCE = "order_id,ts,amount,email\n" + "".join(
@@ -31,32 +30,10 @@ MIXED = "order_id,ts,amount,currency,email\n" + "".join(
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    from cxlens.ingest.load import ingest
-    from cxlens.warehouse.store import open_warehouse
-
-    root = tmp_path_factory.mktemp("value_pages")
-
-    def extra(con, ws, owner) -> dict:
-        from cxlens.web.accounts import user_by_email
-
-        once, _ = create_workspace(con, ws.path.parent, "once", "Once Oy", owner)
-        add_member(con, once, user_by_email(con, "viewer@demo.fi"), "viewer")
-        mixed, _ = create_workspace(con, ws.path.parent, "mixed", "Mixed Ab", owner)
-        add_member(con, mixed, user_by_email(con, "viewer@demo.fi"), "viewer")
-        create_workspace(con, ws.path.parent, "empty", "Empty Oy", owner)
-        return {"once": once.path, "mixed": mixed.path,
-                "read": create_token(con, ws, "read", "read", owner)}
-
     value_cache.clear()
     value_pages.clear()
-    with quick_argon2():
-        app, more = demo_home(root, extra)
-    (root / "once.csv").write_text(ONCE, encoding="utf-8")
-    with open_warehouse(more["once"]) as wh:
-        assert ingest(wh, root / "once.csv", "orders").balanced
-    (root / "mixed.csv").write_text(MIXED, encoding="utf-8")
-    with open_warehouse(more["mixed"]) as wh:
-        assert ingest(wh, root / "mixed.csv", "orders").balanced
+    app, more = demo_home_with_orders(tmp_path_factory.mktemp("value_pages"),
+                                      {"once": ("Once Oy", ONCE), "mixed": ("Mixed Ab", MIXED)})
     with TestClient(app):
         yield {"app": app, **more}
 

@@ -121,6 +121,34 @@ def demo_home(root: Path, extra: Callable[[Any, Any, Any], dict[str, Any]] | Non
     return app, more
 
 
+def demo_home_with_orders(root: Path, orders: dict[str, tuple[str, str]]
+                          ) -> tuple[FastAPI, dict[str, Any]]:
+    """:func:`demo_home`, and beside ``demo`` one workspace per ``orders`` item (slug ->
+    (name, an orders CSV loaded through ingest)) that the demo's viewer is a member of, an
+    ``empty`` workspace, and a ``read`` token of ``demo``. ``more[slug]`` is each one's path."""
+    from cxlens.ingest.load import ingest
+    from cxlens.warehouse.store import open_warehouse
+    from cxlens.web.accounts import user_by_email
+    from cxlens.web.workspaces import add_member, create_token, create_workspace
+
+    def extra(con: Any, ws: Any, owner: Any) -> dict[str, Any]:
+        made = {}
+        for slug, (name, _) in orders.items():
+            other, _ = create_workspace(con, ws.path.parent, slug, name, owner)
+            add_member(con, other, user_by_email(con, "viewer@demo.fi"), "viewer")
+            made[slug] = other.path
+        create_workspace(con, ws.path.parent, "empty", "Empty Oy", owner)
+        return {**made, "read": create_token(con, ws, "read", "read", owner)}
+
+    with quick_argon2():
+        app, more = demo_home(root, extra)
+    for slug, (_, text) in orders.items():
+        (root / f"{slug}.csv").write_text(text, encoding="utf-8")
+        with open_warehouse(more[slug]) as wh:
+            assert ingest(wh, root / f"{slug}.csv", "orders").balanced
+    return app, more
+
+
 # --- a small workspace with surveys (the Surveys and Follow-ups pages) -------------------------
 
 SURVEY_CUSTOMERS = ("anna@shop.fi", "bert@shop.se", "carl@shop.com", "dora@shop.fi",
