@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import demo_home_with_orders, quick_argon2, sign_in, text
+from web_helpers import demo_home_with_orders, quick_argon2, sign_in, table_cells, text
 
 from cxlens.cli_value import CSV_COLUMNS
 from cxlens.web import value_cache
@@ -46,15 +45,6 @@ def api(site: dict) -> dict:
     return r.json()
 
 
-def _rows(html: str) -> list[list[str]]:
-    from html import unescape
-
-    m = re.search(r'<table class="at-risk"[^>]*>(.*?)</table>', html, re.S)
-    assert m
-    return [[unescape(re.sub(r"<[^>]+>", "", c)).strip()
-             for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
-            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", m.group(1), re.S)]
-
 
 def _money(v: float) -> str:
     return f"€{v:,.0f}"
@@ -64,7 +54,7 @@ def test_the_list_is_the_apis(viewer, api: dict) -> None:
     r = viewer.get("/w/demo/at-risk")
     assert r.status_code == 200 and 'class="error"' not in r.text
     assert 'href="/w/demo/at-risk"' in r.text  # in the navigation's value group
-    rows = _rows(r.text)
+    rows = table_cells(r.text, "at-risk")
     assert rows[0][:3] == ["customer", "acquisition channel", "CLV 12 mo"]
     assert api["matching"] == len(api["rows"]) and api["rows"], "the demo has customers at risk"
     shown = api["rows"][:100]
@@ -82,7 +72,7 @@ def test_the_list_is_the_apis(viewer, api: dict) -> None:
 
 
 def test_top_and_lookback(viewer, api: dict) -> None:
-    rows = _rows(viewer.get("/w/demo/at-risk?top=25").text)
+    rows = table_cells(viewer.get("/w/demo/at-risk?top=25").text, "at-risk")
     assert len(rows) - 1 == min(25, api["matching"])
     assert "last 60 days" in text(viewer.get("/w/demo/at-risk?lookback_days=60").text)
 
@@ -141,6 +131,6 @@ def test_a_nasty_channel_name_is_text(viewer, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(at_risk, "at_risk_list", with_nasty)
     html = viewer.get("/w/demo/at-risk").text
     assert nasty not in html and "&lt;script&gt;alert(" in html
-    assert _rows(html)[1][1] == nasty
+    assert table_cells(html, "at-risk")[1][1] == nasty
     table = list(csv.reader(io.StringIO(viewer.get("/w/demo/at-risk.csv").text)))
     assert table[1][1] in (nasty, "'" + nasty)  # never a formula, never lost

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import demo_home, figure, quick_argon2, sign_in, table_rows, text
+from web_helpers import demo_home, figure, ok_page, quick_argon2, sign_in, table_rows, text
 
 from cxlens.web.charts_journeys import layout_xy, positions
 from cxlens.web.workspaces import add_member, create_workspace
@@ -68,15 +68,9 @@ def owner(site: dict) -> TestClient:
         return sign_in(TestClient(site["app"]), "owner@demo.fi")
 
 
-def page(client: TestClient, url: str) -> str:
-    r = client.get(url)
-    assert r.status_code == 200, (url, r.text[:2000])
-    assert 'class="error"' not in r.text, text(r.text)[:2000]
-    return r.text
-
 
 def test_the_demo_page_renders_for_a_viewer(viewer) -> None:
-    html = page(viewer, "/w/demo/journeys")
+    html = ok_page(viewer, "/w/demo/journeys")
     assert "Demo Oy" in html and 'href="/w/demo/journeys"' in html
     paths = table_rows(html, "paths")
     assert paths[0] == ["rank", "path", "customers", "share (%)", "journey ends",
@@ -90,11 +84,11 @@ def test_the_demo_page_renders_for_a_viewer(viewer) -> None:
     for path in ("/w/demo/journeys?anchor=support_ticket&direction=from&steps=3&top=20",
                  "/w/demo/journeys?anchor=&direction=from", "/w/demo/journeys?channel=app",
                  "/w/demo/journeys?store=FI-TRE&months=24", "/w/demo/journeys?segment=Customer"):
-        page(viewer, path)
+        ok_page(viewer, path)
 
 
 def test_known_paths_and_map(viewer) -> None:
-    html = page(viewer, f"/w/hand/journeys?{HAND}&anchor=page_view&direction=from&steps=3")
+    html = ok_page(viewer, f"/w/hand/journeys?{HAND}&anchor=page_view&direction=from&steps=3")
     assert table_rows(html, "paths")[1:] == [
         ["1", "viewed a page → added to cart → ‹script›alert('tp')‹/script›", "1", "50.00",
          "yes", "yes"],
@@ -111,11 +105,11 @@ def test_known_paths_and_map(viewer) -> None:
 
 
 def test_touchpoint_and_segment_names_are_text(viewer) -> None:
-    html = page(viewer, f"/w/hand/journeys?{HAND}&anchor=add_to_cart&direction=from")
+    html = ok_page(viewer, f"/w/hand/journeys?{HAND}&anchor=add_to_cart&direction=from")
     assert NASTY not in html and "<b>VIP</b>" not in html
     assert "&lt;b&gt;VIP&lt;/b&gt; &amp; co" in html  # the segment select's option
     assert "‹script›alert" in text(html)
-    filtered = page(viewer, f"/w/hand/journeys?{HAND}&segment={SEGMENT.replace('&', '%26')}")
+    filtered = ok_page(viewer, f"/w/hand/journeys?{HAND}&segment={SEGMENT.replace('&', '%26')}")
     assert [r[:2] for r in table_rows(filtered, "map")[1:]] == [  # customer a only
         ["added to cart", "first purchase"], ["viewed a page", "added to cart"],
         ["viewed a page", "viewed a page"]]
@@ -141,17 +135,17 @@ def test_layout_is_layered_by_typical_position(viewer) -> None:
 
 
 def test_empty_selections_say_why(viewer, owner) -> None:
-    html = page(viewer, "/w/hand/journeys?months=6&as_of=2020-06-30")
+    html = ok_page(viewer, "/w/hand/journeys?months=6&as_of=2020-06-30")
     assert "No touchpoints in this selection" in text(html)
-    html = page(viewer, f"/w/hand/journeys?{HAND}&anchor=repeat_purchase")
+    html = ok_page(viewer, f"/w/hand/journeys?{HAND}&anchor=repeat_purchase")
     assert 'id="anchor-missing"' in html
-    assert "No data yet" in text(page(owner, "/w/empty/journeys"))
+    assert "No data yet" in text(ok_page(owner, "/w/empty/journeys"))
 
 
 @pytest.mark.parametrize("key", ["paths", "map"])
 def test_csv_download_matches_the_table(viewer, key: str) -> None:
     q = "anchor=view_item&direction=from&steps=3&months=24"
-    html = page(viewer, f"/w/demo/journeys?{q}")
+    html = ok_page(viewer, f"/w/demo/journeys?{q}")
     assert f'href="/w/demo/journeys/{key}.csv?' in html
     r = viewer.get(f"/w/demo/journeys/{key}.csv?{q}")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
@@ -171,9 +165,9 @@ def test_unknown_chart_is_404(viewer) -> None:
 
 
 def test_finnish_and_swedish(viewer) -> None:
-    fi = text(page(viewer, "/w/demo/journeys?lang=fi"))
+    fi = text(ok_page(viewer, "/w/demo/journeys?lang=fi"))
     assert "Asiakaspolut" in fi and "ensimmäinen osto" in fi
-    sv = text(page(viewer, "/w/demo/journeys?lang=sv"))
+    sv = text(ok_page(viewer, "/w/demo/journeys?lang=sv"))
     assert "Kundresor" in sv and "första köp" in sv
     viewer.get("/w/demo/?lang=en")
 
@@ -197,10 +191,10 @@ def test_a_second_visit_is_served_from_the_cache(viewer, monkeypatch) -> None:
         monkeypatch.setattr(jr, name, spying(name))
     journeys_cache.clear()
     q = f"{HAND}&anchor=add_to_cart&direction=to&steps=2"
-    first = page(viewer, f"/w/hand/journeys?{q}")
+    first = ok_page(viewer, f"/w/hand/journeys?{q}")
     assert sorted(calls) == ["paths", "process_map", "touchpoints"]
-    assert page(viewer, f"/w/hand/journeys?{q}") == first
+    assert ok_page(viewer, f"/w/hand/journeys?{q}") == first
     assert viewer.get(f"/w/hand/journeys/map.csv?{q}").status_code == 200
     assert len(calls) == 3
-    page(viewer, f"/w/hand/journeys?{q.replace('steps=2', 'steps=3')}")
+    ok_page(viewer, f"/w/hand/journeys?{q.replace('steps=2', 'steps=3')}")
     assert sorted(calls) == ["paths", "paths", "process_map", "touchpoints"]

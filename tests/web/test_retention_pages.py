@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import demo_home_with_orders, figure, quick_argon2, sign_in, table_rows, text
+from web_helpers import (
+    demo_home_with_orders,
+    figure,
+    ok_page,
+    quick_argon2,
+    sign_in,
+    table_cells,
+    table_rows,
+    text,
+)
 
 from cxlens.web.pages import retention
 
@@ -45,25 +53,10 @@ def api(site: dict) -> TestClient:
     return TestClient(site["app"], headers={"Authorization": f"Bearer {site['read']}"})
 
 
-def page(client: TestClient, url: str) -> str:
-    r = client.get(url)
-    assert r.status_code == 200, (url, r.text[:2000])
-    assert 'class="error"' not in r.text, text(r.text)[:2000]
-    return r.text
-
-
-def _cells(html: str, table_class: str) -> list[list[str]]:
-    from html import unescape
-
-    m = re.search(rf'<table class="{table_class}"[^>]*>(.*?)</table>', html, re.S)
-    assert m, table_class
-    return [[unescape(re.sub(r"<[^>]+>", "", c)).strip()
-             for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
-            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", m.group(1), re.S)]
 
 
 def test_cohorts_are_the_apis(viewer, api) -> None:
-    html = page(viewer, "/w/demo/retention")
+    html = ok_page(viewer, "/w/demo/retention")
     assert 'href="/w/demo/retention"' in html
     coh = api.get("/api/w/demo/value/cohorts").json()
     heat = table_rows(html, "heatmap")
@@ -82,42 +75,42 @@ def test_cohorts_are_the_apis(viewer, api) -> None:
         assert f"{coh['partial_month']} is not over yet" in text(html)
     for key in ("retention", "repeat", "revenue"):
         assert len(table_rows(html, key)) - 1 == len(cells)
-    gaps = _cells(html, "gaps")
+    gaps = table_cells(html, "gaps")
     assert [r[0].split(" (")[0] for r in gaps[1:]] == [c["key"] for c in coh["cohorts"]]
     assert f"n {coh['gaps']['n']:,} gaps" in text(html)
 
 
 def test_rfm_is_the_apis(viewer, api) -> None:
-    html = page(viewer, "/w/demo/retention")
+    html = ok_page(viewer, "/w/demo/retention")
     seg = api.get("/api/w/demo/value/rfm").json()
-    rows = _cells(html, "segments")
+    rows = table_cells(html, "segments")
     assert [r[0] for r in rows[1:]] == [s["name"] for s in seg["segments"]]
     for row, s in zip(rows[1:], seg["segments"], strict=True):
         assert row[1] == f"{s['customers']:,}" and row[2] == f"{s['share']:,.1f} %"
     grid = table_rows(html, "grid")
     assert [[int(v) for v in r[1:]] for r in grid[1:]] == seg["grid"]
     last = [m for m in seg["moves"] if m["stop"] == seg["moves"][-1]["stop"]]
-    assert len(_cells(html, "moves")) - 1 == len(last)
+    assert len(table_cells(html, "moves")) - 1 == len(last)
 
 
 @pytest.mark.parametrize("by", ["channel", "campaign"])
 def test_cohorts_by_acquisition(viewer, api, by: str) -> None:
-    html = page(viewer, f"/w/demo/retention?by={by}")
+    html = ok_page(viewer, f"/w/demo/retention?by={by}")
     coh = api.get(f"/api/w/demo/value/cohorts?by={by}").json()
     assert len(figure(html, "heatmap")["data"][0]["y"]) == len(coh["cohorts"])
 
 
 def test_finnish_and_swedish(viewer) -> None:
-    fi = text(page(viewer, "/w/demo/retention?lang=fi"))
+    fi = text(ok_page(viewer, "/w/demo/retention?lang=fi"))
     assert "RFM-segmentit" in fi and "mestarit" in fi
-    sv = text(page(viewer, "/w/demo/retention?lang=sv"))
+    sv = text(ok_page(viewer, "/w/demo/retention?lang=sv"))
     assert "Förflyttningar mellan segment" in sv
     viewer.get("/w/demo/?lang=en")
 
 
 @pytest.mark.parametrize("key", ["heatmap", "retention", "repeat", "revenue", "grid"])
 def test_csv_matches_the_table(viewer, key: str) -> None:
-    html = page(viewer, "/w/demo/retention?by=month")
+    html = ok_page(viewer, "/w/demo/retention?by=month")
     assert f'href="/w/demo/retention/{key}.csv?by=month&amp;currency=EUR"' in html
     r = viewer.get(f"/w/demo/retention/{key}.csv?by=month&currency=EUR")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
@@ -125,7 +118,7 @@ def test_csv_matches_the_table(viewer, key: str) -> None:
 
 
 def test_a_nasty_channel_name_is_text(viewer) -> None:
-    html = page(viewer, "/w/nasty/retention?by=channel")
+    html = ok_page(viewer, "/w/nasty/retention?by=channel")
     assert NASTY not in html and "&lt;script&gt;alert(" in html
     assert "<script>alert" not in html
     r = viewer.get("/w/nasty/retention/heatmap.csv?by=channel")
@@ -139,7 +132,7 @@ def test_isolation_and_empty(site: dict, viewer) -> None:
         assert viewer.get(url).status_code in (403, 404), url
     with quick_argon2():
         owner = sign_in(TestClient(site["app"]), "owner@demo.fi")
-    html = page(owner, "/w/empty/retention")
+    html = ok_page(owner, "/w/empty/retention")
     assert 'id="retention-empty"' in html and "No purchases in EUR yet" in text(html)
     assert owner.get("/w/empty/retention/heatmap.csv").status_code == 404
 

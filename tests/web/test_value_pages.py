@@ -13,7 +13,16 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import demo_home_with_orders, figure, quick_argon2, sign_in, table_rows, text
+from web_helpers import (
+    demo_home_with_orders,
+    figure,
+    ok_page,
+    quick_argon2,
+    sign_in,
+    table_cells,
+    table_rows,
+    text,
+)
 
 from cxlens.web import value_cache
 from cxlens.web.pages import value as value_pages
@@ -44,36 +53,21 @@ def viewer(site: dict) -> TestClient:
         return sign_in(TestClient(site["app"]), "viewer@demo.fi")
 
 
-def page(client: TestClient, url: str) -> str:
-    r = client.get(url)
-    assert r.status_code == 200, (url, r.text[:2000])
-    assert 'class="error"' not in r.text, text(r.text)[:2000]
-    return r.text
-
-
-def _cells(html: str, table_class: str) -> list[list[str]]:
-    from html import unescape
-
-    m = re.search(rf'<table class="{table_class}"[^>]*>(.*?)</table>', html, re.S)
-    assert m, table_class
-    return [[unescape(re.sub(r"<[^>]+>", "", c)).strip()
-             for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
-            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", m.group(1), re.S)]
 
 
 def test_the_page_shows_the_model_and_why(site: dict, viewer) -> None:
-    html = page(viewer, "/w/demo/value")
+    html = ok_page(viewer, "/w/demo/value")
     assert "Demo Oy" in html and 'href="/w/demo/value"' in html
     api = TestClient(site["app"], headers={"Authorization": f"Bearer {site['read']}"})
     fit = api.get("/api/w/demo/value/fit").json()
-    candidates = _cells(html, "candidates")
+    candidates = table_cells(html, "candidates")
     assert candidates[0][:2] == ["Purchase model", "holdout error"]
     assert [r[0] for r in candidates[1:]] == [
         "BG/NBD" + (" ✓" if fit["chosen"] == "bgnbd" else ""),
         "Pareto/NBD" + (" ✓" if fit["chosen"] == "paretonbd" else "")]
     for row, c in zip(candidates[1:], fit["candidates"], strict=True):
         assert row[1] == f"{c['holdout_error']:,.3f}"
-    params = _cells(html, "fit-params")  # the purchase model's, first
+    params = table_cells(html, "fit-params")  # the purchase model's, first
     names = [r[0].split(" ")[0] for r in params[1:]]
     assert names == [{"alpha": "α", "beta": "β"}.get(p["name"], p["name"])
                      for p in fit["purchases"]["parameters"]]
@@ -96,18 +90,18 @@ def test_the_page_shows_the_model_and_why(site: dict, viewer) -> None:
 
 def test_notes_are_messages_in_the_readers_language(viewer) -> None:
     """The S demo's BG/NBD does not converge on all data (b runs to its bound)."""
-    html = page(viewer, "/w/demo/value?model=bgnbd")
+    html = ok_page(viewer, "/w/demo/value?model=bgnbd")
     assert "did not converge on all the data" in text(html)
-    fi = text(page(viewer, "/w/demo/value?model=bgnbd&lang=fi"))
+    fi = text(ok_page(viewer, "/w/demo/value?model=bgnbd&lang=fi"))
     assert "ei konvergoinut koko aineistossa" in fi and "did not converge" not in fi
-    sv = text(page(viewer, "/w/demo/value?model=bgnbd&lang=sv"))
+    sv = text(ok_page(viewer, "/w/demo/value?model=bgnbd&lang=sv"))
     assert "konvergerade inte på all data" in sv
     viewer.get("/w/demo/?lang=en")
 
 
 @pytest.mark.parametrize("key", ["frequency", "cohort"])
 def test_csv_download_matches_the_table(viewer, key: str) -> None:
-    html = page(viewer, "/w/demo/value?model=paretonbd")
+    html = ok_page(viewer, "/w/demo/value?model=paretonbd")
     assert f'href="/w/demo/value/{key}.csv?model=paretonbd' in html
     r = viewer.get(f"/w/demo/value/{key}.csv?model=paretonbd")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
@@ -117,11 +111,11 @@ def test_csv_download_matches_the_table(viewer, key: str) -> None:
 def test_workspaces_without_a_model_say_why(site: dict, viewer) -> None:
     with quick_argon2():
         owner = sign_in(TestClient(site["app"]), "owner@demo.fi")
-    assert "No purchases in EUR yet" in text(page(owner, "/w/empty/value"))
+    assert "No purchases in EUR yet" in text(ok_page(owner, "/w/empty/value"))
     r = viewer.get("/w/demo/value?currency=sek")  # the demo's orders are in euros
     assert r.status_code == 200 and "are in EUR, not SEK" in text(r.text)
     assert "If all the orders are in EUR, enter EUR in the Currency field" in text(r.text)
-    html = page(viewer, "/w/once/value")
+    html = ok_page(viewer, "/w/once/value")
     assert 'id="value-empty"' in html and "too few customers have bought more" in text(html)
     assert viewer.get("/w/once/value/frequency.csv").status_code == 404
 
@@ -167,10 +161,10 @@ def test_unknown_chart_is_404(viewer) -> None:
 
 def test_the_top_customers_are_the_apis(site: dict, viewer) -> None:
     """No distribution from the analytics: the top of the per-customer list instead."""
-    html = page(viewer, "/w/demo/value")
+    html = ok_page(viewer, "/w/demo/value")
     api = TestClient(site["app"], headers={"Authorization": f"Bearer {site['read']}"})
     top = api.get("/api/w/demo/value/customers?top=20").json()
-    rows = _cells(html, "top-customers")
+    rows = table_cells(html, "top-customers")
     assert rows[0][:3] == ["customer", "acquisition channel", "CLV 12 mo"]
     assert [r[0] for r in rows[1:]] == [c["customer_id"] for c in top["rows"]]
     for row, c in zip(rows[1:], top["rows"], strict=True):
@@ -179,11 +173,11 @@ def test_the_top_customers_are_the_apis(site: dict, viewer) -> None:
 
 @pytest.mark.parametrize("by", ["channel", "campaign", "nps_group"])
 def test_worth_by_group_is_the_apis(site: dict, viewer, by: str) -> None:
-    html = page(viewer, "/w/demo/value")
+    html = ok_page(viewer, "/w/demo/value")
     api = TestClient(site["app"], headers={"Authorization": f"Bearer {site['read']}"})
     w = api.get(f"/api/w/demo/value/channels?by={by}").json()
     assert w["ok"] and w["rows"]
-    rows = _cells(html, f"worth-{by}")
+    rows = table_cells(html, f"worth-{by}")
     assert len(rows) - 1 == len(w["rows"])
     for row, g in zip(rows[1:], w["rows"], strict=True):
         assert row[1] == f"{g['customers']:,}"

@@ -302,6 +302,23 @@ def table_rows(html: str, key: str) -> list[list[str]]:
             for row in re.findall(r"<tr>(.*?)</tr>", m.group(1), re.S)]
 
 
+def ok_page(client: TestClient, url: str) -> str:
+    """The HTML of ``url``, which must answer 200 without an error box."""
+    r = client.get(url)
+    assert r.status_code == 200, (url, r.text[:2000])
+    assert 'class="error"' not in r.text, text(r.text)[:2000]
+    return r.text
+
+
+def table_cells(html: str, table_class: str) -> list[list[str]]:
+    """The cells of the first ``<table class="table_class">`` as text (header row first)."""
+    m = re.search(rf'<table class="{table_class}"[^>]*>(.*?)</table>', html, re.S)
+    assert m, table_class
+    return [[unescape(re.sub(r"<[^>]+>", "", c)).strip()
+             for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", m.group(1), re.S)]
+
+
 def figure(html: str, key: str) -> dict[str, Any]:
     """The Plotly figure of chart ``key``."""
     m = re.search(rf'<script type="application/json" id="fig-{key}">(.*?)</script>', html, re.S)
