@@ -15,17 +15,24 @@ maximum-likelihood estimate.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from cxlens.analytics._intervals import Estimate
+from cxlens.analytics._intervals import Z95, Estimate, empty
 from cxlens.analytics.value import gamma_gamma
 from cxlens.analytics.value.models import MODELS, ValueModel
 
 MONTH_DAYS = 365.25 / 12
 DRAWS = 200
 METHOD = "parameter-draws"
+MEAN_METHOD = "draws+sampling"
+# Parameter draws for a group's mean: only the spread of the mean over draws is used (not
+# quantiles of each customer's value), and 100 estimate it to about 7 %; 200 doubled the
+# time on the M demo (9 CPU-s for 15 000 channel × state rows, nearly all in BG/NBD's
+# expected purchases at 12 monthly steps).
+GROUP_DRAWS = 100
 
 
 @dataclass(frozen=True)
@@ -109,3 +116,19 @@ def estimates(point: np.ndarray, draws: np.ndarray) -> list[Estimate]:
 def stack(preds: list[Predictions], name: str) -> np.ndarray:
     """One field of the draws as rows × draws."""
     return np.stack([getattr(p, name) for p in preds], axis=1)
+
+
+def mean_estimate(n: np.ndarray, s1: np.ndarray, s2: np.ndarray,
+                  per_draw: np.ndarray) -> Estimate:
+    """Mean over customers (``s1`` the sum, ``s2`` the sum of squares over ``n`` customers)
+    with the sampling and the parameter variance (``per_draw``: the mean at each draw)."""
+    total = float(n.sum())
+    if total <= 0 or not math.isfinite(float(s1.sum())):
+        return empty(MEAN_METHOD)
+    mean = float(s1.sum()) / total
+    var = max(float(s2.sum()) / total - mean * mean, 0.0) * total / max(total - 1, 1)
+    draws = per_draw[np.isfinite(per_draw)]
+    pvar = float(np.var(draws, ddof=1)) if draws.size > 1 else 0.0
+    se = math.sqrt(var / total + pvar)
+    # a value is never negative: the normal interval is cut at 0 for small groups
+    return Estimate(mean, se, max(mean - Z95 * se, 0.0), mean + Z95 * se, MEAN_METHOD)
