@@ -160,7 +160,6 @@ def test_unknown_chart_is_404(viewer) -> None:
 
 
 def test_the_top_customers_are_the_apis(site: dict, viewer) -> None:
-    """No distribution from the analytics: the top of the per-customer list instead."""
     html = ok_page(viewer, "/w/demo/value")
     api = TestClient(site["app"], headers={"Authorization": f"Bearer {site['read']}"})
     top = api.get("/api/w/demo/value/customers?top=20").json()
@@ -169,6 +168,35 @@ def test_the_top_customers_are_the_apis(site: dict, viewer) -> None:
     assert [r[0] for r in rows[1:]] == [c["customer_id"] for c in top["rows"]]
     for row, c in zip(rows[1:], top["rows"], strict=True):
         assert row[4] == f"{c['p_alive']['value']:.2f}" and row[6] == f"{c['orders']:,}"
+
+
+def test_the_clv_distribution_is_the_apis(site: dict, viewer) -> None:
+    html = ok_page(viewer, "/w/demo/value")
+    api = TestClient(site["app"], headers={"Authorization": f"Bearer {site['read']}"})
+    d = api.get("/api/w/demo/value/distribution").json()
+    assert d["ok"] and d["customers"] > 200 and d["bins"][-1]["high"] is None
+    rows = table_rows(html, "distribution")
+    assert rows[0][:3] == ["CLV from", "up to", "customers"]
+    assert len(rows) - 1 == len(d["bins"])
+    for row, b in zip(rows[1:], d["bins"], strict=True):
+        assert row[0] == f"{b['low']:.2f}" and row[2] == str(b["customers"])
+        assert row[1] == ("" if b["high"] is None else f"{b['high']:.2f}")
+    assert sum(int(r[2]) for r in rows[1:]) == d["customers"]
+    fig = figure(html, "distribution")
+    assert [tr["type"] for tr in fig["data"]] == ["bar", "scatter"]
+    assert fig["data"][0]["y"] == [b["customers"] for b in d["bins"]]
+    assert fig["data"][0]["x"][-1].endswith(" +")
+    page_text = text(html).replace("\u00a0", " ")
+    assert f"Mean CLV per customer €{d['mean']['value']:,.0f}" in page_text
+    assert f"€{d['total']['low']:,.0f} – €{d['total']['high']:,.0f}" in page_text
+    top = table_cells(html, "dist-top")
+    assert top[2] == ["top 10 %", f"{100 * d['top'][1]['value']:.0f} %"]
+    r = viewer.get("/w/demo/value/distribution.csv")
+    assert r.status_code == 200 and list(csv.reader(io.StringIO(r.text))) == rows
+    fi = text(ok_page(viewer, "/w/demo/value?lang=fi"))
+    assert "Miten 12 kuukauden CLV jakautuu asiakkaille" in fi
+    viewer.get("/w/demo/?lang=en")
+    assert api.get("/api/w/demo/value/distribution?bins=1").status_code == 422
 
 
 @pytest.mark.parametrize("by", ["channel", "campaign", "nps_group"])
