@@ -309,7 +309,7 @@ def _write_csv(res: Any) -> None:
 def distribution_cmd(
     months: Months = 12,
     discount: Discount = 0.10,
-    bins: Annotated[int, typer.Option(help="Bins up to the 99th percentile (2-100).")] = 20,
+    bins: Annotated[int, typer.Option(help="Bins up to the 95th percentile (2-100).")] = 20,
     currency: Currency = "EUR",
     rate: Rates = None,
     workspace: Workspace = DEFAULT_WORKSPACE,

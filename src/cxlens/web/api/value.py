@@ -399,7 +399,7 @@ class CustomersQuery(HorizonQuery):
 
 
 class DistributionQuery(HorizonQuery):
-    bins: int = Field(20, ge=2, le=100, description="Bins up to the 99th percentile")
+    bins: int = Field(20, ge=2, le=100, description="Bins up to the 95th percentile")
 
 
 class ChannelsQuery(HorizonQuery):
