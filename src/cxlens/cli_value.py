@@ -7,9 +7,8 @@ Only presentation lives here: every number comes from :mod:`cxlens.analytics.val
 
 from __future__ import annotations
 
-import csv
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
@@ -284,25 +283,11 @@ def customers_cmd(
         out.print(f"note: {note}")
 
 
-CSV_COLUMNS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
-    ("customer_id", lambda r: r.customer_id), ("channel", lambda r: r.channel),
-    ("first_purchase", lambda r: r.first_purchase), ("last_purchase", lambda r: r.last_purchase),
-    ("orders", lambda r: r.orders), ("revenue", lambda r: f"{r.revenue:.2f}"),
-    ("clv", lambda r: r.clv.value), ("clv_low", lambda r: r.clv.low),
-    ("clv_high", lambda r: r.clv.high), ("p_alive", lambda r: r.p_alive.value),
-    ("p_alive_low", lambda r: r.p_alive.low), ("p_alive_high", lambda r: r.p_alive.high),
-    ("p_alive_then", lambda r: r.p_alive_then),
-    ("expected_purchases", lambda r: r.purchases.value),
-    ("expected_spend", lambda r: r.spend.value),
-)
-
-
 def _write_csv(res: Any) -> None:
-    w = csv.writer(sys.stdout, lineterminator="\n")
-    w.writerow([name for name, _ in CSV_COLUMNS])
-    for r in res.rows:
-        w.writerow(["" if (v := get(r)) is None else
-                    (f"{v:.6g}" if isinstance(v, float) else v) for _, get in CSV_COLUMNS])
+    from cxlens.csv_out import write_rows
+    from cxlens.web.api.value import CUSTOMER_CSV_COLUMNS, customer_csv_rows
+
+    write_rows(sys.stdout, CUSTOMER_CSV_COLUMNS, customer_csv_rows(res))
 
 
 @value_app.command("distribution")

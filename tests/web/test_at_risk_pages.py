@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from web_helpers import demo_home_with_orders, quick_argon2, sign_in, table_cells, text
 
-from cxlens.cli_value import CSV_COLUMNS
 from cxlens.web import value_cache
+from cxlens.web.api.value import CUSTOMER_CSV_COLUMNS
 from cxlens.web.pages import at_risk
 
 ONCE = "order_id,ts,amount,email\n" + "".join(
@@ -89,7 +89,7 @@ def test_csv_is_the_whole_list_in_the_clis_columns(viewer, api: dict) -> None:
     r = viewer.get("/w/demo/at-risk.csv")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     table = list(csv.reader(io.StringIO(r.text)))
-    assert table[0] == [name for name, _ in CSV_COLUMNS]
+    assert table[0] == list(CUSTOMER_CSV_COLUMNS)
     assert [row[0] for row in table[1:]] == [c["customer_id"] for c in api["rows"]]
     first = dict(zip(table[0], table[1], strict=True))
     assert float(first["clv"]) == pytest.approx(api["rows"][0]["clv"]["value"], rel=1e-5)
@@ -117,6 +117,9 @@ def test_bad_parameters_are_422(viewer, query: str) -> None:
         assert viewer.get(f"/w/demo/at-risk.csv?{query}").status_code == 422
 
 
+FORMULA = '=HYPERLINK("http://evil.example","x")'
+
+
 def test_a_nasty_channel_name_is_text(viewer, monkeypatch: pytest.MonkeyPatch) -> None:
     import dataclasses
 
@@ -125,7 +128,8 @@ def test_a_nasty_channel_name_is_text(viewer, monkeypatch: pytest.MonkeyPatch) -
 
     def with_nasty(*args, **kwargs):
         res = real(*args, **kwargs)
-        rows = [dataclasses.replace(res.rows[0], channel=nasty), *res.rows[1:]]
+        rows = [dataclasses.replace(res.rows[0], channel=nasty),
+                dataclasses.replace(res.rows[1], channel=FORMULA), *res.rows[2:]]
         return dataclasses.replace(res, rows=rows)
 
     monkeypatch.setattr(at_risk, "at_risk_list", with_nasty)
@@ -134,3 +138,4 @@ def test_a_nasty_channel_name_is_text(viewer, monkeypatch: pytest.MonkeyPatch) -
     assert table_cells(html, "at-risk")[1][1] == nasty
     table = list(csv.reader(io.StringIO(viewer.get("/w/demo/at-risk.csv").text)))
     assert table[1][1] in (nasty, "'" + nasty)  # never a formula, never lost
+    assert table[2][1] == "'" + FORMULA  # the CLI's --csv writes through the same rows

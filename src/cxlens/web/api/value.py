@@ -17,6 +17,7 @@ Pareto/NBD fit takes tens of seconds on a large workspace.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -285,6 +286,28 @@ class CustomerValuesOut(BaseModel):
     draws: int
     seed: int
     notes: list[str]
+
+
+# The per-customer list as CSV (``cxlens value customers --csv`` and the At-risk page's
+# download): one column list, each value as the CLI prints it.
+_CUSTOMER_CSV: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ("customer_id", lambda r: r.customer_id), ("channel", lambda r: r.channel),
+    ("first_purchase", lambda r: r.first_purchase), ("last_purchase", lambda r: r.last_purchase),
+    ("orders", lambda r: r.orders), ("revenue", lambda r: f"{r.revenue:.2f}"),
+    ("clv", lambda r: r.clv.value), ("clv_low", lambda r: r.clv.low),
+    ("clv_high", lambda r: r.clv.high), ("p_alive", lambda r: r.p_alive.value),
+    ("p_alive_low", lambda r: r.p_alive.low), ("p_alive_high", lambda r: r.p_alive.high),
+    ("p_alive_then", lambda r: r.p_alive_then),
+    ("expected_purchases", lambda r: r.purchases.value),
+    ("expected_spend", lambda r: r.spend.value),
+)
+CUSTOMER_CSV_COLUMNS = tuple(name for name, _ in _CUSTOMER_CSV)
+
+
+def customer_csv_rows(res: Any) -> list[list[Any]]:
+    """The rows of ``customer_values``' result in :data:`CUSTOMER_CSV_COLUMNS`."""
+    return [["" if (v := get(r)) is None else (f"{v:.6g}" if isinstance(v, float) else v)
+             for _, get in _CUSTOMER_CSV] for r in res.rows]
 
 
 class ClvBinOut(BaseModel):

@@ -26,12 +26,16 @@ from cxlens.analytics.value._predict import Horizon
 from cxlens.analytics.value._summary import NoPurchases, ValueInputError
 from cxlens.analytics.value.bgnbd import NotIdentifiable
 from cxlens.analytics.value.customers import customer_values
-from cxlens.cli_value import CSV_COLUMNS
 from cxlens.csv_out import csv_text
 from cxlens.errors import UserError
 from cxlens.warehouse.store import db_path
 from cxlens.web import value_cache
-from cxlens.web.api.value import CustomerValuesOut, result_out
+from cxlens.web.api.value import (
+    CUSTOMER_CSV_COLUMNS,
+    CustomerValuesOut,
+    customer_csv_rows,
+    result_out,
+)
 from cxlens.web.deps import WorkspaceAccess, WorkspaceRole, get_clock
 from cxlens.web.kept import Kept
 from cxlens.web.nav import VALUE, NavItem, register
@@ -118,9 +122,7 @@ def at_risk_csv(request: Request, access: Viewer, lookback_days: Lookback = 90,
         raise HTTPException(404, "no model yet: see the Value page for why") from None
     except (UserError, ValueInputError) as exc:
         raise HTTPException(422, getattr(exc, "message", None) or str(exc)) from None
-    rows = [["" if (v := get(r)) is None else (f"{v:.6g}" if isinstance(v, float) else v)
-             for _, get in CSV_COLUMNS] for r in res.rows]
     name = f"{access.workspace.slug}-at-risk-{date.isoformat(res.end)}.csv"
-    return Response(csv_text([n for n, _ in CSV_COLUMNS], rows),
+    return Response(csv_text(CUSTOMER_CSV_COLUMNS, customer_csv_rows(res)),
                     media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
