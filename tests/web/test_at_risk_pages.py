@@ -77,6 +77,21 @@ def test_top_and_lookback(viewer, api: dict) -> None:
     assert "last 60 days" in text(viewer.get("/w/demo/at-risk?lookback_days=60").text)
 
 
+def test_the_horizon_is_the_apis(site: dict, viewer) -> None:
+    html = viewer.get("/w/demo/at-risk?months=36&discount=0").text
+    assert '<option value="36" selected>' in html
+    client = TestClient(site["app"], headers={"Authorization": f"Bearer {site['read']}"})
+    api = client.get("/api/w/demo/value/customers?at_risk=true&top=10000&months=36"
+                     "&discount=0").json()
+    rows = table_cells(html, "at-risk")
+    assert "CLV 36 mo" in rows[0]
+    assert [r[0] for r in rows[1:]] == [c["customer_id"] for c in api["rows"][:100]]
+    table = list(csv.reader(io.StringIO(
+        viewer.get("/w/demo/at-risk.csv?months=36&discount=0").text)))
+    assert float(table[1][table[0].index("clv")]) == pytest.approx(
+        api["rows"][0]["clv"]["value"], rel=1e-5)
+
+
 def test_the_page_in_finnish_and_swedish(viewer) -> None:
     assert "Kuka on listalla" in text(viewer.get("/w/demo/at-risk?lang=fi").text)
     assert "Vem som står på listan" in text(viewer.get("/w/demo/at-risk?lang=sv").text)
@@ -85,7 +100,8 @@ def test_the_page_in_finnish_and_swedish(viewer) -> None:
 
 def test_csv_is_the_whole_list_in_the_clis_columns(viewer, api: dict) -> None:
     html = viewer.get("/w/demo/at-risk?top=25").text
-    assert 'href="/w/demo/at-risk.csv?lookback_days=90&amp;currency=EUR"' in html
+    assert ('href="/w/demo/at-risk.csv?lookback_days=90&amp;months=12&amp;discount=0.1'
+            '&amp;currency=EUR"') in html
     r = viewer.get("/w/demo/at-risk.csv")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     table = list(csv.reader(io.StringIO(r.text)))
@@ -110,7 +126,7 @@ def test_without_a_model_the_page_says_why(site: dict, viewer) -> None:
 
 
 @pytest.mark.parametrize("query", ["top=0", "top=x", "lookback_days=3", "lookback_days=400",
-                                   "currency=EURO"])
+                                   "currency=EURO", "months=0", "discount=1.5"])
 def test_bad_parameters_are_422(viewer, query: str) -> None:
     assert viewer.get(f"/w/demo/at-risk?{query}").status_code == 422
     if not query.startswith("top"):

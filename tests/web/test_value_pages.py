@@ -142,7 +142,8 @@ def test_mixed_currencies_are_a_message(viewer) -> None:
 
 @pytest.mark.parametrize("query", ["model=lifetimes", "end=yesterday",
                                    "calibration_end=2026-13-01", "end=9999-12-31",
-                                   "currency=EURO", "currency=€"])
+                                   "currency=EURO", "currency=€", "months=0", "months=121",
+                                   "discount=1", "discount=-0.1", "months=x"])
 def test_bad_parameters_are_422(viewer, query: str) -> None:
     for url in (f"/w/demo/value?{query}", f"/w/demo/value/frequency.csv?{query}"):
         assert viewer.get(url).status_code == 422, url
@@ -197,6 +198,23 @@ def test_the_clv_distribution_is_the_apis(site: dict, viewer) -> None:
     assert "Miten 12 kuukauden CLV jakautuu asiakkaille" in fi
     viewer.get("/w/demo/?lang=en")
     assert api.get("/api/w/demo/value/distribution?bins=1").status_code == 422
+
+
+def test_the_horizon_and_discount_are_the_apis(site: dict, viewer) -> None:
+    html = ok_page(viewer, "/w/demo/value?months=24&discount=0.05")
+    assert '<option value="24" selected>' in html and '<option value="0.05" selected>' in html
+    api = TestClient(site["app"], headers={"Authorization": f"Bearer {site['read']}"})
+    d = api.get("/api/w/demo/value/distribution?months=24&discount=0.05").json()
+    assert d["horizon_months"] == 24
+    assert [r[2] for r in table_rows(html, "distribution")[1:]] == [
+        str(b["customers"]) for b in d["bins"]]
+    top = api.get("/api/w/demo/value/customers?top=20&months=24&discount=0.05").json()
+    assert [r[0] for r in table_cells(html, "top-customers")[1:]] == [
+        c["customer_id"] for c in top["rows"]]
+    assert "CLV 24 mo" in table_cells(html, "top-customers")[0]
+    assert 'href="/w/demo/value/distribution.csv?months=24&amp;discount=0.05"' in html
+    r = viewer.get("/w/demo/value/distribution.csv?months=24&discount=0.05")
+    assert list(csv.reader(io.StringIO(r.text))) == table_rows(html, "distribution")
 
 
 @pytest.mark.parametrize("by", ["channel", "campaign", "nps_group"])

@@ -34,6 +34,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from cxlens.analytics._money import CURRENCY
+from cxlens.analytics.value._predict import Horizon
 from cxlens.analytics.value._summary import NoPurchases, ValueInputError
 from cxlens.analytics.value.bgnbd import NotIdentifiable
 from cxlens.analytics.value.models import MIN_CUSTOMERS, ValueModel
@@ -72,26 +73,29 @@ def clear() -> None:
 
 
 def worths(request: Request, access: WorkspaceAccess, params: value_cache.FitParams,
-           v: ValueModel) -> dict[str, Any]:
+           v: ValueModel, h: Horizon | None = None) -> dict[str, Any]:
     """The CLV distribution, the top customers by CLV and the worth per channel, campaign
     and NPS group of the model ``v``, as the API gives them; kept until the next batch."""
     from cxlens.analytics.value.channels import clv_by_channel, clv_by_nps_group
     from cxlens.analytics.value.customers import customer_values
     from cxlens.analytics.value.distribution import clv_distribution
 
+    h = h or Horizon()
+
     def compute(eng: Any) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "distribution": result_out(ClvDistributionOut, clv_distribution(eng, v)),
-            "top_customers": result_out(CustomerValuesOut,
-                                        customer_values(eng, v, top=TOP_CUSTOMERS))}
+            "distribution": result_out(ClvDistributionOut,
+                                       clv_distribution(eng, v, horizon=h)),
+            "top_customers": result_out(CustomerValuesOut, customer_values(
+                eng, v, top=TOP_CUSTOMERS, horizon=h))}
         for by in WORTH_BY:
-            res = (clv_by_nps_group(eng, v) if by == "nps_group"
-                   else clv_by_channel(eng, v, by=by))
+            res = (clv_by_nps_group(eng, v, horizon=h) if by == "nps_group"
+                   else clv_by_channel(eng, v, by=by, horizon=h))
             out[f"worth_{by}"] = result_out(WorthsOut, res)
         return out
 
     today = get_clock(request)().date()
-    return _KEPT.get(access.warehouse, access.workspace.engine, (today, params, v.end),
+    return _KEPT.get(access.warehouse, access.workspace.engine, (today, params, v.end, h),
                      compute)
 
 
@@ -185,6 +189,8 @@ def _has_warehouse(access: WorkspaceAccess) -> bool:
 
 
 Text = Annotated[str | None, Query()]
+Months = Annotated[int, Query()]
+Discount = Annotated[float, Query()]
 
 
 def _params(request: Request, model: str | None, end: str | None,
@@ -212,18 +218,22 @@ def _fitted(request: Request, access: WorkspaceAccess,
 
 @router.get("/w/{slug}/value")
 def value(request: Request, access: Viewer, model: Text = None, end: Text = None,
-          calibration_end: Text = None, currency: Text = None) -> Response:
+          calibration_end: Text = None, currency: Text = None, months: Months = 12,
+          discount: Discount = 0.10) -> Response:
     params = _params(request, model, end, calibration_end, currency)
+    h = value_cache.horizon(months, discount)
     lang = lang_of(request)
     ctx: dict[str, Any] = {"access": access, "params": params, "models": MODELS,
                            "estimate": lambda value: estimate_text(value, lang),
+                           "horizon": h, "horizons": value_cache.HORIZON_MONTHS,
+                           "discounts": value_cache.DISCOUNTS,
                            "csv_base": f"/w/{access.workspace.slug}/value/",
-                           "csv_query": _query(params)}
+                           "csv_query": _query(params, h)}
     if _has_warehouse(access):
         try:
             fitted = _fitted(request, access, params)
             ctx.update(build(fitted, lang))
-            ctx.update(worths(request, access, params, fitted))
+            ctx.update(worths(request, access, params, fitted, h))
             ctx["distribution_chart"] = distribution_chart(ctx["distribution"], lang)
         except NoPurchases as exc:
             ctx["empty"] = "no_purchases"
@@ -239,18 +249,22 @@ def value(request: Request, access: Viewer, model: Text = None, end: Text = None
     return render(request, "value.html", ctx)
 
 
-def _query(p: value_cache.FitParams) -> str:
+def _query(p: value_cache.FitParams, h: Horizon) -> str:
     q = {"model": p.model, "end": p.end, "calibration_end": p.calibration_end,
-         "currency": p.currency if p.currency != CURRENCY else None}
+         "currency": p.currency if p.currency != CURRENCY else None,
+         "months": h.months if h.months != Horizon.months else None,
+         "discount": f"{h.discount:g}" if h.discount != Horizon.discount else None}
     return "&".join(f"{k}={v}" for k, v in q.items() if v)
 
 
 @router.get("/w/{slug}/value/{key}.csv")
 def value_csv(request: Request, key: str, access: Viewer, model: Text = None,
               end: Text = None, calibration_end: Text = None,
-              currency: Text = None) -> Response:
+              currency: Text = None, months: Months = 12,
+              discount: Discount = 0.10) -> Response:
     """The numbers of one chart as CSV (the same rows as its table)."""
     params = _params(request, model, end, calibration_end, currency)
+    h = value_cache.horizon(months, discount)
     if not _has_warehouse(access):
         raise HTTPException(404, "no data yet")
     lang = lang_of(request)
@@ -259,7 +273,7 @@ def value_csv(request: Request, key: str, access: Viewer, model: Text = None,
         built = build(fitted, lang)
         charts = built["charts"]
         if key == "distribution":
-            dist = worths(request, access, params, fitted)["distribution"]
+            dist = worths(request, access, params, fitted, h)["distribution"]
             charts = [c for c in [distribution_chart(dist, lang)] if c is not None]
     except (NoPurchases, NotIdentifiable):
         raise HTTPException(404, "no model yet: see the Value page for why") from None
