@@ -9,8 +9,9 @@ here as on the Journeys page:
   order again — and newsletter opens and bounces: no visit), and, when ``sale_touch`` is on,
   the converting order itself (the store visit, sales call or webshop visit where the sale
   happened: the sales side of the journey). Its **channel** is the event's ``channel``, or
-  the channel its ``campaign`` maps to (``campaigns``: SQL ``LIKE`` patterns, the first
-  match wins);
+  the channel its ``campaign`` maps to (``campaigns``: SQL ``LIKE`` patterns — ``%`` any
+  text, ``_`` any one character, no escape character, as the engines disagree on its
+  default — the first match wins);
 * a **conversion** is an order that counts: every order (``conversion="every"``) or only the
   customer's first ever (``"first"``: the touchpoints after it, and customers whose first
   order came before the period, are left out);
