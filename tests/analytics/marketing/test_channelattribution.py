@@ -3,7 +3,8 @@
 ChannelAttribution (Altomare & Loris; GPL-3) is a test and benchmark dependency only, never
 imported by ``src/``. It estimates the removal effects by simulating walks through the
 chain; ours solve the absorbing chain. On the same paths the two agree within its
-simulation noise (about 0.01), for orders 1 to 3: on simulated paths and on the S demo's.
+simulation noise (about 0.01; 0.02 for the effects on revenue), for orders 1 to 3: on
+simulated paths and on the S demo's.
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ from cxlens.warehouse.store import open_engine
 ca = pytest.importorskip("ChannelAttribution")
 
 TOLERANCE = 0.01
+VALUE_TOLERANCE = 0.02
+"""Its removal effects on revenue are noisier: the demo's revenue is skewed (B2B deals of
+thousands beside webshop orders of tens) and its stopping rule is a 5 % relative change.
+On the demo's order-2 paths its search_ads value effect was 0.110, 0.121 and 0.126 with
+seeds 7, 1 and 3; the exact one is 0.1215."""
 MAX_STEP = 500
 """ChannelAttribution cuts a simulated walk after ``max_step`` steps (by default the longest
 path in the data) and counts it as no conversion; the absorbing chain has no such cut. With
@@ -46,24 +52,29 @@ def simulated_paths(n: int, seed: int) -> PathTable:
     return from_counts(rows)
 
 
-def _theirs(table: PathTable, order: int) -> dict[str, float]:
+def _theirs(table: PathTable, order: int) -> pd.DataFrame:
+    """ChannelAttribution's removal effects (on conversions and on revenue) per channel."""
     touched = [i for i, p in enumerate(table.paths) if p]
     df = pd.DataFrame({
         "path": [" > ".join(table.paths[i]) for i in touched],
-        "conv": table.conversions[touched], "nul": table.nulls[touched]})
-    out = ca.markov_model(df, "path", "conv", var_null="nul", order=order, out_more=True,
-                          verbose=False, flg_pro=False, nsim_start=1e6, seed=7, max_step=MAX_STEP)
-    re = out["removal_effects"]
-    return dict(zip(re["channel_name"], re["removal_effect"].astype(float), strict=True))
+        "conv": table.conversions[touched], "nul": table.nulls[touched],
+        "value": table.revenue[touched]})
+    out = ca.markov_model(df, "path", "conv", var_value="value", var_null="nul", order=order,
+                          out_more=True, verbose=False, flg_pro=False, nsim_start=1e6,
+                          seed=7, max_step=MAX_STEP)
+    return out["removal_effects"].set_index("channel_name")
 
 
 def _compare(table: PathTable, order: int) -> None:
     ours = MarkovAttribution(order).fit(table)
     theirs = _theirs(table, order)
-    mine = dict(zip(ours.channels_, ours.removal_effects_, strict=True))
-    assert set(theirs) == set(mine)
-    for c in mine:
-        assert mine[c] == pytest.approx(theirs[c], abs=TOLERANCE), (c, mine[c], theirs[c])
+    assert set(theirs.index) == set(ours.channels_)
+    for i, c in enumerate(ours.channels_):
+        re = float(theirs.loc[c, "removal_effects_conversion"])
+        rv = float(theirs.loc[c, "removal_effects_conversion_value"])
+        assert ours.removal_effects_[i] == pytest.approx(re, abs=TOLERANCE), (c, re)
+        assert ours.revenue_removal_effects_[i] == pytest.approx(rv, abs=VALUE_TOLERANCE), (
+            c, rv)
 
 
 @pytest.mark.parametrize("order", [1, 2, 3])

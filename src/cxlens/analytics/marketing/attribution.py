@@ -33,7 +33,7 @@ import numpy as np
 from cxlens.analytics._money import CURRENCY
 from cxlens.analytics.journeys._log import Selection
 from cxlens.analytics.marketing._paths import PathOptions, PathTable, decay_sql, journey_paths
-from cxlens.analytics.marketing.markov import MarkovAttribution
+from cxlens.analytics.marketing.markov import MarkovAttribution, normalised
 from cxlens.analytics.marketing.rules import DEFAULT_HALF_LIFE, WEIGHTS, rule_credit
 from cxlens.analytics.marketing.shapley import membership
 from cxlens.warehouse.engine import Engine
@@ -54,7 +54,8 @@ class ChannelRow:
     """One channel under one model. ``conversion_share``/``revenue_share``: of the
     attributed total (0–1); ``low``/``high``: 95 % interval of ``conversions``,
     ``revenue_low``/``revenue_high`` of ``revenue`` (data-driven models only);
-    ``removal_effect`` (Markov only): the share of conversion probability lost without it."""
+    ``removal_effect`` (Markov only): the share of conversion probability lost without it,
+    ``revenue_removal_effect`` the share of expected revenue."""
 
     channel: str
     conversions: float
@@ -62,6 +63,7 @@ class ChannelRow:
     conversion_share: float
     revenue_share: float
     removal_effect: float | None = None
+    revenue_removal_effect: float | None = None
     low: float | None = None
     high: float | None = None
     revenue_low: float | None = None
@@ -124,7 +126,7 @@ class Attribution:
 
 
 def _rows(channels: list[str], credit: Mapping[str, tuple[float, float]],
-          effects: Mapping[str, float] | None = None,
+          effects: Mapping[str, tuple[float, float]] | None = None,
           bounds: Mapping[str, tuple[float, float, float, float]] | None = None
           ) -> list[ChannelRow]:
     conv_total = sum(credit.get(c, (0.0, 0.0))[0] for c in channels)
@@ -137,7 +139,7 @@ def _rows(channels: list[str], credit: Mapping[str, tuple[float, float]],
             c, float(conv), float(rev),
             float(conv / conv_total) if conv_total > 0 else 0.0,
             float(rev / rev_total) if rev_total > 0 else 0.0,
-            None if effects is None else float(effects.get(c, 0.0)),
+            *((None, None) if effects is None else effects.get(c, (0.0, 0.0))),
             *(b if b is not None else (None, None, None, None))))
     return rows
 
@@ -172,18 +174,17 @@ def markov_result(table: PathTable, order: int, n_boot: int, rng: np.random.Gene
     model = MarkovAttribution(order).fit(table)
     channels = model.channels_
     credit = model.credit(table)
-    effects = dict(zip(channels, model.removal_effects_.tolist(), strict=True))
+    effects = {c: (float(a), float(b)) for c, a, b in zip(
+        channels, model.removal_effects_, model.revenue_removal_effects_, strict=True)}
     bounds = None
     if n_boot > 0 and table.conversions.sum() > 0:
         conv, rev, nulls = _poisson(table, n_boot, rng)
         touched = _touched(table)
         rc, rr = np.zeros((n_boot, len(channels))), np.zeros((n_boot, len(channels)))
         for b in range(n_boot):
-            re = model.replicate(conv[b], nulls[b])
-            s = re.sum()
-            share = re / s if s > 0 else np.zeros_like(re)
-            rc[b] = share * conv[b][touched].sum()
-            rr[b] = share * rev[b][touched].sum()
+            re, rv = model.replicate(conv[b], nulls[b], rev[b])
+            rc[b] = normalised(re) * conv[b][touched].sum()
+            rr[b] = normalised(rv) * rev[b][touched].sum()
         bounds = _bounds(rc, rr, channels)
     return ModelResult("markov", _rows(channels, credit, effects, bounds))
 

@@ -14,8 +14,11 @@ k before it.
 The **removal effect** of a channel is the share of the conversion probability lost when
 the channel is taken out: every transition into a state that contains it goes to
 ``(null)`` instead, and ``RE_c = 1 − P_{−c}(conversion) / P(conversion)``. The attributed
-conversions (and revenue) are the observed ones shared in proportion to the removal
-effects, ``RE_c / Σ RE``.
+conversions are the observed ones shared in proportion to the removal effects,
+``RE_c / Σ RE``. Revenue is shared the same way by the removal effects on the expected
+revenue of a walk — each conversion worth the mean revenue of the paths that convert from
+its last state — so a channel of few but large sales (B2B deals) keeps its revenue (the
+"conversion value" removal effects of ChannelAttribution).
 
 Where others estimate P(conversion) by simulating walks (the ChannelAttribution package),
 this module solves the absorbing chain: with Q the transitions among the transient states
@@ -101,45 +104,51 @@ def _encode(table: PathTable, channels: list[str], order: int) -> _Walks:
     return _Walks(n_states, src, dst, path, last, rows[~nxt], members, names)
 
 
-def _solve(q: sparse.csr_matrix, r: np.ndarray, keep: np.ndarray | None = None) -> float:
-    """P(conversion) from the start: x₀ of (I − Q) x = r, on the states ``keep``."""
+def _solve(q: sparse.csr_matrix, r: np.ndarray, keep: np.ndarray | None = None
+           ) -> np.ndarray:
+    """Row 0 of the solution X of (I − Q) X = R on the states ``keep``: per column of R,
+    the absorbed reward from the start (P(conversion), expected revenue)."""
     if keep is not None:
         q, r = q[keep][:, keep], r[keep]
     n = q.shape[0]
     a = sparse.identity(n, format="csc") - q.tocsc()
     x = np.linalg.solve(a.toarray(), r) if n < SPARSE_FROM else splu(a).solve(r)
-    return float(x[0])
+    return np.asarray(x[0], dtype=float)
 
 
-def _effects(walks: _Walks, conv: np.ndarray, nulls: np.ndarray
-             ) -> tuple[float, np.ndarray]:
-    """(P(conversion), removal effect per channel) for paths weighted ``conv``/``nulls``."""
+def _effects(walks: _Walks, conv: np.ndarray, nulls: np.ndarray, revenue: np.ndarray
+             ) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """(P(conversion), expected revenue, removal effect per channel on conversions and on
+    revenue) for paths weighted ``conv``/``nulls`` with ``revenue``."""
     n = walks.n_states
     total = conv + nulls
     w = total[walks.path]
     counts = sparse.coo_matrix((w, (walks.src, walks.dst)), shape=(n, n)).tocsr()
     to_conv = np.bincount(walks.last, weights=conv[walks.last_path], minlength=n)
     to_null = np.bincount(walks.last, weights=nulls[walks.last_path], minlength=n)
+    value = np.bincount(walks.last, weights=revenue[walks.last_path], minlength=n)
     out = np.asarray(counts.sum(axis=1)).ravel() + to_conv + to_null
     inv = np.divide(1.0, out, out=np.zeros(n), where=out > 0)
     q = sparse.diags(inv) @ counts
-    r = to_conv * inv
-    p = _solve(q, r)
+    r = np.column_stack((to_conv * inv, value * inv))
+    p, v = _solve(q, r)
     m = walks.members.shape[1]
-    re = np.zeros(m)
-    if p <= 0:
-        return p, re
+    re, re_value = np.zeros(m), np.zeros(m)
     for c in range(m):
-        keep = ~walks.members[:, c]
-        re[c] = 1.0 - _solve(q, r, keep) / p
-    return p, re
+        if p <= 0 and v <= 0:
+            break
+        pc, vc = _solve(q, r, ~walks.members[:, c])
+        re[c] = 1.0 - pc / p if p > 0 else 0.0
+        re_value[c] = 1.0 - vc / v if v > 0 else 0.0
+    return float(p), float(v), re, re_value
 
 
 class MarkovAttribution:
     """Markov-chain attribution of ``order`` 1 to 3 (see the module's docstring).
 
     ``fit(table)`` sets ``channels_``, ``states_`` (the chain's channel states),
-    ``conversion_probability_`` and ``removal_effects_`` (per channel, 0–1) and returns
+    ``conversion_probability_``, ``expected_revenue_`` (per path started),
+    ``removal_effects_`` and ``revenue_removal_effects_`` (per channel, 0–1) and returns
     the model; :meth:`credit` shares conversions and revenue; :meth:`replicate` refits on
     reweighted path counts (the bootstrap).
     """
@@ -153,26 +162,35 @@ class MarkovAttribution:
         self.channels_ = table.channels
         self._walks = _encode(table, self.channels_, self.order)
         self.states_ = self._walks.states[1:]
-        self.conversion_probability_, self.removal_effects_ = _effects(
-            self._walks, table.conversions, table.nulls)
+        (self.conversion_probability_, self.expected_revenue_, self.removal_effects_,
+         self.revenue_removal_effects_) = _effects(self._walks, table.conversions,
+                                                   table.nulls, table.revenue)
         return self
 
-    def replicate(self, conv: np.ndarray, nulls: np.ndarray) -> np.ndarray:
-        """The removal effects refitted with the paths' counts replaced by ``conv`` and
-        ``nulls`` (same paths, same order as the fitted table)."""
-        return _effects(self._walks, conv, nulls)[1]
+    def replicate(self, conv: np.ndarray, nulls: np.ndarray, revenue: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """The removal effects (on conversions, on revenue) refitted with the paths'
+        counts replaced by ``conv``, ``nulls`` and ``revenue`` (same paths, same order as
+        the fitted table)."""
+        return _effects(self._walks, conv, nulls, revenue)[2:]
 
-    def credit(self, table: PathTable, effects: np.ndarray | None = None
-               ) -> dict[str, tuple[float, float]]:
-        """``{channel: (conversions, revenue)}``: the conversions and revenue of the paths
-        with a touch, shared by the normalised removal effects."""
+    def credit(self, table: PathTable, effects: np.ndarray | None = None,
+               revenue_effects: np.ndarray | None = None) -> dict[str, tuple[float, float]]:
+        """``{channel: (conversions, revenue)}``: the conversions of the paths with a touch
+        shared by the normalised removal effects, their revenue by the revenue ones."""
         re = self.removal_effects_ if effects is None else effects
+        rv = self.revenue_removal_effects_ if revenue_effects is None else revenue_effects
         touched = np.array([bool(p) for p in table.paths], dtype=bool)
         conv = float(table.conversions[touched].sum()) if len(touched) else 0.0
         rev = float(table.revenue[touched].sum()) if len(touched) else 0.0
-        total = float(re.sum())
-        share = re / total if total > 0 else np.zeros_like(re)
-        return {c: (conv * s, rev * s) for c, s in zip(self.channels_, share, strict=True)}
+        return {c: (conv * s, rev * t) for c, s, t in
+                zip(self.channels_, normalised(re), normalised(rv), strict=True)}
 
 
-__all__ = ["MAX_ORDER", "SPARSE_FROM", "MarkovAttribution"]
+def normalised(effects: np.ndarray) -> np.ndarray:
+    """Removal effects as shares summing to one (all zero when they are)."""
+    total = float(effects.sum())
+    return effects / total if total > 0 else np.zeros_like(effects)
+
+
+__all__ = ["MAX_ORDER", "SPARSE_FROM", "MarkovAttribution", "normalised"]
