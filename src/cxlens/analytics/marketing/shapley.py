@@ -12,7 +12,7 @@ marginal worth over every order in which the coalition can form.
 Computed exactly, for any number of channels, without enumerating the 2ⁿ coalitions:
 with R(T) the conversions of the paths whose channel set is exactly T, v(S) = Σ_{T⊆S} R(T)
 is a sum of unanimity games, and the Shapley value of each is R(T)/|T| to every member of
-T (Shapley 1953, the additivity and symmetry axioms; Zhao et al. 2018, eq. 6 — the
+T (Shapley 1953, the additivity and symmetry axioms; Zhao et al. 2018, their
 "simplified Shapley value"). So φ_c = Σ_{T∋c} R(T)/|T|, one pass over the distinct paths:
 the cost grows with the paths, not with 2ⁿ, and there is no limit on the number of
 channels. The tests check it against the textbook formula over all coalitions for up to
