@@ -15,8 +15,8 @@ is a sum of unanimity games, and the Shapley value of each is R(T)/|T| to every 
 T (Shapley 1953, the additivity and symmetry axioms; Zhao et al. 2018, their
 "simplified Shapley value"). So φ_c = Σ_{T∋c} R(T)/|T|, one pass over the distinct paths:
 the cost grows with the paths, not with 2ⁿ, and there is no limit on the number of
-channels. The tests check it against the textbook formula over all coalitions for up to
-ten channels.
+channels. The tests check it against the textbook formula over all coalitions (eight
+channels).
 
 Order and repeats on a path do not matter to this game (a path is its channel set); the
 values sum to the conversions of the paths with a touch (efficiency).
