@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, Literal
 
 import numpy as np
@@ -99,7 +100,7 @@ class PathTable:
     @property
     def channels(self) -> list[str]:
         """Every channel met on a path, sorted."""
-        return sorted({c for p in self.paths for c in p})
+        return sorted(set(chain.from_iterable(self.paths)))
 
     def __len__(self) -> int:
         return len(self.paths)

@@ -34,6 +34,7 @@ through a channel and are left out of the chain; they are reported apart.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 from scipy import sparse
@@ -50,9 +51,13 @@ states costs n³/3; the chains of order 2 and 3 are sparse: few of the k-tuples 
 @dataclass(frozen=True)
 class _Walks:
     """The transitions of the distinct paths, each tied to its path so a bootstrap can
-    reweight them: ``src``/``dst`` transient state ids (0 = start), ``path`` the path's
-    row; ``last``/``last_path`` the state each path ends in."""
+    reweight them: ``src``/``dst`` transient state ids (0 = start), ``path`` the distinct
+    path's number; ``last``/``last_path`` the state each path ends in. ``row_path``: the
+    distinct path of each row of the table (equal rows are walked once)."""
 
+    channels: list[str]
+    row_path: np.ndarray
+    n_paths: int
     n_states: int
     src: np.ndarray
     dst: np.ndarray
@@ -63,12 +68,18 @@ class _Walks:
     states: list[tuple[str, ...]]
 
 
-def _encode(table: PathTable, channels: list[str], order: int) -> _Walks:
-    """The chain's transitions in arrays (no loop over path steps)."""
+def _encode(table: PathTable, order: int) -> _Walks:
+    """The chain's transitions in arrays (no loop over path steps). Rows of equal paths
+    (a table of one row per journey) are walked once, their counts summed."""
+    number: dict[tuple[str, ...], int] = {}
+    row_path = np.fromiter((number.setdefault(p, len(number)) for p in table.paths),
+                           dtype=np.int64, count=len(table.paths))
+    distinct = list(number)
+    channels = sorted(set(chain.from_iterable(distinct)))
     index = {c: i for i, c in enumerate(channels)}
-    keep = [i for i, p in enumerate(table.paths) if p]
-    lengths = np.array([len(table.paths[i]) for i in keep], dtype=np.int64)
-    tokens = np.fromiter((index[c] for i in keep for c in table.paths[i]), dtype=np.int64,
+    keep = [i for i, p in enumerate(distinct) if p]
+    lengths = np.array([len(distinct[i]) for i in keep], dtype=np.int64)
+    tokens = np.fromiter((index[c] for i in keep for c in distinct[i]), dtype=np.int64,
                          count=int(lengths.sum()))
     rows = np.repeat(np.asarray(keep, dtype=np.int64), lengths)
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1])) if len(keep) else lengths
@@ -101,7 +112,8 @@ def _encode(table: PathTable, channels: list[str], order: int) -> _Walks:
     dst = np.concatenate((state[first], state[1:][nxt[:-1]]))
     path = np.concatenate((rows[first], rows[:-1][nxt[:-1]]))
     last = state[~nxt]
-    return _Walks(n_states, src, dst, path, last, rows[~nxt], members, names)
+    return _Walks(channels, row_path, len(distinct), n_states, src, dst, path, last,
+                  rows[~nxt], members, names)
 
 
 def _solve(q: sparse.csr_matrix, r: np.ndarray, keep: np.ndarray | None = None
@@ -120,7 +132,10 @@ def _effects(walks: _Walks, conv: np.ndarray, nulls: np.ndarray, revenue: np.nda
              ) -> tuple[float, float, np.ndarray, np.ndarray]:
     """(P(conversion), expected revenue, removal effect per channel on conversions and on
     revenue) for paths weighted ``conv``/``nulls`` with ``revenue``."""
-    n = walks.n_states
+    n, k = walks.n_states, walks.n_paths
+    conv = np.bincount(walks.row_path, weights=conv, minlength=k)
+    nulls = np.bincount(walks.row_path, weights=nulls, minlength=k)
+    revenue = np.bincount(walks.row_path, weights=revenue, minlength=k)
     total = conv + nulls
     w = total[walks.path]
     counts = sparse.coo_matrix((w, (walks.src, walks.dst)), shape=(n, n)).tocsr()
@@ -159,8 +174,8 @@ class MarkovAttribution:
         self.order = int(order)
 
     def fit(self, table: PathTable) -> MarkovAttribution:
-        self.channels_ = table.channels
-        self._walks = _encode(table, self.channels_, self.order)
+        self._walks = _encode(table, self.order)
+        self.channels_ = self._walks.channels
         self.states_ = self._walks.states[1:]
         (self.conversion_probability_, self.expected_revenue_, self.removal_effects_,
          self.revenue_removal_effects_) = _effects(self._walks, table.conversions,
