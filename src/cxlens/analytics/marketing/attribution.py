@@ -277,12 +277,12 @@ def attribute(engine: Engine, models: Sequence[str] = MODELS, sel: Selection | N
              if "time_decay" in models and table.conversions.sum() > 0 else None)
     result = attribute_paths(table, models, order, n_boot, seed, decay, half_life_days,
                              currency)
-    return Attribution(**{**asdict_shallow(result), "options": opts.as_dict(),
+    return Attribution(**{**_fields(result), "options": opts.as_dict(),
                           "selection": {k: v for k, v in sel.as_dict().items()
                                         if v is not None}})
 
 
-def asdict_shallow(a: Attribution) -> dict[str, Any]:
+def _fields(a: Attribution) -> dict[str, Any]:
     """The fields of ``a`` without converting the nested rows to dicts."""
     return {f: getattr(a, f) for f in a.__dataclass_fields__}
 
