@@ -14,11 +14,10 @@ removal effects side by side with ChannelAttribution's simulated ones in one run
    distinct paths with their counts, and one row per journey (a million rows, the shape
    ChannelAttribution is usually fed). cxlens' ``MarkovAttribution(1).fit`` (transition
    counts, one linear solve per channel) and ChannelAttribution's ``markov_model`` (order
-   1, one thread) twice: with its defaults
-   (10⁵ simulated walks and more until its results change by less than 5 %) and with
-   ``nsim_start=1e6``, which the comparison of removal effects uses (with its defaults its
-   noise is about 0.02-0.03). Each fit runs up to 3 times
-   while its runs take less than ``--budget`` seconds together; the best time counts.
+   1, one thread) twice: with its defaults (10⁵ simulated walks and more until its results
+   change by less than 5 %) and with ``nsim_start=1e6``, which the comparison of removal
+   effects uses (with its defaults its noise is about 0.01-0.03). Each fit runs up to 3
+   times while its runs take less than ``--budget`` seconds together; the best counts.
    Memory is the process's resident-set high-water mark during the fit's first run, reset
    before it (``/proc/self/clear_refs``): everything resident, the simulated paths included.
 3. Checks: the removal effects equal ChannelAttribution's within 0.01 (its noise) and the
