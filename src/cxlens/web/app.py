@@ -21,6 +21,7 @@ from cxlens.web.api import experience as api_experience
 from cxlens.web.api import ingest as api_ingest
 from cxlens.web.api import insights as api_insights
 from cxlens.web.api import journeys as api_journeys
+from cxlens.web.api import marketing as api_marketing
 from cxlens.web.api import survey_runs as api_survey_runs
 from cxlens.web.api import text as api_text
 from cxlens.web.api import value as api_value
@@ -55,6 +56,7 @@ ROUTERS = [
     api_insights.router,
     api_value.router,
     api_journeys.router,
+    api_marketing.router,
     api_text.router,
     overview.router,
     experience_pages.router,
