@@ -110,7 +110,7 @@ class Catalogue:
             if any(has(k) for k in d.keys.get(lang, ())):
                 found.append(d.theme)
         for e in self.edits:
-            kws = _edit_keys(e, lang)
+            kws = self._keys.get((e.edit_id, lang), ())
             if e.op == "rule":
                 if any(has(k) for k in kws):
                     found.append(e.theme)
@@ -128,10 +128,14 @@ def lemmatise(word: str, lang: str) -> str:
 
 
 def _edit_keys(e: Edit, lang: str) -> tuple[str, ...]:
-    """An edit's keywords in ``lang``, lemmatised (an edit without a language: all)."""
+    """An edit's keywords in ``lang`` as lemmas and as written, lower-cased, as the taxonomy
+    reads its own (simplemma may lemmatise a lone keyword differently from the same word in
+    a sentence); an edit without a language: all three."""
     if e.args.get("language") not in (None, lang):
         return ()
-    return tuple(lemmatise(k, lang) for k in e.args.get("keywords", ()))
+    kws = e.args.get("keywords", ())
+    both = [lemmatise(k, lang) for k in kws] + [" ".join(tokens(k)) for k in kws]
+    return tuple(dict.fromkeys(k for k in both if k))
 
 
 def _taxonomy_entries() -> list[Entry]:
@@ -148,8 +152,9 @@ def build(discovered: Sequence[Discovered] = (), edits: Sequence[Edit] = ()) -> 
                        [[d.theme, d.keys] for d in discovered],
                        [[e.edit_id, e.op, e.theme, e.args] for e in edits]],
                       sort_keys=True, ensure_ascii=False)
+    keys = {(e.edit_id, lg): _edit_keys(e, lg) for e in edits for lg in LANGUAGES}
     return Catalogue(tuple(entries), tuple(discovered), tuple(edits),
-                     hashlib.sha256(blob.encode()).hexdigest()[:12])
+                     hashlib.sha256(blob.encode()).hexdigest()[:12], keys)
 
 
 def _apply(entries: list[Entry], e: Edit) -> list[Entry]:
