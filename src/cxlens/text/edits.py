@@ -65,7 +65,7 @@ def _record(con: duckdb.DuckDBPyConnection, op: str, theme: str, args: dict,
     con.execute("BEGIN")
     try:
         nxt = con.execute("SELECT coalesce(max(edit_id), 0) + 1 FROM text_theme_edits"
-                          ).fetchone()[0]
+                          ).fetchall()[0][0]
         con.execute("INSERT INTO text_theme_edits VALUES (?, ?, ?, ?, ?, TRUE)",
                     [nxt, op, theme, json.dumps(args, ensure_ascii=False, sort_keys=True),
                      utc_naive(now)])
@@ -146,7 +146,7 @@ def rule(con: duckdb.DuckDBPyConnection, theme: str, keywords: Sequence[str], *,
 def undo(con: duckdb.DuckDBPyConnection, edit_id: int) -> None:
     """Deactivate one edit (kept in the table, no longer applied)."""
     n = con.execute("SELECT count(*) FROM text_theme_edits WHERE edit_id = ? AND active",
-                    [edit_id]).fetchone()[0]
+                    [edit_id]).fetchall()[0][0]
     if not n:
         raise UserError(f"no active edit {edit_id}",
                         hint="`cxlens text theme list` shows the edits and their numbers")
