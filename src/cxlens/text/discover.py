@@ -62,7 +62,7 @@ from cxlens.warehouse.engine import DuckDBEngine
 
 K_MAX = 8
 MIN_SIZE = 5
-LINK = 0.3
+LINK = 0.25
 PROFILE_MIN = 0.2
 KEY_PRECISION = 0.6
 MAX_KEYS = 8
@@ -136,7 +136,7 @@ def _choose_k(x, k_max: int, seed: int) -> tuple[np.ndarray, np.ndarray, float |
     n = x.shape[0]
     distinct = len({tuple(r.indices) for r in x})
     best: tuple[float, np.ndarray, np.ndarray] | None = None
-    for k in range(2, min(k_max, distinct - 1, x.shape[1]) + 1):
+    for k in range(2, min(k_max, distinct, x.shape[1], n - 1) + 1):
         nmf = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=400)
         w = nmf.fit_transform(x)
         labels = w.argmax(axis=1)
@@ -187,10 +187,11 @@ def _concepts(c: Cluster) -> dict[str, float]:
     vec: dict[str, float] = {}
     for term, w in c.weights.items():
         ids = set(lex.get(term, ()))
-        if not ids:
-            for word in term.split():
-                ids |= lex.get(word, frozenset())
-        ids.add(f"={term}")
+        if " " in term:  # a pair counts only as a phrase the lexicon knows
+            if not ids:
+                continue
+        else:
+            ids.add(f"={term}")
         for cid in ids:
             vec[cid] = vec.get(cid, 0.0) + w
     return vec
@@ -240,8 +241,22 @@ def _top(ranked: list[str]) -> list[str]:
     return (words[:TOP - min(len(pairs), 2)] + pairs)[:TOP] if words else pairs
 
 
-def _first_word(terms: list[str]) -> str:
-    return next((t for t in terms if " " not in t), terms[0])
+def _label_words(terms: dict[str, list[str]]) -> dict[str, str]:
+    """One word per language to name a theme by: the words of the lexicon concept that ranks
+    highest across the languages (each language scores 1 / rank of its first word carrying
+    it), so the label reads jono / kö / queue; a language without it: its top word."""
+    lex = _lexicon()
+    words = {lg: [t for t in ts if " " not in t] or ts for lg, ts in terms.items()}
+    score: Counter = Counter()
+    first: dict[tuple[str, str], str] = {}
+    for lg, ws in words.items():
+        for rank, w in enumerate(ws):
+            for concept in lex[lg].get(w, ()):
+                if (lg, concept) not in first:
+                    first[(lg, concept)] = w
+                    score[concept] += 1.0 / (rank + 1)
+    best = max(sorted(score), key=score.__getitem__) if score else None
+    return {lg: first.get((lg, best), ws[0]) for lg, ws in words.items()}
 
 
 def _slug(word: str) -> str:
@@ -324,9 +339,10 @@ def discover(con: duckdb.DuckDBPyConnection, *, now: datetime, k_max: int = K_MA
             members = {i for c in mine for i in c.members}
             prec = _precision(list(w), members, docs[lg])
             # Most telling first: topic weight times how much the term belongs to the theme
-            # (generic words that also fill other comments sink), single words before pairs.
+            # (generic words that also fill other comments sink), single words before pairs,
+            # and among equals the longer word (johtaminen says more than huono).
             ranked = [t for t, _ in sorted(w.items(), key=lambda x: (
-                " " in x[0], -round(x[1] * prec[x[0]][0], 9), x[0]))]
+                " " in x[0], -round(x[1] * prec[x[0]][0], 9), -len(x[0]), x[0]))]
             k = _keys(ranked, prec, members)
             if not k:
                 continue
@@ -337,13 +353,14 @@ def discover(con: duckdb.DuckDBPyConnection, *, now: datetime, k_max: int = K_MA
         matched = {i for lg, ks in keys.items() for i, f in docs[lg].items()
                    if any(x in f for x in ks)}
         purity = len(matched & members_all) / len(matched) if matched else 0.0
-        first = _first_word(terms.get("en") or next(iter(terms.values())))
+        words = _label_words(terms)
+        first = words.get("en") or next(iter(words.values()))
         name = base_name = f"d_{_slug(first)}"
         n = 2
         while name in taken:
             name, n = f"{base_name}_{n}", n + 1
         taken.add(name)
-        label = " / ".join(_first_word(terms[lg]) for lg in LANGUAGES if lg in terms)
+        label = " / ".join(words[lg] for lg in LANGUAGES if lg in words)
         align = {"clusters": [{"language": clusters[i].language,
                                "comments": len(clusters[i].members),
                                "terms": list(clusters[i].weights)[:TOP]} for i in g],
