@@ -259,7 +259,7 @@ DERIVED: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("p_neutral", "DOUBLE", "Probability of neutral"),
         ("p_positive", "DOUBLE", "Probability of positive"),
         ("sentiment_source", "VARCHAR", "model, lexicon or none"),
-        ("themes", "VARCHAR[]", "Taxonomy themes the comment mentions"),
+        ("themes", "VARCHAR[]", "Themes the comment mentions: taxonomy, discovered, the user's"),
         ("analysed_at", "TIMESTAMP", "When it was analysed (UTC)"),
     ),
     # The sentiment models learned from a workspace's labelled comments, newest last.
