@@ -78,7 +78,9 @@ def test_a_hidden_queue_theme_is_found_in_each_language_and_aligned(
     th = next(t for t in found.themes if t["theme"] == names[0])
     assert th["languages"] == ["en", "fi", "sv"]
     assert "jono" in th["terms"]["fi"] and "queue" in th["terms"]["en"]
-    assert th["label"].startswith("jono / ")
+    assert th["label"] == "jono / kö / queue" and th["theme"] == "d_queue"
+    with open_warehouse(tmp_path / "ws") as con:  # the same data: the same themes
+        assert dsc.discover(con, now=NOW).themes == found.themes
 
 
 def test_a_hidden_delivery_theme_comes_back_as_aligned_facets(
