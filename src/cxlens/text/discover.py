@@ -264,12 +264,12 @@ def _slug(word: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", ascii_.lower()).strip("_")[:40] or "theme"
 
 
-def _precision(terms: list[str], members: set[int], docs: dict[int, set[str]]
+def _precision(terms: list[str], members: set[int], index: dict[str, set[int]]
                ) -> dict[str, tuple[float, set[int]]]:
     """term -> (share of the language's comments with it that are ``members``, those)."""
     out = {}
     for t in terms:
-        having = {i for i, f in docs.items() if t in f}
+        having = index.get(t, set())
         inside = having & members
         out[t] = (len(inside) / len(having) if having else 0.0, inside)
     return out
@@ -310,10 +310,15 @@ def discover(con: duckdb.DuckDBPyConnection, *, now: datetime, k_max: int = K_MA
     rows = eng.query(_ROWS).to_pylist()
     feats: list[list[str]] = []
     pools: dict[str, list[int]] = {lg: [] for lg in LANGUAGES}
+    seen: dict[tuple[str, str], tuple[list[str], bool]] = {}  # comments repeat: read once
     for i, r in enumerate(rows):
-        lems = lemmas(r["comment"], r["language"])
-        feats.append(_features(lems, r["language"]))
-        if not base.match(lems, r["language"]):
+        key = (r["comment"], r["language"])
+        hit = seen.get(key)
+        if hit is None:
+            lems = lemmas(*key)
+            hit = seen[key] = (_features(lems, key[1]), not base.match(lems, key[1]))
+        feats.append(hit[0])
+        if hit[1]:
             pools[r["language"]].append(i)
     result = Discovery(pool={lg: len(p) for lg, p in pools.items()},
                        kept=[d.theme for d in pinned])
@@ -324,8 +329,10 @@ def discover(con: duckdb.DuckDBPyConnection, *, now: datetime, k_max: int = K_MA
         result.k[lg], result.silhouette[lg] = k, sil
     groups, info = _align(clusters)
     taken = set(base.names())
-    docs = {lg: {i: set(feats[i]) for i, r in enumerate(rows) if r["language"] == lg}
-            for lg in LANGUAGES}
+    index: dict[str, dict[str, set[int]]] = {lg: {} for lg in LANGUAGES}  # term -> comments
+    for i, r in enumerate(rows):
+        for t in feats[i]:
+            index[r["language"]].setdefault(t, set()).add(i)
     new: list[cat.Discovered] = []
     for g in sorted(groups, key=lambda g: -sum(len(clusters[i].members) for i in g)):
         terms, keys, members_all = {}, {}, set()
@@ -337,7 +344,7 @@ def discover(con: duckdb.DuckDBPyConnection, *, now: datetime, k_max: int = K_MA
             for c in mine:
                 w.update(c.weights)
             members = {i for c in mine for i in c.members}
-            prec = _precision(list(w), members, docs[lg])
+            prec = _precision(list(w), members, index[lg])
             # Most telling first: topic weight times how much the term belongs to the theme
             # (generic words that also fill other comments sink), single words before pairs,
             # and among equals the longer word (johtaminen says more than huono).
@@ -350,8 +357,7 @@ def discover(con: duckdb.DuckDBPyConnection, *, now: datetime, k_max: int = K_MA
             members_all |= members
         if not keys:
             continue
-        matched = {i for lg, ks in keys.items() for i, f in docs[lg].items()
-                   if any(x in f for x in ks)}
+        matched = {i for lg, ks in keys.items() for x in ks for i in index[lg].get(x, ())}
         purity = len(matched & members_all) / len(matched) if matched else 0.0
         words = _label_words(terms)
         first = words.get("en") or next(iter(words.values()))
