@@ -51,3 +51,15 @@ def test_aggregates_are_equal(both, ask) -> None:
 def test_impacts_are_equal(both) -> None:
     duck, spark = both
     assert impacts(duck, metric="nps") == impacts(spark, metric="nps")
+
+
+def test_rising_themes_are_equal(both) -> None:
+    from datetime import date
+
+    from cxlens.text.alerts import rising_themes
+
+    duck, spark = both
+    for period in ("month", "week"):
+        got = rising_themes(duck, period, date(2026, 11, 20))
+        assert got.tests > 0 and got.comments > 0
+        assert got == rising_themes(spark, period, date(2026, 11, 20))

@@ -214,8 +214,11 @@ def trend(engine: Engine, *, metric: str | None = None, start: date | None = Non
 def comments(engine: Engine, theme: str, *, metric: str | None = None,
              start: date | None = None, end: date | None = None,
              language: str | None = None, limit: int = 50) -> pa.Table:
-    """The comments of a theme, newest first (ties by response id)."""
-    taxonomy().get(theme)
+    """The comments of a theme (taxonomy, discovered or the user's), newest first (ties by
+    response id)."""
+    from cxlens.text.catalogue import load  # the catalogue builds on this module
+
+    load(engine).get(theme)
     where, params = _where(metric, start, end)
     params.update(theme=theme, limit=int(limit))
     lang = ""

@@ -54,6 +54,10 @@ class ThemeOut(BaseModel):
     theme: str
     label: str
     terms: dict[str, list[str]] = Field(description="The theme's words per language")
+    source: Literal["taxonomy", "discovered", "user"] = Field(
+        "taxonomy", description="Where the theme comes from: the shipped taxonomy, "
+                                "`cxlens text discover`, or the user's keyword rule or split")
+    pinned: bool = Field(False, description="A discovered theme kept across re-discovery")
     mentions: int
     negative: int
     neutral: int
