@@ -468,13 +468,15 @@ def engine_for(workspace: Path, spec: str | None = None, *,
 
 def lake_behind(con: Any, lake: Path) -> bool:
     """Whether the lake must be written before Spark reads it: missing, lacking a table,
-    behind the warehouse ``con`` (batches or rollbacks) or of another schema version."""
+    behind the warehouse ``con`` (batches, rollbacks or a derived table such as
+    ``comment_analysis``) or of another schema version."""
     from cxlens.warehouse import lake as lk
 
     pointer = lk.current(lake)
     return bool(pointer is None or lk.missing_tables(lake, pointer)
                 or pointer.get("state") != lk.warehouse_state(con)
-                or pointer.get("schema") != lk.schema_version(con))
+                or pointer.get("schema") != lk.schema_version(con)
+                or lk.derived_changed(pointer, lk.derived_state(con)))
 
 
 def ensure_lake(workspace: Path, lake: Path) -> None:
