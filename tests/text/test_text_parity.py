@@ -16,7 +16,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import assert_same
 from typer.testing import CliRunner
 
 from cxlens.cli import app
@@ -25,6 +24,7 @@ from cxlens.text.report import sentiment_report, theme_comments, theme_report
 from cxlens.text.themes import comments, trend, volumes
 from cxlens.warehouse import lake
 from cxlens.warehouse.engine import DuckDBEngine
+from helpers import assert_same
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 

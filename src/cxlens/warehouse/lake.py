@@ -181,18 +181,19 @@ def missing_tables(lake: Path, pointer: dict[str, Any] | None = None) -> list[st
                        for f in m.folders())]
 
 
-def derived_state(con: duckdb.DuckDBPyConnection) -> dict[str, list[int]]:
+def derived_state(con: duckdb.DuckDBPyConnection) -> dict[str, list[int] | None]:
     """What identifies each derived table's content: its rows and the XOR of a hash of
-    every row (order-free; a primary key keeps two rows from cancelling out). ``[0, 0]``
-    for a table the warehouse lacks (a schema before 7, opened read-only).
+    every row (order-free; a primary key keeps two rows from cancelling out). None for a
+    table the warehouse lacks (a schema before 7, opened read-only): the lake then holds it
+    empty, and Spark's engine leaves it out as DuckDB's has none (``spark.lake_engine``).
 
     Derived tables change without a batch (``cxlens text analyse``), so the batch count
     alone cannot tell whether the lake holds them as they are. Cost: 20 ms for 100 k rows
     of ``comment_analysis``' width, paid by every check of a Spark reader (docs/engine.md)."""
-    out = {}
+    out: dict[str, list[int] | None] = {}
     for name in DERIVED:
         if _lacks(con, name):
-            out[name] = [0, 0]
+            out[name] = None
             continue
         n, fp = con.execute(f"SELECT count(*), coalesce(bit_xor(hash(t)), 0) "
                             f"FROM {name} t").fetchall()[0]
@@ -200,7 +201,8 @@ def derived_state(con: duckdb.DuckDBPyConnection) -> dict[str, list[int]]:
     return out
 
 
-def derived_changed(pointer: dict[str, Any], state: dict[str, list[int]]) -> list[str]:
+def derived_changed(pointer: dict[str, Any],
+                    state: dict[str, list[int] | None]) -> list[str]:
     """The derived tables whose mirror in ``pointer`` is not the content ``state`` names
     (or which the pointer lacks: a lake written before they were mirrored)."""
     held = pointer.get("derived") or {}

@@ -410,7 +410,8 @@ def _view_sql(rows: str, columns: list[str], identity: bool) -> str:
 
 def lake_engine(spark: SparkSession, lake: Path) -> SparkEngine:
     """A ``SparkEngine`` whose tables are the lake's current version: ``identities``,
-    ``customers``, ``batches`` and each ``v_<kind>`` view (the mirrored rows joined with
+    ``customers``, ``batches``, the derived tables (``comment_analysis`` …) and each
+    ``v_<kind>`` view (the mirrored rows joined with
     ``identities`` for ``customer_id``, as the warehouse's view does, and ``properties``
     built from the mirrored ``_extra`` and ``batches``).
 
@@ -430,6 +431,8 @@ def lake_engine(spark: SparkSession, lake: Path) -> SparkEngine:
             str(lk.table_dir(lake, pointer, name)))
 
     for m in sorted(lk.mirrored(), key=lambda m: m.base is not None):
+        if m.derived and (pointer.get("derived") or {}).get(m.name) is None:
+            continue  # the warehouse has no such table (an old schema): neither has Spark
         df = read(m.name)
         if m.key is not None:
             # identities, customers: the rows whose key no later segment touched
