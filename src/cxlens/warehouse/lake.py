@@ -188,8 +188,9 @@ def derived_state(con: duckdb.DuckDBPyConnection) -> dict[str, list[int] | None]
     empty, and Spark's engine leaves it out as DuckDB's has none (``spark.lake_engine``).
 
     Derived tables change without a batch (``cxlens text analyse``), so the batch count
-    alone cannot tell whether the lake holds them as they are. Cost: 20 ms for 100 k rows
-    of ``comment_analysis``' width, paid by every check of a Spark reader (docs/engine.md)."""
+    alone cannot tell whether the lake holds them as they are. Cost: 0.014 CPU-s for 100 k
+    rows of ``comment_analysis``' width, paid by every sync and every check of a Spark
+    reader (docs/benchmarks.md, "Open comments")."""
     out: dict[str, list[int] | None] = {}
     for name in DERIVED:
         if _lacks(con, name):
@@ -379,7 +380,7 @@ def _write_derived(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path) -> N
     warehouse lacks it (a schema before 7, read without migrating), so Spark knows them.
 
     Whole, not in segments: ``comment_analysis`` is one row per open comment (6.9 k on the
-    M demo, 2 MB a 100 k rows), and its mirror costs little beside the analysis that
+    M demo, 2.6 MB for 100 k rows), and its mirror costs little beside the analysis that
     changed it (docs/benchmarks.md, "Open comments")."""
     if _lacks(con, m.name):
         cols = ", ".join(f'CAST(NULL AS {t}) AS "{c}"' for c, t, _ in DERIVED[m.name])
@@ -590,18 +591,20 @@ def sync(con: duckdb.DuckDBPyConnection, lake: Path, *, kind: str | None = None,
     expected = None
     if kind is not None and prev is not None:
         expected = [state[0] - 1, state[1]] if batch is not None else [state[0], state[1] - 1]
+    # What the derived tables need (written when changed or missing), and whether the rest
+    # of the previous version can stay: same schema, nothing but derived tables missing.
     changed: set[str] = set(derived)
-    base_ok = False
+    prev_state: Any = None
     if prev is not None:
         missing = set(missing_tables(lake, prev))
         changed = set(derived_changed(prev, derived)) | (missing & set(derived))
-        base_ok = prev.get("schema") == schema and not missing - set(derived)
-    incremental = not full and kind is not None and base_ok \
-        and prev.get("state") == expected  # type: ignore[union-attr]
+        if prev.get("schema") == schema and not missing - set(derived):
+            prev_state = prev.get("state")
+    incremental = not full and kind is not None and prev_state is not None \
+        and prev_state == expected
     # The batches are current (nothing happened since, or a second sync of the same batch):
     # only the derived tables that changed, if any (``cxlens text analyse`` ran).
-    only_derived = not full and not incremental and base_ok \
-        and prev.get("state") == state  # type: ignore[union-attr]
+    only_derived = not full and not incremental and prev_state == state
     if only_derived and not changed:
         return SyncResult(str(lake), int(prev["version"]), False,  # type: ignore[index]
                           seconds=time.perf_counter() - started)
@@ -741,7 +744,8 @@ def workspace_of(con: duckdb.DuckDBPyConnection) -> Path | None:
 def after_commit(con: duckdb.DuckDBPyConnection, kind: str | None,
                  batch: int | None) -> list[str]:
     """Keep the workspace's lake current after a committed batch (``batch``) or a rollback
-    (``batch=None``) of ``kind``; the notes to show (empty when all went well).
+    (``batch=None``) of ``kind``, or a derived table's write (``kind=None``,
+    ``after_derived``); the notes to show (empty when all went well).
 
     The warehouse has committed already, so a lake that cannot be written does not undo the
     batch: the note says so, and the lake stays behind until the next sync brings it up
