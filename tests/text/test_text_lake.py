@@ -69,6 +69,9 @@ def test_the_lake_holds_the_analysis_and_a_second_analyse_writes_nothing(ws: Pat
         assert again.analysed == 0 and again.lake_notes == []
         assert lake.current(lake_dir)["version"] == version
         assert lake.sync(con, lake_dir).version == version  # nothing to do
+        full = lake.sync(con, lake_dir, full=True)  # the whole rewrite has them too
+        assert full.full and set(DERIVED) <= set(full.written)
+        assert_mirrored(con, lake_dir)
 
 
 def test_an_analyse_writes_only_the_derived_tables_that_changed(ws: Path) -> None:
