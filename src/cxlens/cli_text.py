@@ -1,7 +1,9 @@
 """``cxlens text``: open comments — language, sentiment, themes and their impact.
 
 Only presentation lives here: the per-comment pass is :func:`cxlens.text.analyse.analyse`,
-the numbers come from :mod:`cxlens.text.report`. ``--json`` prints what a script needs.
+the numbers come from :mod:`cxlens.text.report`, read through the workspace's engine
+(``--engine``: DuckDB, or Spark on the lake, which mirrors the analysis tables; ``analyse``
+always writes through the warehouse). ``--json`` prints what a script needs.
 """
 
 from __future__ import annotations
@@ -14,7 +16,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from cxlens import clock
-from cxlens.cli_common import AsJson, Workspace, emit_json, err, out, parse_day
+from cxlens.cli_common import (
+    AsJson,
+    EngineName,
+    Workspace,
+    emit_json,
+    engine_for,
+    err,
+    out,
+    parse_day,
+)
 from cxlens.config import DEFAULT_WORKSPACE
 
 text_app = typer.Typer(help="Open comments: language, sentiment, themes and their impact.",
@@ -44,6 +55,8 @@ def analyse_cmd(
         res = analyse(con, now=clock.system(), retrain=retrain,
                       progress=lambda done, total: bar.update(task, completed=done,
                                                               total=total))
+    for note in res.lake_notes:
+        err.print(f"note: {note}")
     if as_json:
         emit_json(res.to_json())
         return
@@ -66,15 +79,15 @@ def themes_cmd(
     end: End = None,
     by: Annotated[str | None, typer.Option(
         help="Also each theme's volume per store, team, touchpoint or language.")] = None,
+    engine: EngineName = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
     as_json: AsJson = False,
 ) -> None:
     """Each theme of the taxonomy: its terms per language, mentions, sentiment and what its
     negative mentions cost the score (points, with a 95 % bootstrap interval)."""
     from cxlens.text.report import theme_report
-    from cxlens.warehouse.store import open_engine
 
-    with open_engine(workspace) as eng:
+    with engine_for(workspace, engine) as eng:
         rep = theme_report(eng, metric=metric, start=parse_day(start, "--start"),
                            end=parse_day(end, "--end"), by=by)
     if as_json:
@@ -109,14 +122,14 @@ def comments_cmd(
     language: Annotated[str | None, typer.Option(help="Only fi, sv, en …")] = None,
     metric: Annotated[str | None, typer.Option(help="Only answers of this metric.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many.")] = 50,
+    engine: EngineName = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
     as_json: AsJson = False,
 ) -> None:
     """The comments of one theme, newest first."""
     from cxlens.text.report import theme_comments
-    from cxlens.warehouse.store import open_engine
 
-    with open_engine(workspace) as eng:
+    with engine_for(workspace, engine) as eng:
         rows = theme_comments(eng, theme, language=language, metric=metric, limit=limit)
     if as_json:
         emit_json(rows)
@@ -131,15 +144,15 @@ def comments_cmd(
 
 @text_app.command("sentiment")
 def sentiment_cmd(
+    engine: EngineName = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
     as_json: AsJson = False,
 ) -> None:
     """Sentiment per language, where it comes from (model or lexicon) and how far to trust
     it: the model's accuracy per language on held-out labelled comments, with n."""
     from cxlens.text.report import sentiment_report
-    from cxlens.warehouse.store import open_engine
 
-    with open_engine(workspace) as eng:
+    with engine_for(workspace, engine) as eng:
         rep = sentiment_report(eng)
     if as_json:
         emit_json(rep)

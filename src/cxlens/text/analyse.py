@@ -34,6 +34,7 @@ from cxlens.text.language import LANGUAGES, detect
 from cxlens.text.lemmas import lemmas
 from cxlens.text.themes import ANSWER_KEY, match
 from cxlens.warehouse.engine import DuckDBEngine
+from cxlens.warehouse.lake import after_derived
 from cxlens.warehouse.store import replace_comment_analysis, save_text_model
 
 ANALYSIS_VERSION = "1"
@@ -55,6 +56,7 @@ class Analysis:
     accuracy: dict[str, dict[str, float]] = field(default_factory=dict)
     version: str = ""
     refitted: bool = False
+    lake_notes: list[str] = field(default_factory=list)  # the lake not updated, and why
 
     def to_json(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -134,6 +136,7 @@ def analyse(con: duckdb.DuckDBPyConnection, *, now: datetime, retrain: bool = Fa
         result.analysed += len(part)
         if progress:
             progress(result.analysed, len(todo))
+    result.lake_notes = after_derived(con)  # Spark's copy, once the whole run has committed
     return result
 
 

@@ -429,7 +429,8 @@ def _view_sql(rows: str, columns: list[str], identity: bool) -> str:
 
 def lake_engine(spark: SparkSession, lake: Path) -> SparkEngine:
     """A ``SparkEngine`` whose tables are the lake's current version: ``identities``,
-    ``customers``, ``batches`` and each ``v_<kind>`` view (the mirrored rows joined with
+    ``customers``, ``batches``, the derived tables (``comment_analysis`` …) and each
+    ``v_<kind>`` view (the mirrored rows joined with
     ``identities`` for ``customer_id``, as the warehouse's view does, and ``properties``
     built from the mirrored ``_extra`` and ``batches``).
 
@@ -449,6 +450,8 @@ def lake_engine(spark: SparkSession, lake: Path) -> SparkEngine:
             str(lk.table_dir(lake, pointer, name)))
 
     for m in sorted(lk.mirrored(), key=lambda m: m.base is not None):
+        if m.derived and (pointer.get("derived") or {}).get(m.name) is None:
+            continue  # the warehouse has no such table (an old schema): neither has Spark
         df = read(m.name)
         if m.key is not None:
             # identities, customers: the rows whose key no later segment touched
@@ -487,13 +490,15 @@ def engine_for(workspace: Path, spec: str | None = None, *,
 
 def lake_behind(con: Any, lake: Path) -> bool:
     """Whether the lake must be written before Spark reads it: missing, lacking a table,
-    behind the warehouse ``con`` (batches or rollbacks) or of another schema version."""
+    behind the warehouse ``con`` (batches, rollbacks or a derived table such as
+    ``comment_analysis``) or of another schema version."""
     from cxlens.warehouse import lake as lk
 
     pointer = lk.current(lake)
     return bool(pointer is None or lk.missing_tables(lake, pointer)
                 or pointer.get("state") != lk.warehouse_state(con)
-                or pointer.get("schema") != lk.schema_version(con))
+                or pointer.get("schema") != lk.schema_version(con)
+                or lk.derived_changed(pointer, lk.derived_state(con)))
 
 
 def ensure_lake(workspace: Path, lake: Path) -> None:
