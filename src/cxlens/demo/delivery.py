@@ -73,7 +73,7 @@ def draw(rng: np.random.Generator, pp: People, orders: Orders, cal: Calendar) ->
     person = orders.person[sel]
     order = np.lexsort((orders.t[sel] + after[sel], person))  # by person, then time
     first = np.zeros(len(sel), bool)
-    first[order[np.r_[True, person[order][1:] != person[order][:-1]]]] = True
+    first[order[np.r_[True, person[order][1:] != person[order][:-1]][:len(sel)]]] = True
     return Delays(sel, person, after[sel], first, first & off[sel])
 
 
