@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pyarrow as pa
 
-from cxlens.demo.behaviour import DAY, Customers, Orders
+from cxlens.demo.behaviour import CAMPAIGNS, DAY, Customers, Orders
 from cxlens.demo.calendar import Calendar
 from cxlens.demo.people import People
 from cxlens.demo.value_link import LATEST_BEFORE_END
@@ -117,8 +117,6 @@ def ga4_rows(d: Delays, pp: People, cu: Customers, orders: Orders,
              order_names: pa.Array) -> dict[str, pa.Array]:
     """The GA4 export's rows of the delay notices (columns as :data:`.ga4.HEADER`): sent by
     the shop's server with the customer's ``user_id`` and a server-side client id."""
-    from cxlens.demo.behaviour import CAMPAIGNS
-
     t = d.times(orders)
     o = np.argsort(t, kind="stable")
     t, person, order = t[o], d.person[o], d.order[o]

@@ -31,7 +31,7 @@ def _nps(scores: np.ndarray) -> float | None:
     return round(float(100 * ((scores >= 9).mean() - (scores <= 6).mean())), 2)
 
 
-def _harm(harm: dict[str, Any], orders: bh.Orders) -> dict[str, Any]:
+def _harm(harm: dict[str, Any]) -> dict[str, Any]:
     """The planted harm (``cxlens.demo.delivery``): its parameters and realised counts."""
     d = harm["delays"]
     return {
@@ -133,7 +133,7 @@ def build_truths(**k: Any) -> dict[str, Any]:
             "wishlist_adds": int(ev["counts"]["add_to_wishlist"]),
             "ticket_rate_per_order": bh.TICKET_RATE,
             "harmful": [dl.EVENT],
-            dl.EVENT: _harm(k["harm"], orders),
+            dl.EVENT: _harm(k["harm"]),
         },
         "spend_response": {
             "form": "new_customers_per_day = vmax * s^h / (k^h + s^h), s = channel spend of "
