@@ -88,8 +88,20 @@ def test_the_page_shows_the_model_and_why(site: dict, viewer) -> None:
         assert [tr["type"] for tr in fig["data"]] == ["bar", "scatter", "scatter"]
 
 
-def test_notes_are_messages_in_the_readers_language(viewer) -> None:
-    """The S demo's BG/NBD does not converge on all data (b runs to its bound)."""
+def test_notes_are_messages_in_the_readers_language(viewer, monkeypatch) -> None:
+    """A BG/NBD fit whose b ran to its bound: the analytics' note, in the reader's language
+    with the parameter named (made so here: the S demo's fits converge)."""
+    import dataclasses
+
+    real = value_pages._fitted
+
+    def unconverged(*args, **kwargs):
+        v = real(*args, **kwargs)
+        return dataclasses.replace(
+            v, purchases=dataclasses.replace(v.purchases, at_bound=("b",)),
+            notes=[f"{v.chosen} did not converge on all the data (b at its bound)"])
+
+    monkeypatch.setattr(value_pages, "_fitted", unconverged)
     html = ok_page(viewer, "/w/demo/value?model=bgnbd")
     assert "did not converge on all the data" in text(html)
     fi = text(ok_page(viewer, "/w/demo/value?model=bgnbd&lang=fi"))
