@@ -141,7 +141,7 @@ def test_the_numbers_are_the_apis(viewer, api) -> None:
                               cell(100 * comp["steps"][10]["survival"])]
     assert f"{met['median_days']} days" in page_text(html)
     # the customers behind it, each linking to their profile
-    c = _api(api, "customers", f"moment={MOMENT}&outcome=purchase&limit=100")
+    c = _api(api, "customers", f"moment={MOMENT}&outcome=purchase&limit={page.PAGE_ROWS}")
     listed = table_cells(html, "moment-customers")
     assert [r[0] for r in listed[1:]] == [x["customer_id"] for x in c["customers"]]
     assert [r[2] for r in listed[1:]] == [str(x["days_since"]) for x in c["customers"]]

@@ -34,6 +34,8 @@ Label = Callable[[str], str]  # a touchpoint's name in the page's language
 
 UNSURE_COLOUR = "#8a94a6"
 PP = "percentage points"  # MomentsOut.scale of the binary outcomes
+# Above the plot, left: below it the legend would stand among the rotated category labels.
+LEGEND = {"orientation": "h", "x": 0, "xanchor": "left", "y": 1, "yanchor": "bottom"}
 
 
 def moment_text(name: str, label: Label) -> str:
@@ -89,9 +91,8 @@ def moments_chart(key: str, title: str, t: Translate, m: MomentsOut, label: Labe
                     "line": {"width": 2, "color": PALETTE[2]}},
          "hovertemplate": "%{y}: %{x:+.1f} " + _plain(u) + "<extra></extra>"},
     ] if shown else []
-    layout = {"margin": {"l": 10, "r": 10, "t": 10, "b": 40},
-              "height": _category_height(names), "showlegend": True,
-              "legend": {"orientation": "h", "y": -0.12 - 60 / _category_height(names)},
+    layout = {"margin": {"l": 10, "r": 10, "t": 50, "b": 40},
+              "height": _category_height(names) + 40, "showlegend": True, "legend": LEGEND,
               "shapes": [_zero_line()],
               "xaxis": {"title": {"text": t("mo.axis_effect", unit=u)}, "zeroline": False},
               "yaxis": {"type": "category", "automargin": True, "autorange": "reversed"},
@@ -130,9 +131,8 @@ def balance_chart(key: str, title: str, t: Translate, r: MomentOut,
          "marker": {"size": 9, "color": after_colour},
          "hovertemplate": "%{y}: %{x:+.2f}<extra></extra>"},
     ] if r.balance else []
-    height = _category_height(names)
-    layout = {"margin": {"l": 10, "r": 10, "t": 10, "b": 40}, "height": height,
-              "showlegend": True, "legend": {"orientation": "h", "y": -0.12 - 60 / height},
+    layout = {"margin": {"l": 10, "r": 10, "t": 50, "b": 40},
+              "height": _category_height(names) + 40, "showlegend": True, "legend": LEGEND,
               "shapes": [_zero_line(), _zero_line(-SMD_WARN, "dash"),
                          _zero_line(SMD_WARN, "dash")],
               "xaxis": {"title": {"text": t("mo.smd")}, "zeroline": False},

@@ -68,7 +68,7 @@ OUTCOMES = jr.OUTCOMES
 DEFAULT_MONTHS = 12
 WITHINS = (7, 14, 30, 60, 90, 180, 365)  # offered; any 1 … MAX_WITHIN is taken
 MAX_WITHIN = 3650  # as the API
-PAGE_ROWS = 100  # customers listed on the page; the CSV has all (up to the API's maximum)
+PAGE_ROWS = 50  # customers listed on the page; the CSV has all (up to the API's maximum)
 WAIT_S = 4.0
 """Seconds a page request waits for the moments before it answers "still computing"."""
 REFRESH_S = 5
