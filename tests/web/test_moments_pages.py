@@ -171,7 +171,10 @@ def test_names_with_markup_are_text(viewer) -> None:
 
 def test_a_chosen_moment_and_not_sure_rows(viewer) -> None:
     html = ok_page(viewer, f"/w/hand/moments?{HAND}&moment=page_view")
-    assert "The moment “viewed a page”" in page_text(html)
+    words = page_text(html)
+    assert "The moment “viewed a page”" in words
+    assert "nobody met it after an earlier touchpoint" in words  # ranked, without an effect
+    assert "No verdict on the balance" in words
     assert 'id="time-to-outcome"' in html
     for row in table_rows(html, "moments")[1:]:
         if row[5] and float(row[6]) <= 0 <= float(row[7]):
@@ -267,3 +270,27 @@ def test_a_slow_first_computation_answers_at_once(viewer, monkeypatch) -> None:
     done = ok_page(viewer, url)
     assert 'id="moments-pending"' not in done and 'http-equiv="refresh"' not in done
     assert table_rows(done, "moments")[1][1] == NASTY
+
+
+def test_a_kept_result_never_blocks(monkeypatch) -> None:
+    """A kept result settles its future at once, maybe before the bookkeeping is set up:
+    that must not wait on the lock the asking request holds (a deadlock seen under load)."""
+    import time
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(journeys_cache, "moments", lambda *args: "kept")
+    wh = SimpleNamespace(path="/nowhere")
+    got: list[object] = []
+
+    def ask() -> None:
+        for i in range(300):
+            got.append(page.moments_soon(wh, None, ("purchase", i), 5.0))
+    asker = threading.Thread(target=ask, daemon=True)
+    asker.start()
+    asker.join(60)
+    assert not asker.is_alive() and got == ["kept"] * 300
+    for _ in range(100):  # each computation forgets itself once done
+        if not any(k[0] == "/nowhere" for k in page._RUNNING):
+            break
+        time.sleep(0.01)
+    assert not any(k[0] == "/nowhere" for k in page._RUNNING)

@@ -21,7 +21,6 @@ from cxlens.web.charts import (
     NOTE_COLOUR,
     PALETTE,
     Chart,
-    _category_height,
     _down,
     _plain,
     _tick,
@@ -52,6 +51,13 @@ def unsure(r: MomentOut) -> bool:
 def unit(m: MomentsOut, t: Translate) -> str:
     """The effects' unit as a column heading writes it: "pp", or the currency code."""
     return t("mo.pp") if m.scale == PP else m.scale
+
+
+def _height(labels: list[str]) -> int:
+    """A category chart tall enough that labels of two or three lines (Plotly's ``<br>``)
+    do not run into their neighbours, the legend above it included."""
+    lines = max((label.count("<br>") + 1 for label in labels), default=1)
+    return max(260, 100 + max(28, 17 * lines + 10) * len(labels))
 
 
 def _bg() -> dict[str, Any]:
@@ -92,7 +98,7 @@ def moments_chart(key: str, title: str, t: Translate, m: MomentsOut, label: Labe
          "hovertemplate": "%{y}: %{x:+.1f} " + _plain(u) + "<extra></extra>"},
     ] if shown else []
     layout = {"margin": {"l": 10, "r": 10, "t": 50, "b": 40},
-              "height": _category_height(names) + 40, "showlegend": True, "legend": LEGEND,
+              "height": _height(names), "showlegend": True, "legend": LEGEND,
               "shapes": [_zero_line()],
               "xaxis": {"title": {"text": t("mo.axis_effect", unit=u)}, "zeroline": False},
               "yaxis": {"type": "category", "automargin": True, "autorange": "reversed"},
@@ -132,7 +138,7 @@ def balance_chart(key: str, title: str, t: Translate, r: MomentOut,
          "hovertemplate": "%{y}: %{x:+.2f}<extra></extra>"},
     ] if r.balance else []
     layout = {"margin": {"l": 10, "r": 10, "t": 50, "b": 40},
-              "height": _category_height(names) + 40, "showlegend": True, "legend": LEGEND,
+              "height": _height(names), "showlegend": True, "legend": LEGEND,
               "shapes": [_zero_line(), _zero_line(-SMD_WARN, "dash"),
                          _zero_line(SMD_WARN, "dash")],
               "xaxis": {"title": {"text": t("mo.smd")}, "zeroline": False},

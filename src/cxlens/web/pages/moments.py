@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -74,7 +74,6 @@ WAIT_S = 4.0
 REFRESH_S = 5
 """Seconds between the reloads of a page whose moments are still computing."""
 
-_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="cxlens-moments")
 _RUNNING: dict[tuple[Hashable, ...], Future[jr.Moments]] = {}
 _LOCK = threading.Lock()
 
@@ -125,6 +124,20 @@ def _moments_args(c: MomentChoices, w: Window) -> tuple[Any, ...]:
     return (c.outcome, c.within, c.filters.selection(w), None, DEFAULT_PAIRS, MIN_CUSTOMERS)
 
 
+def _in_background(fut: Future[jr.Moments], compute: Callable[[], jr.Moments]) -> None:
+    """Settle ``fut`` with ``compute()`` on a daemon thread: a server that stops does not
+    wait for it (a pool's workers would be joined at exit, holding a Ctrl-C for minutes);
+    the cache keeps the result only when it is whole."""
+    def run() -> None:
+        if not fut.set_running_or_notify_cancel():
+            return
+        try:
+            fut.set_result(compute())
+        except Exception as exc:  # handed to the page that waits, as the route's own would be
+            fut.set_exception(exc)
+    threading.Thread(target=run, name="cxlens-moments", daemon=True).start()
+
+
 def moments_soon(wh: Warehouse, engine_choice: str | None, args: tuple[Any, ...],
                  wait: float | None) -> jr.Moments | None:
     """The moments for ``args`` (those of :func:`cxlens.web.journeys_cache.moments` after
@@ -134,15 +147,18 @@ def moments_soon(wh: Warehouse, engine_choice: str | None, args: tuple[Any, ...]
     key = (str(wh.path), engine_choice, *args)
     with _LOCK:
         fut = _RUNNING.get(key)
+        fresh = fut is None
         if fut is None:
-            fut = _POOL.submit(cache.moments, wh, engine_choice, *args)
-            _RUNNING[key] = fut
+            fut = _RUNNING[key] = Future()
 
-            def forget(done: Future[jr.Moments]) -> None:
-                with _LOCK:
-                    if _RUNNING.get(key) is done:
-                        del _RUNNING[key]
-            fut.add_done_callback(forget)
+    def forget(done: Future[jr.Moments]) -> None:
+        with _LOCK:
+            if _RUNNING.get(key) is done:
+                del _RUNNING[key]
+    if fresh:
+        # outside _LOCK: a future already settled runs ``forget`` at once, in this thread
+        fut.add_done_callback(forget)
+        _in_background(fut, lambda: cache.moments(wh, engine_choice, *args))
     try:
         return fut.result(timeout=wait)
     except FutureTimeout:
@@ -289,7 +305,7 @@ def _survival_reason(s: SurvivalOut, t: Callable[..., str]) -> str | None:
 def _balance_sentence(r: MomentOut, t: Callable[..., str], lang: str) -> str:
     """Whether to trust the moment's adjusted effect, by the balance rule and its line."""
     line = formats.num(SMD_WARN, lang, 1)
-    if r.max_smd_after is None:
+    if r.max_smd_after is None or r.effect is None:
         return t("mo.balance_none")
     worst = formats.num(r.max_smd_after, lang, 2)
     return t("mo.balance_ok" if r.balanced else "mo.balance_bad", worst=worst, line=line)
