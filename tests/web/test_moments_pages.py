@@ -119,8 +119,12 @@ def test_the_numbers_are_the_apis(viewer, api) -> None:
     top = m["moments"][0]
     assert top["touchpoint"] == NASTY and rows[1][1] == "<script>alert('m')</script>"
     fig = figure(html, "moments")
-    assert fig["data"][0]["x"] == [r["effect"] for r in m["moments"] if r["effect"] is not None]
-    assert fig["data"][1]["x"] == [r["naive"] for r in m["moments"] if r["effect"] is not None]
+    drawn = {y: x for trace in fig["data"][:-1] for y, x in zip(trace["y"], trace["x"],
+                                                                 strict=True)}
+    estimated = [r for r in m["moments"] if r["effect"] is not None]
+    assert sorted(drawn.values()) == sorted(r["effect"] for r in estimated)
+    assert fig["data"][-1]["x"] == [r["naive"] for r in estimated]  # naive, in rank order
+    assert fig["layout"]["yaxis"]["categoryarray"] == fig["data"][-1]["y"]
     assert fig["layout"]["shapes"][0]["x0"] == 0  # the zero line
     # balance of the top row, the default moment
     balance = table_rows(html, "balance")
@@ -164,7 +168,7 @@ def test_names_with_markup_are_text(viewer) -> None:
     assert NASTY not in html and "<b>web</b>" not in html
     assert "&lt;b&gt;web&lt;/b&gt; &amp; co" in html  # the channel select's option
     assert "&lt;script&gt;alert(&#39;m&#39;)&lt;/script&gt;" in html
-    assert "‹script›alert('m')‹/script›" in figure(html, "moments")["data"][0]["y"][0]
+    assert "‹script›alert('m')‹/script›" in figure(html, "moments")["data"][-1]["y"][0]
     filtered = ok_page(viewer, f"/w/hand/moments?{HAND}&channel={quote(CHANNEL)}")
     assert "&lt;b&gt;web&lt;/b&gt; &amp; co</option>" in filtered
 

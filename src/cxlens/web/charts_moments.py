@@ -78,19 +78,25 @@ def moments_chart(key: str, title: str, t: Translate, m: MomentsOut, label: Labe
     u = unit(m, t)
     shown = [r for r in m.moments if r.effect is not None]
     names = [_tick(_plain(moment_text(r.touchpoint, label))) for r in shown]
-    colours = [UNSURE_COLOUR if unsure(r) else PALETTE[0] for r in shown]
+    hover = ("%{y}: %{x:+.1f} " + _plain(u)
+             + " (n %{customdata[0]} / %{customdata[1]})<extra></extra>")
+
+    def effects(sure: bool, legend: str, colour: str, symbol: str) -> list[dict[str, Any]]:
+        pairs = [(r, n) for r, n in zip(shown, names, strict=True) if unsure(r) != sure]
+        rows = [r for r, _ in pairs]
+        return [{"type": "scatter", "mode": "markers", "name": legend, "orientation": "h",
+                "y": [n for _, n in pairs], "x": [r.effect for r in rows],
+                "marker": {"size": 10, "color": colour, "symbol": symbol,
+                           "line": {"width": 2, "color": colour}},
+                "error_x": {"type": "data", "symmetric": False, "color": colour,
+                            "array": [_up(r.effect, r.high) for r in rows],
+                            "arrayminus": [_down(r.effect, r.low) for r in rows]},
+                "customdata": [[r.customers, r.comparison] for r in rows],
+                "hovertemplate": hover}] if rows else []
+    # one trace for the sure, one for the not sure: the legend shows each as drawn
     data = [
-        {"type": "scatter", "mode": "markers", "name": t("mo.effect_legend"), "y": names,
-         "x": [r.effect for r in shown], "orientation": "h",
-         "marker": {"size": 10, "color": colours,
-                    "symbol": ["circle-open" if unsure(r) else "circle" for r in shown],
-                    "line": {"width": 2, "color": colours}},
-         "error_x": {"type": "data", "symmetric": False, "color": UNSURE_COLOUR,
-                     "array": [_up(r.effect, r.high) for r in shown],
-                     "arrayminus": [_down(r.effect, r.low) for r in shown]},
-         "customdata": [[r.customers, r.comparison] for r in shown],
-         "hovertemplate": "%{y}: %{x:+.1f} " + _plain(u)
-                          + " (n %{customdata[0]} / %{customdata[1]})<extra></extra>"},
+        *effects(True, t("mo.effect_legend"), PALETTE[0], "circle"),
+        *effects(False, t("mo.unsure_legend"), UNSURE_COLOUR, "circle-open"),
         {"type": "scatter", "mode": "markers", "name": t("mo.naive_legend"), "y": names,
          "x": [r.naive for r in shown], "orientation": "h",
          "marker": {"size": 9, "color": PALETTE[2], "symbol": "x-thin-open",
@@ -101,7 +107,8 @@ def moments_chart(key: str, title: str, t: Translate, m: MomentsOut, label: Labe
               "height": _height(names), "showlegend": True, "legend": LEGEND,
               "shapes": [_zero_line()],
               "xaxis": {"title": {"text": t("mo.axis_effect", unit=u)}, "zeroline": False},
-              "yaxis": {"type": "category", "automargin": True, "autorange": "reversed"},
+              "yaxis": {"type": "category", "automargin": True, "autorange": "reversed",
+                        "categoryorder": "array", "categoryarray": names},
               **_bg()}
     columns = [t("jv.rank"), t("mo.moment"), t("mo.met"), t("mo.compared"),
                t("mo.naive", unit=u), t("mo.effect", unit=u), t("nps.low"), t("nps.high"),
