@@ -34,6 +34,7 @@ from cxlens.web.pages import at_risk as at_risk_pages
 from cxlens.web.pages import experience as experience_pages
 from cxlens.web.pages import followups as followup_pages
 from cxlens.web.pages import journeys as journeys_pages
+from cxlens.web.pages import moments as moments_pages
 from cxlens.web.pages import retention as retention_pages
 from cxlens.web.pages import settings as settings_pages
 from cxlens.web.pages import survey_answer as survey_pages
@@ -61,6 +62,7 @@ ROUTERS = [
     overview.router,
     experience_pages.router,
     journeys_pages.router,
+    moments_pages.router,
     value_pages.router,
     at_risk_pages.router,
     retention_pages.router,
