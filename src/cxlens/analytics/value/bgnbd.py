@@ -94,10 +94,12 @@ def expected_purchases(theta: np.ndarray, t: float, x: np.ndarray, t_x: np.ndarr
     r, alpha, a, b = theta
     z = t / (alpha + T + t)
     c = a + b + np.asarray(x, dtype="float64") - 1
-    lead = c / (a - 1)
-    tail = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
-    body = lead * (1 - tail * hyp2f1(r + x, b + x, c, z))
-    return np.where(c > 0, body / (1.0 + _alive_odds(theta, x, t_x, T)), np.nan)
+    with np.errstate(all="ignore"):
+        lead = c / (a - 1)
+        tail = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
+        body = lead * (1 - tail * hyp2f1(r + x, b + x, c, z))
+        out = body / (1.0 + _alive_odds(theta, x, t_x, T))
+    return np.where((c > 0) & np.isfinite(out), out, np.nan)
 
 
 def expected_new(theta: np.ndarray, t: np.ndarray) -> np.ndarray:
