@@ -18,6 +18,17 @@ On a loaded workspace (opened read-only; e.g. a copy of the M demo's), in one ru
 * **(d)** :func:`~cxlens.analytics.journeys.paths` from and to a touchpoint, target ≤ 5 s
   each; also :func:`journey_log` and :func:`outcomes` for information.
 
+With ``--moments`` it measures part **(e)** instead, in a section of its own:
+:func:`~cxlens.analytics.journeys.moments` for one outcome (``--outcome``, ``--within``)
+over every touchpoint type and the 10 most common sequences, target ≤ 60 s, with the
+seconds spent in the engine's queries beside the total. No peer computes business moments
+(pm4py mines processes, lifetimes and PyMC-Marketing model value), so the comparison is
+the same call on another copy of cxlens' source (``--base-src``, e.g. the previous main's
+``src``), run in the same way::
+
+    PYTHONPATH=src .venv/bin/python bench/journeys.py --moments --workspace DIR --label M
+        [--outcome purchase] [--within 90] [--repeat 1] [--base-src DIR]
+
 Each measurement runs in a fresh child process, which gives its peak RSS (target < 4 GB);
 inside it the call runs ``--repeat`` times: the table shows the best and the median wall
 time, and the median CPU seconds (all threads), which other work on the shared cores
@@ -42,7 +53,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from common import not_quiet, wait_quiet, write_section
+from common import markers, not_quiet, wait_quiet, write_section
 
 BARE_EVENTS = """SELECT prev, event_type, count(*) AS n FROM (
     SELECT event_type,
@@ -54,6 +65,7 @@ TARGET_MAP = 1.5  # (b) / (a)
 TARGET_PM4PY = 5.0  # the faster pm4py / (b)
 TARGET_PATHS_S = 5.0
 TARGET_RSS_GB = 4.0
+TARGET_MOMENTS_S = 60.0
 
 
 def _cpu() -> float:
@@ -91,6 +103,39 @@ def _calls(eng: Any, args: argparse.Namespace) -> dict[str, Callable[[], Any]]:
         "log": lambda: {"rows": jr.journey_log(eng).num_rows},
         "outcomes": lambda: {"rows": jr.outcomes(eng).num_rows},
     }
+
+
+def _moments_call(eng: Any, args: argparse.Namespace) -> Callable[[], Any]:
+    """moments() over every touchpoint and the common sequences; the engine's queries timed
+    on the way (wall and CPU seconds inside ``Engine.query``)."""
+    from cxlens.analytics import journeys as jr
+
+    spent = {"wall": 0.0, "cpu": 0.0, "queries": 0}
+    query = eng.query
+
+    def timed(sql: str, params: Any = None) -> Any:
+        c0, t0 = _cpu(), time.perf_counter()
+        try:
+            return query(sql, params)
+        finally:
+            spent["wall"] += time.perf_counter() - t0
+            spent["cpu"] += _cpu() - c0
+            spent["queries"] += 1
+
+    eng.query = timed
+
+    def call() -> dict[str, Any]:
+        spent.update(wall=0.0, cpu=0.0, queries=0)
+        m = jr.moments(eng, args.outcome, args.within)
+        est = [r for r in m.rows if r.effect is not None]
+        return {"moments": len(m.rows), "estimated": len(est),
+                "top": est[0].touchpoint if est else None,
+                "top_effect": est[0].effect if est else None,
+                "effects": {r.touchpoint: [r.naive, r.effect, r.low, r.high] for r in m.rows},
+                "sql_wall": spent["wall"], "sql_cpu": spent["cpu"],
+                "queries": spent["queries"], "reason": m.reason}
+
+    return call
 
 
 def _pm4py_call(eng: Any, flavour: str) -> Callable[[], Any]:
@@ -139,6 +184,8 @@ def child(args: argparse.Namespace) -> None:
     with open_engine(Path(args.workspace)) as eng:
         if args.child.startswith("c_"):
             call = _pm4py_call(eng, args.child[2:])
+        elif args.child.startswith("e"):
+            call = _moments_call(eng, args)
         else:
             call = _calls(eng, args)[args.child]
         walls, cpus, result = [], [], None
@@ -164,6 +211,8 @@ LABELS = {
     "d_to": "(d) `paths(to {to_anchor})`",
     "log": "`journey_log()` (sessions, 30 min)",
     "outcomes": "`outcomes()` per customer",
+    "e": "(e) cxlens `moments()`, this branch",
+    "e_base": "(e) the same call, `--base-src` code",
 }
 
 
@@ -174,9 +223,13 @@ def measure(name: str, args: argparse.Namespace) -> dict[str, Any]:
         out = Path(tmp) / "result.json"
         cmd = [sys.executable, __file__, "--child", name, "--child-out", str(out),
                "--workspace", args.workspace, "--repeat", str(args.repeat),
-               "--from-anchor", args.from_anchor, "--to-anchor", args.to_anchor]
+               "--from-anchor", args.from_anchor, "--to-anchor", args.to_anchor,
+               "--outcome", args.outcome, "--within", str(args.within)]
+        env = dict(os.environ)
+        if name == "e_base":
+            env["PYTHONPATH"] = args.base_src
         # the child's stdout is pm4py's licence banner on import; results come in the file
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         if os.waitstatus_to_exitcode(status) != 0:
             raise SystemExit(f"measurement {name} failed")
@@ -274,6 +327,66 @@ def report(args: argparse.Namespace, rows: dict[str, dict[str, Any]], sizes: str
     return "\n".join(lines)
 
 
+def _close(left: dict[str, list[Any]], right: dict[str, list[Any]]) -> bool:
+    """The same moments with the same numbers to 1e-6 relative (None where the other is)."""
+    if set(left) != set(right):
+        return False
+    return all((u is None) == (v is None) and (u is None or abs(u - v) <= 1e-6 * max(1, abs(u)))
+               for k in left for u, v in zip(left[k], right[k], strict=True))
+
+
+def moments_report(args: argparse.Namespace, rows: dict[str, dict[str, Any]], sizes: str,
+                   start_load: float) -> str:
+    """The (e) section: moments on this branch's code and, if measured, on ``--base-src``."""
+    begin, end = markers(f"journeys.py --moments --label {args.label}")
+    e = rows["e"]
+    res = e["result"]
+    base = (f" --base-src {args.base_src}" if "e_base" in rows else "")
+    lines = [begin, f"## Journeys, {args.label} demo: business moments ({date.today()})", "",
+             f"`PYTHONPATH=src .venv/bin/python bench/journeys.py --moments --workspace "
+             f"{args.workspace} --label {args.label} --outcome {args.outcome} --within "
+             f"{args.within} --repeat {args.repeat}{base}` — {sizes}; {platform.machine()}, "
+             f"{os.cpu_count()} cores, 1-minute load {start_load} at the start. "
+             f"`moments(outcome={args.outcome!r}, within={args.within})`: every touchpoint "
+             f"met by 30 customers and the 10 most common sequences, 500 bootstrap "
+             f"replicates each. Each row a fresh process. No peer computes business moments "
+             f"(pm4py mines processes; lifetimes and PyMC-Marketing model value): the "
+             f"comparison is the same call on other code.", "",
+             "| measurement | moments (estimated) | best s | median s | CPU s (median) | "
+             "of which SQL: wall s, CPU s | peak RSS | load |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name, r in rows.items():
+        x = r["result"]
+        lines.append(f"| {LABELS[name]} | {x['moments']} ({x['estimated']}) | {r['best']:.1f} | "
+                     f"{r['median']:.1f} | {r['cpu']:.1f} | {x['sql_wall']:.1f}, "
+                     f"{x['sql_cpu']:.1f} | {r['peak_gb']:.2f} GB | {r['load']} |")
+    ok = e["best"] <= TARGET_MOMENTS_S
+    verdict = (("**met**" if ok else "**not met**") if args.label == "L"
+               else "the issue sets it on L")
+    lines += ["", "Targets:", "",
+              f"- (e) moments: {e['best']:.1f} s best wall time, {e['cpu']:.1f} CPU-s (target "
+              f"≤ {TARGET_MOMENTS_S:.0f} s) — {verdict}.",
+              f"- Peak RSS: {e['peak_gb']:.2f} GB (target < {TARGET_RSS_GB} GB) — "
+              + ("**met**" if e["peak_gb"] < TARGET_RSS_GB else "**not met**") + "."]
+    if "e_base" in rows:
+        b = rows["e_base"]
+        same = b["result"]["effects"] == res["effects"]
+        close = _close(b["result"]["effects"], res["effects"])
+        lines.append(f"- Against the base code: **{b['best'] / e['best']:.1f}×** best wall time, "
+                     f"**{b['cpu'] / e['cpu']:.1f}×** CPU; naive, effect and interval of every "
+                     f"moment: " + ("identical" if same else "equal to 1e-6" if close
+                                    else "**different**") + ".")
+    if res["top"]:
+        lines += ["", f"Top moment: {res['top']} ({res['top_effect']:+.1f} on the result's "
+                      f"scale; {res['estimated']} of {res['moments']} moments estimated, the rest "
+                      f"say why not)."]
+    highest = max(max(r["load"], r["load_after"]) for r in rows.values())
+    lines += not_quiet(start_load, f"the times are upper bounds (highest load during the run "
+                                   f"{highest}); the CPU seconds are the steadier measure")
+    lines.append(end)
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workspace", required=True)
@@ -284,6 +397,10 @@ def main() -> None:
     ap.add_argument("--max-wait", type=float, default=120.0)
     ap.add_argument("--skip-pm4py", action="store_true")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--moments", action="store_true", help="part (e) only, its own section")
+    ap.add_argument("--outcome", default="purchase")
+    ap.add_argument("--within", type=int, default=90)
+    ap.add_argument("--base-src", help="(e) also on this cxlens source folder")
     ap.add_argument("--child")
     ap.add_argument("--child-out")
     args = ap.parse_args()
@@ -293,6 +410,14 @@ def main() -> None:
     sizes = _sizes(args.workspace)
     print(f"journeys bench on {args.workspace}: {sizes}", flush=True)
     start_load = wait_quiet(args.max_wait)
+    if args.moments:
+        rows = {name: measure(name, args)
+                for name in ["e", *(["e_base"] if args.base_src else [])]}
+        section = moments_report(args, rows, sizes, start_load)
+        print(section)
+        if not args.no_write:
+            write_section(f"journeys.py --moments --label {args.label}", section)
+        return
     names = ["a", "a2", "b",
              *([] if args.skip_pm4py else ["c_polars", "c_pandas", "c_polars_full"]),
              "d_from", "d_to", "log", "outcomes"]
