@@ -73,6 +73,7 @@ class ThemeRow:
     n: int
     negative_mentions: int
     trend: tuple[tuple[date, int, int], ...] = field(default=())  # (month, mentions, negative)
+    share: float | None = None  # mentions / the selection's analysed comments
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def theme_table(engine: Engine, sel: Selection) -> ThemeTable:
             round((v["p_positive"] - v["p_negative"]) / mentions, 4) if mentions else None,
             i.impact if i else None, i.low if i else None, i.high if i else None,
             i.n if i else 0, i.negative_mentions if i else int(v.get("negative", 0)),
-            tuple(months.get(t.theme, []))))
+            tuple(months.get(t.theme, [])), round(mentions / total, 4) if total else None))
     rows.sort(key=lambda r: (r.impact if r.impact is not None else 0.0, r.theme))
     return ThemeTable(metric, total, tuple(rows))
 
