@@ -236,3 +236,26 @@ def test_finnish_and_swedish(viewer, lang: str, words: list[str]) -> None:
     html = ok_page(viewer, f"/w/demo/comments?lang={lang}&theme=delivery")
     for w in words:
         assert w in html, w
+
+
+@pytest.mark.parametrize(("page", "metric"), [("experience", "nps"), ("people", "enps"),
+                                              ("experience", "csat")])
+def test_the_top_themes_panel_is_the_apis(site: dict, viewer, page: str, metric: str) -> None:
+    """Experience (its metric) and People (the staff's eNPS) show the window's most mentioned
+    themes with the API's numbers, each linking to the Comments page filtered the same."""
+    q = f"metric={metric}&months=12" if page == "experience" else "months=12"
+    html = ok_page(viewer, f"/w/demo/{page}?{q}")
+    api = [t for t in _api(site, "themes", metric=metric)["themes"] if t["mentions"]]
+    top = sorted(api, key=lambda t: (-t["mentions"], t["theme"]))[:comments_pages.TOP]
+    rows = table_cells(html, "top-themes")[1:]
+    assert [(r[0], r[1]) for r in rows] == [(t["label"], str(t["mentions"])) for t in top]
+    assert [r[3] for r in rows] == [f"{t['impact']:+.1f}" for t in top]
+    link = re.search(r'<table class="top-themes">.*?<a href="([^"]+)"', html, re.S)
+    assert link and f"metric={metric}" in link.group(1) and "theme=" in link.group(1)
+    ok_page(viewer, link.group(1).replace("&amp;", "&"))
+
+
+def test_the_panel_is_left_out_without_an_analysis(viewer) -> None:
+    for slug in ("bare", "fresh"):
+        html = ok_page(viewer, f"/w/{slug}/experience")
+        assert 'id="top-themes"' not in html
