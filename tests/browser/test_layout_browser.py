@@ -84,7 +84,7 @@ def _run_preview(page, base: str) -> None:
 
 
 # The pages in two parts, each its own test case: ``-k analysis`` runs only the analysis
-# pages (Journeys, Value and the pages that join their menu groups).
+# pages (Journeys, Value, Comments and the pages that join their menu groups).
 PARTS = ("base", "analysis")
 
 
@@ -95,7 +95,9 @@ def pages(lang: str, tmp: Path, part: str = "base") -> list[tuple[str, str | Cal
                 ("journeys-from", "/w/demo/journeys?anchor=support_ticket&direction=from"
                                   "&steps=5&top=20&months=24"),
                 ("retention", "/w/demo/retention"), ("value", "/w/demo/value"),
-                ("at-risk", "/w/demo/at-risk")]
+                ("at-risk", "/w/demo/at-risk"), ("comments", "/w/demo/comments?months=24"),
+                ("comments-theme", "/w/demo/comments?metric=nps&months=24&theme=delivery"
+                                   "#theme")]
     return [
         ("overview", "/w/demo/"), ("experience", "/w/demo/experience"),
         ("experience-stores", "/w/demo/experience?by=store_id"),
