@@ -173,7 +173,7 @@ def test_filters_narrow(site: dict, viewer) -> None:
     assert 0 < some["Staff"] < all_["Staff"]
     assert '<option value="FI-TRE" selected>' in one
     drill = ok_page(viewer, f"{q}&store=FI-TRE&theme=staff")
-    assert {r[3] for r in table_cells(drill, "comments")[1:]} == {"FI-TRE"}
+    assert {r[4] for r in table_cells(drill, "comments")[1:]} == {"FI-TRE"}
     assert f"{some['Staff']} comments in the period" in page_text(drill)
     none = ok_page(viewer, f"{q}&language=sv&theme=staff")
     assert table_cells(none, "comments")[1:] == [["No data."]] and "No quotes" in none
