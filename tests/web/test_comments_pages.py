@@ -40,7 +40,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         viewer = user_by_email(con, "viewer@demo.fi")
         made = {}
         for slug, name in (("tiny", "Pieni Oy"), ("fresh", "Uusi Oy"), ("bare", "Paljas Oy"),
-                           ("empty", "Tyhjä Oy")):
+                           ("empty", "Tyhjä Oy"), ("quiet", "Hiljainen Oy")):
             w, _ = create_workspace(con, ws.path.parent, slug, name, owner)
             add_member(con, w, viewer, "viewer")
             made[slug] = w.path
@@ -62,6 +62,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         pass  # the tables, no analysed comment
     with open_warehouse(more["bare"]) as con:
         con.execute("DROP TABLE comment_analysis")
+    with open_warehouse(more["quiet"]) as con:
+        analyse(con, now=NOW)  # analysed, but nobody wrote a comment
     with TestClient(app):
         yield {"app": app, **more}
 
@@ -204,6 +206,8 @@ def test_not_analysed_and_empty_say_why(viewer) -> None:
         assert viewer.get(f"/w/{slug}/comments/impact.csv").status_code == 404
     html = ok_page(viewer, "/w/empty/comments")
     assert 'id="comments-empty"' in html
+    html = ok_page(viewer, "/w/quiet/comments")
+    assert 'id="no-comments"' in html and 'id="not-analysed"' not in html
 
 
 @pytest.mark.parametrize("key", ["impact", "trend"])

@@ -249,15 +249,15 @@ def _context(request: Request, access: WorkspaceAccess, c: CommentChoices,
         ctx["empty"] = True
         return ctx
     stamp = _stamp(access.warehouse)
-    if stamp is None:
+    if stamp is None or (not stamp[0] and stamp[2] is None):
+        # No analysis tables, or never analysed (a run stores a sentiment model even when
+        # there is no comment: then the page says there are none).
         ctx["not_analysed"] = _NOT_ANALYSED
         return ctx
     try:
         ctx.update(build(access.warehouse, stamp, lang, c, w))
     except (UserError, ValueError) as exc:
         ctx["error"] = getattr(exc, "message", None) or str(exc)
-    if not stamp[0] and "error" not in ctx:
-        ctx["not_analysed"] = _NOT_ANALYSED  # the tables, but nothing analysed yet
     return ctx
 
 
