@@ -267,3 +267,11 @@ def test_the_panel_is_left_out_without_an_analysis(viewer) -> None:
     for slug in ("bare", "fresh"):
         html = ok_page(viewer, f"/w/{slug}/experience")
         assert 'id="top-themes"' not in html
+
+
+def test_the_panel_does_not_wait_for_the_taxonomy(viewer, monkeypatch) -> None:
+    """Before the taxonomy is loaded in the server (seconds after a start), the panel says
+    the themes are being prepared instead of holding the Experience page up."""
+    monkeypatch.setattr(comments_pages, "taxonomy_ready", lambda: False)
+    html = ok_page(viewer, "/w/demo/experience")
+    assert 'id="themes-warming"' in html and '<table class="top-themes">' not in html

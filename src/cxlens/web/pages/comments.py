@@ -14,6 +14,7 @@ version *and* the analysis's stamp: ``cxlens text analyse`` loads no batch.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
@@ -55,6 +56,8 @@ TOP = 5  # themes on the Experience and People panels
 ENGINE = "duckdb"  # the analysis tables are not in the lake yet
 T = TypeVar("T")
 _KEPT = Kept(64)
+_WARMING = threading.Lock()
+_warm: list[threading.Thread] = []
 
 
 def _text(name: str, value: str | None) -> str | None:
@@ -203,6 +206,23 @@ def build(wh: Warehouse, stamp: tuple[Hashable, ...], lang: str, c: CommentChoic
     return ctx
 
 
+def taxonomy_ready() -> bool:
+    """Whether the taxonomy is loaded in this process; if not, load it in the background.
+
+    Reading it lemmatises its keywords, which loads simplemma's dictionaries of three
+    languages: seconds on the first use in a process (15 s on a busy two-core machine).
+    The Experience and People pages must not wait for that on their first visit, so their
+    panel says the themes are being prepared until it is loaded."""
+    if taxonomy.cache_info().currsize:
+        return True
+    with _WARMING:
+        if not _warm:
+            _warm.append(threading.Thread(target=taxonomy, name="cxlens-taxonomy",
+                                          daemon=True))
+            _warm[0].start()
+    return False
+
+
 def top_panel(access: WorkspaceAccess, lang: str, sel: Selection, w: Window,
               link: dict[str, str] | None = None) -> dict[str, Any] | None:
     """The Experience and People pages' panel: the selection's most mentioned themes with
@@ -214,6 +234,8 @@ def top_panel(access: WorkspaceAccess, lang: str, sel: Selection, w: Window,
     stamp = _stamp(wh)
     if stamp is None or not stamp[0]:
         return None
+    if not taxonomy_ready():
+        return {"warming": True}
     table = _kept(wh, stamp, ("themes", sel), lambda e: theme_table(e, sel))
     rows = sorted((r for r in table.themes if r.mentions),
                   key=lambda r: (-r.mentions, r.theme))[:TOP]
