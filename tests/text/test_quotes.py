@@ -136,3 +136,35 @@ def test_an_empty_selection_gives_the_reports_numbers(text_demo) -> None:
             assert got == want
         fi = theme_table(eng, Selection(metric="nps", language="fi"))
         assert 0 < fi.comments < theme_table(eng, Selection(metric="nps")).comments
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_the_selection_and_the_quotes_are_equal_on_spark(text_demo, spark) -> None:
+    """The same SQL on Spark, with the tables registered as test_text_parity.py does."""
+    import duckdb
+
+    from cxlens.warehouse.spark import SparkEngine
+
+    ws, _ = text_demo
+    con = duckdb.connect(str(ws / "warehouse.duckdb"), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        se = SparkEngine(spark)
+        for name in ("v_feedback", "comment_analysis"):
+            cols = con.sql(f"DESCRIBE SELECT * FROM {name}").fetchall()
+            exprs = [f'lower(to_hex("{c}")) AS "{c}"' if t in ("HUGEINT", "UHUGEINT")
+                     else f'"{c}"' for c, t, *_ in cols]
+            se.register(name, con.sql(f"SELECT {', '.join(exprs)} FROM {name}")
+                        .to_arrow_table())
+        duck = DuckDBEngine(con)
+        for sel in (Selection(metric="nps"), Selection(metric="enps", language="fi",
+                                                       store="FI-TRE")):
+            assert theme_table(duck, sel) == theme_table(se, sel)
+        sel = Selection(metric=None)
+        a, b = (comment_page(e, "delivery", sel, offset=5, limit=10) for e in (duck, se))
+        assert (a.total, [r["response_id"] for r in a.rows]) == (
+            b.total, [r["response_id"] for r in b.rows])
+        assert quotes_json(duck, "delivery", sel) == quotes_json(se, "delivery", sel)
+    finally:
+        con.close()

@@ -53,10 +53,10 @@ _SQL = """
 WITH c AS (
     SELECT a.response_id AS response_id, a.language AS language, a.sentiment AS sentiment,
            a.p_negative AS p_negative, a.p_neutral AS p_neutral, a.p_positive AS p_positive,
-           CAST(len(a.themes) AS DOUBLE) AS n_themes, f.ts AS ts, f.comment AS comment,
+           CAST(array_length(a.themes) AS DOUBLE) AS n_themes, f.ts AS ts, f.comment AS comment,
            coalesce(f.customer_id, f.employee_id, a.response_id) AS person,
            lower(trim(regexp_replace(f.comment, '\\s+', ' ', 'g'))) AS text_key,
-           CAST(len(string_split(trim(regexp_replace(f.comment, '\\s+', ' ', 'g')), ' '))
+           CAST(array_length(string_split(trim(regexp_replace(f.comment, '\\s+', ' ', 'g')), ' '))
                 AS DOUBLE) AS words
     FROM comment_analysis a JOIN v_feedback f ON a.response_id = {key}
     WHERE {where} AND list_contains(a.themes, $theme) AND a.sentiment IS NOT NULL),
