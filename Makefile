@@ -54,7 +54,7 @@ chromium:
 
 test: install java chromium
 	$(BIN)/ruff check src tests $(wildcard bench)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 # The fuzz tests again with many more examples each (CXLENS_FUZZ_EXAMPLES); takes a while.
 soak: install java chromium

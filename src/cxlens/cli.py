@@ -38,6 +38,7 @@ from cxlens.cli_demo import demo_app
 from cxlens.cli_experience import experience_app
 from cxlens.cli_journeys import journeys_app
 from cxlens.cli_lake import lake_app
+from cxlens.cli_marketing import marketing_app
 from cxlens.cli_survey import survey_app
 from cxlens.cli_text import text_app
 from cxlens.cli_value import value_app
@@ -61,6 +62,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(admin_app, name="admin")
 app.add_typer(experience_app, name="experience")
 app.add_typer(journeys_app, name="journeys")
+app.add_typer(marketing_app, name="marketing")
 app.add_typer(collect_app, name="collect")
 app.add_typer(survey_app, name="survey")
 app.add_typer(lake_app, name="lake")

@@ -1,11 +1,14 @@
 """``cxlens text``: open comments — language, sentiment, themes and their impact.
 
 Only presentation lives here: the per-comment pass is :func:`cxlens.text.analyse.analyse`,
-the numbers come from :mod:`cxlens.text.report`. ``--json`` prints what a script needs.
+the numbers come from :mod:`cxlens.text.report`, read through the workspace's engine
+(``--engine``: DuckDB, or Spark on the lake, which mirrors the analysis tables; ``analyse``
+always writes through the warehouse). ``--json`` prints what a script needs.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
@@ -13,7 +16,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from cxlens import clock
-from cxlens.cli_common import AsJson, Workspace, emit_json, err, out, parse_day
+from cxlens.cli_common import (
+    AsJson,
+    EngineName,
+    Workspace,
+    emit_json,
+    engine_for,
+    err,
+    out,
+    parse_day,
+)
 from cxlens.config import DEFAULT_WORKSPACE
 
 text_app = typer.Typer(help="Open comments: language, sentiment, themes and their impact.",
@@ -43,6 +55,8 @@ def analyse_cmd(
         res = analyse(con, now=clock.system(), retrain=retrain,
                       progress=lambda done, total: bar.update(task, completed=done,
                                                               total=total))
+    for note in res.lake_notes:
+        err.print(f"note: {note}")
     if as_json:
         emit_json(res.to_json())
         return
@@ -65,15 +79,15 @@ def themes_cmd(
     end: End = None,
     by: Annotated[str | None, typer.Option(
         help="Also each theme's volume per store, team, touchpoint or language.")] = None,
+    engine: EngineName = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
     as_json: AsJson = False,
 ) -> None:
     """Each theme of the taxonomy: its terms per language, mentions, sentiment and what its
     negative mentions cost the score (points, with a 95 % bootstrap interval)."""
     from cxlens.text.report import theme_report
-    from cxlens.warehouse.store import open_engine
 
-    with open_engine(workspace) as eng:
+    with engine_for(workspace, engine) as eng:
         rep = theme_report(eng, metric=metric, start=parse_day(start, "--start"),
                            end=parse_day(end, "--end"), by=by)
     if as_json:
@@ -108,14 +122,14 @@ def comments_cmd(
     language: Annotated[str | None, typer.Option(help="Only fi, sv, en …")] = None,
     metric: Annotated[str | None, typer.Option(help="Only answers of this metric.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many.")] = 50,
+    engine: EngineName = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
     as_json: AsJson = False,
 ) -> None:
     """The comments of one theme, newest first."""
     from cxlens.text.report import theme_comments
-    from cxlens.warehouse.store import open_engine
 
-    with open_engine(workspace) as eng:
+    with engine_for(workspace, engine) as eng:
         rows = theme_comments(eng, theme, language=language, metric=metric, limit=limit)
     if as_json:
         emit_json(rows)
@@ -130,15 +144,15 @@ def comments_cmd(
 
 @text_app.command("sentiment")
 def sentiment_cmd(
+    engine: EngineName = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
     as_json: AsJson = False,
 ) -> None:
     """Sentiment per language, where it comes from (model or lexicon) and how far to trust
     it: the model's accuracy per language on held-out labelled comments, with n."""
     from cxlens.text.report import sentiment_report
-    from cxlens.warehouse.store import open_engine
 
-    with open_engine(workspace) as eng:
+    with engine_for(workspace, engine) as eng:
         rep = sentiment_report(eng)
     if as_json:
         emit_json(rep)
@@ -190,3 +204,217 @@ def quotes_cmd(
             t.add_row(lang, q["typical"], f"{q['probability']:.2f}",
                       escape(q["comment"][:300]))
     out.print(t)
+
+
+@text_app.command("discover")
+def discover_cmd(
+    k_max: Annotated[int, typer.Option(min=2, max=30, help="Most themes per language.")] = 8,
+    min_size: Annotated[int, typer.Option(
+        min=2, help="Fewest comments a discovered theme may have.")] = 5,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    as_json: AsJson = False,
+) -> None:
+    """Find themes in the comments no theme covers yet, per language, align them across
+    fi/sv/en, store them (pinned ones stay) and assign them (docs/text.md, "Discovery")."""
+    from cxlens.text.analyse import analyse
+    from cxlens.text.discover import discover
+    from cxlens.warehouse.store import open_warehouse
+
+    now = clock.system()
+    with open_warehouse(workspace) as con:
+        found = discover(con, now=now, k_max=k_max, min_size=min_size)
+        assigned = analyse(con, now=now)
+    if as_json:
+        emit_json({**found.to_json(), "analysis": assigned.to_json()})
+        return
+    out.print("comments without a theme: " + ", ".join(
+        f"{lg} {n:,}" for lg, n in found.pool.items()))
+    if found.kept:
+        out.print(f"pinned, kept as they were: {', '.join(found.kept)}")
+    if not found.themes:
+        out.print("no new theme found (too few comments without a theme, or none alike)")
+        return
+    t = Table("theme", "label", "comments", "purity", "keys", title="discovered themes",
+              title_justify="left")
+    for th in found.themes:
+        t.add_row(th["theme"], escape(th["label"]), f"{th['comments']:,}",
+                  f"{th['purity']:.0%}", escape("; ".join(
+                      f"{lg}: {', '.join(k)}" for lg, k in th["keys"].items())))
+    out.print(t)
+    out.print("rename, merge, split or pin them with `cxlens text theme …`")
+
+
+@text_app.command("alerts")
+def alerts_cmd(
+    period: Annotated[str, typer.Option(help="month or week (the one holding --today).")
+                      ] = "month",
+    today: Annotated[str | None, typer.Option(
+        help="The day to look from, YYYY-MM-DD (default: today, UTC).")] = None,
+    history: Annotated[int, typer.Option(min=1, max=60, help="Periods of history.")] = 6,
+    metric: Annotated[str | None, typer.Option(help="Only answers of this metric.")] = None,
+    alpha: Annotated[float, typer.Option(help="False discovery rate (Benjamini–Hochberg).")
+                     ] = 0.05,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    as_json: AsJson = False,
+) -> None:
+    """Themes whose share of comments or share of negative mentions rose significantly this
+    period against the periods before (one-sided Fisher tests, BH q; docs/methods.md)."""
+    from cxlens.text.alerts import rising_themes
+    from cxlens.warehouse.store import open_engine
+
+    day = parse_day(today, "--today") or clock.system().date()
+    with open_engine(workspace) as eng:
+        rep = rising_themes(eng, period, day, history=history, metric=metric, alpha=alpha)
+    if as_json:
+        emit_json(rep.to_json())
+        return
+    for note in rep.notes:
+        err.print(f"note: {note}")
+    out.print(f"{period} from {rep.start} ({rep.comments:,} comments) against {rep.history_start}"
+              f" … ({rep.history_comments:,} comments): {rep.tests} tests, "
+              f"{len(rep.rising)} rising at q < {alpha}")
+    t = Table("theme", "measure", "now", "before", "ratio", "p", "q", "rising",
+              title="themes tested", title_justify="left")
+    for a in rep.checked:
+        t.add_row(escape(a.label), a.measure,
+                  f"{a.current}/{a.current_base} ({a.current_share:.0%})",
+                  f"{a.history}/{a.history_base}" + (
+                      "" if a.history_share is None else f" ({a.history_share:.0%})"),
+                  "" if a.ratio is None else f"{a.ratio:.2f}", f"{a.p:.2g}", f"{a.q:.2g}",
+                  "yes" if a.rising else "")
+    out.print(t)
+
+
+theme_app = typer.Typer(help="Edit themes: rename, merge, split, pin, keyword rules. Edits "
+                             "are kept in the warehouse and re-applied on every run.",
+                        no_args_is_help=True)
+text_app.add_typer(theme_app, name="theme")
+
+ThemeArg = Annotated[str, typer.Argument(help="The theme's name (`cxlens text themes`).")]
+Keywords = Annotated[list[str], typer.Option(
+    "--keyword", "-k", help="A word or phrase (repeat for more); matched as lemmas.")]
+Language = Annotated[str | None, typer.Option(help="fi, sv or en (default: all three).")]
+Label = Annotated[str | None, typer.Option(help="The label to show (default: the name).")]
+
+
+def _edit(workspace, do, what: str, as_json: bool) -> None:
+    """Record one edit, then re-assign the comments so every report shows it at once."""
+    from cxlens.text.analyse import analyse
+    from cxlens.warehouse.store import open_warehouse
+
+    now = clock.system()
+    with open_warehouse(workspace) as con:
+        edit_id = do(con, now)
+        analysed = analyse(con, now=now) if _analysed(con) else None
+    if as_json:
+        emit_json({"edit_id": edit_id, "edit": what,
+                   "reassigned": None if analysed is None else analysed.analysed})
+        return
+    out.print(f"edit {edit_id}: {what}" + (
+        "" if analysed is None else f" ({analysed.analysed:,} comments re-assigned)"))
+
+
+def _analysed(con) -> bool:
+    return bool(con.execute("SELECT count(*) FROM comment_analysis").fetchall()[0][0])
+
+
+@theme_app.command("rename")
+def theme_rename(theme: ThemeArg, label: Annotated[str, typer.Option(
+        help="The new label (the name scripts use stays).")],
+        workspace: Workspace = DEFAULT_WORKSPACE, as_json: AsJson = False) -> None:
+    """Show a theme under a new label."""
+    from cxlens.text.edits import rename
+
+    _edit(workspace, lambda con, now: rename(con, theme, label, now=now),
+          f"{theme} shown as {label!r}", as_json)
+
+
+@theme_app.command("merge")
+def theme_merge(theme: ThemeArg, into: Annotated[str, typer.Option(
+        help="The theme that takes its comments.")],
+        workspace: Workspace = DEFAULT_WORKSPACE, as_json: AsJson = False) -> None:
+    """Count a theme's comments as another's; the first leaves the list."""
+    from cxlens.text.edits import merge
+
+    _edit(workspace, lambda con, now: merge(con, theme, into, now=now),
+          f"{theme} merged into {into}", as_json)
+
+
+@theme_app.command("split")
+def theme_split(theme: ThemeArg, new: Annotated[str, typer.Option(
+        help="Name of the new theme (a-z, 0-9, _).")], keyword: Keywords,
+        language: Language = None, label: Label = None,
+        workspace: Workspace = DEFAULT_WORKSPACE, as_json: AsJson = False) -> None:
+    """Move the comments of a theme that contain a keyword to a new theme."""
+    from cxlens.text.edits import split
+
+    _edit(workspace, lambda con, now: split(con, theme, new, keyword, language=language,
+                                            label=label, now=now),
+          f"{theme} split: {', '.join(keyword)} → {new}", as_json)
+
+
+@theme_app.command("pin")
+def theme_pin(theme: ThemeArg, unpin: Annotated[bool, typer.Option(
+        help="Let discovery replace it again.")] = False,
+        workspace: Workspace = DEFAULT_WORKSPACE, as_json: AsJson = False) -> None:
+    """Keep a discovered theme (name, terms, keys) when discovery runs again."""
+    from cxlens.text.edits import pin
+
+    _edit(workspace, lambda con, now: pin(con, theme, now=now, pinned=not unpin),
+          f"{theme} {'unpinned' if unpin else 'pinned'}", as_json)
+
+
+@theme_app.command("rule")
+def theme_rule(theme: ThemeArg, keyword: Keywords, language: Language = None,
+               label: Label = None, workspace: Workspace = DEFAULT_WORKSPACE,
+               as_json: AsJson = False) -> None:
+    """Give a theme (new or existing) to every comment with one of the keywords."""
+    from cxlens.text.edits import rule
+
+    _edit(workspace, lambda con, now: rule(con, theme, keyword, language=language,
+                                           label=label, now=now),
+          f"{', '.join(keyword)} → {theme}", as_json)
+
+
+@theme_app.command("undo")
+def theme_undo(edit_id: Annotated[int, typer.Argument(help="The edit's number.")],
+               workspace: Workspace = DEFAULT_WORKSPACE, as_json: AsJson = False) -> None:
+    """Stop applying one edit (it stays listed, inactive)."""
+    from cxlens.text.edits import undo
+
+    def do(con, now) -> int:
+        undo(con, edit_id)
+        return edit_id
+
+    _edit(workspace, do, f"edit {edit_id} undone", as_json)
+
+
+@theme_app.command("list")
+def theme_list(workspace: Workspace = DEFAULT_WORKSPACE, as_json: AsJson = False) -> None:
+    """The edits, oldest first, and the discovered themes."""
+    from cxlens.text.catalogue import read_discovered
+    from cxlens.text.edits import listing
+    from cxlens.warehouse.engine import DuckDBEngine
+    from cxlens.warehouse.store import open_warehouse
+
+    with open_warehouse(workspace, read_only=True) as con:
+        rows = listing(con)
+        found = read_discovered(DuckDBEngine(con))
+    if as_json:
+        emit_json({"edits": rows, "discovered": [
+            {"theme": d.theme, "label": d.label, "terms": d.terms, "keys": d.keys,
+             "comments": d.comments, "purity": d.purity, "pinned": d.pinned}
+            for d in found]})
+        return
+    t = Table("#", "edit", "theme", "details", "active", title="theme edits",
+              title_justify="left")
+    for r in rows:
+        t.add_row(str(r["edit_id"]), r["op"], r["theme"], escape(json.dumps(
+            {k: v for k, v in r["args"].items() if v}, ensure_ascii=False)),
+            "yes" if r["active"] else "undone")
+    out.print(t)
+    d = Table("theme", "label", "comments", "pinned", title="discovered themes",
+              title_justify="left")
+    for x in found:
+        d.add_row(x.theme, escape(x.label), f"{x.comments:,}", "yes" if x.pinned else "")
+    out.print(d)

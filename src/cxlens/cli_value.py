@@ -2,14 +2,13 @@
 
 Only presentation lives here: every number comes from :mod:`cxlens.analytics.value`, and
 ``--json`` prints the same JSON as the API (``GET /api/w/<slug>/value/fit``, ``/cohorts``,
-``/rfm``, ``/customers``, ``/channels``); ``customers --csv`` the list as CSV.
+``/rfm``, ``/customers``, ``/distribution``, ``/channels``); ``customers --csv`` the list as CSV.
 """
 
 from __future__ import annotations
 
-import csv
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
@@ -284,25 +283,55 @@ def customers_cmd(
         out.print(f"note: {note}")
 
 
-CSV_COLUMNS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
-    ("customer_id", lambda r: r.customer_id), ("channel", lambda r: r.channel),
-    ("first_purchase", lambda r: r.first_purchase), ("last_purchase", lambda r: r.last_purchase),
-    ("orders", lambda r: r.orders), ("revenue", lambda r: f"{r.revenue:.2f}"),
-    ("clv", lambda r: r.clv.value), ("clv_low", lambda r: r.clv.low),
-    ("clv_high", lambda r: r.clv.high), ("p_alive", lambda r: r.p_alive.value),
-    ("p_alive_low", lambda r: r.p_alive.low), ("p_alive_high", lambda r: r.p_alive.high),
-    ("p_alive_then", lambda r: r.p_alive_then),
-    ("expected_purchases", lambda r: r.purchases.value),
-    ("expected_spend", lambda r: r.spend.value),
-)
-
-
 def _write_csv(res: Any) -> None:
-    w = csv.writer(sys.stdout, lineterminator="\n")
-    w.writerow([name for name, _ in CSV_COLUMNS])
-    for r in res.rows:
-        w.writerow(["" if (v := get(r)) is None else
-                    (f"{v:.6g}" if isinstance(v, float) else v) for _, get in CSV_COLUMNS])
+    from cxlens.csv_out import write_rows
+    from cxlens.web.api.value import CUSTOMER_CSV_COLUMNS, customer_csv_rows
+
+    write_rows(sys.stdout, CUSTOMER_CSV_COLUMNS, customer_csv_rows(res))
+
+
+@value_app.command("distribution")
+def distribution_cmd(
+    months: Months = 12,
+    discount: Discount = 0.10,
+    bins: Annotated[int, typer.Option(help="Bins up to the 95th percentile (2-100).")] = 20,
+    currency: Currency = "EUR",
+    rate: Rates = None,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    engine: EngineName = None,
+    as_json: AsJson = False,
+) -> None:
+    """How CLV is spread over the customers: a histogram, median, 90th and 99th percentile,
+    mean and total with 95 % intervals, and the share of the value the top customers hold."""
+    from cxlens.analytics.value._predict import Horizon
+    from cxlens.analytics.value.distribution import clv_distribution
+    from cxlens.web.api.value import ClvDistributionOut, result_out
+
+    if not 2 <= bins <= 100:
+        raise UserError(f"--bins {bins} is out of range", hint="2 to 100 bins")
+    rates = _rates(rate or [])
+    with engine_for(workspace, engine) as eng, _user_errors():
+        res = clv_distribution(eng, _fitted(eng, currency.upper(), rates),
+                               horizon=Horizon(months, discount), rates=rates, bins=bins)
+    if as_json:
+        emit_json(result_out(ClvDistributionOut, res).model_dump(mode="json"))
+        return
+    for note in res.notes:
+        out.print(f"note: {note}")
+    if not res.bins:
+        return
+    cur = res.currency
+    out.print(f"CLV over {res.horizon_months} months ({res.model}, {res.discount:.0%} a year) "
+              f"of {res.customers:,} customers: mean {_money(res.mean)} {cur}, total "
+              f"{_money(res.total)} {cur}; median {res.median:,.0f}, 90th percentile "
+              f"{res.p90:,.0f}, 99th {res.p99:,.0f}, highest {res.maximum:,.0f}")
+    out.print("; ".join(f"the top {t.customers:.0%} hold {t.value:.0%}" for t in res.top))
+    t = Table(f"CLV ({cur})", "customers", "share", f"their CLV ({cur})", title_justify="left")
+    for b in res.bins:
+        span = f"{b.low:,.0f} +" if b.high is None else f"{b.low:,.0f} – {b.high:,.0f}"
+        t.add_row(span, f"{b.customers:,}", f"{b.customers / res.customers:.1%}",
+                  f"{b.value:,.0f}")
+    out.print(t)
 
 
 @value_app.command("channels")

@@ -259,7 +259,7 @@ DERIVED: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("p_neutral", "DOUBLE", "Probability of neutral"),
         ("p_positive", "DOUBLE", "Probability of positive"),
         ("sentiment_source", "VARCHAR", "model, lexicon or none"),
-        ("themes", "VARCHAR[]", "Taxonomy themes the comment mentions"),
+        ("themes", "VARCHAR[]", "Themes the comment mentions: taxonomy, discovered, the user's"),
         ("analysed_at", "TIMESTAMP", "When it was analysed (UTC)"),
     ),
     # The sentiment models learned from a workspace's labelled comments, newest last.
@@ -268,6 +268,28 @@ DERIVED: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("fitted_at", "TIMESTAMP", "When it was fitted (UTC)"),
         ("params", "VARCHAR", "The model as JSON: vocabulary, weights, temperature, "
                               "held-out accuracy per language"),
+    ),
+    # Themes found in the comments the taxonomy leaves without a theme (cxlens.text.discover),
+    # aligned across languages; replaced by each discovery run except the pinned ones.
+    "text_themes": (
+        ("theme", "VARCHAR", "Theme name, lower-case letters, digits and _ (d_...)"),
+        ("label", "VARCHAR", "Its top term in each language, joined by ' / '"),
+        ("terms", "VARCHAR", "JSON: language -> top terms (lemmas), most weight first"),
+        ("keys", "VARCHAR", "JSON: language -> the lemmas that assign a comment to it"),
+        ("comments", "BIGINT", "Comments of its clusters when it was discovered"),
+        ("purity", "DOUBLE", "Share of those comments that its keys assign to it"),
+        ("alignment", "VARCHAR", "JSON: how its languages were joined (scores)"),
+        ("pinned", "BOOLEAN", "Kept with its name and terms by later discovery runs"),
+        ("discovered_at", "TIMESTAMP", "When it was discovered (UTC)"),
+    ),
+    # The user's theme edits, applied in order on every analysis run (cxlens.text.edits).
+    "text_theme_edits": (
+        ("edit_id", "BIGINT", "Order of the edit (1, 2, ...)"),
+        ("op", "VARCHAR", "rename, merge, split, pin, unpin or rule"),
+        ("theme", "VARCHAR", "The theme the edit is about"),
+        ("args", "VARCHAR", "JSON: the edit's arguments (label, into, keywords, language)"),
+        ("made_at", "TIMESTAMP", "When it was made (UTC)"),
+        ("active", "BOOLEAN", "False once undone"),
     ),
 }
 

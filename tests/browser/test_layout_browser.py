@@ -75,6 +75,15 @@ def _public_survey(lang: str) -> Callable:
     return go
 
 
+def _moments(query: str) -> Callable:
+    """The Moments page once its moments are computed: a first visit answers at once and
+    reloads itself until they are (web/pages/moments.py)."""
+    def go(page, base: str) -> None:
+        page.goto(base + "/w/demo/moments" + query)
+        page.wait_for_selector("#chart-moments", timeout=240_000)
+    return go
+
+
 def _run_preview(page, base: str) -> None:
     """The Surveys page after "Preview" of the trigger run: what a run would make, with
     nothing made (the survey browser tests hand out today's invitations later)."""
@@ -94,6 +103,9 @@ def pages(lang: str, tmp: Path, part: str = "base") -> list[tuple[str, str | Cal
         return [("journeys", "/w/demo/journeys"),
                 ("journeys-from", "/w/demo/journeys?anchor=support_ticket&direction=from"
                                   "&steps=5&top=20&months=24"),
+                ("moments", _moments("")),
+                ("moments-revenue", _moments("?outcome=revenue&within=30&months=24"
+                                             "&moment=support_ticket")),
                 ("retention", "/w/demo/retention"), ("value", "/w/demo/value"),
                 ("at-risk", "/w/demo/at-risk"), ("comments", "/w/demo/comments?months=24"),
                 ("comments-theme", "/w/demo/comments?metric=nps&months=24&theme=delivery"

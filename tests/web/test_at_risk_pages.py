@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from web_helpers import demo_home_with_orders, quick_argon2, sign_in, table_cells, text
 
-from cxlens.cli_value import CSV_COLUMNS
 from cxlens.web import value_cache
+from cxlens.web.api.value import CUSTOMER_CSV_COLUMNS
 from cxlens.web.pages import at_risk
 
 ONCE = "order_id,ts,amount,email\n" + "".join(
@@ -77,6 +77,21 @@ def test_top_and_lookback(viewer, api: dict) -> None:
     assert "last 60 days" in text(viewer.get("/w/demo/at-risk?lookback_days=60").text)
 
 
+def test_the_horizon_is_the_apis(site: dict, viewer) -> None:
+    html = viewer.get("/w/demo/at-risk?months=36&discount=0").text
+    assert '<option value="36" selected>' in html
+    client = TestClient(site["app"], headers={"Authorization": f"Bearer {site['read']}"})
+    api = client.get("/api/w/demo/value/customers?at_risk=true&top=10000&months=36"
+                     "&discount=0").json()
+    rows = table_cells(html, "at-risk")
+    assert "CLV 36 mo" in rows[0]
+    assert [r[0] for r in rows[1:]] == [c["customer_id"] for c in api["rows"][:100]]
+    table = list(csv.reader(io.StringIO(
+        viewer.get("/w/demo/at-risk.csv?months=36&discount=0").text)))
+    assert float(table[1][table[0].index("clv")]) == pytest.approx(
+        api["rows"][0]["clv"]["value"], rel=1e-5)
+
+
 def test_the_page_in_finnish_and_swedish(viewer) -> None:
     assert "Kuka on listalla" in text(viewer.get("/w/demo/at-risk?lang=fi").text)
     assert "Vem som står på listan" in text(viewer.get("/w/demo/at-risk?lang=sv").text)
@@ -85,11 +100,12 @@ def test_the_page_in_finnish_and_swedish(viewer) -> None:
 
 def test_csv_is_the_whole_list_in_the_clis_columns(viewer, api: dict) -> None:
     html = viewer.get("/w/demo/at-risk?top=25").text
-    assert 'href="/w/demo/at-risk.csv?lookback_days=90&amp;currency=EUR"' in html
+    assert ('href="/w/demo/at-risk.csv?lookback_days=90&amp;months=12&amp;discount=0.1'
+            '&amp;currency=EUR"') in html
     r = viewer.get("/w/demo/at-risk.csv")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     table = list(csv.reader(io.StringIO(r.text)))
-    assert table[0] == [name for name, _ in CSV_COLUMNS]
+    assert table[0] == list(CUSTOMER_CSV_COLUMNS)
     assert [row[0] for row in table[1:]] == [c["customer_id"] for c in api["rows"]]
     first = dict(zip(table[0], table[1], strict=True))
     assert float(first["clv"]) == pytest.approx(api["rows"][0]["clv"]["value"], rel=1e-5)
@@ -110,11 +126,14 @@ def test_without_a_model_the_page_says_why(site: dict, viewer) -> None:
 
 
 @pytest.mark.parametrize("query", ["top=0", "top=x", "lookback_days=3", "lookback_days=400",
-                                   "currency=EURO"])
+                                   "currency=EURO", "months=0", "discount=1.5"])
 def test_bad_parameters_are_422(viewer, query: str) -> None:
     assert viewer.get(f"/w/demo/at-risk?{query}").status_code == 422
     if not query.startswith("top"):
         assert viewer.get(f"/w/demo/at-risk.csv?{query}").status_code == 422
+
+
+FORMULA = '=HYPERLINK("http://evil.example","x")'
 
 
 def test_a_nasty_channel_name_is_text(viewer, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,7 +144,8 @@ def test_a_nasty_channel_name_is_text(viewer, monkeypatch: pytest.MonkeyPatch) -
 
     def with_nasty(*args, **kwargs):
         res = real(*args, **kwargs)
-        rows = [dataclasses.replace(res.rows[0], channel=nasty), *res.rows[1:]]
+        rows = [dataclasses.replace(res.rows[0], channel=nasty),
+                dataclasses.replace(res.rows[1], channel=FORMULA), *res.rows[2:]]
         return dataclasses.replace(res, rows=rows)
 
     monkeypatch.setattr(at_risk, "at_risk_list", with_nasty)
@@ -134,3 +154,4 @@ def test_a_nasty_channel_name_is_text(viewer, monkeypatch: pytest.MonkeyPatch) -
     assert table_cells(html, "at-risk")[1][1] == nasty
     table = list(csv.reader(io.StringIO(viewer.get("/w/demo/at-risk.csv").text)))
     assert table[1][1] in (nasty, "'" + nasty)  # never a formula, never lost
+    assert table[2][1] == "'" + FORMULA  # the CLI's --csv writes through the same rows

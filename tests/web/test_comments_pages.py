@@ -193,6 +193,7 @@ def test_a_nasty_comment_is_escaped_then_marked(viewer) -> None:
 
 
 def test_marked_escapes_first() -> None:
+    """Escaped first, marked after; the default catalogue is the taxonomy alone."""
     m = str(comments_pages.marked("<i>Toimitus</i> & leveransen", "fi", "delivery"))
     assert m == "&lt;i&gt;<mark>Toimitus</mark>&lt;/i&gt; &amp; leveransen"
     sv = str(comments_pages.marked("Leveransen var sen, leveranserna också", "sv", "delivery"))

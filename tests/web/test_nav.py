@@ -65,17 +65,21 @@ def test_the_layout_draws_the_experience_group(site: Site) -> None:
 
 
 def test_journeys_and_the_value_group_stand_after_experience(site: Site) -> None:
-    """Journeys alone in its group is a plain link on the bar after the Experience group;
+    """Journeys and Moments make the Journeys group a menu after the Experience group;
     Retention, Value and At risk make the Value group a menu, in that order."""
     from cxlens.web.nav import JOURNEYS, VALUE
 
     entries = menu_for("viewer", "acme")
     keys = [e.label_key if isinstance(e, NavGroup) else e[0].key for e in entries]
-    assert keys[keys.index(EXPERIENCE) + 1:][:2] == ["journeys", VALUE]
+    assert keys[keys.index(EXPERIENCE) + 1:][:2] == [JOURNEYS, VALUE]
+    journeys = next(e for e in entries if isinstance(e, NavGroup) and e.label_key == JOURNEYS)
+    assert journeys.keys[:2] == ["journeys", "moments"]
     group = next(e for e in entries if isinstance(e, NavGroup) and e.label_key == VALUE)
     assert group.keys == ["retention", "value", "at_risk"]
     assert {i.key: i.group for i in nav.NAV}.items() >= {"journeys": JOURNEYS,
+                                                          "moments": JOURNEYS,
                                                           "value": VALUE}.items()
     html = site.member("ann@acme.fi").get("/w/acme/journeys").text
     assert 'href="/w/acme/journeys" aria-current="page"' in html
+    assert 'href="/w/acme/moments"' in html
     assert 'href="/w/acme/value"' in html

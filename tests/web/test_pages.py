@@ -477,3 +477,12 @@ def test_findings_are_kept_until_the_data_change(demo, owner, analyst, monkeypat
     owner.get("/w/demo/data?lang=en")
     upload_and_wait(analyst, BAD_ORDERS.replace("W-", "K-"))  # a write: the data changed
     assert owner.get(url).text == first and len(calls) == 3
+    # a batch loaded beside the server (as the CLI does) changes the data version too
+    from cxlens.ingest.load import ingest
+
+    wh = next(iter(demo["app"].state.warehouses._by_path.values()))  # the one workspace
+    orders = demo["root"] / "cli-orders.csv"
+    orders.write_text(BAD_ORDERS.replace("W-", "L-"), encoding="utf-8")
+    with wh.read() as cur:  # another connection's write, not the server's own
+        assert ingest(cur, orders, "orders").balanced
+    assert owner.get(url).text == first and len(calls) == 4

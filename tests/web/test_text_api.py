@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from web_helpers import demo_home, quick_argon2
 
 from cxlens.web.workspaces import create_token, create_workspace
+from helpers import assert_same
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 SCRIPT = "<script>alert(1)</script>"
@@ -146,10 +147,38 @@ def test_html_in_a_comment_comes_back_as_text(site) -> None:
     assert SCRIPT in r.json()[0]["comment"]
 
 
-def test_a_workspace_on_spark_still_reads_the_warehouse(site, monkeypatch) -> None:
-    """The analysis tables are not in the lake yet: the API reads DuckDB, as the CLI does."""
-    from cxlens.web.warehouses import SPARK_ENV
+@pytest.mark.spark
+def test_a_workspace_on_spark_reads_the_analysis_from_the_lake(site, spark, tmp_path,
+                                                               monkeypatch) -> None:
+    """With the server on Spark every text endpoint reads the lake, which mirrors the
+    analysis tables (brought up to date before the read), and answers as DuckDB does: the
+    analysed demo, the never-analysed workspace and the one without the tables alike.
+    Requests get child sessions of the tests' one (the server's own would stop it)."""
+    from contextlib import contextmanager
 
+    from cxlens.warehouse import lake as lk
+    from cxlens.web.warehouses import SPARK_ENV, SharedSpark
+
+    paths = [("demo", "read", p) for p in (
+        "themes", "themes?metric=csat&by=touchpoint", "comments?theme=delivery&limit=20",
+        "comments?theme=price&language=sv", "sentiment")]
+    paths += [(slug, f"{slug}_read", p) for slug in ("fresh", "bare")
+              for p in ("themes", "comments?theme=delivery", "sentiment")]
+    duck = {}
+    for slug, token, path in paths:
+        r = api(site, token).get(f"/api/w/{slug}/text/{path}")
+        assert r.status_code == 200, (slug, path, r.text[:300])
+        duck[slug, path] = r.json()
+
+    @contextmanager
+    def child(self):
+        yield spark.newSession()
+
+    monkeypatch.setattr(SharedSpark, "session", child)
     monkeypatch.setenv(SPARK_ENV, "local[1]")
-    r = api(site).get("/api/w/demo/text/sentiment")
-    assert r.status_code == 200 and r.json()["source"] == "model", r.text[:300]
+    monkeypatch.setenv(lk.LAKE_ENV, str(tmp_path / "lakes"))
+    for slug, token, path in paths:
+        r = api(site, token).get(f"/api/w/{slug}/text/{path}")
+        assert r.status_code == 200, (slug, path, r.text[:300])
+        assert_same(r.json(), duck[slug, path], f"{slug} {path}")
+    assert (lk.lake_path(site["demo_path"]) / "CURRENT").exists()  # Spark read the lake

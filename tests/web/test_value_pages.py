@@ -88,8 +88,20 @@ def test_the_page_shows_the_model_and_why(site: dict, viewer) -> None:
         assert [tr["type"] for tr in fig["data"]] == ["bar", "scatter", "scatter"]
 
 
-def test_notes_are_messages_in_the_readers_language(viewer) -> None:
-    """The S demo's BG/NBD does not converge on all data (b runs to its bound)."""
+def test_notes_are_messages_in_the_readers_language(viewer, monkeypatch) -> None:
+    """A BG/NBD fit whose b ran to its bound: the analytics' note, in the reader's language
+    with the parameter named (made so here: the S demo's fits converge)."""
+    import dataclasses
+
+    real = value_pages._fitted
+
+    def unconverged(*args, **kwargs):
+        v = real(*args, **kwargs)
+        return dataclasses.replace(
+            v, purchases=dataclasses.replace(v.purchases, at_bound=("b",)),
+            notes=[f"{v.chosen} did not converge on all the data (b at its bound)"])
+
+    monkeypatch.setattr(value_pages, "_fitted", unconverged)
     html = ok_page(viewer, "/w/demo/value?model=bgnbd")
     assert "did not converge on all the data" in text(html)
     fi = text(ok_page(viewer, "/w/demo/value?model=bgnbd&lang=fi"))
@@ -142,7 +154,8 @@ def test_mixed_currencies_are_a_message(viewer) -> None:
 
 @pytest.mark.parametrize("query", ["model=lifetimes", "end=yesterday",
                                    "calibration_end=2026-13-01", "end=9999-12-31",
-                                   "currency=EURO", "currency=€"])
+                                   "currency=EURO", "currency=€", "months=0", "months=121",
+                                   "discount=1", "discount=-0.1", "months=x"])
 def test_bad_parameters_are_422(viewer, query: str) -> None:
     for url in (f"/w/demo/value?{query}", f"/w/demo/value/frequency.csv?{query}"):
         assert viewer.get(url).status_code == 422, url
@@ -160,7 +173,6 @@ def test_unknown_chart_is_404(viewer) -> None:
 
 
 def test_the_top_customers_are_the_apis(site: dict, viewer) -> None:
-    """No distribution from the analytics: the top of the per-customer list instead."""
     html = ok_page(viewer, "/w/demo/value")
     api = TestClient(site["app"], headers={"Authorization": f"Bearer {site['read']}"})
     top = api.get("/api/w/demo/value/customers?top=20").json()
@@ -169,6 +181,52 @@ def test_the_top_customers_are_the_apis(site: dict, viewer) -> None:
     assert [r[0] for r in rows[1:]] == [c["customer_id"] for c in top["rows"]]
     for row, c in zip(rows[1:], top["rows"], strict=True):
         assert row[4] == f"{c['p_alive']['value']:.2f}" and row[6] == f"{c['orders']:,}"
+
+
+def test_the_clv_distribution_is_the_apis(site: dict, viewer) -> None:
+    html = ok_page(viewer, "/w/demo/value")
+    api = TestClient(site["app"], headers={"Authorization": f"Bearer {site['read']}"})
+    d = api.get("/api/w/demo/value/distribution").json()
+    assert d["ok"] and d["customers"] > 200 and d["bins"][-1]["high"] is None
+    rows = table_rows(html, "distribution")
+    assert rows[0][:3] == ["CLV from", "up to", "customers"]
+    assert len(rows) - 1 == len(d["bins"])
+    for row, b in zip(rows[1:], d["bins"], strict=True):
+        assert row[0] == f"{b['low']:.2f}" and row[2] == str(b["customers"])
+        assert row[1] == ("" if b["high"] is None else f"{b['high']:.2f}")
+    assert sum(int(r[2]) for r in rows[1:]) == d["customers"]
+    fig = figure(html, "distribution")
+    assert [tr["type"] for tr in fig["data"]] == ["bar", "scatter"]
+    assert fig["data"][0]["y"] == [b["customers"] for b in d["bins"]]
+    assert fig["data"][0]["x"][-1].endswith(" +")
+    page_text = text(html).replace("\u00a0", " ")
+    assert f"Mean CLV per customer €{d['mean']['value']:,.0f}" in page_text
+    assert f"€{d['total']['low']:,.0f} – €{d['total']['high']:,.0f}" in page_text
+    top = table_cells(html, "dist-top")
+    assert top[2] == ["top 10 %", f"{100 * d['top'][1]['value']:.0f} %"]
+    r = viewer.get("/w/demo/value/distribution.csv")
+    assert r.status_code == 200 and list(csv.reader(io.StringIO(r.text))) == rows
+    fi = text(ok_page(viewer, "/w/demo/value?lang=fi"))
+    assert "Miten 12 kuukauden CLV jakautuu asiakkaille" in fi
+    viewer.get("/w/demo/?lang=en")
+    assert api.get("/api/w/demo/value/distribution?bins=1").status_code == 422
+
+
+def test_the_horizon_and_discount_are_the_apis(site: dict, viewer) -> None:
+    html = ok_page(viewer, "/w/demo/value?months=24&discount=0.05")
+    assert '<option value="24" selected>' in html and '<option value="0.05" selected>' in html
+    api = TestClient(site["app"], headers={"Authorization": f"Bearer {site['read']}"})
+    d = api.get("/api/w/demo/value/distribution?months=24&discount=0.05").json()
+    assert d["horizon_months"] == 24
+    assert [r[2] for r in table_rows(html, "distribution")[1:]] == [
+        str(b["customers"]) for b in d["bins"]]
+    top = api.get("/api/w/demo/value/customers?top=20&months=24&discount=0.05").json()
+    assert [r[0] for r in table_cells(html, "top-customers")[1:]] == [
+        c["customer_id"] for c in top["rows"]]
+    assert "CLV 24 mo" in table_cells(html, "top-customers")[0]
+    assert 'href="/w/demo/value/distribution.csv?months=24&amp;discount=0.05"' in html
+    r = viewer.get("/w/demo/value/distribution.csv?months=24&discount=0.05")
+    assert list(csv.reader(io.StringIO(r.text))) == table_rows(html, "distribution")
 
 
 @pytest.mark.parametrize("by", ["channel", "campaign", "nps_group"])

@@ -1,6 +1,6 @@
-"""``GET /api/w/{slug}/value/cohorts``, ``/rfm``, ``/customers`` and ``/channels`` on the S
-demo: the same functions as the CLI, clear 422s for bad requests, and an answer (not an
-error) for a workspace without purchases."""
+"""``GET /api/w/{slug}/value/cohorts``, ``/rfm``, ``/customers``, ``/distribution`` and
+``/channels`` on the S demo: the same functions as the CLI, clear 422s for bad requests, and
+an answer (not an error) for a workspace without purchases."""
 
 from __future__ import annotations
 
@@ -63,6 +63,9 @@ def test_customers_and_channels(site) -> None:
     assert all(row["p_alive_then"] - row["p_alive"]["value"] >= 0.1 for row in risk["rows"])
     ch = _get(site, "channels").json()
     assert ch["by"] == "channel" and {r["group"] for r in ch["rows"]} >= {"web", "store"}
+    dist = _get(site, "distribution?bins=8&months=6").json()
+    assert dist["horizon_months"] == 6 and dist["mean"]["low"] < dist["mean"]["value"]
+    assert sum(b["customers"] for b in dist["bins"]) == dist["customers"] > 200
     nps = _get(site, "channels?by=nps_group").json()
     assert [r["group"] for r in nps["rows"]] == ["promoter", "passive", "detractor"]
 
@@ -70,11 +73,12 @@ def test_customers_and_channels(site) -> None:
 def test_bad_requests_and_an_empty_workspace(site) -> None:
     for path, code in (("cohorts?by=week", 422), ("rfm?months=0", 422),
                        ("customers?top=0", 422), ("customers?discount=2", 422),
-                       ("channels?by=store", 422), ("cohorts?currency=eur", 422)):
+                       ("channels?by=store", 422), ("cohorts?currency=eur", 422),
+                       ("distribution?bins=101", 422)):
         assert _get(site, path).status_code == code, path
     r = _get(site, "cohorts?channel=fax")
     assert r.status_code == 422 and "choose one of" in r.text
-    for path in ("cohorts", "rfm", "customers", "channels"):
+    for path in ("cohorts", "rfm", "customers", "distribution", "channels"):
         r = _get(site, path, token="empty_read", slug="empty")
         assert r.status_code == 200 and r.json()["ok"] is False, path
         assert "no purchases" in r.json()["reason"], path

@@ -21,6 +21,7 @@ import numpy as np
 
 from cxlens.demo import behaviour as bh
 from cxlens.demo import company as co
+from cxlens.demo import delivery as dl
 from cxlens.demo import exports as ex
 from cxlens.demo import feedback as fb
 from cxlens.demo import ga4
@@ -61,6 +62,7 @@ STREAMS: tuple[str, ...] = (
     "people", "spend", "customers", "orders", "emails", "tickets", "lift_newsletter",
     "lift_tickets", "employees", "hubspot_contacts", "hubspot_deals", "shopify", "pos",
     "ga4", "zendesk", "ads", "nps", "csat", "ces", "google_reviews", "trustpilot", "enps",
+    "delivery",
 )
 
 
@@ -131,7 +133,11 @@ def generate(
     nps_rng = rng("nps")
     answers = fb.nps_answers(nps_rng, pp, drawn, cal)
     first = vl.first_answers(answers, drawn, pp.n)
-    orders, moved = vl.plant(drawn, first, cal)
+    linked_orders, moved = vl.plant(drawn, first, cal)
+    # The planted harm (docs/demo.md, touchpoint_lifts): late deliveries put some customers
+    # off; its own stream, so that every other draw stays as it was.
+    delays = dl.draw(rng("delivery"), pp, linked_orders, cal)
+    orders, held = dl.plant(linked_orders, delays, pp.n, cal)
     ids = ex.order_ids(orders)
 
     counts: dict[str, object] = {}
@@ -148,7 +154,8 @@ def generate(
     counts["pos_sales.csv"] = pos["rows"]
     step("events", 0.2)
     ev = ga4.write_events(path["ga4_events.csv"], rng("ga4"), pp, cu, orders, ids,
-                          lambda f: step("events", 0.2 + 0.6 * f), drawn_t=drawn.t)
+                          lambda f: step("events", 0.2 + 0.6 * f), drawn_t=drawn.t,
+                          extra=dl.ga4_rows(delays, pp, cu, orders, ids))
     counts["ga4_events.csv"] = ev["rows"]
     counts["mailchimp_activity.ndjson"] = ex.mailchimp_activity(
         path["mailchimp_activity.ndjson"], pp, em)
@@ -174,12 +181,15 @@ def generate(
     linked[~orders.store] = ~shop["refunded"]
     linked[orders.store] = pos["card"]
     value = {"moved": moved, "before": vl.realised(drawn, first, linked, cal),
-             "after": vl.realised(orders, first, linked, cal)}
+             "after": vl.realised(orders, vl.first_answers(answers, orders, pp.n), linked,
+                                  cal)}
+    harm = {"delays": delays, "held": held,
+            "realised": dl.realised(linked_orders, orders, delays, linked, pp.n, cal)}
 
     truths = build_truths(
         size=size, seed=seed, pp=pp, cu=cu, sp=sp, orders=orders, em=em, tk=tk, ev=ev,
         shop=shop, pos=pos, deals=deals, nps=nps, csat=csat, enps=en, counts=counts,
-        value=value, cal=cal,
+        value=value, harm=harm, cal=cal,
     )
     files = [DemoFile(path[name], kind, preset) for name, kind, preset in FILES]
     manifest = Manifest(files=files, truths=truths)

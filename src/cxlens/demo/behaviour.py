@@ -12,6 +12,8 @@ recovered by cxlens' analytics (see docs/demo.md):
 * **Touchpoint lifts.** A newsletter click and a resolved support ticket each cause an extra
   order within a stated window with a stated probability: true causal effects. Wishlist adds
   have no effect but happen more often for customers with a high purchase rate (intent).
+  A delayed delivery (:mod:`cxlens.demo.delivery`) is the planted harm: it holds back some
+  customers' later purchases.
 
 All times are float epoch seconds (UTC).
 """

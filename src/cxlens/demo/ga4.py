@@ -101,8 +101,13 @@ def device_ids(rng: np.random.Generator, n: int, first_seen: np.ndarray) -> list
 def write_events(path: Path, rng: np.random.Generator, pp: People, cu: Customers,
                  orders: Orders, order_names: pa.Array,
                  progress: Callable[[float], None] | None = None,
-                 drawn_t: np.ndarray | None = None) -> dict[str, object]:
-    """Write the events CSV; return counts and the device linkage needed for the truths."""
+                 drawn_t: np.ndarray | None = None,
+                 extra: dict[str, pa.Array] | None = None) -> dict[str, object]:
+    """Write the events CSV; return counts and the device linkage needed for the truths.
+
+    ``extra``: rows drawn elsewhere (the delivery delays' server-side events, see
+    :mod:`.delivery`), written after the sessions' events and before the bad rows, so that
+    no draw here depends on them."""
     ss = make_sessions(rng, pp, cu, orders, drawn_t)
     ids = device_ids(rng, pp.n, cu.birth)
     dev_seen = np.zeros((pp.n, 3), dtype=bool)
@@ -148,6 +153,10 @@ def write_events(path: Path, rng: np.random.Generator, pp: People, cu: Customers
                            order_names, session_id))
         if progress:
             progress(hi / max(n_sess, 1))
+    if extra is not None and len(extra["event_name"]):
+        out.write(extra)
+        for name in extra["event_name"].unique().to_pylist():
+            counts[name] = int(pc.sum(pc.equal(extra["event_name"], name)).as_py())
     # Deliberately bad rows: a copy of the first event with an empty timestamp.
     bad = {h: pa.array([""] * BAD_ROWS) for h in HEADER}
     bad["event_name"] = pa.array(["page_view"] * BAD_ROWS)

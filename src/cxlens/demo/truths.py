@@ -13,6 +13,7 @@ import numpy as np
 
 from cxlens.demo import behaviour as bh
 from cxlens.demo import company as co
+from cxlens.demo import delivery as dl
 from cxlens.demo import feedback as fb
 from cxlens.demo import ga4
 from cxlens.demo import value_link as vl
@@ -28,6 +29,30 @@ def _nps(scores: np.ndarray) -> float | None:
     if len(scores) == 0:
         return None
     return round(float(100 * ((scores >= 9).mean() - (scores <= 6).mean())), 2)
+
+
+def _harm(harm: dict[str, Any]) -> dict[str, Any]:
+    """The planted harm (``cxlens.demo.delivery``): its parameters and realised counts."""
+    d = harm["delays"]
+    return {
+        **dl.DELIVERY,
+        "event": "GA4 event delivery_delayed (server-side: user_id, transaction_id)",
+        "model": "each webshop order of a CRM contact is delayed at random with "
+                 "delay_probability; the notice comes notice_days after the order. At a "
+                 "customer's first delay, with put_off_probability, each later BG/NBD "
+                 "purchase (not a lift order, not one followed by a ticket, never past 60 "
+                 "days before the window's end) moves hold_days later",
+        "delays": len(d.order),
+        "customers": int(d.first.sum()),
+        "customers_put_off": int(d.put_off.sum()),
+        "orders_moved": int(harm["held"].sum()),
+        "realised": harm["realised"],
+        "note": "realised: customers whose first delay + d days lies in the window; % with a "
+                "web order (not refunded) or a store receipt with a loyalty number in "
+                "(notice, notice + d], with the harm and without it (the same orders before "
+                "the move); effect_pp is their difference, the true effect on those who met "
+                "it",
+    }
 
 
 def build_truths(**k: Any) -> dict[str, Any]:
@@ -107,6 +132,8 @@ def build_truths(**k: Any) -> dict[str, Any]:
             "extra_orders_support_ticket_resolved": int((origin == 2).sum()),
             "wishlist_adds": int(ev["counts"]["add_to_wishlist"]),
             "ticket_rate_per_order": bh.TICKET_RATE,
+            "harmful": [dl.EVENT],
+            dl.EVENT: _harm(k["harm"]),
         },
         "spend_response": {
             "form": "new_customers_per_day = vmax * s^h / (k^h + s^h), s = channel spend of "

@@ -7,7 +7,8 @@ batches it finished and the next run carries on.
 
 What is recomputed: answers that are new, whose content changed (their content hash), or
 whose stored analysis version differs from the current one. The version joins the code's
-``ANALYSIS_VERSION``, the taxonomy's and lexicon's digests and the sentiment model's id, so
+``ANALYSIS_VERSION``, the theme catalogue's digest (taxonomy, discovered themes and the
+user's edits, text/catalogue.py) and the sentiment model's id, so
 a new model re-analyses every comment (every comment's sentiment then comes from one model)
 and a re-run with nothing new does nothing. The model is refitted when there is none yet,
 when ``retrain`` is asked, or when the labelled comments have grown by ``REFIT_GROWTH`` since
@@ -27,11 +28,13 @@ import numpy as np
 import pyarrow as pa
 
 from cxlens.clock import utc_naive
+from cxlens.text import catalogue as cat
 from cxlens.text import sentiment as snt
 from cxlens.text.language import LANGUAGES, detect
 from cxlens.text.lemmas import lemmas
-from cxlens.text.themes import ANSWER_KEY, match, taxonomy
+from cxlens.text.themes import ANSWER_KEY, match
 from cxlens.warehouse.engine import DuckDBEngine
+from cxlens.warehouse.lake import after_derived
 from cxlens.warehouse.store import replace_comment_analysis, save_text_model
 
 ANALYSIS_VERSION = "1"
@@ -53,6 +56,7 @@ class Analysis:
     accuracy: dict[str, dict[str, float]] = field(default_factory=dict)
     version: str = ""
     refitted: bool = False
+    lake_notes: list[str] = field(default_factory=list)  # the lake not updated, and why
 
     def to_json(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -116,7 +120,8 @@ def analyse(con: duckdb.DuckDBPyConnection, *, now: datetime, retrain: bool = Fa
         result.refitted = True
     result.sentiment_source = "model" if model.learned else "lexicon"
     result.model_note, result.accuracy = model.note, model.accuracy
-    version = f"{ANALYSIS_VERSION}-{taxonomy().digest[:8]}-{model.model_id}"
+    themes = cat.load(eng)
+    version = f"{ANALYSIS_VERSION}-{themes.digest[:8]}-{model.model_id}"
     result.version = version
 
     todo = [i for i in range(n) if fresh[i] or rows["stored_version"][i] != version]
@@ -126,27 +131,30 @@ def analyse(con: duckdb.DuckDBPyConnection, *, now: datetime, retrain: bool = Fa
     at = utc_naive(now)
     for lo in range(0, max(len(todo), 1), BATCH):
         part = todo[lo:lo + BATCH]
-        table = _results(part, rows, texts, langs, readings, model, version, at)
+        table = _results(part, rows, texts, langs, readings, model, version, at, themes)
         replace_comment_analysis(con, table, stale if lo == 0 else [])
         result.analysed += len(part)
         if progress:
             progress(result.analysed, len(todo))
+    result.lake_notes = after_derived(con)  # Spark's copy, once the whole run has committed
     return result
 
 
 def assign(texts: list[str], langs: list[str], model: snt.Model,
-           known: list[snt.Reading | None] | None = None
-           ) -> tuple[np.ndarray, list[list[str]]]:
+           known: list[snt.Reading | None] | None = None,
+           themes: cat.Catalogue | None = None) -> tuple[np.ndarray, list[list[str]]]:
     """Sentiment probabilities (n, 3) and themes of comments whose language is known: the
     hot path of a run (and what bench/text.py times). Each distinct (text, language) is read
-    once; ``known`` holds readings already made for training (None where not)."""
+    once; ``known`` holds readings already made for training (None where not). ``themes``
+    is the workspace's catalogue (default: the taxonomy alone)."""
+    match_ = themes.match if themes is not None else match
     seen: dict[tuple[str, str], tuple[snt.Reading, list[str]]] = {}
     reads, themes = [], []
     for j, key in enumerate(zip(texts, langs, strict=True)):
         hit = seen.get(key)
         if hit is None:
             r = (known[j] if known else None) or snt.read(*key)
-            hit = seen[key] = (r, match(lemmas(*key), key[1]))
+            hit = seen[key] = (r, match_(lemmas(*key), key[1]))
         reads.append(hit[0])
         themes.append(hit[1])
     probs = model.probabilities(reads, langs) if texts else np.zeros((0, 3))
@@ -155,11 +163,11 @@ def assign(texts: list[str], langs: list[str], model: snt.Model,
 
 def _results(part: list[int], rows: dict, texts: list[str], langs: list[str],
              readings: dict[int, snt.Reading], model: snt.Model, version: str,
-             at: datetime) -> pa.Table:
+             at: datetime, themes: cat.Catalogue | None = None) -> pa.Table:
     """One batch of ``comment_analysis`` rows (each distinct text and language read once)."""
     plangs = [langs[i] for i in part]
     probs, themes = assign([texts[i] for i in part], plangs, model,
-                           [readings.get(i) for i in part])
+                           [readings.get(i) for i in part], themes)
     known = np.array([lg in LANGUAGES for lg in plangs], dtype=bool)
     source = "model" if model.learned else "lexicon"
     cls = probs.argmax(axis=1) if part else np.zeros(0, int)

@@ -24,7 +24,8 @@ import numpy as np
 
 from cxlens.analytics._bootstrap import LEVEL, MIN_BOOTSTRAP, N_BOOT
 from cxlens.errors import UserError
-from cxlens.text.themes import ANSWER_KEY, _where, taxonomy
+from cxlens.text.catalogue import load
+from cxlens.text.themes import ANSWER_KEY, _where
 from cxlens.warehouse.engine import Engine
 
 SEED = 13
@@ -52,20 +53,21 @@ class ThemeImpact:
         return asdict(self)
 
 
-def _cells(engine: Engine, metric: str, start: date | None, end: date | None
-           ) -> dict[str, np.ndarray]:
+def _cells(engine: Engine, metric: str, start: date | None, end: date | None,
+           names: list[str]) -> dict[str, np.ndarray]:
     """theme → counts of the nine (group, v) cells, in _GROUPS × _VALUES order."""
     where, params = _where(metric, start, end)
-    # The taxonomy's theme names ([a-z_], from the shipped file) as a VALUES list, so that a
-    # theme nobody mentions still gets its cells (and a Spark-portable constant table).
-    names = ", ".join(f"('{name}')" for name in taxonomy().names())
+    # The catalogue's theme names (checked against catalogue.NAME: [a-z0-9_]) as a VALUES
+    # list, so that a theme nobody mentions still gets its cells (and a Spark-portable
+    # constant table).
+    values = ", ".join(f"('{name}')" for name in names)
     sql = f"""
     WITH f AS (
         SELECT {METRICS[metric]} AS v, a.themes AS themes, a.sentiment AS sentiment,
                a.sentiment IS NOT NULL AS analysed
         FROM v_feedback f LEFT JOIN comment_analysis a ON a.response_id = {ANSWER_KEY}
         WHERE {where} AND f.score IS NOT NULL),
-    t AS (SELECT theme FROM (VALUES {names}) AS x(theme))
+    t AS (SELECT theme FROM (VALUES {values}) AS x(theme))
     SELECT t.theme AS theme,
            CASE WHEN f.analysed AND list_contains(f.themes, t.theme)
                      AND f.sentiment = 'negative' THEN 'A'
@@ -114,10 +116,12 @@ def from_cells(theme: str, metric: str, cells: np.ndarray, *, n_boot: int = N_BO
 def impacts(engine: Engine, *, metric: str = "nps", start: date | None = None,
             end: date | None = None, n_boot: int = N_BOOT, seed: int = SEED
             ) -> list[ThemeImpact]:
-    """Every taxonomy theme's impact on ``metric`` (themes never mentioned: impact 0)."""
+    """Every theme's impact on ``metric`` — the taxonomy's, the discovered ones and the
+    user's (text/catalogue.py) — themes never mentioned: impact 0."""
     if metric not in METRICS:
         raise UserError(f"no theme impact on {metric!r}",
                         hint=f"use --metric {' or '.join(METRICS)}")
-    cells = _cells(engine, metric, start, end)
+    names = load(engine).names()
+    cells = _cells(engine, metric, start, end, names)
     return [from_cells(name, metric, cells.get(name, np.zeros(9, np.int64)), n_boot=n_boot,
-                       seed=seed) for name in taxonomy().names()]
+                       seed=seed) for name in names]

@@ -21,8 +21,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from cxlens.text.catalogue import load
 from cxlens.text.selection import Selection
-from cxlens.text.themes import ANSWER_KEY, taxonomy
+from cxlens.text.themes import ANSWER_KEY
 from cxlens.warehouse.engine import Engine
 
 K = 3
@@ -91,7 +92,7 @@ def quotes(engine: Engine, theme: str, sel: Selection | None = None, *, k: int =
            ) -> dict[str, list[Quote]]:
     """Language → the ``k`` most representative comments of ``theme`` in the selection
     (languages in alphabetical order; only languages with a comment of the theme)."""
-    taxonomy().get(theme)
+    load(engine).get(theme)
     sel = sel or Selection(metric=None)
     where, params = sel.where()
     params["theme"] = theme

@@ -10,8 +10,9 @@ import json
 from datetime import date
 
 from cxlens.errors import UserError
+from cxlens.text.catalogue import load
 from cxlens.text.impact import impacts
-from cxlens.text.themes import comments, has_analysis, taxonomy, trend, volumes
+from cxlens.text.themes import comments, has_analysis, trend, volumes
 from cxlens.warehouse.engine import Engine
 
 _NOT_ANALYSED = ("the comments of this workspace have not been analysed",
@@ -30,8 +31,9 @@ def _count(engine: Engine) -> int:
 
 def theme_report(engine: Engine, *, metric: str = "nps", start: date | None = None,
                  end: date | None = None, by: str | None = None) -> dict:
-    """Each taxonomy theme with its terms, mentions, sentiment, impact and monthly trend,
-    and with ``by`` (store, team, touchpoint, language) its volume per group.
+    """Each theme (taxonomy, discovered, the user's: ``source``) with its terms, mentions,
+    sentiment, impact and monthly trend, and with ``by`` (store, team, touchpoint, language)
+    its volume per group.
 
     ``sentiment`` is the mean of p(positive) − p(negative) over the mentions (−1 … +1).
     Volumes and trend count the comments of ``metric``'s answers, as the impact does.
@@ -57,12 +59,13 @@ def theme_report(engine: Engine, *, metric: str = "nps", start: date | None = No
     imp = {i.theme: i for i in impacts(engine, metric=metric, start=start, end=end)}
     analysed = max((r["comments"] for r in vol.values()), default=0)
     themes = []
-    for t in taxonomy().themes:
+    for t in load(engine).entries:
         v = vol.get(t.theme, {})
         i = imp[t.theme]
         mentions = int(v.get("mentions", 0))
         themes.append({
             "theme": t.theme, "label": t.label, "terms": {k: list(w) for k, w in t.terms.items()},
+            "source": t.source, "pinned": t.pinned,
             "mentions": mentions, "negative": int(v.get("negative", 0)),
             "neutral": int(v.get("neutral", 0)), "positive": int(v.get("positive", 0)),
             "sentiment": _net(v) if mentions else None,

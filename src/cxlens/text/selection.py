@@ -22,8 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from cxlens.text.catalogue import load
 from cxlens.text.impact import _GROUPS, _VALUES, METRICS, from_cells
-from cxlens.text.themes import ANSWER_KEY, _where, taxonomy
+from cxlens.text.themes import ANSWER_KEY, _where
 from cxlens.warehouse.engine import Engine
 
 FILTERS: dict[str, str] = {"language": "a.language", "store": "f.store_id",
@@ -120,11 +121,12 @@ def _trend(engine: Engine, sel: Selection) -> dict[str, list[tuple[date, int, in
     return out
 
 
-def _cells(engine: Engine, sel: Selection) -> dict[str, np.ndarray]:
+def _cells(engine: Engine, sel: Selection, themes: list[str]) -> dict[str, np.ndarray]:
     """theme → the nine (group, v) cell counts of :mod:`cxlens.text.impact`, selected."""
     assert sel.metric is not None
     where, params = sel.where()
-    names = ", ".join(f"('{name}')" for name in taxonomy().names())
+    # The catalogue's names (checked against catalogue.NAME: [a-z0-9_]) as SQL constants.
+    names = ", ".join(f"('{name}')" for name in themes)
     sql = f"""
     WITH f AS (
         SELECT {METRICS[sel.metric]} AS v, a.themes AS themes, a.sentiment AS sentiment,
@@ -147,17 +149,19 @@ def _cells(engine: Engine, sel: Selection) -> dict[str, np.ndarray]:
 
 
 def theme_table(engine: Engine, sel: Selection) -> ThemeTable:
-    """Every taxonomy theme in the selection: mentions, sentiment split and net sentiment,
+    """Every theme of the workspace's catalogue (taxonomy, discovered, the user's) in the
+    selection: mentions, sentiment split and net sentiment,
     impact on the selection's metric with its bootstrap interval (None for a metric
     without one, e.g. CES), and the monthly trend."""
     metric = sel.metric or "nps"
     sel = Selection(metric, sel.start, sel.end, sel.language, sel.store, sel.team,
                     sel.touchpoint)
+    catalogue = load(engine)
     total, vol = _volumes(engine, sel)
     months = _trend(engine, sel)
-    cells = _cells(engine, sel) if metric in METRICS else {}
+    cells = _cells(engine, sel, catalogue.names()) if metric in METRICS else {}
     rows = []
-    for t in taxonomy().themes:
+    for t in catalogue.entries:
         v = vol.get(t.theme, {})
         mentions = int(v.get("mentions", 0))
         i = (from_cells(t.theme, metric, cells.get(t.theme, np.zeros(9, np.int64)))
@@ -189,7 +193,7 @@ class CommentPage:
 def comment_page(engine: Engine, theme: str, sel: Selection, *, offset: int = 0,
                  limit: int = 25) -> CommentPage:
     """One page of a theme's comments in the selection, newest first (ties by id)."""
-    taxonomy().get(theme)
+    load(engine).get(theme)
     where, params = sel.where()
     params.update(theme=theme)
     base = f"{_JOINED} WHERE {where} AND list_contains(a.themes, $theme)"

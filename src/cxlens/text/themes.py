@@ -9,9 +9,9 @@ lemma that is no keyword itself matches a keyword of five letters or more that e
 
 The aggregates (volume, sentiment and monthly trend per theme, by store, team, touchpoint or
 language) are SQL over ``comment_analysis`` joined to ``v_feedback``, run through
-``Engine.query``. ``comment_analysis`` is a derived table of the warehouse file and is not
-mirrored to the Parquet lake yet, so the CLI reads the DuckDB warehouse; the SQL itself is
-portable (a parity test runs it on Spark with the tables registered, tests/text).
+``Engine.query``. ``comment_analysis`` is a derived table of the warehouse file, mirrored
+to the Parquet lake after each analysis (docs/engine.md), so the same SQL runs on Spark
+(tests/text/test_text_parity.py).
 """
 
 from __future__ import annotations
@@ -214,8 +214,11 @@ def trend(engine: Engine, *, metric: str | None = None, start: date | None = Non
 def comments(engine: Engine, theme: str, *, metric: str | None = None,
              start: date | None = None, end: date | None = None,
              language: str | None = None, limit: int = 50) -> pa.Table:
-    """The comments of a theme, newest first (ties by response id)."""
-    taxonomy().get(theme)
+    """The comments of a theme (taxonomy, discovered or the user's), newest first (ties by
+    response id)."""
+    from cxlens.text.catalogue import load  # the catalogue builds on this module
+
+    load(engine).get(theme)
     where, params = _where(metric, start, end)
     params.update(theme=theme, limit=int(limit))
     lang = ""

@@ -22,6 +22,11 @@ What is mirrored, and why not the views themselves:
   (``spark._PROPERTIES``).
 * ``identities`` and ``customers`` per batch, as segments with deletions (``_keyed_batch``):
   a batch writes the rows it touched, not the whole tables; ``batches`` in full (small).
+* the **derived tables** (``schema.DERIVED``: ``comment_analysis``, ``text_models`` …), each
+  whole, whenever its content changed (``derived_state``: rows and a hash of every row, in
+  the pointer). They change by ``cxlens text analyse``, not by batches, so the lake is
+  behind the warehouse when either its batches or a derived table differ; a sync that finds
+  the batches current writes only the derived tables that changed (``after_derived``).
 
 128-bit integers (the content hash ``_hash``) become hex text (``hash_text``): Arrow hands
 them to Spark as ``decimal(38)``, which they overflow. Naive timestamps (UTC in the
@@ -48,14 +53,14 @@ import shutil
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from cxlens.errors import UserError
-from cxlens.schema import KINDS
+from cxlens.schema import DERIVED, KINDS
 from cxlens.warehouse._lake_parquet import write_parts
 
 log = logging.getLogger(__name__)
@@ -80,6 +85,7 @@ class Mirrored:
     base: str | None = None  # the kind's own table, to find the months a batch touched
     identity: bool = False  # v_<name> on Spark joins identities for customer_id
     key: str | None = None  # written per batch as segments with deletions (see _keyed_batch)
+    derived: bool = False  # a derived table (schema.DERIVED): written when its content changed
 
     def folders(self) -> list[str]:
         """Its folders in a version: a keyed table has its deletions beside it."""
@@ -97,6 +103,8 @@ def mirrored() -> list[Mirrored]:
     out += [Mirrored("identities", "SELECT * FROM identities", key="identity_key"),
             Mirrored("customers", "SELECT * FROM customers", key="customer_id"),
             Mirrored("batches", "SELECT * FROM batches")]
+    # Every derived table, by its name alone: a new one in schema.DERIVED is mirrored too.
+    out += [Mirrored(name, f"SELECT * FROM {name}", derived=True) for name in DERIVED]
     return out
 
 
@@ -171,6 +179,36 @@ def missing_tables(lake: Path, pointer: dict[str, Any] | None = None) -> list[st
     return [m.name for m in mirrored()
             if not all(f in tables and any(table_dir(lake, pointer, f).rglob("*.parquet"))
                        for f in m.folders())]
+
+
+def derived_state(con: duckdb.DuckDBPyConnection) -> dict[str, list[int] | None]:
+    """What identifies each derived table's content: its rows and the XOR of a hash of
+    every row (order-free; a primary key keeps two rows from cancelling out). None for a
+    table the warehouse lacks (a schema before 7, opened read-only): the lake then holds it
+    empty, and Spark's engine leaves it out as DuckDB's has none (``spark.lake_engine``).
+
+    Derived tables change without a batch (``cxlens text analyse``), so the batch count
+    alone cannot tell whether the lake holds them as they are. Cost: 0.014 CPU-s for 100 k
+    rows of ``comment_analysis``' width, paid by every sync and every check of a Spark
+    reader (docs/benchmarks.md, "Open comments")."""
+    out: dict[str, list[int] | None] = {}
+    for name in DERIVED:
+        if _lacks(con, name):
+            out[name] = None
+            continue
+        n, fp = con.execute(f"SELECT count(*), coalesce(bit_xor(hash(t)), 0) "
+                            f"FROM {name} t").fetchall()[0]
+        out[name] = [int(n), int(fp)]
+    return out
+
+
+def derived_changed(pointer: dict[str, Any],
+                    state: dict[str, list[int] | None]) -> list[str]:
+    """The derived tables whose mirror in ``pointer`` is not the content ``state`` names
+    (or which the pointer lacks: a lake written before they were mirrored)."""
+    held = pointer.get("derived") or {}
+    return [name for name, st in state.items()
+            if held.get(name) != st or name not in pointer["tables"]]
 
 
 def warehouse_state(con: duckdb.DuckDBPyConnection) -> list[int]:
@@ -335,6 +373,27 @@ def _write_empty(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path) -> Non
     (dest / _EMPTY).mkdir(parents=True, exist_ok=True)
     con.execute(f"COPY (SELECT {_select_list(con, source)} FROM ({source}) LIMIT 0) TO "
                 f"{_sql_str(str(dest / _EMPTY / 'data_0.parquet'))} (FORMAT parquet)")
+
+
+def _write_derived(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path) -> None:
+    """A derived table whole, as one file; a 0-row file of its declared columns when the
+    warehouse lacks it (a schema before 7, read without migrating), so Spark knows them.
+
+    Whole, not in segments: ``comment_analysis`` is one row per open comment (6.9 k on the
+    M demo, 2.6 MB for 100 k rows), and its mirror costs little beside the analysis that
+    changed it (docs/benchmarks.md, "Open comments")."""
+    if _lacks(con, m.name):
+        cols = ", ".join(f'CAST(NULL AS {t}) AS "{c}"' for c, t, _ in DERIVED[m.name])
+        m = replace(m, source=f"SELECT {cols} LIMIT 0")
+    shutil.rmtree(dest, ignore_errors=True)
+    _write_small(con, m, dest)
+
+
+def _lacks(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the warehouse lacks the derived table ``name``."""
+    return not con.execute("SELECT count(*) FROM information_schema.tables WHERE "
+                           "table_catalog = current_database() AND table_schema = 'main' "
+                           "AND table_name = ?", [name]).fetchall()[0][0]
 
 
 def _write_kind(con: duckdb.DuckDBPyConnection, m: Mirrored, dest: Path,
@@ -528,22 +587,33 @@ def sync(con: duckdb.DuckDBPyConnection, lake: Path, *, kind: str | None = None,
     except OSError as exc:
         raise _unwritable(lake, exc) from None
     prev = current(lake)
+    derived = derived_state(con)
     expected = None
     if kind is not None and prev is not None:
         expected = [state[0] - 1, state[1]] if batch is not None else [state[0], state[1] - 1]
-    incremental = (not full and kind is not None and prev is not None
-                   and prev.get("state") == expected and prev.get("schema") == schema
-                   and not missing_tables(lake, prev))
-    if (not full and prev is not None and prev.get("state") == state
-            and prev.get("schema") == schema and not missing_tables(lake, prev)):
-        # already current (a second sync of the same batch, or nothing happened since)
-        return SyncResult(str(lake), int(prev["version"]), False,
+    # What the derived tables need (written when changed or missing), and whether the rest
+    # of the previous version can stay: same schema, nothing but derived tables missing.
+    changed: set[str] = set(derived)
+    prev_state: Any = None
+    if prev is not None:
+        missing = set(missing_tables(lake, prev))
+        changed = set(derived_changed(prev, derived)) | (missing & set(derived))
+        if prev.get("schema") == schema and not missing - set(derived):
+            prev_state = prev.get("state")
+    incremental = not full and kind is not None and prev_state is not None \
+        and prev_state == expected
+    # The batches are current (nothing happened since, or a second sync of the same batch):
+    # only the derived tables that changed, if any (``cxlens text analyse`` ran).
+    only_derived = not full and not incremental and prev_state == state
+    if only_derived and not changed:
+        return SyncResult(str(lake), int(prev["version"]), False,  # type: ignore[index]
                           seconds=time.perf_counter() - started)
+    keep = incremental or only_derived  # the tables not written stay where they are
     version = (int(prev["version"]) + 1) if prev is not None else 1
     dest = version_dir(lake, version)
-    result = SyncResult(str(lake), version, not incremental)
+    result = SyncResult(str(lake), version, not keep)
     compacted: dict[str, dict[str, int]] = (
-        {t: dict(ms) for t, ms in prev.get("compacted", {}).items()} if incremental else {})
+        {t: dict(ms) for t, ms in prev.get("compacted", {}).items()} if keep else {})
     try:
         if dest.exists():  # left by a sync that died before its pointer was written
             shutil.rmtree(dest)
@@ -556,6 +626,13 @@ def sync(con: duckdb.DuckDBPyConnection, lake: Path, *, kind: str | None = None,
             touched = _touched(con, batch)
         for m in mirrored():
             out = tmp / m.name
+            if m.derived:
+                if not keep or m.name in changed:
+                    _write_derived(con, m, out)
+                    result.written[m.name] = "all"
+                continue
+            if only_derived:
+                continue
             if m.key is not None and incremental and \
                     not KINDS[kind].needs_identity:  # type: ignore[index]
                 continue  # not resolved: as they were, where they are
@@ -586,12 +663,12 @@ def sync(con: duckdb.DuckDBPyConnection, lake: Path, *, kind: str | None = None,
         if touched is not None:
             con.execute("DROP TABLE IF EXISTS _lake_ids")
             con.execute("DROP TABLE IF EXISTS _lake_customers")
-        tables = {f: int(v) for f, v in prev["tables"].items()} if incremental else {}
+        tables = {f: int(v) for f, v in prev["tables"].items()} if keep else {}  # type: ignore[index]
         tables.update({p.name: version for p in tmp.iterdir()})
         tmp.rename(dest)
         pointer = {"format": FORMAT, "version": version, "state": state, "schema": schema,
                    "tables": tables, "previous": prev["tables"] if prev is not None else {},
-                   "compacted": compacted,
+                   "compacted": compacted, "derived": derived,
                    "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         staged = lake / "CURRENT.tmp"
         staged.write_text(json.dumps(pointer, indent=1), encoding="utf-8")
@@ -664,9 +741,11 @@ def workspace_of(con: duckdb.DuckDBPyConnection) -> Path | None:
     return Path(rows[0][0]).parent
 
 
-def after_commit(con: duckdb.DuckDBPyConnection, kind: str, batch: int | None) -> list[str]:
+def after_commit(con: duckdb.DuckDBPyConnection, kind: str | None,
+                 batch: int | None) -> list[str]:
     """Keep the workspace's lake current after a committed batch (``batch``) or a rollback
-    (``batch=None``) of ``kind``; the notes to show (empty when all went well).
+    (``batch=None``) of ``kind``, or a derived table's write (``kind=None``,
+    ``after_derived``); the notes to show (empty when all went well).
 
     The warehouse has committed already, so a lake that cannot be written does not undo the
     batch: the note says so, and the lake stays behind until the next sync brings it up
@@ -682,6 +761,17 @@ def after_commit(con: duckdb.DuckDBPyConnection, kind: str, batch: int | None) -
         return [f"the lake was not updated ({exc.message}); run `cxlens lake sync` once "
                 "it is writable"]
     return []
+
+
+def after_derived(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Keep the workspace's lake current after a derived table was written and committed
+    (``cxlens text analyse``, once at the end of its run): the derived tables that changed
+    are written again, nothing else; the notes to show (empty when all went well).
+
+    Once at the end, not after each committed batch of the run: a reader of the lake then
+    never sees a run half done, only the last whole one (a run that stops halfway leaves
+    the lake behind the warehouse, and the next Spark reader or sync brings it up)."""
+    return after_commit(con, None, None)
 
 
 # ---------------------------------------------------------------------------------------

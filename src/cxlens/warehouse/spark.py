@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -28,7 +29,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
-from cxlens.errors import UserError
+from cxlens.errors import EngineUnavailable, UserError
 from cxlens.warehouse.engine import ReadOnlyError, normalize_arrow
 
 if TYPE_CHECKING:
@@ -215,10 +216,21 @@ class SparkEngine:
             )
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
-        """Translate, run and return the rows as a normalised Arrow table."""
+        """Translate, run and return the rows as a normalised Arrow table. A JVM out of
+        memory is the engine's trouble, not the query's: :class:`EngineUnavailable` with
+        what to change, never Py4J's stack."""
         args = {k: _utc(v) for k, v in params.items()} if params else None
-        df = self.spark.sql(to_spark_sql(sql), args=args)
-        return normalize_arrow(df.toArrow())
+        try:
+            df = self.spark.sql(to_spark_sql(sql), args=args)
+            return normalize_arrow(df.toArrow())
+        except Exception as exc:
+            if "OutOfMemoryError" in str(exc) or "Java heap space" in str(exc):
+                raise EngineUnavailable(
+                    "Spark ran out of memory running an analysis",
+                    hint=f"give it more: ${MEMORY_ENV}=4g for a local session (the "
+                         "default is Spark's 1g), the cluster's executor memory, or "
+                         "use the DuckDB engine") from None
+            raise
 
     def register(self, name: str, table: pa.Table) -> None:
         """Load ``table`` into Spark and expose it as temporary view ``name``."""
@@ -286,6 +298,12 @@ def local_session(
         .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log_conf}")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
     )
+    memory = os.environ.get(MEMORY_ENV)
+    if memory and master.startswith("local"):
+        if not re.fullmatch(r"\d+[kmgt]?", memory.strip().lower()):
+            raise UserError(f"${MEMORY_ENV}={memory!r} is not an amount of memory",
+                            hint="write it as Spark does: 4g, 2048m")
+        builder = builder.config("spark.driver.memory", memory.strip().lower())
     for key, value in (extra_conf or {}).items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
@@ -305,6 +323,7 @@ def local_session(
 
 SPARK_ENV = "CXLENS_SPARK"
 DRIVER_HOST_ENV = "CXLENS_SPARK_DRIVER_HOST"
+MEMORY_ENV = "CXLENS_SPARK_MEMORY"  # a local session's driver memory, e.g. 4g
 PROBE_SECONDS = 3.0
 INSTALL_HINT = "install the Spark extra: pip install 'cxlens[spark]' (and Java 17 for Spark)"
 
@@ -410,7 +429,8 @@ def _view_sql(rows: str, columns: list[str], identity: bool) -> str:
 
 def lake_engine(spark: SparkSession, lake: Path) -> SparkEngine:
     """A ``SparkEngine`` whose tables are the lake's current version: ``identities``,
-    ``customers``, ``batches`` and each ``v_<kind>`` view (the mirrored rows joined with
+    ``customers``, ``batches``, the derived tables (``comment_analysis`` …) and each
+    ``v_<kind>`` view (the mirrored rows joined with
     ``identities`` for ``customer_id``, as the warehouse's view does, and ``properties``
     built from the mirrored ``_extra`` and ``batches``).
 
@@ -430,6 +450,8 @@ def lake_engine(spark: SparkSession, lake: Path) -> SparkEngine:
             str(lk.table_dir(lake, pointer, name)))
 
     for m in sorted(lk.mirrored(), key=lambda m: m.base is not None):
+        if m.derived and (pointer.get("derived") or {}).get(m.name) is None:
+            continue  # the warehouse has no such table (an old schema): neither has Spark
         df = read(m.name)
         if m.key is not None:
             # identities, customers: the rows whose key no later segment touched
@@ -468,13 +490,15 @@ def engine_for(workspace: Path, spec: str | None = None, *,
 
 def lake_behind(con: Any, lake: Path) -> bool:
     """Whether the lake must be written before Spark reads it: missing, lacking a table,
-    behind the warehouse ``con`` (batches or rollbacks) or of another schema version."""
+    behind the warehouse ``con`` (batches, rollbacks or a derived table such as
+    ``comment_analysis``) or of another schema version."""
     from cxlens.warehouse import lake as lk
 
     pointer = lk.current(lake)
     return bool(pointer is None or lk.missing_tables(lake, pointer)
                 or pointer.get("state") != lk.warehouse_state(con)
-                or pointer.get("schema") != lk.schema_version(con))
+                or pointer.get("schema") != lk.schema_version(con)
+                or lk.derived_changed(pointer, lk.derived_state(con)))
 
 
 def ensure_lake(workspace: Path, lake: Path) -> None:

@@ -21,7 +21,7 @@ from cxlens.errors import UserError
 from cxlens.schema import DERIVED, KINDS, LINEAGE, SQL_TYPES, STAGING
 from cxlens.warehouse.engine import DuckDBEngine
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 DB_NAME = "warehouse.duckdb"
 
 # Customer data is for its owner only: files 0600, folders 0700. ``cxlens`` (every command,
@@ -204,6 +204,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         _to_v7(con)
     if version < 8:
         _to_v8(con)
+    if version < 9:
+        _to_v9(con)
     con.execute(
         "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
     )
@@ -276,6 +278,14 @@ def _to_v7(con: duckdb.DuckDBPyConnection) -> None:
     """6 -> 7: the derived tables of open-comment analysis (issue 13): ``comment_analysis``
     and ``text_models``. Empty until ``cxlens text analyse`` runs; nothing else changes."""
     for name in ("comment_analysis", "text_models"):
+        con.execute(derived_ddl(name))
+
+
+def _to_v9(con: duckdb.DuckDBPyConnection) -> None:
+    """8 -> 9: discovered comment themes (``text_themes``) and the user's theme edits
+    (``text_theme_edits``), issue 13. Empty until ``cxlens text discover`` or ``cxlens text
+    theme`` runs; kept in the warehouse so edits travel with the workspace."""
+    for name in ("text_themes", "text_theme_edits"):
         con.execute(derived_ddl(name))
 
 

@@ -21,6 +21,7 @@ from cxlens.web.api import experience as api_experience
 from cxlens.web.api import ingest as api_ingest
 from cxlens.web.api import insights as api_insights
 from cxlens.web.api import journeys as api_journeys
+from cxlens.web.api import marketing as api_marketing
 from cxlens.web.api import survey_runs as api_survey_runs
 from cxlens.web.api import text as api_text
 from cxlens.web.api import value as api_value
@@ -34,6 +35,7 @@ from cxlens.web.pages import comments as comments_pages
 from cxlens.web.pages import experience as experience_pages
 from cxlens.web.pages import followups as followup_pages
 from cxlens.web.pages import journeys as journeys_pages
+from cxlens.web.pages import moments as moments_pages
 from cxlens.web.pages import retention as retention_pages
 from cxlens.web.pages import settings as settings_pages
 from cxlens.web.pages import survey_answer as survey_pages
@@ -56,11 +58,13 @@ ROUTERS = [
     api_insights.router,
     api_value.router,
     api_journeys.router,
+    api_marketing.router,
     api_text.router,
     overview.router,
     experience_pages.router,
     comments_pages.router,
     journeys_pages.router,
+    moments_pages.router,
     value_pages.router,
     at_risk_pages.router,
     retention_pages.router,

@@ -163,3 +163,39 @@ def rfm_grid(rfm: Any, t: Translate) -> Chart:
     columns = [t("rp.r_score"), *(f"F {f}" for f in scores)]
     rows = [[str(r), *(cell(n) for n in rfm.grid[r - 1])] for r in scores]
     return Chart("grid", t("rp.grid_title"), columns, rows, figure)
+
+
+# --- the Value page: how CLV is spread over the customers ----------------------------------
+
+def clv_histogram(dist: Any, t: Translate, money: Callable[[float | None], str]) -> Chart:
+    """Customers per CLV bin (bars) and the share of all CLV each bin holds (a line on the
+    right axis), from :func:`cxlens.analytics.value.distribution.clv_distribution`; the
+    last bin is open ("2 000 € +"); a bar is named by its lower end, its hover gives the
+    span. ``money`` writes an amount in the reader's way."""
+    ticks = [f"{money(b.low)}" + (" +" if b.high is None else "") for b in dist.bins]
+    spans = [f"{money(b.low)} +" if b.high is None else f"{money(b.low)} – {money(b.high)}"
+             for b in dist.bins]
+    total = sum(b.value for b in dist.bins) or 1.0
+    shares = [round(100 * b.value / total, 2) for b in dist.bins]
+    data = [{"type": "bar", "name": t("vp.dist_customers"), "x": ticks,
+             "y": [b.customers for b in dist.bins], "marker": {"color": "#6f8fc0"},
+             "customdata": spans, "hovertemplate": "%{customdata}: %{y}<extra></extra>"},
+            {"type": "scatter", "mode": "lines+markers", "name": t("vp.dist_value_share"),
+             "x": ticks, "y": shares, "yaxis": "y2", "line": {"color": PALETTE[1]},
+             "customdata": spans, "hovertemplate": "%{customdata}: %{y:.1f} %<extra></extra>"}]
+    layout = {**_LAYOUT, "margin": {"l": 55, "r": 55, "t": 10, "b": 110}, "height": 380,
+              "bargap": 0.05, "showlegend": True, "legend": {"orientation": "h", "y": -0.5},
+              "xaxis": {"type": "category", "title": {"text": t(
+                  "vp.dist_axis", months=dist.horizon_months, currency=dist.currency)}},
+              "yaxis": {"title": {"text": t("vp.customers_col")}, "rangemode": "tozero"},
+              "yaxis2": {"title": {"text": t("vp.dist_value_share")}, "overlaying": "y",
+                         "side": "right", "rangemode": "tozero", "showgrid": False,
+                         "tickmode": "auto", "nticks": 6, "tickformat": ".0f"}}
+    columns = [t("vp.dist_from"), t("vp.dist_to"), t("vp.customers_col"),
+               t("vp.dist_customer_share"), t("vp.dist_value", currency=dist.currency),
+               t("vp.dist_value_share")]
+    rows = [[cell(b.low), cell(b.high), cell(b.customers),
+             cell(round(100 * b.customers / dist.customers, 2)), cell(b.value), cell(s)]
+            for b, s in zip(dist.bins, shares, strict=True)]
+    return Chart("distribution", t("vp.dist_title"), columns, rows,
+                 {"data": data, "layout": layout}, note=t("vp.dist_note"))

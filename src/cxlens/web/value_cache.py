@@ -15,6 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from fastapi import HTTPException
+
+from cxlens.analytics.value._predict import Horizon
 from cxlens.analytics.value.models import ValueModel, fit_value
 from cxlens.web.kept import Kept
 from cxlens.web.warehouses import Warehouse
@@ -33,6 +36,20 @@ class FitParams:
 
 
 _KEPT = Kept(SIZE)
+
+# The horizons and discount rates the value pages offer (the API and the CLI take any
+# horizon of 1-120 months and any rate from 0 up to 1).
+HORIZON_MONTHS = (3, 6, 12, 24, 36, 60)
+DISCOUNTS = (0.0, 0.05, 0.1, 0.15, 0.2)
+
+
+def horizon(months: int, discount: float) -> Horizon:
+    """A page's CLV horizon, checked like the API's: a 422 names what is wrong."""
+    if not 1 <= months <= 120:
+        raise HTTPException(422, "months must be 1 to 120")
+    if not 0 <= discount < 1:
+        raise HTTPException(422, "discount must be at least 0 and below 1 (0.10 = 10 % a year)")
+    return Horizon(months, discount)
 
 
 def fitted(warehouse: Warehouse, engine_choice: str | None, today: date, params: FitParams,

@@ -45,8 +45,10 @@ def test_retention_commands_print_the_apis_json(demo) -> None:
     from cxlens.analytics.value.channels import clv_by_channel
     from cxlens.analytics.value.cohorts import cohorts
     from cxlens.analytics.value.customers import customer_values
+    from cxlens.analytics.value.distribution import clv_distribution
     from cxlens.analytics.value.rfm import rfm
     from cxlens.web.api.value import (
+        ClvDistributionOut,
         CohortsOut,
         CustomerValuesOut,
         RfmOut,
@@ -60,11 +62,12 @@ def test_retention_commands_print_the_apis_json(demo) -> None:
                for name, args in (("cohorts", ["cohorts", "--by", "channel"]),
                                   ("rfm", ["rfm"]),
                                   ("customers", ["customers", "--top", "7"]),
+                                  ("distribution", ["distribution", "--bins", "10"]),
                                   ("channels", ["channels", "--months", "6"]))}
         csv_out = runner.invoke(app, ["value", "customers", "--at-risk", "--csv", "-w",
                                       str(ws)])
         tables = [runner.invoke(app, ["value", c, "-w", str(ws)]).output
-                  for c in ("cohorts", "rfm", "customers", "channels")]
+                  for c in ("cohorts", "rfm", "customers", "channels", "distribution")]
     for r in got.values():
         assert r.exit_code == 0, r.output
     with open_engine(ws) as eng:
@@ -73,6 +76,7 @@ def test_retention_commands_print_the_apis_json(demo) -> None:
             "cohorts": result_out(CohortsOut, cohorts(eng, DEFAULT_TODAY, by="channel")),
             "rfm": result_out(RfmOut, rfm(eng, DEFAULT_TODAY)),
             "customers": result_out(CustomerValuesOut, customer_values(eng, v, top=7)),
+            "distribution": result_out(ClvDistributionOut, clv_distribution(eng, v, bins=10)),
             "channels": result_out(WorthsOut, clv_by_channel(eng, v, horizon=Horizon(6))),
         }
         risk = customer_values(eng, v, at_risk=True)
@@ -83,6 +87,7 @@ def test_retention_commands_print_the_apis_json(demo) -> None:
     assert len(lines) == 1 + len(risk.rows) and lines[1].split(",")[0] == risk.rows[0].customer_id
     assert "retention" not in tables[0] and "% of customers who bought" in tables[0]
     assert "champions" in tables[1] and "P(alive)" in tables[2] and "new customer" in tables[3]
+    assert "the top 10% hold" in tables[4] and "their CLV (EUR)" in tables[4]
 
 
 def test_retention_commands_refuse_clearly(demo) -> None:
@@ -92,7 +97,8 @@ def test_retention_commands_refuse_clearly(demo) -> None:
                        (["rfm", "--months", "0"], "between 1 and 60"),
                        (["customers", "--json", "--csv"], "exclude each other"),
                        (["customers", "--discount", "3"], "discount rate"),
-                       (["channels", "--by", "store"], "not a grouping")):
+                       (["channels", "--by", "store"], "not a grouping"),
+                       (["distribution", "--bins", "1"], "out of range")):
         with time_machine.travel(DEFAULT_TODAY, tick=False):
             r = runner.invoke(app, ["value", *args, "-w", str(ws)])
         assert isinstance(r.exception, UserError) and text in str(r.exception), args

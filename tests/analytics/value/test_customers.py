@@ -172,3 +172,24 @@ def test_without_a_spend_model_customers_rank_by_purchases(shop) -> None:
     assert "no spend model" in worth.notes[0]
     assert all(r.clv.value is None for r in worth.rows)
     assert res.as_dict()["rows"][0]["clv"]["value"] is None
+
+
+def test_draws_outside_the_formulas_give_no_interval(shop) -> None:
+    """A draw where BG/NBD's formulas do not hold (a + b + x - 1 <= 0) predicts NaN without a
+    warning, and a value whose draws fail more than 5 % of the time has no interval."""
+    import warnings
+
+    from cxlens.analytics.value._predict import estimates
+
+    _, _, v = shop
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bad = predict(v, np.array([0.5, 5.0, 1e-19, 0.4]), v.spend.params,
+                      np.array([0.0, 1.0]), np.array([0.0, 3.0]), np.array([50.0, 50.0]),
+                      np.array([np.nan, 40.0]), Horizon(12, 0.1))
+    assert np.isnan(bad.purchases[0]) and np.isnan(bad.clv[0])
+    draws = np.tile(np.linspace(1, 2, 100), (2, 1))
+    draws[1, :6] = np.nan  # 6 % of the draws failed
+    ok, failed = estimates(np.array([1.5, 1.5]), draws)
+    assert ok.low is not None and ok.high is not None
+    assert failed.value == 1.5 and failed.low is None and failed.high is None

@@ -1,5 +1,6 @@
-"""Cohorts, RFM, per-customer values and the worth by channel and NPS group are the same on
-DuckDB and on Spark (the S demo on both): every query of theirs runs on both engines."""
+"""Cohorts, RFM, per-customer values, the CLV distribution and the worth by channel and NPS
+group are the same on DuckDB and on Spark (the S demo on both): every query of theirs runs on
+both engines."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from cxlens.analytics.value.channels import clv_by_channel, clv_by_nps_group
 from cxlens.analytics.value.cohorts import cohorts
 from cxlens.analytics.value.customers import customer_values
+from cxlens.analytics.value.distribution import clv_distribution
 from cxlens.analytics.value.models import fit_value
 from cxlens.analytics.value.rfm import rfm
 from cxlens.demo.calendar import DEFAULT_TODAY as TODAY
@@ -56,3 +58,10 @@ def test_worth(engines, model, by) -> None:
     left = worth(duck)
     assert left.rows
     assert_same(left, worth(spark))
+
+
+def test_clv_distribution(engines, model) -> None:
+    duck, spark = engines
+    left = clv_distribution(duck, model, draws=20)
+    assert left.bins and left.customers > 200
+    assert_same(left, clv_distribution(spark, model, draws=20))

@@ -88,13 +88,16 @@ def p_alive(theta: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) ->
 
 def expected_purchases(theta: np.ndarray, t: float, x: np.ndarray, t_x: np.ndarray,
                        T: np.ndarray) -> np.ndarray:
-    """E[purchases in (T, T + t] | x, t_x, T] (the paper's equation 10)."""
+    """E[purchases in (T, T + t] | x, t_x, T] (the paper's equation 10). NaN where
+    a + b + x - 1 <= 0: the hypergeometric series has no meaning there (a parameter draw
+    far from a poorly determined estimate can land there; estimates never do)."""
     r, alpha, a, b = theta
     z = t / (alpha + T + t)
-    lead = (a + b + x - 1) / (a - 1)
+    c = a + b + np.asarray(x, dtype="float64") - 1
+    lead = c / (a - 1)
     tail = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
-    body = lead * (1 - tail * hyp2f1(r + x, b + x, a + b + x - 1, z))
-    return body / (1.0 + _alive_odds(theta, x, t_x, T))
+    body = lead * (1 - tail * hyp2f1(r + x, b + x, c, z))
+    return np.where(c > 0, body / (1.0 + _alive_odds(theta, x, t_x, T)), np.nan)
 
 
 def expected_new(theta: np.ndarray, t: np.ndarray) -> np.ndarray:

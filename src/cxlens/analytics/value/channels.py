@@ -29,7 +29,6 @@ distinct state.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,10 +36,12 @@ from typing import Any
 
 import numpy as np
 
-from cxlens.analytics._intervals import Z95, Estimate, empty
+from cxlens.analytics._intervals import Estimate
 from cxlens.analytics.value._predict import (
+    GROUP_DRAWS,
     MONTH_DAYS,
     Horizon,
+    mean_estimate,
     point_and_draws,
     stack,
 )
@@ -48,13 +49,6 @@ from cxlens.analytics.value._purchases import acquisition_sql, purchases_sql
 from cxlens.analytics.value._summary import ValueInputError
 from cxlens.analytics.value.models import MODELS, ValueModel
 from cxlens.warehouse.engine import Engine
-
-METHOD = "draws+sampling"
-# Parameter draws for a group's mean: only the spread of the mean over draws is used (not
-# quantiles of each customer's value), and 100 estimate it to about 7 %; 200 doubled the
-# time on the M demo (9 CPU-s for 15 000 channel × state rows, nearly all in BG/NBD's
-# expected purchases at 12 monthly steps).
-GROUP_DRAWS = 100
 
 _STATE = """
 WITH p AS ({purchases}),
@@ -138,22 +132,6 @@ class Worths:
         return dataclasses.asdict(self)
 
 
-def _mean_estimate(n: np.ndarray, s1: np.ndarray, s2: np.ndarray,
-                   per_draw: np.ndarray) -> Estimate:
-    """Mean over customers (``s1`` the sum, ``s2`` the sum of squares over ``n`` customers)
-    with the sampling and the parameter variance (``per_draw``: the mean at each draw)."""
-    total = float(n.sum())
-    if total <= 0 or not math.isfinite(float(s1.sum())):
-        return empty(METHOD)
-    mean = float(s1.sum()) / total
-    var = max(float(s2.sum()) / total - mean * mean, 0.0) * total / max(total - 1, 1)
-    draws = per_draw[np.isfinite(per_draw)]
-    pvar = float(np.var(draws, ddof=1)) if draws.size > 1 else 0.0
-    se = math.sqrt(var / total + pvar)
-    # a value is never negative: the normal interval is cut at 0 for small groups
-    return Estimate(mean, se, max(mean - Z95 * se, 0.0), mean + Z95 * se, METHOD)
-
-
 def _worths(engine: Engine, v: ValueModel, sql: str, by: str, h: Horizon,
             rates: Mapping[str, float] | None, draws: int, seed: int) -> Worths:
     h.check()
@@ -204,8 +182,8 @@ def _worths(engine: Engine, v: ValueModel, sql: str, by: str, h: Horizon,
         clv_per_draw = (nk[:, None] * clv_draws[k]).sum(axis=0) / total
         rows.append(GroupWorth(
             str(g), int(total), float(revenue[k].sum()) / total,
-            _mean_estimate(nk, value_s1, value_s2, value_draws),
-            _mean_estimate(nk, clv_s1, clv_s2, clv_per_draw)))
+            mean_estimate(nk, value_s1, value_s2, value_draws),
+            mean_estimate(nk, clv_s1, clv_s2, clv_per_draw)))
     notes = []
     if not np.isfinite(point.spend).any():
         notes.append("no spend model (see `cxlens value fit`): only observed revenue and no "

@@ -111,10 +111,14 @@ def served_insights(access: WorkspaceAccess, days: int, as_of: date | None, toda
     """:func:`insights_out` for the page and the API, kept while the workspace's data stay
     as they are: the findings take a second on the M demo, and a reader who comes back to
     the Overview should not wait for them again. The key holds everything the answer
-    depends on: the warehouse and its count of writes, the engine, the period, the day
-    and the language."""
+    depends on: the warehouse, its data version (batches, also those the CLI loads beside
+    the server) and this server's count of writes (answers, follow-ups), the engine, the
+    period, the day and the language."""
+    from cxlens.web.kept import data_version
+
     wh = access.warehouse
-    key = (str(wh.path), wh.writes, access.workspace.engine, days, as_of, today, lang)
+    key = (str(wh.path), data_version(wh), wh.writes, access.workspace.engine, days, as_of,
+           today, lang)
     with _cache_lock:
         if key in _CACHE:
             _CACHE.move_to_end(key)

@@ -54,6 +54,10 @@ class ThemeOut(BaseModel):
     theme: str
     label: str
     terms: dict[str, list[str]] = Field(description="The theme's words per language")
+    source: Literal["taxonomy", "discovered", "user"] = Field(
+        "taxonomy", description="Where the theme comes from: the shipped taxonomy, "
+                                "`cxlens text discover`, or the user's keyword rule or split")
+    pinned: bool = Field(False, description="A discovered theme kept across re-discovery")
     mentions: int
     negative: int
     neutral: int
@@ -167,12 +171,12 @@ def _analysed(access: Any, call: Any) -> Any:
     """``call(engine)``, or the not-analysed answer when there is nothing to read yet.
     Other user errors (an unknown theme) go to the app's handler: a 400 with the message.
 
-    Always the DuckDB warehouse, as the CLI: the analysis tables are not in the Parquet lake
-    yet (docs/text.md), so a workspace set to Spark would otherwise look never analysed."""
+    Read through the workspace's engine, as the other analytics: on Spark the lake mirrors
+    the analysis tables (docs/engine.md, "The lake"), brought up to date before the read."""
     from cxlens.text.report import _NOT_ANALYSED
     from cxlens.text.themes import has_analysis
 
-    with access.warehouse.engine("duckdb") as eng:
+    with access.engine() as eng:
         if not has_analysis(eng):
             return NotAnalysedOut(ok=False, reason=_NOT_ANALYSED[0], hint=_NOT_ANALYSED[1])
         return call(eng)

@@ -1,14 +1,15 @@
 """Value after the purchase as JSON: ``GET /api/w/{slug}/value/fit``, ``/value/cohorts``,
-``/value/rfm``, ``/value/customers`` and ``/value/channels``.
+``/value/rfm``, ``/value/customers``, ``/value/distribution`` and ``/value/channels``.
 
 The same analytics functions as ``cxlens value … --json`` (which prints the same models):
 :func:`~cxlens.analytics.value.models.fit_value` (the purchase model chosen on the holdout,
 its parameters named as in the papers with standard errors, the spend model, how each
 candidate predicted the holdout), :func:`~cxlens.analytics.value.cohorts.cohorts`,
 :func:`~cxlens.analytics.value.rfm.rfm`,
-:func:`~cxlens.analytics.value.customers.customer_values` and
+:func:`~cxlens.analytics.value.customers.customer_values`,
+:func:`~cxlens.analytics.value.distribution.clv_distribution` and
 :func:`~cxlens.analytics.value.channels.clv_by_channel` /
-:func:`~cxlens.analytics.value.channels.clv_by_nps_group`. The last two need the fitted
+:func:`~cxlens.analytics.value.channels.clv_by_nps_group`. The last three need the fitted
 model: it is kept per workspace while its data stay as they are (:func:`served_fit`), as a
 Pareto/NBD fit takes tens of seconds on a large workspace.
 """
@@ -16,6 +17,7 @@ Pareto/NBD fit takes tens of seconds on a large workspace.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -286,6 +288,61 @@ class CustomerValuesOut(BaseModel):
     notes: list[str]
 
 
+# The per-customer list as CSV (``cxlens value customers --csv`` and the At-risk page's
+# download): one column list, each value as the CLI prints it.
+_CUSTOMER_CSV: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ("customer_id", lambda r: r.customer_id), ("channel", lambda r: r.channel),
+    ("first_purchase", lambda r: r.first_purchase), ("last_purchase", lambda r: r.last_purchase),
+    ("orders", lambda r: r.orders), ("revenue", lambda r: f"{r.revenue:.2f}"),
+    ("clv", lambda r: r.clv.value), ("clv_low", lambda r: r.clv.low),
+    ("clv_high", lambda r: r.clv.high), ("p_alive", lambda r: r.p_alive.value),
+    ("p_alive_low", lambda r: r.p_alive.low), ("p_alive_high", lambda r: r.p_alive.high),
+    ("p_alive_then", lambda r: r.p_alive_then),
+    ("expected_purchases", lambda r: r.purchases.value),
+    ("expected_spend", lambda r: r.spend.value),
+)
+CUSTOMER_CSV_COLUMNS = tuple(name for name, _ in _CUSTOMER_CSV)
+
+
+def customer_csv_rows(res: Any) -> list[list[Any]]:
+    """The rows of ``customer_values``' result in :data:`CUSTOMER_CSV_COLUMNS`."""
+    return [["" if (v := get(r)) is None else (f"{v:.6g}" if isinstance(v, float) else v)
+             for _, get in _CUSTOMER_CSV] for r in res.rows]
+
+
+class ClvBinOut(BaseModel):
+    low: float
+    high: float | None = Field(description="Up to, not including; null: the open last bin")
+    customers: int
+    value: float = Field(description="Their CLV together")
+
+
+class TopShareOut(BaseModel):
+    customers: float = Field(description="The most valuable share of customers (0.1 = 10 %)")
+    value: float = Field(description="The share (0-1) of the total CLV they hold")
+
+
+class ClvDistributionOut(BaseModel):
+    ok: Literal[True] = True
+    end: date
+    currency: str
+    model: Literal["bgnbd", "paretonbd"]
+    horizon_months: int
+    discount: float
+    customers: int
+    mean: EstimateOut = Field(description="Mean CLV per customer")
+    total: EstimateOut = Field(description="CLV of all customers together")
+    median: float | None
+    p90: float | None
+    p99: float | None
+    maximum: float | None
+    bins: list[ClvBinOut] = Field(description="Round-width bins up to p99, the last open")
+    top: list[TopShareOut]
+    draws: int
+    seed: int
+    notes: list[str]
+
+
 class GroupWorthOut(BaseModel):
     group: str
     customers: int
@@ -364,6 +421,10 @@ class CustomersQuery(HorizonQuery):
     lookback_days: int = Field(90, ge=7, le=365, description="P(alive) now against then")
 
 
+class DistributionQuery(HorizonQuery):
+    bins: int = Field(20, ge=2, le=100, description="Bins up to the 95th percentile")
+
+
 class ChannelsQuery(HorizonQuery):
     by: Literal["channel", "campaign", "nps_group"] = "channel"
 
@@ -418,6 +479,22 @@ def get_value_customers(access: Reader, q: Annotated[CustomersQuery, Query()],
             return result_out(CustomerValuesOut, customer_values(
                 eng, v, at_risk=q.at_risk, top=q.top, horizon=Horizon(q.months, q.discount),
                 lookback_days=q.lookback_days))
+    return _no_model(run)
+
+
+@router.get("/value/distribution")
+def get_value_distribution(access: Reader, q: Annotated[DistributionQuery, Query()],
+                           clock: ServerClock) -> ClvDistributionOut | NoModelOut:
+    """How CLV is spread over the customers: bins, quantiles, mean and total with intervals,
+    and the share of the value the top customers hold."""
+    from cxlens.analytics.value._predict import Horizon
+    from cxlens.analytics.value.distribution import clv_distribution
+
+    def run() -> ClvDistributionOut:
+        v = served_fit(access, clock().date(), q.currency)
+        with access.engine() as eng:
+            return result_out(ClvDistributionOut, clv_distribution(
+                eng, v, horizon=Horizon(q.months, q.discount), bins=q.bins))
     return _no_model(run)
 
 

@@ -9,7 +9,9 @@ so the page, the API and the CLI show the same numbers. It needs the fitted valu
 per data version (:class:`~cxlens.web.kept.Kept`): the page shows its first ``top`` rows and
 the CSV download all of them, in the columns of the CLI's ``--csv``.
 
-No customer profile page exists yet, so customer ids are plain text.
+Each customer links to the customer search, which leads to the profile. The CLV horizon
+and discount rate can be chosen (:data:`cxlens.web.value_cache.HORIZON_MONTHS`), as in the
+API.
 """
 
 from __future__ import annotations
@@ -26,12 +28,16 @@ from cxlens.analytics.value._predict import Horizon
 from cxlens.analytics.value._summary import NoPurchases, ValueInputError
 from cxlens.analytics.value.bgnbd import NotIdentifiable
 from cxlens.analytics.value.customers import customer_values
-from cxlens.cli_value import CSV_COLUMNS
 from cxlens.csv_out import csv_text
 from cxlens.errors import UserError
 from cxlens.warehouse.store import db_path
 from cxlens.web import value_cache
-from cxlens.web.api.value import CustomerValuesOut, result_out
+from cxlens.web.api.value import (
+    CUSTOMER_CSV_COLUMNS,
+    CustomerValuesOut,
+    customer_csv_rows,
+    result_out,
+)
 from cxlens.web.deps import WorkspaceAccess, WorkspaceRole, get_clock
 from cxlens.web.kept import Kept
 from cxlens.web.nav import VALUE, NavItem, register
@@ -48,16 +54,17 @@ _KEPT = Kept(16)
 
 
 def at_risk_list(request: Request, access: WorkspaceAccess, lookback_days: int,
-                 currency: str) -> Any:
+                 currency: str, horizon: Horizon | None = None) -> Any:
     """Every high-value customer at risk (the analytics' result), kept until the next batch.
     Raises what ``fit_value`` and ``customer_values`` raise."""
     today = get_clock(request)().date()
+    h = horizon or Horizon()
     v = value_cache.fitted(access.warehouse, access.workspace.engine, today,
                            value_cache.FitParams(currency=currency))
     return _KEPT.get(access.warehouse, access.workspace.engine,
-                     (today, v.end, lookback_days, currency),
+                     (today, v.end, lookback_days, currency, h),
                      lambda eng: customer_values(eng, v, at_risk=True, top=None,
-                                                 horizon=Horizon(), lookback_days=lookback_days))
+                                                 horizon=h, lookback_days=lookback_days))
 
 
 def clear() -> None:
@@ -78,22 +85,30 @@ def _checked(top: int, lookback_days: int, currency: str | None) -> str:
 
 Top = Annotated[int, Query()]
 Lookback = Annotated[int, Query()]
+Months = Annotated[int, Query()]
+Discount = Annotated[float, Query()]
 Text = Annotated[str | None, Query()]
 
 
 @router.get("/w/{slug}/at-risk")
 def at_risk(request: Request, access: Viewer, top: Top = 100, lookback_days: Lookback = 90,
+            months: Months = 12, discount: Discount = 0.10,
             currency: Text = None) -> Response:
     code = _checked(top, lookback_days, currency)
+    h = value_cache.horizon(months, discount)
     ctx: dict[str, Any] = {"access": access, "top": top, "tops": TOPS,
-                           "lookback_days": lookback_days, "currency": code,
+                           "lookback_days": lookback_days, "currency": code, "horizon": h,
+                           "horizons": value_cache.HORIZON_MONTHS,
+                           "discounts": value_cache.DISCOUNTS,
                            "csv_url": f"/w/{access.workspace.slug}/at-risk.csv?"
-                                      f"lookback_days={lookback_days}&currency={code}"}
+                                      f"lookback_days={lookback_days}&months={months}"
+                                      f"&discount={discount:g}&currency={code}"}
     if not db_path(access.workspace.path).exists():
         ctx["empty"] = "no_purchases"
         return render(request, "at_risk.html", ctx)
     try:
-        out = result_out(CustomerValuesOut, at_risk_list(request, access, lookback_days, code))
+        out = result_out(CustomerValuesOut,
+                         at_risk_list(request, access, lookback_days, code, h))
     except NoPurchases as exc:
         ctx.update(empty="no_purchases", reason=str(exc))
     except NotIdentifiable as exc:
@@ -107,20 +122,20 @@ def at_risk(request: Request, access: Viewer, top: Top = 100, lookback_days: Loo
 
 @router.get("/w/{slug}/at-risk.csv")
 def at_risk_csv(request: Request, access: Viewer, lookback_days: Lookback = 90,
+                months: Months = 12, discount: Discount = 0.10,
                 currency: Text = None) -> Response:
     """The whole list in the columns of ``cxlens value customers --at-risk --csv``."""
     code = _checked(1, lookback_days, currency)
+    h = value_cache.horizon(months, discount)
     if not db_path(access.workspace.path).exists():
         raise HTTPException(404, "no data yet")
     try:
-        res = at_risk_list(request, access, lookback_days, code)
+        res = at_risk_list(request, access, lookback_days, code, h)
     except (NoPurchases, NotIdentifiable):
         raise HTTPException(404, "no model yet: see the Value page for why") from None
     except (UserError, ValueInputError) as exc:
         raise HTTPException(422, getattr(exc, "message", None) or str(exc)) from None
-    rows = [["" if (v := get(r)) is None else (f"{v:.6g}" if isinstance(v, float) else v)
-             for _, get in CSV_COLUMNS] for r in res.rows]
     name = f"{access.workspace.slug}-at-risk-{date.isoformat(res.end)}.csv"
-    return Response(csv_text([n for n, _ in CSV_COLUMNS], rows),
+    return Response(csv_text(CUSTOMER_CSV_COLUMNS, customer_csv_rows(res)),
                     media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -7,9 +7,10 @@ language, with n). Also the small top-themes panel of the Experience and People 
 Routes are thin: parse and check the query (422 on a bad value, as the API), call
 :mod:`cxlens.text.selection`, :mod:`cxlens.text.quotes` and
 :func:`cxlens.text.report.sentiment_report`, lay out with :mod:`cxlens.web.charts_text`.
-The analysis tables live in the DuckDB warehouse only (docs/text.md), so the page reads it
-as the API does. Theme tables are kept (:class:`~cxlens.web.kept.Kept`) under the data
-version *and* the analysis's stamp: ``cxlens text analyse`` loads no batch.
+The page reads the analysis tables in the DuckDB warehouse, where ``cxlens text analyse``
+writes them (the lake mirrors them for Spark). Theme tables are kept
+(:class:`~cxlens.web.kept.Kept`) under the data version, the analysis's stamp (``cxlens
+text analyse`` loads no batch) and the catalogue's digest (a rename needs no new analysis).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from fastapi.responses import Response
 from markupsafe import Markup, escape
 
 from cxlens.errors import UserError
+from cxlens.text.catalogue import Catalogue, load
 from cxlens.text.highlight import theme_spans
 from cxlens.text.quotes import quotes
 from cxlens.text.report import _NOT_ANALYSED, sentiment_report
@@ -53,7 +55,7 @@ DEFAULT_MONTHS = 12
 PAGE_SIZE = 20
 MAX_CHOICE = 200
 TOP = 5  # themes on the Experience and People panels
-ENGINE = "duckdb"  # the analysis tables are not in the lake yet
+ENGINE = "duckdb"  # where the analysis is written; no lake sync needed to read it
 T = TypeVar("T")
 _KEPT = Kept(64)
 _WARMING = threading.Lock()
@@ -87,10 +89,7 @@ class CommentChoices:
             raise HTTPException(422, f"metric must be one of {', '.join(METRICS)}")
         if page < 1 or page > 10_000:
             raise HTTPException(422, "page must be 1 to 10000")
-        theme = _text("theme", theme)
-        if theme is not None and theme not in taxonomy().names():
-            raise HTTPException(422, f"no theme {theme!r}: use one of "
-                                     f"{', '.join(taxonomy().names())}")
+        theme = _text("theme", theme)  # checked against the workspace's catalogue later
         return cls(metric, _text("language", language), _text("touchpoint", touchpoint),
                    _text("store", store), theme, page)
 
@@ -130,23 +129,27 @@ def clear() -> None:
     _KEPT.clear()
 
 
-def theme_label(lang: str, theme: str) -> str:
-    """A theme by its name in the reader's language (``txt.theme.<name>``), else the
-    taxonomy's label."""
-    key = f"txt.theme.{theme}"
-    if key in EN:
-        return translate(lang, key)
+def theme_label(lang: str, theme: str, catalogue: Catalogue) -> str:
+    """A theme by its name in the reader's language (``txt.theme.<name>``) while it is the
+    taxonomy's, as the taxonomy names it; else the catalogue's label (a discovered theme's
+    top terms, or the name the user gave)."""
     try:
-        return taxonomy().get(theme).label
+        entry = catalogue.get(theme)
     except UserError:
         return theme
+    key = f"txt.theme.{theme}"
+    if (entry.source == "taxonomy" and key in EN and theme in taxonomy().names()
+            and entry.label == taxonomy().get(theme).label):
+        return translate(lang, key)
+    return entry.label
 
 
-def marked(text: str, lang: str | None, theme: str) -> Markup:
+def marked(text: str, lang: str | None, theme: str, catalogue: Catalogue | None = None
+           ) -> Markup:
     """``text`` escaped, then the theme's words wrapped in ``<mark>`` — in that order, so
     a comment's own markup stays text."""
     out, at = [], 0
-    for start, end in theme_spans(text, lang, theme):
+    for start, end in theme_spans(text, lang, theme, catalogue):
         out.append(str(escape(text[at:start])))
         out.append(f"<mark>{escape(text[start:end])}</mark>")
         at = end
@@ -167,6 +170,11 @@ def build(wh: Warehouse, stamp: tuple[Hashable, ...], lang: str, c: CommentChoic
     """Everything the page shows for the choices ``c`` in window ``w``."""
     t = _translator(lang)
     sel = c.selection(w)
+    with wh.engine(ENGINE) as eng:
+        cat = load(eng)
+    if c.theme is not None and c.theme not in cat.names():
+        raise HTTPException(422, f"no theme {c.theme!r}: use one of {', '.join(cat.names())}")
+    stamp = (*stamp, cat.digest)  # a rename or merge shows before the next analysis
     table: ThemeTable = _kept(wh, stamp, ("themes", sel), lambda e: theme_table(e, sel))
     trust = _kept(wh, stamp, ("sentiment",), sentiment_report)
     opts = {k: list(v) for k, v in _kept(wh, stamp, ("options",),
@@ -177,7 +185,7 @@ def build(wh: Warehouse, stamp: tuple[Hashable, ...], lang: str, c: CommentChoic
             opts[dim].append(value)  # a chosen value stays on the form
 
     def label(theme: str) -> str:
-        return theme_label(lang, theme)
+        return theme_label(lang, theme, cat)
 
     metric = t(f"exp.metric.{c.metric}")
     charts = [charts_text.impact_chart("impact", t("txt.impact_title", metric=metric), t,
@@ -199,9 +207,9 @@ def build(wh: Warehouse, stamp: tuple[Hashable, ...], lang: str, c: CommentChoic
             drill={"theme": c.theme, "row": next(r for r in table.themes
                                                   if r.theme == c.theme),
                    "page": page, "pages": max(1, -(-page.total // PAGE_SIZE)),
-                   "comments": [{**r, "marked": marked(r["comment"], r["language"], c.theme)}
-                                for r in page.rows],
-                   "quotes": {lg: [(q, marked(q.comment, lg, c.theme)) for q in qs]
+                   "comments": [{**r, "marked": marked(r["comment"], r["language"], c.theme,
+                                                       cat)} for r in page.rows],
+                   "quotes": {lg: [(q, marked(q.comment, lg, c.theme, cat)) for q in qs]
                               for lg, qs in said.items()}})
     return ctx
 
@@ -236,14 +244,16 @@ def top_panel(access: WorkspaceAccess, lang: str, sel: Selection, w: Window,
         return None
     if not taxonomy_ready():
         return {"warming": True}
-    table = _kept(wh, stamp, ("themes", sel), lambda e: theme_table(e, sel))
+    with wh.engine(ENGINE) as eng:
+        cat = load(eng)
+    table = _kept(wh, (*stamp, cat.digest), ("themes", sel), lambda e: theme_table(e, sel))
     rows = sorted((r for r in table.themes if r.mentions),
                   key=lambda r: (-r.mentions, r.theme))[:TOP]
     base = f"/w/{access.workspace.slug}/comments"
     q = {"metric": sel.metric if sel.metric in METRICS else None, "months": w.months,
          "as_of": w.as_of.isoformat(), **(link or {})}
     query = urlencode({k: v for k, v in q.items() if v})
-    return {"rows": [(r, theme_label(lang, r.theme),
+    return {"rows": [(r, theme_label(lang, r.theme, cat),
                       f"{base}?{query}&{urlencode({'theme': r.theme})}#theme")
                      for r in rows],
             "comments": table.comments, "metric": table.metric, "url": f"{base}?{query}",

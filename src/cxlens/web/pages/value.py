@@ -12,10 +12,11 @@ shown as messages in the reader's language; a note this page does not know is sh
 analytics wrote it. A workspace without purchases, or whose customers never bought twice,
 gets a message that says why instead of a model.
 
-Below the model: the customers with the highest CLV (the analytics give per-customer values
-for a list, not a distribution, so the page shows the top of it rather than a histogram) and
-the worth of a new customer and CLV per acquisition channel, campaign and NPS group, each
-with its interval and n (:mod:`cxlens.analytics.value.channels`), laid out through the API's
+Below the model: how CLV is spread over the customers (a histogram, the mean and total with
+intervals, median and 90th percentile, the share the top customers hold —
+:mod:`cxlens.analytics.value.distribution`), the customers with the highest CLV, and the
+worth of a new customer and CLV per acquisition channel, campaign and NPS group, each with
+its interval and n (:mod:`cxlens.analytics.value.channels`), laid out through the API's
 models and kept per data version like the fit.
 
 The page is in the value group of the navigation (:data:`VALUE`) with Retention and At risk.
@@ -33,6 +34,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from cxlens.analytics._money import CURRENCY
+from cxlens.analytics.value._predict import Horizon
 from cxlens.analytics.value._summary import NoPurchases, ValueInputError
 from cxlens.analytics.value.bgnbd import NotIdentifiable
 from cxlens.analytics.value.models import MIN_CUSTOMERS, ValueModel
@@ -40,7 +42,13 @@ from cxlens.errors import UserError
 from cxlens.warehouse.store import db_path
 from cxlens.web import charts_value as cv
 from cxlens.web import formats, value_cache
-from cxlens.web.api.value import CustomerValuesOut, WorthsOut, fit_out, result_out
+from cxlens.web.api.value import (
+    ClvDistributionOut,
+    CustomerValuesOut,
+    WorthsOut,
+    fit_out,
+    result_out,
+)
 from cxlens.web.deps import WorkspaceAccess, WorkspaceRole, get_clock
 from cxlens.web.i18n import translate
 from cxlens.web.kept import Kept
@@ -65,23 +73,29 @@ def clear() -> None:
 
 
 def worths(request: Request, access: WorkspaceAccess, params: value_cache.FitParams,
-           v: ValueModel) -> dict[str, Any]:
-    """The top customers by CLV and the worth per channel, campaign and NPS group of the
-    model ``v``, as the API gives them; kept until the next batch."""
+           v: ValueModel, h: Horizon | None = None) -> dict[str, Any]:
+    """The CLV distribution, the top customers by CLV and the worth per channel, campaign
+    and NPS group of the model ``v``, as the API gives them; kept until the next batch."""
     from cxlens.analytics.value.channels import clv_by_channel, clv_by_nps_group
     from cxlens.analytics.value.customers import customer_values
+    from cxlens.analytics.value.distribution import clv_distribution
+
+    h = h or Horizon()
 
     def compute(eng: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {"top_customers": result_out(
-            CustomerValuesOut, customer_values(eng, v, top=TOP_CUSTOMERS))}
+        out: dict[str, Any] = {
+            "distribution": result_out(ClvDistributionOut,
+                                       clv_distribution(eng, v, horizon=h)),
+            "top_customers": result_out(CustomerValuesOut, customer_values(
+                eng, v, top=TOP_CUSTOMERS, horizon=h))}
         for by in WORTH_BY:
-            res = (clv_by_nps_group(eng, v) if by == "nps_group"
-                   else clv_by_channel(eng, v, by=by))
+            res = (clv_by_nps_group(eng, v, horizon=h) if by == "nps_group"
+                   else clv_by_channel(eng, v, by=by, horizon=h))
             out[f"worth_{by}"] = result_out(WorthsOut, res)
         return out
 
     today = get_clock(request)().date()
-    return _KEPT.get(access.warehouse, access.workspace.engine, (today, params, v.end),
+    return _KEPT.get(access.warehouse, access.workspace.engine, (today, params, v.end, h),
                      compute)
 
 
@@ -162,11 +176,21 @@ def build(v: ValueModel, lang: str) -> dict[str, Any]:
             "left_out": {k: n for k, n in v.summary.left_out.items() if n}}
 
 
+def distribution_chart(dist: ClvDistributionOut, lang: str) -> cv.Chart | None:
+    """The histogram of the distribution (``None`` without bins: no spend model)."""
+    if not dist.bins:
+        return None
+    return cv.clv_histogram(dist, _translator(lang),
+                            lambda amount: formats.money(amount, lang, dist.currency))
+
+
 def _has_warehouse(access: WorkspaceAccess) -> bool:
     return db_path(access.workspace.path).exists()
 
 
 Text = Annotated[str | None, Query()]
+Months = Annotated[int, Query()]
+Discount = Annotated[float, Query()]
 
 
 def _params(request: Request, model: str | None, end: str | None,
@@ -194,18 +218,23 @@ def _fitted(request: Request, access: WorkspaceAccess,
 
 @router.get("/w/{slug}/value")
 def value(request: Request, access: Viewer, model: Text = None, end: Text = None,
-          calibration_end: Text = None, currency: Text = None) -> Response:
+          calibration_end: Text = None, currency: Text = None, months: Months = 12,
+          discount: Discount = 0.10) -> Response:
     params = _params(request, model, end, calibration_end, currency)
+    h = value_cache.horizon(months, discount)
     lang = lang_of(request)
     ctx: dict[str, Any] = {"access": access, "params": params, "models": MODELS,
                            "estimate": lambda value: estimate_text(value, lang),
+                           "horizon": h, "horizons": value_cache.HORIZON_MONTHS,
+                           "discounts": value_cache.DISCOUNTS,
                            "csv_base": f"/w/{access.workspace.slug}/value/",
-                           "csv_query": _query(params)}
+                           "csv_query": _query(params, h)}
     if _has_warehouse(access):
         try:
             fitted = _fitted(request, access, params)
             ctx.update(build(fitted, lang))
-            ctx.update(worths(request, access, params, fitted))
+            ctx.update(worths(request, access, params, fitted, h))
+            ctx["distribution_chart"] = distribution_chart(ctx["distribution"], lang)
         except NoPurchases as exc:
             ctx["empty"] = "no_purchases"
             ctx["reason"] = str(exc)  # which currency was looked for, and up to when
@@ -220,27 +249,37 @@ def value(request: Request, access: Viewer, model: Text = None, end: Text = None
     return render(request, "value.html", ctx)
 
 
-def _query(p: value_cache.FitParams) -> str:
+def _query(p: value_cache.FitParams, h: Horizon) -> str:
     q = {"model": p.model, "end": p.end, "calibration_end": p.calibration_end,
-         "currency": p.currency if p.currency != CURRENCY else None}
+         "currency": p.currency if p.currency != CURRENCY else None,
+         "months": h.months if h.months != Horizon.months else None,
+         "discount": f"{h.discount:g}" if h.discount != Horizon.discount else None}
     return "&".join(f"{k}={v}" for k, v in q.items() if v)
 
 
 @router.get("/w/{slug}/value/{key}.csv")
 def value_csv(request: Request, key: str, access: Viewer, model: Text = None,
               end: Text = None, calibration_end: Text = None,
-              currency: Text = None) -> Response:
+              currency: Text = None, months: Months = 12,
+              discount: Discount = 0.10) -> Response:
     """The numbers of one chart as CSV (the same rows as its table)."""
     params = _params(request, model, end, calibration_end, currency)
+    h = value_cache.horizon(months, discount)
     if not _has_warehouse(access):
         raise HTTPException(404, "no data yet")
+    lang = lang_of(request)
     try:
-        built = build(_fitted(request, access, params), lang_of(request))
+        fitted = _fitted(request, access, params)
+        built = build(fitted, lang)
+        charts = built["charts"]
+        if key == "distribution":
+            dist = worths(request, access, params, fitted, h)["distribution"]
+            charts = [c for c in [distribution_chart(dist, lang)] if c is not None]
     except (NoPurchases, NotIdentifiable):
         raise HTTPException(404, "no model yet: see the Value page for why") from None
     except (UserError, ValueInputError) as exc:
         raise HTTPException(422, getattr(exc, "message", None) or str(exc)) from None
-    chart = next((ch for ch in built["charts"] if ch.key == key), None)
+    chart = next((ch for ch in charts if ch.key == key), None)
     if chart is None:
         raise HTTPException(404, "no such chart")
     name = f"{access.workspace.slug}-value-{key}-{built['model'].end}.csv"

@@ -1,0 +1,29 @@
+"""Marketing as an investment: attribution over the whole journey (this part), later spend
+and return, the budget planner and targeting.
+
+The public surface (docs/marketing.md, docs/methods.md "Attribution"):
+
+* :func:`attribute` — conversions and revenue per channel by every model side by side:
+  first touch, last touch, linear, position based, time decay, Markov chains (order 1–3,
+  exact removal effects) and Shapley values, with bootstrap intervals for the data-driven
+  ones;
+* :func:`journey_paths` — the distinct channel paths it starts from.
+
+Each reads the journey log through an :class:`~cxlens.warehouse.engine.Engine` and runs the
+same SQL on DuckDB and Spark; the models work on the aggregated paths.
+"""
+
+from __future__ import annotations
+
+from cxlens.analytics.marketing._paths import PathOptions, PathTable, journey_paths
+from cxlens.analytics.marketing.attribution import (
+    MODELS,
+    Attribution,
+    ChannelRow,
+    ModelResult,
+    attribute,
+    attribute_paths,
+)
+
+__all__ = ["MODELS", "Attribution", "ChannelRow", "ModelResult", "PathOptions", "PathTable",
+           "attribute", "attribute_paths", "journey_paths"]

@@ -1,0 +1,150 @@
+"""``cxlens marketing``: attribution over the whole journey, from a shell or a script.
+
+Only presentation lives here: every number comes from :mod:`cxlens.analytics.marketing`,
+and ``--json`` prints the same JSON as ``GET /api/w/<slug>/marketing/attribution``
+(:mod:`cxlens.web.api.marketing`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from cxlens.cli_common import (
+    AsJson,
+    EngineName,
+    Workspace,
+    emit_json,
+    engine_for,
+    err,
+    out,
+    parse_day,
+)
+from cxlens.config import DEFAULT_WORKSPACE
+from cxlens.errors import UserError
+
+marketing_app = typer.Typer(help="Marketing as an investment: attribution of conversions and "
+                            "revenue to channels over the whole journey.",
+                            no_args_is_help=True)
+
+MODEL_NAMES = ("first", "last", "linear", "time_decay", "position", "markov", "shapley", "all")
+LABELS = {"first": "first touch", "last": "last touch", "linear": "linear",
+          "position": "position 40/20/40", "time_decay": "time decay",
+          "markov": "Markov", "shapley": "Shapley"}
+
+
+def _share(v: float) -> str:
+    return f"{100 * v:.1f} %"
+
+
+def _interval(r: Any) -> str:
+    if r.low is None:
+        return ""
+    return f"{r.low:,.1f} … {r.high:,.1f}"
+
+
+def _print(a: Any) -> None:
+    """One table per model; with several, first the shares of conversions side by side."""
+    if a.reason:
+        err.print(f"nothing to attribute: {a.reason}")
+        if not a.channels:
+            return
+    if len(a.models) > 1:
+        t = Table("channel", *(LABELS[m.model] for m in a.models), title=(
+            "Share of conversions by model"), title_justify="left")
+        for row in a.table():
+            t.add_row(row["channel"], *(_share(row[f"{m.model}_conversions"])
+                                        for m in a.models))
+        out.print(t)
+        t = Table("channel", *(LABELS[m.model] for m in a.models), title=(
+            f"Share of revenue ({a.currency}) by model"), title_justify="left")
+        for row in a.table():
+            t.add_row(row["channel"], *(_share(row[f"{m.model}_revenue"])
+                                        for m in a.models))
+        out.print(t)
+    for m in a.models:
+        if len(a.models) > 1 and m.model not in ("markov", "shapley"):
+            continue
+        cols = ["channel", "conversions", "95 % interval", f"revenue {a.currency}", "share"]
+        if m.model == "markov":
+            cols.insert(1, "removal effect")
+        title = LABELS[m.model] + (f" (order {a.order})" if m.model == "markov" else "")
+        t = Table(*cols, title=title, title_justify="left")
+        for r in m.rows:
+            cells = [r.channel, f"{r.conversions:,.1f}", _interval(r), f"{r.revenue:,.0f}",
+                     _share(r.conversion_share)]
+            if m.model == "markov":
+                cells.insert(1, f"{r.removal_effect:.3f}")
+            t.add_row(*cells)
+        out.print(t)
+    out.print(f"{a.conversions:,.0f} conversions ({a.untouched_conversions:,.0f} without a "
+              f"touchpoint in {a.options['lookback_days']} days), "
+              f"{a.non_conversions:,.0f} journeys without one, {a.paths:,} distinct paths")
+
+
+@marketing_app.command("attribution")
+def attribution_cmd(
+    model: Annotated[str, typer.Option(
+        help="first, last, linear, time_decay, position, markov, shapley or all.")] = "all",
+    order: Annotated[int, typer.Option(min=1, max=3, help="The Markov chain's order.")] = 1,
+    lookback: Annotated[int, typer.Option(
+        min=1, max=3650, help="Days before a conversion whose touchpoints count.")] = 30,
+    first_purchase: Annotated[bool, typer.Option(
+        "--first-purchase", help="Only a customer's first order is a conversion "
+                                 "(default: every order).")] = False,
+    half_life: Annotated[float, typer.Option(
+        min=0.01, max=3650, help="Time decay's half-life in days.")] = 7.0,
+    no_sale_touch: Annotated[bool, typer.Option(
+        "--no-sale-touch", help="The converting order's own channel (store, sales, web) "
+                                "is no touch of its path.")] = False,
+    campaign: Annotated[list[str] | None, typer.Option(
+        "--campaign", help="PATTERN=CHANNEL (repeatable): events whose campaign is LIKE "
+                           "the pattern count as that channel, e.g. '%Search%=search_ads'.")
+    ] = None,
+    n_boot: Annotated[int, typer.Option(
+        "--bootstrap", min=0, max=2000,
+        help="Bootstrap replicates of the data-driven models (0: no intervals).")] = 200,
+    start: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option(help="Day after the last, YYYY-MM-DD.")] = None,
+    segment: Annotated[str | None, typer.Option(help="Only customers of this segment.")] = None,
+    channel: Annotated[str | None, typer.Option(
+        help="Only customers with a touchpoint in this channel.")] = None,
+    store: Annotated[str | None, typer.Option(
+        help="Only customers with a touchpoint in this store.")] = None,
+    currency: Annotated[str, typer.Option(help="Revenue: orders in this currency.")] = "EUR",
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    engine: EngineName = None,
+    as_json: AsJson = False,
+) -> None:
+    """Conversions and revenue per channel by each attribution model, side by side:
+    marketing and sales/service touchpoints in one path. With --json the same JSON as
+    GET /api/w/<slug>/marketing/attribution."""
+    from cxlens.analytics.journeys import Selection
+    from cxlens.analytics.marketing import attribute
+    from cxlens.web.api.marketing import attribution_out, models_for, parse_campaigns
+
+    if model not in MODEL_NAMES:
+        raise UserError(f"--model {model!r} is not a model",
+                        hint=f"choose one of {', '.join(MODEL_NAMES)}")
+    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+        raise UserError(f"--currency {currency!r} is not a currency code",
+                        hint="three capital letters, e.g. EUR")
+    try:
+        campaigns = parse_campaigns(campaign or [])
+    except ValueError as exc:
+        raise UserError(f"--campaign: {exc}") from None
+    first, last = parse_day(start, "--start"), parse_day(end, "--end")
+    if first is not None and last is not None and first >= last:
+        raise UserError("--start must be before --end (--end is the day after the last)")
+    sel = Selection(first, last, segment, channel, store)
+    with engine_for(workspace, engine) as eng:
+        a = attribute(eng, models_for(model), sel, order=order, lookback_days=lookback,
+                      conversion="first" if first_purchase else "every",
+                      campaigns=campaigns, half_life_days=half_life,
+                      sale_touch=not no_sale_touch, n_boot=n_boot, currency=currency)
+    if as_json:
+        emit_json(attribution_out(a).model_dump(mode="json"))
+        return
+    _print(a)
