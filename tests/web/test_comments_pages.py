@@ -28,6 +28,7 @@ NASTY = ('<script>alert("x")</script> Toimituksen kanssa <b>oli</b> ongelmia & '
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    from cxlens.text import edits
     from cxlens.text.analyse import analyse
     from cxlens.warehouse.store import open_warehouse
     from cxlens.web.accounts import create_user, user_by_email
@@ -57,6 +58,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         con.execute("INSERT INTO feedback (response_id, ts, metric, score, comment, language, "
                     "store_id, _batch, _line, _hash) VALUES ('n1', TIMESTAMP "
                     "'2026-11-01 10:00:00', 'nps', 2, ?, 'fi', 'S1', 1, 2, 2)", [NASTY])
+        analyse(con, now=NOW)
+        # The user's own: a renamed taxonomy theme (with markup in its name) and a new theme
+        # from a keyword rule; the next analysis assigns them.
+        edits.rename(con, "delivery", "Toimitukset <i>kaikki</i>", now=NOW)
+        edits.rule(con, "ongelmat", ["ongelma"], language="fi", label="Ongelmat", now=NOW)
         analyse(con, now=NOW)
     with open_warehouse(more["fresh"]) as con:
         pass  # the tables, no analysed comment
@@ -276,3 +282,19 @@ def test_the_panel_does_not_wait_for_the_taxonomy(viewer, monkeypatch) -> None:
     monkeypatch.setattr(comments_pages, "taxonomy_ready", lambda: False)
     html = ok_page(viewer, "/w/demo/experience")
     assert 'id="themes-warming"' in html and '<table class="top-themes">' not in html
+
+
+def test_the_users_themes_show_by_their_names(viewer) -> None:
+    """The workspace's catalogue: a renamed taxonomy theme shows the user's name (escaped, in
+    every language), a rule's new theme is in the table and its words are marked."""
+    try:
+        for lang in ("en", "fi"):
+            html = ok_page(viewer, f"/w/tiny/comments?lang={lang}&months=24")
+            names = [r[0] for r in table_cells(html, "themes")[1:]]
+            assert "Toimitukset <i>kaikki</i>" in names and "Ongelmat" in names, names
+            assert "&lt;i&gt;kaikki&lt;/i&gt;" in html and "<i>kaikki" not in html
+    finally:
+        viewer.get("/w/tiny/comments?lang=en")
+    drill = ok_page(viewer, "/w/tiny/comments?months=24&theme=ongelmat")
+    cell = drill.split('<td class="comment" lang="fi" translate="no">')[1].split("</td>")[0]
+    assert re.findall(r"<mark>(.*?)</mark>", cell) == ["ongelmia"]
