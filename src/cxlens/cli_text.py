@@ -168,6 +168,44 @@ def sentiment_cmd(
     out.print(t)
 
 
+@text_app.command("quotes")
+def quotes_cmd(
+    theme: Annotated[str, typer.Option(help="The theme (see `cxlens text themes`).")],
+    k: Annotated[int, typer.Option(min=1, max=20, help="Quotes per language.")] = 3,
+    metric: Annotated[str | None, typer.Option(help="Only answers of this metric.")] = None,
+    language: Annotated[str | None, typer.Option(help="Only fi, sv, en …")] = None,
+    store: Annotated[str | None, typer.Option(help="Only answers of this store.")] = None,
+    team: Annotated[str | None, typer.Option(help="Only answers of this team.")] = None,
+    touchpoint: Annotated[str | None, typer.Option(help="Only this touchpoint.")] = None,
+    start: Start = None,
+    end: End = None,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    as_json: AsJson = False,
+) -> None:
+    """The most representative comments of one theme per language: about the theme, of its
+    typical sentiment, readable, and no person or text twice (docs/text.md)."""
+    from cxlens.text.quotes import quotes_json
+    from cxlens.text.report import _require
+    from cxlens.text.selection import Selection
+    from cxlens.warehouse.store import open_engine
+
+    sel = Selection(metric, parse_day(start, "--start"), parse_day(end, "--end"), language,
+                    store, team, touchpoint)
+    with open_engine(workspace) as eng:
+        _require(eng)
+        rep = quotes_json(eng, theme, sel, k=k)
+    if as_json:
+        emit_json(rep)
+        return
+    t = Table("lang", "typical", "p", "comment", title=f"quotes of theme {theme}",
+              title_justify="left")
+    for lang, rows in rep["languages"].items():
+        for q in rows:
+            t.add_row(lang, q["typical"], f"{q['probability']:.2f}",
+                      escape(q["comment"][:300]))
+    out.print(t)
+
+
 @text_app.command("discover")
 def discover_cmd(
     k_max: Annotated[int, typer.Option(min=2, max=30, help="Most themes per language.")] = 8,

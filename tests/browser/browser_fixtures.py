@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -78,6 +79,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     _require_chromium()
     from cxlens.demo import generate
     from cxlens.ingest.load import ingest
+    from cxlens.text.analyse import analyse
     from cxlens.warehouse.store import open_warehouse
     from cxlens.web import db
     from cxlens.web.accounts import create_user
@@ -98,6 +100,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         for f in manifest.files:
             ingest(wh, f.path, f.kind, preset=f.preset)
         _seed_surveys(wh, ws.path)
+        analyse(wh, now=datetime.now(UTC))  # the Comments page and the top-themes panels
     port = _free_port()
     log = open(root / "server.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(

@@ -97,7 +97,8 @@ def test_a_write_key_in_a_deep_body_is_no_500(site: Site) -> None:
 DAY_PAGES = ["/w/acme/", "/w/acme/charts/orders.csv", "/w/acme/insights", "/w/acme/experience",
              "/w/acme/drivers", "/w/acme/people", "/w/acme/experience/trend.csv",
              "/w/acme/drivers/matrix.csv", "/w/acme/people/teams.csv", "/w/acme/journeys",
-             "/w/acme/journeys/map.csv", "/w/acme/moments", "/w/acme/moments/moments.csv"]
+             "/w/acme/journeys/map.csv", "/w/acme/moments", "/w/acme/moments/moments.csv",
+             "/w/acme/comments", "/w/acme/comments/impact.csv"]
 
 
 @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1899-12-31", "3000-01-01"])
@@ -124,7 +125,7 @@ def test_every_page_with_as_of_is_checked(site: Site) -> None:
     shapes = {p.replace("/w/acme", "/w/{slug}").replace("orders.csv", "{key}.csv")
               .replace("trend.csv", "{key}.csv").replace("matrix.csv", "{key}.csv")
               .replace("teams.csv", "{key}.csv").replace("map.csv", "{key}.csv")
-              .replace("moments.csv", "{key}.csv")
+              .replace("moments.csv", "{key}.csv").replace("impact.csv", "{key}.csv")
               for p in DAY_PAGES}
     assert with_day and with_day <= shapes, with_day - shapes
 
@@ -134,6 +135,7 @@ def test_every_page_with_as_of_is_checked(site: Site) -> None:
     "experience/changes?as_of=9999-12-31", "experience/value?as_of=0001-01-01",
     "experience/drivers?start=0001-01-01&end=9999-12-31",
     "text/themes?start=9999-12-31", "text/themes?end=0001-01-01",
+    "text/quotes?theme=delivery&start=9999-12-31", "text/quotes?theme=delivery&end=0001-01-01",
 ])
 def test_days_out_of_range_on_the_api_are_a_422(site: Site, query: str) -> None:
     r = site.api(site.tokens["acme"]["read"]).get(f"/api/w/acme/{query}")

@@ -143,7 +143,7 @@ def test_no_csv_download_holds_a_formula(shop: dict[str, Any]) -> None:
              "/w/shop/experience?by=channel", "/w/shop/experience?by=store_id",
              "/w/shop/drivers", "/w/shop/people", "/w/shop/surveys", "/w/shop/followups",
              "/w/shop/journeys", "/w/shop/journeys?anchor=&direction=from", "/w/shop/moments",
-             "/w/shop/retention", "/w/shop/retention?by=channel"]
+             "/w/shop/retention", "/w/shop/retention?by=channel", "/w/shop/comments"]
     links: set[str] = set()
     for page in pages:
         r = owner.get(page)
@@ -182,6 +182,12 @@ def test_no_csv_download_holds_a_formula(shop: dict[str, Any]) -> None:
     assert r.status_code in (200, 404, 422), r.text[:200]
     assert r.status_code != 200 or not _unsafe_cells(r.text)
     covered.add("/w/{slug}/at-risk.csv")
+    # The comments are not analysed here: the Comments page says what to run and its charts
+    # answer 404 (tests/web/test_comments_pages.py downloads them analysed: labels, numbers).
+    r = owner.get("/w/shop/comments/impact.csv")
+    assert r.status_code in (200, 404), r.text[:200]
+    assert r.status_code != 200 or not _unsafe_cells(r.text)
+    covered.add("/w/{slug}/comments/{key}.csv")
     # The survey links: a POST (it marks the invitations as sent), from the Surveys page.
     csrf = page_csrf(owner, "/w/shop/surveys")
     r = owner.post("/w/shop/surveys/links.csv", data={"csrf_token": csrf})

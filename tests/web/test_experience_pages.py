@@ -340,3 +340,11 @@ def test_the_value_block_shows_under_nps_only(viewer) -> None:
     ces = viewer.get("/w/demo/experience?metric=ces&by=store_id&months=24&as_of=2026-11-27")
     assert "measured on their NPS answers" in text(ces.text)
     assert "value.csv" not in ces.text and "?metric=nps&amp;months=24" in ces.text
+
+
+def test_no_top_themes_panel_before_the_comments_are_analysed(viewer) -> None:
+    """The comments' panel (tests/web/test_comments_pages.py) needs `cxlens text analyse`;
+    until then Experience and People stand without it."""
+    for path in ("/w/demo/experience", "/w/demo/people"):
+        r = viewer.get(path)
+        assert r.status_code == 200 and 'id="top-themes"' not in r.text

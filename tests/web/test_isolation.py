@@ -52,7 +52,8 @@ def test_nothing_of_b_reaches_a(site: Site, who: str) -> None:
 
 
 # GET routes with a required query parameter: the control gives them one.
-REQUIRED_QUERY = {"/api/w/{slug}/text/comments": "?theme=delivery"}
+REQUIRED_QUERY = {"/api/w/{slug}/text/comments": "?theme=delivery",
+                  "/api/w/{slug}/text/quotes": "?theme=delivery"}
 # Downloads of a result the empty workspace does not have yet: a 404 that says why (not the
 # "not found" of another workspace's page) is the answer a member gets.
 NOT_YET = {"/w/{slug}/at-risk.csv": ("no data yet", "no model yet")}

@@ -73,6 +73,10 @@ def cli_json(*args: str, workspace) -> object:
     ("comments?theme=delivery&language=fi&limit=20",
      ["comments", "--theme", "delivery", "--language", "fi", "--limit", "20"]),
     ("sentiment", ["sentiment"]),
+    ("quotes?theme=delivery", ["quotes", "--theme", "delivery"]),
+    ("quotes?theme=price&language=fi&k=2&metric=nps&store=WEB",
+     ["quotes", "--theme", "price", "--language", "fi", "--k", "2", "--metric", "nps",
+      "--store", "WEB"]),
 ])
 def test_the_api_and_the_cli_give_the_same_json(site, path: str, args: list[str]) -> None:
     r = api(site).get(f"/api/w/demo/text/{path}")
@@ -103,7 +107,7 @@ def test_a_workspace_never_analysed_is_told_what_to_run(site) -> None:
 
 def test_a_warehouse_without_the_analysis_is_an_answer_not_an_error(site) -> None:
     """Where ``report._require`` would raise (no ``comment_analysis`` table), ``ok: false``."""
-    for path in ("themes", "comments?theme=delivery", "sentiment"):
+    for path in ("themes", "comments?theme=delivery", "sentiment", "quotes?theme=delivery"):
         r = api(site, "bare_read").get(f"/api/w/bare/text/{path}")
         assert r.status_code == 200, (path, r.text[:300])
         body = r.json()
@@ -114,6 +118,8 @@ def test_a_warehouse_without_the_analysis_is_an_answer_not_an_error(site) -> Non
     "themes?metric=ces", "themes?by=weather", "themes?start=9999-12-31",
     "themes?nonsense=1", "comments", "comments?theme=delivery&limit=0",
     "comments?theme=delivery&limit=100000", "comments?theme=" + "x" * 200,
+    "quotes", "quotes?theme=delivery&k=0", "quotes?theme=delivery&k=21",
+    "quotes?theme=delivery&start=9999-12-31", "quotes?theme=delivery&colour=red",
 ])
 def test_bad_requests_are_a_422(site, query: str) -> None:
     r = api(site).get(f"/api/w/demo/text/{query}")
@@ -127,7 +133,7 @@ def test_an_unknown_theme_is_a_4xx_that_names_it(site) -> None:
 
 
 def test_another_workspace_token_gets_nothing(site) -> None:
-    for path in ("themes", "comments?theme=delivery", "sentiment"):
+    for path in ("themes", "comments?theme=delivery", "sentiment", "quotes?theme=delivery"):
         for who, slug in (("fresh_read", "demo"), ("read", "tiny")):
             r = api(site, who).get(f"/api/w/{slug}/text/{path}")
             assert r.status_code in (403, 404), (who, slug, path, r.status_code)

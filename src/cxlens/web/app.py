@@ -31,6 +31,7 @@ from cxlens.web.flusher import Flusher
 from cxlens.web.headers import SecurityHeaders
 from cxlens.web.pages import account, apidocs, auth, customers, data, home, notes, overview
 from cxlens.web.pages import at_risk as at_risk_pages
+from cxlens.web.pages import comments as comments_pages
 from cxlens.web.pages import experience as experience_pages
 from cxlens.web.pages import followups as followup_pages
 from cxlens.web.pages import journeys as journeys_pages
@@ -61,6 +62,7 @@ ROUTERS = [
     api_text.router,
     overview.router,
     experience_pages.router,
+    comments_pages.router,
     journeys_pages.router,
     moments_pages.router,
     value_pages.router,

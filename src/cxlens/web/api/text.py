@@ -1,12 +1,12 @@
-"""Open comments as JSON: ``GET /api/w/{slug}/text/themes``, ``/text/comments`` and
-``/text/sentiment``.
+"""Open comments as JSON: ``GET /api/w/{slug}/text/themes``, ``/text/comments``,
+``/text/sentiment`` and ``/text/quotes``.
 
-The same functions as ``cxlens text themes|comments|sentiment --json``
+The same functions as ``cxlens text themes|comments|sentiment|quotes --json``
 (:func:`~cxlens.text.report.theme_report`, :func:`~cxlens.text.report.theme_comments`,
-:func:`~cxlens.text.report.sentiment_report`), so a script gets the same JSON from either;
-the models below only describe and check it. A workspace whose comments have not been
-analysed yet is an answer (``ok: false`` and what to run), not an error: it is the normal
-state of a new workspace.
+:func:`~cxlens.text.report.sentiment_report`, :func:`~cxlens.text.quotes.quotes_json`), so
+a script gets the same JSON from either; the models below only describe and check it. A
+workspace whose comments have not been analysed yet is an answer (``ok: false`` and what
+to run), not an error: it is the normal state of a new workspace.
 """
 
 from __future__ import annotations
@@ -134,6 +134,39 @@ class CommentsQuery(BaseModel):
     limit: int = Field(50, ge=1, le=1000, description="At most this many, newest first")
 
 
+class QuoteOut(BaseModel):
+    theme: str
+    language: str
+    response_id: str
+    ts: str | None = Field(description="ISO date-time of the answer")
+    sentiment: str | None
+    typical: str = Field(description="The sentiment most of the theme's comments in this "
+                                     "language have")
+    probability: float = Field(description="The comment's probability of ``typical``")
+    score: float = Field(description="About the theme × typical × readable (docs/text.md)")
+    comment: str = Field(description="As written: plain text, to be shown escaped")
+
+
+class QuotesOut(BaseModel):
+    theme: str
+    k: int
+    languages: dict[str, list[QuoteOut]] = Field(description="Per language, best first")
+
+
+class QuotesQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    theme: str = Field(min_length=1, max_length=100, description="See /text/themes")
+    k: int = Field(3, ge=1, le=20, description="Quotes per language")
+    metric: str | None = Field(None, max_length=50, description="Only answers of this metric")
+    language: str | None = Field(None, max_length=20, description="Only fi, sv, en …")
+    store: str | None = Field(None, max_length=200, description="Only this store")
+    team: str | None = Field(None, max_length=200, description="Only this team")
+    touchpoint: str | None = Field(None, max_length=200, description="Only this touchpoint")
+    start: Day | None = Field(None, description="First day (default: all)")
+    end: Day | None = Field(None, description="Day after the last (default: all)")
+
+
 def _analysed(access: Any, call: Any) -> Any:
     """``call(engine)``, or the not-analysed answer when there is nothing to read yet.
     Other user errors (an unknown theme) go to the app's handler: a 400 with the message.
@@ -177,3 +210,16 @@ def get_text_sentiment(access: Reader) -> SentimentOut | NotAnalysedOut:
     from cxlens.text.report import sentiment_report
 
     return _analysed(access, lambda eng: SentimentOut.model_validate(sentiment_report(eng)))
+
+
+@router.get("/text/quotes")
+def get_text_quotes(access: Reader, q: Annotated[QuotesQuery, Query()]
+                    ) -> QuotesOut | NotAnalysedOut:
+    """The most representative comments of one theme per language
+    (``cxlens text quotes --json``)."""
+    from cxlens.text.quotes import quotes_json
+    from cxlens.text.selection import Selection
+
+    sel = Selection(q.metric, q.start, q.end, q.language, q.store, q.team, q.touchpoint)
+    return _analysed(access, lambda eng: QuotesOut.model_validate(
+        quotes_json(eng, q.theme, sel, k=q.k)))

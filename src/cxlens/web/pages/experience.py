@@ -231,9 +231,25 @@ def _page(request: Request, access: WorkspaceAccess, con: sqlite3.Connection, pa
             ctx.update(_built(request, access, con, page, w, c))
         except (UserError, ValueError) as exc:
             ctx["error"] = getattr(exc, "message", None) or str(exc)
+        if page in ("experience", "people"):
+            ctx["themes_panel"] = _top_themes(request, access, page, w, c)
     extra = ctx["choices"].query(page)  # with the grouping the page chose, if it chose
     ctx["csv_query"] = w.query() + (f"&{extra}" if extra else "")
     return render(request, f"{page}.html", ctx)
+
+
+def _top_themes(request: Request, access: WorkspaceAccess, page: str, w: Window,
+                c: Choices) -> dict[str, Any] | None:
+    """The panel of the comments' top themes: the answers of the page's metric (People:
+    the staff's eNPS) in the window, from the Comments page's kept theme tables."""
+    from cxlens.text.selection import Selection
+    from cxlens.web.pages.comments import top_panel
+
+    metric = "enps" if page == "people" else c.metric
+    try:
+        return top_panel(access, lang_of(request), Selection(metric, w.start, w.end), w)
+    except (UserError, ValueError):
+        return None  # the page's own numbers stand without the panel
 
 
 Months = Annotated[int, Query()]

@@ -1,0 +1,322 @@
+"""The Comments page (issue 13): the themes of the open comments — volume, sentiment, what
+they do to the score with its interval, trend — filtered by language, touchpoint, store and
+period; a theme's drill-down with its representative quotes per language and its comments,
+the theme's words marked; and how far to trust the sentiment (held-out accuracy per
+language, with n). Also the small top-themes panel of the Experience and People pages.
+
+Routes are thin: parse and check the query (422 on a bad value, as the API), call
+:mod:`cxlens.text.selection`, :mod:`cxlens.text.quotes` and
+:func:`cxlens.text.report.sentiment_report`, lay out with :mod:`cxlens.web.charts_text`.
+The page reads the analysis tables in the DuckDB warehouse, where ``cxlens text analyse``
+writes them (the lake mirrors them for Spark). Theme tables are kept
+(:class:`~cxlens.web.kept.Kept`) under the data version, the analysis's stamp (``cxlens
+text analyse`` loads no batch) and the catalogue's digest (a rename needs no new analysis).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+from urllib.parse import urlencode
+
+import duckdb
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+from markupsafe import Markup, escape
+
+from cxlens.errors import UserError
+from cxlens.text.catalogue import Catalogue, load
+from cxlens.text.highlight import theme_spans
+from cxlens.text.quotes import quotes
+from cxlens.text.report import _NOT_ANALYSED, sentiment_report
+from cxlens.text.selection import Selection, ThemeTable, comment_page, options, theme_table
+from cxlens.text.themes import taxonomy
+from cxlens.warehouse.engine import Engine
+from cxlens.warehouse.store import db_path
+from cxlens.web import charts_text
+from cxlens.web.deps import WorkspaceAccess, WorkspaceRole, get_clock
+from cxlens.web.i18n import EN, translate, value_label
+from cxlens.web.kept import Kept
+from cxlens.web.nav import EXPERIENCE, NavItem, register
+from cxlens.web.pages.experience import MONTHS, Window
+from cxlens.web.templating import lang_of, render
+from cxlens.web.warehouses import Warehouse
+
+router = APIRouter(include_in_schema=False)
+Viewer = WorkspaceRole("viewer")
+
+register(NavItem("comments", "nav.comments", "/w/{slug}/comments", "viewer", order=15,
+                 group=EXPERIENCE))
+
+METRICS = ("nps", "csat", "enps")  # the metrics a theme's impact is measured on
+DEFAULT_MONTHS = 12
+PAGE_SIZE = 20
+MAX_CHOICE = 200
+TOP = 5  # themes on the Experience and People panels
+ENGINE = "duckdb"  # where the analysis is written; no lake sync needed to read it
+T = TypeVar("T")
+_KEPT = Kept(64)
+_WARMING = threading.Lock()
+_warm: list[threading.Thread] = []
+
+
+def _text(name: str, value: str | None) -> str | None:
+    if not value:
+        return None  # "" is the form's "all"
+    if len(value) > MAX_CHOICE:
+        raise HTTPException(422, f"{name} must be at most {MAX_CHOICE} characters")
+    return value
+
+
+@dataclass(frozen=True)
+class CommentChoices:
+    """The reader's choices: the metric, the filters, the theme drilled into and its page."""
+
+    metric: str = "nps"
+    language: str | None = None
+    touchpoint: str | None = None
+    store: str | None = None
+    theme: str | None = None
+    page: int = 1
+
+    @classmethod
+    def checked(cls, metric: str = "nps", language: str | None = None,
+                touchpoint: str | None = None, store: str | None = None,
+                theme: str | None = None, page: int = 1) -> CommentChoices:
+        if metric not in METRICS:
+            raise HTTPException(422, f"metric must be one of {', '.join(METRICS)}")
+        if page < 1 or page > 10_000:
+            raise HTTPException(422, "page must be 1 to 10000")
+        theme = _text("theme", theme)  # checked against the workspace's catalogue later
+        return cls(metric, _text("language", language), _text("touchpoint", touchpoint),
+                   _text("store", store), theme, page)
+
+    def selection(self, w: Window) -> Selection:
+        return Selection(self.metric, w.start, w.end, self.language, self.store, None,
+                         self.touchpoint)
+
+    def query(self, w: Window, **change: Any) -> str:
+        """The page's query string, with ``change`` (e.g. ``theme=…``, ``page=…``)."""
+        q = {"metric": self.metric, "months": w.months, "as_of": w.as_of.isoformat(),
+             "language": self.language, "touchpoint": self.touchpoint, "store": self.store,
+             "theme": self.theme, "page": self.page if self.page > 1 else None, **change}
+        return urlencode({k: v for k, v in q.items() if v is not None})
+
+
+# --- kept results ----------------------------------------------------------------------
+
+def _stamp(wh: Warehouse) -> tuple[Hashable, ...] | None:
+    """The analysis's stamp (rows, last analysed, last model), None without the tables."""
+    with wh.read() as cur:
+        try:
+            row = cur.execute("SELECT count(*), CAST(max(analysed_at) AS VARCHAR), "
+                              "(SELECT CAST(max(fitted_at) AS VARCHAR) FROM text_models) "
+                              "FROM comment_analysis").fetchone()
+        except duckdb.CatalogException:
+            return None
+    return tuple(row) if row else None
+
+
+def _kept(wh: Warehouse, stamp: tuple[Hashable, ...], call: tuple[Hashable, ...],
+          compute: Callable[[Engine], T]) -> T:
+    return _KEPT.get(wh, ENGINE, (stamp, *call), compute)
+
+
+def clear() -> None:
+    """Forget every kept result (tests)."""
+    _KEPT.clear()
+
+
+def theme_label(lang: str, theme: str, catalogue: Catalogue) -> str:
+    """A theme by its name in the reader's language (``txt.theme.<name>``) while it is the
+    taxonomy's, as the taxonomy names it; else the catalogue's label (a discovered theme's
+    top terms, or the name the user gave)."""
+    try:
+        entry = catalogue.get(theme)
+    except UserError:
+        return theme
+    key = f"txt.theme.{theme}"
+    if (entry.source == "taxonomy" and key in EN and theme in taxonomy().names()
+            and entry.label == taxonomy().get(theme).label):
+        return translate(lang, key)
+    return entry.label
+
+
+def marked(text: str, lang: str | None, theme: str, catalogue: Catalogue | None = None
+           ) -> Markup:
+    """``text`` escaped, then the theme's words wrapped in ``<mark>`` — in that order, so
+    a comment's own markup stays text."""
+    out, at = [], 0
+    for start, end in theme_spans(text, lang, theme, catalogue):
+        out.append(str(escape(text[at:start])))
+        out.append(f"<mark>{escape(text[start:end])}</mark>")
+        at = end
+    out.append(str(escape(text[at:])))
+    return Markup("".join(out))
+
+
+# --- what the page shows -----------------------------------------------------------------
+
+def _translator(lang: str) -> Callable[..., str]:
+    def t(key: str, **values: object) -> str:
+        return translate(lang, key, **values)
+    return t
+
+
+def build(wh: Warehouse, stamp: tuple[Hashable, ...], lang: str, c: CommentChoices,
+          w: Window) -> dict[str, Any]:
+    """Everything the page shows for the choices ``c`` in window ``w``."""
+    t = _translator(lang)
+    sel = c.selection(w)
+    with wh.engine(ENGINE) as eng:
+        cat = load(eng)
+    if c.theme is not None and c.theme not in cat.names():
+        raise HTTPException(422, f"no theme {c.theme!r}: use one of {', '.join(cat.names())}")
+    stamp = (*stamp, cat.digest)  # a rename or merge shows before the next analysis
+    table: ThemeTable = _kept(wh, stamp, ("themes", sel), lambda e: theme_table(e, sel))
+    trust = _kept(wh, stamp, ("sentiment",), sentiment_report)
+    opts = {k: list(v) for k, v in _kept(wh, stamp, ("options",),
+                                         lambda e: options(e, MAX_CHOICE)).items()}
+    for dim, value in (("language", c.language), ("touchpoint", c.touchpoint),
+                       ("store", c.store)):
+        if value is not None and value not in opts[dim]:
+            opts[dim].append(value)  # a chosen value stays on the form
+
+    def label(theme: str) -> str:
+        return theme_label(lang, theme, cat)
+
+    metric = t(f"exp.metric.{c.metric}")
+    charts = [charts_text.impact_chart("impact", t("txt.impact_title", metric=metric), t,
+                                       table, label),
+              charts_text.trend_chart("trend", t("txt.trend_title"), t, table, label,
+                                      w.start, w.end)]
+    ctx: dict[str, Any] = {"table": table, "charts": charts, "trust": trust,
+                           "options": opts, "label": label,
+                           "touchpoint_labels": {v: value_label(lang, v)
+                                                 for v in opts["touchpoint"]},
+                           "theme_columns": charts_text.theme_columns(t, c.metric),
+                           "mentioned": [r for r in table.themes if r.mentions]}
+    if c.theme is not None:
+        with wh.engine(ENGINE) as eng:
+            page = comment_page(eng, c.theme, sel, offset=(c.page - 1) * PAGE_SIZE,
+                                limit=PAGE_SIZE)
+            said = quotes(eng, c.theme, sel)
+        ctx.update(
+            drill={"theme": c.theme, "row": next(r for r in table.themes
+                                                  if r.theme == c.theme),
+                   "page": page, "pages": max(1, -(-page.total // PAGE_SIZE)),
+                   "comments": [{**r, "marked": marked(r["comment"], r["language"], c.theme,
+                                                       cat)} for r in page.rows],
+                   "quotes": {lg: [(q, marked(q.comment, lg, c.theme, cat)) for q in qs]
+                              for lg, qs in said.items()}})
+    return ctx
+
+
+def taxonomy_ready() -> bool:
+    """Whether the taxonomy is loaded in this process; if not, load it in the background.
+
+    Reading it lemmatises its keywords, which loads simplemma's dictionaries of three
+    languages: seconds on the first use in a process (15 s on a busy two-core machine).
+    The Experience and People pages must not wait for that on their first visit, so their
+    panel says the themes are being prepared until it is loaded."""
+    if taxonomy.cache_info().currsize:
+        return True
+    with _WARMING:
+        if not _warm:
+            _warm.append(threading.Thread(target=taxonomy, name="cxlens-taxonomy",
+                                          daemon=True))
+            _warm[0].start()
+    return False
+
+
+def top_panel(access: WorkspaceAccess, lang: str, sel: Selection, w: Window,
+              link: dict[str, str] | None = None) -> dict[str, Any] | None:
+    """The Experience and People pages' panel: the selection's most mentioned themes with
+    their sentiment and impact, each linking to the Comments page filtered the same way.
+    None when the comments have not been analysed (the panel is then left out)."""
+    wh = access.warehouse
+    if not db_path(access.workspace.path).exists():
+        return None
+    stamp = _stamp(wh)
+    if stamp is None or not stamp[0]:
+        return None
+    if not taxonomy_ready():
+        return {"warming": True}
+    with wh.engine(ENGINE) as eng:
+        cat = load(eng)
+    table = _kept(wh, (*stamp, cat.digest), ("themes", sel), lambda e: theme_table(e, sel))
+    rows = sorted((r for r in table.themes if r.mentions),
+                  key=lambda r: (-r.mentions, r.theme))[:TOP]
+    base = f"/w/{access.workspace.slug}/comments"
+    q = {"metric": sel.metric if sel.metric in METRICS else None, "months": w.months,
+         "as_of": w.as_of.isoformat(), **(link or {})}
+    query = urlencode({k: v for k, v in q.items() if v})
+    return {"rows": [(r, theme_label(lang, r.theme, cat),
+                      f"{base}?{query}&{urlencode({'theme': r.theme})}#theme")
+                     for r in rows],
+            "comments": table.comments, "metric": table.metric, "url": f"{base}?{query}",
+            "impact": sel.metric in METRICS}
+
+
+Months = Annotated[int, Query()]
+Text = Annotated[str | None, Query()]
+
+
+def _window(request: Request, months: int, as_of: str | None) -> Window:
+    return Window(months, as_of, get_clock(request)())
+
+
+def _context(request: Request, access: WorkspaceAccess, c: CommentChoices,
+             w: Window) -> dict[str, Any]:
+    lang = lang_of(request)
+    slug = access.workspace.slug
+    ctx: dict[str, Any] = {"access": access, "window": w, "months_options": MONTHS,
+                           "choices": c, "metrics": METRICS, "page_size": PAGE_SIZE,
+                           "csv_base": f"/w/{slug}/comments/",
+                           "csv_query": c.query(w, theme=None, page=None),
+                           "url": lambda **ch: f"/w/{slug}/comments?{c.query(w, **ch)}"}
+    if not db_path(access.workspace.path).exists():
+        ctx["empty"] = True
+        return ctx
+    stamp = _stamp(access.warehouse)
+    if stamp is None or (not stamp[0] and stamp[2] is None):
+        # No analysis tables, or never analysed (a run stores a sentiment model even when
+        # there is no comment: then the page says there are none).
+        ctx["not_analysed"] = _NOT_ANALYSED
+        return ctx
+    try:
+        ctx.update(build(access.warehouse, stamp, lang, c, w))
+    except (UserError, ValueError) as exc:
+        ctx["error"] = getattr(exc, "message", None) or str(exc)
+    return ctx
+
+
+@router.get("/w/{slug}/comments")
+def comments(request: Request, access: Viewer, metric: Annotated[str, Query()] = "nps",
+             months: Months = DEFAULT_MONTHS, as_of: Text = None, language: Text = None,
+             touchpoint: Text = None, store: Text = None, theme: Text = None,
+             page: Annotated[int, Query()] = 1) -> Response:
+    w = _window(request, months, as_of)
+    c = CommentChoices.checked(metric, language, touchpoint, store, theme, page)
+    return render(request, "comments.html", _context(request, access, c, w))
+
+
+@router.get("/w/{slug}/comments/{key}.csv")
+def comments_csv(request: Request, key: str, access: Viewer,
+                 metric: Annotated[str, Query()] = "nps", months: Months = DEFAULT_MONTHS,
+                 as_of: Text = None, language: Text = None, touchpoint: Text = None,
+                 store: Text = None) -> Response:
+    """The numbers of one chart as CSV (the same rows as its table)."""
+    w = _window(request, months, as_of)
+    c = CommentChoices.checked(metric, language, touchpoint, store)
+    ctx = _context(request, access, c, w)
+    if ctx.get("empty") or ctx.get("not_analysed") or "charts" not in ctx:
+        raise HTTPException(404, "no analysed comments yet: run `cxlens text analyse`")
+    chart = next((ch for ch in ctx["charts"] if ch.key == key), None)
+    if chart is None:
+        raise HTTPException(404, "no such chart")
+    name = f"{access.workspace.slug}-comments-{key}-{w.start}-{w.as_of}.csv"
+    return Response(chart.csv(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
