@@ -129,7 +129,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from cxlens.web.pages.comments import taxonomy_ready
+
         flusher.start()
+        taxonomy_ready()  # the comment themes' lemmas load in the background from the start
         recovering = asyncio.create_task(
             asyncio.to_thread(flusher.recover, settings.workspaces_dir))
         yield

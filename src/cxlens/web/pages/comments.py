@@ -55,7 +55,6 @@ DEFAULT_MONTHS = 12
 PAGE_SIZE = 20
 MAX_CHOICE = 200
 TOP = 5  # themes on the Experience and People panels
-ENGINE = "duckdb"  # where the analysis is written; no lake sync needed to read it
 T = TypeVar("T")
 _KEPT = Kept(64)
 _WARMING = threading.Lock()
@@ -119,9 +118,11 @@ def _stamp(wh: Warehouse) -> tuple[Hashable, ...] | None:
     return tuple(row) if row else None
 
 
-def _kept(wh: Warehouse, stamp: tuple[Hashable, ...], call: tuple[Hashable, ...],
+def _kept(access: WorkspaceAccess, stamp: tuple[Hashable, ...], call: tuple[Hashable, ...],
           compute: Callable[[Engine], T]) -> T:
-    return _KEPT.get(wh, ENGINE, (stamp, *call), compute)
+    """``compute`` on the workspace's engine (Spark reads the analysis from the lake, which
+    ``cxlens text analyse`` keeps current), kept under the analysis's stamp."""
+    return _KEPT.get(access.warehouse, access.workspace.engine, (stamp, *call), compute)
 
 
 def clear() -> None:
@@ -165,19 +166,19 @@ def _translator(lang: str) -> Callable[..., str]:
     return t
 
 
-def build(wh: Warehouse, stamp: tuple[Hashable, ...], lang: str, c: CommentChoices,
+def build(access: WorkspaceAccess, stamp: tuple[Hashable, ...], lang: str, c: CommentChoices,
           w: Window) -> dict[str, Any]:
     """Everything the page shows for the choices ``c`` in window ``w``."""
     t = _translator(lang)
     sel = c.selection(w)
-    with wh.engine(ENGINE) as eng:
+    with access.engine() as eng:  # fresh: a rename or merge changes no analysis stamp
         cat = load(eng)
     if c.theme is not None and c.theme not in cat.names():
         raise HTTPException(422, f"no theme {c.theme!r}: use one of {', '.join(cat.names())}")
     stamp = (*stamp, cat.digest)  # a rename or merge shows before the next analysis
-    table: ThemeTable = _kept(wh, stamp, ("themes", sel), lambda e: theme_table(e, sel))
-    trust = _kept(wh, stamp, ("sentiment",), sentiment_report)
-    opts = {k: list(v) for k, v in _kept(wh, stamp, ("options",),
+    table: ThemeTable = _kept(access, stamp, ("themes", sel), lambda e: theme_table(e, sel))
+    trust = _kept(access, stamp, ("sentiment",), sentiment_report)
+    opts = {k: list(v) for k, v in _kept(access, stamp, ("options",),
                                          lambda e: options(e, MAX_CHOICE)).items()}
     for dim, value in (("language", c.language), ("touchpoint", c.touchpoint),
                        ("store", c.store)):
@@ -199,7 +200,7 @@ def build(wh: Warehouse, stamp: tuple[Hashable, ...], lang: str, c: CommentChoic
                            "theme_columns": charts_text.theme_columns(t, c.metric),
                            "mentioned": [r for r in table.themes if r.mentions]}
     if c.theme is not None:
-        with wh.engine(ENGINE) as eng:
+        with access.engine() as eng:
             page = comment_page(eng, c.theme, sel, offset=(c.page - 1) * PAGE_SIZE,
                                 limit=PAGE_SIZE)
             said = quotes(eng, c.theme, sel)
@@ -244,9 +245,10 @@ def top_panel(access: WorkspaceAccess, lang: str, sel: Selection, w: Window,
         return None
     if not taxonomy_ready():
         return {"warming": True}
-    with wh.engine(ENGINE) as eng:
+    with access.engine() as eng:
         cat = load(eng)
-    table = _kept(wh, (*stamp, cat.digest), ("themes", sel), lambda e: theme_table(e, sel))
+    table = _kept(access, (*stamp, cat.digest), ("themes", sel),
+                  lambda e: theme_table(e, sel))
     rows = sorted((r for r in table.themes if r.mentions),
                   key=lambda r: (-r.mentions, r.theme))[:TOP]
     base = f"/w/{access.workspace.slug}/comments"
@@ -287,7 +289,7 @@ def _context(request: Request, access: WorkspaceAccess, c: CommentChoices,
         ctx["not_analysed"] = _NOT_ANALYSED
         return ctx
     try:
-        ctx.update(build(access.warehouse, stamp, lang, c, w))
+        ctx.update(build(access, stamp, lang, c, w))
     except (UserError, ValueError) as exc:
         ctx["error"] = getattr(exc, "message", None) or str(exc)
     return ctx
