@@ -57,6 +57,13 @@ def _cells(engine: Engine, metric: str, start: date | None, end: date | None,
            names: list[str]) -> dict[str, np.ndarray]:
     """theme → counts of the nine (group, v) cells, in _GROUPS × _VALUES order."""
     where, params = _where(metric, start, end)
+    return theme_cells(engine, metric, where, params, names)
+
+
+def theme_cells(engine: Engine, metric: str, where: str, params: dict,
+                names: list[str]) -> dict[str, np.ndarray]:
+    """theme → counts of the nine (group, v) cells of the answers ``where`` selects (an SQL
+    condition on ``v_feedback f`` with its ``params``), in _GROUPS × _VALUES order."""
     # The catalogue's theme names (checked against catalogue.NAME: [a-z0-9_]) as a VALUES
     # list, so that a theme nobody mentions still gets its cells (and a Spark-portable
     # constant table).

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from cxlens.text.catalogue import load
-from cxlens.text.impact import _GROUPS, _VALUES, METRICS, from_cells
+from cxlens.text.impact import METRICS, from_cells, theme_cells
 from cxlens.text.themes import ANSWER_KEY, _where
 from cxlens.warehouse.engine import Engine
 
@@ -125,27 +125,7 @@ def _cells(engine: Engine, sel: Selection, themes: list[str]) -> dict[str, np.nd
     """theme → the nine (group, v) cell counts of :mod:`cxlens.text.impact`, selected."""
     assert sel.metric is not None
     where, params = sel.where()
-    # The catalogue's names (checked against catalogue.NAME: [a-z0-9_]) as SQL constants.
-    names = ", ".join(f"('{name}')" for name in themes)
-    sql = f"""
-    WITH f AS (
-        SELECT {METRICS[sel.metric]} AS v, a.themes AS themes, a.sentiment AS sentiment,
-               a.sentiment IS NOT NULL AS analysed
-        FROM v_feedback f LEFT JOIN comment_analysis a ON a.response_id = {ANSWER_KEY}
-        WHERE {where} AND f.score IS NOT NULL),
-    t AS (SELECT theme FROM (VALUES {names}) AS x(theme))
-    SELECT t.theme AS theme,
-           CASE WHEN f.analysed AND list_contains(f.themes, t.theme)
-                     AND f.sentiment = 'negative' THEN 'A'
-                WHEN f.analysed AND NOT list_contains(f.themes, t.theme) THEN 'B'
-                ELSE 'C' END AS grp,
-           f.v AS v, CAST(count(*) AS BIGINT) AS n
-    FROM f CROSS JOIN t GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"""
-    out: dict[str, np.ndarray] = {}
-    for theme, grp, v, n in zip(*engine.query(sql, params).to_pydict().values(), strict=True):
-        cells = out.setdefault(theme, np.zeros(9, dtype=np.int64))
-        cells[_GROUPS.index(grp) * 3 + _VALUES.index(int(v))] = n
-    return out
+    return theme_cells(engine, sel.metric, where, params, themes)
 
 
 def theme_table(engine: Engine, sel: Selection) -> ThemeTable:

@@ -49,3 +49,15 @@ def parse_day(value: str | None, *, default: date, name: str = "as_of") -> date:
 # in the driver (a 500) instead of finding nothing. Outside the range it is a 422.
 MAX_ROW_ID = 2**63 - 1
 RowId = Annotated[int, Path(ge=0, le=MAX_ROW_ID, description="A row id.")]
+
+
+FILTER_TEXT = 200  # characters of a page's filter value (a channel, a store, a theme)
+
+
+def filter_text(name: str, value: str | None, limit: int = FILTER_TEXT) -> str | None:
+    """A page's filter value: ``None`` for the form's "all" (empty), a 422 when too long."""
+    if not value:
+        return None
+    if len(value) > limit:
+        raise HTTPException(422, f"{name} must be at most {limit} characters")
+    return value

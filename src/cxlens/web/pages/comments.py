@@ -41,6 +41,7 @@ from cxlens.web.i18n import EN, translate, value_label
 from cxlens.web.kept import Kept
 from cxlens.web.nav import EXPERIENCE, NavItem, register
 from cxlens.web.pages.experience import MONTHS, Window
+from cxlens.web.params import filter_text
 from cxlens.web.templating import lang_of, render
 from cxlens.web.warehouses import Warehouse
 
@@ -53,20 +54,12 @@ register(NavItem("comments", "nav.comments", "/w/{slug}/comments", "viewer", ord
 METRICS = ("nps", "csat", "enps")  # the metrics a theme's impact is measured on
 DEFAULT_MONTHS = 12
 PAGE_SIZE = 20
-MAX_CHOICE = 200
+MAX_CHOICE = 200  # values offered per filter
 TOP = 5  # themes on the Experience and People panels
 T = TypeVar("T")
 _KEPT = Kept(64)
 _WARMING = threading.Lock()
 _warm: list[threading.Thread] = []
-
-
-def _text(name: str, value: str | None) -> str | None:
-    if not value:
-        return None  # "" is the form's "all"
-    if len(value) > MAX_CHOICE:
-        raise HTTPException(422, f"{name} must be at most {MAX_CHOICE} characters")
-    return value
 
 
 @dataclass(frozen=True)
@@ -88,9 +81,10 @@ class CommentChoices:
             raise HTTPException(422, f"metric must be one of {', '.join(METRICS)}")
         if page < 1 or page > 10_000:
             raise HTTPException(422, "page must be 1 to 10000")
-        theme = _text("theme", theme)  # checked against the workspace's catalogue later
-        return cls(metric, _text("language", language), _text("touchpoint", touchpoint),
-                   _text("store", store), theme, page)
+        theme = filter_text("theme", theme)  # checked against the workspace's catalogue later
+        return cls(metric, filter_text("language", language),
+                   filter_text("touchpoint", touchpoint), filter_text("store", store), theme,
+                   page)
 
     def selection(self, w: Window) -> Selection:
         return Selection(self.metric, w.start, w.end, self.language, self.store, None,

@@ -34,6 +34,7 @@ from cxlens.web.deps import WorkspaceAccess, WorkspaceRole, get_clock
 from cxlens.web.i18n import event_label, translate, value_label
 from cxlens.web.nav import JOURNEYS, NavItem, register
 from cxlens.web.pages.experience import MONTHS, Window
+from cxlens.web.params import filter_text
 from cxlens.web.templating import lang_of, render
 from cxlens.web.warehouses import Warehouse
 
@@ -49,15 +50,7 @@ STEPS = tuple(range(2, 7))
 TOPS = (10, 20, 50)
 DEFAULT_TOP = 10
 DEFAULT_ANCHOR = "first_purchase"
-MAX_CHOICE = 200  # text of a filter value, and values offered per filter
-
-def _text(name: str, value: str | None) -> str | None:
-    if not value:
-        return None  # "" is the form's "all"
-    if len(value) > MAX_CHOICE:
-        raise HTTPException(422, f"{name} must be at most {MAX_CHOICE} characters")
-    return value
-
+MAX_CHOICE = 200  # values offered per filter
 
 @dataclass(frozen=True)
 class JourneyChoices:
@@ -83,8 +76,9 @@ class JourneyChoices:
             raise HTTPException(422, f"steps must be 1 to {MAX_STEPS}")
         if top not in TOPS:
             raise HTTPException(422, f"top must be one of {', '.join(map(str, TOPS))}")
-        return cls(_text("segment", segment), _text("channel", channel),
-                   _text("store", store), _text("anchor", anchor), direction, steps, top)
+        return cls(filter_text("segment", segment), filter_text("channel", channel),
+                   filter_text("store", store), filter_text("anchor", anchor), direction,
+                   steps, top)
 
     def selection(self, w: Window) -> jr.Selection:
         return jr.Selection(w.start, w.end, self.segment, self.channel, self.store)
