@@ -9,7 +9,6 @@ dashboard can tell "nothing there" from a broken request (a 422).
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query
@@ -19,6 +18,7 @@ from cxlens.analytics import marketing as mk
 from cxlens.analytics.marketing._paths import DEFAULT_LOOKBACK, MAX_LOOKBACK
 from cxlens.analytics.marketing.attribution import N_BOOT
 from cxlens.analytics.marketing.rules import DEFAULT_HALF_LIFE
+from cxlens.web.api.journeys import Chosen
 from cxlens.web.deps import TokenScope
 from cxlens.web.params import Day
 
@@ -100,14 +100,6 @@ class ChannelOut(BaseModel):
 class ModelOut(BaseModel):
     model: str
     channels: list[ChannelOut]
-
-
-class Chosen(BaseModel):
-    start: date | None = None
-    end: date | None = None
-    segment: str | None = None
-    channel: str | None = None
-    store: str | None = None
 
 
 class AttributionOut(BaseModel):
