@@ -29,6 +29,8 @@ def spark() -> Iterator[SparkSession]:
         pytest.skip(message)
     from cxlens.warehouse.spark import local_session
 
-    session = local_session("cxlens-tests")
+    # 3 GB for the driver: with Spark's default 1 GB the business moments' survival query
+    # on the S demo hangs (a task runs out of memory and local mode waits for it forever).
+    session = local_session("cxlens-tests", extra_conf={"spark.driver.memory": "3g"})
     yield session
     session.stop()
