@@ -17,11 +17,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-# Generate the demo company, ingest it into the workspace `demo` of a local server home, and
-# end with the server running at http://127.0.0.1:8000. The demo sign-in is fixed and printed:
-# it is for this local demo only. The demo company's data end yesterday (DAY: the day it is
-# made for, today in UTC unless given). The first run of a day builds demo-data/home; a later
-# run on the same day with the same SIZE and SEED reuses it; `rm -rf demo-data` starts over.
+# Generate the demo company, ingest it into the workspace `demo` of a local server home,
+# analyse its open comments (the Comments page), and end with the server running at
+# http://127.0.0.1:8000. The demo sign-in is fixed and printed: it is for this local demo only.
+# The demo company's data end yesterday (DAY: the day it is made for, today in UTC unless
+# given). The first run of a day builds demo-data/home; a later run on the same day with the
+# same SIZE and SEED reuses it; `rm -rf demo-data` starts over.
 DEMO_HOME := demo-data/home
 DEMO_EMAIL := demo@cxlens.example
 DEMO_PASSWORD := cxlens-demo-only
@@ -35,6 +36,7 @@ demo: install
 	    --home $(DEMO_HOME) && \
 	  $(BIN)/cxlens demo run --size $(SIZE) --seed $(SEED) --today $(DAY) --out demo-data \
 	    --workspace $(DEMO_HOME)/workspaces/demo && \
+	  $(BIN)/cxlens text analyse --workspace $(DEMO_HOME)/workspaces/demo && \
 	  touch $(DEMO_HOME)/.demo-$(SIZE)-$(SEED)-$(DAY); \
 	fi
 	@echo ""
