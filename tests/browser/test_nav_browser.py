@@ -115,7 +115,7 @@ def test_the_experience_group_is_a_disclosure_used_by_keyboard(page, server) -> 
     assert links.first.is_visible()
     assert accessible(page, summary)["expanded"] is True
     assert [links.nth(i).inner_text() for i in range(links.count())] == [
-        "Experience", "Drivers", "People", "Surveys", "Follow-ups"]
+        "Experience", "Drivers", "People", "Comments", "Surveys", "Follow-ups"]
     shot(page, "header-group-open-laptop", full_page=False)
 
     # Escape closes the menu and gives the focus back to its button.
