@@ -71,6 +71,14 @@ def moments(warehouse: Warehouse, engine_choice: str | None, outcome: str, withi
                                        min_customers=min_customers))
 
 
+def kept_moments(warehouse: Warehouse, engine_choice: str | None, outcome: str, within: int,
+                 sel: jr.Selection, as_of: date | None, pairs: int,
+                 min_customers: int) -> jr.Moments | None:
+    """The moments :func:`moments` has kept for these arguments, or ``None``."""
+    return _KEPT.peek(warehouse, engine_choice,
+                      ("moments", outcome, within, sel, as_of, pairs, min_customers))
+
+
 def survival(warehouse: Warehouse, engine_choice: str | None, moment: str, outcome: str,
              within: int, sel: jr.Selection, as_of: date | None,
              weighted: bool) -> jr.Survival:

@@ -78,6 +78,14 @@ class Kept:
                     self._results.popitem(last=False)
         return result
 
+    def peek(self, warehouse: Warehouse, engine_choice: str | None,
+             call: tuple[Hashable, ...]) -> Any | None:
+        """The kept result for ``call`` at the warehouse's data version, or ``None``;
+        never computes."""
+        key = (str(warehouse.path), data_version(warehouse), engine_name(engine_choice), *call)
+        with self._lock:
+            return self._results.get(key)
+
     def clear(self) -> None:
         """Forget every kept result (tests)."""
         with self._lock:

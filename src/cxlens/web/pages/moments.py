@@ -73,6 +73,11 @@ WAIT_S = 4.0
 """Seconds a page request waits for the moments before it answers "still computing"."""
 REFRESH_S = 5
 """Seconds between the reloads of a page whose moments are still computing."""
+MAX_RUNNING = 2
+"""Moments computations the server runs at once (one per core here). A question asked while
+that many run is not queued: its page says "still computing" and asks again on its next
+reload, so only questions someone is still waiting for take a core, however many distinct
+questions a visitor sends."""
 
 _RUNNING: dict[tuple[Hashable, ...], Future[jr.Moments]] = {}
 _LOCK = threading.Lock()
@@ -143,13 +148,20 @@ def moments_soon(wh: Warehouse, engine_choice: str | None, args: tuple[Any, ...]
     """The moments for ``args`` (those of :func:`cxlens.web.journeys_cache.moments` after
     the engine), if kept or computed within ``wait`` seconds (``None``: however long); else
     ``None``, the computation going on in the background (one per question, however many
-    pages ask) and kept when done. Raises what the computation raised."""
+    pages ask) and kept when done — or not started yet, when :data:`MAX_RUNNING` others run
+    and the result is not kept. Raises what the computation raised."""
     key = (str(wh.path), engine_choice, *args)
     with _LOCK:
         fut = _RUNNING.get(key)
-        fresh = fut is None
-        if fut is None:
+        busy = fut is None and sum(not f.done() for f in _RUNNING.values()) >= MAX_RUNNING
+        fresh = fut is None and not busy
+        if fresh:
             fut = _RUNNING[key] = Future()
+    if busy:
+        if wait is None:
+            return cache.moments(wh, engine_choice, *args)
+        return cache.kept_moments(wh, engine_choice, *args)  # None: asked again on reload
+    assert fut is not None
 
     def forget(done: Future[jr.Moments]) -> None:
         with _LOCK:
