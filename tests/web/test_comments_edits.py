@@ -303,3 +303,24 @@ def test_the_team_filter(site: dict) -> None:
     assert cli["staff"]["mentions"] == t1["staff"]["mentions"]
     assert cli["staff"]["impact"] == t1["staff"]["impact"]
     assert len(_cli(site, "comments", "--theme", "staff", "--team", "T1")) == len(comments)
+
+
+def test_the_panels_pass_the_team_store_and_touchpoint(site: dict) -> None:
+    """The Experience page's top-themes panel narrows to the team (store, touchpoint) its
+    query names, offers them in its own form, and links to the Comments page so filtered."""
+    viewer = _member(site, "viewer")
+    want = {t["label"]: t for t in _themes(site, metric="enps", team="T1").values()}
+    html = ok_page(viewer, "/w/acme/experience?metric=enps&months=6&team=T1")
+    rows = table_cells(html, "top-themes")[1:]
+    assert rows and all(int(r[1]) == want[r[0]]["mentions"] for r in rows)
+    assert int(next(r for r in rows if r[0] == "Staff")[1]) < _themes(
+        site, metric="enps")["staff"]["mentions"]
+    form = html.split('id="top-themes-filters"')[1].split("</form>")[0]
+    assert '<option value="T1" selected>' in form and 'name="metric" value="enps"' in form
+    link = re.search(r'<table class="top-themes">.*?<a href="([^"]+)"', html, re.S)
+    assert link and "team=T1" in link.group(1) and "metric=enps" in link.group(1)
+    ok_page(viewer, link.group(1).replace("&amp;", "&"))
+    # A value too long leaves the panel out; the page itself stands.
+    html = ok_page(viewer, "/w/acme/experience?metric=enps&months=6&team=" + "x" * 300)
+    assert 'id="top-themes"' not in html
+

@@ -233,11 +233,23 @@ def taxonomy_ready() -> bool:
     return False
 
 
+PANEL_FILTERS = ("team", "store", "touchpoint")
+
+
+def panel_filters(query: Any) -> dict[str, str]:
+    """The answers' filters a page passes to its panel (``team``, ``store``,
+    ``touchpoint`` of its query; 422 for a value too long), set ones only."""
+    return {k: v for k in PANEL_FILTERS if (v := filter_text(k, query.get(k))) is not None}
+
+
 def top_panel(access: WorkspaceAccess, lang: str, sel: Selection, w: Window,
-              link: dict[str, str] | None = None) -> dict[str, Any] | None:
+              link: dict[str, str] | None = None,
+              keep: dict[str, str] | None = None) -> dict[str, Any] | None:
     """The Experience and People pages' panel: the selection's most mentioned themes with
-    their sentiment and impact, each linking to the Comments page filtered the same way.
-    None when the comments have not been analysed (the panel is then left out)."""
+    their sentiment and impact, each linking to the Comments page filtered the same way
+    (the metric, the window and the selection's team, store and touchpoint). ``keep`` is
+    the page's own query, kept by the panel's filter form. None when the comments have
+    not been analysed (the panel is then left out)."""
     wh = access.warehouse
     if not db_path(access.workspace.path).exists():
         return None
@@ -252,15 +264,21 @@ def top_panel(access: WorkspaceAccess, lang: str, sel: Selection, w: Window,
                   lambda e: theme_table(e, sel))
     rows = sorted((r for r in table.themes if r.mentions),
                   key=lambda r: (-r.mentions, r.theme))[:TOP]
+    opts = _kept(access, (*stamp, cat.digest), ("options",),
+                 lambda e: options(e, MAX_CHOICE))
+    chosen = {k: getattr(sel, k) for k in PANEL_FILTERS if getattr(sel, k) is not None}
     base = f"/w/{access.workspace.slug}/comments"
     q = {"metric": sel.metric if sel.metric in METRICS else None, "months": w.months,
-         "as_of": w.as_of.isoformat(), **(link or {})}
+         "as_of": w.as_of.isoformat(), **chosen, **(link or {})}
     query = urlencode({k: v for k, v in q.items() if v})
     return {"rows": [(r, theme_label(lang, r.theme, cat),
                       f"{base}?{query}&{urlencode({'theme': r.theme})}#theme")
                      for r in rows],
             "comments": table.comments, "metric": table.metric, "url": f"{base}?{query}",
-            "impact": sel.metric in METRICS}
+            "impact": sel.metric in METRICS, "chosen": chosen,
+            "options": {k: sorted({*opts[k], *([chosen[k]] if k in chosen else [])})
+                        for k in PANEL_FILTERS},
+            "keep": {k: v for k, v in (keep or {}).items() if k not in PANEL_FILTERS and v}}
 
 
 Months = Annotated[int, Query()]
