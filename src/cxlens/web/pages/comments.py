@@ -22,7 +22,7 @@ from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 import duckdb
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 from markupsafe import Markup, escape
 
@@ -457,7 +457,8 @@ def _refuse(status: int, message: str) -> Callable[[], Any]:
 
 
 @router.post("/w/{slug}/comments/edits/{edit_id}/undo")
-def undo_theme_edit(request: Request, edit_id: int, access: Analyst,
+def undo_theme_edit(request: Request, edit_id: Annotated[int, Path(ge=1, le=2**53)],
+                    access: Analyst,
                     back: FormText = None) -> Response:
     """Undo one edit from the page's list of edits."""
     from cxlens.web.api import text as api
