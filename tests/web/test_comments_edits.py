@@ -272,6 +272,19 @@ def test_the_pages_forms_edit_with_the_csrf_token(site: dict) -> None:
                      follow_redirects=False)
     assert r.status_code == 303
     assert "Kassajono" not in _names(ok_page(analyst, "/w/acme/comments?months=6"))
+    # Pin a discovered theme from its drill-down; then the form offers to unpin it.
+    html = ok_page(analyst, "/w/acme/comments?months=6&theme=d_parking")
+    pinned = {d["theme"]: d["pinned"] for d in _api(site, "read").get(
+        "/api/w/acme/text/edits").json()["discovered"]}["d_parking"]
+    op = "unpin" if pinned else "pin"
+    assert f'action="/w/acme/comments/themes/d_parking/{op}"' in html
+    r = analyst.post(f"/w/acme/comments/themes/d_parking/{op}",
+                     data={"back": "months=6&theme=d_parking", "csrf_token": token},
+                     follow_redirects=False)
+    assert r.status_code == 303
+    assert {d["theme"]: d["pinned"] for d in _api(site, "read").get(
+        "/api/w/acme/text/edits").json()["discovered"]}["d_parking"] is not pinned
+    assert "/unpin" not in ok_page(analyst, "/w/acme/comments?months=6&theme=price")
     # A merge sends the reader to the theme that took the comments.
     r = analyst.post("/w/acme/comments/themes/price/merge",
                      data={"into": "product_quality", "back": back, "csrf_token": token},
