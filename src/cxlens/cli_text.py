@@ -35,6 +35,9 @@ Metric = Annotated[str, typer.Option(help="The score themes are weighed against:
                                           "or csat.")]
 Start = Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD (default: all).")]
 End = Annotated[str | None, typer.Option(help="Day after the last, YYYY-MM-DD (default: all).")]
+Team = Annotated[str | None, typer.Option(
+    help="Only the answers of this team (feedback.team_id: the staff's eNPS answers, and "
+         "customers' answers that name a team).")]
 
 
 @text_app.command("analyse")
@@ -79,6 +82,7 @@ def themes_cmd(
     end: End = None,
     by: Annotated[str | None, typer.Option(
         help="Also each theme's volume per store, team, touchpoint or language.")] = None,
+    team: Team = None,
     engine: EngineName = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
     as_json: AsJson = False,
@@ -89,7 +93,7 @@ def themes_cmd(
 
     with engine_for(workspace, engine) as eng:
         rep = theme_report(eng, metric=metric, start=parse_day(start, "--start"),
-                           end=parse_day(end, "--end"), by=by)
+                           end=parse_day(end, "--end"), by=by, team=team)
     if as_json:
         emit_json(rep)
         return
@@ -122,6 +126,7 @@ def comments_cmd(
     language: Annotated[str | None, typer.Option(help="Only fi, sv, en …")] = None,
     metric: Annotated[str | None, typer.Option(help="Only answers of this metric.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many.")] = 50,
+    team: Team = None,
     engine: EngineName = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
     as_json: AsJson = False,
@@ -130,7 +135,8 @@ def comments_cmd(
     from cxlens.text.report import theme_comments
 
     with engine_for(workspace, engine) as eng:
-        rows = theme_comments(eng, theme, language=language, metric=metric, limit=limit)
+        rows = theme_comments(eng, theme, language=language, metric=metric, limit=limit,
+                              team=team)
     if as_json:
         emit_json(rows)
         return
@@ -175,7 +181,7 @@ def quotes_cmd(
     metric: Annotated[str | None, typer.Option(help="Only answers of this metric.")] = None,
     language: Annotated[str | None, typer.Option(help="Only fi, sv, en …")] = None,
     store: Annotated[str | None, typer.Option(help="Only answers of this store.")] = None,
-    team: Annotated[str | None, typer.Option(help="Only answers of this team.")] = None,
+    team: Team = None,
     touchpoint: Annotated[str | None, typer.Option(help="Only this touchpoint.")] = None,
     start: Start = None,
     end: End = None,
@@ -298,24 +304,21 @@ Label = Annotated[str | None, typer.Option(help="The label to show (default: the
 
 
 def _edit(workspace, do, what: str, as_json: bool) -> None:
-    """Record one edit, then re-assign the comments so every report shows it at once."""
-    from cxlens.text.analyse import analyse
+    """Record one edit, then re-assign the comments so every report shows it at once
+    (:func:`cxlens.text.edits.run`, which the web's edits call too)."""
+    from cxlens.text.edits import run
     from cxlens.warehouse.store import open_warehouse
 
     now = clock.system()
     with open_warehouse(workspace) as con:
-        edit_id = do(con, now)
-        analysed = analyse(con, now=now) if _analysed(con) else None
+        done = run(con, lambda c: do(c, now), now=now)
+    for note in done.lake_notes:
+        err.print(f"note: {note}")
     if as_json:
-        emit_json({"edit_id": edit_id, "edit": what,
-                   "reassigned": None if analysed is None else analysed.analysed})
+        emit_json({"edit_id": done.edit_id, "edit": what, "reassigned": done.reassigned})
         return
-    out.print(f"edit {edit_id}: {what}" + (
-        "" if analysed is None else f" ({analysed.analysed:,} comments re-assigned)"))
-
-
-def _analysed(con) -> bool:
-    return bool(con.execute("SELECT count(*) FROM comment_analysis").fetchall()[0][0])
+    out.print(f"edit {done.edit_id}: {what}" + (
+        "" if done.reassigned is None else f" ({done.reassigned:,} comments re-assigned)"))
 
 
 @theme_app.command("rename")

@@ -93,6 +93,31 @@ def test_a_hidden_delivery_theme_comes_back_as_aligned_facets(
             assert th["languages"] == ["en", "fi", "sv"]
 
 
+def test_a_hidden_staff_theme_is_found_also_where_only_a_weak_keyword_themed_it(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """"Kiitos ystävällisestä palvelusta myymälässä" is store environment by the word for
+    the shop alone: it is re-examined, so the hidden staff theme reaches it (coverage was
+    0.55–0.68 per language when it was not); no theme is named or keyed by a weak word."""
+    hide(monkeypatch, "staff")
+    found, got = _run(tmp_path / "ws")
+    _check(found, got, "friendly_staff")
+    for th in found.themes:
+        for lang, words in th["keys"].items():
+            assert not set(words) & dsc.WEAK[lang], th
+    thanks = [ts for r, lg, ts in got if PLANTED[r] == "friendly_staff" and lg == "fi"
+              and "store_environment" in ts]
+    assert thanks and all(len(ts) == 2 for ts in thanks)  # it keeps its theme too
+
+
+def test_the_pool_takes_comments_whose_themes_hang_on_weak_keywords_only() -> None:
+    base = catalogue.build()
+    assert dsc._open(base, ["kiitos", "kiva", "käynti", "myymälä"], "fi")
+    assert not dsc._open(base, ["kiitos", "ystävällinen", "myymälä"], "fi")  # staff's word
+    assert not dsc._open(base, ["myymälä", "olla", "siisti"], "fi")  # siisti: a real keyword
+    assert not dsc._open(base, ["toimitus", "myymälä"], "fi")
+    assert dsc._open(base, ["hej"], "sv") and not dsc._open(base, ["butik", "stökig"], "sv")
+
+
 def test_discovered_themes_reach_the_reports_and_pins_survive(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from cxlens.text.report import theme_report

@@ -160,3 +160,27 @@ def test_a_warehouse_without_the_tables_gets_empty_ones(tmp_path: Path) -> None:
             assert cols == [c for c, _, _ in DERIVED[name]]
             assert con.execute(f"SELECT count(*) FROM {mirrored(lake.lake_path(ws), name)}"
                                ).fetchone()[0] == 0
+
+
+def test_a_theme_edit_reaches_the_lake(ws: Path, tmp_path: Path) -> None:
+    """``edits.run`` (the CLI's and the web's edits): the edit, the re-assigned comments and
+    the edits table are in the lake once it returns — also in a workspace whose comments were
+    never analysed, where only the edits table changes."""
+    from cxlens.text import edits
+
+    with open_warehouse(ws) as con:
+        done = edits.run(con, lambda c: edits.rename(c, "delivery", "Shipping", now=NOW),
+                         now=NOW)
+        assert done.reassigned and not done.lake_notes
+        assert_mirrored(con, lake.lake_path(ws))
+        undone = edits.run(con, lambda c: (edits.undo(c, done.edit_id), done.edit_id)[1],
+                           now=NOW)
+        assert undone.reassigned and not undone.lake_notes
+        assert_mirrored(con, lake.lake_path(ws))
+    fresh = tmp_path / "fresh"
+    with open_warehouse(fresh) as con:
+        lake.sync(con, lake.lake_path(fresh))
+        done = edits.run(con, lambda c: edits.rule(c, "parking", ["parkkimaksu"], now=NOW),
+                         now=NOW)
+        assert done.reassigned is None
+        assert_mirrored(con, lake.lake_path(fresh))

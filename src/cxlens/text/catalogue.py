@@ -122,6 +122,24 @@ class Catalogue:
         return sorted({t for t in found if t in order}, key=order.__getitem__)
 
 
+    def phrases(self, lang: str) -> dict[str, bool]:
+        """Every key of several words in ``lang`` (lemmas joined by spaces) → whether
+        :meth:`match` also finds it with stop-words between its words: the taxonomy's
+        phrases (word after word only), the discovered themes' word pairs, the keyword
+        rules' and splits' phrases (what :mod:`cxlens.text.highlight` marks as one span)."""
+        out = {p: False for t in taxonomy().themes for p in t.phrases.get(lang, ())}
+        out |= {k: True for d in self.discovered for k in d.keys.get(lang, ()) if " " in k}
+        out |= {k: True for e in self.edits for k in self._keys.get((e.edit_id, lang), ())
+                if " " in k}
+        return out
+
+    def split_keys(self, theme: str, lang: str) -> tuple[str, ...]:
+        """The keywords of the splits that made ``theme`` (they give it only to comments of
+        the theme split from, so a keyword alone does not match it)."""
+        return tuple(k for e in self.edits if e.op == "split" and e.args.get("new") == theme
+                     for k in self._keys.get((e.edit_id, lang), ()))
+
+
 def lemmatise(word: str, lang: str) -> str:
     """A keyword as the lemmas of its words, as comments are read."""
     return " ".join(lemma(w, lang) for w in tokens(word))

@@ -1,8 +1,12 @@
 """Themes the taxonomy does not know, found in each language and aligned across languages.
 
 **Pool.** The analysed comments that the workspace's catalogue (taxonomy, pinned discovered
-themes, the user's rules and edits; text/catalogue.py) leaves without a theme, per language.
-Comments with a weak taxonomy match are not re-examined: a keyword hit is a theme.
+themes, the user's rules and edits; text/catalogue.py) leaves without a theme, per language,
+and the comments whose every theme hangs on a **weak** keyword only (``WEAK``: the words
+for the shop itself — *myymälä*, *butik*, *store* — which say where a customer was, not
+what about: "Kiitos ystävällisestä palvelusta myymälässä" is store environment by its
+keyword, yet about the staff). Such a comment keeps its theme and is re-examined too; a
+comment with any other keyword of a theme is not.
 
 **Themes per language.** Each comment is its content lemmas (stop-words out) and the bigrams
 of adjacent content lemmas, weighted by TF-IDF (scikit-learn, sub-linear tf, terms in at
@@ -42,6 +46,7 @@ import itertools
 import json
 import re
 import unicodedata
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -70,6 +75,9 @@ COVERAGE = 0.95
 TOP = 5
 SEED = 13
 SILHOUETTE_SAMPLE = 2_000
+WEAK: dict[str, frozenset[str]] = {"fi": frozenset({"myymälä"}), "sv": frozenset({"butik"}),
+                                   "en": frozenset({"store"})}
+"""Taxonomy keywords that alone do not keep a comment out of the pool (lemmas)."""
 
 _ROWS = f"""
 SELECT a.response_id AS response_id, a.language AS language, f.comment AS comment,
@@ -95,7 +103,7 @@ class Cluster:
 class Discovery:
     """What a run found, for the person who ran it."""
 
-    pool: dict[str, int] = field(default_factory=dict)  # unthemed comments per language
+    pool: dict[str, int] = field(default_factory=dict)  # pooled comments per language
     k: dict[str, int] = field(default_factory=dict)
     silhouette: dict[str, float | None] = field(default_factory=dict)
     themes: list[dict] = field(default_factory=list)
@@ -122,8 +130,9 @@ def _lexicon() -> dict[str, dict[str, frozenset[str]]]:
 
 
 def _features(lems: list[str], lang: str) -> list[str]:
-    """Content lemmas and bigrams of adjacent ones (what the catalogue's keys match)."""
-    stop = stopwords(lang)
+    """Content lemmas and bigrams of adjacent ones (what the catalogue's keys match); the
+    weak keywords are left out like stop-words, so no theme is named or keyed by them."""
+    stop = stopwords(lang) | WEAK.get(lang, frozenset())
     content = [x for x in lems if x not in stop]
     return content + [f"{a} {b}" for a, b in itertools.pairwise(content)]
 
@@ -138,7 +147,13 @@ def _choose_k(x, k_max: int, seed: int) -> tuple[np.ndarray, np.ndarray, float |
     best: tuple[float, np.ndarray, np.ndarray] | None = None
     for k in range(2, min(k_max, distinct, x.shape[1], n - 1) + 1):
         nmf = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=400)
-        w = nmf.fit_transform(x)
+        with warnings.catch_warnings():
+            # An exact fit (k as many as the distinct comments) leaves a reconstruction
+            # error of -0.0 by rounding; scikit-learn's report of it takes its square root.
+            # Only that report is NaN: the factors are right.
+            warnings.filterwarnings("ignore", "invalid value encountered in sqrt",
+                                    RuntimeWarning)
+            w = nmf.fit_transform(x)
         labels = w.argmax(axis=1)
         if len(set(labels.tolist())) < 2:
             continue
@@ -294,6 +309,14 @@ def _keys(ranked: list[str], prec: dict[str, tuple[float, set[int]]], members: s
     return chosen
 
 
+def _open(base: cat.Catalogue, lems: list[str], lang: str) -> bool:
+    """Whether a comment is in the pool: no theme, or none without its weak keywords."""
+    if not base.match(lems, lang):
+        return True
+    weak = WEAK.get(lang, frozenset())
+    return bool(weak & set(lems)) and not base.match([x for x in lems if x not in weak], lang)
+
+
 def discover(con: duckdb.DuckDBPyConnection, *, now: datetime, k_max: int = K_MAX,
              min_size: int = MIN_SIZE, seed: int = SEED) -> Discovery:
     """Find, align, name and store the themes of the comments nothing else themes."""
@@ -316,7 +339,7 @@ def discover(con: duckdb.DuckDBPyConnection, *, now: datetime, k_max: int = K_MA
         hit = seen.get(key)
         if hit is None:
             lems = lemmas(*key)
-            hit = seen[key] = (_features(lems, key[1]), not base.match(lems, key[1]))
+            hit = seen[key] = (_features(lems, key[1]), _open(base, lems, key[1]))
         feats.append(hit[0])
         if hit[1]:
             pools[r["language"]].append(i)

@@ -12,13 +12,17 @@ Pinning: a pinned discovered theme keeps its name, terms and keys when discovery
 could drop the theme the edit is about.
 
 Like ``comment_analysis``, these tables are written here on the store's connection, each
-edit in one transaction; the text package owns them.
+edit in one transaction; the text package owns them. :func:`run` is what the CLI and the web
+both call: the edit, then the re-assignment (``analyse``, its own per-batch commits) and the
+lake's copy of the derived tables, all on the one connection it is given — in the server
+the workspace's single writer (``Warehouse.write``), so an edit never races an ingest.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
@@ -150,7 +154,31 @@ def undo(con: duckdb.DuckDBPyConnection, edit_id: int) -> None:
     if not n:
         raise UserError(f"no active edit {edit_id}",
                         hint="`cxlens text theme list` shows the edits and their numbers")
-    con.execute("UPDATE text_theme_edits SET active = FALSE WHERE edit_id = ?", [edit_id])
+    row = con.execute("SELECT op, theme FROM text_theme_edits WHERE edit_id = ?",
+                      [edit_id]).fetchall()[0]
+    con.execute("BEGIN")
+    try:
+        con.execute("UPDATE text_theme_edits SET active = FALSE WHERE edit_id = ?", [edit_id])
+        if row[0] in ("pin", "unpin"):
+            con.execute("UPDATE text_themes SET pinned = ? WHERE theme = ?",
+                        [_pinned_after(con, row[1]), row[1]])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _pinned_after(con: duckdb.DuckDBPyConnection, theme: str) -> bool:
+    """Whether a discovered theme stays pinned once a pin or unpin of it is undone: the
+    newest active pin or unpin of it decides; without one, any active edit about it pins
+    it (as making that edit did); else it is not pinned."""
+    rows = con.execute(
+        "SELECT op, theme, args FROM text_theme_edits WHERE active ORDER BY edit_id DESC"
+    ).fetchall()
+    for op, name, _ in rows:
+        if op in ("pin", "unpin") and name == theme:
+            return op == "pin"
+    return any(name == theme or json.loads(args).get("into") == theme for _, name, args in rows)
 
 
 def listing(con: duckdb.DuckDBPyConnection) -> list[dict]:
@@ -162,3 +190,31 @@ def listing(con: duckdb.DuckDBPyConnection) -> list[dict]:
         r["args"] = json.loads(r["args"])
         r["made_at"] = r["made_at"].isoformat()
     return rows
+
+
+@dataclass(frozen=True)
+class Done:
+    """What :func:`run` did: the edit's number and how many comments were re-assigned
+    (None when the workspace's comments were never analysed: nothing to re-assign)."""
+
+    edit_id: int
+    reassigned: int | None
+    lake_notes: list[str] = field(default_factory=list)
+
+
+def run(con: duckdb.DuckDBPyConnection, make: Callable[[duckdb.DuckDBPyConnection], int], *,
+        now: datetime) -> Done:
+    """Record an edit (``make(con)`` returns its number), then re-assign the comments so
+    that every report shows it at once, then bring the lake's copy up to date.
+
+    The edit commits on its own before the re-assignment starts: an interrupted
+    re-assignment leaves the edit recorded and the next ``analyse`` finishes the job (the
+    catalogue's digest is in every stored row's version)."""
+    from cxlens.text.analyse import analyse
+    from cxlens.warehouse.lake import after_derived
+
+    edit_id = make(con)
+    if con.execute("SELECT count(*) FROM comment_analysis").fetchall()[0][0]:
+        res = analyse(con, now=now)  # syncs the lake itself once it has committed
+        return Done(edit_id, res.analysed, res.lake_notes)
+    return Done(edit_id, None, after_derived(con))  # the edits table is mirrored too

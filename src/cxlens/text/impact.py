@@ -54,9 +54,9 @@ class ThemeImpact:
 
 
 def _cells(engine: Engine, metric: str, start: date | None, end: date | None,
-           names: list[str]) -> dict[str, np.ndarray]:
+           names: list[str], team: str | None = None) -> dict[str, np.ndarray]:
     """theme → counts of the nine (group, v) cells, in _GROUPS × _VALUES order."""
-    where, params = _where(metric, start, end)
+    where, params = _where(metric, start, end, team)
     return theme_cells(engine, metric, where, params, names)
 
 
@@ -121,14 +121,14 @@ def from_cells(theme: str, metric: str, cells: np.ndarray, *, n_boot: int = N_BO
 
 
 def impacts(engine: Engine, *, metric: str = "nps", start: date | None = None,
-            end: date | None = None, n_boot: int = N_BOOT, seed: int = SEED
-            ) -> list[ThemeImpact]:
+            end: date | None = None, n_boot: int = N_BOOT, seed: int = SEED,
+            team: str | None = None) -> list[ThemeImpact]:
     """Every theme's impact on ``metric`` — the taxonomy's, the discovered ones and the
     user's (text/catalogue.py) — themes never mentioned: impact 0."""
     if metric not in METRICS:
         raise UserError(f"no theme impact on {metric!r}",
                         hint=f"use --metric {' or '.join(METRICS)}")
     names = load(engine).names()
-    cells = _cells(engine, metric, start, end, names)
+    cells = _cells(engine, metric, start, end, names, team)
     return [from_cells(name, metric, cells.get(name, np.zeros(9, np.int64)), n_boot=n_boot,
                        seed=seed) for name in names]

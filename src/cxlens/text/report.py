@@ -30,13 +30,15 @@ def _count(engine: Engine) -> int:
 
 
 def theme_report(engine: Engine, *, metric: str = "nps", start: date | None = None,
-                 end: date | None = None, by: str | None = None) -> dict:
+                 end: date | None = None, by: str | None = None,
+                 team: str | None = None) -> dict:
     """Each theme (taxonomy, discovered, the user's: ``source``) with its terms, mentions,
     sentiment, impact and monthly trend, and with ``by`` (store, team, touchpoint, language)
     its volume per group.
 
     ``sentiment`` is the mean of p(positive) − p(negative) over the mentions (−1 … +1).
-    Volumes and trend count the comments of ``metric``'s answers, as the impact does.
+    Volumes and trend count the comments of ``metric``'s answers, as the impact does;
+    ``team`` narrows every figure to one team's answers.
     """
     _require(engine)
     notes = []
@@ -44,19 +46,21 @@ def theme_report(engine: Engine, *, metric: str = "nps", start: date | None = No
         notes.append("no analysed comments (a workspace without open comments, or "
                      "`cxlens text analyse` has not run since they were loaded)")
     vol = {r["theme"]: r for r in volumes(engine, metric=metric, start=start,
-                                          end=end).to_pylist()}
+                                          end=end, team=team).to_pylist()}
     months: dict[str, list[dict]] = {}
-    for r in trend(engine, metric=metric, start=start, end=end).to_pylist():
+    for r in trend(engine, metric=metric, start=start, end=end, team=team).to_pylist():
         months.setdefault(r["theme"], []).append(
             {"month": r["month"].isoformat(), "mentions": r["mentions"],
              "negative": r["negative"]})
     groups: dict[str, list[dict]] = {}
     if by is not None:
-        for r in volumes(engine, metric=metric, start=start, end=end, by=by).to_pylist():
+        for r in volumes(engine, metric=metric, start=start, end=end, by=by,
+                             team=team).to_pylist():
             groups.setdefault(r["theme"], []).append(
                 {by: r["grp"], "comments": r["comments"], "mentions": r["mentions"],
                  "negative": r["negative"], "sentiment": _net(r)})
-    imp = {i.theme: i for i in impacts(engine, metric=metric, start=start, end=end)}
+    imp = {i.theme: i for i in impacts(engine, metric=metric, start=start, end=end,
+                                          team=team)}
     analysed = max((r["comments"] for r in vol.values()), default=0)
     themes = []
     for t in load(engine).entries:
@@ -83,10 +87,13 @@ def _net(row: dict) -> float:
 
 
 def theme_comments(engine: Engine, theme: str, *, language: str | None = None,
-                   metric: str | None = None, limit: int = 50) -> list[dict]:
-    """The comments of ``theme``, newest first, as plain rows (ts as ISO text)."""
+                   metric: str | None = None, limit: int = 50,
+                   team: str | None = None) -> list[dict]:
+    """The comments of ``theme`` (of one ``team``'s answers), newest first, as plain rows
+    (ts as ISO text)."""
     _require(engine)
-    rows = comments(engine, theme, metric=metric, language=language, limit=limit).to_pylist()
+    rows = comments(engine, theme, metric=metric, language=language, limit=limit,
+                    team=team).to_pylist()
     for r in rows:
         r["ts"] = r["ts"].isoformat() if r["ts"] is not None else None
     return rows

@@ -129,8 +129,14 @@ def match(lemmas: Sequence[str], lang: str) -> list[str]:
 # Aggregates (SQL through the Engine)
 # ---------------------------------------------------------------------------------------
 
-def _where(metric: str | None, start: date | None, end: date | None) -> tuple[str, dict]:
+def _where(metric: str | None, start: date | None, end: date | None,
+           team: str | None = None) -> tuple[str, dict]:
+    """The answers of a metric, a half-open period and (``team``) one team's answers — the
+    staff's eNPS answers carry their team, as customers' answers about a team do."""
     cond, params = ["TRUE"], {}
+    if team is not None:
+        cond.append("f.team_id = $team")
+        params["team"] = team
     if metric:
         cond.append("f.metric = $metric")
         params["metric"] = metric
@@ -164,14 +170,15 @@ def has_analysis(engine: Engine) -> bool:
 
 
 def volumes(engine: Engine, *, metric: str | None = None, start: date | None = None,
-            end: date | None = None, by: str | None = None) -> pa.Table:
+            end: date | None = None, by: str | None = None, team: str | None = None
+            ) -> pa.Table:
     """Per theme (and group): analysed comments, mentions and the sentiment counts.
 
     Columns: ``theme``, ``grp``, ``comments`` (analysed comments of the group), ``mentions``,
     ``negative``, ``neutral``, ``positive`` and ``p_positive``/``p_negative`` sums (summed as
     decimals: a float sum's last bits depend on the order, which differs between engines).
     """
-    where, params = _where(metric, start, end)
+    where, params = _where(metric, start, end, team)
     dim = _dimension(by).replace("f.", "c.").replace("a.", "c.")
     sql = f"""
     WITH c AS ({_commented(where)}),
@@ -193,10 +200,11 @@ def volumes(engine: Engine, *, metric: str | None = None, start: date | None = N
 
 
 def trend(engine: Engine, *, metric: str | None = None, start: date | None = None,
-          end: date | None = None, theme: str | None = None) -> pa.Table:
+          end: date | None = None, theme: str | None = None, team: str | None = None
+          ) -> pa.Table:
     """Per theme and calendar month (UTC): mentions and negative mentions. Months without a
     mention are absent (the caller owns the calendar, docs/engine.md rule 6)."""
-    where, params = _where(metric, start, end)
+    where, params = _where(metric, start, end, team)
     extra = ""
     if theme:
         extra = "WHERE t.theme = $theme"
@@ -213,13 +221,14 @@ def trend(engine: Engine, *, metric: str | None = None, start: date | None = Non
 
 def comments(engine: Engine, theme: str, *, metric: str | None = None,
              start: date | None = None, end: date | None = None,
-             language: str | None = None, limit: int = 50) -> pa.Table:
+             language: str | None = None, limit: int = 50, team: str | None = None
+             ) -> pa.Table:
     """The comments of a theme (taxonomy, discovered or the user's), newest first (ties by
     response id)."""
     from cxlens.text.catalogue import load  # the catalogue builds on this module
 
     load(engine).get(theme)
-    where, params = _where(metric, start, end)
+    where, params = _where(metric, start, end, team)
     params.update(theme=theme, limit=int(limit))
     lang = ""
     if language:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
@@ -241,14 +241,20 @@ def _page(request: Request, access: WorkspaceAccess, con: sqlite3.Connection, pa
 def _top_themes(request: Request, access: WorkspaceAccess, page: str, w: Window,
                 c: Choices) -> dict[str, Any] | None:
     """The panel of the comments' top themes: the answers of the page's metric (People:
-    the staff's eNPS) in the window, from the Comments page's kept theme tables."""
+    the staff's eNPS) in the window and of the team, store and touchpoint the query names
+    (the panel's own filter form sets them), from the Comments page's kept theme tables."""
     from cxlens.text.selection import Selection
-    from cxlens.web.pages.comments import top_panel
+    from cxlens.web.pages.comments import panel_filters, top_panel
 
     metric = "enps" if page == "people" else c.metric
     try:
-        return top_panel(access, lang_of(request), Selection(metric, w.start, w.end), w)
-    except (UserError, ValueError):
+        f = panel_filters(request.query_params)
+        sel = Selection(metric, w.start, w.end, store=f.get("store"), team=f.get("team"),
+                        touchpoint=f.get("touchpoint"))
+        keep = {"months": str(w.months), "as_of": w.as_of.isoformat(),
+                **dict(parse_qsl(c.query(page)))}
+        return top_panel(access, lang_of(request), sel, w, keep=keep)
+    except (UserError, ValueError, HTTPException):
         return None  # the page's own numbers stand without the panel
 
 
