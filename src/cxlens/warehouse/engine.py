@@ -11,7 +11,9 @@ to know which engine produced a table.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import pyarrow as pa
@@ -115,6 +117,19 @@ def normalize_arrow(table: pa.Table) -> pa.Table:
 # DuckDB
 # ---------------------------------------------------------------------------------------
 
+_UNITS = {"": 1, "B": 1, "BYTES": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def _bytes(setting: str) -> int | None:
+    """``'18.8 GiB'`` (DuckDB's way of showing a memory setting) in bytes; ``None`` when it
+    does not read as one."""
+    m = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]*)\s*", setting)
+    if m is None or m.group(2).upper() not in _UNITS:
+        return None
+    return int(float(m.group(1)) * _UNITS[m.group(2).upper()])
+
+
 
 class DuckDBEngine:
     """Runs cxlens SQL on a DuckDB connection, as written.
@@ -141,6 +156,32 @@ class DuckDBEngine:
     def register(self, name: str, table: pa.Table) -> None:
         """Expose ``table`` as a (temporary) view ``name`` without copying it."""
         self.con.register(name, table)
+
+    @contextmanager
+    def memory_cap(self, limit: int) -> Iterator[None]:
+        """Hold DuckDB's buffer memory to ``limit`` bytes for the queries inside, then put
+        the previous limit back. Joins, aggregates and sorts beyond it spill to DuckDB's
+        temp directory instead of growing the process (the business moments on the L demo:
+        a 7 GB peak otherwise). Only ever lowers the limit: a smaller machine's own (80 % of
+        its memory by default) stays. The setting is the database's, so a query running at
+        the same time on another cursor of it is held too."""
+        old = self._memory_limit()
+        current = _bytes(old)
+        if current is not None and current <= limit:
+            yield
+            return
+        self.con.execute(f"SET memory_limit = '{int(limit)}B'")
+        try:
+            yield
+        finally:
+            # DuckDB shows the limit rounded ('18.8 GiB'): setting that text back would
+            # creep down on every call, so the default comes back by RESET when it was it
+            self.con.execute("RESET memory_limit")
+            if self._memory_limit() != old:
+                self.con.execute(f"SET memory_limit = '{old}'")
+
+    def _memory_limit(self) -> str:
+        return str(self.con.sql("SELECT current_setting('memory_limit') AS v").fetchall()[0][0])
 
     def unregister(self, name: str) -> None:
         """Forget a table registered with :meth:`register` (a per-query input)."""

@@ -22,6 +22,8 @@ engines (docs/engine.md). The moments themselves come in ``$moments`` (touchpoin
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -34,6 +36,23 @@ ARROW = " → "
 DAY = 86400
 BUCKET_DAYS = 30
 """Width of the index-time buckets the comparison's times are drawn in."""
+MEMORY_CAP = 3 * 2**30
+"""DuckDB's memory for the moments' queries, in bytes: beyond it their joins and aggregates
+spill to disk. Uncapped, the cells query on the L demo (9 M units) peaked at 7 GB; the
+process stays under 4 GB with this (bench/journeys.py part e; 2 GiB ran out of memory: a
+materialised CTE does not spill)."""
+
+
+@contextmanager
+def capped(engine: Engine) -> Iterator[None]:
+    """The queries inside run with DuckDB's memory held to :data:`MEMORY_CAP` (an engine
+    without ``memory_cap``, such as Spark, which has its own executors' limits: unchanged)."""
+    cap = getattr(engine, "memory_cap", None)
+    if cap is None:
+        yield
+        return
+    with cap(MEMORY_CAP):
+        yield
 
 # The log rows that are the outcome's event (churn: the absence of a purchase).
 EVENT: dict[str, str] = {
@@ -121,26 +140,42 @@ units AS (
 # Covariates up to a day before the index time (the session of the moment itself is part of
 # the moment, not of the customer's past), and the outcome after it, one row per unit.
 #
-# Two joins instead of one of each unit with all its customer's rows up to the horizon's end
-# (that join and the aggregation over it were most of the query): ``past`` joins the rows
-# before the covariates' end only, ``fut`` the outcome's events only (orders or promoter
-# answers, a few per customer) in the horizon, and both group by the customer and the
-# moment's number ``mno`` (a short integer: grouping on the moment's text cost more). A unit
-# without rows in one of them gets the empty values (0, or no outcome). Same results as the
-# single join (bench/journeys.py part e: 20-25 % less CPU on the M demo).
-_PRIOR = f"l.ts_s < u.idx - {DAY}"
+# The past is read off one window instead of a join: each unit is a *probe* row at its
+# covariates' end ``idx - DAY`` among its customer's log rows, and running aggregates over the
+# rows strictly before it (``RANGE … 1 PRECEDING`` on integer seconds, so rows at the same
+# second are left out as ``ts_s < idx - DAY`` leaves them out) give the counts, the spend and
+# the worst answer. A join of each unit with every row of its customer, grouped per unit, did
+# the same with units × rows pairs: on the L demo 83 M joined rows and a 9 M-group hash
+# aggregate holding most of the query's 7 GB peak (bench/journeys.py part e). ``fut`` joins
+# the outcome's events only (orders or promoter answers, a few per customer) in the horizon.
+# A unit without rows in one of them gets the empty values (0, or no outcome).
+_ANS = """CASE WHEN touchpoint IN ('answer:detractor', 'answer:dissatisfied') THEN 3
+                WHEN touchpoint IN ('answer:passive', 'answer:neutral') THEN 2
+                WHEN touchpoint IN ('answer:promoter', 'answer:satisfied') THEN 1
+                ELSE 0 END"""
+_BEFORE = "PARTITION BY customer_id ORDER BY t RANGE BETWEEN"
 _OBS = f"""{{units}},
-past AS (
-    SELECT u.customer_id AS customer_id, u.mno AS mno, count(*) AS n_prior,
-           count(*) FILTER (WHERE l.ts_s >= u.idx - {31 * DAY}) AS n_recent,
-           count(*) FILTER (WHERE l.kind = 3) AS n_buy, sum(l.amount) AS spend,
-           max(CASE WHEN l.touchpoint IN ('answer:detractor', 'answer:dissatisfied') THEN 3
-                    WHEN l.touchpoint IN ('answer:passive', 'answer:neutral') THEN 2
-                    WHEN l.touchpoint IN ('answer:promoter', 'answer:satisfied') THEN 1
-                    ELSE 0 END) AS ans
-    FROM units AS u JOIN log AS l ON l.customer_id = u.customer_id AND {_PRIOR}
-    GROUP BY u.customer_id, u.mno
+pr AS (
+    SELECT customer_id, ts_s AS t, 1 AS one, CASE WHEN kind = 3 THEN 1 ELSE 0 END AS buy,
+           amount, {_ANS} AS ans, CAST(NULL AS BIGINT) AS mno, CAST(NULL AS INTEGER) AS g,
+           CAST(NULL AS BIGINT) AS idx
+    FROM log
+    UNION ALL
+    SELECT customer_id, idx - {DAY} AS t, CAST(NULL AS INTEGER) AS one,
+           CAST(NULL AS INTEGER) AS buy, CAST(NULL AS DECIMAL(18, 4)) AS amount,
+           CAST(NULL AS INTEGER) AS ans, mno, g, idx
+    FROM units
 ),
+win AS (
+    SELECT customer_id, mno, g, idx,
+           count(one) OVER ({_BEFORE} UNBOUNDED PRECEDING AND 1 PRECEDING) AS n_prior,
+           count(one) OVER ({_BEFORE} {30 * DAY} PRECEDING AND 1 PRECEDING) AS n_recent,
+           sum(buy) OVER ({_BEFORE} UNBOUNDED PRECEDING AND 1 PRECEDING) AS n_buy,
+           sum(amount) OVER ({_BEFORE} UNBOUNDED PRECEDING AND 1 PRECEDING) AS spend,
+           max(ans) OVER ({_BEFORE} UNBOUNDED PRECEDING AND 1 PRECEDING) AS ans
+    FROM pr
+),
+past AS (SELECT * FROM win WHERE mno IS NOT NULL),
 ev AS (SELECT customer_id, ts_s, amount FROM log AS l WHERE {{event}}),
 fut AS (
     SELECT u.customer_id AS customer_id, u.mno AS mno, {{outcome}}
@@ -149,16 +184,15 @@ fut AS (
     GROUP BY u.customer_id, u.mno
 ),
 obs AS (
-    SELECT u.customer_id AS customer_id, u.moment AS moment, u.g AS g, u.idx AS idx,
-           coalesce(p.n_prior, 0) AS n_prior, coalesce(p.n_recent, 0) AS n_recent,
+    SELECT p.customer_id AS customer_id, p.mno AS mno, p.g AS g, p.idx AS idx,
+           p.n_prior AS n_prior, p.n_recent AS n_recent,
            coalesce(p.n_buy, 0) AS n_buy, CAST(coalesce(p.spend, 0) AS DOUBLE) AS spend,
            coalesce(p.ans, 0) AS ans, {{fut_cols}}
-    FROM units AS u
-    LEFT JOIN past AS p ON p.customer_id = u.customer_id AND p.mno = u.mno
-    LEFT JOIN fut AS f ON f.customer_id = u.customer_id AND f.mno = u.mno
+    FROM past AS p
+    LEFT JOIN fut AS f ON f.customer_id = p.customer_id AND f.mno = p.mno
 ),
 cells AS (
-    SELECT o.moment AS moment, o.g AS g,
+    SELECT o.mno AS mno, o.g AS g,
            CASE WHEN o.n_prior = 0 THEN 0 WHEN o.n_prior <= 3 THEN 1 WHEN o.n_prior <= 10
                 THEN 2 WHEN o.n_prior <= 25 THEN 3 ELSE 4 END AS prior_touchpoints,
            CASE WHEN o.n_recent = 0 THEN 0 WHEN o.n_recent <= 2 THEN 1 WHEN o.n_recent <= 5
@@ -176,12 +210,20 @@ cells AS (
            {{tail_cols}}
     FROM obs AS o JOIN cust AS c ON c.customer_id = o.customer_id
     LEFT JOIN customers AS cu ON cu.customer_id = o.customer_id
+),
+agg AS (
+    SELECT mno, g, prior_touchpoints, recent_touchpoints, prior_purchases, prior_spend,
+           prior_answer, tenure, segment, channel, {{tail_keys}}, count(*) AS n,
+           CAST(sum(y) AS DOUBLE) AS s, CAST(sum(y * y) AS DOUBLE) AS ss
+    FROM cells
+    GROUP BY ALL
 )
-SELECT moment, g, prior_touchpoints, recent_touchpoints, prior_purchases, prior_spend,
-       prior_answer, tenure, segment, channel, {{tail_keys}}, count(*) AS n,
-       CAST(sum(y) AS DOUBLE) AS s, CAST(sum(y * y) AS DOUBLE) AS ss
-FROM cells
-GROUP BY ALL
+SELECT mm.moment AS moment, a.g AS g, a.prior_touchpoints AS prior_touchpoints,
+       a.recent_touchpoints AS recent_touchpoints, a.prior_purchases AS prior_purchases,
+       a.prior_spend AS prior_spend, a.prior_answer AS prior_answer, a.tenure AS tenure,
+       a.segment AS segment, a.channel AS channel, {{tail_sel}}, a.n AS n, a.s AS s,
+       a.ss AS ss
+FROM agg AS a JOIN mm ON mm.mno = a.mno
 ORDER BY moment, g, prior_touchpoints, recent_touchpoints, prior_purchases, prior_spend,
          prior_answer, tenure, segment, channel, {{tail_keys}}
 """
@@ -222,7 +264,7 @@ def cells_sql(log: str, outcome: str) -> str:
     else:
         fut, y = "1 AS y", "coalesce(f.y, 0) AS y"
     return _OBS.format(units=units_sql(log), event=EVENT[outcome], outcome=fut, fut_cols=y,
-                       reach="$horizon", tail_keys="pos",
+                       reach="$horizon", tail_keys="pos", tail_sel="a.pos AS pos",
                        tail_cols="o.y AS y, CASE WHEN o.y > 0 THEN 1 ELSE 0 END AS pos")
 
 
@@ -238,7 +280,8 @@ def times_sql(log: str, outcome: str) -> str:
             "0 AS y")
     return _OBS.format(units=units_sql(log), event=EVENT[outcome],
                        outcome="min(l.ts_s) AS t_ev", fut_cols="f.t_ev AS t_ev",
-                       reach="$follow", tail_cols=cols, tail_keys="day, event")
+                       reach="$follow", tail_cols=cols, tail_keys="day, event",
+                       tail_sel="a.day AS day, a.event AS event")
 
 
 _CANDIDATES = f"""{{log}},

@@ -39,6 +39,7 @@ from cxlens.analytics.journeys._units import (
     LEVELS,
     OUTCOMES,
     candidates_sql,
+    capped,
     cells_sql,
     day_of,
     frame,
@@ -205,15 +206,16 @@ def moments(engine: Engine, outcome: str = "purchase", within: int = DEFAULT_WIT
                             last_index=day_of(fr["last_index"]) if not why else None)
     if why:
         return replace(result, reason=why)
-    names = list(touchpoints) if touchpoints is not None else choose(
-        engine, sel, max(1, int(min_customers)), max(0, int(pairs)))
-    if not names:
-        return replace(result, reason=(f"no touchpoint was met by {min_customers} or more "
-                                          "customers"))
-    log, params = log_sql(sel, currency)
-    table = engine.query(cells_sql(log, outcome), {
-        **params, **{k: v for k, v in fr.items() if k != "end_s"}, "moments": names,
-        "horizon": within * DAY})
+    with capped(engine):
+        names = list(touchpoints) if touchpoints is not None else choose(
+            engine, sel, max(1, int(min_customers)), max(0, int(pairs)))
+        if not names:
+            return replace(result, reason=(f"no touchpoint was met by {min_customers} or "
+                                           "more customers"))
+        log, params = log_sql(sel, currency)
+        table = engine.query(cells_sql(log, outcome), {
+            **params, **{k: v for k, v in fr.items() if k != "end_s"}, "moments": names,
+            "horizon": within * DAY})
     by: dict[str, list[dict]] = {n: [] for n in names}
     total = 0.0
     for r in table.to_pylist():
