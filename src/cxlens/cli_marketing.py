@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from cxlens.cli_common import (
     AsJson,
@@ -186,27 +186,38 @@ def _ratio_cell(x: Any, fmt: str = "{:,.2f}") -> str:
 
 
 def _print_roi(r: Any) -> None:
+    """Two tables (what was spent and bought; what it returned), then the totals' line."""
     if r.reason:
         err.print(r.reason)
     cur = r.currency
-    first = {"channel": "channel", "campaign": "campaign", "month": "month"}[r.by]
-    t = Table(first, f"spend {cur}", "customers", f"CAC {cur}", "ROAS 1st order",
-              f"ROAS {r.horizon_days} d", "ROI", "CLV return", "payback mo", "platform conv.",
-              title=f"Spend and return by {r.by} (acquisition: {r.model}, lookback "
-                    f"{r.lookback_days} d, margin {100 * r.margin:.0f} %)",
+    rows = [*r.rows, *([r.total] if r.total else [])]
+
+    def label(x: Any) -> str:
+        text = x.key.replace("\x1f", " / ")
+        return text + (" [" + ", ".join(x.flags) + "]" if x.flags else "")
+
+    t = Table(f"spend {cur}", "customers (95 %)", f"CAC {cur} (95 %)", "platform conv.",
+              title=f"Spend and customers acquired by {r.by} ({r.model}, lookback "
+                    f"{r.lookback_days} d)", title_justify="left")
+    t.columns.insert(0, Column(r.by, no_wrap=True))
+    for x in rows:
+        ci = ("" if x.customers_low is None
+              else f" ({x.customers_low:,.0f} … {x.customers_high:,.0f})")
+        t.add_row(label(x), f"{x.spend:,.0f}", f"{x.customers:,.1f}{ci}",
+                  _ratio_cell(x.cac, "{:,.0f}"), _num(x.platform_conversions, "{:,.0f}"))
+    out.print(t)
+    t = Table("ROAS 1st order", f"ROAS {r.horizon_days} d (95 %)", "ROI", "CLV return",
+              "payback mo", title=f"Return by {r.by} (margin {100 * r.margin:.0f} %)",
               title_justify="left")
-    for x in [*r.rows, *([r.total] if r.total else [])]:
-        label = x.key.replace("\x1f", " / ")
-        if x.flags:
-            label += " [" + ", ".join(x.flags) + "]"
-        t.add_row(label, f"{x.spend:,.0f}", f"{x.customers:,.1f}", _ratio_cell(x.cac, "{:,.0f}"),
-                  _ratio_cell(x.roas_first_order), _ratio_cell(x.roas), _ratio_cell(x.roi),
-                  _ratio_cell(x.clv_return), _num(x.payback_months, "{}"),
-                  _num(x.platform_conversions, "{:,.0f}"))
+    t.columns.insert(0, Column(r.by, no_wrap=True))
+    for x in rows:
+        t.add_row(label(x), _ratio_cell(x.roas_first_order, "{:,.2f}").split(" (")[0],
+                  _ratio_cell(x.roas), _ratio_cell(x.roi).split(" (")[0],
+                  _ratio_cell(x.clv_return).split(" (")[0], _num(x.payback_months, "{}"))
     out.print(t)
     out.print(f"{r.acquired:,} customers acquired, {r.organic:,.1f} of them without a paid "
               f"touch in {r.lookback_days} days; spend {r.spend:,.0f} {cur}; 95 % intervals "
-              f"from {r.n_boot} bootstrap replicates over customers")
+              f"from {r.n_boot} bootstrap replicates over customers (--json has them all)")
     for note in r.notes:
         out.print(f"note: {note}")
 
