@@ -74,7 +74,7 @@ def test_the_cli_table_json_and_csv(demo) -> None:
     r = runner.invoke(app, ["marketing", "roi", "-w", str(ws), "--by", "month", "--no-clv",
                             "--bootstrap", "0", "--horizon", "90"])
     assert r.exit_code == 0, r.output
-    assert "Spend and return by month" in r.output and "2025-06" in r.output
+    assert "Spend and customers acquired by month" in r.output and "2025-06" in r.output
     assert "customers acquired" in r.output
 
 

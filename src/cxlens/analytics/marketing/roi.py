@@ -526,8 +526,7 @@ def _assemble(engine: Engine, base: dict[str, Any], spend_t: dict[str, list],
                          "visits are not linked to it (map their campaign with --campaign "
                          "PATTERN=CHANNEL, or load the web analytics with the campaign)")
     if value is None:
-        notes.append("no value model: the CLV return is left out (fit one with `cxlens "
-                      "value fit`)")
+        notes.append("no value model: the CLV return is left out")
     return Roi(**base, rows=rows, total=total, spend=spend, acquired=acquired,
                organic=max(float(acquired) - credited, 0.0) if channel is None else 0.0,
                horizon_incomplete=incomplete, notes=notes, reason=reason)
