@@ -103,6 +103,9 @@ def attribution_cmd(
         "--campaign", help="PATTERN=CHANNEL (repeatable): events whose campaign is LIKE "
                            "the pattern count as that channel, e.g. '%Search%=search_ads'.")
     ] = None,
+    no_spend_campaigns: Annotated[bool, typer.Option(
+        "--no-spend-campaigns", help="Do not count an event whose campaign the spend table "
+                                     "books under a paid channel as that channel.")] = False,
     n_boot: Annotated[int, typer.Option(
         "--bootstrap", min=0, max=2000,
         help="Bootstrap replicates of the data-driven models (0: no intervals).")] = 200,
@@ -143,7 +146,8 @@ def attribution_cmd(
         a = attribute(eng, models_for(model), sel, order=order, lookback_days=lookback,
                       conversion="first" if first_purchase else "every",
                       campaigns=campaigns, half_life_days=half_life,
-                      sale_touch=not no_sale_touch, n_boot=n_boot, currency=currency)
+                      sale_touch=not no_sale_touch, n_boot=n_boot, currency=currency,
+                      spend_channels=not no_spend_campaigns)
     if as_json:
         emit_json(attribution_out(a).model_dump(mode="json"))
         return

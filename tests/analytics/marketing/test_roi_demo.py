@@ -5,8 +5,8 @@ attribution showing the paid channels without any mapping typed.
 Of the 115 customers the demo's ads bought (78 search, 37 social), only those whose ad
 visit the files can tie to their order are visible: a web device that never logged in stays
 a customer of its own (docs/demo.md, ``identity``). 77 customers have both an ad campaign on
-an event and an order; cxlens credits 69 of them (the rest met the ad only after their first
-purchase or outside the 30-day lookback) — each to the channel that paid for the ad.
+an event and an order; cxlens credits 69 of them (5 met the ad only after their first
+purchase, 3 refunded the order the ad brought) — each to the channel that paid for the ad.
 """
 
 from __future__ import annotations
@@ -87,3 +87,18 @@ def test_bad_options_are_a_user_error(demo, args, msg) -> None:
     r = runner.invoke(app, ["marketing", "roi", "-w", str(ws), "--no-clv", *args])
     assert r.exit_code != 0
     assert msg in str(r.exception) + r.output
+
+
+def test_the_attribution_cli_maps_by_the_spend_unless_told_not_to(demo) -> None:
+    ws, _ = demo
+    args = ["marketing", "attribution", "-w", str(ws), "--model", "last", "--json",
+            "--bootstrap", "0"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.output)
+    assert {"search_ads", "social_ads"} <= set(body["channels_seen"])
+    assert body["spend_campaigns"]["SE_Prospecting_Outdoor"] == "social_ads"
+    r = runner.invoke(app, [*args, "--no-spend-campaigns"])
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.output)
+    assert "search_ads" not in body["channels_seen"] and body["spend_campaigns"] == {}

@@ -71,6 +71,9 @@ class AttributionQuery(BaseModel):
         [], max_length=MAX_CAMPAIGNS,
         description="PATTERN=CHANNEL: events whose campaign is LIKE the pattern count as "
                     "that channel (first match wins).")
+    spend_campaigns: bool = Field(True, description="An event whose campaign the spend "
+                                                    "table books under a paid channel "
+                                                    "counts as that channel.")
     n_boot: int = Field(N_BOOT, ge=0, le=2000,
                         description="Bootstrap replicates of the data-driven models (0: none).")
     start: Day | None = Field(None, description="First day (YYYY-MM-DD), inclusive.")
@@ -113,6 +116,8 @@ class AttributionOut(BaseModel):
     half_life_days: float
     sale_touch: bool
     campaigns: dict[str, str]
+    spend_campaigns: dict[str, str] = Field(
+        description="Campaigns named in the spend table and the paid channel they count as.")
     currency: str
     selection: Chosen
     paths: int = Field(description="Distinct paths.")
@@ -135,7 +140,8 @@ def attribution_out(a: mk.Attribution) -> AttributionOut:
     return AttributionOut(
         order=a.order, lookback_days=o["lookback_days"], conversion=o["conversion"],
         half_life_days=a.half_life_days, sale_touch=o["sale_touch"],
-        campaigns=o["campaigns"], currency=a.currency, selection=Chosen(**a.selection),
+        campaigns=o["campaigns"], spend_campaigns=o.get("spend_campaigns", {}),
+        currency=a.currency, selection=Chosen(**a.selection),
         paths=a.paths, journeys=a.journeys, conversions=a.conversions, revenue=a.revenue,
         non_conversions=a.non_conversions, untouched_conversions=a.untouched_conversions,
         untouched_revenue=a.untouched_revenue, n_boot=a.n_boot, seed=a.seed,
@@ -160,7 +166,8 @@ def attribution(access: Reader, q: Annotated[AttributionQuery, Query()]) -> Attr
         a = mk.attribute(eng, models_for(q.model), sel, order=q.order,
                          lookback_days=q.lookback, conversion=q.conversion,
                          campaigns=campaigns, half_life_days=q.half_life,
-                         sale_touch=q.sale_touch, n_boot=q.n_boot, currency=q.currency)
+                         sale_touch=q.sale_touch, n_boot=q.n_boot, currency=q.currency,
+                         spend_channels=q.spend_campaigns)
     return attribution_out(a)
 
 
