@@ -48,10 +48,12 @@ def _cells(t: Translate, name: str, x: Any) -> list[str]:
             _flags(t, x.flags)]
 
 
-def _layout(y_title: str, height: int = 320) -> dict[str, Any]:
-    return {"margin": {"l": 60, "r": 10, "t": 10, "b": 60}, "height": height,
-            "barmode": "group", "showlegend": True, "legend": {"orientation": "h", "y": -0.25},
-            "xaxis": {"type": "category"},
+def _layout(y_title: str, height: int = 340) -> dict[str, Any]:
+    # campaign names are long: the legend goes on top and the axis makes room for them
+    return {"margin": {"l": 60, "r": 10, "t": 30, "b": 40}, "height": height,
+            "barmode": "group", "showlegend": True,
+            "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+            "xaxis": {"type": "category", "automargin": True, "tickangle": -30},
             "yaxis": {"title": {"text": y_title}, "zeroline": True, "rangemode": "tozero"},
             "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
 
@@ -68,11 +70,13 @@ def _bars(name: str, x: list[str], ests: Sequence[Any], colour: str,
 
 
 def return_chart(key: str, title: str, t: Translate, rows: Sequence[Any], total: Any,
-                 currency: str, first: str, label: Label, note: str) -> Chart:
+                 currency: str, first: str, label: Label, note: str,
+                 short: Label | None = None) -> Chart:
     """ROAS over the horizon and the CLV return per row (channel or campaign), with their
-    intervals; the table holds every figure of the rows and the total."""
+    intervals; the table holds every figure of the rows and the total. ``short`` names a
+    bar (default ``label``, which names a table row)."""
     shown = [r for r in rows if r.spend > 0]
-    x = [label(r) for r in shown]
+    x = [(short or label)(r) for r in shown]
     n = [r.n for r in shown]
     data = [_bars(t("mr.roas"), x, [r.roas for r in shown], PALETTE[0], n)]
     if any(r.clv_return.value is not None for r in shown):
@@ -127,10 +131,10 @@ def months_chart(key: str, title: str, t: Translate, rows: Sequence[Any], curren
 
 
 def platform_chart(key: str, title: str, t: Translate, rows: Sequence[Any],
-                   label: Label, note: str) -> Chart:
+                   label: Label, note: str, short: Label | None = None) -> Chart:
     """The platforms' own conversions beside the customers cxlens credits, per campaign."""
     shown = [r for r in rows if r.platform_conversions is not None or r.customers > 0]
-    x = [label(r) for r in shown]
+    x = [(short or label)(r) for r in shown]
     data = [
         {"type": "bar", "name": t("mr.platform"), "x": x,
          "y": [r.platform_conversions for r in shown], "marker": {"color": "#8a94a6"}},

@@ -150,7 +150,7 @@ def test_period_and_channel_filters(eng) -> None:
             channel="search_ads", n_boot=0)
     assert [x.key for x in r.rows] == ["search_ads"]
     assert r.rows[0].spend == pytest.approx(100.0) and r.rows[0].customers == 1.0  # d
-    assert r.as_of == date(2026, 2, 28)
+    assert r.as_of == date(2026, 2, 28) and r.organic == 0.0  # d alone was acquired
 
 
 def test_intervals_come_from_a_seeded_bootstrap(eng) -> None:

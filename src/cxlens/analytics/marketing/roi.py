@@ -148,7 +148,8 @@ class Roi:
     total: RoiRow | None
     spend: float
     acquired: int  # every customer acquired in the period
-    organic: float  # of them, without a paid touch (credit not on a paid channel)
+    organic: float  # of them, without a paid touch (credit on no paid channel, whatever
+    # the channel filter)
     horizon_incomplete: int  # credited customers acquired less than the horizon ago
     paid_channels: list[str]
     campaigns: dict[str, str]
@@ -429,6 +430,7 @@ def _assemble(engine: Engine, base: dict[str, Any], spend_t: dict[str, list],
     c_camp = [credit["campaign"][i] for i in rows_c]
     c_day = [credit["first_d"][i] for i in rows_c]
     c_w = np.asarray([credit["weight"][i] for i in rows_c], dtype=float)
+    credited = float(c_w.sum())  # on any paid channel, before the channel filter
     if channel is not None:
         keep = [i for i, c in enumerate(c_ch) if c == channel]
         c_id, c_ch = [c_id[i] for i in keep], [c_ch[i] for i in keep]
@@ -504,7 +506,6 @@ def _assemble(engine: Engine, base: dict[str, Any], spend_t: dict[str, list],
         total = _row("total", spend_all, matrix.sum(axis=1), cust, reps, "total", touched,
                      margin, as_of_month, acquired_by_month, base["horizon_days"])
     acquired = int(sum(acq_n))
-    credited = float(c_w.sum())
     incomplete = int((cust.first_age_days < base["horizon_days"] - 1).sum())
     spend = float(sum(sp_amt[i] for i in keep))
     notes: list[str] = []
@@ -528,7 +529,7 @@ def _assemble(engine: Engine, base: dict[str, Any], spend_t: dict[str, list],
     if value is None:
         notes.append("no value model: the CLV return is left out")
     return Roi(**base, rows=rows, total=total, spend=spend, acquired=acquired,
-               organic=max(float(acquired) - credited, 0.0) if channel is None else 0.0,
+               organic=max(float(acquired) - credited, 0.0),
                horizon_incomplete=incomplete, notes=notes, reason=reason)
 
 

@@ -132,16 +132,19 @@ def build(res: dict[str, RoiOut], lang: str, notes: list[Any]) -> dict[str, Any]
     def campaign_label(r: Any) -> str:
         return f"{r.campaign} ({value_label(lang, r.channel)})"
 
+    def campaign_name(r: Any) -> str:
+        return str(r.campaign)
+
     charts = [
         cm.return_chart("roi-channels", t("mr.by_channel_title"), t, ch.rows, ch.total, cur,
                         t("mr.channel"), channel_label, t("mr.return_note", b=ch.n_boot)),
         cm.return_chart("roi-campaigns", t("mr.by_campaign_title"), t, camp.rows, camp.total,
                         cur, t("mr.campaign"), campaign_label,
-                        t("mr.return_note", b=camp.n_boot)),
+                        t("mr.return_note", b=camp.n_boot), campaign_name),
         cm.months_chart("roi-months", t("mr.months_title"), t, mo.rows, cur, mo.horizon_days,
                         notes, t("mr.months_note")),
         cm.platform_chart("roi-platform", t("mr.platform_title"), t, camp.rows,
-                          campaign_label, t("mr.platform_note")),
+                          campaign_label, t("mr.platform_note"), campaign_name),
     ]
     return {"roi": ch, "charts": charts}
 
