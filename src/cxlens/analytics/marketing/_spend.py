@@ -82,7 +82,7 @@ def _platform(alias: str = "") -> str:
     return f"TRY_CAST(coalesce({keys}) AS DOUBLE)"
 
 
-SPEND_SQL = f"""
+_SPEND = f"""
 SELECT channel, coalesce(campaign, '') AS campaign,
        (year(date) * 12 + month(date) - 1) AS month,
        CAST(sum(amount) AS DECIMAL(38, 4)) AS spend,
@@ -90,12 +90,17 @@ SELECT channel, coalesce(campaign, '') AS campaign,
        CAST(sum({_platform()}) AS DOUBLE) AS platform_conversions,
        CAST(count({_platform()}) AS BIGINT) AS platform_rows
 FROM v_spend
-WHERE currency = $currency AND channel IS NOT NULL AND date >= $start AND date < $end
+WHERE currency = $currency AND channel IS NOT NULL {{since}}AND date < $end
 GROUP BY channel, coalesce(campaign, ''), (year(date) * 12 + month(date) - 1)
 ORDER BY channel, campaign, month
 """
-"""Spend per channel, campaign (``''``: none) and month number (``_purchases.MONTH``) in
-``[start, end)``, with the platforms' own conversions where the report carries them."""
+
+
+def spend_sql(since: bool) -> str:
+    """Spend per channel, campaign (``''``: none) and month number (``_purchases.MONTH``)
+    before ``$end`` (and from ``$start`` when ``since``: no far-past date literal, which
+    Spark's dates refuse), with the platforms' own conversions where the report has them."""
+    return _SPEND.format(since="AND date >= $start " if since else "")
 
 
 def touches_sql(patterns: Sequence[tuple[str, str]], exact: Sequence[tuple[str, str]],

@@ -62,10 +62,10 @@ from cxlens.analytics._orders import counted_order
 from cxlens.analytics.journeys._log import Selection
 from cxlens.analytics.marketing._paths import DEFAULT_LOOKBACK, PathOptions, _cte
 from cxlens.analytics.marketing._spend import (
-    SPEND_SQL,
     SpendInputError,
     check_currency,
     spend_campaigns,
+    spend_sql,
     touches_sql,
 )
 from cxlens.analytics.value._purchases import month_index, month_name
@@ -165,11 +165,11 @@ class Roi:
         return dataclasses.asdict(self)
 
 
-def credit_sql(opts: PathOptions, model: str, currency: str,
-               paid: Sequence[str]) -> tuple[str, dict[str, Any]]:
-    """Per acquired customer (first counted order in ``[$first, $last)``) the credit of
-    each paid channel and campaign (``kind = 1``), and per day the number of customers
-    acquired (``kind = 0``)."""
+def credit_sql(opts: PathOptions, model: str, currency: str, paid: Sequence[str],
+               since: bool = True) -> tuple[str, dict[str, Any]]:
+    """Per acquired customer (first counted order before ``$last``, and from ``$first``
+    when ``since``) the credit of each paid channel and campaign (``kind = 1``), and per
+    day the number of customers acquired (``kind = 0``)."""
     cte, params = _cte(Selection(), opts, currency)
     params["paid"] = list(paid) or ["\x1f"]
     sql = f"""{cte},
@@ -179,7 +179,7 @@ o AS (
 ),
 oc AS (
     SELECT customer_id, first_ts FROM o
-    WHERE CAST(first_ts AS DATE) >= $first AND CAST(first_ts AS DATE) < $last
+    WHERE {"CAST(first_ts AS DATE) >= $first AND " if since else ""}CAST(first_ts AS DATE) < $last
 ),
 t AS (
     SELECT k.customer_id AS customer_id, k.ch AS ch, k.camp AS camp, k.ts AS ts,
@@ -393,16 +393,18 @@ def roi(engine: Engine, *, today: date, by: str = "channel", model: str = "last_
     exact = spend_campaigns(engine) if spend_channels else ()
     user = PathOptions.mapping(campaigns)
     opts = PathOptions(int(lookback_days), "first", user, exact, sale_touch=False)
-    first, last = start or date(1, 1, 1), end or today
-    spend_t = engine.query(SPEND_SQL, {"currency": currency, "start": first, "end": last}
+    last = end or today
+    bounds: dict[str, Any] = {"end": last, **({"start": start} if start else {})}
+    spend_t = engine.query(spend_sql(start is not None), {"currency": currency, **bounds}
                            ).to_pydict()
     paid_all = sorted({str(r["channel"]) for r in engine.query(
         "SELECT DISTINCT channel FROM v_spend WHERE channel IS NOT NULL").to_pylist()})
     tparams: dict[str, Any] = {}
     touched = {r["channel"]: int(r["events"]) for r in engine.query(
         touches_sql(user, exact, tparams), tparams).to_pylist()}
-    sql, params = credit_sql(opts, model, currency, paid_all)
-    credit = engine.query(sql, {**params, "first": first, "last": last}).to_pydict()
+    sql, params = credit_sql(opts, model, currency, paid_all, start is not None)
+    params = {**params, "last": last, **({"first": start} if start else {})}
+    credit = engine.query(sql, params).to_pydict()
     base = dict(by=by, model=model, horizon_days=int(horizon_days),
                 lookback_days=int(lookback_days), margin=float(margin), currency=currency,
                 start=start, end=end, as_of=as_of, paid_channels=paid_all,
