@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from cxlens.cli_common import (
     AsJson,
@@ -103,6 +103,9 @@ def attribution_cmd(
         "--campaign", help="PATTERN=CHANNEL (repeatable): events whose campaign is LIKE "
                            "the pattern count as that channel, e.g. '%Search%=search_ads'.")
     ] = None,
+    no_spend_campaigns: Annotated[bool, typer.Option(
+        "--no-spend-campaigns", help="Do not count an event whose campaign the spend table "
+                                     "books under a paid channel as that channel.")] = False,
     n_boot: Annotated[int, typer.Option(
         "--bootstrap", min=0, max=2000,
         help="Bootstrap replicates of the data-driven models (0: no intervals).")] = 200,
@@ -143,8 +146,171 @@ def attribution_cmd(
         a = attribute(eng, models_for(model), sel, order=order, lookback_days=lookback,
                       conversion="first" if first_purchase else "every",
                       campaigns=campaigns, half_life_days=half_life,
-                      sale_touch=not no_sale_touch, n_boot=n_boot, currency=currency)
+                      sale_touch=not no_sale_touch, n_boot=n_boot, currency=currency,
+                      spend_channels=not no_spend_campaigns)
     if as_json:
         emit_json(attribution_out(a).model_dump(mode="json"))
         return
     _print(a)
+
+
+# --- spend and return: cxlens marketing roi ----------------------------------------------
+
+ROI_COLUMNS = ("key", "channel", "campaign", "month", "spend", "customers", "customers_low",
+               "customers_high", "first_order_revenue", "horizon_revenue", "cac", "cac_low",
+               "cac_high", "roas_first_order", "roas", "roas_low", "roas_high", "roi",
+               "roi_low", "roi_high", "clv_return", "clv_return_low", "clv_return_high",
+               "payback_months", "platform_conversions", "n", "all_customers", "flags")
+
+
+def roi_csv_rows(r: Any) -> list[list[Any]]:
+    """One CSV row per ROI row (and the total), the columns of :data:`ROI_COLUMNS`."""
+    out = []
+    for x in [*r.rows, *([r.total] if r.total else [])]:
+        out.append([x.key.replace("\x1f", "/"), x.channel, x.campaign, x.month, x.spend,
+                    x.customers, x.customers_low, x.customers_high, x.first_order_revenue,
+                    x.horizon_revenue, x.cac.value, x.cac.low, x.cac.high,
+                    x.roas_first_order.value, x.roas.value, x.roas.low, x.roas.high,
+                    x.roi.value, x.roi.low, x.roi.high, x.clv_return.value,
+                    x.clv_return.low, x.clv_return.high, x.payback_months,
+                    x.platform_conversions, x.n, x.all_customers, " ".join(x.flags)])
+    return out
+
+
+def _num(v: float | None, fmt: str = "{:,.2f}") -> str:
+    return "" if v is None else fmt.format(v)
+
+
+def _ratio_cell(x: Any, fmt: str = "{:,.2f}") -> str:
+    if x.value is None:
+        return "–"
+    if x.low is None:
+        return fmt.format(x.value)
+    return f"{fmt.format(x.value)} ({fmt.format(x.low)} … {fmt.format(x.high)})"
+
+
+def _print_roi(r: Any) -> None:
+    """Two tables (what was spent and bought; what it returned), then the totals' line."""
+    if r.reason:
+        err.print(r.reason)
+    cur = r.currency
+    rows = [*r.rows, *([r.total] if r.total else [])]
+
+    def label(x: Any) -> str:
+        text = x.key.replace("\x1f", " / ")
+        return text + (" [" + ", ".join(x.flags) + "]" if x.flags else "")
+
+    t = Table(f"spend {cur}", "customers (95 %)", f"CAC {cur} (95 %)", "platform conv.",
+              title=f"Spend and customers acquired by {r.by} ({r.model}, lookback "
+                    f"{r.lookback_days} d)", title_justify="left")
+    t.columns.insert(0, Column(r.by, no_wrap=True))
+    for x in rows:
+        ci = ("" if x.customers_low is None
+              else f" ({x.customers_low:,.0f} … {x.customers_high:,.0f})")
+        t.add_row(label(x), f"{x.spend:,.0f}", f"{x.customers:,.1f}{ci}",
+                  _ratio_cell(x.cac, "{:,.0f}"), _num(x.platform_conversions, "{:,.0f}"))
+    out.print(t)
+    t = Table("ROAS 1st order", f"ROAS {r.horizon_days} d (95 %)", "ROI", "CLV return",
+              "payback mo", title=f"Return by {r.by} (margin {100 * r.margin:.0f} %)",
+              title_justify="left")
+    t.columns.insert(0, Column(r.by, no_wrap=True))
+    for x in rows:
+        t.add_row(label(x), _ratio_cell(x.roas_first_order, "{:,.2f}").split(" (")[0],
+                  _ratio_cell(x.roas), _ratio_cell(x.roi).split(" (")[0],
+                  _ratio_cell(x.clv_return).split(" (")[0], _num(x.payback_months, "{}"))
+    out.print(t)
+    out.print(f"{r.acquired:,} customers acquired, {r.organic:,.1f} of them without a paid "
+              f"touch in {r.lookback_days} days; spend {r.spend:,.0f} {cur}; 95 % intervals "
+              f"from {r.n_boot} bootstrap replicates over customers (--json has them all)")
+    for note in r.notes:
+        out.print(f"note: {note}")
+
+
+@marketing_app.command("roi")
+def roi_cmd(
+    by: Annotated[str, typer.Option(help="channel, campaign or month.")] = "channel",
+    horizon: Annotated[int, typer.Option(
+        min=1, max=3650, help="Days of revenue after a customer's first purchase.")] = 365,
+    model: Annotated[str, typer.Option(
+        help="Who gets an acquired customer: last_paid, first_paid, linear_paid, last, "
+             "first, linear or position.")] = "last_paid",
+    lookback: Annotated[int, typer.Option(
+        min=1, max=3650, help="Days before the first purchase whose touches count.")] = 30,
+    margin: Annotated[float, typer.Option(
+        help="Gross margin share for ROI and payback (1: on revenue).")] = 1.0,
+    campaign: Annotated[list[str] | None, typer.Option(
+        "--campaign", help="PATTERN=CHANNEL (repeatable), before the spend table's "
+                           "campaigns.")] = None,
+    no_spend_campaigns: Annotated[bool, typer.Option(
+        "--no-spend-campaigns", help="Do not map events to paid channels by the spend "
+                                     "table's campaigns.")] = False,
+    clv: Annotated[bool, typer.Option(
+        "--clv/--no-clv", help="The return on CLV (fits the value model: seconds).")] = True,
+    n_boot: Annotated[int, typer.Option(
+        "--bootstrap", min=0, max=2000, help="Bootstrap replicates (0: no intervals).")] = 200,
+    start: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option(help="Day after the last, YYYY-MM-DD.")] = None,
+    channel: Annotated[str | None, typer.Option(help="Only this paid channel.")] = None,
+    currency: Annotated[str, typer.Option(help="Spend and revenue currency.")] = "EUR",
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    engine: EngineName = None,
+    as_json: AsJson = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print the rows as CSV.")] = False,
+) -> None:
+    """Spend and return per paid channel, campaign or month: customers acquired, CAC, ROAS,
+    ROI, payback and the return on CLV, with 95 % intervals, beside the platforms' own
+    conversions. With --json the same JSON as GET /api/w/<slug>/marketing/roi."""
+    import sys
+
+    from cxlens import clock
+    from cxlens.analytics.marketing import roi
+    from cxlens.analytics.marketing._spend import SpendInputError
+    from cxlens.analytics.marketing.roi import BY, RULES
+    from cxlens.analytics.value.models import fit_value
+    from cxlens.csv_out import write_rows
+    from cxlens.web.api.marketing import parse_campaigns, roi_out, roi_value_model
+
+    if by not in BY:
+        raise UserError(f"--by {by!r} is not a grouping", hint="channel, campaign or month")
+    if model not in RULES:
+        raise UserError(f"--model {model!r} is not an acquisition rule",
+                        hint=f"choose one of {', '.join(RULES)}")
+    if not 0 < margin <= 1:
+        raise UserError(f"--margin {margin} is out of range", hint="above 0, at most 1 "
+                                                                   "(0.4 = 40 %)")
+    if as_json and as_csv:
+        raise UserError("--json and --csv exclude each other", hint="choose one")
+    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+        raise UserError(f"--currency {currency!r} is not a currency code",
+                        hint="three capital letters, e.g. EUR")
+    try:
+        campaigns = parse_campaigns(campaign or [])
+    except ValueError as exc:
+        raise UserError(f"--campaign: {exc}") from None
+    first, last = parse_day(start, "--start"), parse_day(end, "--end")
+    if first is not None and last is not None and first >= last:
+        raise UserError("--start must be before --end (--end is the day after the last)")
+    today = clock.system().date()
+    with engine_for(workspace, engine) as eng:
+        value, why = (roi_value_model(lambda: fit_value(eng, today, currency=currency))
+                      if clv else (None, None))
+        try:
+            r = roi(eng, today=today, by=by, model=model, horizon_days=horizon,
+                    lookback_days=lookback, margin=margin, start=first, end=last,
+                    channel=channel, campaigns=campaigns,
+                    spend_channels=not no_spend_campaigns, value=value, n_boot=n_boot,
+                    currency=currency)
+        except SpendInputError as exc:
+            raise UserError(str(exc)) from None
+    if why:
+        import dataclasses
+
+        r = dataclasses.replace(r, notes=[n for n in r.notes if not n.startswith(
+            "no value model")] + [why])
+    if as_json:
+        emit_json(roi_out(r).model_dump(mode="json"))
+        return
+    if as_csv:
+        write_rows(sys.stdout, ROI_COLUMNS, roi_csv_rows(r))
+        return
+    _print_roi(r)

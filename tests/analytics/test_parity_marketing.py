@@ -49,3 +49,35 @@ def test_attribution_parity(engines) -> None:
         assert left.reason is None and len(left.channels) >= 5
         assert_same(left.as_dict(), attribute(spark, n_boot=50, **kw).as_dict(),
                     f"attribute {kw}")
+
+
+def test_roi_parity(engines) -> None:
+    """Spend and return: the credit and order queries row for row, then the whole result
+    (its seeded bootstrap works on those rows alone) by channel, campaign and month."""
+    from cxlens.analytics.marketing import roi
+    from cxlens.analytics.marketing._paths import PathOptions as Opts
+    from cxlens.analytics.marketing._spend import spend_campaigns, spend_sql
+    from cxlens.analytics.marketing.roi import credit_sql
+
+    duck, spark = engines
+    assert spend_campaigns(duck) == spend_campaigns(spark)
+    opts = Opts(30, "first", (), spend_campaigns(duck), sale_touch=False)
+    for model, since in (("last_paid", False), ("position", True)):
+        sql, params = credit_sql(opts, model, "EUR", ["search_ads", "social_ads"], since)
+        params = {**params, "last": date(2026, 11, 27),
+                  **({"first": date(2025, 3, 1)} if since else {})}
+        left = duck.query(sql, params).to_pylist()
+        assert sum(1 for r in left if r["kind"] == 1) > 50
+        assert_same(left, spark.query(sql, params).to_pylist(), f"roi credit {model}")
+    for since in (False, True):
+        p = {"currency": "EUR", "end": date(2026, 11, 27),
+             **({"start": date(2025, 3, 1)} if since else {})}
+        assert_same(duck.query(spend_sql(since), p).to_pylist(),
+                    spark.query(spend_sql(since), p).to_pylist(), "spend")
+    today = date(2026, 11, 27)
+    for kw in ({"by": "channel"}, {"by": "campaign", "model": "linear", "horizon_days": 90},
+               {"by": "month", "start": date(2025, 6, 1), "end": date(2026, 6, 1)}):
+        left = roi(duck, today=today, n_boot=50, **kw)
+        assert left.reason is None and left.rows
+        assert_same(left.as_dict(), roi(spark, today=today, n_boot=50, **kw).as_dict(),
+                    f"roi {kw}")

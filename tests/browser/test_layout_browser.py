@@ -107,6 +107,7 @@ def pages(lang: str, tmp: Path, part: str = "base") -> list[tuple[str, str | Cal
                 ("moments-revenue", _moments("?outcome=revenue&within=30&months=24"
                                              "&moment=support_ticket")),
                 ("retention", "/w/demo/retention"), ("value", "/w/demo/value"),
+                ("marketing", "/w/demo/marketing"),
                 ("at-risk", "/w/demo/at-risk"), ("comments", "/w/demo/comments?months=24"),
                 ("comments-theme", "/w/demo/comments?metric=nps&months=24&theme=delivery"
                                    "#theme")]

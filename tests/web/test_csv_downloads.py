@@ -43,7 +43,12 @@ def _files(root: Path) -> dict[str, Path]:
     bought = (today - timedelta(days=7)).isoformat()
     root.mkdir(parents=True, exist_ok=True)
     out = {"customers": root / "customers.csv", "orders": root / "orders.csv",
-           "feedback": root / "feedback.csv"}
+           "feedback": root / "feedback.csv", "spend": root / "spend.csv"}
+    with open(out["spend"], "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["date", "channel", "campaign", "amount"])
+        for i, planted in enumerate(PLANTED):
+            w.writerow([bought, PLANTED[(i + 1) % 3], planted, f"{10 + i}.00"])
     with open(out["customers"], "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["email", "language", "segment"])
@@ -86,7 +91,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         files = _files(root / "files")
         with TestClient(app) as client:
             api = TestClient(app, headers={"Authorization": f"Bearer {more['token']}"})
-            for kind in ("customers", "orders", "feedback"):
+            for kind in ("customers", "orders", "feedback", "spend"):
                 r = api.post("/api/w/shop/ingest", data={"kind": kind},
                              files={"file": (f"{kind}.csv", files[kind].read_bytes())})
                 assert r.status_code == 200 and r.json()["loaded"] > 0, r.text
@@ -143,7 +148,8 @@ def test_no_csv_download_holds_a_formula(shop: dict[str, Any]) -> None:
              "/w/shop/experience?by=channel", "/w/shop/experience?by=store_id",
              "/w/shop/drivers", "/w/shop/people", "/w/shop/surveys", "/w/shop/followups",
              "/w/shop/journeys", "/w/shop/journeys?anchor=&direction=from", "/w/shop/moments",
-             "/w/shop/retention", "/w/shop/retention?by=channel", "/w/shop/comments"]
+             "/w/shop/retention", "/w/shop/retention?by=channel", "/w/shop/comments",
+             "/w/shop/marketing"]
     links: set[str] = set()
     for page in pages:
         r = owner.get(page)

@@ -83,3 +83,17 @@ def test_journeys_and_the_value_group_stand_after_experience(site: Site) -> None
     assert 'href="/w/acme/journeys" aria-current="page"' in html
     assert 'href="/w/acme/moments"' in html
     assert 'href="/w/acme/value"' in html
+
+
+def test_the_marketing_group_stands_after_the_value_group(site: Site) -> None:
+    """Marketing ROI opens the Marketing group, right after the Value group (alone in it,
+    it is a plain link until Attribution and the Planner join it)."""
+    from cxlens.web.nav import MARKETING, VALUE
+
+    entries = menu_for("viewer", "acme")
+    keys = [e.label_key if isinstance(e, NavGroup) else e[0].key for e in entries]
+    after = keys[keys.index(VALUE) + 1]
+    assert after in (MARKETING, "marketing_roi"), keys
+    assert {i.key: i.group for i in nav.NAV}["marketing_roi"] == MARKETING
+    html = site.member("ann@acme.fi").get("/w/acme/marketing").text
+    assert 'href="/w/acme/marketing" aria-current="page"' in html

@@ -35,6 +35,7 @@ from cxlens.web.pages import comments as comments_pages
 from cxlens.web.pages import experience as experience_pages
 from cxlens.web.pages import followups as followup_pages
 from cxlens.web.pages import journeys as journeys_pages
+from cxlens.web.pages import marketing as marketing_pages
 from cxlens.web.pages import moments as moments_pages
 from cxlens.web.pages import retention as retention_pages
 from cxlens.web.pages import settings as settings_pages
@@ -68,6 +69,7 @@ ROUTERS = [
     value_pages.router,
     at_risk_pages.router,
     retention_pages.router,
+    marketing_pages.router,
     customers.router,
     data.router,
     data.api_router,

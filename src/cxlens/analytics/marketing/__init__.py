@@ -1,5 +1,5 @@
-"""Marketing as an investment: attribution over the whole journey (this part), later spend
-and return, the budget planner and targeting.
+"""Marketing as an investment: attribution over the whole journey, spend and return (ROI),
+later the budget planner and targeting.
 
 The public surface (docs/marketing.md, docs/methods.md "Attribution"):
 
@@ -7,7 +7,9 @@ The public surface (docs/marketing.md, docs/methods.md "Attribution"):
   first touch, last touch, linear, position based, time decay, Markov chains (order 1–3,
   exact removal effects) and Shapley values, with bootstrap intervals for the data-driven
   ones;
-* :func:`journey_paths` — the distinct channel paths it starts from.
+* :func:`journey_paths` — the distinct channel paths it starts from;
+* :func:`roi` — spend, customers acquired, CAC, ROAS, ROI, payback and the return on
+  customer lifetime value per paid channel, campaign or month, with bootstrap intervals.
 
 Each reads the journey log through an :class:`~cxlens.warehouse.engine.Engine` and runs the
 same SQL on DuckDB and Spark; the models work on the aggregated paths.
@@ -24,6 +26,7 @@ from cxlens.analytics.marketing.attribution import (
     attribute,
     attribute_paths,
 )
+from cxlens.analytics.marketing.roi import Roi, RoiRow, roi
 
 __all__ = ["MODELS", "Attribution", "ChannelRow", "ModelResult", "PathOptions", "PathTable",
-           "attribute", "attribute_paths", "journey_paths"]
+           "Roi", "RoiRow", "attribute", "attribute_paths", "journey_paths", "roi"]

@@ -11,7 +11,8 @@ here as on the Journeys page:
   happened: the sales side of the journey). Its **channel** is the event's ``channel``, or
   the channel its ``campaign`` maps to (``campaigns``: SQL ``LIKE`` patterns — ``%`` any
   text, ``_`` any one character, no escape character, as the engines disagree on its
-  default — the first match wins);
+  default — the first match wins), else the channel the spend table books the campaign
+  under (``spend_campaigns``, exact names: ``_spend.spend_campaigns``);
 * a **conversion** is an order that counts: every order (``conversion="every"``) or only the
   customer's first ever (``"first"``: the touchpoints after it, and customers whose first
   order came before the period, are left out);
@@ -40,6 +41,7 @@ import pyarrow.compute as pc
 
 from cxlens.analytics._money import CURRENCY
 from cxlens.analytics.journeys._log import FIRST_PURCHASE, Selection, log_sql
+from cxlens.analytics.marketing._spend import channel_case
 from cxlens.warehouse.engine import Engine
 
 Conversion = Literal["every", "first"]
@@ -59,6 +61,7 @@ class PathOptions:
     lookback_days: int = DEFAULT_LOOKBACK
     conversion: Conversion = "every"
     campaigns: tuple[tuple[str, str], ...] = ()
+    spend_campaigns: tuple[tuple[str, str], ...] = ()
     skip: tuple[str, ...] = DEFAULT_SKIP
     sale_touch: bool = True
 
@@ -83,7 +86,8 @@ class PathOptions:
 
     def as_dict(self) -> dict[str, Any]:
         return {"lookback_days": self.lookback_days, "conversion": self.conversion,
-                "campaigns": dict(self.campaigns), "skip": list(self.skip),
+                "campaigns": dict(self.campaigns),
+                "spend_campaigns": dict(self.spend_campaigns), "skip": list(self.skip),
                 "sale_touch": self.sale_touch}
 
 
@@ -106,31 +110,31 @@ class PathTable:
         return len(self.paths)
 
 
-def _channel_expr(opts: PathOptions, params: dict[str, Any]) -> tuple[str, str]:
-    """The SQL of a log row's channel, and the join it needs (the campaign is not in the
-    log: it is read back from ``v_events`` by the row's unique ``_batch, _line``)."""
+def _channel_expr(opts: PathOptions, params: dict[str, Any]) -> tuple[str, str, str]:
+    """The SQL of a log row's channel and of its campaign, and the join they need (the
+    campaign is not in the log: it is read back from ``v_events`` by the row's unique
+    ``_batch, _line``)."""
     sale = "l.channel" if opts.sale_touch else "CAST(NULL AS VARCHAR)"
-    if not opts.campaigns:
-        return f"CASE WHEN l.kind = 3 THEN {sale} ELSE l.channel END", ""
-    whens = []
-    for i, (pattern, channel) in enumerate(opts.campaigns):
-        params[f"cp{i}"], params[f"cc{i}"] = pattern, channel
-        whens.append(f"WHEN e.campaign LIKE $cp{i} THEN $cc{i}")
-    expr = (f"CASE WHEN l.kind = 3 THEN {sale} ELSE CASE {' '.join(whens)} "
-            f"ELSE l.channel END END")
+    if not opts.campaigns and not opts.spend_campaigns:
+        return (f"CASE WHEN l.kind = 3 THEN {sale} ELSE l.channel END",
+                "CAST(NULL AS VARCHAR)", "")
+    case = channel_case("e.campaign", "l.channel", opts.campaigns, opts.spend_campaigns,
+                        params)
+    expr = f"CASE WHEN l.kind = 3 THEN {sale} ELSE {case} END"
     join = ("\n    LEFT JOIN v_events e ON l.kind IN (1, 2) AND e._batch = l._batch "
             "AND e._line = l._line")
-    return expr, join
+    return expr, "CASE WHEN l.kind = 3 THEN CAST(NULL AS VARCHAR) ELSE e.campaign END", join
 
 
 def _cte(sel: Selection, opts: PathOptions, currency: str) -> tuple[str, dict[str, Any]]:
     """The CTEs down to ``k``: one row per kept touch (and per converting order) with its
     customer, segment ``seg``, ``conv`` (the segment ends in a conversion), ``touch``
-    (1: a touch of the path), ``ch``, ``age_s`` (seconds before the segment's end) and
+    (1: a touch of the path), ``ch``, ``camp`` (the event's campaign), ``age_s`` (seconds
+    before the segment's end) and
     ``amount`` (the converting order's)."""
     log, params = log_sql(sel, currency)
     params["lookback_s"] = int(opts.lookback_days) * 86400
-    ch, join = _channel_expr(opts, params)
+    ch, camp, join = _channel_expr(opts, params)
     skip = ""
     if opts.skip:
         params["skip"] = list(opts.skip)
@@ -146,18 +150,18 @@ tp AS (
            l._line AS _line, l.amount AS amount,
            CASE WHEN l.kind = 3 THEN 1 ELSE 0 END AS is_order,
            CASE WHEN l.touchpoint = '{FIRST_PURCHASE}' THEN 1 ELSE 0 END AS is_first,
-           {ch} AS ch
+           {ch} AS ch, {camp} AS camp
     FROM log l{join}
     WHERE l.kind = 3 OR (l.kind IN (1, 2){skip})
 ),
 sg AS (
-    SELECT customer_id, ts, ts_s, tie, _line, amount, is_order, is_first, ch,
+    SELECT customer_id, ts, ts_s, tie, _line, amount, is_order, is_first, ch, camp,
            coalesce(sum(is_order) OVER (PARTITION BY customer_id ORDER BY {_ORDER}
                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS seg
     FROM tp
 ),
 s AS (
-    SELECT customer_id, ts, ts_s, tie, _line, amount, is_order, ch, seg,
+    SELECT customer_id, ts, ts_s, tie, _line, amount, is_order, ch, camp, seg,
            max(ts_s) OVER (PARTITION BY customer_id, seg) AS end_s,
            max(is_order) OVER (PARTITION BY customer_id, seg) AS conv,
            max(is_first) OVER (PARTITION BY customer_id, seg) AS conv_first
@@ -165,18 +169,19 @@ s AS (
 ),
 w AS (
     SELECT s.customer_id AS customer_id, s.ts AS ts, s.tie AS tie, s._line AS _line,
-           s.amount AS amount, s.is_order AS is_order, s.ch AS ch, s.seg AS seg,
+           s.amount AS amount, s.is_order AS is_order, s.ch AS ch, s.camp AS camp,
+           s.seg AS seg,
            s.conv AS conv, s.end_s - s.ts_s AS age_s
     FROM s{first_join}
     WHERE s.ts_s >= s.end_s - $lookback_s AND (s.ch IS NOT NULL OR s.is_order = 1)
       {"AND (s.conv = 0 OR s.conv_first = 1)" if opts.conversion == "first" else ""}{first_cond}
 ),
 k AS (
-    SELECT customer_id, seg, conv, is_order, amount, ch, age_s,
+    SELECT customer_id, seg, conv, is_order, amount, ch, camp, age_s,
            CASE WHEN ch IS NOT NULL AND (nxt IS NULL OR nxt <> ch) THEN 1 ELSE 0 END AS touch,
            ts, tie, _line
     FROM (
-        SELECT customer_id, ts, tie, _line, amount, is_order, ch, seg, conv, age_s,
+        SELECT customer_id, ts, tie, _line, amount, is_order, ch, camp, seg, conv, age_s,
                lead(ch) OVER (PARTITION BY customer_id, seg ORDER BY {_ORDER}) AS nxt
         FROM w
     ) x

@@ -33,6 +33,7 @@ import numpy as np
 from cxlens.analytics._money import CURRENCY
 from cxlens.analytics.journeys._log import Selection
 from cxlens.analytics.marketing._paths import PathOptions, PathTable, decay_sql, journey_paths
+from cxlens.analytics.marketing._spend import spend_campaigns
 from cxlens.analytics.marketing.markov import MarkovAttribution, normalised
 from cxlens.analytics.marketing.rules import DEFAULT_HALF_LIFE, WEIGHTS, rule_credit
 from cxlens.analytics.marketing.shapley import membership
@@ -264,14 +265,18 @@ def attribute(engine: Engine, models: Sequence[str] = MODELS, sel: Selection | N
               campaigns: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
               half_life_days: float = DEFAULT_HALF_LIFE, sale_touch: bool = True,
               n_boot: int = N_BOOT, seed: int = SEED,
-              currency: str = CURRENCY) -> Attribution:
+              currency: str = CURRENCY, spend_channels: bool = True) -> Attribution:
     """Attribution of the selection's conversions to channels by each model in ``models``
     (see the module's docstring); ``campaigns`` maps campaign patterns (SQL ``LIKE``) to
-    channels, ``conversion`` is ``"every"`` order or the ``"first"``."""
+    channels, before the spend table's own campaigns (``spend_channels``: an event whose
+    campaign the spend books under a paid channel counts as that channel,
+    ``_spend.spend_campaigns``); ``conversion`` is ``"every"`` order or the ``"first"``."""
     models = _check(models, order, n_boot, half_life_days)
     sel = sel or Selection()
     opts = PathOptions(int(lookback_days), conversion,  # type: ignore[arg-type]
-                       PathOptions.mapping(campaigns), sale_touch=sale_touch)
+                       PathOptions.mapping(campaigns),
+                       spend_campaigns(engine) if spend_channels else (),
+                       sale_touch=sale_touch)
     table = journey_paths(engine, sel, opts, currency)
     decay = (_decay(engine, sel, opts, half_life_days, currency)
              if "time_decay" in models and table.conversions.sum() > 0 else None)

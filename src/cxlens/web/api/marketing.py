@@ -1,4 +1,4 @@
-"""Marketing as JSON: ``GET /api/w/{slug}/marketing/attribution``.
+"""Marketing as JSON: ``GET /api/w/{slug}/marketing/attribution`` and ``…/marketing/roi``.
 
 The same function as ``cxlens marketing attribution`` (:func:`cxlens.analytics.marketing.
 attribute`), which prints this model with ``--json``. The route checks its query, calls
@@ -9,7 +9,10 @@ dashboard can tell "nothing there" from a broken request (a 422).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import dataclasses
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,7 +22,7 @@ from cxlens.analytics.marketing._paths import DEFAULT_LOOKBACK, MAX_LOOKBACK
 from cxlens.analytics.marketing.attribution import N_BOOT
 from cxlens.analytics.marketing.rules import DEFAULT_HALF_LIFE
 from cxlens.web.api.journeys import Chosen
-from cxlens.web.deps import TokenScope
+from cxlens.web.deps import ServerClock, TokenScope
 from cxlens.web.params import Day
 
 router = APIRouter(prefix="/api/w/{slug}/marketing", tags=["marketing"])
@@ -68,6 +71,9 @@ class AttributionQuery(BaseModel):
         [], max_length=MAX_CAMPAIGNS,
         description="PATTERN=CHANNEL: events whose campaign is LIKE the pattern count as "
                     "that channel (first match wins).")
+    spend_campaigns: bool = Field(True, description="An event whose campaign the spend "
+                                                    "table books under a paid channel "
+                                                    "counts as that channel.")
     n_boot: int = Field(N_BOOT, ge=0, le=2000,
                         description="Bootstrap replicates of the data-driven models (0: none).")
     start: Day | None = Field(None, description="First day (YYYY-MM-DD), inclusive.")
@@ -110,6 +116,8 @@ class AttributionOut(BaseModel):
     half_life_days: float
     sale_touch: bool
     campaigns: dict[str, str]
+    spend_campaigns: dict[str, str] = Field(
+        description="Campaigns named in the spend table and the paid channel they count as.")
     currency: str
     selection: Chosen
     paths: int = Field(description="Distinct paths.")
@@ -132,7 +140,8 @@ def attribution_out(a: mk.Attribution) -> AttributionOut:
     return AttributionOut(
         order=a.order, lookback_days=o["lookback_days"], conversion=o["conversion"],
         half_life_days=a.half_life_days, sale_touch=o["sale_touch"],
-        campaigns=o["campaigns"], currency=a.currency, selection=Chosen(**a.selection),
+        campaigns=o["campaigns"], spend_campaigns=o.get("spend_campaigns", {}),
+        currency=a.currency, selection=Chosen(**a.selection),
         paths=a.paths, journeys=a.journeys, conversions=a.conversions, revenue=a.revenue,
         non_conversions=a.non_conversions, untouched_conversions=a.untouched_conversions,
         untouched_revenue=a.untouched_revenue, n_boot=a.n_boot, seed=a.seed,
@@ -157,5 +166,151 @@ def attribution(access: Reader, q: Annotated[AttributionQuery, Query()]) -> Attr
         a = mk.attribute(eng, models_for(q.model), sel, order=q.order,
                          lookback_days=q.lookback, conversion=q.conversion,
                          campaigns=campaigns, half_life_days=q.half_life,
-                         sale_touch=q.sale_touch, n_boot=q.n_boot, currency=q.currency)
+                         sale_touch=q.sale_touch, n_boot=q.n_boot, currency=q.currency,
+                         spend_channels=q.spend_campaigns)
     return attribution_out(a)
+
+
+# --- spend and return: GET /api/w/{slug}/marketing/roi (cxlens marketing roi) ------------
+
+RoiBy = Literal["channel", "campaign", "month"]
+RoiModel = Literal["last_paid", "first_paid", "linear_paid", "last", "first", "linear",
+                   "position"]
+
+
+class RoiQuery(BaseModel):
+    """Which spend and acquisitions (period, paid channel), how an acquisition is credited
+    and how far its revenue is followed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    by: RoiBy = Field("channel", description="Rows per paid channel, campaign or month.")
+    model: RoiModel = Field("last_paid", description="Which touch of the path before the "
+                                                     "first purchase gets the customer.")
+    horizon: int = Field(365, ge=1, le=3650, description="Days of revenue after the first "
+                                                         "purchase.")
+    lookback: int = Field(DEFAULT_LOOKBACK, ge=1, le=MAX_LOOKBACK,
+                          description="Days before the first purchase whose touches count.")
+    margin: float = Field(1.0, gt=0, le=1, description="Gross margin share for ROI and "
+                                                       "payback (1: on revenue).")
+    campaign: list[Annotated[str, Field(min_length=3, max_length=200)]] = Field(
+        [], max_length=MAX_CAMPAIGNS,
+        description="PATTERN=CHANNEL: events whose campaign is LIKE the pattern count as "
+                    "that channel, before the spend table's own campaigns.")
+    spend_campaigns: bool = Field(True, description="An event whose campaign the spend "
+                                                    "table books under a paid channel "
+                                                    "counts as that channel.")
+    clv: bool = Field(True, description="The return on customer lifetime value (fits the "
+                                        "value model, kept per workspace).")
+    n_boot: int = Field(200, ge=0, le=2000, description="Bootstrap replicates (0: none).")
+    start: Day | None = Field(None, description="First day (YYYY-MM-DD), inclusive.")
+    end: Day | None = Field(None, description="The day after the last (YYYY-MM-DD).")
+    channel: Text | None = Field(None, description="Only this paid channel.")
+    currency: str = Field("EUR", min_length=3, max_length=3, pattern="^[A-Z]{3}$",
+                          description="Spend and revenue in this currency.")
+
+
+class RatioOut(BaseModel):
+    value: float | None
+    low: float | None = Field(None, description="95 % bootstrap interval.")
+    high: float | None = None
+
+
+class RoiRowOut(BaseModel):
+    key: str
+    channel: str | None
+    campaign: str | None
+    month: str | None = Field(description="YYYY-MM of acquisition (and of spend).")
+    spend: float
+    customers: float = Field(description="Customers acquired, credited by the rule.")
+    customers_low: float | None
+    customers_high: float | None
+    first_order_revenue: float
+    horizon_revenue: float = Field(description="Their revenue in the horizon, first order "
+                                               "included.")
+    cac: RatioOut = Field(description="Spend per customer acquired.")
+    roas_first_order: RatioOut
+    roas: RatioOut = Field(description="Horizon revenue / spend.")
+    roi: RatioOut = Field(description="(margin · horizon revenue − spend) / spend.")
+    clv_return: RatioOut = Field(description="(revenue to date + predicted CLV) / spend.")
+    payback_months: int | None = Field(description="Months until margin ≥ spend.")
+    platform_conversions: float | None = Field(description="The ad platforms' own count.")
+    n: int = Field(description="Distinct customers with credit.")
+    all_customers: int | None = Field(description="Month rows: every customer acquired.")
+    flags: list[str]
+
+
+class RoiOut(BaseModel):
+    ok: bool = True
+    by: str
+    model: str
+    horizon_days: int
+    lookback_days: int
+    margin: float
+    currency: str
+    start: date | None
+    end: date | None
+    as_of: date
+    rows: list[RoiRowOut]
+    total: RoiRowOut | None
+    spend: float
+    acquired: int = Field(description="Every customer acquired in the period.")
+    organic: float = Field(description="Acquired without a paid touch in the lookback.")
+    horizon_incomplete: int
+    paid_channels: list[str]
+    campaigns: dict[str, str]
+    spend_campaigns: dict[str, str]
+    clv_model: str | None
+    clv_months: int | None
+    n_boot: int
+    seed: int
+    notes: list[str]
+    reason: str | None
+
+
+def roi_out(r: mk.Roi) -> RoiOut:
+    """An ROI result as its API model (NaN-free: every ratio is a number or null)."""
+    return RoiOut.model_validate(r.as_dict())
+
+
+def roi_value_model(fit: Callable[[], Any]) -> tuple[Any, str | None]:
+    """The value model for the CLV return, or ``None`` and why (no purchases, a model the
+    data cannot identify): ROI is still answered without it."""
+    from cxlens.analytics.value._summary import ValueInputError
+    from cxlens.analytics.value.bgnbd import NotIdentifiable
+
+    try:
+        return fit(), None
+    except (ValueInputError, NotIdentifiable) as exc:
+        return None, f"no value model ({exc}): the CLV return is left out"
+
+
+@router.get("/roi")
+def get_roi(access: Reader, q: Annotated[RoiQuery, Query()], clock: ServerClock) -> RoiOut:
+    """Spend and return per paid channel, campaign or month: customers acquired, CAC, ROAS,
+    ROI, payback, the return on CLV, and the platforms' own conversions."""
+    from cxlens.analytics.marketing._spend import SpendInputError
+    from cxlens.web.api.value import served_fit
+
+    if q.start is not None and q.end is not None and q.start >= q.end:
+        raise HTTPException(422, "start must be before end (end is the day after the last)")
+    try:
+        campaigns = parse_campaigns(q.campaign)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    today = clock().date()
+    value, why = (roi_value_model(lambda: served_fit(access, today, q.currency))
+                  if q.clv else (None, None))
+    try:
+        with access.engine() as eng:
+            r = mk.roi(eng, today=today, by=q.by, model=q.model, horizon_days=q.horizon,
+                       lookback_days=q.lookback, margin=q.margin, start=q.start, end=q.end,
+                       channel=q.channel, campaigns=campaigns,
+                       spend_channels=q.spend_campaigns, value=value, n_boot=q.n_boot,
+                       currency=q.currency)
+    except SpendInputError as exc:
+        raise HTTPException(422, str(exc)) from None
+    if why:
+        r = dataclasses.replace(r, notes=[n for n in r.notes if not n.startswith(
+            "no value model")] + [why])
+    return roi_out(r)
