@@ -23,6 +23,7 @@ from cxlens.web.api import insights as api_insights
 from cxlens.web.api import journeys as api_journeys
 from cxlens.web.api import marketing as api_marketing
 from cxlens.web.api import survey_runs as api_survey_runs
+from cxlens.web.api import targets as api_targets
 from cxlens.web.api import text as api_text
 from cxlens.web.api import value as api_value
 from cxlens.web.api import workspace as api_workspace
@@ -59,6 +60,7 @@ ROUTERS = [
     api_value.router,
     api_journeys.router,
     api_marketing.router,
+    api_targets.router,
     api_text.router,
     overview.router,
     experience_pages.router,
