@@ -32,6 +32,7 @@ from cxlens.web.flusher import Flusher
 from cxlens.web.headers import SecurityHeaders
 from cxlens.web.pages import account, apidocs, auth, customers, data, home, notes, overview
 from cxlens.web.pages import at_risk as at_risk_pages
+from cxlens.web.pages import attribution as attribution_pages
 from cxlens.web.pages import comments as comments_pages
 from cxlens.web.pages import experience as experience_pages
 from cxlens.web.pages import followups as followup_pages
@@ -41,6 +42,7 @@ from cxlens.web.pages import retention as retention_pages
 from cxlens.web.pages import settings as settings_pages
 from cxlens.web.pages import survey_answer as survey_pages
 from cxlens.web.pages import surveys as surveys_page
+from cxlens.web.pages import targets as targets_pages
 from cxlens.web.pages import value as value_pages
 from cxlens.web.settings import WebSettings
 from cxlens.web.warehouses import Warehouses
@@ -69,6 +71,8 @@ ROUTERS = [
     moments_pages.router,
     value_pages.router,
     at_risk_pages.router,
+    attribution_pages.router,
+    targets_pages.router,
     retention_pages.router,
     customers.router,
     data.router,
