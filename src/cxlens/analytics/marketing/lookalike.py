@@ -13,8 +13,8 @@ purchase day's amount (log, standardised: the "monetary" of RFM at entry), the c
 segment, language and country from the CRM, and the group of their first NPS answer within
 the window (promoter, passive, detractor, or none). Recency and frequency are left out on
 purpose: they *are* the outcome for a mature customer, so a model on them would only
-restate the definition of best. Levels held by fewer than :data:`MIN_LEVEL` customers are
-pooled into ``other``.
+restate the definition of best. A level held by fewer than :data:`MIN_LEVEL` customers gets no
+indicator of its own (it counts as the baseline).
 
 **Model**: L2-regularised logistic regression of best against the rest on the mature
 customers (Hosmer, Lemeshow & Sturdivant 2013, *Applied Logistic Regression*), one-hot
@@ -40,7 +40,7 @@ from cxlens.analytics._intervals import Estimate
 CATEGORICAL: tuple[str, ...] = ("channel", "segment", "language", "country", "nps_group")
 NUMERIC: tuple[str, ...] = ("first_amount",)
 MIN_LEVEL = 10
-"""Customers a category level needs to be its own feature (fewer: pooled into ``other``)."""
+"""Customers a category level needs to be its own feature (fewer: the baseline)."""
 HOLDOUT = 0.25
 MIN_MATURE = 40
 """Mature customers needed to fit the model (and at least :data:`MIN_CLASS` in each class)."""
