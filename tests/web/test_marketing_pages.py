@@ -100,7 +100,7 @@ def test_attribution_is_the_apis(viewer, api, patient) -> None:
         assert [t["name"] for t in fig["data"]] == [
             "first touch", "last touch", "linear", "position 40/20/40", "time decay",
             "Markov", "Shapley"]
-        assert "error_y" in fig["data"][5] and "error_y" not in fig["data"][0]
+        assert "error_x" in fig["data"][5] and "error_x" not in fig["data"][0]
     removal = table_rows(html, "removal")
     markov = next(m for m in body["models"] if m["model"] == "markov")["channels"]
     assert sorted(r[1] for r in removal[1:]) == sorted(_pct(c["removal_effect"])

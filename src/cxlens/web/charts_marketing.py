@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cxlens.web.api.marketing import AttributionOut, ChannelOut
-from cxlens.web.charts import Chart, _plain
+from cxlens.web.charts import Chart, _plain, _tick
 
 Translate = Callable[..., str]
 Label = Callable[[str], str]
@@ -48,31 +48,35 @@ def share_bounds(rows: list[ChannelOut], r: ChannelOut, measure: str
 
 def share_chart(key: str, title: str, t: Translate, a: AttributionOut, measure: str,
                 label: Label) -> Chart:
-    """Grouped bars: per channel one bar per model, the share of ``measure``
+    """Grouped (horizontal) bars: per channel one bar per model, the share of ``measure``
     (``conversions`` or ``revenue``); the table has every share and the intervals."""
     share = "conversion_share" if measure == "conversions" else "revenue_share"
     channels = list(a.channels_seen)
-    names = [_plain(label(c)) for c in channels]
+    names = [_tick(_plain(label(c))) for c in channels]
     data: list[dict[str, Any]] = []
     for m in a.models:
         by = {r.channel: r for r in m.channels}
+        # horizontal bars: channel names stay readable on a phone, models in legend order
         trace: dict[str, Any] = {
-            "type": "bar", "name": t(f"att.model.{m.model}"), "x": names,
-            "y": [100 * getattr(by[c], share) for c in channels],
+            "type": "bar", "orientation": "h", "name": t(f"att.model.{m.model}"), "y": names,
+            "x": [100 * getattr(by[c], share) for c in channels],
             "marker": {"color": COLOURS.get(m.model, "#1f6feb")},
-            "hovertemplate": "%{x}: %{y:.1f} %<extra>" + t(f"att.model.{m.model}")
+            "hovertemplate": "%{y}: %{x:.1f} %<extra>" + t(f"att.model.{m.model}")
                              + "</extra>"}
         bounds = [share_bounds(m.channels, by[c], measure) for c in channels]
         if any(lo is not None for lo, _ in bounds):
-            trace["error_y"] = {
+            trace["error_x"] = {
                 "type": "data", "symmetric": False, "color": "#30363d", "thickness": 1.2,
-                "array": [None if hi is None else max(0.0, 100 * hi - y)
-                          for (_, hi), y in zip(bounds, trace["y"], strict=True)],
-                "arrayminus": [None if lo is None else max(0.0, y - 100 * lo)
-                               for (lo, _), y in zip(bounds, trace["y"], strict=True)]}
+                "array": [None if hi is None else max(0.0, 100 * hi - x)
+                          for (_, hi), x in zip(bounds, trace["x"], strict=True)],
+                "arrayminus": [None if lo is None else max(0.0, x - 100 * lo)
+                               for (lo, _), x in zip(bounds, trace["x"], strict=True)]}
         data.append(trace)
-    layout = {"barmode": "group", "margin": {"t": 40, "r": 10, "b": 80, "l": 50},
-              "legend": LEGEND, "yaxis": {"title": {"text": "%"}, "rangemode": "tozero"},
+    layout = {"barmode": "group", "bargap": 0.25, "height": 140 + 9 * len(a.models) * max(
+                  1, len(channels)),
+              "margin": {"t": 40, "r": 10, "b": 40, "l": 10}, "legend": LEGEND,
+              "yaxis": {"autorange": "reversed", "automargin": True},
+              "xaxis": {"title": {"text": "%"}, "rangemode": "tozero"},
               "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
     columns = [t("att.channel")]
     for m in a.models:
@@ -102,7 +106,7 @@ def removal_chart(key: str, title: str, t: Translate, a: AttributionOut,
     if m is None:
         return None
     rows = sorted(m.channels, key=lambda r: (-(r.removal_effect or 0.0), r.channel))
-    names = [_plain(label(r.channel)) for r in rows]
+    names = [_tick(_plain(label(r.channel))) for r in rows]
     data = [
         {"type": "bar", "orientation": "h", "name": t("att.removal_conversions"), "y": names,
          "x": [100 * (r.removal_effect or 0.0) for r in rows], "marker": {"color": "#11753a"},
@@ -111,7 +115,7 @@ def removal_chart(key: str, title: str, t: Translate, a: AttributionOut,
          "x": [100 * (r.revenue_removal_effect or 0.0) for r in rows],
          "marker": {"color": "#7cc195"}, "hovertemplate": "%{y}: %{x:.1f} %<extra></extra>"}]
     layout = {"barmode": "group", "height": max(260, 90 + 44 * len(rows)),
-              "margin": {"t": 40, "r": 10, "b": 40, "l": 120}, "legend": LEGEND,
+              "margin": {"t": 40, "r": 10, "b": 40, "l": 10}, "legend": LEGEND,
               "yaxis": {"autorange": "reversed", "automargin": True},
               "xaxis": {"title": {"text": "%"}, "rangemode": "tozero"},
               "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
