@@ -116,7 +116,7 @@ def pages(lang: str, tmp: Path, part: str = "base") -> list[tuple[str, str | Cal
                                              "&moment=support_ticket")),
                 ("retention", "/w/demo/retention"), ("value", "/w/demo/value"),
                 ("at-risk", "/w/demo/at-risk"),
-                ("attribution", _attribution("?order=2&campaigns=%25Search%25%3Dsearch_ads")),
+                ("attribution", _attribution("?order=2")),
                 ("targets", "/w/demo/targets"),
                 ("targets-lookalike", "/w/demo/targets?segment=lookalike&top=25"),
                 ("comments", "/w/demo/comments?months=24"),

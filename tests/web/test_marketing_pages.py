@@ -189,9 +189,13 @@ def test_targets_are_the_apis(viewer, api, segment: str) -> None:
     assert [r[0] for r in rows[1:]] == [c["customer_id"] for c in body["rows"]]
     for row, c in zip(rows[1:], body["rows"], strict=True):
         assert row[1:4] == [c["name"] or "", c["email"] or "", c["phone"] or ""]
-        assert row[6] == c["reason"]
         if segment == "lookalike":
             assert row[4] == f"{c['score']:.2f}"
+            assert row[6].startswith(f"resembles the best customers (P = {c['score']:.2f}): ")
+        else:  # the analytics' reason in the page's words and formats
+            assert row[6].startswith(f"predicted CLV €{c['clv']:,.0f} over 12 months, in the "
+                                     "top 20 %"), row[6]
+            assert ("P(alive) fell from" in row[6]) == (segment == "at_risk")
     words = text(html)
     assert (f"{body['matching']:,} of {body['customers']:,} customers are in the list's "
             f"segment; {len(body['rows'])} shown") in words
@@ -204,6 +208,16 @@ def test_targets_are_the_apis(viewer, api, segment: str) -> None:
         risk = api.get("/api/w/demo/value/customers?at_risk=true&top=50").json()
         assert [c["customer_id"] for c in body["rows"]] == [
             c["customer_id"] for c in risk["rows"]]
+
+
+def test_targets_in_finnish(viewer) -> None:
+    html = ok_page(viewer, "/w/demo/targets?segment=lookalike&lang=fi")
+    words = text(html)
+    assert "muistuttaa parhaita asiakkaita" in words and "ensimmäisen oston summa" in words
+    assert "first_amount" not in words and "resembles" not in words
+    words = text(ok_page(viewer, "/w/demo/targets?segment=at_risk&lang=fi"))
+    assert "ennustettu CLV" in words and "P(asiakas) laski" in words
+    viewer.get("/w/demo/?lang=en")
 
 
 def test_targets_csv(viewer, api) -> None:

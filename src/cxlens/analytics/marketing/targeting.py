@@ -58,8 +58,10 @@ WHERE list_contains($ids, customer_id) ORDER BY customer_id
 @dataclass(frozen=True)
 class Target:
     """One customer of a list: ``score`` is the CLV (value, at risk) or the probability of
-    being best (look-alike); ``clv`` and ``p_alive`` the value model's point values where
-    the segment uses it; ``revenue`` their revenue to date."""
+    being best (look-alike); ``clv``, ``p_alive`` and ``p_alive_then`` the value model's
+    point values where the segment uses it; ``revenue`` their revenue to date;
+    ``features`` (look-alike) the features of theirs that raise the score most
+    (``channel=email``, ``first_amount``), which ``reason`` names in words."""
 
     customer_id: str
     name: str | None
@@ -70,6 +72,8 @@ class Target:
     revenue: float
     clv: float | None = None
     p_alive: float | None = None
+    p_alive_then: float | None = None
+    features: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -160,7 +164,7 @@ def _value_row(r: CustomerValue, c: Mapping[str, Any], segment: str, currency: s
     else:
         reason = f"{worth}, top {100 * top_share:g} %"
     return Target(r.customer_id, c.get("name"), c.get("email"), c.get("phone"), reason, score,
-                  r.revenue, clv, r.p_alive.value)
+                  r.revenue, clv, r.p_alive.value, r.p_alive_then)
 
 
 def lookalike_features(engine: Engine, end: date, window_days: int = WINDOW_DAYS,
@@ -195,7 +199,8 @@ def _lookalikes(engine: Engine, today: date, top: int, top_share: float, window_
         like = ", ".join(features) if features else "no single feature"
         rows.append(Target(ids[i], c.get("name"), c.get("email"), c.get("phone"),
                            f"resembles the best customers (P = {scores[i]:.2f}): {like}",
-                           float(scores[i]), float(cols["revenue"][i] or 0.0)))
+                           float(scores[i]), float(cols["revenue"][i] or 0.0),
+                           features=list(features)))
     notes = []
     if fit.auc is not None and fit.auc.low is not None and fit.auc.low <= 0.5:
         notes.append("the held-out AUC's interval reaches 0.5: the model ranks no better "

@@ -57,6 +57,10 @@ class TargetOut(BaseModel):
     revenue: float = Field(description="Revenue to date, in the currency.")
     clv: float | None = None
     p_alive: float | None = None
+    p_alive_then: float | None = Field(None, description="At risk: P(alive) lookback_days "
+                                                         "ago.")
+    features: list[str] = Field(description="Look-alike: the customer's features that "
+                                            "raise the score most, e.g. channel=email.")
 
 
 class WeightOut(BaseModel):

@@ -34,12 +34,19 @@ from cxlens.analytics.value.bgnbd import NotIdentifiable
 from cxlens.csv_out import csv_text
 from cxlens.errors import UserError
 from cxlens.warehouse.store import db_path
-from cxlens.web import value_cache
-from cxlens.web.api.targets import TARGET_CSV_COLUMNS, TargetsOut, target_csv_rows, targets_out
+from cxlens.web import formats, value_cache
+from cxlens.web.api.targets import (
+    TARGET_CSV_COLUMNS,
+    TargetOut,
+    TargetsOut,
+    target_csv_rows,
+    targets_out,
+)
 from cxlens.web.deps import WorkspaceAccess, WorkspaceRole, get_clock
+from cxlens.web.i18n import translate, value_label
 from cxlens.web.kept import Kept
 from cxlens.web.nav import NavItem, register
-from cxlens.web.templating import render
+from cxlens.web.templating import lang_of, render
 
 router = APIRouter(include_in_schema=False)
 Viewer = WorkspaceRole("viewer")
@@ -95,6 +102,41 @@ def target_list(request: Request, access: WorkspaceAccess, segment: str, top: in
                 currency=currency)))
 
 
+def feature_text(lang: str, feature: str) -> str:
+    """A look-alike feature (``channel=email``, ``nps_group=promoter``, ``first_amount``) in
+    the reader's language."""
+    name, eq, value = feature.partition("=")
+    what = translate(lang, f"tg.feature.{name}")
+    if not eq:
+        return what
+    if value == "(none)":
+        shown = translate(lang, "tg.feature.none")
+    elif name == "nps_group":
+        shown = translate(lang, f"tg.nps.{value}")
+    else:
+        shown = value_label(lang, value)
+    return f"{what}: {shown}"
+
+
+def reason_text(lang: str, out: TargetsOut, r: TargetOut) -> str:
+    """Why ``r`` is on the list, in the reader's language (the analytics' ``reason`` is the
+    English of the CLI and the CSV)."""
+    share = formats.num(out.top_share * 100, lang)
+    if out.segment == "lookalike":
+        return translate(lang, "tg.why.lookalike", p=formats.num(r.score, lang, 2),
+                         features=", ".join(feature_text(lang, f) for f in r.features)
+                         or formats.DASH)
+    worth = (translate(lang, "tg.why.clv", clv=formats.money(r.clv, lang, out.currency),
+                       months=out.horizon_months, share=share) if r.clv is not None
+             else translate(lang, "tg.why.purchases", n=formats.num(r.score, lang, 1),
+                            months=out.horizon_months, share=share))
+    if out.segment != "at_risk":
+        return worth
+    return worth + "; " + translate(
+        lang, "tg.why.at_risk", days=out.lookback_days,
+        then=formats.num(r.p_alive_then, lang, 2), now=formats.num(r.p_alive, lang, 2))
+
+
 Int = Annotated[int, Query()]
 Float = Annotated[float, Query()]
 Text = Annotated[str | None, Query()]
@@ -129,7 +171,9 @@ def targets_page(request: Request, access: Viewer, segment: Word = "value", top:
     except (UserError, ValueInputError) as exc:
         ctx["error"] = getattr(exc, "message", None) or str(exc)
     else:
-        ctx["result"] = out
+        lang = lang_of(request)
+        ctx.update(result=out, why=lambda r: reason_text(lang, out, r),
+                   feature=lambda f: feature_text(lang, f))
     return render(request, "targets.html", ctx)
 
 
