@@ -278,3 +278,11 @@ def test_the_targets_api_needs_a_token_of_the_workspace(site) -> None:
     assert TestClient(site["app"]).get("/api/w/demo/marketing/targets").status_code == 401
     other = TestClient(site["app"], headers={"Authorization": f"Bearer {site['read']}"})
     assert other.get("/api/w/empty/marketing/targets").status_code in (401, 403, 404)
+
+
+def test_both_pages_are_in_the_marketing_menu() -> None:
+    from cxlens.web.nav import NavGroup, menu_for
+
+    group = next(e for e in menu_for("viewer", "demo")
+                 if isinstance(e, NavGroup) and e.label_key == "nav.group.marketing")
+    assert group.keys[-2:] == ["attribution", "targets"]
