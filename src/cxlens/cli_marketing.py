@@ -314,3 +314,107 @@ def roi_cmd(
         write_rows(sys.stdout, ROI_COLUMNS, roi_csv_rows(r))
         return
     _print_roi(r)
+# --- targeting (issue 14 point 4): `cxlens marketing targets` -----------------------------
+
+def _target_rates(items: list[str]) -> dict[str, float]:
+    """``CUR=RATE`` items (as ``cxlens value``'s ``--rate``) as a mapping."""
+    rates = {}
+    for item in items:
+        cur, sep, rate = item.partition("=")
+        try:
+            value = float(rate)
+        except ValueError:
+            value = float("nan")
+        if not sep or len(cur.strip()) != 3 or not value > 0:
+            raise UserError(f"--rate {item!r} is not CUR=RATE with a positive rate",
+                            hint="e.g. --rate SEK=0.087 (one SEK in the chosen currency)")
+        rates[cur.strip().upper()] = value
+    return rates
+
+
+def _print_targets(t: Any) -> None:
+    what = {"value": "high predicted value", "at_risk": "at risk",
+            "lookalike": "look-alikes of the best customers"}[t.segment]
+    score = {"clv": f"CLV {t.currency}", "purchases": "purchases",
+             "p_best": "P(best)"}[t.score]
+    tab = Table("customer", "name", "e-mail", score, "reason", title=(
+        f"{what}: {len(t.rows):,} of {t.matching:,} (of {t.customers:,} customers, "
+        f"data to {t.end})"), title_justify="left")
+    for r in t.rows:
+        tab.add_row(r.customer_id, r.name or "", r.email or "",
+                    f"{r.score:,.2f}" if t.score == "p_best" else f"{r.score:,.0f}", r.reason)
+    out.print(tab)
+    lk = t.lookalike
+    if lk is not None and lk.auc is not None:
+        out.print(f"look-alike model: held-out AUC {lk.auc.value:.2f} (95 % {lk.auc.low:.2f} "
+                  f"… {lk.auc.high:.2f}) on {lk.holdout:,} customers; trained on "
+                  f"{lk.mature:,} whose {lk.window_days} days are over, {lk.best:,} best")
+    for note in t.notes:
+        out.print(f"note: {note}")
+
+
+@marketing_app.command("targets")
+def targets_cmd(
+    segment: Annotated[str, typer.Option(
+        help="value (high predicted CLV), at_risk, or lookalike (resembles the best).")
+    ] = "value",
+    top: Annotated[int, typer.Option(min=1, max=10000, help="At most this many customers.")
+                   ] = 100,
+    top_share: Annotated[float, typer.Option(
+        min=0.01, max=0.99, help="The share of customers counted as high value or best.")
+    ] = 0.2,
+    lookback_days: Annotated[int, typer.Option(
+        min=7, max=365, help="At risk: silent this long, P(alive) now against then.")] = 90,
+    months: Annotated[int, typer.Option(min=1, max=120, help="CLV horizon in months.")] = 12,
+    discount: Annotated[float, typer.Option(
+        min=0, max=0.99, help="Annual discount rate of CLV (0.10 = 10 %).")] = 0.10,
+    window: Annotated[int, typer.Option(
+        min=30, max=730, help="Look-alike: days after the first purchase whose revenue "
+                              "makes the best customers.")] = 180,
+    currency: Annotated[str, typer.Option(help="The currency summed.")] = "EUR",
+    rate: Annotated[list[str] | None, typer.Option(
+        "--rate", help="Another currency's value in --currency, CUR=RATE (repeatable).")
+    ] = None,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    engine: EngineName = None,
+    as_json: AsJson = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print the list as CSV (cells "
+                                                       "that would run as formulas are "
+                                                       "quoted).")] = False,
+) -> None:
+    """Customers worth reaching, as a list with contact details, reason and score: high
+    predicted value, at risk, or look-alikes of the best customers. With --json the same
+    JSON as GET /api/w/<slug>/marketing/targets."""
+    import sys
+
+    from cxlens import clock
+    from cxlens.analytics.marketing.targeting import SEGMENTS, targets
+    from cxlens.analytics.value._predict import Horizon
+    from cxlens.analytics.value._summary import ValueInputError
+    from cxlens.analytics.value.bgnbd import NotIdentifiable
+    from cxlens.csv_out import write_rows
+    from cxlens.web.api.targets import TARGET_CSV_COLUMNS, target_csv_rows, targets_out
+
+    if as_json and as_csv:
+        raise UserError("--json and --csv exclude each other", hint="choose one")
+    if segment not in SEGMENTS:
+        raise UserError(f"--segment {segment!r} is not a segment",
+                        hint=f"choose one of {', '.join(SEGMENTS)}")
+    code = currency.strip().upper()
+    if len(code) != 3 or not code.isalpha():
+        raise UserError(f"--currency {currency!r} is not a currency code",
+                        hint="three letters, e.g. EUR")
+    rates = _target_rates(rate or [])
+    try:
+        with engine_for(workspace, engine) as eng:
+            t = targets(eng, segment, clock.system().date(), top=top, top_share=top_share,
+                        lookback_days=lookback_days, horizon=Horizon(months, discount),
+                        window_days=window, currency=code, rates=rates)
+    except (ValueInputError, NotIdentifiable) as exc:
+        raise UserError(str(exc)) from None
+    if as_json:
+        emit_json(targets_out(t).model_dump(mode="json"))
+    elif as_csv:
+        write_rows(sys.stdout, TARGET_CSV_COLUMNS, target_csv_rows(targets_out(t)))
+    else:
+        _print_targets(t)

@@ -84,6 +84,14 @@ def _moments(query: str) -> Callable:
     return go
 
 
+def _attribution(query: str) -> Callable:
+    """The Attribution page once its models are computed (a worker thread, as Moments)."""
+    def go(page, base: str) -> None:
+        page.goto(base + "/w/demo/attribution" + query)
+        page.wait_for_selector("#chart-conversions", timeout=240_000)
+    return go
+
+
 def _run_preview(page, base: str) -> None:
     """The Surveys page after "Preview" of the trigger run: what a run would make, with
     nothing made (the survey browser tests hand out today's invitations later)."""
@@ -107,8 +115,11 @@ def pages(lang: str, tmp: Path, part: str = "base") -> list[tuple[str, str | Cal
                 ("moments-revenue", _moments("?outcome=revenue&within=30&months=24"
                                              "&moment=support_ticket")),
                 ("retention", "/w/demo/retention"), ("value", "/w/demo/value"),
-                ("marketing", "/w/demo/marketing"),
-                ("at-risk", "/w/demo/at-risk"), ("comments", "/w/demo/comments?months=24"),
+                ("marketing", "/w/demo/marketing"), ("at-risk", "/w/demo/at-risk"),
+                ("attribution", _attribution("?order=2")),
+                ("targets", "/w/demo/targets"),
+                ("targets-lookalike", "/w/demo/targets?segment=lookalike&top=25"),
+                ("comments", "/w/demo/comments?months=24"),
                 ("comments-theme", "/w/demo/comments?metric=nps&months=24&theme=delivery"
                                    "#theme")]
     return [

@@ -98,7 +98,8 @@ DAY_PAGES = ["/w/acme/", "/w/acme/charts/orders.csv", "/w/acme/insights", "/w/ac
              "/w/acme/drivers", "/w/acme/people", "/w/acme/experience/trend.csv",
              "/w/acme/drivers/matrix.csv", "/w/acme/people/teams.csv", "/w/acme/journeys",
              "/w/acme/journeys/map.csv", "/w/acme/moments", "/w/acme/moments/moments.csv",
-             "/w/acme/comments", "/w/acme/comments/impact.csv"]
+             "/w/acme/comments", "/w/acme/comments/impact.csv", "/w/acme/attribution",
+             "/w/acme/attribution/conversions.csv"]
 
 
 @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1899-12-31", "3000-01-01"])
@@ -126,6 +127,7 @@ def test_every_page_with_as_of_is_checked(site: Site) -> None:
               .replace("trend.csv", "{key}.csv").replace("matrix.csv", "{key}.csv")
               .replace("teams.csv", "{key}.csv").replace("map.csv", "{key}.csv")
               .replace("moments.csv", "{key}.csv").replace("impact.csv", "{key}.csv")
+              .replace("conversions.csv", "{key}.csv")
               for p in DAY_PAGES}
     assert with_day and with_day <= shapes, with_day - shapes
 

@@ -194,6 +194,18 @@ def test_no_csv_download_holds_a_formula(shop: dict[str, Any]) -> None:
     assert r.status_code in (200, 404), r.text[:200]
     assert r.status_code != 200 or not _unsafe_cells(r.text)
     covered.add("/w/{slug}/comments/{key}.csv")
+    # Attribution's charts wait for the computation; the Targets lists: the look-alike
+    # one says why it has no model (too few customers), the value one has no value model.
+    for key in ("conversions", "revenue", "removal"):
+        r = owner.get(f"/w/shop/attribution/{key}.csv")
+        assert r.status_code in (200, 404), r.text[:200]
+        assert r.status_code != 200 or not _unsafe_cells(r.text)
+    covered.add("/w/{slug}/attribution/{key}.csv")
+    for segment in ("lookalike", "value"):
+        r = owner.get(f"/w/shop/targets.csv?segment={segment}")
+        assert r.status_code in (200, 404, 422), r.text[:200]  # value: no model here
+        assert r.status_code != 200 or not _unsafe_cells(r.text)
+    covered.add("/w/{slug}/targets.csv")
     # The survey links: a POST (it marks the invitations as sent), from the Surveys page.
     csrf = page_csrf(owner, "/w/shop/surveys")
     r = owner.post("/w/shop/surveys/links.csv", data={"csrf_token": csrf})

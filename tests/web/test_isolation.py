@@ -56,7 +56,8 @@ REQUIRED_QUERY = {"/api/w/{slug}/text/comments": "?theme=delivery",
                   "/api/w/{slug}/text/quotes": "?theme=delivery"}
 # Downloads of a result the empty workspace does not have yet: a 404 that says why (not the
 # "not found" of another workspace's page) is the answer a member gets.
-NOT_YET = {"/w/{slug}/at-risk.csv": ("no data yet", "no model yet")}
+NOT_YET = {"/w/{slug}/at-risk.csv": ("no data yet", "no model yet"),
+           "/w/{slug}/targets.csv": ("no data yet", "no model yet")}
 
 
 def test_a_still_reaches_its_own_workspace(site: Site) -> None:

@@ -23,6 +23,7 @@ from cxlens.web.api import insights as api_insights
 from cxlens.web.api import journeys as api_journeys
 from cxlens.web.api import marketing as api_marketing
 from cxlens.web.api import survey_runs as api_survey_runs
+from cxlens.web.api import targets as api_targets
 from cxlens.web.api import text as api_text
 from cxlens.web.api import value as api_value
 from cxlens.web.api import workspace as api_workspace
@@ -31,6 +32,7 @@ from cxlens.web.flusher import Flusher
 from cxlens.web.headers import SecurityHeaders
 from cxlens.web.pages import account, apidocs, auth, customers, data, home, notes, overview
 from cxlens.web.pages import at_risk as at_risk_pages
+from cxlens.web.pages import attribution as attribution_pages
 from cxlens.web.pages import comments as comments_pages
 from cxlens.web.pages import experience as experience_pages
 from cxlens.web.pages import followups as followup_pages
@@ -41,6 +43,7 @@ from cxlens.web.pages import retention as retention_pages
 from cxlens.web.pages import settings as settings_pages
 from cxlens.web.pages import survey_answer as survey_pages
 from cxlens.web.pages import surveys as surveys_page
+from cxlens.web.pages import targets as targets_pages
 from cxlens.web.pages import value as value_pages
 from cxlens.web.settings import WebSettings
 from cxlens.web.warehouses import Warehouses
@@ -60,6 +63,7 @@ ROUTERS = [
     api_value.router,
     api_journeys.router,
     api_marketing.router,
+    api_targets.router,
     api_text.router,
     overview.router,
     experience_pages.router,
@@ -68,6 +72,8 @@ ROUTERS = [
     moments_pages.router,
     value_pages.router,
     at_risk_pages.router,
+    attribution_pages.router,
+    targets_pages.router,
     retention_pages.router,
     marketing_pages.router,
     customers.router,

@@ -23,7 +23,8 @@ from cxlens.web.workspaces import role_at_least
 EXPERIENCE = "nav.group.experience"  # Experience, Drivers, People, Surveys, Follow-ups
 JOURNEYS = "nav.group.journeys"  # Journeys; Moments next
 VALUE = "nav.group.value"  # Retention, Value, At risk
-MARKETING = "nav.group.marketing"  # Marketing ROI; Attribution and Planner next
+MARKETING = "nav.group.marketing"  # Marketing ROI, Attribution, Targets (and the Planner)
+MANAGE = "nav.group.manage"  # Data, Notes, Settings
 
 
 @dataclass(frozen=True)
@@ -81,4 +82,5 @@ def menu_for(role: str, slug: str) -> list[tuple[NavItem, str] | NavGroup]:
 
 
 register(NavItem("overview", "nav.overview", "/w/{slug}/", "viewer", order=10))
-register(NavItem("settings", "nav.settings", "/w/{slug}/settings", "owner", order=90))
+register(NavItem("settings", "nav.settings", "/w/{slug}/settings", "owner", order=90,
+                 group=MANAGE))

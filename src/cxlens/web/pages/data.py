@@ -44,7 +44,7 @@ from cxlens.warehouse.store import db_path
 from cxlens.web import uploads
 from cxlens.web.deps import TokenScope, WorkspaceAccess, WorkspaceRole
 from cxlens.web.errors import new_reference, public_fields, public_text
-from cxlens.web.nav import NavItem, register
+from cxlens.web.nav import MANAGE, NavItem, register
 from cxlens.web.pages import see_other
 from cxlens.web.templating import render
 
@@ -82,7 +82,7 @@ async def _upload_sweeper(app: FastAPI) -> AsyncIterator[None]:
 
 router = APIRouter(include_in_schema=False, lifespan=_upload_sweeper)
 api_router = APIRouter(prefix="/api/w/{slug}", tags=["ingest"])
-register(NavItem("data", "nav.data", "/w/{slug}/data", "viewer", order=30))
+register(NavItem("data", "nav.data", "/w/{slug}/data", "viewer", order=30, group=MANAGE))
 Analyst = WorkspaceRole("analyst")
 PREVIEW_ROWS = 10
 # What the upload form offers when sniffing gets a file wrong (value: label).

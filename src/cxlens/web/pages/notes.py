@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from cxlens.errors import UserError
 from cxlens.web import notes
 from cxlens.web.deps import Db, TokenScope, WorkspaceAccess, WorkspaceRole
-from cxlens.web.nav import NavItem, register
+from cxlens.web.nav import MANAGE, NavItem, register
 from cxlens.web.pages import see_other
 from cxlens.web.params import DAY_PATTERN, DAY_RANGE
 from cxlens.web.templating import render
@@ -21,7 +21,7 @@ from cxlens.web.templating import render
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api/w/{slug}", tags=["annotations"])
 register(NavItem("annotations", "nav.annotations", "/w/{slug}/annotations", "viewer",
-                 order=40))
+                 order=40, group=MANAGE))
 Analyst = WorkspaceRole("analyst")
 Text = Annotated[str, Form(max_length=notes.MAX_LABEL * 2)]
 Tag = Annotated[str | None, Form(max_length=notes.MAX_TAG * 2)]
