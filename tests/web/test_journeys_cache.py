@@ -124,7 +124,7 @@ def test_options_and_store_names_read_only(warehouse: Warehouse) -> None:
 
 def test_bounded_least_recently_used_out(warehouse: Warehouse,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cache._KEPT, "size", 2)
+    monkeypatch.setattr(cache.KEPT, "size", 2)
     calls, compute = counted()
     for call in (("a",), ("b",), ("a",), ("c",)):  # "a" used again, so "b" goes first
         cache.kept(warehouse, "duckdb", call, compute)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from urllib.parse import quote
@@ -275,56 +274,3 @@ def test_a_slow_first_computation_answers_at_once(viewer, monkeypatch) -> None:
     done = ok_page(viewer, url)
     assert 'id="moments-pending"' not in done and 'http-equiv="refresh"' not in done
     assert table_rows(done, "moments")[1][1] == NASTY
-
-
-def test_a_kept_result_never_blocks(monkeypatch) -> None:
-    """A kept result settles its future at once, maybe before the bookkeeping is set up:
-    that must not wait on the lock the asking request holds (a deadlock seen under load)."""
-    from types import SimpleNamespace
-
-    monkeypatch.setattr(journeys_cache, "moments", lambda *args: "kept")
-    wh = SimpleNamespace(path="/nowhere")
-    got: list[object] = []
-
-    def ask() -> None:
-        for i in range(300):
-            got.append(page.moments_soon(wh, None, ("purchase", i), 5.0))
-    asker = threading.Thread(target=ask, daemon=True)
-    asker.start()
-    asker.join(60)
-    assert not asker.is_alive() and got == ["kept"] * 300
-    for _ in range(100):  # each computation forgets itself once done
-        if not any(k[0] == "/nowhere" for k in page._RUNNING):
-            break
-        time.sleep(0.01)
-    assert not any(k[0] == "/nowhere" for k in page._RUNNING)
-
-
-def test_questions_beyond_the_running_limit_wait_for_their_reload(monkeypatch) -> None:
-    """At most MAX_RUNNING computations run at once: a further question starts nothing (its
-    page says "still computing" and asks again on reload), so a visitor who sends many
-    distinct questions does not start a thread and a core for each."""
-    from types import SimpleNamespace
-
-    release = threading.Event()
-
-    def slow(*args):
-        release.wait(30)
-        return "done"
-
-    monkeypatch.setattr(journeys_cache, "moments", slow)
-    monkeypatch.setattr(journeys_cache, "kept_moments", lambda *args: None)
-    monkeypatch.setattr(page, "MAX_RUNNING", 2)
-    wh = SimpleNamespace(path="/limit")
-    try:
-        assert page.moments_soon(wh, None, ("purchase", 1), 0.01) is None
-        assert page.moments_soon(wh, None, ("purchase", 2), 0.01) is None
-        assert page.moments_soon(wh, None, ("purchase", 3), 0.01) is None
-        assert sorted(k[3] for k in page._RUNNING if k[0] == "/limit") == [1, 2]
-    finally:
-        release.set()
-    for _ in range(500):  # both settle and forget themselves; then the third may start
-        if not any(k[0] == "/limit" for k in page._RUNNING):
-            break
-        time.sleep(0.01)
-    assert page.moments_soon(wh, None, ("purchase", 3), 5.0) == "done"

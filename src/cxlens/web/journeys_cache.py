@@ -30,13 +30,13 @@ from cxlens.web.warehouses import Warehouse
 
 T = TypeVar("T")
 SIZE = 128
-_KEPT = Kept(SIZE)
+KEPT = Kept(SIZE)
 
 
 def kept(warehouse: Warehouse, engine_choice: str | None, call: tuple[Hashable, ...],
          compute: Callable[[Engine], T]) -> T:
     """``compute(engine)`` for ``call`` (the analysis and its arguments), kept."""
-    return _KEPT.get(warehouse, engine_choice, call, compute)
+    return KEPT.get(warehouse, engine_choice, call, compute)
 
 
 def touchpoints(warehouse: Warehouse, engine_choice: str | None,
@@ -60,23 +60,26 @@ def process_map(warehouse: Warehouse, engine_choice: str | None,
     return kept(warehouse, engine_choice, ("map", sel), lambda eng: jr.process_map(eng, sel))
 
 
+def moments_call(outcome: str, within: int, sel: jr.Selection, as_of: date | None,
+                 pairs: int, min_customers: int) -> tuple[Hashable, ...]:
+    """The key :func:`moments` keeps its result under (the Moments page's too)."""
+    return ("moments", outcome, within, sel, as_of, pairs, min_customers)
+
+
+def compute_moments(eng: Engine, outcome: str, within: int, sel: jr.Selection,
+                    as_of: date | None, pairs: int, min_customers: int) -> jr.Moments:
+    return jr.moments(eng, outcome, within, sel, as_of=as_of, pairs=pairs,
+                      min_customers=min_customers)
+
+
 def moments(warehouse: Warehouse, engine_choice: str | None, outcome: str, within: int,
             sel: jr.Selection, as_of: date | None, pairs: int,
             min_customers: int) -> jr.Moments:
     """:func:`cxlens.analytics.journeys.moments`, kept: all moments of one outcome take
-    about 80 s on the M demo."""
-    return kept(warehouse, engine_choice,
-                ("moments", outcome, within, sel, as_of, pairs, min_customers),
-                lambda eng: jr.moments(eng, outcome, within, sel, as_of=as_of, pairs=pairs,
-                                       min_customers=min_customers))
-
-
-def kept_moments(warehouse: Warehouse, engine_choice: str | None, outcome: str, within: int,
-                 sel: jr.Selection, as_of: date | None, pairs: int,
-                 min_customers: int) -> jr.Moments | None:
-    """The moments :func:`moments` has kept for these arguments, or ``None``."""
-    return _KEPT.peek(warehouse, engine_choice,
-                      ("moments", outcome, within, sel, as_of, pairs, min_customers))
+    tens of seconds on the M demo."""
+    args = (outcome, within, sel, as_of, pairs, min_customers)
+    return kept(warehouse, engine_choice, moments_call(*args),
+                lambda eng: compute_moments(eng, *args))
 
 
 def survival(warehouse: Warehouse, engine_choice: str | None, moment: str, outcome: str,
@@ -117,4 +120,4 @@ def store_names(warehouse: Warehouse,
 
 def clear() -> None:
     """Forget every kept result (tests)."""
-    _KEPT.clear()
+    KEPT.clear()

@@ -4,9 +4,13 @@ request should wait.
 :class:`Soon` wraps a :class:`~cxlens.web.kept.Kept`: :meth:`Soon.get` starts the
 computation (one per question, however many pages ask) on a daemon thread and waits up to
 ``wait`` seconds for it; when it is not done the caller gets ``None`` and shows "still
-computing", reloading until the kept result is there. The Moments page does the same with its
-own code (:func:`cxlens.web.pages.moments.moments_soon`); this is the general form, used by the
-Attribution page. A daemon thread, not a pool: a server that stops does not wait for it.
+computing", reloading until the kept result is there. The Moments and Attribution pages use
+it. A daemon thread, not a pool: a server that stops does not wait for it.
+
+At most :data:`MAX_RUNNING` computations run at once, over every :class:`Soon` of the server
+(one per core here). A question asked while that many run is not queued: it gets ``None`` and
+asks again on its page's next reload, so only questions someone still waits for take a core,
+however many distinct questions a visitor sends.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from cxlens.web.kept import Kept
 from cxlens.web.warehouses import Warehouse
 
 T = TypeVar("T")
+MAX_RUNNING = 2
+_RUNNING: list[Future[Any]] = []  # every Soon's computations not yet done
+_RUNNING_LOCK = threading.Lock()
 
 
 class Soon(Generic[T]):
@@ -40,11 +47,18 @@ class Soon(Generic[T]):
         (``None``: however long), else ``None`` while it goes on. Raises what ``compute``
         raised (a failure is not kept: the next request tries again)."""
         key = (str(warehouse.path), engine_choice, *call)
-        with self._lock:
+        with self._lock, _RUNNING_LOCK:
             fut = self._running.get(key)
-            fresh = fut is None
-            if fut is None:
+            busy = fut is None and sum(not f.done() for f in _RUNNING) >= MAX_RUNNING
+            fresh = fut is None and not busy
+            if fresh:
                 fut = self._running[key] = Future()
+                _RUNNING[:] = [f for f in _RUNNING if not f.done()] + [fut]
+        if busy:
+            if wait is None:
+                return self.kept.get(warehouse, engine_choice, call, compute)
+            return self.kept.peek(warehouse, engine_choice, call)
+        assert fut is not None
         if fresh:
             fut.add_done_callback(lambda done: self._forget(key, done))
             self._start(fut, lambda: self.kept.get(warehouse, engine_choice, call, compute))

@@ -20,10 +20,7 @@ and are shown meanwhile.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Hashable
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -55,6 +52,7 @@ from cxlens.web.i18n import event_label, translate, value_label
 from cxlens.web.nav import JOURNEYS, NavItem, register
 from cxlens.web.pages.experience import MONTHS, Window
 from cxlens.web.pages.journeys import MAX_CHOICE, JourneyChoices
+from cxlens.web.soon import Soon
 from cxlens.web.templating import lang_of, render
 from cxlens.web.warehouses import Warehouse
 
@@ -73,14 +71,7 @@ WAIT_S = 4.0
 """Seconds a page request waits for the moments before it answers "still computing"."""
 REFRESH_S = 5
 """Seconds between the reloads of a page whose moments are still computing."""
-MAX_RUNNING = 2
-"""Moments computations the server runs at once (one per core here). A question asked while
-that many run is not queued: its page says "still computing" and asks again on its next
-reload, so only questions someone is still waiting for take a core, however many distinct
-questions a visitor sends."""
-
-_RUNNING: dict[tuple[Hashable, ...], Future[jr.Moments]] = {}
-_LOCK = threading.Lock()
+_SOON: Soon[jr.Moments] = Soon(cache.KEPT, "moments")
 
 
 @dataclass(frozen=True)
@@ -129,52 +120,14 @@ def _moments_args(c: MomentChoices, w: Window) -> tuple[Any, ...]:
     return (c.outcome, c.within, c.filters.selection(w), None, DEFAULT_PAIRS, MIN_CUSTOMERS)
 
 
-def _in_background(fut: Future[jr.Moments], compute: Callable[[], jr.Moments]) -> None:
-    """Settle ``fut`` with ``compute()`` on a daemon thread: a server that stops does not
-    wait for it (a pool's workers would be joined at exit, holding a Ctrl-C for minutes);
-    the cache keeps the result only when it is whole."""
-    def run() -> None:
-        if not fut.set_running_or_notify_cancel():
-            return
-        try:
-            fut.set_result(compute())
-        except Exception as exc:  # handed to the page that waits, as the route's own would be
-            fut.set_exception(exc)
-    threading.Thread(target=run, name="cxlens-moments", daemon=True).start()
-
-
 def moments_soon(wh: Warehouse, engine_choice: str | None, args: tuple[Any, ...],
                  wait: float | None) -> jr.Moments | None:
     """The moments for ``args`` (those of :func:`cxlens.web.journeys_cache.moments` after
-    the engine), if kept or computed within ``wait`` seconds (``None``: however long); else
-    ``None``, the computation going on in the background (one per question, however many
-    pages ask) and kept when done — or not started yet, when :data:`MAX_RUNNING` others run
-    and the result is not kept. Raises what the computation raised."""
-    key = (str(wh.path), engine_choice, *args)
-    with _LOCK:
-        fut = _RUNNING.get(key)
-        busy = fut is None and sum(not f.done() for f in _RUNNING.values()) >= MAX_RUNNING
-        fresh = fut is None and not busy
-        if fresh:
-            fut = _RUNNING[key] = Future()
-    if busy:
-        if wait is None:
-            return cache.moments(wh, engine_choice, *args)
-        return cache.kept_moments(wh, engine_choice, *args)  # None: asked again on reload
-    assert fut is not None
-
-    def forget(done: Future[jr.Moments]) -> None:
-        with _LOCK:
-            if _RUNNING.get(key) is done:
-                del _RUNNING[key]
-    if fresh:
-        # outside _LOCK: a future already settled runs ``forget`` at once, in this thread
-        fut.add_done_callback(forget)
-        _in_background(fut, lambda: cache.moments(wh, engine_choice, *args))
-    try:
-        return fut.result(timeout=wait)
-    except FutureTimeout:
-        return None
+    the engine), kept with the API's, if kept or computed within ``wait`` seconds (``None``:
+    however long); else ``None`` while they are computed in the background (see
+    :mod:`cxlens.web.soon`)."""
+    return _SOON.get(wh, engine_choice, cache.moments_call(*args),
+                     lambda eng: cache.compute_moments(eng, *args), wait)
 
 
 # --- the analytics' reasons in the reader's language ----------------------------------------
