@@ -36,6 +36,7 @@ from cxlens.web.pages import experience as experience_pages
 from cxlens.web.pages import followups as followup_pages
 from cxlens.web.pages import journeys as journeys_pages
 from cxlens.web.pages import moments as moments_pages
+from cxlens.web.pages import planner as planner_pages
 from cxlens.web.pages import retention as retention_pages
 from cxlens.web.pages import settings as settings_pages
 from cxlens.web.pages import survey_answer as survey_pages
@@ -67,6 +68,7 @@ ROUTERS = [
     moments_pages.router,
     value_pages.router,
     at_risk_pages.router,
+    planner_pages.router,
     retention_pages.router,
     customers.router,
     data.router,
