@@ -23,7 +23,6 @@ from cxlens.web.workspaces import role_at_least
 EXPERIENCE = "nav.group.experience"  # Experience, Drivers, People, Surveys, Follow-ups
 JOURNEYS = "nav.group.journeys"  # Journeys; Moments next
 VALUE = "nav.group.value"  # Retention, Value, At risk
-MARKETING = "nav.group.marketing"  # Marketing ROI, Attribution, Planner (issue 14)
 
 
 @dataclass(frozen=True)

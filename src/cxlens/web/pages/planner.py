@@ -22,14 +22,16 @@ from cxlens.web.api.marketing import curves_out, kept_fit, make_plan
 from cxlens.web.charts_planner import curves_chart
 from cxlens.web.deps import WorkspaceAccess, WorkspaceRole
 from cxlens.web.i18n import translate
-from cxlens.web.nav import MARKETING, NavItem, register
 from cxlens.web.templating import lang_of, render
 
 router = APIRouter(include_in_schema=False)
 Viewer = WorkspaceRole("viewer")
 
-register(NavItem("planner", "nav.planner", "/w/{slug}/planner", "viewer", order=23,
-                 group=MARKETING))
+# Not on the bar yet: the Planner joins the "Marketing" menu (``nav.MARKETING``) that the
+# Marketing ROI page brings; alone it would be one more link, and the header no longer fits
+# one line at 1280 px (tests/browser/test_nav_browser.py). Once that menu exists:
+# register(NavItem("planner", "nav.planner", "/w/{slug}/planner", "viewer", order=23,
+#                  group=MARKETING))
 
 N_BOOT = 100
 OUTCOMES = ("new_customers", "revenue")
