@@ -418,3 +418,137 @@ def targets_cmd(
         write_rows(sys.stdout, TARGET_CSV_COLUMNS, target_csv_rows(targets_out(t)))
     else:
         _print_targets(t)
+
+
+# --- the budget planner: response curves and plans (issue 14, point 3) -------------------
+
+Outcome = Annotated[str, typer.Option(
+    help="What the ads bring: new_customers (first orders a day) or revenue.")]
+Boot = Annotated[int, typer.Option(
+    "--bootstrap", min=0, max=1000, help="Bootstrap replicates of the fit (0: no "
+                                         "intervals).")]
+
+
+def _fit_for(workspace: Any, engine: Any, outcome: str, n_boot: int) -> Any:
+    from cxlens.analytics.marketing.mmm import OUTCOMES, fit
+
+    if outcome not in OUTCOMES:
+        raise UserError(f"--outcome {outcome!r} is not an outcome",
+                        hint=f"choose one of {', '.join(OUTCOMES)}")
+    with engine_for(workspace, engine) as eng:
+        return fit(eng, outcome, n_boot=n_boot)
+
+
+def _iv(c: Any, name: str, fmt: str) -> str:
+    v = c.intervals.get(name)
+    return "" if v is None else f"{v[0]:{fmt}} … {v[1]:{fmt}}"
+
+
+@marketing_app.command("curves")
+def curves_cmd(
+    outcome: Outcome = "new_customers",
+    n_boot: Boot = 100,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    engine: EngineName = None,
+    as_json: AsJson = False,
+) -> None:
+    """Each ad channel's response curve from the daily spend and outcomes: carry-over
+    (decay), saturation (k, h, vmax) and the return at current spend, with 95 % intervals.
+    With --json the same JSON as GET /api/w/<slug>/marketing/curves."""
+    from cxlens.web.api.marketing import curves_out
+
+    f = _fit_for(workspace, engine, outcome, n_boot)
+    if as_json:
+        emit_json(curves_out(f).model_dump(mode="json"))
+        return
+    s = f.series
+    t = Table(title=f"Response curves: {s.outcome_name} from {s.start} ({s.days} days, "
+                    f"{s.currency}; 95 % intervals below)", title_justify="left")
+    t.add_column("channel", no_wrap=True)
+    for name in ("decay", "k /day", "h", "vmax /day", "spend /day", "per 1 000",
+                 "next 1 000"):
+        t.add_column(name, justify="right")
+    for c in f.curves:
+        if c.reason:
+            t.add_row(c.channel, c.reason, "", "", "", f"{c.current_spend_per_day:,.0f}", "",
+                      "")
+            continue
+        t.add_row(c.channel, f"{c.decay:.2f}\n{_iv(c, 'decay', '.2f')}",
+                  f"{c.k:,.0f}\n{_iv(c, 'k', ',.0f')}", f"{c.h:.2f}\n{_iv(c, 'h', '.2f')}",
+                  f"{c.vmax:,.2f}\n{_iv(c, 'vmax', ',.2f')}",
+                  f"{c.current_spend_per_day:,.0f}",
+                  "" if c.per_eur is None else f"{1000 * c.per_eur:,.2f}",
+                  f"{1000 * c.marginal_per_eur:,.2f}")
+    out.print(t)
+    out.print(f"R² {f.r2:.3f}; 95 % intervals from {f.n_boot} bootstrap replicates (weeks)")
+
+
+def _print_split(title: str, s: Any, currency: str) -> None:
+    t = Table(title=f"{title}: {s.budget:,.0f} {currency} over {s.days} days, expected "
+                    f"{s.expected:,.1f}" + (f" ({s.low:,.1f} … {s.high:,.1f})"
+                                            if s.low is not None else ""),
+              title_justify="left")
+    t.add_column("channel", no_wrap=True)
+    for name in (f"amount {currency}", "share", "expected", "95 % interval"):
+        t.add_column(name, justify="right")
+    for r in s.rows:
+        t.add_row(r.channel + (" (beyond the spend seen)" if r.extrapolated else ""),
+                  f"{r.amount:,.0f}", f"{100 * r.share:.1f} %",
+                  "" if r.expected is None else f"{r.expected:,.1f}",
+                  "" if r.low is None else f"{r.low:,.1f} … {r.high:,.1f}")
+    out.print(t)
+
+
+@marketing_app.command("plan")
+def plan_cmd(
+    budget: Annotated[float | None, typer.Option(
+        min=0.01, help="The budget over the period, in the spend's currency.")] = None,
+    target: Annotated[float | None, typer.Option(
+        min=0.01, help="The outcome to reach at least cost (instead of --budget).")] = None,
+    days: Annotated[int, typer.Option(min=1, max=366, help="The period, in days.")] = 30,
+    split: Annotated[list[str] | None, typer.Option(
+        "--split", help="CHANNEL=AMOUNT[,…]: a scenario to evaluate.")] = None,
+    committed: Annotated[list[str] | None, typer.Option(
+        "--committed", help="CHANNEL=AMOUNT[,…] already committed.")] = None,
+    outcome: Outcome = "new_customers",
+    n_boot: Boot = 100,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    engine: EngineName = None,
+    as_json: AsJson = False,
+) -> None:
+    """The split of a budget across the ad channels that brings the most (or the least
+    budget that reaches --target), beside the current split, and any --split scenario.
+    With --json the same JSON as GET /api/w/<slug>/marketing/plan."""
+    from cxlens.web.api.marketing import make_plan, parse_amounts
+
+    if budget is None and target is None and not split:
+        raise UserError("give --budget, --target or --split",
+                        hint="e.g. cxlens marketing plan --budget 30000")
+    try:
+        sc = parse_amounts(split or [], "--split")
+        cm = parse_amounts(committed or [], "--committed")
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    f = _fit_for(workspace, engine, outcome, n_boot)
+    from cxlens.analytics.marketing.planner import plan, plan_for_target, scenario
+
+    if as_json:
+        emit_json(make_plan(f, budget, target, days, sc, cm).model_dump(mode="json"))
+        return
+    cur = f.series.currency
+    p = None
+    if target is not None:
+        p = plan_for_target(f, target, days=days, committed=cm)
+    elif budget is not None:
+        p = plan(f, budget, days=days, committed=cm)
+    if p is not None:
+        _print_split("Recommended", p.recommended, cur)
+        if p.current is not None:
+            _print_split("Current split", p.current, cur)
+            out.print(f"gain {p.gain:+,.1f} {f.series.outcome_name}" + (
+                f" (95 % {p.gain_low:+,.1f} … {p.gain_high:+,.1f})"
+                if p.gain_low is not None else ""))
+        for note in p.notes:
+            err.print(note)
+    if sc:
+        _print_split("Scenario", scenario(f, sc, days=days), cur)

@@ -81,3 +81,20 @@ def test_roi_parity(engines) -> None:
         assert left.reason is None and left.rows
         assert_same(left.as_dict(), roi(spark, today=today, n_boot=50, **kw).as_dict(),
                     f"roi {kw}")
+
+
+def test_mmm_series_parity(engines) -> None:
+    """The planner's daily series (spend per channel, new customers, revenue) are equal on
+    both engines, so the fit is (it works on those arrays alone)."""
+    import numpy as np
+
+    from cxlens.analytics.marketing.mmm import read_series
+
+    duck, spark = engines
+    for outcome in ("new_customers", "revenue"):
+        left, right = read_series(duck, outcome), read_series(spark, outcome)
+        assert (left.start, left.channels, left.currency) == (right.start, right.channels,
+                                                              right.currency)
+        np.testing.assert_allclose(left.spend, right.spend, rtol=1e-12)
+        np.testing.assert_allclose(left.outcome, right.outcome, rtol=1e-12)
+        assert left.outcome.sum() > 0

@@ -100,13 +100,19 @@ def _run_preview(page, base: str) -> None:
     page.wait_for_selector("#run-result")
 
 
-# The pages in two parts, each its own test case: ``-k analysis`` runs only the analysis
-# pages (Journeys, Value, Comments and the pages that join their menu groups).
-PARTS = ("base", "analysis")
+# The pages in three parts, each its own test case: ``-k analysis`` runs only the analysis
+# pages (Journeys, Value, Comments and the pages that join their menu groups), ``-k
+# marketing`` the Marketing menu's.
+PARTS = ("base", "analysis", "marketing")
 
 
 def pages(lang: str, tmp: Path, part: str = "base") -> list[tuple[str, str | Callable]]:
     """Each page by its screenshot name: a path, or a function that brings the page up."""
+    if part == "marketing":
+        return [("marketing", "/w/demo/marketing"), ("attribution", _attribution("?order=2")),
+                ("targets", "/w/demo/targets"),
+                ("targets-lookalike", "/w/demo/targets?segment=lookalike&top=25"),
+                ("planner", "/w/demo/planner")]
     if part == "analysis":
         return [("journeys", "/w/demo/journeys"),
                 ("journeys-from", "/w/demo/journeys?anchor=support_ticket&direction=from"
@@ -115,11 +121,7 @@ def pages(lang: str, tmp: Path, part: str = "base") -> list[tuple[str, str | Cal
                 ("moments-revenue", _moments("?outcome=revenue&within=30&months=24"
                                              "&moment=support_ticket")),
                 ("retention", "/w/demo/retention"), ("value", "/w/demo/value"),
-                ("marketing", "/w/demo/marketing"), ("at-risk", "/w/demo/at-risk"),
-                ("attribution", _attribution("?order=2")),
-                ("targets", "/w/demo/targets"),
-                ("targets-lookalike", "/w/demo/targets?segment=lookalike&top=25"),
-                ("comments", "/w/demo/comments?months=24"),
+                ("at-risk", "/w/demo/at-risk"), ("comments", "/w/demo/comments?months=24"),
                 ("comments-theme", "/w/demo/comments?metric=nps&months=24&theme=delivery"
                                    "#theme")]
     return [
@@ -160,7 +162,7 @@ def _open_details(page) -> None:
 
 def _sign_in(context, server):
     p = context.new_page()
-    p.set_default_timeout(20_000)
+    p.set_default_timeout(60_000)  # a first visit fits a model (Value, Targets) under load
     p.goto(f"{server.url}/signin")
     p.fill("input[name=email]", EMAIL)
     p.fill("input[name=password]", PASSWORD)

@@ -62,7 +62,7 @@ STREAMS: tuple[str, ...] = (
     "people", "spend", "customers", "orders", "emails", "tickets", "lift_newsletter",
     "lift_tickets", "employees", "hubspot_contacts", "hubspot_deals", "shopify", "pos",
     "ga4", "zendesk", "ads", "nps", "csat", "ces", "google_reviews", "trustpilot", "enps",
-    "delivery",
+    "delivery", "carryover",
 )
 
 
@@ -114,6 +114,7 @@ def generate(
     pp = make_people(rng("people"), n)
     scale = float(pp.buyer.sum()) / 1000.0
     sp = bh.make_spend(rng("spend"), scale)
+    bh.carry_over(rng("carryover"), sp)
     cu = bh.make_customers(rng("customers"), pp.buyer, sp, cal)
     base = bh.baseline_orders(rng("orders"), pp.buyer, cu, pp.home_store, pp.store_share,
                               cal)

@@ -4,7 +4,9 @@ The processes are simple textbook models so that their parameters can be planted
 recovered by cxlens' analytics (see docs/demo.md):
 
 * **Acquisition.** Daily spend per ad channel buys new customers through a saturating Hill
-  curve ``vmax * s^h / (k^h + s^h)``; the rest of the customers arrive organically.
+  curve ``vmax * s^h / (k^h + s^h)``, and they arrive with carry-over: each one some days
+  later, the lag geometric with a per-channel decay (so the expected arrivals are the Hill
+  response passed through a normalised geometric adstock). The rest arrive organically.
 * **Purchases.** BG/NBD: while alive a customer buys as a Poisson process with rate
   ``lambda ~ Gamma(r, alpha)`` (per day) and drops out after each purchase with probability
   ``p ~ Beta(a, b)``. Order values follow Gamma-Gamma: ``nu ~ Gamma(q, gamma)``,
@@ -47,10 +49,12 @@ CAMPAIGNS: tuple[tuple[str, str, str, float], ...] = (
     ("search_ads", "google", "FI_Search_Generic", 0.45),
     ("search_ads", "google", "SE_Search_Generic", 0.25),
 )
-# Per 1 000 buyers: base daily budget (EUR) and Hill curve (new customers per day).
+# Per 1 000 buyers: base daily budget (EUR) and Hill curve (new customers per day), and the
+# carry-over's daily decay: a social ad is remembered for days (mean lag 1.5 days), a search
+# ad answers a need of the moment (mean lag 0.43 days).
 CHANNELS = {
-    "social_ads": {"budget": 40.0, "vmax": 0.30, "k": 45.0, "h": 1.2},
-    "search_ads": {"budget": 30.0, "vmax": 0.25, "k": 25.0, "h": 1.0},
+    "social_ads": {"budget": 40.0, "vmax": 0.30, "k": 45.0, "h": 1.2, "decay": 0.6},
+    "search_ads": {"budget": 30.0, "vmax": 0.25, "k": 25.0, "h": 1.0, "decay": 0.3},
 }
 
 
@@ -58,14 +62,47 @@ def hill(spend: np.ndarray, vmax: float, k: float, h: float) -> np.ndarray:
     return vmax * spend**h / (k**h + spend**h)
 
 
+def adstock(x: np.ndarray, decay: float) -> np.ndarray:
+    """Normalised geometric adstock ``y_t = decay * y_{t-1} + (1 - decay) * x_t``, ``y_{-1} = 0``:
+    the expectation of a series whose every unit arrives after a lag ``L`` with
+    ``P(L = l) = (1 - decay) * decay**l``."""
+    out = np.empty(len(x))
+    prev = 0.0
+    for t, v in enumerate(x):
+        prev = decay * prev + (1.0 - decay) * float(v)
+        out[t] = prev
+    return out
+
+
 @dataclass
 class Spend:
     day: np.ndarray  # day index per row
     campaign: np.ndarray  # index into CAMPAIGNS
     cents: np.ndarray
-    acquired: np.ndarray  # true new customers per (channel, day): shape (2, DAYS)
-    expected: np.ndarray  # Hill expectation per (channel, day)
+    acquired: np.ndarray  # true new customers per (channel, day bought): shape (2, DAYS)
+    expected: np.ndarray  # Hill expectation per (channel, day bought)
     curves: dict[str, dict[str, float]]
+    lag: list[np.ndarray] | None = None  # per channel, per customer bought: days until arrival
+    arrived: np.ndarray | None = None  # the same customers by the day they arrive (carry_over)
+
+
+def carry_over(rng: np.random.Generator, spend: Spend) -> None:
+    """Spread the customers a day's spend bought over the following days (``spend.arrived``).
+
+    Each arrives ``L`` days after the spend, ``P(L = l) = (1 - decay) * decay**l`` with the
+    channel's decay, so the expected arrivals per day are the normalised geometric adstock
+    of the Hill response (Jin et al. 2017). A lag that would carry a customer past the
+    window's last day ends on that day. Its own random stream, drawn after the spend's, so
+    the spend, the platforms' reports and the number of customers stay as they were.
+    """
+    arrived = np.zeros_like(spend.acquired)
+    lags = []
+    for ci, par in enumerate(CHANNELS.values()):
+        day = np.repeat(np.arange(DAYS), spend.acquired[ci])
+        lag = np.minimum(rng.geometric(1.0 - par["decay"], len(day)) - 1, DAYS - 1 - day)
+        arrived[ci] = np.bincount(day + lag, minlength=DAYS)
+        lags.append(lag)
+    spend.lag, spend.arrived = lags, arrived
 
 
 def make_spend(rng: np.random.Generator, scale: float) -> Spend:
@@ -91,7 +128,7 @@ def make_spend(rng: np.random.Generator, scale: float) -> Spend:
         expected[ci] = hill(total, vmax, k, par["h"])
         acquired[ci] = rng.poisson(expected[ci])
         curves[ch] = {"vmax_new_customers_per_day": round(vmax, 6), "k_eur_per_day":
-                      round(k, 4), "h": par["h"]}
+                      round(k, 4), "h": par["h"], "decay": par["decay"]}
         camps = [i for i, c in enumerate(CAMPAIGNS) if c[0] == ch]
         shares = np.array([CAMPAIGNS[i][3] for i in camps])
         split = rng.dirichlet(shares * 40, DAYS)
@@ -136,11 +173,13 @@ def make_customers(rng: np.random.Generator, buyer: np.ndarray, spend: Spend, ca
     acq_channel = np.full(n, -1)
     acq_campaign = np.full(n, -1)
     order = rng.permutation(np.flatnonzero(buyer))
-    # Ad-acquired customers first, on the days the spend bought them.
+    # Ad-acquired customers first, on the days they arrive: the day the spend bought them
+    # plus their carry-over lag (carry_over), in the order of the days they were bought.
     ad_days, ad_ch = [], []
     for ci in range(2):
-        ad_days.append(np.repeat(np.arange(DAYS), spend.acquired[ci]))
-        ad_ch.append(np.full(int(spend.acquired[ci].sum()), ci))
+        bought = np.repeat(np.arange(DAYS), spend.acquired[ci])
+        ad_days.append(bought if spend.lag is None else bought + spend.lag[ci])
+        ad_ch.append(np.full(len(bought), ci))
     ad_days_a = np.concatenate(ad_days)[:nb]
     ad_ch_a = np.concatenate(ad_ch)[:nb]
     n_ad = len(ad_days_a)

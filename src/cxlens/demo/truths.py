@@ -136,8 +136,11 @@ def build_truths(**k: Any) -> dict[str, Any]:
             dl.EVENT: _harm(k["harm"]),
         },
         "spend_response": {
-            "form": "new_customers_per_day = vmax * s^h / (k^h + s^h), s = channel spend of "
-                    "the day (EUR)",
+            "form": "bought_t = vmax * s_t^h / (k^h + s_t^h), s_t = channel spend of day t "
+                    "(EUR); each customer bought arrives L days later, P(L = l) = "
+                    "(1 - decay) * decay^l, so expected new customers on day t = "
+                    "(1 - decay) * sum_l decay^l * bought_(t-l) (geometric adstock of the Hill "
+                    "response; a lag past the window's last day ends on it)",
             "curves": sp.curves,
             "total_spend_eur": {ch: round(float(sp.cents[np.isin(sp.campaign, [
                 i for i, c in enumerate(bh.CAMPAIGNS) if c[0] == ch])].sum() / 100), 2)

@@ -39,6 +39,7 @@ from cxlens.web.pages import followups as followup_pages
 from cxlens.web.pages import journeys as journeys_pages
 from cxlens.web.pages import marketing as marketing_pages
 from cxlens.web.pages import moments as moments_pages
+from cxlens.web.pages import planner as planner_pages
 from cxlens.web.pages import retention as retention_pages
 from cxlens.web.pages import settings as settings_pages
 from cxlens.web.pages import survey_answer as survey_pages
@@ -74,6 +75,7 @@ ROUTERS = [
     at_risk_pages.router,
     attribution_pages.router,
     targets_pages.router,
+    planner_pages.router,
     retention_pages.router,
     marketing_pages.router,
     customers.router,

@@ -20,9 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from cxlens.analytics import marketing as mk
 from cxlens.analytics.marketing._paths import DEFAULT_LOOKBACK, MAX_LOOKBACK
 from cxlens.analytics.marketing.attribution import N_BOOT
+from cxlens.analytics.marketing.mmm import MMMError, MMMFit
+from cxlens.analytics.marketing.mmm import fit as mmm_fit
+from cxlens.analytics.marketing.planner import PlanError, plan, plan_for_target, scenario
 from cxlens.analytics.marketing.rules import DEFAULT_HALF_LIFE
 from cxlens.web.api.journeys import Chosen
 from cxlens.web.deps import ServerClock, TokenScope
+from cxlens.web.kept import Kept
 from cxlens.web.params import Day
 
 router = APIRouter(prefix="/api/w/{slug}/marketing", tags=["marketing"])
@@ -314,3 +318,191 @@ def get_roi(access: Reader, q: Annotated[RoiQuery, Query()], clock: ServerClock)
         r = dataclasses.replace(r, notes=[n for n in r.notes if not n.startswith(
             "no value model")] + [why])
     return roi_out(r)
+
+
+# --- the budget planner: response curves and plans (issue 14, point 3) -------------------
+# ``GET /api/w/{slug}/marketing/curves`` and ``/marketing/plan``; ``cxlens marketing curves
+# --json`` and ``cxlens marketing plan --json`` print the same models. The fit is kept while
+# the workspace's data version stays the same (web/kept.py): a plan or a changed scenario
+# reuses it.
+
+_FITS = Kept(16)
+
+
+def kept_fit(access: Any, outcome: str, n_boot: int) -> MMMFit:
+    """The workspace's fitted marketing-mix model, kept under its data version; a fit the
+    data cannot give is a 422 that says why (too few weeks, mixed currencies, no spend)."""
+    try:
+        return _FITS.get(access.warehouse, access.workspace.engine, ("mmm", outcome, n_boot),
+                         lambda eng: mmm_fit(eng, outcome, n_boot=n_boot))
+    except MMMError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+def parse_amounts(items: list[str], what: str) -> dict[str, float]:
+    """``CHANNEL=AMOUNT`` items (each may hold several, comma-separated) as a mapping;
+    ``ValueError`` names a bad one."""
+    out: dict[str, float] = {}
+    for item in (p for it in items for p in it.split(",") if p.strip()):
+        ch, eq, amount = item.partition("=")
+        try:
+            value = float(amount)
+        except ValueError:
+            value = float("nan")
+        if not eq or not ch.strip() or not value >= 0 or value == float("inf"):
+            raise ValueError(f"{what}: an item is CHANNEL=AMOUNT with an amount of 0 or "
+                             f"more (such as 'search_ads=1200'), not {item!r}")
+        out[ch.strip()] = value
+    return out
+
+
+class CurveOut(BaseModel):
+    channel: str
+    spend_total: float = Field(description="Spend in the period, in the currency.")
+    spend_days: int = Field(description="Days with spend.")
+    current_spend_per_day: float = Field(description="Mean daily spend of the last 13 weeks.")
+    max_spend_per_day: float
+    decay: float | None = Field(None, description="Share of a day's effect carried to the "
+                                                  "next (geometric adstock).")
+    k: float | None = Field(None, description="Daily spend that brings half of vmax.")
+    h: float | None = Field(None, description="The curve's slope (above 1: S-shaped).")
+    vmax: float | None = Field(None, description="Most outcome per day the channel can bring.")
+    current_response_per_day: float | None = None
+    per_eur: float | None = Field(None, description="Outcome per unit spent at current spend.")
+    marginal_per_eur: float | None = Field(None, description="… of the next unit spent.")
+    intervals: dict[str, list[float]] = Field(description="95 % bootstrap intervals.")
+    reason: str | None = Field(None, description="Why the channel has no curve.")
+
+
+class CurvesOut(BaseModel):
+    ok: bool = True
+    outcome: str
+    currency: str
+    start: str = Field(description="First day of the data fitted.")
+    days: int
+    r2: float
+    n_boot: int
+    seed: int
+    baseline: dict[str, float]
+    channels: list[CurveOut]
+
+
+class AllocationOut(BaseModel):
+    channel: str
+    amount: float
+    per_day: float
+    share: float
+    expected: float | None
+    low: float | None
+    high: float | None
+    extrapolated: bool = Field(description="Spends more a day than the channel ever did.")
+    fitted: bool
+
+
+class SplitOut(BaseModel):
+    budget: float
+    days: int
+    expected: float
+    low: float | None
+    high: float | None
+    channels: list[AllocationOut]
+
+
+class PlanOut(BaseModel):
+    ok: bool = True
+    outcome: str
+    currency: str
+    target: float | None
+    recommended: SplitOut | None
+    current: SplitOut | None = Field(description="The last 13 weeks' split of the budget.")
+    gain: float | None = Field(description="Expected outcome of the recommended split over "
+                                           "the current one.")
+    gain_low: float | None
+    gain_high: float | None
+    scenario: SplitOut | None = Field(description="The split asked for (split=…).")
+    notes: list[str]
+
+
+def curves_out(f: MMMFit) -> CurvesOut:
+    s = f.series
+    return CurvesOut(
+        outcome=s.outcome_name, currency=s.currency, start=s.start.isoformat(), days=s.days,
+        r2=f.r2, n_boot=f.n_boot, seed=f.seed, baseline=dict(f.baseline),
+        channels=[CurveOut(**{**c.__dict__, "intervals": {k: list(v) for k, v in
+                                                          c.intervals.items()}})
+                  for c in f.curves])
+
+
+def split_out(s: Any) -> SplitOut:
+    return SplitOut(budget=s.budget, days=s.days, expected=s.expected, low=s.low, high=s.high,
+                    channels=[AllocationOut(**r.__dict__) for r in s.rows])
+
+
+def plan_out(f: MMMFit, p: Any | None, scenario: Any | None) -> PlanOut:
+    return PlanOut(
+        outcome=f.series.outcome_name, currency=f.series.currency,
+        target=p.target if p else None, recommended=split_out(p.recommended) if p else None,
+        current=split_out(p.current) if p and p.current else None,
+        gain=p.gain if p else None, gain_low=p.gain_low if p else None,
+        gain_high=p.gain_high if p else None,
+        scenario=split_out(scenario) if scenario else None,
+        notes=list(p.notes) if p else [])
+
+
+def make_plan(f: MMMFit, budget: float | None, target: float | None, days: int,
+              split: dict[str, float], committed: dict[str, float]) -> PlanOut:
+    """The plan the CLI and the API answer with: the best split of ``budget`` (or the least
+    budget for ``target``) and, with ``split``, that scenario too."""
+    p = None
+    if target is not None:
+        p = plan_for_target(f, target, days=days, committed=committed)
+    elif budget is not None:
+        p = plan(f, budget, days=days, committed=committed)
+    sc = scenario(f, split, days=days) if split else None
+    return plan_out(f, p, sc)
+
+
+class PlanQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    budget: float | None = Field(None, gt=0, le=1e12, description="Budget over the period.")
+    target: float | None = Field(None, gt=0, le=1e12, description="Outcome to reach at least "
+                                                                  "cost (instead of budget).")
+    days: int = Field(30, ge=1, le=366, description="The period the budget is for.")
+    split: list[Annotated[str, Field(min_length=3, max_length=2000)]] = Field(
+        [], max_length=50, description="CHANNEL=AMOUNT: a scenario to evaluate.")
+    committed: list[Annotated[str, Field(min_length=3, max_length=2000)]] = Field(
+        [], max_length=50, description="CHANNEL=AMOUNT already committed.")
+    outcome: Literal["new_customers", "revenue"] = "new_customers"
+    n_boot: int = Field(100, ge=0, le=1000, description="Bootstrap replicates of the fit.")
+
+
+class CurvesQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["new_customers", "revenue"] = "new_customers"
+    n_boot: int = Field(100, ge=0, le=1000, description="Bootstrap replicates of the fit.")
+
+
+@router.get("/curves")
+def curves(access: Reader, q: Annotated[CurvesQuery, Query()]) -> CurvesOut:
+    """The response curve of every ad channel (carry-over and saturation), with intervals."""
+    return curves_out(kept_fit(access, q.outcome, q.n_boot))
+
+
+@router.get("/plan")
+def plan_route(access: Reader, q: Annotated[PlanQuery, Query()]) -> PlanOut:
+    """The split of a budget (or the least budget for a target) that brings the most, and
+    a scenario's expected outcome."""
+    if q.budget is None and q.target is None and not q.split:
+        raise HTTPException(422, "give budget, target or split")
+    try:
+        split = parse_amounts(q.split, "split")
+        committed = parse_amounts(q.committed, "committed")
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    f = kept_fit(access, q.outcome, q.n_boot)
+    try:
+        return make_plan(f, q.budget, q.target, q.days, split, committed)
+    except PlanError as exc:
+        raise HTTPException(422, str(exc)) from None
