@@ -8,6 +8,12 @@ The engine returns the counts per (covariate cell, group, day, event), so Python
 aggregates only; the comparison is weighted by the propensity odds ``e/(1 − e)`` of its
 cell, as the moments' IPW estimate is (:mod:`._adjust`), so both curves describe customers
 like those who met the moment. Kaplan (1958) and Meier; weighted form: Xie & Liu (2005).
+
+Each step carries a pointwise 95 % interval: Greenwood's variance on the log(−log) scale
+(Kalbfleisch & Prentice 1980; Collett 2015, section 2.2), so the band stays inside 0–1; and
+each curve the median's interval, the days where that band contains 50 % (Brookmeyer &
+Crowley 1982). The weighted comparison uses Greenwood's formula on Kish's effective numbers
+at risk (an approximation; docs/methods.md).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+from scipy.stats import norm
 
 from cxlens.analytics._money import CURRENCY
 from cxlens.analytics.journeys._adjust import MAX_PROPENSITY, design, fit_propensity
@@ -27,6 +34,8 @@ from cxlens.warehouse.engine import Engine
 
 EVENTS = ("purchase", "repurchase", "promoter")
 """Outcomes with a time: churn is an absence and revenue an amount (use purchase)."""
+LEVEL = 0.95
+"""Confidence of the pointwise bands and of the median's interval."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,8 @@ class Step:
     at_risk: int
     events: int
     survival: float
+    low: float  # the pointwise 95 % interval (Greenwood, log(−log) transform)
+    high: float
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,8 @@ class Curve:
     events: int
     median_days: int | None  # the first day the share without the outcome is ≤ 50 %
     steps: list[Step]
+    median_low: int | None = None  # the median's 95 % interval (Brookmeyer–Crowley);
+    median_high: int | None = None  # None: not reached within the horizon
 
 
 @dataclass(frozen=True)
@@ -66,20 +79,43 @@ class Survival:
         return asdict(self)
 
 
+def band(surv: float, greenwood: float, z: float) -> tuple[float, float]:
+    """The interval of ``surv`` from its Greenwood sum ``Σ d/(r(r−d))`` on the log(−log)
+    scale: ``surv ** exp(±z·se)`` with ``se = √greenwood / |log surv|`` (Kalbfleisch &
+    Prentice 1980). No event yet (``surv = 1``) or none left (``0``): the point itself."""
+    if surv <= 0.0 or not np.isfinite(greenwood):
+        return 0.0, 0.0
+    if surv >= 1.0 or greenwood <= 0.0:
+        return surv, surv
+    se = np.sqrt(greenwood) / abs(np.log(surv))
+    return float(surv ** np.exp(z * se)), float(surv ** np.exp(-z * se))
+
+
+def first_at_or_below(values: list[float], days: list[int], level: float = 0.5) -> int | None:
+    """The first day whose value is ≤ ``level`` (a median, or an end of its interval)."""
+    return next((d for d, v in zip(days, values, strict=True) if v <= level), None)
+
+
 def kaplan_meier(day: np.ndarray, event: np.ndarray, weight: np.ndarray, count: np.ndarray,
-                 horizon: int) -> tuple[list[Step], int | None]:
+                 horizon: int, level: float = LEVEL) -> tuple[list[Step], int | None]:
     """Steps for days 0…``horizon`` from rows of (day, event, weight, count): events on a
     day come before that day's censoring; ``at_risk`` and ``events`` are counts, the
-    survival uses the weights."""
-    steps, surv, median = [], 1.0, None
+    survival and its band use the weights (Greenwood's sum on Kish's effective numbers at
+    risk ``(Σw)²/Σw²``: with unit weights, Greenwood's formula itself)."""
+    z = float(norm.ppf(0.5 + level / 2))
+    steps, surv, gw, median = [], 1.0, 0.0, None
+    wc, w2c = weight * count, weight * weight * count
     for d in range(horizon + 1):
         risk = day >= d
         now = (day == d) & (event == 1)
-        r_w = float((weight * count)[risk].sum())
-        e_w = float((weight * count)[now].sum())
-        if r_w > 0:
+        r_w, e_w = float(wc[risk].sum()), float(wc[now].sum())
+        if r_w > 0 and e_w > 0:
             surv *= 1.0 - e_w / r_w
-        steps.append(Step(d, int(count[risk].sum()), int(count[now].sum()), surv))
+            r_eff = r_w * r_w / float(w2c[risk].sum())
+            e_eff = e_w * r_eff / r_w
+            gw = gw + e_eff / (r_eff * (r_eff - e_eff)) if r_eff > e_eff else float("inf")
+        low, high = band(surv, gw, z)
+        steps.append(Step(d, int(count[risk].sum()), int(count[now].sum()), surv, low, high))
         if median is None and surv <= 0.5:
             median = d
     return steps, median
@@ -133,8 +169,12 @@ def survival(engine: Engine, moment: str, outcome: str = "purchase",
         ev = np.array([rows[i]["event"] for i in idx], dtype=np.int64)
         cnt = np.array([rows[i]["n"] for i in idx], dtype=np.int64)
         steps, median = kaplan_meier(day, ev, w[idx], cnt, within)
-        curves.append(Curve(label, int(cnt.sum()), int(cnt[ev == 1].sum()), median, steps))
+        days = [x.day for x in steps]
+        curves.append(Curve(label, int(cnt.sum()), int(cnt[ev == 1].sum()), median, steps,
+                            first_at_or_below([x.low for x in steps], days),
+                            first_at_or_below([x.high for x in steps], days)))
     return replace(empty, curves=curves)
 
 
-__all__ = ["EVENTS", "Curve", "Step", "Survival", "kaplan_meier", "survival"]
+__all__ = ["EVENTS", "LEVEL", "Curve", "Step", "Survival", "band", "kaplan_meier",
+           "survival"]
