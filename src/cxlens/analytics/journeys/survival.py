@@ -26,6 +26,7 @@ import numpy as np
 from scipy.stats import norm
 
 from cxlens.analytics._money import CURRENCY
+from cxlens.analytics.journeys import reasons as rs
 from cxlens.analytics.journeys._adjust import MAX_PROPENSITY, design, fit_propensity
 from cxlens.analytics.journeys._log import Selection, log_sql
 from cxlens.analytics.journeys._units import COVARIATES, DAY, day_of, frame, times_sql
@@ -74,6 +75,7 @@ class Survival:
     weighted: bool  # the comparison is propensity-weighted
     selection: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
+    reason_code: str | None = None  # stable (.reasons), the text may change
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -137,7 +139,8 @@ def survival(engine: Engine, moment: str, outcome: str = "purchase",
     empty = Survival(moment, outcome, within, None, [], weighted, chosen)
     fr, why = frame(engine, sel, 1, as_of)  # one day of follow-up is enough to start
     if why:
-        return replace(empty, reason=why, end=day_of(fr["end_s"]) if fr else None)
+        return replace(empty, reason=why, reason_code=rs.frame_code(bool(fr)),
+                       end=day_of(fr["end_s"]) if fr else None)
     log, params = log_sql(sel, currency)
     rows = engine.query(times_sql(log, outcome), {
         **params, **fr, "moments": [moment], "follow": within * DAY}).to_pylist()
@@ -145,11 +148,11 @@ def survival(engine: Engine, moment: str, outcome: str = "purchase",
     n1 = sum(r["n"] for r in rows if r["g"] == 1)
     n0 = sum(r["n"] for r in rows if r["g"] == 0)
     if n1 == 0:
-        return replace(empty, reason=(f"nobody met {moment!r} after an earlier touchpoint "
-                                    "before the data end"))
+        return replace(empty, reason_code=rs.NOBODY_MET, reason=(
+            f"nobody met {moment!r} after an earlier touchpoint before the data end"))
     if min(n1, n0) < MIN_CUSTOMERS:
-        return replace(empty, reason=(f"too few customers: {n1} met it, {n0} to compare (at "
-                                    f"least {MIN_CUSTOMERS} each)"))
+        return replace(empty, reason_code=rs.TOO_FEW_CUSTOMERS, reason=(
+            f"too few customers: {n1} met it, {n0} to compare (at least {MIN_CUSTOMERS} each)"))
     w = np.ones(len(rows))
     if weighted:
         cells = [{**r, "pos": 0} for r in rows]
