@@ -125,6 +125,14 @@ def timeout_seconds() -> float | None:
     return value or None
 
 
+def _interrupt_on_cancel(spark: Any) -> None:
+    """Cancelled jobs of this thread interrupt their running tasks (a classic session):
+    without it a task only stops where it next checks its flag, which a tight loop such as
+    a large join may not do for minutes, holding the cores the next query waits for."""
+    with contextlib.suppress(Exception):  # Spark Connect has no SparkContext: the server's
+        spark.sparkContext.setLocalProperty("spark.job.interruptOnCancel", "true")
+
+
 def with_time_limit(spark: Any, work: Callable[[], T], seconds: float | None) -> T:
     """``work()`` with its Spark jobs tagged; past ``seconds`` they are cancelled and
     :class:`EngineUnavailable` says so and names ``$CXLENS_SPARK_TIMEOUT``.
@@ -143,6 +151,7 @@ def with_time_limit(spark: Any, work: Callable[[], T], seconds: float | None) ->
 
     def run() -> None:
         try:
+            _interrupt_on_cancel(spark)
             add(tag)
             try:
                 box["value"] = work()
