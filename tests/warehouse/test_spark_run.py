@@ -1,8 +1,7 @@
 """How the Spark engine runs a query: shared CTEs computed once, a time limit, clear errors.
 
 ``split`` is pure SQL work (no Spark); the time limit is tested on a real local session
-with a query that runs for minutes, cancelled after a fraction of a second, and the session
-named in the message.
+with a query that runs for minutes, cancelled after 1.5 s with a message naming the setting.
 """
 
 from __future__ import annotations
