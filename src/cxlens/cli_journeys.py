@@ -255,7 +255,7 @@ def survival_cmd(
     (Kaplan–Meier), for those who met it and the propensity-weighted comparison, with the
     numbers at risk. With --json the same JSON as GET /api/w/<slug>/journeys/survival."""
     from cxlens.analytics.journeys import survival
-    from cxlens.analytics.journeys.survival import EVENTS
+    from cxlens.analytics.journeys.survival import EVENTS, Curve, Step
     from cxlens.web.api.journeys import survival_out
 
     outcome = _outcome(outcome, EVENTS)
@@ -269,16 +269,23 @@ def survival_cmd(
         err.print(f"no curves: {s.reason}")
         return
     met, comp = s.curves
-    t = Table("day", "met: at risk", "met: without", "compared: at risk",
-              "compared: without", title=(
+
+    def median(c: Curve) -> str:
+        def day(v: int | None) -> str:
+            return "–" if v is None else str(v)
+        return f"{day(c.median_days)} (95 % {day(c.median_low)}–{day(c.median_high)})"
+
+    def share(x: Step) -> str:
+        return f"{100 * x.survival:.1f} % ({100 * x.low:.1f}–{100 * x.high:.1f})"
+
+    t = Table("day", "met: at risk", "met: without (95 %)", "compared: at risk",
+              "compared: without (95 %)", title=(
                   f"Time to {outcome} after {moment} (data to {s.end}); median days: met "
-                  f"{met.median_days if met.median_days is not None else '–'}, compared "
-                  f"{comp.median_days if comp.median_days is not None else '–'}"),
+                  f"{median(met)}, compared {median(comp)}"),
               title_justify="left")
     for a, b in zip(met.steps, comp.steps, strict=True):
         if a.day % every == 0 or a.day == within:
-            t.add_row(str(a.day), f"{a.at_risk:,}", f"{100 * a.survival:.1f} %",
-                      f"{b.at_risk:,}", f"{100 * b.survival:.1f} %")
+            t.add_row(str(a.day), f"{a.at_risk:,}", share(a), f"{b.at_risk:,}", share(b))
     out.print(t)
 
 

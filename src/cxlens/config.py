@@ -18,4 +18,8 @@ SETTINGS = {
                     "(Spark Connect); see docs/engine.md.",
     "CXLENS_SPARK_DRIVER_HOST": "Address a standalone cluster's executors reach this process "
                                 "at (default 127.0.0.1: cluster on this machine only).",
+    "CXLENS_SPARK_MEMORY": "Driver memory of a local Spark session (local[N]), in Spark's "
+                           "notation: 4g, 2048m (default Spark's 1g).",
+    "CXLENS_SPARK_TIMEOUT": "Seconds a query may run on Spark before it is cancelled with a "
+                            "message naming this setting (default 1800; 0 for no limit).",
 }

@@ -164,3 +164,30 @@ def test_results_are_kept_until_the_next_batch(client, monkeypatch) -> None:
     url = f"{API}/moments?min_customers=6&within=45"
     first = get(client, url)
     assert get(client, url) == first and calls == ["moments"]
+
+
+def test_a_spark_query_past_its_time_is_a_503(client, monkeypatch) -> None:
+    """A query that outlives ``$CXLENS_SPARK_TIMEOUT`` is a 503 naming the setting, as a
+    Spark out of memory is (the engine's trouble, not the request's). The session is a
+    stand-in whose job never ends; tests/warehouse/test_spark_run.py cancels a real one."""
+    import threading
+    from types import SimpleNamespace
+
+    from cxlens.warehouse._spark_run import TIMEOUT_ENV, with_time_limit
+    from cxlens.web import journeys_cache
+
+    never = threading.Event()
+    cancelled: list[str] = []
+    session = SimpleNamespace(addTag=lambda tag: None, removeTag=lambda tag: None,
+                              interruptTag=cancelled.append)
+
+    def stuck(*args, **kwargs):
+        return with_time_limit(session, never.wait, 0.2)
+
+    monkeypatch.setattr(journeys_cache, "survival", stuck)
+    r = client.get(f"{API}/survival?moment=demo")
+    never.set()
+    assert r.status_code == 503, r.text
+    body = r.json()
+    assert "did not finish within 0.2 s" in body["error"] and TIMEOUT_ENV in body["hint"]
+    assert cancelled and "Traceback" not in r.text

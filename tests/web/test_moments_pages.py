@@ -135,14 +135,20 @@ def test_the_numbers_are_the_apis(viewer, api) -> None:
     # time to outcome: the API's curves day by day
     s = _api(api, "survival", f"moment={MOMENT}&outcome=purchase&within=90")
     curves = table_rows(html, "survival")
-    assert len(curves) == 1 + 91
+    assert len(curves) == 1 + 91 + 1  # the header, days 0–90, the medians
     met, comp = s["curves"]
-    assert curves[11][1:4] == [cell(met["steps"][10]["at_risk"]),
-                               cell(met["steps"][10]["events"]),
-                               cell(100 * met["steps"][10]["survival"])]
-    assert curves[11][4:] == [cell(comp["steps"][10]["at_risk"]),
-                              cell(comp["steps"][10]["events"]),
-                              cell(100 * comp["steps"][10]["survival"])]
+
+    def day10(curve: dict) -> list[str]:
+        x = curve["steps"][10]
+        return [cell(x["at_risk"]), cell(x["events"]), cell(100 * x["survival"]),
+                cell(100 * x["low"]), cell(100 * x["high"])]
+    assert curves[11][1:6] == day10(met) and curves[11][6:] == day10(comp)
+    assert curves[-1][3] == str(met["median_days"])  # with its 95 % interval beside it
+    assert curves[-1][4:6] == [str(met["median_low"]),
+                               "–" if met["median_high"] is None else str(met["median_high"])]
+    fig = figure(html, "survival")
+    bands = [d for d in fig["data"] if d.get("fill") == "tonexty"]
+    assert len(bands) == 2 and bands[0]["y"] == [100 * x["high"] for x in met["steps"]]
     assert f"{met['median_days']} days" in page_text(html)
     # the customers behind it, each linking to their profile
     c = _api(api, "customers", f"moment={MOMENT}&outcome=purchase&limit={page.PAGE_ROWS}")
@@ -177,7 +183,7 @@ def test_a_chosen_moment_and_not_sure_rows(viewer) -> None:
     html = ok_page(viewer, f"/w/hand/moments?{HAND}&moment=page_view")
     words = page_text(html)
     assert "The moment “viewed a page”" in words
-    assert "nobody met it after an earlier touchpoint" in words  # ranked, without an effect
+    assert "Nobody in this selection met this moment." in words  # ranked, without an effect
     assert "No verdict on the balance" in words
     assert 'id="time-to-outcome"' in html
     for row in table_rows(html, "moments")[1:]:

@@ -19,6 +19,7 @@ import re
 import shutil
 import socket
 import tempfile
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
 from cxlens.errors import EngineUnavailable, UserError
+from cxlens.warehouse._spark_run import split, timeout_seconds, with_time_limit
 from cxlens.warehouse.engine import ReadOnlyError, normalize_arrow
 
 if TYPE_CHECKING:
@@ -196,6 +198,36 @@ def _utc(value: Any) -> Any:
     return value
 
 
+# What a failed job's text says when memory ran out: the JVM's own error, Spark's (a task's
+# memory manager), a lost executor (a cluster's worker killed for its memory) and YARN's or
+# Kubernetes' kill of a container over its limit.
+_OOM_MARKS = ("OutOfMemoryError", "Java heap space", "GC overhead limit exceeded",
+              "SparkOutOfMemoryError", "ExecutorLostFailure", "exceeding memory limits",
+              "OOMKilled")
+
+
+def _out_of_memory(text: str) -> bool:
+    return any(mark in text for mark in _OOM_MARKS)
+
+
+def _session_gone(exc: Exception) -> bool:
+    """Py4J lost its JVM (it died), or the session was stopped."""
+    text = str(exc)
+    return (type(exc).__name__ in ("Py4JNetworkError",)
+            or "Answer from Java side is empty" in text
+            or "Cannot call methods on a stopped SparkContext" in text)
+
+
+def _release(df: Any) -> None:
+    """Free a local checkpoint's blocks now rather than at the JVM's next garbage
+    collection (a classic session; Spark Connect's server cleans up by itself)."""
+    jdf = getattr(df, "_jdf", None)
+    if jdf is not None:
+        rdd = getattr(jdf.queryExecution().logical(), "rdd", None)
+        if rdd is not None:
+            rdd().unpersist(False)
+
+
 class SparkEngine:
     """Runs cxlens SQL on a SparkSession, transpiled from DuckDB's dialect.
 
@@ -216,21 +248,56 @@ class SparkEngine:
             )
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
-        """Translate, run and return the rows as a normalised Arrow table. A JVM out of
-        memory is the engine's trouble, not the query's: :class:`EngineUnavailable` with
-        what to change, never Py4J's stack."""
+        """Translate, run and return the rows as a normalised Arrow table.
+
+        CTEs referenced more than once are computed once, cached, and read by the rest
+        (``_spark_run.split``: Spark would compute them at every reference); the whole runs
+        under ``$CXLENS_SPARK_TIMEOUT``. A JVM out of memory, a lost executor or a query
+        past its time is the engine's trouble, not the query's: :class:`EngineUnavailable`
+        with what to change, never Py4J's stack."""
         args = {k: _utc(v) for k, v in params.items()} if params else None
+        seconds = timeout_seconds()
+        steps, rest = split(sql, f"cxlens_cte_{uuid.uuid4().hex[:12]}")
+        # translate first: an untranslatable query fails before any job runs
+        steps = [(view, to_spark_sql(text)) for view, text in steps]
+        rest = to_spark_sql(rest)
         try:
-            df = self.spark.sql(to_spark_sql(sql), args=args)
-            return normalize_arrow(df.toArrow())
+            return with_time_limit(self.spark, lambda: self._run(steps, rest, args), seconds)
+        except UserError:
+            raise
         except Exception as exc:
-            if "OutOfMemoryError" in str(exc) or "Java heap space" in str(exc):
+            if _out_of_memory(str(exc)):
                 raise EngineUnavailable(
-                    "Spark ran out of memory running an analysis",
+                    "Spark ran out of memory (or lost an executor) running an analysis",
                     hint=f"give it more: ${MEMORY_ENV}=4g for a local session (the "
                          "default is Spark's 1g), the cluster's executor memory, or "
                          "use the DuckDB engine") from None
+            if _session_gone(exc):
+                raise EngineUnavailable(
+                    "the Spark session is gone (its JVM stopped, often out of memory)",
+                    hint=f"run the command again; give Spark more memory (${MEMORY_ENV}=4g) "
+                         "or use the DuckDB engine") from None
             raise
+
+    def _run(self, steps: list[tuple[str, str]], rest: str,
+             args: dict[str, Any] | None) -> pa.Table:
+        """The shared CTEs' queries, each computed once into a local checkpoint (its rows
+        kept by Spark, in memory or on disk, and its plan cut there: a view of a merely
+        cached query would still be planned whole where it is read), then ``rest``."""
+        done: list[tuple[str, Any]] = []
+        try:
+            for view, text in steps:
+                df = self.spark.sql(text, args=args).localCheckpoint(eager=True)
+                done.append((view, df))
+                df.createOrReplaceTempView(view)
+            return normalize_arrow(self.spark.sql(rest, args=args).toArrow())
+        finally:
+            for view, df in done:
+                try:
+                    self.spark.catalog.dropTempView(view)
+                    _release(df)
+                except Exception:  # a failed clean-up must not hide the answer
+                    logging.getLogger(__name__).debug("could not drop %s", view)
 
     def register(self, name: str, table: pa.Table) -> None:
         """Load ``table`` into Spark and expose it as temporary view ``name``."""

@@ -159,19 +159,42 @@ def balance_chart(key: str, title: str, t: Translate, r: MomentOut,
                  note=t("mo.balance_note", line=f"{SMD_WARN:.1f}"))
 
 
+def _rgba(colour: str, alpha: float) -> str:
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def _day(value: int | None) -> str:
+    return "–" if value is None else str(value)
+
+
 def survival_chart(key: str, title: str, t: Translate, s: SurvivalOut) -> Chart:
     """Both Kaplan–Meier curves of a moment: the share still without the outcome day by day
-    (a step line), the numbers at risk in the hover and the table."""
+    (a step line) inside its pointwise 95 % band (a shaded area), the numbers at risk in the
+    hover, and in the table each day's share, band, and the median with its interval."""
     names = {"met": t("mo.group_met"), "comparison": t("mo.group_comparison")}
     data = []
     for i, c in enumerate(s.curves):
+        colour = PALETTE[i % len(PALETTE)]
+        name = names.get(c.group, c.group)
+        x = [p.day for p in c.steps]
+        # the band: its lower edge (no line), then its upper edge filled down to it
+        data.append({"type": "scatter", "mode": "lines", "x": x,
+                     "y": [100 * p.low for p in c.steps], "line": {"shape": "hv", "width": 0},
+                     "legendgroup": c.group, "showlegend": False, "hoverinfo": "skip"})
+        data.append({"type": "scatter", "mode": "lines", "x": x,
+                     "y": [100 * p.high for p in c.steps], "line": {"shape": "hv", "width": 0},
+                     "fill": "tonexty", "fillcolor": _rgba(colour, 0.15),
+                     "legendgroup": c.group, "showlegend": False, "hoverinfo": "skip",
+                     "name": t("mo.band_of", group=name)})
         data.append({
             "type": "scatter", "mode": "lines", "line": {"shape": "hv", "width": 2,
-                                                         "color": PALETTE[i % len(PALETTE)]},
-            "name": names.get(c.group, c.group), "x": [x.day for x in c.steps],
-            "y": [100 * x.survival for x in c.steps],
-            "customdata": [x.at_risk for x in c.steps],
-            "hovertemplate": "%{x}: %{y:.1f} % (n %{customdata})<extra></extra>"})
+                                                         "color": colour},
+            "name": name, "legendgroup": c.group, "x": x,
+            "y": [100 * p.survival for p in c.steps],
+            "customdata": [[p.at_risk, 100 * p.low, 100 * p.high] for p in c.steps],
+            "hovertemplate": "%{x}: %{y:.1f} % (%{customdata[1]:.1f}–%{customdata[2]:.1f}, "
+                             "n %{customdata[0]})<extra></extra>"})
     layout = {"margin": {"l": 50, "r": 10, "t": 10, "b": 40}, "height": 320,
               "showlegend": True, "legend": {"orientation": "h", "y": -0.25},
               "hovermode": "x unified",
@@ -182,12 +205,20 @@ def survival_chart(key: str, title: str, t: Translate, s: SurvivalOut) -> Chart:
     for c in s.curves:
         g = names.get(c.group, c.group)
         columns += [t("mo.at_risk_of", group=g), t("mo.events_of", group=g),
-                    t("mo.without_of", group=g)]
+                    t("mo.without_of", group=g), t("mo.low_of", group=g),
+                    t("mo.high_of", group=g)]
     table = []
     for steps in zip(*(c.steps for c in s.curves), strict=True):
         row = [str(steps[0].day)]
-        for x in steps:
-            row += [cell(x.at_risk), cell(x.events), cell(100 * x.survival)]
+        for p in steps:
+            row += [cell(p.at_risk), cell(p.events), cell(100 * p.survival),
+                    cell(100 * p.low), cell(100 * p.high)]
         table.append(row)
+    # the medians and their intervals, as the table's last row ("–": not within the horizon)
+    median = [t("mo.median_row")]
+    for c in s.curves:
+        median += ["", "", _day(c.median_days), _day(c.median_low), _day(c.median_high)]
+    if s.curves:
+        table.append(median)
     return Chart(key, title, columns, table, {"data": data, "layout": layout},
                  note=t("mo.survival_note"))

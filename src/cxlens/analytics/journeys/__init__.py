@@ -15,6 +15,7 @@ segment, channel, store) and runs the same SQL on DuckDB and Spark.
 
 from __future__ import annotations
 
+from cxlens.analytics.journeys import reasons
 from cxlens.analytics.journeys._log import KINDS, Selection
 from cxlens.analytics.journeys._units import OUTCOMES
 from cxlens.analytics.journeys.actions import ActionCustomer, Actions, customers
@@ -57,6 +58,7 @@ __all__ = [
     "outcomes",
     "paths",
     "process_map",
+    "reasons",
     "survival",
     "touchpoints",
 ]

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from cxlens.analytics._money import CURRENCY
+from cxlens.analytics.journeys import reasons as rs
 from cxlens.analytics.journeys._log import Selection, log_sql
 from cxlens.analytics.journeys._units import DAY, OUTCOMES, actions_sql, day_of, frame
 from cxlens.analytics.journeys.moments import DEFAULT_WITHIN
@@ -45,6 +46,7 @@ class Actions:
     customers: list[ActionCustomer]
     selection: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
+    reason_code: str | None = None  # stable (.reasons), the text may change
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,7 +68,8 @@ def customers(engine: Engine, moment: str, outcome: str = "purchase",
     chosen = {k: v for k, v in sel.as_dict().items() if v is not None}
     fr, why = frame(engine, sel, 1, as_of)
     if not fr:  # no touchpoints at all
-        return Actions(moment, outcome, within, None, 0, 0, [], chosen, why)
+        return Actions(moment, outcome, within, None, 0, 0, [], chosen, why,
+                       rs.NO_TOUCHPOINTS)
     end_s = fr["end_s"]
     log, params = log_sql(sel, currency)
     q = {**params, "moments": [moment], "horizon": within * DAY, "end_s": end_s}
@@ -76,12 +79,14 @@ def customers(engine: Engine, moment: str, outcome: str = "purchase",
     out = [ActionCustomer(r["customer_id"], datetime(1970, 1, 1) + timedelta(seconds=int(r["t0"])),
                           (end_s - int(r["t0"])) // DAY, int(r["t0"]) + within * DAY > end_s)
            for r in rows]
-    reason = None
+    reason = code = None
     if met == 0:
-        reason = f"nobody in the selection met {moment!r}"
+        reason, code = f"nobody in the selection met {moment!r}", rs.NOBODY_MET
     elif total == 0:
         reason = f"everyone who met {moment!r} had the {outcome} outcome within {within} days"
-    return Actions(moment, outcome, within, day_of(end_s), met, total, out, chosen, reason)
+        code = rs.ALL_HAD_OUTCOME
+    return Actions(moment, outcome, within, day_of(end_s), met, total, out, chosen, reason,
+                   code)
 
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "ActionCustomer", "Actions", "customers"]

@@ -30,6 +30,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from cxlens.analytics._money import CURRENCY
+from cxlens.analytics.journeys import reasons as rs
 from cxlens.analytics.journeys._adjust import N_BOOT, bootstrap, design, estimate
 from cxlens.analytics.journeys._log import Selection, log_sql
 from cxlens.analytics.journeys._units import (
@@ -95,6 +96,7 @@ class MomentRow:
     max_smd_after: float | None
     balance: list[Balance] = field(default_factory=list)
     reason: str | None = None
+    reason_code: str | None = None  # stable (.reasons), the text may change
 
     @property
     def balanced(self) -> bool:
@@ -118,6 +120,7 @@ class Moments:
     seed: int = 0
     selection: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
+    reason_code: str | None = None  # stable (.reasons), the text may change
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -157,7 +160,7 @@ def _row(name: str, rows: list[dict], outcome: str, seed: int, n_boot: int,
                       None, None, 0, None)
     if min(t1, t0) < MIN_CUSTOMERS:
         who = "who had bought before " if outcome == "churn" else ""
-        return replace(empty, reason=(
+        return replace(empty, reason_code=rs.TOO_FEW_CUSTOMERS, reason=(
             f"too few customers {who}for an adjusted estimate: {t1} met it, {t0} to compare "
             f"(at least {MIN_CUSTOMERS} each)"))
     labelled = [{**r, **{c: _label(c, r[c]) for c in COVARIATES}} for r in rows]
@@ -168,8 +171,9 @@ def _row(name: str, rows: list[dict], outcome: str, seed: int, n_boot: int,
     worst = float(np.max(np.abs(fit.balance_after))) if len(balance) else 0.0
     if not np.isfinite(fit.dr) or fit.trimmed > MAX_TRIMMED * fit.treated:
         return replace(empty, trimmed=fit.trimmed, balance=balance, max_smd_after=worst,
-                        reason=(f"no overlap: {fit.trimmed} of {fit.treated} who met it have "
-                                "no comparable customers"))
+                        reason_code=rs.NO_OVERLAP, reason=(
+                            f"no overlap: {fit.trimmed} of {fit.treated} who met it have "
+                            "no comparable customers"))
     rng = np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
     reps = bootstrap(des, fit, rng, outcome in BINARY, n_boot) * factor
     reps = reps[np.isfinite(reps)]
@@ -205,13 +209,13 @@ def moments(engine: Engine, outcome: str = "purchase", within: int = DEFAULT_WIT
         result = replace(result, end=day_of(fr["end_s"]),
                             last_index=day_of(fr["last_index"]) if not why else None)
     if why:
-        return replace(result, reason=why)
+        return replace(result, reason=why, reason_code=rs.frame_code(bool(fr)))
     with capped(engine):
         names = list(touchpoints) if touchpoints is not None else choose(
             engine, sel, max(1, int(min_customers)), max(0, int(pairs)))
         if not names:
-            return replace(result, reason=(f"no touchpoint was met by {min_customers} or "
-                                           "more customers"))
+            return replace(result, reason_code=rs.NO_COMMON_TOUCHPOINT, reason=(
+                f"no touchpoint was met by {min_customers} or more customers"))
         log, params = log_sql(sel, currency)
         table = engine.query(cells_sql(log, outcome), {
             **params, **{k: v for k, v in fr.items() if k != "end_s"}, "moments": names,
@@ -222,15 +226,16 @@ def moments(engine: Engine, outcome: str = "purchase", within: int = DEFAULT_WIT
         by.setdefault(r["moment"], []).append(r)
         total += r["s"]
     if total == 0 and outcome != "churn":
-        return replace(result, reason=(f"no {outcome} within {within} days after any "
-                                          "index time: the outcome never happens here"))
+        return replace(result, reason_code=rs.NO_OUTCOME, reason=(
+            f"no {outcome} within {within} days after any index time: the outcome never "
+            "happens here"))
     nobody = ("nobody met it after an earlier touchpoint (a known past) with its whole "
               "horizon observed")
 
     def one(name: str) -> MomentRow:
         if not by[name]:
             return MomentRow(name, ARROW in name, 0, 0, None, None, None, None, None, None,
-                             None, 0, None, reason=nobody)
+                             None, 0, None, reason=nobody, reason_code=rs.NOBODY_MET)
         return _row(name, by[name], outcome, seed, n_boot, factor)
 
     with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(WORKERS) as pool:

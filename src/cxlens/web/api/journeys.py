@@ -229,6 +229,10 @@ class MomentOut(BaseModel):
     max_smd_after: float | None = Field(description="The worst |SMD| after weighting.")
     balanced: bool
     reason: str | None = Field(description="Why there is no effect, if there is none.")
+    reason_code: str | None = Field(
+        description="A stable code for the reason (no_touchpoints, horizon_not_observed, "
+                    "no_common_touchpoint, no_outcome, nobody_met, too_few_customers, "
+                    "no_overlap, all_had_outcome, no_moment); the text may change.")
     balance: list[BalanceOut]
 
 
@@ -244,6 +248,10 @@ class MomentsOut(BaseModel):
     seed: int
     selection: Chosen
     reason: str | None
+    reason_code: str | None = Field(
+        description="A stable code for the reason (no_touchpoints, horizon_not_observed, "
+                    "no_common_touchpoint, no_outcome, nobody_met, too_few_customers, "
+                    "no_overlap, all_had_outcome, no_moment); the text may change.")
     moments: list[MomentOut]
 
 
@@ -252,6 +260,9 @@ class StepOut(BaseModel):
     at_risk: int
     events: int
     survival: float = Field(description="Share still without the outcome (Kaplan–Meier).")
+    low: float = Field(description="Its pointwise 95 % interval: Greenwood's variance on the "
+                                   "log(−log) scale.")
+    high: float
 
 
 class CurveOut(BaseModel):
@@ -259,6 +270,9 @@ class CurveOut(BaseModel):
     customers: int
     events: int
     median_days: int | None = Field(description="Median days to the outcome, if reached.")
+    median_low: int | None = Field(description="The median's 95 % interval (Brookmeyer–"
+                                               "Crowley), None when not reached.")
+    median_high: int | None
     steps: list[StepOut]
 
 
@@ -271,6 +285,10 @@ class SurvivalOut(BaseModel):
     weighted: bool
     selection: Chosen
     reason: str | None
+    reason_code: str | None = Field(
+        description="A stable code for the reason (no_touchpoints, horizon_not_observed, "
+                    "no_common_touchpoint, no_outcome, nobody_met, too_few_customers, "
+                    "no_overlap, all_had_outcome, no_moment); the text may change.")
     curves: list[CurveOut]
 
 
@@ -291,6 +309,10 @@ class CustomersOut(BaseModel):
     total: int = Field(description="Of them, without the outcome (listed up to the limit).")
     selection: Chosen
     reason: str | None
+    reason_code: str | None = Field(
+        description="A stable code for the reason (no_touchpoints, horizon_not_observed, "
+                    "no_common_touchpoint, no_outcome, nobody_met, too_few_customers, "
+                    "no_overlap, all_had_outcome, no_moment); the text may change.")
     customers: list[ActionCustomerOut]
 
 
@@ -302,13 +324,13 @@ def moments_out(m: jr.Moments) -> MomentsOut:
     return MomentsOut(
         outcome=m.outcome, within=m.within, scale=m.scale, estimator=m.estimator, end=m.end,
         last_index=m.last_index, n_boot=m.n_boot, seed=m.seed, selection=Chosen(**m.selection),
-        reason=m.reason,
+        reason=m.reason, reason_code=m.reason_code,
         moments=[MomentOut(
             touchpoint=r.touchpoint, sequence=r.sequence, customers=r.customers,
             comparison=r.comparison, treated_rate=r.treated_rate,
             comparison_rate=r.comparison_rate, naive=r.naive, effect=r.effect, low=r.low,
             high=r.high, ipw=r.ipw, trimmed=r.trimmed, max_smd_after=r.max_smd_after,
-            balanced=r.balanced, reason=r.reason,
+            balanced=r.balanced, reason=r.reason, reason_code=r.reason_code,
             balance=[BalanceOut(covariate=b.covariate, level=b.level, before=b.before,
                                 after=b.after) for b in r.balance]) for r in m.rows])
 
@@ -316,11 +338,13 @@ def moments_out(m: jr.Moments) -> MomentsOut:
 def survival_out(s: jr.Survival) -> SurvivalOut:
     return SurvivalOut(
         moment=s.moment, outcome=s.outcome, within=s.within, end=s.end, weighted=s.weighted,
-        selection=Chosen(**s.selection), reason=s.reason,
+        selection=Chosen(**s.selection), reason=s.reason, reason_code=s.reason_code,
         curves=[CurveOut(group=c.group, customers=c.customers, events=c.events,
-                         median_days=c.median_days,
+                         median_days=c.median_days, median_low=c.median_low,
+                         median_high=c.median_high,
                          steps=[StepOut(day=x.day, at_risk=x.at_risk, events=x.events,
-                                        survival=x.survival) for x in c.steps])
+                                        survival=x.survival, low=x.low, high=x.high)
+                                for x in c.steps])
                 for c in s.curves])
 
 
@@ -328,6 +352,7 @@ def customers_out(a: jr.Actions) -> CustomersOut:
     return CustomersOut(
         moment=a.moment, outcome=a.outcome, within=a.within, end=a.end, met=a.met,
         total=a.total, selection=Chosen(**a.selection), reason=a.reason,
+        reason_code=a.reason_code,
         customers=[ActionCustomerOut(customer_id=c.customer_id, met_at=c.met_at,
                                      days_since=c.days_since, open=c.open)
                    for c in a.customers])
@@ -350,7 +375,7 @@ def survival(access: Reader, q: Annotated[SurvivalQuery, Query()]) -> SurvivalOu
     sel = q.selection()
     if q.moment is None:
         return survival_out(jr.Survival("", q.outcome, q.within, None, [], q.weighted,
-                                        _chosen(sel), NO_MOMENT))
+                                        _chosen(sel), NO_MOMENT, jr.reasons.NO_MOMENT))
     return survival_out(cache.survival(access.warehouse, access.workspace.engine, q.moment,
                                        q.outcome, q.within, sel, q.as_of, q.weighted))
 
@@ -362,7 +387,7 @@ def moment_customers(access: Reader, q: Annotated[CustomersQuery, Query()]) -> C
     sel = q.selection()
     if q.moment is None:
         return customers_out(jr.Actions("", q.outcome, q.within, None, 0, 0, [], _chosen(sel),
-                                        NO_MOMENT))
+                                        NO_MOMENT, jr.reasons.NO_MOMENT))
     return customers_out(cache.customers(access.warehouse, access.workspace.engine,
                                          q.moment, q.outcome, q.within, sel, q.as_of,
                                          q.limit))

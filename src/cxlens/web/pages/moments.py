@@ -132,31 +132,30 @@ def moments_soon(wh: Warehouse, engine_choice: str | None, args: tuple[Any, ...]
 
 # --- the analytics' reasons in the reader's language ----------------------------------------
 
+REASON_KEY = "mo.code.{}"
+"""The locale key of a reason code (:mod:`cxlens.analytics.journeys.reasons`): every code
+has one in en, fi and sv (tests/web/test_moments_reasons.py)."""
+
+
+def reason_text(code: str | None, text: str | None, t: Callable[..., str],
+                **values: object) -> str | None:
+    """A result's reason in the page's language, by its stable code (with every value a
+    locale string may name); the analytics' English text for a reason without a code."""
+    if code is None:
+        return text
+    return t(REASON_KEY.format(code), n=MIN_CUSTOMERS, **values)
+
+
 def _page_reason(m: MomentsOut, t: Callable[..., str]) -> str | None:
-    """Why there are no moments, in the page's language (the analytics' English text when
-    the case is not one of the known ones)."""
-    if not m.reason:
-        return None
-    if m.end is None:
-        return t("jv.no_touchpoints")
-    if m.last_index is None:
-        return t("mo.reason.horizon", within=m.within)
-    if m.reason.startswith("no touchpoint was met"):
-        return t("mo.reason.rare", n=MIN_CUSTOMERS)
-    if "never happens" in m.reason:
-        return t("mo.reason.never", outcome=t(f"mo.outcome.{m.outcome}"), within=m.within)
-    return m.reason
+    """Why there are no moments, in the page's language."""
+    return reason_text(m.reason_code, m.reason, t, outcome=t(f"mo.outcome.{m.outcome}"),
+                       within=m.within)
 
 
 def _row_reason(r: MomentOut, t: Callable[..., str]) -> str:
-    """Why a moment has no adjusted effect, from its numbers (as the analytics decide)."""
-    if r.customers == 0 and r.comparison == 0:
-        return t("mo.reason.nobody")
-    if r.trimmed and r.max_smd_after is not None:
-        return t("mo.reason.overlap", trimmed=r.trimmed, met=r.customers)
-    if min(r.customers, r.comparison) < MIN_CUSTOMERS:
-        return t("mo.reason.few", met=r.customers, compared=r.comparison, n=MIN_CUSTOMERS)
-    return r.reason or ""
+    """Why a moment has no adjusted effect, in the page's language."""
+    return reason_text(r.reason_code, r.reason, t, trimmed=r.trimmed, met=r.customers,
+                       compared=r.comparison) or ""
 
 
 # --- building the page ----------------------------------------------------------------------
@@ -248,23 +247,14 @@ def build(wh: Warehouse, engine_choice: str | None, lang: str, c: MomentChoices,
         a = customers_out(cache.customers(wh, engine_choice, moment, c.outcome, c.within,
                                           sel, None, PAGE_ROWS))
         out["actions"] = a
-        out["actions_reason"] = (t("mo.reason.nobody_met") if a.met == 0 else
-                                 t("mo.reason.all_had", outcome=t(f"mo.outcome.{a.outcome}"),
-                                   within=a.within))
+        out["actions_reason"] = reason_text(a.reason_code, a.reason, t, within=a.within,
+                                            outcome=t(f"mo.outcome.{a.outcome}"))
     return out
 
 
 def _survival_reason(s: SurvivalOut, t: Callable[..., str]) -> str | None:
-    """Why there are no curves, in the page's language where the case is a known one."""
-    if not s.reason:
-        return None
-    if s.end is None or s.reason.startswith("no touchpoints"):
-        return t("jv.no_touchpoints")
-    if s.reason.startswith("nobody met"):
-        return t("mo.reason.nobody_met")
-    if s.reason.startswith("too few"):
-        return t("mo.reason.few_curves", n=MIN_CUSTOMERS)
-    return s.reason
+    """Why there are no curves, in the page's language."""
+    return reason_text(s.reason_code, s.reason, t, within=s.within)
 
 
 def _balance_sentence(r: MomentOut, t: Callable[..., str], lang: str) -> str:
