@@ -70,12 +70,15 @@ def test_demo_low_enps_team_is_flagged_and_its_customers_score_lower(people_demo
     assert low.store_id == truth["low_enps_store"]
     assert low.enps.value.value == pytest.approx(truth["realised_enps_low_team"], abs=0.01)
     assert low.enps.value.high < min(t.enps.value.low for t in link.teams if t is not low)
-    # its customers' NPS is the lowest of all teams and below the rest of the answers
+    # its customers' NPS is the store's realised one and below the rest of the answers; on
+    # S a handful of answers (7) decides the teams' order, so the order is not pinned
     nps = {t.team_id: t.customer_nps.value.value for t in link.teams if t.customer_nps}
-    assert min(nps, key=nps.get) == truth["low_enps_team"]
-    assert nps[truth["low_enps_team"]] == pytest.approx(truth["realised_nps_low_store"])
-    assert stores[truth["low_enps_store"]].difference.value < 0
-    assert low.customer_nps.too_small  # 2 answers on S: shown, flagged as too small
+    assert nps[truth["low_enps_team"]] == pytest.approx(truth["realised_nps_low_store"], abs=0.01)
+    assert truth["realised_nps_low_store"] < truth["realised_nps_other_stores"]
+    # against every other answer (the web shop's too) its 7 answers say nothing either way
+    store = stores[truth["low_enps_store"]]
+    assert store.segment.n == truth["nps_answers_low_store"] and not store.significant
+    assert low.customer_nps.too_small  # a few answers on S: shown, flagged as too small
     # the correlation across the 9 teams with customers: r inside its Fisher interval
     assert link.n_teams == 9
     r = link.correlation
