@@ -211,7 +211,8 @@ def test_demo_planted_value_link_points_the_right_way(demo) -> None:
         diff = v.repurchase_difference[days]
         assert diff.value == pytest.approx(p.repurchase.value - d.repurchase.value)
         assert diff.value > 0 and diff.low < diff.value < diff.high
-    assert v.repurchase_difference[90].value >= 10
+        # the estimate's interval holds the gap the generator realised
+        assert diff.low < gap(real) < diff.high
 
 
 def test_orders_after_the_edges_now_do_not_extend_the_observed_window() -> None:
