@@ -206,6 +206,11 @@ def test_no_csv_download_holds_a_formula(shop: dict[str, Any]) -> None:
         assert r.status_code in (200, 404, 422), r.text[:200]  # value: no model here
         assert r.status_code != 200 or not _unsafe_cells(r.text)
     covered.add("/w/{slug}/targets.csv")
+    # The planner's curves need enough weeks of spend: a 422 that says so, or the curves
+    r = owner.get("/w/shop/planner.csv")
+    assert r.status_code in (200, 422), r.text[:200]
+    assert r.status_code != 200 or not _unsafe_cells(r.text)
+    covered.add("/w/{slug}/planner.csv")
     # The survey links: a POST (it marks the invitations as sent), from the Surveys page.
     csrf = page_csrf(owner, "/w/shop/surveys")
     r = owner.post("/w/shop/surveys/links.csv", data={"csrf_token": csrf})

@@ -285,4 +285,4 @@ def test_both_pages_are_in_the_marketing_menu() -> None:
 
     group = next(e for e in menu_for("viewer", "demo")
                  if isinstance(e, NavGroup) and e.label_key == "nav.group.marketing")
-    assert group.keys[-2:] == ["attribution", "targets"]
+    assert group.keys[-3:] == ["attribution", "targets", "planner"]
