@@ -118,3 +118,19 @@ def parse_day(text: str | None, what: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise UserError(f"{what} {text!r} is not a date", hint="write YYYY-MM-DD") from None
+
+
+def parse_rates(items: list[str]) -> dict[str, float]:
+    """``--rate CUR=RATE`` items as a mapping: one CUR in the chosen currency."""
+    rates = {}
+    for item in items:
+        cur, sep, rate = item.partition("=")
+        try:
+            value = float(rate)
+        except ValueError:
+            value = float("nan")
+        if not sep or len(cur.strip()) != 3 or not value > 0:
+            raise UserError(f"--rate {item!r} is not CUR=RATE with a positive rate",
+                            hint="e.g. --rate SEK=0.087 (one SEK in the chosen currency)")
+        rates[cur.strip().upper()] = value
+    return rates

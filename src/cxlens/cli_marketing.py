@@ -21,6 +21,7 @@ from cxlens.cli_common import (
     err,
     out,
     parse_day,
+    parse_rates,
 )
 from cxlens.config import DEFAULT_WORKSPACE
 from cxlens.errors import UserError
@@ -314,22 +315,10 @@ def roi_cmd(
         write_rows(sys.stdout, ROI_COLUMNS, roi_csv_rows(r))
         return
     _print_roi(r)
+
+
 # --- targeting (issue 14 point 4): `cxlens marketing targets` -----------------------------
 
-def _target_rates(items: list[str]) -> dict[str, float]:
-    """``CUR=RATE`` items (as ``cxlens value``'s ``--rate``) as a mapping."""
-    rates = {}
-    for item in items:
-        cur, sep, rate = item.partition("=")
-        try:
-            value = float(rate)
-        except ValueError:
-            value = float("nan")
-        if not sep or len(cur.strip()) != 3 or not value > 0:
-            raise UserError(f"--rate {item!r} is not CUR=RATE with a positive rate",
-                            hint="e.g. --rate SEK=0.087 (one SEK in the chosen currency)")
-        rates[cur.strip().upper()] = value
-    return rates
 
 
 def _print_targets(t: Any) -> None:
@@ -404,7 +393,7 @@ def targets_cmd(
     if len(code) != 3 or not code.isalpha():
         raise UserError(f"--currency {currency!r} is not a currency code",
                         hint="three letters, e.g. EUR")
-    rates = _target_rates(rate or [])
+    rates = parse_rates(rate or [])
     try:
         with engine_for(workspace, engine) as eng:
             t = targets(eng, segment, clock.system().date(), top=top, top_share=top_share,

@@ -16,7 +16,16 @@ import typer
 from rich.table import Table
 
 from cxlens import clock
-from cxlens.cli_common import AsJson, EngineName, Workspace, emit_json, engine_for, out, parse_day
+from cxlens.cli_common import (
+    AsJson,
+    EngineName,
+    Workspace,
+    emit_json,
+    engine_for,
+    out,
+    parse_day,
+    parse_rates,
+)
 from cxlens.config import DEFAULT_WORKSPACE
 from cxlens.errors import UserError
 
@@ -24,19 +33,6 @@ value_app = typer.Typer(help="Value after the purchase: purchase and spend model
                         no_args_is_help=True)
 
 
-def _rates(items: list[str]) -> dict[str, float]:
-    rates = {}
-    for item in items:
-        cur, sep, rate = item.partition("=")
-        try:
-            value = float(rate)
-        except ValueError:
-            value = float("nan")
-        if not sep or len(cur.strip()) != 3 or not value > 0:
-            raise UserError(f"--rate {item!r} is not CUR=RATE with a positive rate",
-                            hint="e.g. --rate SEK=0.087 (one SEK in the chosen currency)")
-        rates[cur.strip().upper()] = value
-    return rates
 
 
 @contextmanager
@@ -103,7 +99,7 @@ def fit_cmd(
     with engine_for(workspace, engine) as eng, _user_errors():
         v = fit_value(eng, clock.system().date(), model=model, end=parse_day(end, "--end"),
                       calibration_end=parse_day(calibration_end, "--calibration-end"),
-                      currency=currency.upper(), rates=_rates(rate or []))
+                      currency=currency.upper(), rates=parse_rates(rate or []))
     res = value_fit_out(v)
     if as_json:
         emit_json(res.model_dump(mode="json"))
@@ -160,7 +156,7 @@ def cohorts_cmd(
     with engine_for(workspace, engine) as eng, _user_errors():
         res = cohorts(eng, clock.system().date(), by=by,  # type: ignore[arg-type]
                       end=parse_day(end, "--end"), channel=channel,
-                      currency=currency.upper(), rates=_rates(rate or []))
+                      currency=currency.upper(), rates=parse_rates(rate or []))
     if as_json:
         emit_json(result_out(CohortsOut, res).model_dump(mode="json"))
         return
@@ -200,7 +196,7 @@ def rfm_cmd(
 
     with engine_for(workspace, engine) as eng, _user_errors():
         res = rfm(eng, clock.system().date(), end=parse_day(end, "--end"), months=months,
-                  currency=currency.upper(), rates=_rates(rate or []))
+                  currency=currency.upper(), rates=parse_rates(rate or []))
     if as_json:
         emit_json(result_out(RfmOut, res).model_dump(mode="json"))
         return
@@ -259,7 +255,7 @@ def customers_cmd(
 
     if as_json and as_csv:
         raise UserError("--json and --csv exclude each other", hint="choose one")
-    rates = _rates(rate or [])
+    rates = parse_rates(rate or [])
     with engine_for(workspace, engine) as eng, _user_errors():
         res = customer_values(eng, _fitted(eng, currency.upper(), rates), at_risk=at_risk,
                               top=top, horizon=Horizon(months, discount),
@@ -309,7 +305,7 @@ def distribution_cmd(
 
     if not 2 <= bins <= 100:
         raise UserError(f"--bins {bins} is out of range", hint="2 to 100 bins")
-    rates = _rates(rate or [])
+    rates = parse_rates(rate or [])
     with engine_for(workspace, engine) as eng, _user_errors():
         res = clv_distribution(eng, _fitted(eng, currency.upper(), rates),
                                horizon=Horizon(months, discount), rates=rates, bins=bins)
@@ -356,7 +352,7 @@ def channels_cmd(
     if by not in ("channel", "campaign", "nps_group"):
         raise UserError(f"--by {by!r} is not a grouping",
                         hint="channel, campaign or nps_group")
-    rates = _rates(rate or [])
+    rates = parse_rates(rate or [])
     h = Horizon(months, discount)
     with engine_for(workspace, engine) as eng, _user_errors():
         v = _fitted(eng, currency.upper(), rates)
