@@ -357,9 +357,9 @@ NUMBERED = {"en": ("95 %", "n "), "fi": ("95 %", "n "), "sv": ("95 %", "n ")}
 def test_the_overview_findings_have_their_numbers(signed_in, server, lang: str) -> None:
     page = signed_in(lang, 1280)
     page.goto(f"{server.url}/w/demo/?lang={lang}")
-    # The period of test_pages_browser's findings test: in the S demo's default 90 days (and
-    # the year to its last day) nothing stands out from the noise of its few answers.
-    page.goto(f"{server.url}/w/demo/?as_of=2026-01-16&days=365")
+    # The period of test_pages_browser's findings test: a year of the S demo with a finding
+    # (its findings come and go with the demo's draws: few answers).
+    page.goto(f"{server.url}/w/demo/?as_of=2026-09-27&days=365")
     _settle(page)
     sentences = page.locator("#insights .insight-list li span.insight").all_inner_texts()
     assert sentences, page.inner_text("#insights")

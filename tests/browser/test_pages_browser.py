@@ -95,7 +95,7 @@ def test_charts_speak_the_page_language(page, server) -> None:
 
 @pytest.mark.parametrize("lang", ["en", "fi"])
 def test_the_overview_opens_with_what_stands_out(page, server, lang: str) -> None:
-    page.goto(server.url + f"/w/demo/?as_of=2026-01-16&days=365&lang={lang}")
+    page.goto(server.url + f"/w/demo/?as_of=2026-09-27&days=365&lang={lang}")
     page.wait_for_selector("#insights[data-loaded=yes]")
     items = page.locator("#insights .insight-list li")
     assert items.count() >= 1

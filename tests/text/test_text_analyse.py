@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from text_fixtures import NOW, PLANTED
 
+from cxlens.analytics._bootstrap import MIN_BOOTSTRAP
 from cxlens.demo import company as co
 from cxlens.text.analyse import analyse
 from cxlens.text.impact import impacts
@@ -61,7 +62,12 @@ def test_delivery_has_the_largest_negative_impact_on_nps(text_demo) -> None:
         got = {i.theme: i for i in impacts(eng, metric="nps")}
     worst = min((i for i in got.values() if i.impact is not None), key=lambda i: i.impact)
     assert worst.theme == "delivery" and worst.impact < 0
-    assert worst.low is not None and worst.high < 0  # its interval excludes zero
+    # its interval excludes zero; with too few mentions to resample (S since search pauses,
+    # issue 14: 9 of 150 answers) it has none rather than one that means nothing
+    if worst.low is None:
+        assert worst.negative_mentions < MIN_BOOTSTRAP and worst.high is None
+    else:
+        assert worst.high < 0
     assert got["staff"].impact == 0.0 and got["product_quality"].impact == 0.0
 
 

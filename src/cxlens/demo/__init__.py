@@ -62,7 +62,7 @@ STREAMS: tuple[str, ...] = (
     "people", "spend", "customers", "orders", "emails", "tickets", "lift_newsletter",
     "lift_tickets", "employees", "hubspot_contacts", "hubspot_deals", "shopify", "pos",
     "ga4", "zendesk", "ads", "nps", "csat", "ces", "google_reviews", "trustpilot", "enps",
-    "delivery", "carryover",
+    "delivery", "carryover", "pauses",
 )
 
 
@@ -113,7 +113,7 @@ def generate(
     step("people", 0.0)
     pp = make_people(rng("people"), n)
     scale = float(pp.buyer.sum()) / 1000.0
-    sp = bh.make_spend(rng("spend"), scale)
+    sp = bh.make_spend(rng("spend"), scale, bh.search_pauses(rng("pauses")))
     bh.carry_over(rng("carryover"), sp)
     cu = bh.make_customers(rng("customers"), pp.buyer, sp, cal)
     base = bh.baseline_orders(rng("orders"), pp.buyer, cu, pp.home_store, pp.store_share,
@@ -156,7 +156,8 @@ def generate(
     step("events", 0.2)
     ev = ga4.write_events(path["ga4_events.csv"], rng("ga4"), pp, cu, orders, ids,
                           lambda f: step("events", 0.2 + 0.6 * f), drawn_t=drawn.t,
-                          extra=dl.ga4_rows(delays, pp, cu, orders, ids))
+                          extra=dl.ga4_rows(delays, pp, cu, orders, ids),
+                          end=cal.end_epoch)
     counts["ga4_events.csv"] = ev["rows"]
     counts["mailchimp_activity.ndjson"] = ex.mailchimp_activity(
         path["mailchimp_activity.ndjson"], pp, em)

@@ -56,6 +56,8 @@ CHANNELS = {
     "social_ads": {"budget": 40.0, "vmax": 0.30, "k": 45.0, "h": 1.2, "decay": 0.6},
     "search_ads": {"budget": 30.0, "vmax": 0.25, "k": 25.0, "h": 1.0, "decay": 0.3},
 }
+# Search pauses now and then: each week off with this probability (search_pauses).
+SEARCH_PAUSE_WEEK = 0.15
 
 
 def hill(spend: np.ndarray, vmax: float, k: float, h: float) -> np.ndarray:
@@ -84,6 +86,7 @@ class Spend:
     curves: dict[str, dict[str, float]]
     lag: list[np.ndarray] | None = None  # per channel, per customer bought: days until arrival
     arrived: np.ndarray | None = None  # the same customers by the day they arrive (carry_over)
+    paused: np.ndarray | None = None  # per day: search paused (search_pauses)
 
 
 def carry_over(rng: np.random.Generator, spend: Spend) -> None:
@@ -105,11 +108,26 @@ def carry_over(rng: np.random.Generator, spend: Spend) -> None:
     spend.lag, spend.arrived = lags, arrived
 
 
-def make_spend(rng: np.random.Generator, scale: float) -> Spend:
+def search_pauses(rng: np.random.Generator) -> np.ndarray:
+    """Which days search is paused: each week (seven days from the window's first) off with
+    probability ``SEARCH_PAUSE_WEEK`` — a budget cap reached, a campaign rebuilt.
+
+    Without pauses search's response at no spend is never seen and its curve trades off
+    against the baseline (docs/methods.md, "Limits"). Its own random stream (``pauses``), so
+    the spend on the other days is what it was.
+    """
+    weeks = rng.random(DAYS // 7 + 1) < SEARCH_PAUSE_WEEK
+    return weeks[np.arange(DAYS) // 7]
+
+
+def make_spend(rng: np.random.Generator, scale: float,
+               paused: np.ndarray | None = None) -> Spend:
     """Daily spend per campaign with flights and weekday rhythm, and the customers it buys.
 
-    Budgets change every four weeks by a log-normal factor (some social flights are off), so
-    spend covers a wide range and the response curve can be identified.
+    Budgets change every four weeks by a log-normal factor (some social flights are off,
+    and search pauses for a week now and then: ``paused``, see :func:`search_pauses`), so
+    spend covers a wide range, starts and stops, and the response curves and carry-over can
+    be identified.
     """
     days = np.arange(DAYS)
     weekday = (days + 6) % 7  # the window's day 0 is a "Sunday" (it was, on the default day)
@@ -123,6 +141,8 @@ def make_spend(rng: np.random.Generator, scale: float) -> Spend:
         if ch == "social_ads":
             flights[rng.random(len(flights)) < 0.12] = 0.0
         level = flights[days // 28] * week_factor * rng.lognormal(0.0, 0.15, DAYS)
+        if ch == "search_ads" and paused is not None:
+            level = np.where(paused, 0.0, level)
         total = par["budget"] * scale * level
         vmax, k = par["vmax"] * scale, par["k"] * scale
         expected[ci] = hill(total, vmax, k, par["h"])
@@ -139,7 +159,7 @@ def make_spend(rng: np.random.Generator, scale: float) -> Spend:
             rows_camp.append(np.full(int(keep.sum()), cidx))
             rows_cents.append(cents[keep])
     return Spend(np.concatenate(rows_day), np.concatenate(rows_camp),
-                 np.concatenate(rows_cents), acquired, expected, curves)
+                 np.concatenate(rows_cents), acquired, expected, curves, paused=paused)
 
 
 @dataclass

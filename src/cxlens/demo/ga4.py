@@ -55,9 +55,12 @@ class Sessions:
 
 
 def make_sessions(rng: np.random.Generator, pp: People, cu: Customers, orders: Orders,
-                  drawn_t: np.ndarray | None = None) -> Sessions:
+                  drawn_t: np.ndarray | None = None, end: float | None = None) -> Sessions:
     """Browsing sessions and one purchase session per webshop order, in time order.
 
+    ``end``: the window's end (UTC); a browsing session starts at least 4 hours before it,
+    so its events stay on the window's last day in Helsinki's wall clock too (2 or 3 hours
+    ahead of UTC), which GA4's ``event_date`` is written in.
     ``drawn_t``: the orders' times before the value link moved some of them; sessions are
     put in the order those give, so the per-session draws stay the same and a moved order's
     purchase session only changes its time."""
@@ -69,6 +72,8 @@ def make_sessions(rng: np.random.Generator, pp: People, cu: Customers, orders: O
     cnt = rng.poisson(mu) + (~pp.buyer)
     person = np.repeat(np.arange(pp.n), cnt)
     t = start[person] + rng.random(len(person)) * window[person] * DAY
+    if end is not None:
+        t = np.minimum(t, end - 4 * 3600)
     web = np.flatnonzero(~orders.store)
     person = np.concatenate([person, orders.person[web]])
     before = rng.uniform(120, 1500, len(web))
@@ -102,13 +107,14 @@ def write_events(path: Path, rng: np.random.Generator, pp: People, cu: Customers
                  orders: Orders, order_names: pa.Array,
                  progress: Callable[[float], None] | None = None,
                  drawn_t: np.ndarray | None = None,
-                 extra: dict[str, pa.Array] | None = None) -> dict[str, object]:
+                 extra: dict[str, pa.Array] | None = None,
+                 end: float | None = None) -> dict[str, object]:
     """Write the events CSV; return counts and the device linkage needed for the truths.
 
     ``extra``: rows drawn elsewhere (the delivery delays' server-side events, see
     :mod:`.delivery`), written after the sessions' events and before the bad rows, so that
-    no draw here depends on them."""
-    ss = make_sessions(rng, pp, cu, orders, drawn_t)
+    no draw here depends on them. ``end``: the window's end (see :func:`make_sessions`)."""
+    ss = make_sessions(rng, pp, cu, orders, drawn_t, end)
     ids = device_ids(rng, pp.n, cu.birth)
     dev_seen = np.zeros((pp.n, 3), dtype=bool)
     dev_linked = np.zeros((pp.n, 3), dtype=bool)

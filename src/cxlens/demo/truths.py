@@ -55,6 +55,19 @@ def _harm(harm: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _pauses(paused: np.ndarray | None) -> dict[str, Any]:
+    """The weeks search was paused (no spend at all): first and last day of each, counted
+    from the window's first day (day 0), so the truth is the same on any calendar day."""
+    runs: list[list[int]] = []
+    if paused is not None:
+        edges = np.diff(np.concatenate([[0], paused.astype(np.int8), [0]]))
+        runs = [[int(a), int(b) - 1] for a, b in zip(
+            np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True)]
+    return {"week_off_probability": bh.SEARCH_PAUSE_WEEK,
+            "days": int(paused.sum()) if paused is not None else 0,
+            "periods_window_days": runs}
+
+
 def build_truths(**k: Any) -> dict[str, Any]:
     pp, cu, sp, orders = k["pp"], k["cu"], k["sp"], k["orders"]
     em, tk, ev, nps, csat, enps = k["em"], k["tk"], k["ev"], k["nps"], k["csat"], k["enps"]
@@ -142,6 +155,7 @@ def build_truths(**k: Any) -> dict[str, Any]:
                     "(1 - decay) * sum_l decay^l * bought_(t-l) (geometric adstock of the Hill "
                     "response; a lag past the window's last day ends on it)",
             "curves": sp.curves,
+            "search_pauses": _pauses(sp.paused),
             "total_spend_eur": {ch: round(float(sp.cents[np.isin(sp.campaign, [
                 i for i, c in enumerate(bh.CAMPAIGNS) if c[0] == ch])].sum() / 100), 2)
                 for ch in bh.CHANNELS},
