@@ -6,16 +6,26 @@ it). One **unit** is a customer at an index time for one moment:
 * **treated** (``g = 1``): the customer's first meeting of the moment, at ``t0``, when they
   were already known (a touchpoint before ``t0``) and ``t0`` is in ``[origin, last_index]``
   (the caller sets ``last_index`` so that the whole horizon after it is observed);
-* **comparison** (``g = 0``): every other customer of the selection gets one index time
-  drawn from the treated ones' index-time distribution, without randomness: the customers
-  are ranked by ``md5(customer_id || moment)`` and the rank's quantile ``u`` picks a bucket of
-  ``width`` seconds with the treated's share of each bucket (stratified by quantile), and a
-  time inside it (``u``'s position within the bucket's share). They count when they were
-  known before that time and had not met the moment by then (meeting it later is allowed:
-  "not yet"); the rest are not comparable and left out.
+* **comparison** (``g = 0``): every customer of the selection — those who meet the moment
+  later included — gets one index time, without randomness. The customers are ranked once by
+  ``md5(customer_id)`` (``rk``); per moment the rank is turned by :data:`GOLDEN` of the
+  customers times the moment's number, and its quantile ``u`` draws the time in the
+  treated's stratum shares: treated whose last order came less than :data:`ANCHOR_DAYS`
+  before their index ("just bought", ``s = 1``) are matched by a time the same delay after
+  the comparison customer's own order with the same order number (the delay's day and the
+  order number drawn from the treated's shares); the others (``s = 0``) by a bucket of
+  ``width`` seconds with the treated's share of each bucket and a time inside it, as a
+  stratified draw. They count when they were known before that time and had not met the
+  moment by then ("not yet"); the rest are not comparable and left out.
 
-Every customer is in at most one unit per moment, so resampling units is resampling
-customers. Everything is integer seconds (``ts_s``) and DOUBLE quantiles, the same on both
+A customer is in at most two units per moment: treated at their first meeting, and compared
+before it. Drawing the comparison from everyone not yet met — not only from those who never
+meet it — keeps it from leaning towards the customers who never do (for a moment that follows
+an order, those who order less). The bootstrap resamples units; a customer's two units are
+on opposite sides of the difference and positively correlated, so treating them as
+independent errs towards wider intervals (docs/methods.md, coverage).
+
+Everything is integer seconds (``ts_s``) and DOUBLE quantiles, the same on both
 engines (docs/engine.md). The moments themselves come in ``$moments`` (touchpoint names and
 ``'A → B'`` pairs: A directly followed by B in the log's order).
 """
@@ -36,6 +46,18 @@ ARROW = " → "
 DAY = 86400
 BUCKET_DAYS = 30
 """Width of the index-time buckets the comparison's times are drawn in."""
+ANCHOR_DAYS = 7
+"""Treated whose last order is less than this many days before their index time are "just
+bought": their comparison's index times are drawn as the same delays after the comparison
+customer's own order of the same number (:data:`_UNITS`). Drawn at ordinary times instead,
+the comparison has next to nobody days after an order (on the S demo 76 of 129 who met a
+delivery delay were without comparable customers)."""
+MIX = 1000003
+"""A prime: ``rk · MIX + moment number`` modulo the customers gives the second quantile (the
+order number's), spread independently of ``u``."""
+GOLDEN = 0.6180339887498949
+"""Each moment's draw turns the customers' one hash rank by this fraction of the customers
+per moment number: a different, still evenly spread, quantile per customer and moment."""
 MEMORY_CAP = 3 * 2**30
 """DuckDB's memory for the moments' queries, in bytes: beyond it their joins and aggregates
 spill to disk. Uncapped, the cells query on the L demo (9 M units) peaked at 7 GB; the
@@ -64,67 +86,124 @@ EVENT: dict[str, str] = {
 }
 
 _MET = f"""seqd AS (
-    SELECT customer_id, touchpoint, ts_s, lag(touchpoint) OVER ({WINDOW}) AS prev FROM log
+    SELECT customer_id, touchpoint, ts_s, tie, _line, lag(touchpoint) OVER ({WINDOW}) AS prev,
+           max(CASE WHEN kind = 3 THEN ts_s END)
+               OVER ({WINDOW} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS lo,
+           count(CASE WHEN kind = 3 THEN 1 END)
+               OVER ({WINDOW} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS nb
+    FROM log
 ),
 hits AS (
-    SELECT customer_id, touchpoint AS moment, ts_s FROM log
+    SELECT customer_id, touchpoint AS moment, ts_s, tie, _line, lo, nb FROM seqd
     WHERE list_contains($moments, touchpoint)
     UNION ALL
-    SELECT customer_id, prev || '{ARROW}' || touchpoint AS moment, ts_s FROM seqd
+    SELECT customer_id, prev || '{ARROW}' || touchpoint AS moment, ts_s, tie, _line, lo,
+           nb
+    FROM seqd
     WHERE prev IS NOT NULL AND list_contains($moments, prev || '{ARROW}' || touchpoint)
 ),
-met AS (SELECT customer_id, moment, min(ts_s) AS t0 FROM hits GROUP BY customer_id, moment)"""
-"""Each customer's first meeting (``t0``) of each moment in ``$moments``."""
+met AS (
+    SELECT customer_id, moment, min(ts_s) AS t0,
+           arg_min(lo, struct_pack(t := ts_s, k := tie, l := _line)) AS lo,
+           arg_min(nb, struct_pack(t := ts_s, k := tie, l := _line)) AS nb
+    FROM hits GROUP BY customer_id, moment
+)"""
+"""Each customer's first meeting (``t0``) of each moment in ``$moments``, and their last order
+before it (``lo``, earlier in the log's order; ``NULL`` without one)."""
 
 _UNITS = f"""{{log}},
 cust AS (
     SELECT customer_id, min(ts_s) AS first_s,
            arg_min(channel, struct_pack(t := ts_s, k := tie, l := _line))
-               FILTER (WHERE channel IS NOT NULL) AS ch
+               FILTER (WHERE channel IS NOT NULL) AS ch,
+           count(*) FILTER (WHERE kind = 3 AND ts_s <= $last_index) AS n_ord
     FROM log GROUP BY customer_id
+),
+ranked AS (
+    SELECT customer_id, first_s, n_ord,
+           row_number() OVER (ORDER BY md5(customer_id), customer_id) - 1 AS rk,
+           count(*) OVER () AS nc
+    FROM cust
+),
+ords AS (
+    SELECT customer_id, ts_s, row_number() OVER ({WINDOW}) - 1 AS k
+    FROM log WHERE kind = 3 AND ts_s <= $last_index
 ),
 {_MET},
 tr AS (
-    SELECT m.customer_id AS customer_id, m.moment AS moment, m.t0 AS idx
-    FROM met AS m JOIN cust AS c ON c.customer_id = m.customer_id
+    SELECT m.customer_id AS customer_id, m.moment AS moment, m.t0 AS idx,
+           CASE WHEN m.lo IS NOT NULL AND m.t0 - m.lo < {ANCHOR_DAYS * DAY} THEN 1 ELSE 0 END
+               AS s,
+           m.t0 - m.lo AS rec, m.nb - 1 AS j
+    FROM met AS m JOIN ranked AS c ON c.customer_id = m.customer_id
     WHERE c.first_s < m.t0 AND m.t0 >= $origin AND m.t0 <= $last_index
 ),
 tb AS (
-    SELECT moment, CAST(floor(CAST(idx - $origin AS DOUBLE) / $width) AS BIGINT) AS b,
-           count(*) AS n
-    FROM tr GROUP BY moment, CAST(floor(CAST(idx - $origin AS DOUBLE) / $width) AS BIGINT)
+    SELECT moment, s, b, count(*) AS n
+    FROM (SELECT moment, s,
+                 CASE WHEN s = 1 THEN CAST(floor(CAST(rec AS DOUBLE) / {DAY}) AS BIGINT)
+                      ELSE CAST(floor(CAST(idx - $origin AS DOUBLE) / $width) AS BIGINT)
+                 END AS b
+          FROM tr) AS x
+    GROUP BY moment, s, b
 ),
 mm AS (
-    SELECT moment, row_number() OVER (ORDER BY moment) AS mno
-    FROM (SELECT DISTINCT moment FROM tb) AS d
+    SELECT moment, row_number() OVER (ORDER BY moment) AS mno, p1
+    FROM (SELECT moment, CAST(sum(s * n) AS DOUBLE) / CAST(sum(n) AS DOUBLE) AS p1
+          FROM tb GROUP BY moment) AS d
 ),
-cum AS (
-    SELECT moment, b,
-           CAST(sum(n) OVER (PARTITION BY moment ORDER BY b
+jc AS (
+    SELECT moment, j,
+           CAST(sum(n) OVER (PARTITION BY moment ORDER BY j
                              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - n AS DOUBLE)
                / CAST(sum(n) OVER (PARTITION BY moment) AS DOUBLE) AS lo,
-           CAST(sum(n) OVER (PARTITION BY moment ORDER BY b
+           CAST(sum(n) OVER (PARTITION BY moment ORDER BY j
                              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS DOUBLE)
                / CAST(sum(n) OVER (PARTITION BY moment) AS DOUBLE) AS hi
+    FROM (SELECT moment, j, count(*) AS n FROM tr WHERE s = 1 GROUP BY moment, j) AS x
+),
+cum AS (
+    SELECT moment, s, b,
+           CAST(sum(n) OVER (PARTITION BY moment, s ORDER BY b
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - n AS DOUBLE)
+               / CAST(sum(n) OVER (PARTITION BY moment, s) AS DOUBLE) AS lo,
+           CAST(sum(n) OVER (PARTITION BY moment, s ORDER BY b
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS DOUBLE)
+               / CAST(sum(n) OVER (PARTITION BY moment, s) AS DOUBLE) AS hi
     FROM tb
 ),
 cand AS (
     SELECT c.customer_id AS customer_id, mm.moment AS moment, mm.mno AS mno,
-           c.first_s AS first_s,
-           (CAST(row_number() OVER (PARTITION BY mm.moment
-                                    ORDER BY md5(c.customer_id || mm.moment), c.customer_id)
-                 AS DOUBLE) - 0.5)
-               / CAST(count(*) OVER (PARTITION BY mm.moment) AS DOUBLE) AS u
-    FROM cust AS c CROSS JOIN mm
-    LEFT JOIN tr AS t ON t.customer_id = c.customer_id AND t.moment = mm.moment
-    WHERE t.customer_id IS NULL
+           c.first_s AS first_s, c.n_ord AS n_ord, c.rk AS rk, c.nc AS nc, mm.p1 AS p1,
+           (CAST((c.rk + mm.mno * CAST(floor(c.nc * {GOLDEN}) AS BIGINT)) % c.nc AS DOUBLE)
+            + 0.5) / CAST(c.nc AS DOUBLE) AS u
+    FROM ranked AS c CROSS JOIN mm
+),
+pick AS (
+    SELECT customer_id, moment, mno, first_s, n_ord, rk,
+           (CAST((rk * {MIX} + mno) % nc AS DOUBLE) + 0.5) / CAST(nc AS DOUBLE) AS w,
+           CASE WHEN n_ord > 0 AND u < p1 THEN 1 ELSE 0 END AS s,
+           CASE WHEN n_ord > 0 AND u < p1 THEN u / p1
+                WHEN n_ord > 0 THEN (u - p1) / (1.0 - p1) ELSE u END AS v
+    FROM cand
 ),
 drawn AS (
     SELECT k.customer_id AS customer_id, k.moment AS moment, k.mno AS mno,
-           k.first_s AS first_s,
-           $origin + q.b * $width
-               + CAST(floor((k.u - q.lo) / (q.hi - q.lo) * $width) AS BIGINT) AS idx
-    FROM cand AS k JOIN cum AS q ON q.moment = k.moment AND k.u >= q.lo AND k.u < q.hi
+           k.first_s AS first_s, k.s AS s, k.n_ord AS n_ord, k.rk AS rk, k.w AS w,
+           CASE WHEN k.s = 1 THEN q.b * {DAY} ELSE $origin + q.b * $width END
+               + CAST(floor((k.v - q.lo) / (q.hi - q.lo)
+                            * CASE WHEN k.s = 1 THEN {DAY} ELSE $width END) AS BIGINT) AS dt
+    FROM pick AS k
+    JOIN cum AS q ON q.moment = k.moment AND q.s = k.s AND k.v >= q.lo AND k.v < q.hi
+),
+placed AS (
+    SELECT customer_id, moment, mno, first_s, dt AS idx FROM drawn WHERE s = 0
+    UNION ALL
+    SELECT d.customer_id AS customer_id, d.moment AS moment, d.mno AS mno,
+           d.first_s AS first_s, o.ts_s + d.dt AS idx
+    FROM drawn AS d JOIN jc ON jc.moment = d.moment AND d.w >= jc.lo AND d.w < jc.hi
+    JOIN ords AS o ON o.customer_id = d.customer_id AND o.k = jc.j
+    WHERE d.s = 1
 ),
 units AS (
     SELECT t.customer_id AS customer_id, t.moment AS moment, mm.mno AS mno, 1 AS g,
@@ -133,7 +212,7 @@ units AS (
     UNION ALL
     SELECT d.customer_id AS customer_id, d.moment AS moment, d.mno AS mno, 0 AS g,
            d.idx AS idx
-    FROM drawn AS d LEFT JOIN met AS m ON m.customer_id = d.customer_id AND m.moment = d.moment
+    FROM placed AS d LEFT JOIN met AS m ON m.customer_id = d.customer_id AND m.moment = d.moment
     WHERE d.first_s < d.idx AND d.idx <= $last_index AND (m.t0 IS NULL OR m.t0 > d.idx)
 )"""
 
@@ -158,12 +237,12 @@ _OBS = f"""{{units}},
 pr AS (
     SELECT customer_id, ts_s AS t, 1 AS one, CASE WHEN kind = 3 THEN 1 ELSE 0 END AS buy,
            amount, {_ANS} AS ans, CAST(NULL AS BIGINT) AS mno, CAST(NULL AS INTEGER) AS g,
-           CAST(NULL AS BIGINT) AS idx
+           CAST(NULL AS BIGINT) AS idx, CASE WHEN kind = 3 THEN ts_s END AS ot
     FROM log
     UNION ALL
     SELECT customer_id, idx - {DAY} AS t, CAST(NULL AS INTEGER) AS one,
            CAST(NULL AS INTEGER) AS buy, CAST(NULL AS DECIMAL(18, 4)) AS amount,
-           CAST(NULL AS INTEGER) AS ans, mno, g, idx
+           CAST(NULL AS INTEGER) AS ans, mno, g, idx, CAST(NULL AS BIGINT) AS ot
     FROM units
 ),
 win AS (
@@ -172,24 +251,25 @@ win AS (
            count(one) OVER ({_BEFORE} {30 * DAY} PRECEDING AND 1 PRECEDING) AS n_recent,
            sum(buy) OVER ({_BEFORE} UNBOUNDED PRECEDING AND 1 PRECEDING) AS n_buy,
            sum(amount) OVER ({_BEFORE} UNBOUNDED PRECEDING AND 1 PRECEDING) AS spend,
-           max(ans) OVER ({_BEFORE} UNBOUNDED PRECEDING AND 1 PRECEDING) AS ans
+           max(ans) OVER ({_BEFORE} UNBOUNDED PRECEDING AND 1 PRECEDING) AS ans,
+           max(ot) OVER ({_BEFORE} UNBOUNDED PRECEDING AND 1 PRECEDING) AS last_buy
     FROM pr
 ),
 past AS (SELECT * FROM win WHERE mno IS NOT NULL),
 ev AS (SELECT customer_id, ts_s, amount FROM log AS l WHERE {{event}}),
 fut AS (
-    SELECT u.customer_id AS customer_id, u.mno AS mno, {{outcome}}
+    SELECT u.customer_id AS customer_id, u.mno AS mno, u.g AS g, {{outcome}}
     FROM units AS u JOIN ev AS l
         ON l.customer_id = u.customer_id AND l.ts_s > u.idx AND l.ts_s <= u.idx + {{reach}}
-    GROUP BY u.customer_id, u.mno
+    GROUP BY u.customer_id, u.mno, u.g
 ),
 obs AS (
     SELECT p.customer_id AS customer_id, p.mno AS mno, p.g AS g, p.idx AS idx,
            p.n_prior AS n_prior, p.n_recent AS n_recent,
            coalesce(p.n_buy, 0) AS n_buy, CAST(coalesce(p.spend, 0) AS DOUBLE) AS spend,
-           coalesce(p.ans, 0) AS ans, {{fut_cols}}
+           coalesce(p.ans, 0) AS ans, p.last_buy AS last_buy, {{fut_cols}}
     FROM past AS p
-    LEFT JOIN fut AS f ON f.customer_id = p.customer_id AND f.mno = p.mno
+    LEFT JOIN fut AS f ON f.customer_id = p.customer_id AND f.mno = p.mno AND f.g = p.g
 ),
 cells AS (
     SELECT o.mno AS mno, o.g AS g,
@@ -206,6 +286,9 @@ cells AS (
                 WHEN o.idx - c.first_s <= {30 * DAY} THEN 1
                 WHEN o.idx - c.first_s <= {90 * DAY} THEN 2
                 WHEN o.idx - c.first_s <= {365 * DAY} THEN 3 ELSE 4 END AS tenure,
+           CASE WHEN o.last_buy IS NULL THEN 0 WHEN o.idx - o.last_buy <= {7 * DAY} THEN 1
+                WHEN o.idx - o.last_buy <= {30 * DAY} THEN 2
+                WHEN o.idx - o.last_buy <= {90 * DAY} THEN 3 ELSE 4 END AS last_order,
            coalesce(cu.segment, '') AS segment, coalesce(c.ch, '') AS channel,
            {{tail_cols}}
     FROM obs AS o JOIN cust AS c ON c.customer_id = o.customer_id
@@ -213,7 +296,7 @@ cells AS (
 ),
 agg AS (
     SELECT mno, g, prior_touchpoints, recent_touchpoints, prior_purchases, prior_spend,
-           prior_answer, tenure, segment, channel, {{tail_keys}}, count(*) AS n,
+           prior_answer, tenure, last_order, segment, channel, {{tail_keys}}, count(*) AS n,
            CAST(sum(y) AS DOUBLE) AS s, CAST(sum(y * y) AS DOUBLE) AS ss
     FROM cells
     GROUP BY ALL
@@ -221,15 +304,16 @@ agg AS (
 SELECT mm.moment AS moment, a.g AS g, a.prior_touchpoints AS prior_touchpoints,
        a.recent_touchpoints AS recent_touchpoints, a.prior_purchases AS prior_purchases,
        a.prior_spend AS prior_spend, a.prior_answer AS prior_answer, a.tenure AS tenure,
-       a.segment AS segment, a.channel AS channel, {{tail_sel}}, a.n AS n, a.s AS s,
-       a.ss AS ss
+       a.last_order AS last_order, a.segment AS segment, a.channel AS channel, {{tail_sel}},
+       a.n AS n, a.s AS s, a.ss AS ss
 FROM agg AS a JOIN mm ON mm.mno = a.mno
 ORDER BY moment, g, prior_touchpoints, recent_touchpoints, prior_purchases, prior_spend,
-         prior_answer, tenure, segment, channel, {{tail_keys}}
+         prior_answer, tenure, last_order, segment, channel, {{tail_keys}}
 """
 
 COVARIATES: tuple[str, ...] = ("prior_touchpoints", "recent_touchpoints", "prior_purchases",
-                               "prior_spend", "prior_answer", "tenure", "channel")
+                               "prior_spend", "prior_answer", "tenure", "last_order",
+                               "channel")
 """The covariates, measured before the index time (bins: docs/methods.md). The segment is
 returned by the query but not adjusted for: ``customers.segment`` is today's value, not the
 value at the index time, and a lifecycle segment ("customer") is set *by* buying — adjusting
@@ -243,6 +327,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "prior_answer": ("none", "promoter or satisfied", "passive or neutral",
                      "detractor or dissatisfied"),
     "tenure": ("≤ 7 d", "≤ 30 d", "≤ 90 d", "≤ 365 d", "> 365 d"),
+    "last_order": ("none", "≤ 7 d", "≤ 30 d", "≤ 90 d", "> 90 d"),
 }
 """Labels of the binned covariates' codes 0, 1, …; segment and channel are their values."""
 

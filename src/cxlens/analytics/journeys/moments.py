@@ -6,10 +6,11 @@ customers, and the most common two-step sequences (``A → B``: A directly follo
 are ranked by their **adjusted effect on those who met them**: customers at their first
 meeting of the moment against customers who had not met it by a comparable time
 (:mod:`._units`), adjusted for what they were like before it — prior touchpoints, recent
-activity, purchases, spend, answers, tenure, segment and acquisition channel — with a doubly
-robust estimator on aggregated cells (:mod:`._adjust`). The naive difference stands beside
-it, with a 95 % bootstrap interval and the covariate balance before and after weighting, so
-a reader can see how much the adjustment changed and whether to trust it.
+activity, purchases, spend, answers, tenure, days since the last order and acquisition
+channel — with a doubly robust estimator on aggregated cells (:mod:`._adjust`). The naive
+difference stands beside it, with a 95 % bootstrap interval and the covariate balance before
+and after weighting, so a reader can see how much the adjustment changed and whether to
+trust it.
 
 Binary outcomes (purchase, repurchase, promoter, churn) are shares and their effects are in
 percentage points; revenue is in the workspace's currency per customer. Definitions,
