@@ -104,12 +104,15 @@ hits AS (
 ),
 met AS (
     SELECT customer_id, moment, min(ts_s) AS t0,
-           arg_min(lo, struct_pack(t := ts_s, k := tie, l := _line)) AS lo,
+           nullif(arg_min(coalesce(lo, -1), struct_pack(t := ts_s, k := tie, l := _line)),
+                  -1) AS lo,
            arg_min(nb, struct_pack(t := ts_s, k := tie, l := _line)) AS nb
     FROM hits GROUP BY customer_id, moment
 )"""
-"""Each customer's first meeting (``t0``) of each moment in ``$moments``, and their last order
-before it (``lo``, earlier in the log's order; ``NULL`` without one)."""
+"""Each customer's first meeting (``t0``) of each moment in ``$moments``, their last order
+before it (``lo``, earlier in the log's order; ``NULL`` without one: DuckDB's ``arg_min``
+skips a ``NULL`` value where Spark's ``min_by`` returns it, hence the -1 stand-in) and how
+many orders came before it (``nb``)."""
 
 _UNITS = f"""{{log}},
 cust AS (
