@@ -117,7 +117,10 @@ def test_the_numbers_are_the_apis(viewer, api) -> None:
         assert row[2:8] == [cell(r["customers"]), cell(r["comparison"]), cell(r["naive"]),
                             cell(r["effect"]), cell(r["low"]), cell(r["high"])]
     top = m["moments"][0]
-    assert top["touchpoint"] == NASTY and rows[1][1] == "<script>alert('m')</script>"
+    # the moment named like a script, and its pair after a page view, are met by the same
+    # customers; which ranks first is the comparison draw's: the name is text in either row
+    at = [r["touchpoint"] for r in m["moments"]].index(NASTY)
+    assert rows[1 + at][1] == "<script>alert('m')</script>"
     fig = figure(html, "moments")
     drawn = {y: x for trace in fig["data"][:-1] for y, x in zip(trace["y"], trace["x"],
                                                                  strict=True)}
@@ -279,4 +282,4 @@ def test_a_slow_first_computation_answers_at_once(viewer, monkeypatch) -> None:
     monkeypatch.setattr(page, "WAIT_S", 30.0)
     done = ok_page(viewer, url)
     assert 'id="moments-pending"' not in done and 'http-equiv="refresh"' not in done
-    assert table_rows(done, "moments")[1][1] == NASTY
+    assert NASTY in [r[1] for r in table_rows(done, "moments")[1:]]
