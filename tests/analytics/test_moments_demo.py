@@ -39,7 +39,8 @@ def test_the_demo_moments(demo) -> None:
     assert click.customers > 150 and click.low < 8.0 < click.high
     assert click.effect < click.naive  # part of the naive difference was intent
     # the harm: the adjustment brings a positive naive difference down, nearer the truth
-    assert delay.customers > 100 and m.rows[-1].touchpoint == "delivery_delayed"
+    # below the effective click (on S the decoy's interval, ±20 pp, can rank it lower still)
+    assert delay.customers > 100 and delay.effect < click.effect
     assert delay.naive > 0 and delay.effect is not None and delay.trimmed < 10
     assert delay.effect < delay.naive
     assert abs(delay.effect - harm["effect_pp"]) < abs(delay.naive - harm["effect_pp"])
