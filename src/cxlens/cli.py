@@ -42,6 +42,7 @@ from cxlens.cli_marketing import marketing_app
 from cxlens.cli_survey import survey_app
 from cxlens.cli_text import text_app
 from cxlens.cli_value import value_app
+from cxlens.cli_workspace import workspace_app
 from cxlens.config import DEFAULT_WORKSPACE
 from cxlens.errors import MappingUnsure, UserError
 from cxlens.schema import KINDS
@@ -68,6 +69,7 @@ app.add_typer(survey_app, name="survey")
 app.add_typer(lake_app, name="lake")
 app.add_typer(value_app, name="value")
 app.add_typer(text_app, name="text")
+app.add_typer(workspace_app, name="workspace")
 
 
 # ----------------------------------------------------------------------------- ingest
