@@ -497,7 +497,7 @@ def _print_split(title: str, s: Any, currency: str) -> None:
 @marketing_app.command("plan")
 def plan_cmd(
     budget: Annotated[float | None, typer.Option(
-        min=0.01, help="The budget over the period, in the spend's currency.")] = None,
+        min=0.01, help="The budget over the period, in the reporting currency.")] = None,
     target: Annotated[float | None, typer.Option(
         min=0.01, help="The outcome to reach at least cost (instead of --budget).")] = None,
     days: Annotated[int, typer.Option(min=1, max=366, help="The period, in days.")] = 30,

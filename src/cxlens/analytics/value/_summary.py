@@ -160,7 +160,9 @@ def purchase_summary(engine: Engine, calibration_end: date, today: date, *,
         raise ValueInputError(
             f"{left['other_currency']} orders are in {others}, not {currency}: adding them "
             f"without exchange rates would mix currencies. Give a rate per currency "
-            f"(for example --rate {others.split(', ')[0]}=0.09) or choose that currency")
+            f"(for example --rate {others.split(', ')[0]}=0.09, or save it in the "
+            f"workspace's money settings: cxlens workspace currency {currency} --rate "
+            f"{others.split(', ')[0]}=0.09) or choose that currency")
     if first_day is None:
         raise NoPurchases(f"no purchases in {currency} up to {today}: load orders first "
                               "or choose the currency the orders are in")
