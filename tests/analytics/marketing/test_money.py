@@ -102,3 +102,38 @@ def test_the_planner_refuses_unrated_orders_for_revenue_only(tmp_path: Path) -> 
         assert read_series(e, "new_customers", currency="EUR").outcome.sum() == 3
         with pytest.raises(MMMError, match="1 orders are in SEK"):
             read_series(e, "revenue", currency="EUR")
+
+
+def test_the_cli_takes_the_workspace_money_and_options_override_it(tmp_path: Path) -> None:
+    """`cxlens marketing roi|attribution|curves` refuse SEK without a rate (exit code 2,
+    the message naming SEK), sum it once `cxlens workspace currency` saved a rate, and
+    --currency/--rate override the saved settings."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from cxlens.cli import app
+    from cxlens.errors import UserError
+
+    runner = CliRunner()
+    ws = str(_warehouse(tmp_path, {**FILES, **SEK}))
+    roi_args = ["marketing", "roi", "--json", "--no-clv", "--bootstrap", "0", "-w", ws]
+    for args in (roi_args, ["marketing", "attribution", "--json", "--bootstrap", "0",
+                            "-w", ws], ["marketing", "curves", "-w", ws]):
+        r = runner.invoke(app, args)
+        assert isinstance(r.exception, UserError) and "are in SEK" in str(r.exception), args
+        assert "cxlens workspace currency EUR --rate SEK=RATE" in str(r.exception)
+        assert r.exception.exit_code == 2
+    assert runner.invoke(app, ["workspace", "currency", "EUR", "--rate", "SEK=0.1",
+                               "-w", ws]).exit_code == 0
+    out = json.loads(runner.invoke(app, roi_args).output)
+    assert out["currency"] == "EUR" and out["rates"] == {"SEK": 0.1}
+    assert {r["key"]: r["spend"] for r in out["rows"]}["search_ads"] == pytest.approx(200)
+    out = json.loads(runner.invoke(app, [*roi_args, "--currency", "SEK"]).output)
+    assert {r["key"]: r["spend"] for r in out["rows"]}["search_ads"] == pytest.approx(2000)
+    out = json.loads(runner.invoke(app, [*roi_args, "--rate", "SEK=0.2"]).output)
+    assert {r["key"]: r["spend"] for r in out["rows"]}["search_ads"] == pytest.approx(300)
+    r = runner.invoke(app, ["workspace", "currency", "EURO", "-w", ws])
+    assert isinstance(r.exception, UserError) and "is not a currency code" in str(r.exception)
+    r = runner.invoke(app, ["workspace", "currency", "EUR", "--rate", "SEK=0", "-w", ws])
+    assert isinstance(r.exception, UserError) and "positive rate" in str(r.exception)
