@@ -144,16 +144,8 @@ def money_kw(workspace: Path, currency: str | None, rate: list[str] | None) -> d
 
 
 def parse_rates(items: list[str]) -> dict[str, float]:
-    """``--rate CUR=RATE`` items as a mapping: one CUR in the chosen currency."""
-    rates = {}
-    for item in items:
-        cur, sep, rate = item.partition("=")
-        try:
-            value = float(rate)
-        except ValueError:
-            value = float("nan")
-        if not sep or len(cur.strip()) != 3 or not value > 0:
-            raise UserError(f"--rate {item!r} is not CUR=RATE with a positive rate",
-                            hint="e.g. --rate SEK=0.087 (one SEK in the chosen currency)")
-        rates[cur.strip().upper()] = value
-    return rates
+    """``--rate CUR=RATE`` items as a mapping: one CUR in the chosen currency
+    (:func:`cxlens.money.parse_rate_items`, the one parser of rates)."""
+    from cxlens.money import parse_rate_items
+
+    return parse_rate_items(items, "--rate")

@@ -96,8 +96,9 @@ def checked(currency: str, rates: Mapping[str, Any]) -> Money:
     return Money(cur, out)
 
 
-def parse_rate_items(items: list[str]) -> dict[str, float]:
-    """``CUR=RATE`` items (``--rate``, the Settings page's lines) as a mapping."""
+def parse_rate_items(items: list[str], what: str = "rate") -> dict[str, float]:
+    """``CUR=RATE`` items (``--rate``, the Settings page's lines) as a mapping; a UserError
+    names a bad item (``what`` says where it came from). A decimal comma is read too."""
     rates: dict[str, float] = {}
     for item in items:
         cur, sep, rate = item.partition("=")
@@ -107,7 +108,7 @@ def parse_rate_items(items: list[str]) -> dict[str, float]:
             value = float("nan")
         if not sep or not _CODE.fullmatch(cur.strip().upper()) or not (
                 value > 0 and math.isfinite(value)):
-            raise UserError(f"rate {item!r} is not CUR=RATE with a positive rate",
+            raise UserError(f"{what} {item!r} is not CUR=RATE with a positive rate",
                             hint="e.g. SEK=0.087 (one SEK in the reporting currency)")
         rates[cur.strip().upper()] = value
     return rates
