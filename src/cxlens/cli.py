@@ -30,6 +30,7 @@ from cxlens.cli_common import (
     engine_for,
     err,
     hand_over,
+    money_option,
     out,
     progress_bar,
     server_for,
@@ -468,9 +469,10 @@ def overview(
         # as on the page: the NPS trend covers a year even when the period is shorter
         nps_period = period if days >= 365 else ov.period_ending(
             period.end - timedelta(days=1), 365)
-        totals = ov.totals(eng, period)
+        money = money_option(workspace, None, None)  # the workspace's currency and rates
+        totals = ov.totals(eng, period, money.currency, money.rates)
         nps = ov.nps(eng, period)
-        trends = ov.trends(eng, period, grain)
+        trends = ov.trends(eng, period, grain, money.currency, money.rates)
         nps_trend = ov.nps_trend(eng, nps_period, "month")
     if as_json:
         emit_json({

@@ -153,5 +153,7 @@ def test_the_pages_show_the_reporting_currency(sek_site: Site) -> None:
     api.put("/api/w/acme/money", json={"currency": "SEK", "rates": {"EUR": 10}})
     page = ann.get("/w/acme/retention").text
     assert "Revenue per cohort customer by month (SEK)" in page
+    page = ann.get("/w/acme/?days=365").text  # 100 + 60 EUR at 10, and 2 000 SEK
+    assert "3,600" in page and "SEK" in page
     page = ann.get("/w/acme/marketing").text
     assert "spend (SEK)" in page or "SEK" in page

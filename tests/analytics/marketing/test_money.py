@@ -7,6 +7,7 @@ The warehouse is test_roi's with search_ads' February spend (1 000 SEK) and b's 
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,19 @@ def test_the_cli_takes_the_workspace_money_and_options_override_it(tmp_path: Pat
     assert isinstance(r.exception, UserError) and "is not a currency code" in str(r.exception)
     r = runner.invoke(app, ["workspace", "currency", "EUR", "--rate", "SEK=0", "-w", ws])
     assert isinstance(r.exception, UserError) and "positive rate" in str(r.exception)
+
+
+def test_the_overview_converts_revenue_and_counts_what_has_no_rate(engines) -> None:
+    from cxlens.analytics.overview import Period, totals, trends
+
+    eur, sek = engines
+    p = Period(date(2026, 1, 1), date(2026, 7, 1))
+    want = {c.name: c for c in totals(eur, p)}["revenue"]
+    got = {c.name: c for c in totals(sek, p, rates={"SEK": 0.1})}["revenue"]
+    assert got.current == pytest.approx(want.current) == pytest.approx(500.0)
+    assert got.left_out == 0
+    bare = {c.name: c for c in totals(sek, p)}["revenue"]
+    assert bare.current == pytest.approx(300.0) and bare.left_out == 1  # counted, not hidden
+    rows = trends(sek, p, "month", rates={"SEK": 0.1})
+    assert sum(r.revenue for r in rows) == pytest.approx(500.0)
+    assert sum(r.other_currency_orders for r in rows) == 0
