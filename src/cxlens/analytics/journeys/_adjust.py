@@ -16,11 +16,15 @@ here sees a customer. The estimand is the effect **on those who met the moment**
   their treated are left out (counted in ``trimmed``). A cell whose treated have no
   comparison in that very cell but an ordinary propensity stays: the main-effects models
   carry the comparison over from the neighbouring cells;
-* the bootstrap redraws the customers: the N units are a multinomial draw over the
-  (cell, group, pos) classes with their observed shares, which for a 0/1 outcome is exactly
-  resampling customers with replacement. For revenue the non-zero customers of a class are
-  not kept one by one: their resampled sum is drawn normal with the class's mean and
-  variance (zeros stay exact). Both models are refitted on every replicate.
+* the bootstrap redraws the customers with **Poisson weights** (Hanley & MacGibbon 2006;
+  Chamandy et al. 2012): every customer counts Poisson(1) times in a replicate, so a
+  (cell, group, pos) class of ``n`` customers counts Poisson(``n``) — for a 0/1 outcome
+  exactly the Poisson bootstrap of the customers, drawn on the classes. It approximates
+  resampling N customers with replacement (the multinomial draw this replaced; the total
+  now varies around N by about √N) at about half the cost of the draws, and the classes
+  are drawn independently. For revenue the non-zero customers of a class are not kept one
+  by one: their resampled sum is drawn normal with the class's mean and variance (zeros
+  stay exact). Both models are refitted on every replicate.
 
 Method and limits: docs/methods.md ("Business moments").
 """
@@ -227,16 +231,15 @@ def _batch_dr(des: Design, n: np.ndarray, s: np.ndarray, beta: np.ndarray,
 
 def bootstrap(des: Design, fit: Fit, rng: np.random.Generator, binary: bool,
               n_boot: int = N_BOOT) -> np.ndarray:
-    """``n_boot`` replicates of the doubly robust estimate (the customers redrawn: see the
-    module's docstring), in batches of :data:`_CHUNK`."""
-    total = int(des.n.sum())
+    """``n_boot`` replicates of the doubly robust estimate (the customers redrawn with
+    Poisson weights: see the module's docstring), in batches of :data:`_CHUNK`."""
     mean = np.where(des.n > 0, des.s / np.maximum(des.n, 1), 0.0)
     var = np.where(des.n > 1, (des.ss - des.n * mean ** 2) / np.maximum(des.n - 1, 1), 0.0)
     xx = _outer(des.X)
     out = []
     for lo in range(0, n_boot, _CHUNK):
         k = min(_CHUNK, n_boot - lo)
-        n = rng.multinomial(total, des.n / total, size=k).astype(float)
+        n = rng.poisson(des.n, size=(k, len(des.n))).astype(float)
         if binary:
             s = n * des.pos
         else:
