@@ -1,5 +1,6 @@
 """Paths on DuckDB with an anchor take their own query (one window, fixed-width rows); it
-must give exactly what the portable query (Spark's) gives on the same warehouse."""
+must give exactly what the portable query (Spark's) gives on the same warehouse; the process
+map's hashed touchpoints exactly what its text version gives."""
 
 from __future__ import annotations
 
@@ -61,3 +62,13 @@ def test_a_hash_clash_falls_back_to_the_portable_query(duck, monkeypatch) -> Non
     monkeypatch.setattr(paths_mod, "_NAMES", "names AS (\n    SELECT DISTINCT touchpoint, "
                         "CAST(1 AS UBIGINT) AS code FROM log\n)")
     assert j.paths(duck, "add_to_cart", "from").as_dict() == want
+
+
+def test_the_process_map_by_hashes_equals_it_by_text(duck, monkeypatch) -> None:
+    pm = importlib.import_module("cxlens.analytics.journeys.process_map")
+    fast = j.process_map(duck).as_dict()
+    monkeypatch.setattr(pm, "_MAP_DUCKDB", pm._MAP_DUCKDB_TEXT)
+    assert fast == j.process_map(duck).as_dict()
+    monkeypatch.setattr(pm, "_MAP_DUCKDB", pm._MAP_DUCKDB.replace(
+        "hash(touchpoint) AS code", "CAST(1 AS UBIGINT) AS code"))
+    assert fast == j.process_map(duck).as_dict()  # a clash: the text version
