@@ -335,6 +335,13 @@ def _close(left: dict[str, list[Any]], right: dict[str, list[Any]]) -> bool:
                for k in left for u, v in zip(left[k], right[k], strict=True))
 
 
+def _agree(left: dict[str, list[Any]], right: dict[str, list[Any]], cols: slice) -> str:
+    """How the columns ``cols`` of every moment's [naive, effect, low, high] agree."""
+    a = {k: v[cols] for k, v in left.items()}
+    b = {k: v[cols] for k, v in right.items()}
+    return "identical" if a == b else "equal to 1e-6" if _close(a, b) else "**different**"
+
+
 def moments_report(args: argparse.Namespace, rows: dict[str, dict[str, Any]], sizes: str,
                    start_load: float) -> str:
     """The (e) section: moments on this branch's code and, if measured, on ``--base-src``."""
@@ -370,12 +377,11 @@ def moments_report(args: argparse.Namespace, rows: dict[str, dict[str, Any]], si
               + ("**met**" if e["peak_gb"] < TARGET_RSS_GB else "**not met**") + "."]
     if "e_base" in rows:
         b = rows["e_base"]
-        same = b["result"]["effects"] == res["effects"]
-        close = _close(b["result"]["effects"], res["effects"])
+        left, right = b["result"]["effects"], res["effects"]
         lines.append(f"- Against the base code: **{b['best'] / e['best']:.1f}×** best wall time, "
-                     f"**{b['cpu'] / e['cpu']:.1f}×** CPU; naive, effect and interval of every "
-                     f"moment: " + ("identical" if same else "equal to 1e-6" if close
-                                    else "**different**") + ".")
+                     f"**{b['cpu'] / e['cpu']:.1f}×** CPU; naive and effect of every moment: "
+                     f"{_agree(left, right, slice(0, 2))}; intervals: "
+                     f"{_agree(left, right, slice(2, 4))}.")
     if res["top"]:
         lines += ["", f"Top moment: {res['top']} ({res['top_effect']:+.1f} on the result's "
                       f"scale; {res['estimated']} of {res['moments']} moments estimated, the rest "

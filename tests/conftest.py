@@ -34,3 +34,27 @@ def spark() -> Iterator[SparkSession]:
     session = local_session("cxlens-tests")
     yield session
     session.stop()
+
+
+def _xdist_group(item: pytest.Item, spark_modules: set[str]) -> str:
+    """The group of ``item`` under ``pytest -n 2 --dist loadgroup``: a group runs on one
+    worker. The modules with a Spark test share one (one local Spark session, one JVM of
+    about 1 GB, in one worker), the browser tests another (one server and one Chromium,
+    session-scoped in ``tests/browser``), and every other module is a group of its own, so
+    that a module-scoped fixture (most build the S demo) is made once, not on both."""
+    path = item.nodeid.split("::", 1)[0]
+    if path in spark_modules:
+        return "spark"
+    if path.startswith("tests/browser/"):
+        return "browser"
+    return path
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Groups for pytest-xdist (``--dist loadgroup``); without ``-n`` they change nothing."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    spark_modules = {i.nodeid.split("::", 1)[0] for i in items
+                     if i.get_closest_marker("spark") or "spark" in getattr(i, "fixturenames", ())}
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_xdist_group(item, spark_modules)))

@@ -36,9 +36,9 @@ from cxlens.analytics.experience import value_by_group
 from cxlens.cli import app as cli_app
 from cxlens.demo import generate, survey_loop
 from cxlens.demo.calendar import DEFAULT_TODAY as TODAY
-from cxlens.ingest.load import ingest
 from cxlens.surveys import invitations
 from cxlens.warehouse.store import open_engine, open_warehouse
+from demo_cache import s_demo
 
 # Two moments years apart (the first is the day after the demo company's own day, the
 # second a summer afternoon in another year): neither may change any result.
@@ -55,10 +55,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The S demo (seed 11) loaded through ingest, once for the module; each moment works
     on its own copy."""
     root = tmp_path_factory.mktemp("any-day")
-    manifest = generate(root / "files", size="S", seed=11)
-    with open_warehouse(root / "ws") as con:
-        for f in manifest.files:
-            ingest(con, f.path, f.kind, preset=f.preset)
+    s_demo(root / "ws", 11)  # loaded through ingest, once per process (demo_cache)
     return root / "ws"
 
 

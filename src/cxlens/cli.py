@@ -30,6 +30,7 @@ from cxlens.cli_common import (
     engine_for,
     err,
     hand_over,
+    money_option,
     out,
     progress_bar,
     server_for,
@@ -42,6 +43,7 @@ from cxlens.cli_marketing import marketing_app
 from cxlens.cli_survey import survey_app
 from cxlens.cli_text import text_app
 from cxlens.cli_value import value_app
+from cxlens.cli_workspace import workspace_app
 from cxlens.config import DEFAULT_WORKSPACE
 from cxlens.errors import MappingUnsure, UserError
 from cxlens.schema import KINDS
@@ -68,6 +70,7 @@ app.add_typer(survey_app, name="survey")
 app.add_typer(lake_app, name="lake")
 app.add_typer(value_app, name="value")
 app.add_typer(text_app, name="text")
+app.add_typer(workspace_app, name="workspace")
 
 
 # ----------------------------------------------------------------------------- ingest
@@ -466,9 +469,10 @@ def overview(
         # as on the page: the NPS trend covers a year even when the period is shorter
         nps_period = period if days >= 365 else ov.period_ending(
             period.end - timedelta(days=1), 365)
-        totals = ov.totals(eng, period)
+        money = money_option(workspace, None, None)  # the workspace's currency and rates
+        totals = ov.totals(eng, period, money.currency, money.rates)
         nps = ov.nps(eng, period)
-        trends = ov.trends(eng, period, grain)
+        trends = ov.trends(eng, period, grain, money.currency, money.rates)
         nps_trend = ov.nps_trend(eng, nps_period, "month")
     if as_json:
         emit_json({

@@ -120,17 +120,32 @@ def parse_day(text: str | None, what: str) -> date | None:
         raise UserError(f"{what} {text!r} is not a date", hint="write YYYY-MM-DD") from None
 
 
+CurrencyOpt = Annotated[str | None, typer.Option(
+    "--currency", help="The reporting currency money is summed in.",
+    show_default="the workspace's (cxlens workspace currency), else EUR")]
+RatesOpt = Annotated[list[str] | None, typer.Option(
+    "--rate", help="Another currency's value in the reporting currency, CUR=RATE "
+                   "(repeatable); money in a currency without a rate is refused.",
+    show_default="the workspace's rates")]
+
+
+def money_option(workspace: Path, currency: str | None, rate: list[str] | None) -> Any:
+    """The :class:`~cxlens.money.Money` a command sums in: the workspace's settings,
+    ``--currency`` and ``--rate`` overriding them (:func:`cxlens.money.resolve`)."""
+    from cxlens.money import money_for
+
+    return money_for(workspace, currency, parse_rates(rate or []))
+
+
+def money_kw(workspace: Path, currency: str | None, rate: list[str] | None) -> dict[str, Any]:
+    """``currency=…, rates=…`` for an analytics call (see :func:`money_option`)."""
+    m = money_option(workspace, currency, rate)
+    return {"currency": m.currency, "rates": dict(m.rates)}
+
+
 def parse_rates(items: list[str]) -> dict[str, float]:
-    """``--rate CUR=RATE`` items as a mapping: one CUR in the chosen currency."""
-    rates = {}
-    for item in items:
-        cur, sep, rate = item.partition("=")
-        try:
-            value = float(rate)
-        except ValueError:
-            value = float("nan")
-        if not sep or len(cur.strip()) != 3 or not value > 0:
-            raise UserError(f"--rate {item!r} is not CUR=RATE with a positive rate",
-                            hint="e.g. --rate SEK=0.087 (one SEK in the chosen currency)")
-        rates[cur.strip().upper()] = value
-    return rates
+    """``--rate CUR=RATE`` items as a mapping: one CUR in the chosen currency
+    (:func:`cxlens.money.parse_rate_items`, the one parser of rates)."""
+    from cxlens.money import parse_rate_items
+
+    return parse_rate_items(items, "--rate")

@@ -14,14 +14,16 @@ from rich.table import Column, Table
 
 from cxlens.cli_common import (
     AsJson,
+    CurrencyOpt,
     EngineName,
+    RatesOpt,
     Workspace,
     emit_json,
     engine_for,
     err,
+    money_option,
     out,
     parse_day,
-    parse_rates,
 )
 from cxlens.config import DEFAULT_WORKSPACE
 from cxlens.errors import UserError
@@ -117,7 +119,8 @@ def attribution_cmd(
         help="Only customers with a touchpoint in this channel.")] = None,
     store: Annotated[str | None, typer.Option(
         help="Only customers with a touchpoint in this store.")] = None,
-    currency: Annotated[str, typer.Option(help="Revenue: orders in this currency.")] = "EUR",
+    currency: CurrencyOpt = None,
+    rate: RatesOpt = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
     engine: EngineName = None,
     as_json: AsJson = False,
@@ -127,14 +130,39 @@ def attribution_cmd(
     GET /api/w/<slug>/marketing/attribution."""
     from cxlens.analytics.journeys import Selection
     from cxlens.analytics.marketing import attribute
-    from cxlens.web.api.marketing import attribution_out, models_for, parse_campaigns
+    from cxlens.web.api.marketing import attribution_out, models_for
 
     if model not in MODEL_NAMES:
         raise UserError(f"--model {model!r} is not a model",
                         hint=f"choose one of {', '.join(MODEL_NAMES)}")
-    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
-        raise UserError(f"--currency {currency!r} is not a currency code",
-                        hint="three capital letters, e.g. EUR")
+    money, campaigns, first, last = _common(workspace, currency, rate, campaign, start, end)
+    from cxlens.analytics.marketing._spend import SpendInputError
+
+    sel = Selection(first, last, segment, channel, store)
+    with engine_for(workspace, engine) as eng:
+        try:
+            a = attribute(eng, models_for(model), sel, order=order, lookback_days=lookback,
+                          conversion="first" if first_purchase else "every",
+                          campaigns=campaigns, half_life_days=half_life,
+                          sale_touch=not no_sale_touch, n_boot=n_boot,
+                          currency=money.currency, rates=money.rates,
+                          spend_channels=not no_spend_campaigns)
+        except SpendInputError as exc:
+            raise UserError(str(exc)) from None
+    if as_json:
+        emit_json(attribution_out(a).model_dump(mode="json"))
+        return
+    _print(a)
+
+
+def _common(workspace: Any, currency: str | None, rate: list[str] | None,
+            campaign: list[str] | None, start: str | None, end: str | None
+            ) -> tuple[Any, dict[str, str], Any, Any]:
+    """The options attribution and ROI share, checked: the money (the workspace's,
+    --currency/--rate overriding), the --campaign mappings and the --start/--end days."""
+    from cxlens.web.api.marketing import parse_campaigns
+
+    money = money_option(workspace, currency, rate)
     try:
         campaigns = parse_campaigns(campaign or [])
     except ValueError as exc:
@@ -142,17 +170,7 @@ def attribution_cmd(
     first, last = parse_day(start, "--start"), parse_day(end, "--end")
     if first is not None and last is not None and first >= last:
         raise UserError("--start must be before --end (--end is the day after the last)")
-    sel = Selection(first, last, segment, channel, store)
-    with engine_for(workspace, engine) as eng:
-        a = attribute(eng, models_for(model), sel, order=order, lookback_days=lookback,
-                      conversion="first" if first_purchase else "every",
-                      campaigns=campaigns, half_life_days=half_life,
-                      sale_touch=not no_sale_touch, n_boot=n_boot, currency=currency,
-                      spend_channels=not no_spend_campaigns)
-    if as_json:
-        emit_json(attribution_out(a).model_dump(mode="json"))
-        return
-    _print(a)
+    return money, campaigns, first, last
 
 
 # --- spend and return: cxlens marketing roi ----------------------------------------------
@@ -252,7 +270,8 @@ def roi_cmd(
     start: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option(help="Day after the last, YYYY-MM-DD.")] = None,
     channel: Annotated[str | None, typer.Option(help="Only this paid channel.")] = None,
-    currency: Annotated[str, typer.Option(help="Spend and revenue currency.")] = "EUR",
+    currency: CurrencyOpt = None,
+    rate: RatesOpt = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
     engine: EngineName = None,
     as_json: AsJson = False,
@@ -269,7 +288,7 @@ def roi_cmd(
     from cxlens.analytics.marketing.roi import BY, RULES
     from cxlens.analytics.value.models import fit_value
     from cxlens.csv_out import write_rows
-    from cxlens.web.api.marketing import parse_campaigns, roi_out, roi_value_model
+    from cxlens.web.api.marketing import roi_out, roi_value_model
 
     if by not in BY:
         raise UserError(f"--by {by!r} is not a grouping", hint="channel, campaign or month")
@@ -281,26 +300,17 @@ def roi_cmd(
                                                                    "(0.4 = 40 %)")
     if as_json and as_csv:
         raise UserError("--json and --csv exclude each other", hint="choose one")
-    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
-        raise UserError(f"--currency {currency!r} is not a currency code",
-                        hint="three capital letters, e.g. EUR")
-    try:
-        campaigns = parse_campaigns(campaign or [])
-    except ValueError as exc:
-        raise UserError(f"--campaign: {exc}") from None
-    first, last = parse_day(start, "--start"), parse_day(end, "--end")
-    if first is not None and last is not None and first >= last:
-        raise UserError("--start must be before --end (--end is the day after the last)")
+    money, campaigns, first, last = _common(workspace, currency, rate, campaign, start, end)
     today = clock.system().date()
     with engine_for(workspace, engine) as eng:
-        value, why = (roi_value_model(lambda: fit_value(eng, today, currency=currency))
-                      if clv else (None, None))
+        value, why = (roi_value_model(lambda: fit_value(
+            eng, today, currency=money.currency, rates=money.rates)) if clv else (None, None))
         try:
             r = roi(eng, today=today, by=by, model=model, horizon_days=horizon,
                     lookback_days=lookback, margin=margin, start=first, end=last,
                     channel=channel, campaigns=campaigns,
                     spend_channels=not no_spend_campaigns, value=value, n_boot=n_boot,
-                    currency=currency)
+                    currency=money.currency, rates=money.rates)
         except SpendInputError as exc:
             raise UserError(str(exc)) from None
     if why:
@@ -360,10 +370,8 @@ def targets_cmd(
     window: Annotated[int, typer.Option(
         min=30, max=730, help="Look-alike: days after the first purchase whose revenue "
                               "makes the best customers.")] = 180,
-    currency: Annotated[str, typer.Option(help="The currency summed.")] = "EUR",
-    rate: Annotated[list[str] | None, typer.Option(
-        "--rate", help="Another currency's value in --currency, CUR=RATE (repeatable).")
-    ] = None,
+    currency: CurrencyOpt = None,
+    rate: RatesOpt = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
     engine: EngineName = None,
     as_json: AsJson = False,
@@ -389,16 +397,12 @@ def targets_cmd(
     if segment not in SEGMENTS:
         raise UserError(f"--segment {segment!r} is not a segment",
                         hint=f"choose one of {', '.join(SEGMENTS)}")
-    code = currency.strip().upper()
-    if len(code) != 3 or not code.isalpha():
-        raise UserError(f"--currency {currency!r} is not a currency code",
-                        hint="three letters, e.g. EUR")
-    rates = parse_rates(rate or [])
+    money = money_option(workspace, currency, rate)
     try:
         with engine_for(workspace, engine) as eng:
             t = targets(eng, segment, clock.system().date(), top=top, top_share=top_share,
                         lookback_days=lookback_days, horizon=Horizon(months, discount),
-                        window_days=window, currency=code, rates=rates)
+                        window_days=window, currency=money.currency, rates=money.rates)
     except (ValueInputError, NotIdentifiable) as exc:
         raise UserError(str(exc)) from None
     if as_json:
@@ -419,13 +423,15 @@ Boot = Annotated[int, typer.Option(
 
 
 def _fit_for(workspace: Any, engine: Any, outcome: str, n_boot: int) -> Any:
+    """The fit in the workspace's reporting currency, other currencies at its rates."""
     from cxlens.analytics.marketing.mmm import OUTCOMES, fit
 
     if outcome not in OUTCOMES:
         raise UserError(f"--outcome {outcome!r} is not an outcome",
                         hint=f"choose one of {', '.join(OUTCOMES)}")
+    money = money_option(workspace, None, None)
     with engine_for(workspace, engine) as eng:
-        return fit(eng, outcome, n_boot=n_boot)
+        return fit(eng, outcome, n_boot=n_boot, currency=money.currency, rates=money.rates)
 
 
 def _iv(c: Any, name: str, fmt: str) -> str:
@@ -491,7 +497,7 @@ def _print_split(title: str, s: Any, currency: str) -> None:
 @marketing_app.command("plan")
 def plan_cmd(
     budget: Annotated[float | None, typer.Option(
-        min=0.01, help="The budget over the period, in the spend's currency.")] = None,
+        min=0.01, help="The budget over the period, in the reporting currency.")] = None,
     target: Annotated[float | None, typer.Option(
         min=0.01, help="The outcome to reach at least cost (instead of --budget).")] = None,
     days: Annotated[int, typer.Option(min=1, max=366, help="The period, in days.")] = 30,

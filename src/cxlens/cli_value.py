@@ -18,13 +18,16 @@ from rich.table import Table
 from cxlens import clock
 from cxlens.cli_common import (
     AsJson,
+    CurrencyOpt,
     EngineName,
+    RatesOpt,
     Workspace,
     emit_json,
     engine_for,
+    money_kw,
+    money_option,
     out,
     parse_day,
-    parse_rates,
 )
 from cxlens.config import DEFAULT_WORKSPACE
 from cxlens.errors import UserError
@@ -48,10 +51,8 @@ def _user_errors() -> Iterator[None]:
         raise UserError(str(exc)) from None
 
 
-Currency = Annotated[str, typer.Option(help="The currency summed.")]
-Rates = Annotated[list[str] | None, typer.Option(
-    "--rate", help="Another currency's value in --currency, CUR=RATE (repeatable); "
-                   "without it orders in other currencies are refused.")]
+Currency = CurrencyOpt
+Rates = RatesOpt
 End = Annotated[str | None, typer.Option(
     help="Last day of data used, YYYY-MM-DD (default: yesterday).")]
 Months = Annotated[int, typer.Option(help="CLV horizon in months.")]
@@ -80,10 +81,8 @@ def fit_cmd(
              "before --end, at most 26 weeks).")] = None,
     end: Annotated[str | None, typer.Option(
         help="Last day of data used, YYYY-MM-DD (default: yesterday).")] = None,
-    currency: Annotated[str, typer.Option(help="The currency summed.")] = "EUR",
-    rate: Annotated[list[str] | None, typer.Option(
-        "--rate", help="Another currency's value in --currency, CUR=RATE (repeatable); "
-                       "without it orders in other currencies are refused.")] = None,
+    currency: Currency = None,
+    rate: Rates = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
     engine: EngineName = None,
     as_json: AsJson = False,
@@ -99,7 +98,7 @@ def fit_cmd(
     with engine_for(workspace, engine) as eng, _user_errors():
         v = fit_value(eng, clock.system().date(), model=model, end=parse_day(end, "--end"),
                       calibration_end=parse_day(calibration_end, "--calibration-end"),
-                      currency=currency.upper(), rates=parse_rates(rate or []))
+                      **money_kw(workspace, currency, rate))
     res = value_fit_out(v)
     if as_json:
         emit_json(res.model_dump(mode="json"))
@@ -140,7 +139,7 @@ def cohorts_cmd(
     channel: Annotated[str | None, typer.Option(
         help="Only customers acquired through this channel.")] = None,
     end: End = None,
-    currency: Currency = "EUR",
+    currency: Currency = None,
     rate: Rates = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
     engine: EngineName = None,
@@ -156,7 +155,7 @@ def cohorts_cmd(
     with engine_for(workspace, engine) as eng, _user_errors():
         res = cohorts(eng, clock.system().date(), by=by,  # type: ignore[arg-type]
                       end=parse_day(end, "--end"), channel=channel,
-                      currency=currency.upper(), rates=parse_rates(rate or []))
+                      **money_kw(workspace, currency, rate))
     if as_json:
         emit_json(result_out(CohortsOut, res).model_dump(mode="json"))
         return
@@ -183,7 +182,7 @@ def cohorts_cmd(
 def rfm_cmd(
     months: Annotated[int, typer.Option(help="Month ends to count moves over.")] = 12,
     end: End = None,
-    currency: Currency = "EUR",
+    currency: Currency = None,
     rate: Rates = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
     engine: EngineName = None,
@@ -196,7 +195,7 @@ def rfm_cmd(
 
     with engine_for(workspace, engine) as eng, _user_errors():
         res = rfm(eng, clock.system().date(), end=parse_day(end, "--end"), months=months,
-                  currency=currency.upper(), rates=parse_rates(rate or []))
+                  **money_kw(workspace, currency, rate))
     if as_json:
         emit_json(result_out(RfmOut, res).model_dump(mode="json"))
         return
@@ -240,7 +239,7 @@ def customers_cmd(
     discount: Discount = 0.10,
     lookback_days: Annotated[int, typer.Option(help="P(alive) now against this many days "
                                                     "ago.")] = 90,
-    currency: Currency = "EUR",
+    currency: Currency = None,
     rate: Rates = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
     engine: EngineName = None,
@@ -255,9 +254,10 @@ def customers_cmd(
 
     if as_json and as_csv:
         raise UserError("--json and --csv exclude each other", hint="choose one")
-    rates = parse_rates(rate or [])
+    m = money_option(workspace, currency, rate)
+    rates = dict(m.rates)
     with engine_for(workspace, engine) as eng, _user_errors():
-        res = customer_values(eng, _fitted(eng, currency.upper(), rates), at_risk=at_risk,
+        res = customer_values(eng, _fitted(eng, m.currency, rates), at_risk=at_risk,
                               top=top, horizon=Horizon(months, discount),
                               lookback_days=lookback_days, rates=rates)
     if as_json:
@@ -291,7 +291,7 @@ def distribution_cmd(
     months: Months = 12,
     discount: Discount = 0.10,
     bins: Annotated[int, typer.Option(help="Bins up to the 95th percentile (2-100).")] = 20,
-    currency: Currency = "EUR",
+    currency: Currency = None,
     rate: Rates = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
     engine: EngineName = None,
@@ -305,9 +305,10 @@ def distribution_cmd(
 
     if not 2 <= bins <= 100:
         raise UserError(f"--bins {bins} is out of range", hint="2 to 100 bins")
-    rates = parse_rates(rate or [])
+    m = money_option(workspace, currency, rate)
+    rates = dict(m.rates)
     with engine_for(workspace, engine) as eng, _user_errors():
-        res = clv_distribution(eng, _fitted(eng, currency.upper(), rates),
+        res = clv_distribution(eng, _fitted(eng, m.currency, rates),
                                horizon=Horizon(months, discount), rates=rates, bins=bins)
     if as_json:
         emit_json(result_out(ClvDistributionOut, res).model_dump(mode="json"))
@@ -336,7 +337,7 @@ def channels_cmd(
         help="channel or campaign (of acquisition), or nps_group")] = "channel",
     months: Months = 12,
     discount: Discount = 0.10,
-    currency: Currency = "EUR",
+    currency: Currency = None,
     rate: Rates = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
     engine: EngineName = None,
@@ -352,10 +353,11 @@ def channels_cmd(
     if by not in ("channel", "campaign", "nps_group"):
         raise UserError(f"--by {by!r} is not a grouping",
                         hint="channel, campaign or nps_group")
-    rates = parse_rates(rate or [])
+    m = money_option(workspace, currency, rate)
+    rates = dict(m.rates)
     h = Horizon(months, discount)
     with engine_for(workspace, engine) as eng, _user_errors():
-        v = _fitted(eng, currency.upper(), rates)
+        v = _fitted(eng, m.currency, rates)
         res = (clv_by_nps_group(eng, v, horizon=h, rates=rates) if by == "nps_group"
                else clv_by_channel(eng, v, by=by, horizon=h, rates=rates))
     if as_json:

@@ -8,9 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from cxlens.demo import generate
-from cxlens.ingest.load import ingest
-from cxlens.warehouse.store import open_warehouse
+from demo_cache import s_demo
 
 if TYPE_CHECKING:
     from cxlens.warehouse.engine import DuckDBEngine
@@ -19,13 +17,11 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    """(workspace path, planted truths) of the S demo, seed 11, loaded through ingest."""
+    """(workspace path, planted truths) of the S demo, seed 11, loaded through ingest (a
+    copy of the one built first in this process, ``demo_cache``)."""
     root = tmp_path_factory.mktemp("demo")
-    manifest = generate(root / "files", size="S", seed=11)
-    with open_warehouse(root / "ws") as con:
-        for f in manifest.files:
-            ingest(con, f.path, f.kind, preset=f.preset)
-    return root / "ws", manifest.truths
+    truths = s_demo(root / "ws", 11)
+    return root / "ws", truths
 
 
 @pytest.fixture(scope="session")

@@ -69,14 +69,20 @@ def test_roi_parity(engines) -> None:
         left = duck.query(sql, params).to_pylist()
         assert sum(1 for r in left if r["kind"] == 1) > 50
         assert_same(left, spark.query(sql, params).to_pylist(), f"roi credit {model}")
-    for since in (False, True):
-        p = {"currency": "EUR", "end": date(2026, 11, 27),
+    for since, currency, rates in ((False, "EUR", None), (True, "EUR", None),
+                                   (True, "SEK", {"EUR": 11.49})):
+        sql, rp = spend_sql(since, rates)
+        p = {**rp, "currency": currency, "end": date(2026, 11, 27),
              **({"start": date(2025, 3, 1)} if since else {})}
-        assert_same(duck.query(spend_sql(since), p).to_pylist(),
-                    spark.query(spend_sql(since), p).to_pylist(), "spend")
+        left = duck.query(sql, p).to_pylist()
+        assert left
+        assert_same(left, spark.query(sql, p).to_pylist(), f"spend {currency}")
     today = date(2026, 11, 27)
     for kw in ({"by": "channel"}, {"by": "campaign", "model": "linear", "horizon_days": 90},
-               {"by": "month", "start": date(2025, 6, 1), "end": date(2026, 6, 1)}):
+               {"by": "month", "start": date(2025, 6, 1), "end": date(2026, 6, 1)},
+               # the demo's EUR converted in the engine's SQL (issue 14): spend, the
+               # paths' order amounts and the customers' revenue, each row at the rate
+               {"by": "channel", "currency": "SEK", "rates": {"EUR": 11.49}}):
         left = roi(duck, today=today, n_boot=50, **kw)
         assert left.reason is None and left.rows
         assert_same(left.as_dict(), roi(spark, today=today, n_boot=50, **kw).as_dict(),
@@ -98,3 +104,8 @@ def test_mmm_series_parity(engines) -> None:
         np.testing.assert_allclose(left.spend, right.spend, rtol=1e-12)
         np.testing.assert_allclose(left.outcome, right.outcome, rtol=1e-12)
         assert left.outcome.sum() > 0
+    left = read_series(duck, "revenue", currency="SEK", rates={"EUR": 11.49})
+    right = read_series(spark, "revenue", currency="SEK", rates={"EUR": 11.49})
+    np.testing.assert_allclose(left.spend, right.spend, rtol=1e-12)
+    np.testing.assert_allclose(left.outcome, right.outcome, rtol=1e-12)
+    assert left.currency == "SEK" and left.spend.sum() > 10 * read_series(duck).spend.sum()

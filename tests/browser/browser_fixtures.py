@@ -77,14 +77,13 @@ class Server:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     _require_chromium()
-    from cxlens.demo import generate
-    from cxlens.ingest.load import ingest
     from cxlens.text.analyse import analyse
     from cxlens.warehouse.store import open_warehouse
     from cxlens.web import db
     from cxlens.web.accounts import create_user
     from cxlens.web.settings import WebSettings
     from cxlens.web.workspaces import create_workspace
+    from demo_cache import s_demo
 
     root = tmp_path_factory.mktemp("browser")
     settings = WebSettings.load(home=root / "home")
@@ -95,10 +94,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         ws, _ = create_workspace(con, settings.workspaces_dir, "demo", "Demo Oy", user)
     finally:
         con.close()
-    manifest = generate(root / "files", size="S", seed=7)
+    s_demo(ws.path, 7)  # loaded through ingest, once per process (demo_cache)
     with open_warehouse(ws.path) as wh:
-        for f in manifest.files:
-            ingest(wh, f.path, f.kind, preset=f.preset)
         _seed_surveys(wh, ws.path)
         analyse(wh, now=datetime.now(UTC))  # the Comments page and the top-themes panels
     port = _free_port()

@@ -1,6 +1,7 @@
 """Every signed-in page of the demo workspace (the survey builder, the trigger form and the
 run preview included), and the public survey page, in English, Finnish and Swedish at
-phone (390 px), laptop (1280 px) and wide (1920 px) width: nothing sticks out of its box or
+phone (390 px), laptop (1280 px) and wide (1920 px) width (Finnish and Swedish at the phone
+and the wide width: ``CASES``): nothing sticks out of its box or
 out of the window, no select cuts off its chosen option, no chart text falls outside its
 chart, no English text is left on a Finnish or Swedish page, and the Overview's findings
 are there with their numbers.
@@ -300,10 +301,18 @@ def signed_in(browser, server, prepared):
             c.close()
 
 
+# Every page at every width in English, and in Finnish and Swedish at the narrowest and the
+# widest width: 21 cases where the full matrix was 27 (about 80 s less in CI). What this
+# gives up: a Finnish or Swedish text that overflows at 1280 px only, and fits at both 390
+# and 1920 px (the phone width, where the longer words wrap least well, stays checked).
+NARROW, WIDE = min(WIDTHS), max(WIDTHS)
+CASES = [(lang, width) for lang in LOCALES for width in WIDTHS
+         if lang == "en" or width in (NARROW, WIDE)]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("part", PARTS)
-@pytest.mark.parametrize("width", list(WIDTHS))
-@pytest.mark.parametrize("lang", list(LOCALES))
+@pytest.mark.parametrize(("lang", "width"), CASES, ids=[f"{lg}-{w}" for lg, w in CASES])
 def test_every_page_fits_and_speaks_the_language(signed_in, server, tmp_path: Path,
                                                  lang: str, width: int, part: str) -> None:
     page = signed_in(lang, width)

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from text_fixtures import NOW
 
-from cxlens.demo import generate
-from cxlens.ingest.load import ingest
 from cxlens.warehouse.store import open_warehouse
+from demo_cache import s_demo
 
 _LOCAL = ("127.0.0.1", "::1", "localhost")
 
@@ -56,12 +55,10 @@ def text_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     from cxlens.text.analyse import analyse
 
     root = tmp_path_factory.mktemp("textdemo")
-    manifest = generate(root / "files", size="S", seed=11)
+    truths = s_demo(root / "ws", 11)  # loaded through ingest, once per process (demo_cache)
     with open_warehouse(root / "ws") as con:
-        for f in manifest.files:
-            ingest(con, f.path, f.kind, preset=f.preset)
         analyse(con, now=NOW)
-    return root / "ws", manifest.truths
+    return root / "ws", truths
 
 
 @pytest.fixture

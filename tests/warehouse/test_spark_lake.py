@@ -26,10 +26,9 @@ import pyarrow.ipc as ipc
 import pytest
 
 from cxlens.analytics.queries import QUERIES
-from cxlens.demo import generate
-from cxlens.ingest.load import ingest
 from cxlens.warehouse import lake
 from cxlens.warehouse.store import open_engine, open_warehouse
+from demo_cache import s_demo
 
 pytestmark = pytest.mark.spark
 
@@ -88,10 +87,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if shutil.which("java") is None:
         pytest.skip("Spark tests need Java 17")
     root = tmp_path_factory.mktemp("spark-lake")
-    manifest = generate(root / "files", size="S", seed=11)
+    s_demo(root / "ws", 11)  # loaded through ingest, once per process (demo_cache)
     with open_warehouse(root / "ws") as con:
-        for f in manifest.files:
-            ingest(con, f.path, f.kind, preset=f.preset)
         lake.sync(con, lake.lake_path(root / "ws"))
     return root / "ws"
 

@@ -138,9 +138,10 @@ def test_mixed_currencies_are_a_message(viewer) -> None:
     en = text(r.text)
     assert re.search(r"The models cannot be fitted with these choices: Some orders \(\d+\) "
                      "are in SEK, not EUR", en)
-    # what to do on the page (the currency field), and that rates are the CLI's
+    # what to do on the page (the currency field), and where rates are given (issue 14)
     assert "enter SEK in the Currency field above" in en
-    assert "on the command line: cxlens value fit --rate SEK=0.09" in en
+    assert "adds the rate on the Settings page (Money: SEK=0.09" in en
+    assert "cxlens workspace currency EUR --rate SEK=0.09" in en
     assert "Give a rate per currency" not in en  # the analytics' own wording, for the CLI
     fi = text(viewer.get("/w/mixed/value?lang=fi").text)
     assert "Malleja ei voi sovittaa näillä valinnoilla: Osa tilauksista" in fi

@@ -105,19 +105,15 @@ def team_home(root: Path, domain: str, slug: str, name: str,
 def demo_home(root: Path, extra: Callable[[Any, Any, Any], dict[str, Any]] | None = None
               ) -> tuple[FastAPI, dict[str, Any]]:
     """:func:`team_home` ``demo`` at demo.fi holding the S demo (seed 7, loaded through
-    ingest). The server's clock says the demo company's own day (``calendar.DEFAULT_TODAY``), so the
-    pages' default windows hold its data on any calendar day."""
-    from cxlens.demo import generate
+    ingest: a copy of the one built first in this process, ``demo_cache``). The server's
+    clock says the demo company's own day (``calendar.DEFAULT_TODAY``), so the pages' default
+    windows hold its data on any calendar day."""
     from cxlens.demo.calendar import DEFAULT_TODAY as TODAY
-    from cxlens.ingest.load import ingest
-    from cxlens.warehouse.store import open_warehouse
+    from demo_cache import s_demo
 
     app, ws, more = team_home(root, "demo.fi", "demo", "Demo Oy", extra)
     app.state.clock = clock.fixed(TODAY)
-    manifest = generate(root / "files", size="S", seed=7)
-    with open_warehouse(ws.path) as wh:
-        for f in manifest.files:
-            ingest(wh, f.path, f.kind, preset=f.preset)
+    s_demo(ws.path, 7)
     return app, more
 
 

@@ -10,8 +10,9 @@ Definitions used throughout:
 
 * an **order** is a row of ``v_orders`` whose status is not ``refunded`` or ``lost``
   (open CRM deals and receipts without a status count); **revenue** is their ``amount`` in
-  the workspace's currency (``currency``, EUR by default): orders in other currencies are
-  never added to it, and are counted instead (``Change.left_out``,
+  the workspace's reporting currency (``currency``, EUR by default), orders in other
+  currencies converted at ``rates`` (``analytics._money``); orders in a currency without a
+  rate are never added to it, and are counted instead (``Change.left_out``,
   ``TrendRow.other_currency_orders``);
 * **new customers** in a bucket are customers whose ``first_seen`` falls in it;
 * **active customers** are distinct customers with an order or an event in the bucket;
@@ -23,12 +24,13 @@ Periods are half-open ``[start, end)`` dates in the warehouse's time (UTC).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from cxlens.analytics._intervals import nps_interval
-from cxlens.analytics._money import CURRENCY, IN_CURRENCY
+from cxlens.analytics._money import CURRENCY, amount_sql
 from cxlens.analytics._orders import counted_order
 from cxlens.warehouse.engine import Engine
 
@@ -165,30 +167,42 @@ _TOTALS = f"""
 SELECT
   (SELECT count(*) FROM customers WHERE first_seen >= $s AND first_seen < $e) AS customers,
   (SELECT count(*) FROM v_orders WHERE ts >= $s AND ts < $e AND {COUNTED_ORDER}) AS orders,
-  (SELECT CAST(coalesce(sum(amount), 0) AS DOUBLE) FROM v_orders
-     WHERE ts >= $s AND ts < $e AND {COUNTED_ORDER} AND {IN_CURRENCY}) AS revenue,
+  (SELECT CAST(coalesce(sum({{amount}}), 0) AS DOUBLE) FROM v_orders
+     WHERE ts >= $s AND ts < $e AND {COUNTED_ORDER} AND {{in_currency}}) AS revenue,
   (SELECT count(*) FROM v_orders WHERE ts >= $s AND ts < $e AND {COUNTED_ORDER}
-     AND NOT coalesce({IN_CURRENCY}, false)) AS other_currency_orders,
+     AND NOT coalesce({{in_currency}}, false)) AS other_currency_orders,
   (SELECT count(*) FROM v_events WHERE ts >= $s AND ts < $e) AS events,
   (SELECT count(*) FROM v_feedback WHERE ts >= $s AND ts < $e AND metric <> 'enps')
      AS feedback
 """
 
 
-def _totals_in(engine: Engine, p: Period, currency: str) -> dict[str, float]:
-    row = engine.query(_TOTALS, {"s": p.start, "e": p.end, "currency": currency}
+def _money(rates: Mapping[str, float] | None) -> tuple[dict[str, str], dict[str, Any]]:
+    """The amount in ``$currency`` (others converted at ``rates``) and the condition of the
+    rows that have one, for ``str.format``; and their parameters (``_money.amount_sql``)."""
+    amount, a_params, in_currency, c_params = amount_sql(rates or {})
+    return {"amount": amount, "in_currency": in_currency}, {**a_params, **c_params}
+
+
+def _totals_in(engine: Engine, p: Period, currency: str,
+               rates: Mapping[str, float] | None = None) -> dict[str, float]:
+    fmt, params = _money(rates)
+    row = engine.query(_TOTALS.format(**fmt),
+                       {**params, "s": p.start, "e": p.end, "currency": currency}
                        ).to_pylist()[0]
     return {name: float(row[name]) for name in (*TOTAL_NAMES, "other_currency_orders")}
 
 
-def totals(engine: Engine, period: Period, currency: str = CURRENCY) -> list[Change]:
+def totals(engine: Engine, period: Period, currency: str = CURRENCY,
+           rates: Mapping[str, float] | None = None) -> list[Change]:
     """New customers, orders, revenue, events and feedback answers in ``period`` and before.
 
     ``customers`` counts customers first seen in the period (new customers). Revenue is in
-    ``currency`` only; its ``left_out`` counts the period's orders in other currencies.
+    ``currency``, other currencies converted at ``rates``; its ``left_out`` counts the
+    period's orders in currencies without a rate.
     """
-    now = _totals_in(engine, period, currency)
-    before = _totals_in(engine, period.previous(), currency)
+    now = _totals_in(engine, period, currency, rates)
+    before = _totals_in(engine, period.previous(), currency, rates)
     return [Change(n, now[n], before[n],
                    int(now["other_currency_orders"]) if n == "revenue" else 0)
             for n in TOTAL_NAMES]
@@ -247,7 +261,7 @@ def _buckets(period: Period, grain: str) -> list[date]:
 _TRENDS = """
 WITH o AS (
     SELECT CAST(date_trunc('{g}', ts) AS DATE) AS bucket, count(*) AS orders,
-           CAST(sum(CASE WHEN {in_currency} THEN amount END) AS DOUBLE) AS revenue,
+           CAST(sum(CASE WHEN {in_currency} THEN {amount} END) AS DOUBLE) AS revenue,
            count(*) - count(CASE WHEN {in_currency} THEN 1 END) AS other
     FROM v_orders WHERE ts >= $s AND ts < $e AND {counted} GROUP BY 1
 ),
@@ -276,17 +290,21 @@ ORDER BY b.bucket
 
 
 def trends(engine: Engine, period: Period, grain: str = "week",
-           currency: str = CURRENCY) -> list[TrendRow]:
+           currency: str = CURRENCY,
+           rates: Mapping[str, float] | None = None) -> list[TrendRow]:
     """Orders, revenue, new and active customers per day, week (Monday) or month.
 
     Every bucket that starts within the period is present, with zeros where nothing happened;
     a bucket only partly inside the period says so (``days``, ``complete``). Revenue is in
-    ``currency`` only; ``other_currency_orders`` counts the orders left out.
+    ``currency``, other currencies converted at ``rates``; ``other_currency_orders`` counts
+    the orders left out (in a currency without a rate).
     """
     g = _check_grain(grain)
-    sql = _TRENDS.format(g=g, counted=COUNTED_ORDER, in_currency=IN_CURRENCY)
+    fmt, params = _money(rates)
+    sql = _TRENDS.format(g=g, counted=COUNTED_ORDER, **fmt)
     got = {r["bucket"]: r for r in engine.query(
-        sql, {"s": period.start, "e": period.end, "currency": currency}).to_pylist()}
+        sql, {**params, "s": period.start, "e": period.end, "currency": currency}
+    ).to_pylist()}
     out = []
     for b in _buckets(period, g):
         r = got.get(b)

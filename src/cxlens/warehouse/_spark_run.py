@@ -14,9 +14,10 @@ read by the rest under a temporary view of a unique name. The answer is the same
 is deterministic); only the amount of work changes.
 
 **A time limit.** ``$CXLENS_SPARK_TIMEOUT`` seconds (default :data:`DEFAULT_TIMEOUT`, ``0``
-for none) for each query: past it, its jobs are cancelled and the caller gets a message
-naming the setting, not a wait without end (a task out of memory in local mode is never
-reported back).
+for none) for each query: past it, its jobs are cancelled (again and again until its thread
+gives up: a job started after the first cancel is cancelled too) and the caller gets a
+message naming the setting, not a wait without end (a task out of memory in local mode is
+never reported back). The session then answers the next query at once.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlglot
@@ -133,6 +136,67 @@ def _interrupt_on_cancel(spark: Any) -> None:
         spark.sparkContext.setLocalProperty("spark.job.interruptOnCancel", "true")
 
 
+def _context(spark: Any) -> Any:
+    """A classic session's SparkContext (``None`` for Spark Connect or a stand-in)."""
+    try:
+        sc = spark.sparkContext
+    except Exception:  # Spark Connect: no SparkContext
+        return None
+    return sc if hasattr(sc, "cancelJobsWithTag") else None
+
+
+@dataclass(frozen=True)
+class _Tagging:
+    """How one query's jobs are tagged (in the query's own thread) and cancelled (from any
+    thread).
+
+    A classic session uses SparkContext job tags: ``SparkSession.interruptTag`` there looks
+    the tag up among the *calling thread's* tags, so called from the waiting thread it found
+    none and cancelled nothing (issue 11: the cancelled query ran on and held every core),
+    whereas ``SparkContext.cancelJobsWithTag`` cancels every active job with the tag. Spark
+    Connect's server matches a session's operations by the tag's text from any thread."""
+
+    add: Callable[[str], Any]
+    remove: Callable[[str], Any]
+    cancel: Callable[[str], Any]
+
+    @classmethod
+    def of(cls, spark: Any) -> _Tagging | None:
+        sc = _context(spark)
+        if sc is not None:
+            return cls(sc.addJobTag, sc.removeJobTag, sc.cancelJobsWithTag)
+        if hasattr(spark, "addTag"):
+            return cls(spark.addTag, spark.removeTag, spark.interruptTag)
+        return None
+
+
+CANCEL_EVERY = 0.25
+"""Seconds between the cancels of a timed-out query's tag while its thread still runs."""
+CANCEL_FOR = 300.0
+"""Seconds a timed-out query's tag is cancelled again and again before it is given up."""
+
+
+def _cancel(tagging: _Tagging, tag: str, done: threading.Event) -> None:
+    """Cancel the jobs tagged ``tag`` now and again every :data:`CANCEL_EVERY` s until the
+    query's thread ends (at most :data:`CANCEL_FOR` s), in a daemon thread.
+
+    A cancel reaches only the jobs that run at that moment. A query past its time may still
+    be being planned, or be between two jobs (a broadcast, a shared CTE's checkpoint, then
+    the main job); the job it starts a moment later was never cancelled. So the tag is
+    cancelled again until the thread has given up. A dead session cannot cancel: the
+    message stands.
+    """
+    def again() -> None:
+        deadline = time.monotonic() + CANCEL_FOR
+        while True:
+            with contextlib.suppress(Exception):
+                tagging.cancel(tag)
+            if done.wait(CANCEL_EVERY) or time.monotonic() > deadline:
+                return
+
+    threading.Thread(target=again, name=f"cxlens-cancel-{tag}", daemon=True).start()
+
+
 def with_time_limit(spark: Any, work: Callable[[], T], seconds: float | None) -> T:
     """``work()`` with its Spark jobs tagged; past ``seconds`` they are cancelled and
     :class:`EngineUnavailable` says so and names ``$CXLENS_SPARK_TIMEOUT``.
@@ -142,8 +206,8 @@ def with_time_limit(spark: Any, work: Callable[[], T], seconds: float | None) ->
     mode never answers, and only a caller that stops waiting can report it. A daemon
     thread, so such a stuck thread never keeps the process from exiting.
     """
-    add = getattr(spark, "addTag", None)
-    if seconds is None or add is None:
+    tagging = _Tagging.of(spark)
+    if seconds is None or tagging is None:
         return work()
     tag = f"cxlens-{uuid.uuid4().hex[:12]}"
     done = threading.Event()
@@ -152,11 +216,11 @@ def with_time_limit(spark: Any, work: Callable[[], T], seconds: float | None) ->
     def run() -> None:
         try:
             _interrupt_on_cancel(spark)
-            add(tag)
+            tagging.add(tag)
             try:
                 box["value"] = work()
             finally:
-                spark.removeTag(tag)
+                tagging.remove(tag)
         except BaseException as exc:  # handed to the caller's thread
             box["error"] = exc
         finally:
@@ -164,8 +228,7 @@ def with_time_limit(spark: Any, work: Callable[[], T], seconds: float | None) ->
 
     threading.Thread(target=run, name=f"cxlens-spark-{tag}", daemon=True).start()
     if not done.wait(seconds):
-        with contextlib.suppress(Exception):  # a dead session cannot cancel: the message stands
-            spark.interruptTag(tag)
+        _cancel(tagging, tag, done)
         raise EngineUnavailable(
             f"the Spark query did not finish within {seconds:g} s and was cancelled",
             hint=f"allow it longer (${TIMEOUT_ENV}=3600, 0 for no limit); if Spark ran out "

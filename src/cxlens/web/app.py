@@ -22,6 +22,7 @@ from cxlens.web.api import ingest as api_ingest
 from cxlens.web.api import insights as api_insights
 from cxlens.web.api import journeys as api_journeys
 from cxlens.web.api import marketing as api_marketing
+from cxlens.web.api import money as api_money
 from cxlens.web.api import survey_runs as api_survey_runs
 from cxlens.web.api import targets as api_targets
 from cxlens.web.api import text as api_text
@@ -58,6 +59,7 @@ ROUTERS = [
     home.router,
     settings_pages.router,
     api_workspace.router,
+    api_money.router,
     api_ingest.router,
     api_experience.router,
     api_insights.router,

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from fastapi import HTTPException
 
@@ -33,6 +34,7 @@ class FitParams:
     end: date | None = None
     calibration_end: date | None = None
     currency: str = "EUR"
+    rates: tuple[tuple[str, float], ...] = ()  # the workspace's money settings' rates
 
 
 _KEPT = Kept(SIZE)
@@ -52,13 +54,19 @@ def horizon(months: int, discount: float) -> Horizon:
     return Horizon(months, discount)
 
 
+def fit_params(money: Any, **kw: Any) -> FitParams:
+    """:class:`FitParams` in a :class:`~cxlens.money.Money`'s currency and rates."""
+    return FitParams(currency=money.currency, rates=tuple(money.rates.items()), **kw)
+
+
 def fitted(warehouse: Warehouse, engine_choice: str | None, today: date, params: FitParams,
            fit: Callable[..., ValueModel] = fit_value) -> ValueModel:
     """The workspace's value model for ``params``: the kept one while the data version is
     the same, else fitted now (through the workspace's engine) and kept."""
     return _KEPT.get(warehouse, engine_choice, (today, params), lambda eng: fit(
         eng, today, model=params.model, end=params.end,
-        calibration_end=params.calibration_end, currency=params.currency))
+        calibration_end=params.calibration_end, currency=params.currency,
+        rates=dict(params.rates)))
 
 
 def clear() -> None:

@@ -9,7 +9,8 @@
   before it: ``web, store`` with a 30-day lookback, ``email, web, store`` with 90;
 * ``d`` — a store order and nothing else (20 EUR): ``store``, or no touch at all without
   the sale touch;
-* ``e`` — an e-mail click and a web order in USD: ``email, web``, no revenue in EUR.
+* ``e`` — an e-mail click and a web order in USD: ``email, web``, no revenue in EUR (the
+  paths leave it NULL; ``attribute`` refuses it without a USD rate).
 """
 
 from __future__ import annotations
@@ -125,12 +126,18 @@ def test_time_decay_weighs_a_touch_by_its_age(eng) -> None:
 
 
 def test_attribute_reports_options_selection_and_the_untouched(eng) -> None:
-    a = attribute(eng, sale_touch=False, n_boot=20)
+    a = attribute(eng, sale_touch=False, n_boot=20, rates={"USD": 0.5})
     assert a.untouched_conversions == 1 and a.untouched_revenue == 20
+    assert a.rates == {"USD": 0.5}
     assert a.options["sale_touch"] is False and a.options["lookback_days"] == 30
     assert a.conversions == 5 and a.non_conversions == 1
     linear = {r.channel: r.conversions for r in a.model("linear").rows}
     assert linear == pytest.approx({"email": 1.5, "support": 1.0, "web": 1.5})
+
+
+def test_attribute_refuses_orders_without_a_rate(eng) -> None:
+    with pytest.raises(ValueError, match=r"1 orders are in USD, not EUR.*--rate USD=RATE"):
+        attribute(eng, n_boot=0)
 
 
 @pytest.mark.parametrize(("kw", "msg"), [({"lookback_days": 0}, "lookback"),

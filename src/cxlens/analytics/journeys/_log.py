@@ -33,11 +33,12 @@ This module is the journeys family's private helper (DESIGN.md): ``journeys.py``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from cxlens.analytics._money import CURRENCY
+from cxlens.analytics._money import CURRENCY, amount_sql
 
 KINDS: tuple[str, ...] = ("event", "ticket", "order", "answer")
 """The kinds of touchpoint, in the order that breaks ties of equal time (1 = first)."""
@@ -77,7 +78,7 @@ base AS (
            CASE WHEN order_no = 1 THEN '{FIRST_PURCHASE}' ELSE '{REPEAT_PURCHASE}' END
                AS touchpoint,
            channel, store_id,
-           CASE WHEN currency = $currency THEN CAST(amount AS DECIMAL(18, 4)) END AS amount,
+           {{order_amount}} AS amount,
            _batch, _line
     FROM orders_all
     WHERE TRUE{{period}}
@@ -123,18 +124,22 @@ class Selection:
                 "channel": self.channel, "store": self.store}
 
 
-def log_sql(sel: Selection, currency: str = CURRENCY) -> tuple[str, dict[str, Any]]:
+def log_sql(sel: Selection, currency: str = CURRENCY,
+            rates: Mapping[str, float] | None = None) -> tuple[str, dict[str, Any]]:
     """``WITH …, log AS (…)`` and its parameters: the CTEs a journey query continues with
     ``, name AS (…) SELECT …`` or a plain ``SELECT … FROM log``.
 
     ``log`` has one row per touchpoint: ``customer_id, ts, ts_s`` (whole seconds since
     1970, the portable way to subtract times), ``kind`` (1–4, :data:`KINDS`),
     ``touchpoint``, ``tie`` (see :data:`ORDER`), ``channel, store_id, amount`` (DECIMAL,
-    orders in ``currency`` only) and ``_batch, _line``. ``orders_all`` (every counted order
+    orders in ``currency``, others converted at ``rates``, NULL without a rate) and
+    ``_batch, _line``. ``orders_all`` (every counted order
     ever, with ``order_no``) stays visible for rules that look past the period, such as
     churn.
     """
-    params: dict[str, Any] = {"currency": currency}
+    amount, a_params, in_currency, c_params = amount_sql(rates or {}, prefix="o")
+    order_amount = f"CASE WHEN {in_currency} THEN CAST({amount} AS DECIMAL(18, 4)) END"
+    params: dict[str, Any] = {"currency": currency, **a_params, **c_params}
     period = ""
     if sel.start is not None:
         period += " AND ts >= $start"
@@ -154,7 +159,7 @@ def log_sql(sel: Selection, currency: str = CURRENCY) -> tuple[str, dict[str, An
         conds.append("customer_id IN (SELECT customer_id FROM base WHERE store_id = $store)")
         params["store"] = sel.store
     where = f"\n    WHERE {' AND '.join(conds)}" if conds else ""
-    sql = (f"WITH {_BASE.format(period=period)},\nlog AS (\n"
+    sql = (f"WITH {_BASE.format(period=period, order_amount=order_amount)},\nlog AS (\n"
            f"    SELECT customer_id, ts, CAST(floor(epoch(ts)) AS BIGINT) AS ts_s, kind, "
            f"touchpoint,\n           CAST(kind AS BIGINT) * 1000000000000 + _batch AS tie, "
            f"channel, store_id, amount, _batch, _line\n"

@@ -58,11 +58,12 @@ order number's), spread independently of ``u``."""
 GOLDEN = 0.6180339887498949
 """Each moment's draw turns the customers' one hash rank by this fraction of the customers
 per moment number: a different, still evenly spread, quantile per customer and moment."""
-MEMORY_CAP = 3 * 2**30
-"""DuckDB's memory for the moments' queries, in bytes: beyond it their joins and aggregates
-spill to disk. Uncapped, the cells query on the L demo (9 M units) peaked at 7 GB; the
-process stays under 4 GB with this (bench/journeys.py part e; 2 GiB ran out of memory: a
-materialised CTE does not spill)."""
+MEMORY_CAP = 13 * 2**28
+"""DuckDB's memory for the moments' queries, in bytes (3.25 GiB): beyond it their joins and
+aggregates spill to disk. Uncapped, the cells query on the L demo (9 M units) peaked at
+7 GB; with 3.25 GiB the cells query alone peaked at 3.74 GB of process memory on L, under the
+4 GB target with less spilling than 3 GiB's (bench/journeys.py part e; 2 GiB ran out of
+memory: a materialised CTE does not spill)."""
 
 
 @contextmanager
@@ -86,41 +87,39 @@ EVENT: dict[str, str] = {
 }
 
 _MET = f"""seqd AS (
-    SELECT customer_id, touchpoint, ts_s, tie, _line, lag(touchpoint) OVER ({WINDOW}) AS prev,
+    SELECT customer_id, touchpoint, ts_s, lag(touchpoint) OVER ({WINDOW}) AS prev FROM log
+),
+hits AS (
+    SELECT customer_id, touchpoint AS moment, ts_s FROM log
+    WHERE list_contains($moments, touchpoint)
+    UNION ALL
+    SELECT customer_id, prev || '{ARROW}' || touchpoint AS moment, ts_s FROM seqd
+    WHERE prev IS NOT NULL AND list_contains($moments, prev || '{ARROW}' || touchpoint)
+),
+met AS (SELECT customer_id, moment, min(ts_s) AS t0 FROM hits GROUP BY customer_id, moment)"""
+"""Each customer's first meeting (``t0``) of each moment in ``$moments``."""
+
+# The units read a narrower log, ``lg``: the columns they need, with each row's previous
+# touchpoint (``prev``) computed in the same pass. It is the one log the query materialises
+# (the full log is read once, by it); on the L demo the full log's eleven columns were ~1 GB.
+_LG = f"""lg AS (
+    SELECT customer_id, ts_s, kind, touchpoint, channel, amount, tie, _line,
+           lag(touchpoint) OVER ({WINDOW}) AS prev,
            max(CASE WHEN kind = 3 THEN ts_s END)
                OVER ({WINDOW} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS lo,
            count(CASE WHEN kind = 3 THEN 1 END)
                OVER ({WINDOW} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS nb
     FROM log
-),
-hits AS (
-    SELECT customer_id, touchpoint AS moment, ts_s, tie, _line, lo, nb FROM seqd
-    WHERE list_contains($moments, touchpoint)
-    UNION ALL
-    SELECT customer_id, prev || '{ARROW}' || touchpoint AS moment, ts_s, tie, _line, lo,
-           nb
-    FROM seqd
-    WHERE prev IS NOT NULL AND list_contains($moments, prev || '{ARROW}' || touchpoint)
-),
-met AS (
-    SELECT customer_id, moment, min(ts_s) AS t0,
-           nullif(arg_min(coalesce(lo, -1), struct_pack(t := ts_s, k := tie, l := _line)),
-                  -1) AS lo,
-           arg_min(nb, struct_pack(t := ts_s, k := tie, l := _line)) AS nb
-    FROM hits GROUP BY customer_id, moment
 )"""
-"""Each customer's first meeting (``t0``) of each moment in ``$moments``, their last order
-before it (``lo``, earlier in the log's order; ``NULL`` without one: DuckDB's ``arg_min``
-skips a ``NULL`` value where Spark's ``min_by`` returns it, hence the -1 stand-in) and how
-many orders came before it (``nb``)."""
 
 _UNITS = f"""{{log}},
+{_LG},
 cust AS (
     SELECT customer_id, min(ts_s) AS first_s,
            arg_min(channel, struct_pack(t := ts_s, k := tie, l := _line))
                FILTER (WHERE channel IS NOT NULL) AS ch,
            count(*) FILTER (WHERE kind = 3 AND ts_s <= $last_index) AS n_ord
-    FROM log GROUP BY customer_id
+    FROM lg GROUP BY customer_id
 ),
 ranked AS (
     SELECT customer_id, first_s, n_ord,
@@ -129,10 +128,25 @@ ranked AS (
     FROM cust
 ),
 ords AS (
-    SELECT customer_id, ts_s, row_number() OVER ({WINDOW}) - 1 AS k
-    FROM log WHERE kind = 3 AND ts_s <= $last_index
+    SELECT customer_id, ts_s,
+           row_number() OVER (PARTITION BY customer_id ORDER BY ts_s, tie, _line) - 1 AS k
+    FROM lg WHERE kind = 3 AND ts_s <= $last_index
 ),
-{_MET},
+hits AS (
+    SELECT customer_id, touchpoint AS moment, ts_s, tie, _line, lo, nb FROM lg
+    WHERE list_contains($moments, touchpoint)
+    UNION ALL
+    SELECT customer_id, prev || '{ARROW}' || touchpoint AS moment, ts_s, tie, _line, lo, nb
+    FROM lg
+    WHERE prev IS NOT NULL AND list_contains($moments, prev || '{ARROW}' || touchpoint)
+),
+met AS (
+    SELECT customer_id, moment, min(ts_s) AS t0,
+           nullif(arg_min(coalesce(lo, -1), struct_pack(t := ts_s, k := tie, l := _line)),
+                  -1) AS lo,
+           arg_min(nb, struct_pack(t := ts_s, k := tie, l := _line)) AS nb
+    FROM hits GROUP BY customer_id, moment
+),
 tr AS (
     SELECT m.customer_id AS customer_id, m.moment AS moment, m.t0 AS idx,
            CASE WHEN m.lo IS NOT NULL AND m.t0 - m.lo < {ANCHOR_DAYS * DAY} THEN 1 ELSE 0 END
@@ -224,47 +238,62 @@ units AS (
 #
 # The past is read off one window instead of a join: each unit is a *probe* row at its
 # covariates' end ``idx - DAY`` among its customer's log rows, and running aggregates over the
-# rows strictly before it (``RANGE … 1 PRECEDING`` on integer seconds, so rows at the same
-# second are left out as ``ts_s < idx - DAY`` leaves them out) give the counts, the spend and
-# the worst answer. A join of each unit with every row of its customer, grouped per unit, did
-# the same with units × rows pairs: on the L demo 83 M joined rows and a 9 M-group hash
-# aggregate holding most of the query's 7 GB peak (bench/journeys.py part e). ``fut`` joins
+# rows strictly before it give the counts, the spend and the worst answer. The order key ``k``
+# is ``2 · second`` for a probe and ``2 · second + 1`` for a log row, so a probe comes before
+# the log rows of its own second, which ``ts_s < idx - DAY`` leaves out: the running
+# aggregates are plain ``ROWS … CURRENT ROW`` frames (the probe's own values are NULL), and
+# only the 30 days' count needs a ``RANGE`` frame (log keys from ``2 · (t − 30 d) + 1`` to
+# ``2t − 1``). ``k`` ties only among rows of one second, and none of them is between a probe
+# and its frame's end, so the probes' values are the same in any order of the ties (house
+# rule 2 is about results that depend on it). Five ``RANGE … 1 PRECEDING`` frames on seconds
+# did the same at ~7 % more of the query's time on L. A join of each unit with every row of
+# its customer, grouped per unit, did the same with units × rows pairs: on the L demo 83 M
+# joined rows and a 9 M-group hash aggregate holding most of the query's 7 GB peak
+# (bench/journeys.py part e). ``cx`` is each customer's first time, channel and segment in
+# one small table, joined once (not ``cust`` and ``customers`` one after the other). ``fut`` joins
 # the outcome's events only (orders or promoter answers, a few per customer) in the horizon.
 # A unit without rows in one of them gets the empty values (0, or no outcome).
 _ANS = """CASE WHEN touchpoint IN ('answer:detractor', 'answer:dissatisfied') THEN 3
                 WHEN touchpoint IN ('answer:passive', 'answer:neutral') THEN 2
                 WHEN touchpoint IN ('answer:promoter', 'answer:satisfied') THEN 1
                 ELSE 0 END"""
-_BEFORE = "PARTITION BY customer_id ORDER BY t RANGE BETWEEN"
+_RUN = "PARTITION BY customer_id ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
 _OBS = f"""{{units}},
 pr AS (
-    SELECT customer_id, ts_s AS t, 1 AS one, CASE WHEN kind = 3 THEN 1 ELSE 0 END AS buy,
-           amount, {_ANS} AS ans, CAST(NULL AS BIGINT) AS mno, CAST(NULL AS INTEGER) AS g,
-           CAST(NULL AS BIGINT) AS idx, CASE WHEN kind = 3 THEN ts_s END AS ot
-    FROM log
+    SELECT customer_id, 2 * ts_s + 1 AS k, 1 AS one,
+           CASE WHEN kind = 3 THEN 1 ELSE 0 END AS buy, amount, {_ANS} AS ans,
+           CAST(NULL AS BIGINT) AS mno, CAST(NULL AS INTEGER) AS g, CAST(NULL AS BIGINT) AS idx,
+           CASE WHEN kind = 3 THEN ts_s END AS ot
+    FROM lg
     UNION ALL
-    SELECT customer_id, idx - {DAY} AS t, CAST(NULL AS INTEGER) AS one,
+    SELECT customer_id, 2 * (idx - {DAY}) AS k, CAST(NULL AS INTEGER) AS one,
            CAST(NULL AS INTEGER) AS buy, CAST(NULL AS DECIMAL(18, 4)) AS amount,
            CAST(NULL AS INTEGER) AS ans, mno, g, idx, CAST(NULL AS BIGINT) AS ot
     FROM units
 ),
 win AS (
     SELECT customer_id, mno, g, idx,
-           count(one) OVER ({_BEFORE} UNBOUNDED PRECEDING AND 1 PRECEDING) AS n_prior,
-           count(one) OVER ({_BEFORE} {30 * DAY} PRECEDING AND 1 PRECEDING) AS n_recent,
-           sum(buy) OVER ({_BEFORE} UNBOUNDED PRECEDING AND 1 PRECEDING) AS n_buy,
-           sum(amount) OVER ({_BEFORE} UNBOUNDED PRECEDING AND 1 PRECEDING) AS spend,
-           max(ans) OVER ({_BEFORE} UNBOUNDED PRECEDING AND 1 PRECEDING) AS ans,
-           max(ot) OVER ({_BEFORE} UNBOUNDED PRECEDING AND 1 PRECEDING) AS last_buy
+           count(one) OVER ({_RUN}) AS n_prior,
+           count(one) OVER (PARTITION BY customer_id ORDER BY k
+                            RANGE BETWEEN {60 * DAY - 1} PRECEDING AND 1 PRECEDING) AS n_recent,
+           sum(buy) OVER ({_RUN}) AS n_buy,
+           sum(amount) OVER ({_RUN}) AS spend,
+           max(ans) OVER ({_RUN}) AS ans,
+           max(ot) OVER ({_RUN}) AS last_buy
     FROM pr
 ),
 past AS (SELECT * FROM win WHERE mno IS NOT NULL),
-ev AS (SELECT customer_id, ts_s, amount FROM log AS l WHERE {{event}}),
+ev AS (SELECT customer_id, ts_s, amount FROM lg AS l WHERE {{event}}),
 fut AS (
     SELECT u.customer_id AS customer_id, u.mno AS mno, u.g AS g, {{outcome}}
     FROM units AS u JOIN ev AS l
         ON l.customer_id = u.customer_id AND l.ts_s > u.idx AND l.ts_s <= u.idx + {{reach}}
     GROUP BY u.customer_id, u.mno, u.g
+),
+cx AS (
+    SELECT c.customer_id AS customer_id, c.first_s AS first_s,
+           coalesce(cu.segment, '') AS segment, coalesce(c.ch, '') AS channel
+    FROM cust AS c LEFT JOIN customers AS cu ON cu.customer_id = c.customer_id
 ),
 obs AS (
     SELECT p.customer_id AS customer_id, p.mno AS mno, p.g AS g, p.idx AS idx,
@@ -292,10 +321,9 @@ cells AS (
            CASE WHEN o.last_buy IS NULL THEN 0 WHEN o.idx - o.last_buy <= {7 * DAY} THEN 1
                 WHEN o.idx - o.last_buy <= {30 * DAY} THEN 2
                 WHEN o.idx - o.last_buy <= {90 * DAY} THEN 3 ELSE 4 END AS last_order,
-           coalesce(cu.segment, '') AS segment, coalesce(c.ch, '') AS channel,
+           c.segment AS segment, c.channel AS channel,
            {{tail_cols}}
-    FROM obs AS o JOIN cust AS c ON c.customer_id = o.customer_id
-    LEFT JOIN customers AS cu ON cu.customer_id = o.customer_id
+    FROM obs AS o JOIN cx AS c ON c.customer_id = o.customer_id
 ),
 agg AS (
     SELECT mno, g, prior_touchpoints, recent_touchpoints, prior_purchases, prior_spend,

@@ -172,6 +172,105 @@ GROUP BY ALL
 {never}"""
 
 
+# DuckDB, with an anchor: one sort instead of two, and only fixed-width columns through it
+# (text in a window's rows made it about twice as dear on the L demo: docs/benchmarks.md).
+# The anchor's first meeting is found with its whole order key ``(ts, tie, _line)``, so the
+# rows read start exactly at it ("from") or end exactly at it ("to", plus the next row for
+# its loop mark: ``extra``). Customers go through the window as a number given per query in
+# ``anc`` (``row_number() OVER ()``: no sort, and any unique number will do, the result
+# being counted over customers), touchpoints as ``hash(touchpoint)``, back to text on the
+# few hundred result rows through ``names``; ``clash`` counts hashes shared by two names
+# (never seen; :func:`paths` then runs :func:`_sql`). One window gives each row its
+# neighbours and its number; the steps are the first (last) ``steps`` run starts of those
+# rows, taken per customer by ``min_by``/``max_by(…, n)`` in a hash aggregate instead of a
+# second window numbering every run start. Spark has no ``min_by`` with n and keeps
+# :func:`_sql`; the two are held equal (tests/analytics/test_paths_duckdb.py).
+_KEY_GE = "(l.ts > a.ak.t OR l.tie > a.ak.b OR (l.tie = a.ak.b AND l._line >= a.ak.l))"
+_KEY_LE = ("(l.ts <= a.ak.t AND (l.ts < a.ak.t OR l.tie < a.ak.b "
+           "OR (l.tie = a.ak.b AND l._line <= a.ak.l)))")
+
+_NAMES = """names AS (
+    SELECT touchpoint, hash(touchpoint) AS code FROM (SELECT DISTINCT touchpoint FROM log) AS t
+)"""
+
+
+def _sql_duckdb(log: str, direction: Direction, steps: int) -> str:
+    """The anchored paths query on DuckDB (see the comment above); same columns and rows as
+    :func:`_sql` with an anchor."""
+    rows = """SELECT a.cno AS cno, hash(l.touchpoint) AS tp, l.ts AS ts, l.tie AS tie,
+           l._line AS _line, {extra} AS extra
+    FROM log AS l JOIN anc AS a ON a.customer_id = l.customer_id
+    WHERE a.ak IS NOT NULL"""
+    if direction == "from":
+        cut = f"""cut AS (
+    {rows.format(extra="0")} AND l.ts >= a.ak.t AND {_KEY_GE}
+)"""
+        pick = f"min_by(struct_pack(c := tp, l := CAST(loop AS INTEGER)), rn, {steps})"
+        idx = [f"p[{i + 1}]" for i in range(steps)]
+    else:
+        cut = f"""near AS (
+    {rows.format(extra=f"CASE WHEN {_KEY_LE} THEN 0 ELSE 1 END")}
+),
+cut AS (
+    SELECT cno, tp, ts, tie, _line, 0 AS extra FROM near WHERE extra = 0
+    UNION ALL
+    SELECT cno, arg_min(tp, k) AS tp, arg_min(ts, k) AS ts, arg_min(tie, k) AS tie,
+           arg_min(_line, k) AS _line, 1 AS extra
+    FROM (SELECT cno, tp, ts, tie, _line, struct_pack(t := ts, b := tie, l := _line) AS k
+          FROM near WHERE extra = 1) AS after
+    GROUP BY cno
+)"""
+        pick = f"max_by(struct_pack(c := tp, l := CAST(loop AS INTEGER)), rn, {steps})"
+        idx = [f"p[{steps - i}]" for i in range(steps)]
+    codes = ", ".join([f"{x}.c AS c{i}" for i, x in enumerate(idx)]
+                      + [f"{x}.l AS l{i}" for i, x in enumerate(idx)])
+    names = ", ".join(f"n{i}.touchpoint AS s{i}" for i in range(steps))
+    joins = "\n".join(f"LEFT JOIN names AS n{i} ON n{i}.code = g.c{i}" for i in range(steps))
+    loop_cols = ", ".join(f"l{i}" for i in range(steps))
+    if direction == "from":
+        hit = " OR ".join(f"coalesce(list_contains($outcome, n{i}.touchpoint), FALSE)"
+                          for i in range(steps))
+        dropped = f"CASE WHEN ended = 1 AND NOT ({hit}) THEN 1 ELSE 0 END"
+    else:
+        dropped = "0"
+    nulls = ", ".join([f"CAST(NULL AS VARCHAR) AS s{i}" for i in range(steps)]
+                      + [f"CAST(NULL AS INTEGER) AS l{i}" for i in range(steps)])
+    return f"""{log},
+{_NAMES},
+anc AS (
+    SELECT customer_id, ak, row_number() OVER () AS cno
+    FROM (SELECT customer_id, min(struct_pack(t := ts, b := tie, l := _line))
+                     FILTER (WHERE touchpoint = $anchor) AS ak
+          FROM log GROUP BY customer_id) AS m
+),
+{cut},
+d AS (
+    SELECT cno, tp, extra, lag(tp) OVER w AS prev, lead(tp) OVER w AS nxt,
+           row_number() OVER w AS rn
+    FROM cut
+    WINDOW w AS (PARTITION BY cno ORDER BY {ORDER})
+),
+per AS (
+    SELECT {pick} AS p, count(*) AS n
+    FROM (SELECT cno, tp, rn, coalesce(nxt = tp, FALSE) AS loop
+          FROM d WHERE extra = 0 AND (prev IS NULL OR prev <> tp)) AS r
+    GROUP BY cno
+),
+g AS (
+    SELECT {codes}, CASE WHEN n <= {steps} THEN 1 ELSE 0 END AS ended, count(*) AS customers
+    FROM per GROUP BY ALL
+)
+SELECT 1 AS met, {names}, {loop_cols}, ended, {dropped} AS dropped, customers,
+       0 AS clash
+FROM g
+{joins}
+UNION ALL
+SELECT 0 AS met, {nulls}, 0 AS ended, 0 AS dropped, count(*) AS customers,
+       (SELECT count(*) - count(DISTINCT code) FROM names) AS clash
+FROM anc WHERE ak IS NULL
+"""
+
+
 def paths(engine: Engine, anchor: str | None = None, direction: Direction = "from",
           sel: Selection | None = None, steps: int = DEFAULT_STEPS, top: int = DEFAULT_TOP,
           outcome: Sequence[str] = PURCHASES) -> Paths:
@@ -189,7 +288,14 @@ def paths(engine: Engine, anchor: str | None = None, direction: Direction = "fro
     params["outcome"] = list(outcome)
     if anchor is not None:
         params["anchor"] = anchor
-    table = engine.query(_sql(log, direction, anchor is not None, steps), params)
+    table = None
+    if anchor is not None and engine.name == "duckdb":
+        fast = {k: v for k, v in params.items() if direction == "from" or k != "outcome"}
+        table = engine.query(_sql_duckdb(log, direction, steps), fast)
+        if any(table["clash"].to_pylist()):
+            table = None
+    if table is None:
+        table = engine.query(_sql(log, direction, anchor is not None, steps), params)
     customers, found = 0, []
     for r in table.to_pylist():
         n = int(r["customers"])

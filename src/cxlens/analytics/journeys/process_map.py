@@ -92,10 +92,34 @@ tr AS (
     WINDOW w AS ({WINDOW})
 )"""
 
-# DuckDB: one row per edge (src NULL: a journey's first touchpoint, with its count).
-_MAP_DUCKDB = _TRANSITIONS + f"""
+# DuckDB: one row per edge (src NULL: a journey's first touchpoint, with its count). The
+# touchpoints go through the window as ``hash(touchpoint)``, a fixed-width number (text in
+# a window's rows costs: ~12 % of the map's CPU on the L demo, docs/benchmarks.md), and
+# back to text on the edges through ``names``; ``clash`` counts hashes shared by two names
+# (never seen; :func:`process_map` then runs the text version, ``_MAP_DUCKDB_TEXT``).
+_QS = ", ".join(str(q) for q in QUANTILES)
+_MAP_DUCKDB = f"""{{log}},
+names AS (
+    SELECT touchpoint, hash(touchpoint) AS code FROM (SELECT DISTINCT touchpoint FROM log) AS t
+),
+tr AS (
+    SELECT customer_id, hash(touchpoint) AS dst, lag(hash(touchpoint)) OVER w AS src,
+           ts_s - lag(ts_s) OVER w AS dt
+    FROM log
+    WINDOW w AS ({WINDOW})
+),
+e AS (
+    SELECT src, dst, count(*) AS n, count(DISTINCT customer_id) AS customers,
+           quantile_cont(dt, [{_QS}]) AS q
+    FROM tr GROUP BY src, dst
+)
+SELECT a.touchpoint AS src, b.touchpoint AS dst, n, customers, q,
+       (SELECT count(*) - count(DISTINCT code) FROM names) AS clash
+FROM e LEFT JOIN names AS a ON a.code = e.src JOIN names AS b ON b.code = e.dst
+"""
+_MAP_DUCKDB_TEXT = _TRANSITIONS + f"""
 SELECT src, dst, count(*) AS n, count(DISTINCT customer_id) AS customers,
-       quantile_cont(dt, [{", ".join(str(q) for q in QUANTILES)}]) AS q
+       quantile_cont(dt, [{_QS}]) AS q, 0 AS clash
 FROM tr GROUP BY src, dst
 """
 
@@ -122,6 +146,8 @@ def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
 def _edges_duckdb(engine: Engine, sql: str, params: dict[str, Any]) -> list[_EdgeRow]:
     """The edges with their quantiles computed by DuckDB (``quantile_cont``)."""
     rows = engine.query(_MAP_DUCKDB.format(log=sql), params).to_pylist()
+    if any(r["clash"] for r in rows):
+        rows = engine.query(_MAP_DUCKDB_TEXT.format(log=sql), params).to_pylist()
     return [(r["src"], r["dst"], int(r["n"]), int(r["customers"]),
              *((None, None) if r["src"] is None else (float(r["q"][0]), float(r["q"][1]))))
             for r in rows]

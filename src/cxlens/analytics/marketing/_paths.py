@@ -126,13 +126,14 @@ def _channel_expr(opts: PathOptions, params: dict[str, Any]) -> tuple[str, str, 
     return expr, "CASE WHEN l.kind = 3 THEN CAST(NULL AS VARCHAR) ELSE e.campaign END", join
 
 
-def _cte(sel: Selection, opts: PathOptions, currency: str) -> tuple[str, dict[str, Any]]:
+def _cte(sel: Selection, opts: PathOptions, currency: str,
+         rates: Mapping[str, float] | None = None) -> tuple[str, dict[str, Any]]:
     """The CTEs down to ``k``: one row per kept touch (and per converting order) with its
     customer, segment ``seg``, ``conv`` (the segment ends in a conversion), ``touch``
     (1: a touch of the path), ``ch``, ``camp`` (the event's campaign), ``age_s`` (seconds
     before the segment's end) and
-    ``amount`` (the converting order's)."""
-    log, params = log_sql(sel, currency)
+    ``amount`` (the converting order's, in ``currency``: others converted at ``rates``)."""
+    log, params = log_sql(sel, currency, rates)
     params["lookback_s"] = int(opts.lookback_days) * 86400
     ch, camp, join = _channel_expr(opts, params)
     skip = ""
@@ -189,11 +190,11 @@ k AS (
     return sql, params
 
 
-def paths_sql(sel: Selection, opts: PathOptions,
-              currency: str = CURRENCY) -> tuple[str, dict[str, Any]]:
+def paths_sql(sel: Selection, opts: PathOptions, currency: str = CURRENCY,
+              rates: Mapping[str, float] | None = None) -> tuple[str, dict[str, Any]]:
     """The distinct-paths query: ``path`` (channels joined by :data:`SEP`, ``''`` for none),
     ``conversions``, ``revenue`` and ``nulls``, ordered by path."""
-    cte, params = _cte(sel, opts, currency)
+    cte, params = _cte(sel, opts, currency, rates)
     sql = f"""{cte},
 p AS (
     SELECT customer_id, seg, max(conv) AS conv,
@@ -212,10 +213,11 @@ ORDER BY path"""
 
 
 def decay_sql(sel: Selection, opts: PathOptions, half_life_days: float,
-              currency: str = CURRENCY) -> tuple[str, dict[str, Any]]:
+              currency: str = CURRENCY, rates: Mapping[str, float] | None = None
+              ) -> tuple[str, dict[str, Any]]:
     """Time-decay credit per channel: each touch of a converting path weighs
     ``2^(−age / half-life)``, the weights of a path sum to one conversion and its revenue."""
-    cte, params = _cte(sel, opts, currency)
+    cte, params = _cte(sel, opts, currency, rates)
     params["half_life_s"] = float(half_life_days) * 86400.0
     sql = f"""{cte},
 d AS (
@@ -243,9 +245,10 @@ ORDER BY n.ch"""
 
 
 def journey_paths(engine: Engine, sel: Selection | None = None,
-                  opts: PathOptions | None = None, currency: str = CURRENCY) -> PathTable:
+                  opts: PathOptions | None = None, currency: str = CURRENCY,
+                  rates: Mapping[str, float] | None = None) -> PathTable:
     """The distinct paths of the selection (see the module's docstring)."""
-    sql, params = paths_sql(sel or Selection(), opts or PathOptions(), currency)
+    sql, params = paths_sql(sel or Selection(), opts or PathOptions(), currency, rates)
     return to_table(engine.query(sql, params))
 
 

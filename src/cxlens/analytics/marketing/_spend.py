@@ -10,16 +10,17 @@ typed by hand. The match is exact (a campaign is its name, not a pattern); the u
 under two channels goes to the first of them in alphabetical order (rare: one ad account
 books one campaign).
 
-:func:`check_currency` refuses spend in several currencies: adding SEK to EUR without rates
-gives a number that means nothing (``analytics._money``).
+:func:`check_currency` refuses spend in a currency that is neither the reporting currency nor
+rated: adding SEK to EUR without a rate gives a number that means nothing
+(``analytics._money``). Rated spend is converted in the engine's SQL (:func:`spend_sql`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cxlens.analytics._money import CURRENCY
+from cxlens.analytics._money import CURRENCY, amount_sql, unrated, unrated_message
 from cxlens.warehouse.engine import Engine
 
 PLATFORM_KEYS: tuple[str, ...] = ("Results", "Conversions", "conversions", "Purchases",
@@ -29,7 +30,8 @@ PLATFORM_KEYS: tuple[str, ...] = ("Results", "Conversions", "conversions", "Purc
 
 
 class SpendInputError(ValueError):
-    """The spend cannot be summed as asked; the message says why and what to do."""
+    """Spend (or the orders it is measured against) cannot be summed as asked — a bad
+    option, or money in a currency without a rate; the message says why and what to do."""
 
 
 def spend_campaigns(engine: Engine) -> tuple[tuple[str, str], ...]:
@@ -60,20 +62,13 @@ def channel_case(campaign: str, channel: str, patterns: Sequence[tuple[str, str]
     return f"CASE {' '.join(whens)} ELSE {channel} END"
 
 
-def check_currency(engine: Engine, currency: str = CURRENCY) -> None:
-    """Refuse spend in other currencies than ``currency`` (:class:`SpendInputError`)."""
-    others = engine.query(
-        "SELECT currency, CAST(count(*) AS BIGINT) AS n FROM v_spend "
-        "WHERE currency <> $currency GROUP BY currency ORDER BY currency",
-        {"currency": currency}).to_pylist()
+def check_currency(engine: Engine, currency: str = CURRENCY,
+                   rates: Mapping[str, float] | None = None) -> None:
+    """Refuse spend in a currency other than ``currency`` without a rate in ``rates``
+    (:class:`SpendInputError`, naming the currency and how to add its rate)."""
+    others = unrated(engine, "v_spend", currency, rates or {})
     if others:
-        names = ", ".join(str(r["currency"]) for r in others)
-        n = sum(int(r["n"]) for r in others)
-        raise SpendInputError(
-            f"{n} spend rows are in {names}, not {currency}: cxlens does not convert "
-            f"currencies, and adding them would mix money. Choose the currency they are in "
-            f"(--currency {names.split(', ')[0]}), or export the ad accounts' reports in "
-            f"{currency} and load them again")
+        raise SpendInputError(unrated_message("spend rows", others, currency))
 
 
 def _platform(alias: str = "") -> str:
@@ -85,22 +80,27 @@ def _platform(alias: str = "") -> str:
 _SPEND = f"""
 SELECT channel, coalesce(campaign, '') AS campaign,
        (year(date) * 12 + month(date) - 1) AS month,
-       CAST(sum(amount) AS DECIMAL(38, 4)) AS spend,
+       CAST(sum({{amount}}) AS DECIMAL(38, 4)) AS spend,
        CAST(count(*) AS BIGINT) AS spend_rows,
        CAST(sum({_platform()}) AS DOUBLE) AS platform_conversions,
        CAST(count({_platform()}) AS BIGINT) AS platform_rows
 FROM v_spend
-WHERE currency = $currency AND channel IS NOT NULL {{since}}AND date < $end
+WHERE {{in_currency}} AND channel IS NOT NULL {{since}}AND date < $end
 GROUP BY channel, coalesce(campaign, ''), (year(date) * 12 + month(date) - 1)
 ORDER BY channel, campaign, month
 """
 
 
-def spend_sql(since: bool) -> str:
+def spend_sql(since: bool, rates: Mapping[str, float] | None = None
+              ) -> tuple[str, dict[str, Any]]:
     """Spend per channel, campaign (``''``: none) and month number (``_purchases.MONTH``)
     before ``$end`` (and from ``$start`` when ``since``: no far-past date literal, which
-    Spark's dates refuse), with the platforms' own conversions where the report has them."""
-    return _SPEND.format(since="AND date >= $start " if since else "")
+    Spark's dates refuse), in ``$currency`` (other currencies converted at ``rates``), with
+    the platforms' own conversions where the report has them; and its rate parameters."""
+    amount, a_params, in_currency, c_params = amount_sql(rates or {})
+    sql = _SPEND.format(since="AND date >= $start " if since else "", amount=amount,
+                        in_currency=in_currency)
+    return sql, {**a_params, **c_params}
 
 
 def touches_sql(patterns: Sequence[tuple[str, str]], exact: Sequence[tuple[str, str]],

@@ -30,10 +30,11 @@ from typing import Any
 
 import numpy as np
 
-from cxlens.analytics._money import CURRENCY
+from cxlens.analytics._money import CURRENCY, clean_rates, unrated, unrated_message
+from cxlens.analytics._orders import counted_order
 from cxlens.analytics.journeys._log import Selection
 from cxlens.analytics.marketing._paths import PathOptions, PathTable, decay_sql, journey_paths
-from cxlens.analytics.marketing._spend import spend_campaigns
+from cxlens.analytics.marketing._spend import SpendInputError, spend_campaigns
 from cxlens.analytics.marketing.markov import MarkovAttribution, normalised
 from cxlens.analytics.marketing.rules import DEFAULT_HALF_LIFE, WEIGHTS, rule_credit
 from cxlens.analytics.marketing.shapley import membership
@@ -99,6 +100,7 @@ class Attribution:
     options: dict[str, Any] = field(default_factory=dict)
     selection: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
+    rates: dict[str, float] = field(default_factory=dict)  # other currencies' value in it
 
     def model(self, name: str) -> ModelResult:
         """The result of one model (``KeyError`` when it was not asked for)."""
@@ -203,8 +205,8 @@ def shapley_result(table: PathTable, n_boot: int, rng: np.random.Generator) -> M
 
 
 def _decay(engine: Engine, sel: Selection, opts: PathOptions, half_life: float,
-           currency: str) -> dict[str, tuple[float, float]]:
-    sql, params = decay_sql(sel, opts, half_life, currency)
+           currency: str, rates: Mapping[str, float]) -> dict[str, tuple[float, float]]:
+    sql, params = decay_sql(sel, opts, half_life, currency, rates)
     return {r["channel"]: (float(r["conversions"]), float(r["revenue"]))
             for r in engine.query(sql, params).to_pylist()}
 
@@ -265,26 +267,49 @@ def attribute(engine: Engine, models: Sequence[str] = MODELS, sel: Selection | N
               campaigns: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
               half_life_days: float = DEFAULT_HALF_LIFE, sale_touch: bool = True,
               n_boot: int = N_BOOT, seed: int = SEED,
-              currency: str = CURRENCY, spend_channels: bool = True) -> Attribution:
+              currency: str = CURRENCY, spend_channels: bool = True,
+              rates: Mapping[str, float] | None = None) -> Attribution:
     """Attribution of the selection's conversions to channels by each model in ``models``
     (see the module's docstring); ``campaigns`` maps campaign patterns (SQL ``LIKE``) to
     channels, before the spend table's own campaigns (``spend_channels``: an event whose
     campaign the spend books under a paid channel counts as that channel,
-    ``_spend.spend_campaigns``); ``conversion`` is ``"every"`` order or the ``"first"``."""
+    ``_spend.spend_campaigns``); ``conversion`` is ``"every"`` order or the ``"first"``.
+    Revenue is in ``currency``, orders in others converted at ``rates`` (their value in
+    ``currency``); orders of the period in a currency without a rate are refused
+    (:class:`~cxlens.analytics.marketing._spend.SpendInputError`), not left out."""
     models = _check(models, order, n_boot, half_life_days)
     sel = sel or Selection()
+    rates = clean_rates(currency, rates)
     opts = PathOptions(int(lookback_days), conversion,  # type: ignore[arg-type]
                        PathOptions.mapping(campaigns),
                        spend_campaigns(engine) if spend_channels else (),
                        sale_touch=sale_touch)
-    table = journey_paths(engine, sel, opts, currency)
-    decay = (_decay(engine, sel, opts, half_life_days, currency)
+    _refuse_unrated(engine, sel, currency, rates)
+    table = journey_paths(engine, sel, opts, currency, rates)
+    decay = (_decay(engine, sel, opts, half_life_days, currency, rates)
              if "time_decay" in models and table.conversions.sum() > 0 else None)
     result = attribute_paths(table, models, order, n_boot, seed, decay, half_life_days,
                              currency)
-    return Attribution(**{**_fields(result), "options": opts.as_dict(),
+    return Attribution(**{**_fields(result), "options": opts.as_dict(), "rates": dict(rates),
                           "selection": {k: v for k, v in sel.as_dict().items()
                                         if v is not None}})
+
+
+def _refuse_unrated(engine: Engine, sel: Selection, currency: str,
+                    rates: Mapping[str, float]) -> None:
+    """Counted orders of the period in a currency without a rate: their revenue cannot be
+    credited, and leaving it out would shrink the channels' revenue unseen."""
+    where = f"customer_id IS NOT NULL AND ts IS NOT NULL AND {counted_order()}"
+    params: dict[str, Any] = {}
+    if sel.start is not None:
+        where += " AND ts >= $start"
+        params["start"] = sel.start
+    if sel.end is not None:
+        where += " AND ts < $end"
+        params["end"] = sel.end
+    bad = unrated(engine, "v_orders", currency, rates, where, params)
+    if bad:
+        raise SpendInputError(unrated_message("orders", bad, currency))
 
 
 def _fields(a: Attribution) -> dict[str, Any]:

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, signal
 
+from cxlens.analytics._money import amount_sql, clean_rates, unrated, unrated_message
 from cxlens.analytics._orders import counted_order
 from cxlens.errors import UserError
 from cxlens.warehouse.engine import Engine
@@ -368,21 +369,48 @@ FROM (SELECT customer_id AS customer_id, min(ts) AS first_ts FROM v_orders
       GROUP BY customer_id) AS firsts
 GROUP BY CAST(first_ts AS DATE)"""
 
-_REVENUE = f"""SELECT CAST(ts AS DATE) AS day, CAST(sum(amount) AS DOUBLE) AS outcome
+_REVENUE = f"""SELECT CAST(ts AS DATE) AS day, CAST(sum({{amount}}) AS DOUBLE) AS outcome
 FROM v_orders
-WHERE ts IS NOT NULL AND amount IS NOT NULL AND currency = $currency AND {counted_order()}
+WHERE ts IS NOT NULL AND amount IS NOT NULL AND {{in_currency}} AND {counted_order()}
 GROUP BY CAST(ts AS DATE)"""
+
+# Spend in one reporting currency, other currencies converted at their rates (_money).
+_SPEND_IN = """SELECT CAST(date AS DATE) AS day, channel AS channel, $currency AS currency,
+       CAST(sum({amount}) AS DOUBLE) AS amount
+FROM v_spend
+WHERE date IS NOT NULL AND channel IS NOT NULL AND {in_currency}
+GROUP BY CAST(date AS DATE), channel"""
+
+
+def _money_sql(eng: Engine, currency: str, rates: Mapping[str, float] | None,
+               outcome: str) -> dict[str, Any]:
+    """The rates' SQL and parameters; an MMMError names spend (or, for revenue, orders) in
+    a currency without a rate."""
+    rates = clean_rates(currency, rates)
+    for table, what, where in (
+            ("v_spend", "spend rows", "date IS NOT NULL AND channel IS NOT NULL"),
+            ("v_orders", "orders", f"ts IS NOT NULL AND amount IS NOT NULL AND {counted_order()}")):
+        bad = unrated(eng, table, currency, rates, where)
+        if bad and (table == "v_spend" or outcome == "revenue"):
+            raise MMMError(unrated_message(what, bad, currency))
+    amount, a_params, in_currency, c_params = amount_sql(rates)
+    return {"amount": amount, "in_currency": in_currency,
+            "params": {**a_params, **c_params, "currency": currency}}
 
 
 def read_series(eng: Engine, outcome: str = "new_customers", *, start: date | None = None,
-                end: date | None = None) -> Series:
+                end: date | None = None, currency: str | None = None,
+                rates: Mapping[str, float] | None = None) -> Series:
     """The daily spend per channel and the outcome per day, over the days with spend
     (from the first to the last day any channel has spend, or ``start``/``end``: the day
-    after the last). Spend in several currencies is refused: adding them without exchange
-    rates would mean nothing."""
+    after the last). With ``currency``, spend and revenue are in it, other currencies
+    converted at ``rates`` in the engine's SQL; without, the spend must be in one currency.
+    Spend in a currency without a rate is refused: adding it would mean nothing."""
     if outcome not in OUTCOMES:
         raise MMMError(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
-    rows = eng.query(_SPEND).to_pylist()
+    money = None if currency is None else _money_sql(eng, currency, rates, outcome)
+    rows = (eng.query(_SPEND).to_pylist() if money is None else eng.query(
+        _SPEND_IN.format(**money), money["params"]).to_pylist())
     if not rows:
         raise MMMError("no spend rows in the workspace: a response curve needs the daily "
                        "spend per channel", hint="load the ad platforms' spend exports "
@@ -394,7 +422,8 @@ def read_series(eng: Engine, outcome: str = "new_customers", *, start: date | No
             "spend in several currencies without exchange rates ("
             + ", ".join(f"{c}: {n} channel-days" for c, n in per.items())
             + "): the model adds each day's spend and cannot add these",
-            hint="load the spend converted to one currency (cxlens keeps no exchange rates)")
+            hint="give a reporting currency and rates: cxlens workspace currency EUR "
+                 "--rate SEK=0.087 (or --currency and --rate)")
     currency = currencies[0]
     first = start or min(r["day"] for r in rows)
     last = (end - timedelta(days=1)) if end else max(r["day"] for r in rows)
@@ -408,10 +437,12 @@ def read_series(eng: Engine, outcome: str = "new_customers", *, start: date | No
         i = (r["day"] - first).days
         if 0 <= i < days:
             spend[i, ch_i[r["channel"]]] += r["amount"] or 0.0
-    sql = _NEW_CUSTOMERS if outcome == "new_customers" else _REVENUE
+    plain = {"amount": "amount", "in_currency": "currency = $currency"}
+    sql = (_NEW_CUSTOMERS if outcome == "new_customers"
+           else _REVENUE.format(**(money or plain)))
+    params = (money or {}).get("params", {"currency": currency})
     y = np.zeros(days)
-    for r in eng.query(sql, {"currency": currency} if outcome == "revenue" else None
-                       ).to_pylist():
+    for r in eng.query(sql, params if outcome == "revenue" else None).to_pylist():
         i = (r["day"] - first).days
         if 0 <= i < days:
             y[i] = float(r["outcome"] or 0.0)
@@ -420,7 +451,9 @@ def read_series(eng: Engine, outcome: str = "new_customers", *, start: date | No
 
 def fit(eng: Engine, outcome: str = "new_customers", *, start: date | None = None,
         end: date | None = None, n_boot: int = N_BOOT, seed: int = SEED,
-        adstock_first: bool = False) -> MMMFit:
+        adstock_first: bool = False, currency: str | None = None,
+        rates: Mapping[str, float] | None = None) -> MMMFit:
     """Read the daily series from the warehouse and fit the model (module docstring)."""
-    return fit_series(read_series(eng, outcome, start=start, end=end), n_boot=n_boot,
+    return fit_series(read_series(eng, outcome, start=start, end=end, currency=currency,
+                                  rates=rates), n_boot=n_boot,
                       seed=seed, adstock_first=adstock_first)

@@ -1,8 +1,9 @@
 """Spend and return: what each paid channel, campaign and month cost, and what it brought.
 
-**Spend** is the spend table (the ad platforms' cost reports) in the workspace's currency;
-a **paid channel** is a channel the spend table books cost under. Spend in another currency
-is refused (``_spend.check_currency``): cxlens does not convert currencies.
+**Spend** is the spend table (the ad platforms' cost reports) in the reporting currency,
+spend in other currencies converted at ``rates`` in the engine's SQL; spend or orders in a
+currency without a rate are refused (``_spend.check_currency``, ``analytics._money``), never
+summed or dropped. A **paid channel** is a channel the spend table books cost under.
 
 **Customers acquired**: a customer is acquired on their first counted order (refunded and
 lost orders do not count). The acquisition is credited to the paid touches of their path
@@ -57,7 +58,13 @@ from typing import Any
 
 import numpy as np
 
-from cxlens.analytics._money import CURRENCY
+from cxlens.analytics._money import (
+    CURRENCY,
+    amount_sql,
+    clean_rates,
+    unrated,
+    unrated_message,
+)
 from cxlens.analytics._orders import counted_order
 from cxlens.analytics.journeys._log import Selection
 from cxlens.analytics.marketing._paths import DEFAULT_LOOKBACK, PathOptions, _cte
@@ -160,17 +167,19 @@ class Roi:
     seed: int
     notes: list[str] = field(default_factory=list)
     reason: str | None = None
+    rates: dict[str, float] = field(default_factory=dict)  # other currencies' value in it
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
 def credit_sql(opts: PathOptions, model: str, currency: str, paid: Sequence[str],
-               since: bool = True) -> tuple[str, dict[str, Any]]:
+               since: bool = True, rates: Mapping[str, float] | None = None
+               ) -> tuple[str, dict[str, Any]]:
     """Per acquired customer (first counted order before ``$last``, and from ``$first``
     when ``since``) the credit of each paid channel and campaign (``kind = 1``), and per
     day the number of customers acquired (``kind = 0``)."""
-    cte, params = _cte(Selection(), opts, currency)
+    cte, params = _cte(Selection(), opts, currency, rates)
     params["paid"] = list(paid) or ["\x1f"]
     sql = f"""{cte},
 o AS (
@@ -215,12 +224,12 @@ ORDER BY kind, customer_id, channel, campaign, first_d"""
     return sql, params
 
 
-ORDERS_SQL = f"""
+_ORDERS = f"""
 WITH o AS (
-    SELECT customer_id, ts, CAST(amount AS DOUBLE) AS amount,
+    SELECT customer_id, ts, CAST({{amount}} AS DOUBLE) AS amount,
            row_number() OVER (PARTITION BY customer_id ORDER BY ts, _batch, _line) AS order_no
     FROM v_orders
-    WHERE customer_id IS NOT NULL AND {counted_order()} AND currency = $currency
+    WHERE customer_id IS NOT NULL AND {counted_order()} AND {{in_currency}}
       AND amount >= 0 AND list_contains($ids, customer_id) AND CAST(ts AS DATE) <= $as_of
 ),
 f AS (SELECT customer_id, ts AS first_ts FROM o WHERE order_no = 1)
@@ -234,6 +243,14 @@ GROUP BY o.customer_id, CAST(date_diff('day', CAST(f.first_ts AS DATE), CAST(o.t
 ORDER BY customer_id, days"""
 """The credited customers' counted orders by day after their first (the first order's
 amount apart): first-order and horizon revenue, revenue to date and payback."""
+
+
+def orders_sql(rates: Mapping[str, float] | None = None) -> tuple[str, dict[str, Any]]:
+    """:data:`_ORDERS` in ``$currency``, other currencies converted at ``rates``; and the
+    rates' parameters."""
+    amount, a_params, in_currency, c_params = amount_sql(rates or {})
+    return (_ORDERS.format(amount=amount, in_currency=in_currency),
+            {**a_params, **c_params})
 
 
 @dataclass
@@ -268,13 +285,15 @@ def _check(model: str, by: str, horizon_days: int, lookback_days: int, margin: f
 
 
 def _customers(engine: Engine, ids: list[str], currency: str, as_of: date,
-               horizon_days: int, value: Any, n_boot: int, seed: int) -> _Customers:
+               horizon_days: int, value: Any, n_boot: int, seed: int,
+               rates: Mapping[str, float]) -> _Customers:
     if not ids:
         z = np.zeros(0)
         return _Customers([], z.astype(int), z, z, z, z, np.zeros((0, MAX_PAYBACK)),
                           None if value is None else z,
                           None if value is None else np.zeros((0, n_boot)))
-    t = engine.query(ORDERS_SQL, {"currency": currency, "ids": ids, "as_of": as_of}
+    sql, rparams = orders_sql(rates)
+    t = engine.query(sql, {**rparams, "currency": currency, "ids": ids, "as_of": as_of}
                      ).to_pydict()
     pos = {c: i for i, c in enumerate(ids)}
     idx = np.array([pos[c] for c in t["customer_id"]], dtype=int)
@@ -290,19 +309,19 @@ def _customers(engine: Engine, ids: list[str], currency: str, as_of: date,
     out = _Customers(ids, np.zeros(n, int), np.zeros(n), first_amount, horizon, to_date,
                      by_month)
     if value is not None:
-        out.clv, out.clv_draws = _clv(engine, value, ids, n_boot, seed)
+        out.clv, out.clv_draws = _clv(engine, value, ids, n_boot, seed, rates)
     return out
 
 
 def _clv(engine: Engine, value: Any, ids: list[str], n_boot: int,
-         seed: int) -> tuple[np.ndarray, np.ndarray]:
+         seed: int, rates: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
     """Each customer's CLV ahead from the fitted value model (its purchases and end), at
     the estimate and at ``n_boot`` parameter draws; predicted once per distinct state."""
     from cxlens.analytics.value._predict import Horizon, point_and_draws
     from cxlens.analytics.value._purchases import purchases_sql
     from cxlens.analytics.value.customers import STATE_SQL
 
-    sql, params = purchases_sql(engine, value.end, currency=value.currency)
+    sql, params = purchases_sql(engine, value.end, currency=value.currency, rates=rates)
     q = STATE_SQL.format(purchases=sql) + """
 SELECT customer_id, x, t_x_days, age_days, repeat_amount FROM coded
 WHERE list_contains($ids, customer_id) ORDER BY customer_id"""
@@ -380,33 +399,43 @@ def roi(engine: Engine, *, today: date, by: str = "channel", model: str = "last_
         channel: str | None = None,
         campaigns: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
         spend_channels: bool = True, value: Any = None,
-        n_boot: int = N_BOOT, seed: int = SEED, currency: str = CURRENCY) -> Roi:
+        n_boot: int = N_BOOT, seed: int = SEED, currency: str = CURRENCY,
+        rates: Mapping[str, float] | None = None) -> Roi:
     """Spend and return per paid channel, campaign or month of ``[start, end)`` (see the
     module's docstring). ``value``: a fitted :class:`~cxlens.analytics.value.models.
     ValueModel` for the CLV return (``None``: left out). ``today`` bounds the data
-    (``as_of`` is the day before it, or the day before ``end``)."""
+    (``as_of`` is the day before it, or the day before ``end``). Spend and revenue are in
+    ``currency``, other currencies converted at ``rates`` (their value in ``currency``);
+    :class:`SpendInputError` names a currency of spend or orders without a rate."""
     _check(model, by, horizon_days, lookback_days, margin, n_boot)
     if start is not None and end is not None and start >= end:
         raise SpendInputError("start must be before end (end is the day after the last)")
     as_of = min(today, end) - timedelta(days=1) if end else today - timedelta(days=1)
-    check_currency(engine, currency)
+    rates = clean_rates(currency, rates)
+    check_currency(engine, currency, rates)
+    bad = unrated(engine, "v_orders", currency, rates,
+                  f"customer_id IS NOT NULL AND {counted_order()} AND amount >= 0 "
+                  "AND CAST(ts AS DATE) <= $as_of", {"as_of": as_of})
+    if bad:
+        raise SpendInputError(unrated_message("orders", bad, currency))
     exact = spend_campaigns(engine) if spend_channels else ()
     user = PathOptions.mapping(campaigns)
     opts = PathOptions(int(lookback_days), "first", user, exact, sale_touch=False)
     last = end or today
     bounds: dict[str, Any] = {"end": last, **({"start": start} if start else {})}
-    spend_t = engine.query(spend_sql(start is not None), {"currency": currency, **bounds}
-                           ).to_pydict()
+    s_sql, s_params = spend_sql(start is not None, rates)
+    spend_t = engine.query(s_sql, {**s_params, "currency": currency, **bounds}).to_pydict()
     paid_all = sorted({str(r["channel"]) for r in engine.query(
         "SELECT DISTINCT channel FROM v_spend WHERE channel IS NOT NULL").to_pylist()})
     tparams: dict[str, Any] = {}
     touched = {r["channel"]: int(r["events"]) for r in engine.query(
         touches_sql(user, exact, tparams), tparams).to_pylist()}
-    sql, params = credit_sql(opts, model, currency, paid_all, start is not None)
+    sql, params = credit_sql(opts, model, currency, paid_all, start is not None, rates)
     params = {**params, "last": last, **({"first": start} if start else {})}
     credit = engine.query(sql, params).to_pydict()
     base = dict(by=by, model=model, horizon_days=int(horizon_days),
                 lookback_days=int(lookback_days), margin=float(margin), currency=currency,
+                rates=dict(rates),
                 start=start, end=end, as_of=as_of, paid_channels=paid_all,
                 campaigns=dict(user), spend_campaigns=dict(exact),
                 clv_model=None if value is None else value.chosen,
@@ -439,7 +468,7 @@ def _assemble(engine: Engine, base: dict[str, Any], spend_t: dict[str, list],
         c_camp, c_day, c_w = [c_camp[i] for i in keep], [c_day[i] for i in keep], c_w[keep]
     ids = sorted(set(c_id))
     cust = _customers(engine, ids, currency, as_of, base["horizon_days"], value, n_boot,
-                      seed + 1)
+                      seed + 1, base["rates"])
     pos = {c: i for i, c in enumerate(ids)}
     ci = np.array([pos[c] for c in c_id], dtype=int)
     first_day = {c: d for c, d in zip(c_id, c_day, strict=True)}

@@ -83,7 +83,9 @@ def purchases_sql(engine: Engine, end: date, *, currency: str = CURRENCY,
         raise ValueInputError(
             f"{n} orders are in {names}, not {currency}: adding them without exchange rates "
             f"would mix currencies. Give a rate per currency (for example --rate "
-            f"{names.split(', ')[0]}=0.09) or choose that currency")
+            f"{names.split(', ')[0]}=0.09, or save it in the workspace's money settings: "
+            f"cxlens workspace currency {currency} --rate {names.split(', ')[0]}=0.09) or "
+            "choose that currency")
     sql = (f"SELECT customer_id, ts, CAST(ts AS DATE) AS d, {amount} AS amount, "
            "coalesce(channel, 'unknown') AS channel, _batch, _line FROM v_orders "
            f"WHERE customer_id IS NOT NULL AND {counted} AND {in_currency} AND amount >= 0 "

@@ -22,7 +22,7 @@ from datetime import date
 
 import numpy as np
 
-from cxlens.analytics._money import CURRENCY
+from cxlens.analytics._money import CURRENCY, amount_sql
 from cxlens.analytics._orders import counted_order
 from cxlens.warehouse.engine import Engine
 
@@ -75,20 +75,8 @@ class PurchaseSummary:
 
 def _amount(rates: Mapping[str, float]) -> tuple[str, dict[str, object], str, dict[str, object]]:
     """SQL for the amount in the chosen currency (with its parameters), and the condition
-    for rows that have one (with its)."""
-    if not rates:
-        return "amount", {}, "currency = $currency", {}
-    whens, params = [], {}
-    for i, (cur, rate) in enumerate(sorted(rates.items())):
-        whens.append(f"WHEN $cur{i} THEN $rate{i}")
-        params |= {f"cur{i}": cur, f"rate{i}": float(rate)}
-    # each order converted and rounded to 1/10 000 as a DECIMAL, so that sums are exact and
-    # the same on every engine (summary rows are grouped by them)
-    amount = (f"CASE WHEN currency = $currency THEN CAST(amount AS DECIMAL(18, 4)) "
-              f"ELSE CAST(CAST(amount AS DOUBLE) * CASE currency {' '.join(whens)} END "
-              f"AS DECIMAL(18, 4)) END")
-    return (amount, params, "(currency = $currency OR list_contains($rated, currency))",
-            {"rated": sorted(rates)})
+    for rows that have one (with its): ``analytics._money.amount_sql``."""
+    return amount_sql(rates)
 
 
 _SUMMARY = """
@@ -172,7 +160,9 @@ def purchase_summary(engine: Engine, calibration_end: date, today: date, *,
         raise ValueInputError(
             f"{left['other_currency']} orders are in {others}, not {currency}: adding them "
             f"without exchange rates would mix currencies. Give a rate per currency "
-            f"(for example --rate {others.split(', ')[0]}=0.09) or choose that currency")
+            f"(for example --rate {others.split(', ')[0]}=0.09, or save it in the "
+            f"workspace's money settings: cxlens workspace currency {currency} --rate "
+            f"{others.split(', ')[0]}=0.09) or choose that currency")
     if first_day is None:
         raise NoPurchases(f"no purchases in {currency} up to {today}: load orders first "
                               "or choose the currency the orders are in")

@@ -25,6 +25,7 @@ from cxlens.analytics.marketing.mmm import fit as mmm_fit
 from cxlens.analytics.marketing.planner import PlanError, plan, plan_for_target, scenario
 from cxlens.analytics.marketing.rules import DEFAULT_HALF_LIFE
 from cxlens.web.api.journeys import Chosen
+from cxlens.web.api.money import served_money
 from cxlens.web.deps import ServerClock, TokenScope
 from cxlens.web.kept import Kept
 from cxlens.web.params import Day
@@ -86,8 +87,9 @@ class AttributionQuery(BaseModel):
     channel: Text | None = Field(None, description="Customers with a touchpoint in this "
                                                    "channel.")
     store: Text | None = Field(None, description="Customers with a touchpoint in this store.")
-    currency: str = Field("EUR", min_length=3, max_length=3, pattern="^[A-Z]{3}$",
-                          description="Revenue: orders in this currency.")
+    currency: str | None = Field(None, min_length=3, max_length=3, pattern="^[A-Z]{3}$",
+                                 description="Revenue in this currency (default: the "
+                                             "workspace's reporting currency).")
 
 
 class ChannelOut(BaseModel):
@@ -123,6 +125,7 @@ class AttributionOut(BaseModel):
     spend_campaigns: dict[str, str] = Field(
         description="Campaigns named in the spend table and the paid channel they count as.")
     currency: str
+    rates: dict[str, float] = Field({}, description="Other currencies' value in it, as converted.")
     selection: Chosen
     paths: int = Field(description="Distinct paths.")
     journeys: int = Field(description="Paths taken: converting and not.")
@@ -145,7 +148,7 @@ def attribution_out(a: mk.Attribution) -> AttributionOut:
         order=a.order, lookback_days=o["lookback_days"], conversion=o["conversion"],
         half_life_days=a.half_life_days, sale_touch=o["sale_touch"],
         campaigns=o["campaigns"], spend_campaigns=o.get("spend_campaigns", {}),
-        currency=a.currency, selection=Chosen(**a.selection),
+        currency=a.currency, rates=a.rates, selection=Chosen(**a.selection),
         paths=a.paths, journeys=a.journeys, conversions=a.conversions, revenue=a.revenue,
         non_conversions=a.non_conversions, untouched_conversions=a.untouched_conversions,
         untouched_revenue=a.untouched_revenue, n_boot=a.n_boot, seed=a.seed,
@@ -165,13 +168,19 @@ def attribution(access: Reader, q: Annotated[AttributionQuery, Query()]) -> Attr
         campaigns = parse_campaigns(q.campaign)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
+    from cxlens.analytics.marketing._spend import SpendInputError
+
     sel = Selection(q.start, q.end, q.segment, q.channel, q.store)
-    with access.engine() as eng:
-        a = mk.attribute(eng, models_for(q.model), sel, order=q.order,
-                         lookback_days=q.lookback, conversion=q.conversion,
-                         campaigns=campaigns, half_life_days=q.half_life,
-                         sale_touch=q.sale_touch, n_boot=q.n_boot, currency=q.currency,
-                         spend_channels=q.spend_campaigns)
+    m = served_money(access, q.currency)
+    try:
+        with access.engine() as eng:
+            a = mk.attribute(eng, models_for(q.model), sel, order=q.order,
+                             lookback_days=q.lookback, conversion=q.conversion,
+                             campaigns=campaigns, half_life_days=q.half_life,
+                             sale_touch=q.sale_touch, n_boot=q.n_boot, currency=m.currency,
+                             rates=m.rates, spend_channels=q.spend_campaigns)
+    except SpendInputError as exc:
+        raise HTTPException(422, str(exc)) from None
     return attribution_out(a)
 
 
@@ -210,8 +219,9 @@ class RoiQuery(BaseModel):
     start: Day | None = Field(None, description="First day (YYYY-MM-DD), inclusive.")
     end: Day | None = Field(None, description="The day after the last (YYYY-MM-DD).")
     channel: Text | None = Field(None, description="Only this paid channel.")
-    currency: str = Field("EUR", min_length=3, max_length=3, pattern="^[A-Z]{3}$",
-                          description="Spend and revenue in this currency.")
+    currency: str | None = Field(None, min_length=3, max_length=3, pattern="^[A-Z]{3}$",
+                                 description="Spend and revenue in this currency (default: "
+                                             "the workspace's reporting currency).")
 
 
 class RatioOut(BaseModel):
@@ -252,6 +262,7 @@ class RoiOut(BaseModel):
     lookback_days: int
     margin: float
     currency: str
+    rates: dict[str, float] = Field({}, description="Other currencies' value in it, as converted.")
     start: date | None
     end: date | None
     as_of: date
@@ -303,6 +314,7 @@ def get_roi(access: Reader, q: Annotated[RoiQuery, Query()], clock: ServerClock)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     today = clock().date()
+    m = served_money(access, q.currency)
     value, why = (roi_value_model(lambda: served_fit(access, today, q.currency))
                   if q.clv else (None, None))
     try:
@@ -311,7 +323,7 @@ def get_roi(access: Reader, q: Annotated[RoiQuery, Query()], clock: ServerClock)
                        lookback_days=q.lookback, margin=q.margin, start=q.start, end=q.end,
                        channel=q.channel, campaigns=campaigns,
                        spend_channels=q.spend_campaigns, value=value, n_boot=q.n_boot,
-                       currency=q.currency)
+                       currency=m.currency, rates=m.rates)
     except SpendInputError as exc:
         raise HTTPException(422, str(exc)) from None
     if why:
@@ -331,10 +343,14 @@ _FITS = Kept(16)
 
 def kept_fit(access: Any, outcome: str, n_boot: int) -> MMMFit:
     """The workspace's fitted marketing-mix model, kept under its data version; a fit the
-    data cannot give is a 422 that says why (too few weeks, mixed currencies, no spend)."""
+    data cannot give is a 422 that says why (too few weeks, a currency without a rate, no
+    spend). In the workspace's reporting currency, other currencies at its rates."""
+    m = served_money(access)
     try:
-        return _FITS.get(access.warehouse, access.workspace.engine, ("mmm", outcome, n_boot),
-                         lambda eng: mmm_fit(eng, outcome, n_boot=n_boot))
+        return _FITS.get(access.warehouse, access.workspace.engine,
+                         ("mmm", outcome, n_boot, m.key()),
+                         lambda eng: mmm_fit(eng, outcome, n_boot=n_boot,
+                                             currency=m.currency, rates=m.rates))
     except MMMError as exc:
         raise HTTPException(422, str(exc)) from None
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cxlens.analytics.value._summary import NoPurchases, ValueInputError
 from cxlens.analytics.value.bgnbd import NotIdentifiable
 from cxlens.web.api.experience_models import EstimateOut
+from cxlens.web.api.money import served_money
 from cxlens.web.api.value import NoModelOut, result_out, served_fit
 from cxlens.web.deps import ServerClock, TokenScope
 
@@ -43,7 +44,8 @@ class TargetsQuery(BaseModel):
     discount: float = Field(0.10, ge=0, lt=1, description="Annual discount rate of CLV.")
     window: int = Field(180, ge=30, le=730, description="Look-alike: days after the first "
                                                         "purchase whose revenue makes the best.")
-    currency: str = Field("EUR", min_length=3, max_length=3, pattern="^[A-Z]{3}$")
+    currency: str | None = Field(None, min_length=3, max_length=3, pattern="^[A-Z]{3}$",
+                                 description="Default: the workspace's reporting currency")
 
 
 class TargetOut(BaseModel):
@@ -130,12 +132,13 @@ def get_targets(access: Reader, q: Annotated[TargetsQuery, Query()],
 
     def run() -> TargetsOut:
         today = clock().date()
+        m = served_money(access, q.currency)
         v = None if q.segment == "lookalike" else served_fit(access, today, q.currency)
         with access.engine() as eng:
             return targets_out(targets(
                 eng, q.segment, today, value_model=v, top=q.top, top_share=q.top_share,
                 lookback_days=q.lookback_days, horizon=Horizon(q.months, q.discount),
-                window_days=q.window, currency=q.currency))
+                window_days=q.window, currency=m.currency, rates=m.rates))
     try:
         return run()
     except (NoPurchases, NotIdentifiable) as exc:

@@ -30,6 +30,7 @@ from cxlens.analytics.value.bgnbd import NotIdentifiable
 from cxlens.analytics.value.models import ValueModel
 from cxlens.web import value_cache
 from cxlens.web.api.experience_models import EstimateOut
+from cxlens.web.api.money import served_money
 from cxlens.web.deps import ServerClock, TokenScope, WorkspaceAccess
 from cxlens.web.params import Day
 
@@ -155,7 +156,8 @@ class FitQuery(BaseModel):
     calibration_end: Day | None = Field(None, description="Last day of the calibration "
                                                           "period (default: a third of the "
                                                           "span before end, at most 26 weeks)")
-    currency: str = Field("EUR", min_length=3, max_length=3, pattern="^[A-Z]{3}$")
+    currency: str | None = Field(None, min_length=3, max_length=3, pattern="^[A-Z]{3}$",
+                                 description="Default: the workspace's reporting currency")
 
 
 @router.get("/value/fit")
@@ -165,19 +167,19 @@ def get_value_fit(access: Reader, q: Annotated[FitQuery, Query()],
     def run() -> ValueFitOut:
         return value_fit_out(value_cache.fitted(
             access.warehouse, access.workspace.engine, clock().date(),
-            value_cache.FitParams(model=q.model, end=q.end, calibration_end=q.calibration_end,
-                                  currency=q.currency)))
+            value_cache.fit_params(served_money(access, q.currency), model=q.model,
+                                   end=q.end, calibration_end=q.calibration_end)))
     return _no_model(run)
 
 
 # --- the fitted model, kept while the data stay as they are ------------------------------
 
-def served_fit(access: WorkspaceAccess, today: date, currency: str) -> ValueModel:
+def served_fit(access: WorkspaceAccess, today: date, currency: str | None) -> ValueModel:
     """``fit_value`` with its defaults for the workspace, kept with the Value page's fits
     (:mod:`cxlens.web.value_cache`) until the next batch. Raises what ``fit_value``
-    raises."""
+    raises. In the workspace's money settings (``currency``, when given, overrides)."""
     return value_cache.fitted(access.warehouse, access.workspace.engine, today,
-                              value_cache.FitParams(currency=currency))
+                              value_cache.fit_params(served_money(access, currency)))
 
 
 # --- cohorts, RFM, customers, channels ---------------------------------------------------
@@ -396,7 +398,7 @@ class CohortsQuery(BaseModel):
     channel: str | None = Field(None, max_length=100,
                                 description="Only customers acquired through this channel")
     end: Day | None = Field(None, description="Last day of data used (default: yesterday)")
-    currency: Currency = "EUR"
+    currency: Currency | None = None
 
 
 class RfmQuery(BaseModel):
@@ -404,7 +406,7 @@ class RfmQuery(BaseModel):
 
     months: int = Field(12, ge=1, le=60, description="Month ends to count moves over")
     end: Day | None = Field(None, description="Last day of data used (default: yesterday)")
-    currency: Currency = "EUR"
+    currency: Currency | None = None
 
 
 class HorizonQuery(BaseModel):
@@ -412,7 +414,7 @@ class HorizonQuery(BaseModel):
 
     months: int = Field(12, ge=1, le=120, description="CLV horizon in months")
     discount: float = Field(0.10, ge=0, lt=1, description="Annual discount rate")
-    currency: Currency = "EUR"
+    currency: Currency | None = None
 
 
 class CustomersQuery(HorizonQuery):
@@ -448,8 +450,10 @@ def get_value_cohorts(access: Reader, q: Annotated[CohortsQuery, Query()],
 
     def run() -> CohortsOut:
         with access.engine() as eng:
+            m = served_money(access, q.currency)
             return result_out(CohortsOut, cohorts(eng, clock().date(), by=q.by, end=q.end,
-                                                  channel=q.channel, currency=q.currency))
+                                                  channel=q.channel, currency=m.currency,
+                                                  rates=m.rates))
     return _no_model(run)
 
 
@@ -461,8 +465,9 @@ def get_value_rfm(access: Reader, q: Annotated[RfmQuery, Query()],
 
     def run() -> RfmOut:
         with access.engine() as eng:
+            m = served_money(access, q.currency)
             return result_out(RfmOut, rfm(eng, clock().date(), end=q.end, months=q.months,
-                                          currency=q.currency))
+                                          currency=m.currency, rates=m.rates))
     return _no_model(run)
 
 
@@ -478,7 +483,7 @@ def get_value_customers(access: Reader, q: Annotated[CustomersQuery, Query()],
         with access.engine() as eng:
             return result_out(CustomerValuesOut, customer_values(
                 eng, v, at_risk=q.at_risk, top=q.top, horizon=Horizon(q.months, q.discount),
-                lookback_days=q.lookback_days))
+                lookback_days=q.lookback_days, rates=served_money(access, q.currency).rates))
     return _no_model(run)
 
 
@@ -494,7 +499,8 @@ def get_value_distribution(access: Reader, q: Annotated[DistributionQuery, Query
         v = served_fit(access, clock().date(), q.currency)
         with access.engine() as eng:
             return result_out(ClvDistributionOut, clv_distribution(
-                eng, v, horizon=Horizon(q.months, q.discount), bins=q.bins))
+                eng, v, horizon=Horizon(q.months, q.discount), bins=q.bins,
+                rates=served_money(access, q.currency).rates))
     return _no_model(run)
 
 
@@ -509,8 +515,9 @@ def get_value_channels(access: Reader, q: Annotated[ChannelsQuery, Query()],
     def run() -> WorthsOut:
         v = served_fit(access, clock().date(), q.currency)
         h = Horizon(q.months, q.discount)
+        rates = served_money(access, q.currency).rates
         with access.engine() as eng:
-            res = (clv_by_nps_group(eng, v, horizon=h) if q.by == "nps_group"
-                   else clv_by_channel(eng, v, by=q.by, horizon=h))
+            res = (clv_by_nps_group(eng, v, horizon=h, rates=rates) if q.by == "nps_group"
+                   else clv_by_channel(eng, v, by=q.by, horizon=h, rates=rates))
             return result_out(WorthsOut, res)
     return _no_model(run)

@@ -23,7 +23,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from cxlens.analytics._money import CURRENCY
 from cxlens.analytics.value._predict import Horizon
 from cxlens.analytics.value._summary import NoPurchases, ValueInputError
 from cxlens.analytics.value.bgnbd import NotIdentifiable
@@ -32,6 +31,7 @@ from cxlens.csv_out import csv_text
 from cxlens.errors import UserError
 from cxlens.warehouse.store import db_path
 from cxlens.web import value_cache
+from cxlens.web.api.money import served_money
 from cxlens.web.api.value import (
     CUSTOMER_CSV_COLUMNS,
     CustomerValuesOut,
@@ -59,12 +59,14 @@ def at_risk_list(request: Request, access: WorkspaceAccess, lookback_days: int,
     Raises what ``fit_value`` and ``customer_values`` raise."""
     today = get_clock(request)().date()
     h = horizon or Horizon()
+    m = served_money(access, currency)  # the workspace's rates, re-based on ``currency``
     v = value_cache.fitted(access.warehouse, access.workspace.engine, today,
-                           value_cache.FitParams(currency=currency))
+                           value_cache.fit_params(m))
     return _KEPT.get(access.warehouse, access.workspace.engine,
-                     (today, v.end, lookback_days, currency, h),
+                     (today, v.end, lookback_days, m.key(), h),
                      lambda eng: customer_values(eng, v, at_risk=True, top=None,
-                                                 horizon=h, lookback_days=lookback_days))
+                                                 horizon=h, lookback_days=lookback_days,
+                                                 rates=m.rates))
 
 
 def clear() -> None:
@@ -72,12 +74,14 @@ def clear() -> None:
     _KEPT.clear()
 
 
-def _checked(top: int, lookback_days: int, currency: str | None) -> str:
+def _checked(access: WorkspaceAccess, top: int, lookback_days: int,
+             currency: str | None) -> str:
+    """The options, checked; the currency defaults to the workspace's reporting one."""
     if not 1 <= top <= 10000:
         raise HTTPException(422, "top must be 1 to 10000 customers")
     if not 7 <= lookback_days <= 365:
         raise HTTPException(422, "lookback_days must be 7 to 365")
-    code = (currency or CURRENCY).strip().upper()
+    code = (currency or served_money(access).currency).strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", code):
         raise HTTPException(422, "currency must be a three-letter code such as EUR or SEK")
     return code
@@ -94,7 +98,7 @@ Text = Annotated[str | None, Query()]
 def at_risk(request: Request, access: Viewer, top: Top = 100, lookback_days: Lookback = 90,
             months: Months = 12, discount: Discount = 0.10,
             currency: Text = None) -> Response:
-    code = _checked(top, lookback_days, currency)
+    code = _checked(access, top, lookback_days, currency)
     h = value_cache.horizon(months, discount)
     ctx: dict[str, Any] = {"access": access, "top": top, "tops": TOPS,
                            "lookback_days": lookback_days, "currency": code, "horizon": h,
@@ -125,7 +129,7 @@ def at_risk_csv(request: Request, access: Viewer, lookback_days: Lookback = 90,
                 months: Months = 12, discount: Discount = 0.10,
                 currency: Text = None) -> Response:
     """The whole list in the columns of ``cxlens value customers --at-risk --csv``."""
-    code = _checked(1, lookback_days, currency)
+    code = _checked(access, 1, lookback_days, currency)
     h = value_cache.horizon(months, discount)
     if not db_path(access.workspace.path).exists():
         raise HTTPException(404, "no data yet")

@@ -32,9 +32,11 @@ from cxlens.analytics.journeys import Selection
 from cxlens.analytics.marketing._paths import DEFAULT_LOOKBACK, MAX_LOOKBACK
 from cxlens.analytics.marketing.attribution import N_BOOT
 from cxlens.errors import UserError
+from cxlens.money import Money
 from cxlens.warehouse.store import db_path
 from cxlens.web import charts_attribution as cmk
 from cxlens.web.api.marketing import MAX_CAMPAIGNS, AttributionOut, attribution_out, parse_campaigns
+from cxlens.web.api.money import served_money
 from cxlens.web.deps import WorkspaceRole, get_clock
 from cxlens.web.i18n import translate, value_label
 from cxlens.web.kept import Kept
@@ -106,11 +108,13 @@ class AttributionChoices:
         return urlencode(q)
 
 
-def _compute(c: AttributionChoices, sel: Selection) -> Callable[[Any], AttributionOut]:
+def _compute(c: AttributionChoices, sel: Selection,
+             money: Money) -> Callable[[Any], AttributionOut]:
     def run(eng: Any) -> AttributionOut:
         return attribution_out(mk.attribute(
             eng, mk.MODELS, sel, order=c.order, lookback_days=c.lookback,
-            conversion=c.conversion, campaigns=dict(c.campaigns), n_boot=N_BOOT))
+            conversion=c.conversion, campaigns=dict(c.campaigns), n_boot=N_BOOT,
+            currency=money.currency, rates=money.rates))
     return run
 
 
@@ -119,8 +123,10 @@ def attribution_soon(access: Any, c: AttributionChoices, w: Window,
     """The attribution of all models for the choices and period, kept per data version;
     ``None`` while it is computed in the background (after ``wait`` seconds)."""
     sel = Selection(w.start, w.end)
+    money = served_money(access)  # the workspace's reporting currency and rates
     return _SOON.get(access.warehouse, access.workspace.engine,
-                     ("attribution", c, w.start, w.end), _compute(c, sel), wait)
+                     ("attribution", c, w.start, w.end, money.key()),
+                     _compute(c, sel, money), wait)
 
 
 def _translator(lang: str) -> Callable[..., str]:

@@ -23,7 +23,6 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from cxlens.analytics import marketing as mk
-from cxlens.analytics._money import CURRENCY
 from cxlens.analytics.marketing._spend import SpendInputError
 from cxlens.analytics.marketing.roi import RULES
 from cxlens.errors import UserError
@@ -31,6 +30,7 @@ from cxlens.warehouse.store import db_path
 from cxlens.web import charts_marketing as cm
 from cxlens.web import value_cache
 from cxlens.web.api.marketing import RoiOut, roi_out, roi_value_model
+from cxlens.web.api.money import served_money
 from cxlens.web.deps import Db, WorkspaceAccess, WorkspaceRole, get_clock
 from cxlens.web.i18n import translate, value_label
 from cxlens.web.kept import Kept
@@ -96,15 +96,16 @@ def results(request: Request, access: WorkspaceAccess, c: Choice) -> dict[str, R
     """By channel and by campaign (with the CLV return) and by month, as the API gives
     them, kept until the next batch. Raises what the analytics raise."""
     today = get_clock(request)().date()
+    m = served_money(access)  # the workspace's reporting currency and rates
     value, why = roi_value_model(lambda: value_cache.fitted(
-        access.warehouse, access.workspace.engine, today,
-        value_cache.FitParams(currency=CURRENCY)))
+        access.warehouse, access.workspace.engine, today, value_cache.fit_params(m)))
 
     def run(by: str, with_value: bool) -> Callable[[Any], RoiOut]:
         def compute(eng: Any) -> RoiOut:
             r = mk.roi(eng, today=today, by=by, model=c.model, horizon_days=c.horizon,
                        start=c.start, end=c.end, channel=c.channel,
-                       value=value if with_value else None)
+                       value=value if with_value else None, currency=m.currency,
+                       rates=m.rates)
             if why and with_value:
                 r = dataclasses.replace(r, notes=[n for n in r.notes if not n.startswith(
                     "no value model")] + [why])
@@ -114,7 +115,7 @@ def results(request: Request, access: WorkspaceAccess, c: Choice) -> dict[str, R
     out = {}
     for by, with_value in (("channel", True), ("campaign", True), ("month", False)):
         out[by] = _KEPT.get(access.warehouse, access.workspace.engine,
-                            ("roi", today, by, c, value is not None),
+                            ("roi", today, by, c, value is not None, m.key()),
                             run(by, with_value))
     return out
 

@@ -11,10 +11,12 @@ not had the outcome, each linked to their profile, the whole list as CSV in the 
 ``cxlens journeys customers --csv``.
 
 Every result comes through :mod:`cxlens.web.journeys_cache`. The moments of one outcome take
-about 80 s on the M demo the first time, so the page does not hold a request that long: it
-starts the computation on a worker thread and waits :data:`WAIT_S` for it; if it is not done,
-the page says so and reloads itself every :data:`REFRESH_S` seconds until the kept result is
-there. The time to outcome and the customers of a chosen moment take a fraction of a second
+about 17 CPU-seconds on the M demo the first time (2 to 2.5 minutes of wall time on the
+loaded 2-core bench machine; 140 CPU-seconds on L: docs/benchmarks.md, "business moments"),
+so the page does not hold a request that long: it starts the computation on a worker thread
+and waits :data:`WAIT_S` for it; if it is not done, the page says so and reloads itself
+every :data:`REFRESH_S` seconds until the kept result is there. The time to outcome and the
+customers of a chosen moment take a fraction of a second
 and are shown meanwhile.
 """
 

@@ -24,6 +24,7 @@ from cxlens.warehouse.engine import Engine
 from cxlens.warehouse.store import db_path
 from cxlens.web import charts
 from cxlens.web.api.insights import served_insights
+from cxlens.web.api.money import served_money
 from cxlens.web.deps import Db, WorkspaceAccess, WorkspaceRole, get_clock
 from cxlens.web.i18n import translate
 from cxlens.web.notes import list_annotations
@@ -56,7 +57,8 @@ def build(eng: Engine, con: sqlite3.Connection, access: WorkspaceAccess, lang: s
     nps_period = period if period.days >= 365 else ov.period_ending(
         period.end - timedelta(days=1), 365)
     notes = list_annotations(con, access.workspace)
-    rows = ov.trends(eng, period, grain)
+    m = served_money(access)  # revenue in the workspace's reporting currency and rates
+    rows = ov.trends(eng, period, grain, m.currency, m.rates)
     chart_list = [
         charts.trend_chart("orders", t("chart.orders"), t, rows, ["orders"], notes,
                            period.start, period.end, bars=True),
@@ -68,8 +70,8 @@ def build(eng: Engine, con: sqlite3.Connection, access: WorkspaceAccess, lang: s
         charts.nps_chart("nps", t("chart.nps"), t, ov.nps_trend(eng, nps_period, "month"),
                          notes, nps_period.start, nps_period.end),
     ]
-    return {"totals": ov.totals(eng, period), "nps": ov.nps(eng, period),
-            "charts": chart_list, "min_nps": ov.MIN_NPS_SAMPLE}
+    return {"totals": ov.totals(eng, period, m.currency, m.rates), "nps": ov.nps(eng, period),
+            "charts": chart_list, "min_nps": ov.MIN_NPS_SAMPLE, "currency": m.currency}
 
 
 @router.get("/w/{slug}/insights")

@@ -20,13 +20,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from cxlens.analytics._money import CURRENCY
 from cxlens.analytics.value._summary import NoPurchases, ValueInputError
 from cxlens.analytics.value.cohorts import cohorts
 from cxlens.analytics.value.rfm import rfm
 from cxlens.errors import UserError
+from cxlens.money import Money
 from cxlens.warehouse.store import db_path
 from cxlens.web import charts_value as cv
+from cxlens.web.api.money import served_money
 from cxlens.web.api.value import CohortsOut, RfmOut, result_out
 from cxlens.web.deps import WorkspaceAccess, WorkspaceRole, get_clock
 from cxlens.web.i18n import translate, value_label
@@ -56,18 +57,21 @@ def _translator(lang: str) -> Callable[..., str]:
 
 
 def results(request: Request, access: WorkspaceAccess, by: str,
-            currency: str) -> tuple[CohortsOut, RfmOut]:
+            money: Money) -> tuple[CohortsOut, RfmOut]:
     """The cohorts and RFM of the workspace as the API gives them, kept until the next
     batch. Raises what the analytics raise."""
     today = get_clock(request)().date()
+    cur, rates = money.currency, money.rates
+
     def cohorts_of(eng: Any) -> CohortsOut:
         return result_out(CohortsOut, cohorts(eng, today, by=by,  # type: ignore[arg-type]
-                                              currency=currency))
+                                              currency=cur, rates=rates))
 
     coh = _KEPT.get(access.warehouse, access.workspace.engine,
-                    ("cohorts", today, by, currency), cohorts_of)
-    seg = _KEPT.get(access.warehouse, access.workspace.engine, ("rfm", today, currency),
-                    lambda eng: result_out(RfmOut, rfm(eng, today, currency=currency)))
+                    ("cohorts", today, by, money.key()), cohorts_of)
+    seg = _KEPT.get(access.warehouse, access.workspace.engine, ("rfm", today, money.key()),
+                    lambda eng: result_out(RfmOut, rfm(eng, today, currency=cur,
+                                                       rates=rates)))
     return coh, seg
 
 
@@ -87,13 +91,16 @@ def build(coh: CohortsOut, seg: RfmOut, lang: str) -> dict[str, Any]:
     return {"cohorts": coh, "rfm": seg, "charts": charts, "moves": last}
 
 
-def _checked(by: str | None, currency: str | None) -> tuple[str, str]:
+def _checked(access: WorkspaceAccess, by: str | None,
+             currency: str | None) -> tuple[str, Money]:
+    """The grouping and the money: the workspace's reporting currency and rates, unless the
+    page's currency field chose another."""
     if by and by not in BYS:
         raise HTTPException(422, f"by must be one of {', '.join(BYS)}")
-    code = (currency or CURRENCY).strip().upper()
-    if not re.fullmatch(r"[A-Z]{3}", code):
+    code = (currency or "").strip().upper() or None
+    if code is not None and not re.fullmatch(r"[A-Z]{3}", code):
         raise HTTPException(422, "currency must be a three-letter code such as EUR or SEK")
-    return by or "month", code
+    return by or "month", served_money(access, code)
 
 
 Text = Annotated[str | None, Query()]
@@ -102,7 +109,8 @@ Text = Annotated[str | None, Query()]
 @router.get("/w/{slug}/retention")
 def retention(request: Request, access: Viewer, by: Text = None,
               currency: Text = None) -> Response:
-    grouping, code = _checked(by, currency)
+    grouping, money = _checked(access, by, currency)
+    code = money.currency
     ctx: dict[str, Any] = {"access": access, "by": grouping, "bys": BYS, "currency": code,
                            "csv_base": f"/w/{access.workspace.slug}/retention/",
                            "csv_query": f"by={grouping}&currency={code}"}
@@ -110,7 +118,7 @@ def retention(request: Request, access: Viewer, by: Text = None,
         ctx["empty"] = True
         return render(request, "retention.html", ctx)
     try:
-        ctx.update(build(*results(request, access, grouping, code), lang_of(request)))
+        ctx.update(build(*results(request, access, grouping, money), lang_of(request)))
     except NoPurchases as exc:
         ctx.update(empty=True, reason=str(exc))
     except (UserError, ValueInputError) as exc:
@@ -122,11 +130,11 @@ def retention(request: Request, access: Viewer, by: Text = None,
 def retention_csv(request: Request, key: str, access: Viewer, by: Text = None,
                   currency: Text = None) -> Response:
     """The numbers of one chart as CSV (the same rows as its table)."""
-    grouping, code = _checked(by, currency)
+    grouping, money = _checked(access, by, currency)
     if not db_path(access.workspace.path).exists():
         raise HTTPException(404, "no data yet")
     try:
-        built = build(*results(request, access, grouping, code), lang_of(request))
+        built = build(*results(request, access, grouping, money), lang_of(request))
     except NoPurchases:
         raise HTTPException(404, "no purchases yet") from None
     except (UserError, ValueInputError) as exc:

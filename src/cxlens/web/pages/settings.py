@@ -1,5 +1,6 @@
-"""Workspace settings (owners): members, invitations, API tokens, the write key and the
-engine the pages and API compute on.
+"""Workspace settings (owners): members, invitations, API tokens, the write key, the
+engine the pages and API compute on, and the money settings (reporting currency and
+exchange rates, kept in the workspace's folder: :mod:`cxlens.money`).
 
 A new token, write key or invitation link is rendered once in the response to the POST
 that made it and never again: the database keeps only its hash.
@@ -7,6 +8,7 @@ that made it and never again: the database keeps only its hash.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from typing import Annotated, Any
 
@@ -14,6 +16,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
 from cxlens.errors import UserError
+from cxlens.money import Money, checked, parse_rate_items, read_money, write_money
 from cxlens.web import workspaces as wss
 from cxlens.web.deps import Db, Settings, WorkspaceAccess, WorkspaceRole
 from cxlens.web.pages import see_other
@@ -29,12 +32,18 @@ def page(request: Request, con: sqlite3.Connection, access: WorkspaceAccess,
          status: int = 200, **extra: Any) -> Response:
     ws = access.workspace
     base, guessed = request.app.state.settings.link_base()
+    try:
+        money = read_money(ws.path)
+    except UserError as exc:  # a file broken by hand: say so, and offer to set it again
+        money = Money()
+        extra.setdefault("error", str(exc))
     return render(request, "settings.html", {
         "link_base": base, "link_base_guessed": guessed,
         "access": access, "members": wss.members(con, ws),
         "invitations": wss.invitations(con, ws), "tokens": wss.tokens(con, ws),
         "write_key_prefix": wss.write_key_prefix(con, ws), "roles": wss.ROLES,
         "scopes": wss.SCOPES, "engines": wss.ENGINES, "engine_default": engine_name(None),
+        "ws_money": money, "rates_text": "\n".join(f"{c}={r:g}" for c, r in money.rates.items()),
         **extra}, status=status)
 
 
@@ -110,4 +119,19 @@ def set_engine(request: Request, access: Owner, con: Db,
         wss.set_engine(con, access.workspace, engine)
     except UserError as exc:
         return page(request, con, access, status=400, error=exc.message)
+    return back(access)
+
+
+@router.post("/w/{slug}/settings/money")
+def set_money(request: Request, access: Owner, con: Db,
+              currency: Annotated[str, Form(max_length=10)] = "",
+              rates: Annotated[str, Form(max_length=4000)] = "") -> Response:
+    """The reporting currency and the exchange rates (``CUR=RATE``, one a line): every money
+    figure of the workspace is summed in them from the next request on."""
+    try:
+        items = [x for x in re.split(r"[\s;]+", rates) if x]
+        money = checked(currency, parse_rate_items(items))
+    except UserError as exc:
+        return page(request, con, access, status=400, error=exc.message)
+    write_money(access.workspace.path, money)
     return back(access)

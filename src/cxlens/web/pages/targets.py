@@ -26,7 +26,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from cxlens.analytics._money import CURRENCY
 from cxlens.analytics.marketing.targeting import MAX_TOP, SEGMENTS, WINDOW_DAYS, targets
 from cxlens.analytics.value._predict import Horizon
 from cxlens.analytics.value._summary import NoPurchases, ValueInputError
@@ -35,6 +34,7 @@ from cxlens.csv_out import csv_text
 from cxlens.errors import UserError
 from cxlens.warehouse.store import db_path
 from cxlens.web import formats, value_cache
+from cxlens.web.api.money import served_money
 from cxlens.web.api.targets import (
     TARGET_CSV_COLUMNS,
     TargetOut,
@@ -65,10 +65,10 @@ def clear() -> None:
     _KEPT.clear()
 
 
-def _checked(segment: str, top: int, top_share: float, lookback_days: int, window: int,
-             currency: str | None) -> str:
+def _checked(access: WorkspaceAccess, segment: str, top: int, top_share: float,
+             lookback_days: int, window: int, currency: str | None) -> str:
     """The controls checked as the API checks them (a 422 names what is wrong); the
-    currency code."""
+    currency code (default: the workspace's reporting currency)."""
     if segment not in SEGMENTS:
         raise HTTPException(422, f"segment must be one of {', '.join(SEGMENTS)}")
     if not 1 <= top <= MAX_TOP:
@@ -79,7 +79,7 @@ def _checked(segment: str, top: int, top_share: float, lookback_days: int, windo
         raise HTTPException(422, "lookback_days must be 7 to 365")
     if not 30 <= window <= 730:
         raise HTTPException(422, "window must be 30 to 730 days")
-    code = (currency or CURRENCY).strip().upper()
+    code = (currency or served_money(access).currency).strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", code):
         raise HTTPException(422, "currency must be a three-letter code such as EUR or SEK")
     return code
@@ -91,15 +91,15 @@ def target_list(request: Request, access: WorkspaceAccess, segment: str, top: in
     """The list as the API gives it, kept until the next batch. Raises what ``fit_value``
     and ``targets`` raise."""
     today = get_clock(request)().date()
+    m = served_money(access, currency)  # the workspace's rates, re-based on ``currency``
     v = (None if segment == "lookalike" else value_cache.fitted(
-        access.warehouse, access.workspace.engine, today,
-        value_cache.FitParams(currency=currency)))
-    call = (today, segment, top, top_share, lookback_days, window, currency, h,
+        access.warehouse, access.workspace.engine, today, value_cache.fit_params(m)))
+    call = (today, segment, top, top_share, lookback_days, window, m.key(), h,
             None if v is None else v.end)
     return _KEPT.get(access.warehouse, access.workspace.engine, call, lambda eng: targets_out(
         targets(eng, segment, today, value_model=v, top=top, top_share=top_share,
                 lookback_days=lookback_days, horizon=h, window_days=window,
-                currency=currency)))
+                currency=m.currency, rates=m.rates)))
 
 
 def feature_text(lang: str, feature: str) -> str:
@@ -147,7 +147,7 @@ Word = Annotated[str, Query(max_length=20)]
 def targets_page(request: Request, access: Viewer, segment: Word = "value", top: Int = 100,
                  top_share: Float = 0.2, lookback_days: Int = 90, window: Int = WINDOW_DAYS,
                  months: Int = 12, discount: Float = 0.10, currency: Text = None) -> Response:
-    code = _checked(segment, top, top_share, lookback_days, window, currency)
+    code = _checked(access, segment, top, top_share, lookback_days, window, currency)
     h = value_cache.horizon(months, discount)
     query = (f"segment={segment}&top={top}&top_share={top_share:g}"
              f"&lookback_days={lookback_days}&window={window}&months={months}"
@@ -182,7 +182,7 @@ def targets_csv(request: Request, access: Viewer, segment: Word = "value", top: 
                 top_share: Float = 0.2, lookback_days: Int = 90, window: Int = WINDOW_DAYS,
                 months: Int = 12, discount: Float = 0.10, currency: Text = None) -> Response:
     """The list in the columns of ``cxlens marketing targets --csv`` (formula-safe)."""
-    code = _checked(segment, top, top_share, lookback_days, window, currency)
+    code = _checked(access, segment, top, top_share, lookback_days, window, currency)
     h = value_cache.horizon(months, discount)
     if not db_path(access.workspace.path).exists():
         raise HTTPException(404, "no data yet")

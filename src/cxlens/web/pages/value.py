@@ -33,7 +33,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from cxlens.analytics._money import CURRENCY
 from cxlens.analytics.value._predict import Horizon
 from cxlens.analytics.value._summary import NoPurchases, ValueInputError
 from cxlens.analytics.value.bgnbd import NotIdentifiable
@@ -42,6 +41,7 @@ from cxlens.errors import UserError
 from cxlens.warehouse.store import db_path
 from cxlens.web import charts_value as cv
 from cxlens.web import formats, value_cache
+from cxlens.web.api.money import served_money
 from cxlens.web.api.value import (
     ClvDistributionOut,
     CustomerValuesOut,
@@ -81,16 +81,17 @@ def worths(request: Request, access: WorkspaceAccess, params: value_cache.FitPar
     from cxlens.analytics.value.distribution import clv_distribution
 
     h = h or Horizon()
+    rates = dict(params.rates)  # those the model was fitted with
 
     def compute(eng: Any) -> dict[str, Any]:
         out: dict[str, Any] = {
             "distribution": result_out(ClvDistributionOut,
-                                       clv_distribution(eng, v, horizon=h)),
+                                       clv_distribution(eng, v, horizon=h, rates=rates)),
             "top_customers": result_out(CustomerValuesOut, customer_values(
-                eng, v, top=TOP_CUSTOMERS, horizon=h))}
+                eng, v, top=TOP_CUSTOMERS, horizon=h, rates=rates))}
         for by in WORTH_BY:
-            res = (clv_by_nps_group(eng, v, horizon=h) if by == "nps_group"
-                   else clv_by_channel(eng, v, by=by, horizon=h))
+            res = (clv_by_nps_group(eng, v, horizon=h, rates=rates) if by == "nps_group"
+                   else clv_by_channel(eng, v, by=by, horizon=h, rates=rates))
             out[f"worth_{by}"] = result_out(WorthsOut, res)
         return out
 
@@ -193,21 +194,23 @@ Months = Annotated[int, Query()]
 Discount = Annotated[float, Query()]
 
 
-def _params(request: Request, model: str | None, end: str | None,
+def _params(request: Request, access: WorkspaceAccess, model: str | None, end: str | None,
             calibration_end: str | None, currency: str | None) -> value_cache.FitParams:
-    """The page's choices, checked: a 422 names a bad model, day or currency."""
+    """The page's choices, checked: a 422 names a bad model, day or currency. Money is in
+    the workspace's reporting currency and rates unless the page's field chose another."""
     if model and model not in MODELS:
         raise HTTPException(422, f"model must be one of {', '.join(MODELS)}")
-    currency = (currency or CURRENCY).strip().upper()
-    if not re.fullmatch(r"[A-Z]{3}", currency):
+    code = (currency or "").strip().upper() or None
+    if code is not None and not re.fullmatch(r"[A-Z]{3}", code):
         raise HTTPException(422, "currency must be a three-letter code such as EUR or SEK")
     today = get_clock(request)().date()
 
     def day(value: str | None, name: str) -> date | None:
         return parse_day(value, default=today, name=name) if value else None
 
-    return value_cache.FitParams(model or None, day(end, "end"),
-                                 day(calibration_end, "calibration_end"), currency)
+    return value_cache.fit_params(served_money(access, code), model=model or None,
+                                  end=day(end, "end"),
+                                  calibration_end=day(calibration_end, "calibration_end"))
 
 
 def _fitted(request: Request, access: WorkspaceAccess,
@@ -220,7 +223,7 @@ def _fitted(request: Request, access: WorkspaceAccess,
 def value(request: Request, access: Viewer, model: Text = None, end: Text = None,
           calibration_end: Text = None, currency: Text = None, months: Months = 12,
           discount: Discount = 0.10) -> Response:
-    params = _params(request, model, end, calibration_end, currency)
+    params = _params(request, access, model, end, calibration_end, currency)
     h = value_cache.horizon(months, discount)
     lang = lang_of(request)
     ctx: dict[str, Any] = {"access": access, "params": params, "models": MODELS,
@@ -228,7 +231,7 @@ def value(request: Request, access: Viewer, model: Text = None, end: Text = None
                            "horizon": h, "horizons": value_cache.HORIZON_MONTHS,
                            "discounts": value_cache.DISCOUNTS,
                            "csv_base": f"/w/{access.workspace.slug}/value/",
-                           "csv_query": _query(params, h)}
+                           "csv_query": _query(params, h, currency)}
     if _has_warehouse(access):
         try:
             fitted = _fitted(request, access, params)
@@ -249,9 +252,9 @@ def value(request: Request, access: Viewer, model: Text = None, end: Text = None
     return render(request, "value.html", ctx)
 
 
-def _query(p: value_cache.FitParams, h: Horizon) -> str:
+def _query(p: value_cache.FitParams, h: Horizon, currency: str | None) -> str:
     q = {"model": p.model, "end": p.end, "calibration_end": p.calibration_end,
-         "currency": p.currency if p.currency != CURRENCY else None,
+         "currency": p.currency if currency else None,
          "months": h.months if h.months != Horizon.months else None,
          "discount": f"{h.discount:g}" if h.discount != Horizon.discount else None}
     return "&".join(f"{k}={v}" for k, v in q.items() if v)
@@ -263,7 +266,7 @@ def value_csv(request: Request, key: str, access: Viewer, model: Text = None,
               currency: Text = None, months: Months = 12,
               discount: Discount = 0.10) -> Response:
     """The numbers of one chart as CSV (the same rows as its table)."""
-    params = _params(request, model, end, calibration_end, currency)
+    params = _params(request, access, model, end, calibration_end, currency)
     h = value_cache.horizon(months, discount)
     if not _has_warehouse(access):
         raise HTTPException(404, "no data yet")
