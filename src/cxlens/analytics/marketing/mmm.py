@@ -28,10 +28,10 @@ replacement, as weights on the days (so the carry-over still runs over the days 
 order), each replicate refitted from the estimate and ``BOOT_STARTS - 1`` random starts.
 Weeks keep the weekday pattern and the short autocorrelation the carry-over leaves, and
 unlike a Laplace approximation it respects the bounds (a decay near 0, an ``h`` the data
-hardly pin) and the curves' skewed uncertainty. Resampling the data rather than the
-residuals around the fitted curve matters: replicates built on the point fit's curve found
-that curve again, and their intervals for k and h were too narrow where the two trade off
-(the M demo's social ads). The draws are kept, so the planner propagates them.
+hardly pin) and the curves' skewed uncertainty. The data rather than the residuals around
+the fitted curve: replicates built on the point fit's curve found that curve again, and
+their intervals for k and h came out narrow where the two trade off (the M demo's social
+ads); coverage in docs/methods.md. The draws are kept, so the planner propagates them.
 
 Everything is read through :class:`~cxlens.warehouse.engine.Engine` as two daily aggregates
 (spend per channel, first orders or revenue per day); the calendar is made here.
