@@ -1,15 +1,20 @@
 """The budget planner's fit (issue 14): cxlens' marketing-mix model on two years of daily
 spend at the L demo's scale, side by side with PyMC-Marketing's MMM on the same series.
 
-    PYTHONPATH=src .venv/bin/python bench/marketing_planner.py [--seed 3] [--boot 100]
-        [--draws 500] [--tune 500] [--chains 2] [--max-wait 600] [--no-doc]
+    PYTHONPATH=src .venv/bin/python bench/marketing_planner.py [--files DIR] [--seed 3]
+        [--boot 100] [--draws 500] [--tune 500] [--chains 2] [--max-wait 600] [--no-doc]
 
-1. The series: the L demo's spend and ad-bought customers from the demo's own generator
-   (``make_spend`` and ``carry_over`` at the L demo's scale: 440 000 persons, 343 buyers per
-   1 000, so the planted curves are the L demo's ``spend_response``), organic customers
-   Poisson on the demo's growing trend with a weekday rhythm (``tests/analytics/marketing/
-   mmm_sim.py``). Simulated rather than read from the L demo's files: the benchmark's L
-   files were made before the carry-over was planted.
+1. The series. ``--files DIR``: the L demo's own files (``cxlens demo generate --size L``):
+   the daily spend per channel from its Meta and Google Ads exports, and the new webshop
+   customers per day from its Shopify export (the day of each e-mail's first paid order, in
+   UTC); the planted curves from its ``truths.json``. The demo's ad-bought customers make
+   their first order in the webshop, so this series holds all of them; the customers whose
+   first order was in a store are left out (noise the fit need not carry), and its read is
+   DuckDB on the CSVs, not the warehouse (loading L takes far longer than the fit). Without
+   ``--files``: a simulated series at the L demo's scale from the demo's own generator
+   (``make_spend``, ``search_pauses`` and ``carry_over``: 440 000 persons, 343 buyers per
+   1 000), organic customers Poisson on the demo's growing trend with a weekday rhythm
+   (``tests/analytics/marketing/mmm_sim.py``).
 2. Waits for a quiet machine, then fits: cxlens (``fit_series``: the point fit from 6
    starts, and the fit with ``--boot`` bootstrap replicates), and PyMC-Marketing's ``MMM``
    with the same model — geometric adstock (``l_max`` 14 days, normalised), Hill
@@ -44,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "analy
 from mmm_sim import SCALES, simulate
 
 BEGIN, END = markers("marketing_planner.py")
-TOL = {"decay_flighted": 0.1, "decay_always_on": 0.3, "rise": 0.2, "marginal": 0.15}
+TOL = {"decay_flighted": 0.2, "decay_always_on": 0.3, "rise": 0.25, "marginal": 0.3}
 L_MAX = 14
 
 
@@ -91,6 +96,48 @@ def pymc_fit(series: mmm.Series, args: argparse.Namespace) -> np.ndarray:
     return np.array(out)
 
 
+def files_series(folder: Path) -> tuple[mmm.Series, dict[str, dict[str, float]]]:
+    """The L demo's two years of daily spend and new webshop customers, read from its
+    export files (see the module's docstring), and its planted curves."""
+    import json
+    from datetime import date
+
+    import duckdb
+
+    con = duckdb.connect()
+    meta, google = folder / "meta_ads.csv", folder / "google_ads.csv"
+    social = con.execute(
+        "SELECT CAST(\"Day\" AS DATE), sum(CAST(\"Amount spent (EUR)\" AS DOUBLE)) FROM "
+        "read_csv(?, all_varchar = true) GROUP BY 1", [str(meta)]).fetchall()
+    text = google.read_bytes().decode("utf-16")  # DuckDB reads UTF-8: convert in memory
+    rows = [line.split("\t") for line in text.splitlines()[1:] if line.strip()]
+    search: dict[date, float] = {}
+    for r in rows:
+        d = date.fromisoformat(r[0].strip('"'))
+        search[d] = search.get(d, 0.0) + float(r[4].strip('"'))
+    firsts = con.execute(
+        "SELECT CAST(first AS DATE), count(*) FROM (SELECT \"Email\", min(try_strptime("
+        "\"Paid at\", '%Y-%m-%d %H:%M:%S %z') AT TIME ZONE 'UTC') AS first FROM read_csv(?, "
+        "all_varchar = true) WHERE \"Email\" IS NOT NULL AND \"Financial Status\" = 'paid' "
+        "GROUP BY 1) WHERE first IS NOT NULL GROUP BY 1", [str(folder / "shopify_orders.csv")]
+    ).fetchall()
+    days = sorted({d for d, _ in social} | set(search))
+    start, n = days[0], (days[-1] - days[0]).days + 1
+    spend = np.zeros((n, 2))
+    for d, v in social:
+        spend[(d - start).days, 0] += v
+    for d, v in search.items():
+        spend[(d - start).days, 1] += v
+    y = np.zeros(n)
+    for d, v in firsts:
+        if 0 <= (d - start).days < n:
+            y[(d - start).days] += v
+    planted = json.loads((folder / "truths.json").read_text())["spend_response"]["curves"]
+    truth = {ch: {"decay": c["decay"], "k": c["k_eur_per_day"], "h": c["h"],
+                  "vmax": c["vmax_new_customers_per_day"]} for ch, c in planted.items()}
+    return mmm.Series(start, ("social_ads", "search_ads"), spend, y), truth
+
+
 def judge(series: mmm.Series, params: np.ndarray, truth: dict[str, dict[str, float]]
           ) -> list[dict[str, Any]]:
     rows = []
@@ -115,13 +162,19 @@ def judge(series: mmm.Series, params: np.ndarray, truth: dict[str, dict[str, flo
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    series, truth = simulate(SCALES["L"], seed=args.seed)
+    t0 = time.perf_counter()
+    series, truth = (files_series(args.files) if args.files
+                     else simulate(SCALES["L"], seed=args.seed))
+    read = time.perf_counter() - t0
     load = wait_quiet(args.max_wait)
-    res: dict[str, Any] = {"load": load, "days": series.days}
+    res: dict[str, Any] = {"load": load, "days": series.days, "read": read,
+                           "customers": float(series.outcome.sum())}
     point, c0, w0 = timed(lambda: mmm.fit_series(series, n_boot=0))
     _, c1, w1 = timed(lambda: mmm.fit_series(series, n_boot=args.boot))
     res["cxlens"] = {"cpu": c0, "wall": w0, "rows": judge(series, point.params, truth)}
     res["cxlens_boot"] = {"cpu": c1, "wall": w1}
+    print("\n".join(_fmt_rows(res["cxlens"]["rows"], "cxlens")), f"cpu {c0:.1f} / {c1:.1f} s",
+          flush=True)  # before the sampler, which takes long on a busy machine
     if not args.no_pymc:
         params, c2, w2 = timed(lambda: pymc_fit(series, args))
         res["pymc"] = {"cpu": c2, "wall": w2, "rows": judge(series, params, truth)}
@@ -140,12 +193,19 @@ def _fmt_rows(rows: list[dict[str, Any]], who: str) -> list[str]:
 
 def section(res: dict[str, Any], args: argparse.Namespace) -> str:
     cx, cb = res["cxlens"], res["cxlens_boot"]
+    if args.files:
+        given, what = f"--files {args.files} ", (
+            f"the L demo's own files (its Meta and Google Ads spend, {res['customers']:,.0f} "
+            f"new webshop customers from its Shopify export, read with DuckDB in "
+            f"{res['read']:.0f} s)")
+    else:
+        given, what = f"--seed {args.seed} ", (
+            "a series simulated at the L demo's scale with the demo's generator")
     lines = [
         BEGIN, "", "### The budget planner's fit (marketing-mix model)", "",
-        f"`PYTHONPATH=src .venv/bin/python bench/marketing_planner.py --seed {args.seed} "
+        f"`PYTHONPATH=src .venv/bin/python bench/marketing_planner.py {given}"
         f"--boot {args.boot} --draws {args.draws} --tune {args.tune} --chains "
-        f"{args.chains}` — {res['days']} days of daily spend on two channels at the L demo's "
-        f"scale (simulated with the demo's generator: the L files predate the carry-over), "
+        f"{args.chains}` — {res['days']} days of daily spend on two channels: {what}, "
         f"measured {time.strftime('%Y-%m-%d')}, cxlens {metadata.version('cxlens')}, "
         f"PyMC-Marketing {metadata.version('pymc-marketing')}, PyMC "
         f"{metadata.version('pymc')}, {os.cpu_count()} cores.", "",
@@ -174,6 +234,8 @@ def section(res: dict[str, Any], args: argparse.Namespace) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--files", type=Path, default=None,
+                    help="the L demo's files (cxlens demo generate --size L)")
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--boot", type=int, default=100)
     ap.add_argument("--draws", type=int, default=500)

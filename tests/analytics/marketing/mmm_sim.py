@@ -2,8 +2,10 @@
 
 The spend and the ad-bought customers come from the demo's own generator
 (:func:`cxlens.demo.behaviour.make_spend` and :func:`~cxlens.demo.behaviour.carry_over`), so
-the planted curves are the demo's (docs/demo.md, ``spend_response``); the organic customers
-are a Poisson series on the demo's growing trend (1 + t / days) with a weekday rhythm.
+the planted curves and search's weeks off are the demo's (docs/demo.md, ``spend_response``;
+the pauses from a stream of their own, so the other days' spend is as without them); the
+organic customers are a Poisson series on the demo's growing trend (1 + t / days) with a
+weekday rhythm.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def simulate(scale: float, seed: int = 3, organic: float = ORGANIC,
              start: date = date(2024, 12, 1)) -> tuple[Series, dict[str, dict[str, float]]]:
     """(series, planted curves per channel: decay, k, h, vmax per day)."""
     rng = np.random.default_rng(seed)
-    sp = bh.make_spend(rng, scale)
+    sp = bh.make_spend(rng, scale, bh.search_pauses(np.random.default_rng([seed, 14])))
     bh.carry_over(rng, sp)
     assert sp.arrived is not None
     t = np.arange(DAYS)

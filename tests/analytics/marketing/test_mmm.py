@@ -44,13 +44,16 @@ def test_recovers_a_noiseless_series_exactly() -> None:
     assert f.baseline["intercept"] == pytest.approx(5.0, abs=1e-3)
 
 
-TOLERANCE = {"decay_flighted": 0.1, "decay_always_on": 0.3, "rise": 0.2, "marginal": 0.15}
+TOLERANCE = {"decay_flighted": 0.2, "decay_always_on": 0.3, "rise": 0.25, "marginal": 0.3}
 """What the fit recovers of the demo's curves at the L demo's scale (docs/methods.md):
-the decay of a channel whose flights stop now and then (social) within 0.1, of an always-on
-one (search) within 0.3; the curve's rise over the spend seen (10th to 90th percentile of
-the daily spend) within 20 %, the marginal return at the median daily spend within 15 %.
-Not its level: an always-on channel's response at zero spend is never seen, so its level
-trades off against the baseline (the identifiability limit in docs/methods.md)."""
+the decay of a channel whose spend stops now and then (social's flights, search's weeks
+off) within 0.2, of an always-on one within 0.3; the curve's rise over the spend seen (10th
+to 90th percentile of the daily spend) within 25 %, the marginal return at the median daily
+spend within 30 % — about the worst of the simulated series of seeds 3 to 8 since search pauses
+(social: decay 0.41 against 0.6 on seed 7, rise +22 % and marginal +25 % on seed 3; search
+within 0.14, 11 % and 18 %). Not the level of an always-on channel: its response at zero
+spend is never seen, so its level trades off against the baseline (the identifiability
+limit in docs/methods.md)."""
 
 
 @pytest.fixture(scope="module")

@@ -23,11 +23,15 @@ channel non-linear parameters from several starts. Least squares rather than a P
 likelihood so the same fit serves revenue; the counts' variance growing with the mean costs
 some efficiency, not consistency.
 
-**Uncertainty**: a block bootstrap of the residuals over weeks (the fitted series plus whole
-weeks of residuals drawn with replacement, refitted from the estimate): weeks keep the
-weekday pattern and the short autocorrelation the carry-over leaves, and unlike a Laplace
-approximation it respects the bounds (a decay near 0, an ``h`` the data hardly pin) and the
-curves' skewed uncertainty. The draws are kept, so the planner propagates them.
+**Uncertainty**: a block bootstrap of the data over weeks: whole weeks drawn with
+replacement, as weights on the days (so the carry-over still runs over the days in their
+order), each replicate refitted from the estimate and ``BOOT_STARTS - 1`` random starts.
+Weeks keep the weekday pattern and the short autocorrelation the carry-over leaves, and
+unlike a Laplace approximation it respects the bounds (a decay near 0, an ``h`` the data
+hardly pin) and the curves' skewed uncertainty. The data rather than the residuals around
+the fitted curve: replicates built on the point fit's curve found that curve again, and
+their intervals for k and h came out narrow where the two trade off (the M demo's social
+ads); coverage in docs/methods.md. The draws are kept, so the planner propagates them.
 
 Everything is read through :class:`~cxlens.warehouse.engine.Engine` as two daily aggregates
 (spend per channel, first orders or revenue per day); the calendar is made here.
@@ -53,6 +57,10 @@ MIN_WEEKS = 26
 4 more, and the carry-over and the curve show only where the spend changes — half a year of
 budgets changing every few weeks is the least that pins them."""
 N_BOOT = 100
+BOOT_STARTS = 2
+"""Starts of each bootstrap replicate's optimiser: the point fit and ``BOOT_STARTS - 1``
+random one(s), the better kept: from the point fit alone a replicate can stay in its basin
+where k and h trade off. Each start costs a replicate's time again."""
 SEED = 14
 LEVEL = 0.95
 CURRENT_DAYS = 91
@@ -128,11 +136,21 @@ def baseline_design(start: date, days: int) -> tuple[np.ndarray, list[str]]:
 
 class _Problem:
     """The variable-projection objective. The baseline is projected out once (its QR), so
-    each evaluation is one adstock per channel and a channels × channels solve."""
+    each evaluation is one adstock per channel and a channels × channels solve.
 
-    def __init__(self, spend: np.ndarray, base: np.ndarray, adstock_first: bool) -> None:
+    ``weights`` (one per day, ≥ 0): weighted least squares, the bootstrap's way of
+    resampling whole weeks while the carry-over still runs over the days in their order."""
+
+    def __init__(self, spend: np.ndarray, base: np.ndarray, adstock_first: bool,
+                 weights: np.ndarray | None = None) -> None:
         self.spend, self.base, self.adstock_first = spend, base, adstock_first
-        self.q, _ = np.linalg.qr(base)
+        self.sw = None if weights is None else np.sqrt(weights)
+        self.q, _ = np.linalg.qr(self._w(base))
+
+    def _w(self, x: np.ndarray) -> np.ndarray:
+        if self.sw is None:
+            return x
+        return x * (self.sw[:, None] if x.ndim == 2 else self.sw)
 
     def _resid(self, x: np.ndarray) -> np.ndarray:
         return x - self.q @ (self.q.T @ x)
@@ -140,8 +158,8 @@ class _Problem:
     def vmax(self, theta: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """The best vmax ≥ 0 for ``theta`` (an active set over the channels: few of them),
         the unit responses and the residual sum of squares."""
-        media = _media(self.spend, theta, self.adstock_first)
-        m, r = self._resid(media), self._resid(y)
+        media = self._w(_media(self.spend, theta, self.adstock_first))
+        m, r = self._resid(media), self._resid(self._w(y))
         g, b = m.T @ m, m.T @ r
         nc = media.shape[1]
         best_v, best_f = np.zeros(nc), float(r @ r)
@@ -172,9 +190,10 @@ class _Problem:
     def linear(self, theta: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The coefficients (baseline, then vmax) and the fitted mean."""
         v, media, _ = self.vmax(theta, y)
-        coef, *_ = np.linalg.lstsq(self.base, y - media @ v, rcond=None)
+        coef, *_ = np.linalg.lstsq(self._w(self.base), self._w(y) - media @ v, rcond=None)
         beta = np.r_[coef, v]
-        return beta, self.base @ coef + media @ v
+        unit = _media(self.spend, theta, self.adstock_first)
+        return beta, self.base @ coef + unit @ v
 
 
 def _bounds(spend: np.ndarray) -> list[tuple[float, float]]:
@@ -278,7 +297,8 @@ def marginal(params: np.ndarray, spend_per_day: np.ndarray) -> np.ndarray:
 
 
 def fit_series(series: Series, *, n_boot: int = N_BOOT, seed: int = SEED,
-               adstock_first: bool = False, starts: int = 6) -> MMMFit:
+               adstock_first: bool = False, starts: int = 6,
+               boot_starts: int = BOOT_STARTS) -> MMMFit:
     """Fit the model to daily series (see the module's docstring)."""
     weeks = series.days // 7
     if weeks < MIN_WEEKS:
@@ -304,12 +324,15 @@ def fit_series(series: Series, *, n_boot: int = N_BOOT, seed: int = SEED,
     resid = y - mu
     draws = np.empty((n_boot, len(idx), 4))
     nweeks = -(-series.days // 7)
-    pad = np.r_[resid, np.zeros(nweeks * 7 - series.days)].reshape(nweeks, 7)
+    week = np.arange(series.days) // 7
     for b in range(n_boot):
-        pick = rng.integers(0, weeks, nweeks)  # whole weeks (complete ones) of residuals
-        yb = mu + pad[pick].ravel()[: series.days]
-        tb = _minimise(prob, yb, [theta], bounds)
-        bb, _ = prob.linear(tb, yb)
+        # whole weeks of the data drawn with replacement, as weights on the days in their
+        # order (the carry-over runs on): each replicate is the fit to another sample of
+        # weeks, not to the point fit's curve plus noise
+        w = np.bincount(rng.integers(0, nweeks, nweeks), minlength=nweeks)[week]
+        pb = _Problem(spend, base, adstock_first, w.astype(float))
+        tb = _minimise(pb, y, [theta, *_starts(spend, rng, boot_starts)[1:]], bounds)
+        bb, _ = pb.linear(tb, y)
         draws[b] = _params(tb, bb[nb:])
     r2 = 1.0 - float(np.sum(resid**2) / np.sum((y - y.mean()) ** 2))
     curves = _curves(series, idx, params, draws)
