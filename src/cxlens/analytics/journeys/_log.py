@@ -123,6 +123,17 @@ class Selection:
         return {"start": self.start, "end": self.end, "segment": self.segment,
                 "channel": self.channel, "store": self.store}
 
+    def period(self) -> tuple[str, dict[str, Any]]:
+        """The period as ``AND ts …`` conditions on a ``ts`` column, with their parameters."""
+        sql, params = "", {}
+        if self.start is not None:
+            sql += " AND ts >= $start"
+            params["start"] = self.start
+        if self.end is not None:
+            sql += " AND ts < $end"
+            params["end"] = self.end
+        return sql, params
+
 
 def log_sql(sel: Selection, currency: str = CURRENCY,
             rates: Mapping[str, float] | None = None) -> tuple[str, dict[str, Any]]:
@@ -139,14 +150,8 @@ def log_sql(sel: Selection, currency: str = CURRENCY,
     """
     amount, a_params, in_currency, c_params = amount_sql(rates or {}, prefix="o")
     order_amount = f"CASE WHEN {in_currency} THEN CAST({amount} AS DECIMAL(18, 4)) END"
-    params: dict[str, Any] = {"currency": currency, **a_params, **c_params}
-    period = ""
-    if sel.start is not None:
-        period += " AND ts >= $start"
-        params["start"] = sel.start
-    if sel.end is not None:
-        period += " AND ts < $end"
-        params["end"] = sel.end
+    period, p_params = sel.period()
+    params: dict[str, Any] = {"currency": currency, **a_params, **c_params, **p_params}
     conds = []
     if sel.segment is not None:
         conds.append("customer_id IN (SELECT customer_id FROM customers "

@@ -299,14 +299,8 @@ def _refuse_unrated(engine: Engine, sel: Selection, currency: str,
                     rates: Mapping[str, float]) -> None:
     """Counted orders of the period in a currency without a rate: their revenue cannot be
     credited, and leaving it out would shrink the channels' revenue unseen."""
-    where = f"customer_id IS NOT NULL AND ts IS NOT NULL AND {counted_order()}"
-    params: dict[str, Any] = {}
-    if sel.start is not None:
-        where += " AND ts >= $start"
-        params["start"] = sel.start
-    if sel.end is not None:
-        where += " AND ts < $end"
-        params["end"] = sel.end
+    period, params = sel.period()
+    where = f"customer_id IS NOT NULL AND ts IS NOT NULL AND {counted_order()}{period}"
     bad = unrated(engine, "v_orders", currency, rates, where, params)
     if bad:
         raise SpendInputError(unrated_message("orders", bad, currency))
